@@ -1,0 +1,229 @@
+"""Database schema (SQLAlchemy Core). Alembic migrations in `storage/migrations` mirror it.
+
+Anonymity by construction (DESIGN.md §3): Telegram ids appear nowhere; people are known only
+by `pseudonym` (HMAC-SHA256 of the Telegram id). The only table that joins a pseudonym to a
+response id is `survey_sessions`, and its row is deleted when the response is submitted.
+`responses` and `answers` never hold a pseudonym, a Telegram id or a time of day.
+Group chat ids for leadership subscriptions are not respondents and are stored as they are.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = ["metadata"]
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+GROUPS = "('internal', 'external', 'expert')"
+
+institution = Table(
+    "institution",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    # kabupaten, kota, provinsi, kementerian, lembaga: picks the benchmark average.
+    Column("level", String(20), nullable=False, server_default="kabupaten"),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),  # opd, service, kecamatan
+    Column("parent_id", Integer, ForeignKey("units.id", ondelete="SET NULL"), nullable=True),
+    Column("serves_public", Boolean, nullable=False, server_default="0"),
+    # Size of the unit's staff roster, when known: finite-population correction for targets.
+    Column("staff_count", Integer, nullable=True),
+    CheckConstraint("kind IN ('opd', 'service', 'kecamatan')", name="kind"),
+)
+
+questionnaires = Table(
+    "questionnaires",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(60), nullable=False),  # e.g. "internal"
+    Column("version", Integer, nullable=False),
+    Column("grp", String(10), nullable=False),
+    Column("source_yaml", Text, nullable=False),  # the validated YAML, reloaded with surveys.load
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("key", "version", name="key_version"),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+)
+
+waves = Table(
+    "waves",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("status IN ('open', 'closed')", name="status"),
+)
+
+# Which questionnaire version each group answers in a wave.
+wave_questionnaires = Table(
+    "wave_questionnaires",
+    metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("grp", String(10), primary_key=True),
+    Column("questionnaire_id", ForeignKey("questionnaires.id"), nullable=False),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+)
+
+# Personal one-time invitations (internal, expert). Only the token's hash is kept, and no name.
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("grp", String(10), nullable=False),
+    Column("unit_id", ForeignKey("units.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used", Boolean, nullable=False, server_default="0"),
+    CheckConstraint("grp IN ('internal', 'expert')", name="grp"),
+)
+
+# Everyone who has talked to the bot, by pseudonym only.
+respondents = Table(
+    "respondents",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("language", String(5), nullable=True),  # chosen with /bahasa; None = Telegram's
+)
+
+# The one link from a person to an in-progress response. Deleted on submission or expiry.
+survey_sessions = Table(
+    "survey_sessions",
+    metadata,
+    Column("pseudonym", ForeignKey("respondents.pseudonym", ondelete="CASCADE"), primary_key=True),
+    Column("response_id", ForeignKey("responses.id", ondelete="CASCADE"), nullable=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("grp", String(10), nullable=False),
+    Column("unit_id", ForeignKey("units.id"), nullable=False),
+    Column("invitation_id", ForeignKey("invitations.id"), nullable=True),
+    # consent, eligibility, language, question, review, cancel_confirm
+    Column("step", String(20), nullable=False),
+    Column("question_id", String(60), nullable=True),
+    Column("language", String(5), nullable=False),
+    Column("message_id", BigInteger, nullable=True),  # the message edited in place
+    Column("version", Integer, nullable=False, server_default="0"),  # bumps on every move
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+)
+
+# "Has taken part" markers: stop double voting, and nothing else. No date, no response id.
+completions = Table(
+    "completions",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("grp", String(10), primary_key=True),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+)
+
+# Responses: random ids, no pseudonym, completion date only (never a time of day).
+responses = Table(
+    "responses",
+    metadata,
+    Column("id", String(32), primary_key=True),  # random hex
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("grp", String(10), nullable=False),
+    Column("unit_id", ForeignKey("units.id"), nullable=False),
+    Column("questionnaire_id", ForeignKey("questionnaires.id"), nullable=False),
+    Column("language", String(5), nullable=False),
+    Column("status", String(12), nullable=False, server_default="in_progress"),
+    Column("completed_on", Date, nullable=True),
+    Column("duration_seconds", Integer, nullable=True),
+    # Partial responses past this date are deleted; they never count in scores.
+    Column("expires_on", Date, nullable=True),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+    CheckConstraint("status IN ('in_progress', 'submitted')", name="status"),
+)
+Index("ix_responses_wave_status", responses.c.wave_id, responses.c.status)
+
+answers = Table(
+    "answers",
+    metadata,
+    Column("response_id", ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
+    Column("question_id", String(60), primary_key=True),
+    Column("value", Text, nullable=False),  # option value(s), a number, or free text
+)
+
+roles = Table(
+    "roles",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("role", String(20), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("role IN ('leadership', 'unit_head')", name="role"),
+)
+
+# One-time links that grant a role to whoever opens them.
+role_grants = Table(
+    "role_grants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used", Boolean, nullable=False, server_default="0"),
+    CheckConstraint("role IN ('leadership', 'unit_head')", name="role"),
+)
+
+# Leadership chats that receive scheduled reports. Chat ids of groups/officials, not respondents.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False, unique=True),
+    Column("language", String(5), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("paused_reason", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Corrections per wave, with history: the newest row is in force.
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("integrity", Float, nullable=False),
+    Column("prevalence", Float, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("integrity >= 0 AND prevalence >= 0", name="non_negative"),
+)
