@@ -1,0 +1,118 @@
+"""Settings read once at start-up (environment or `.env`) and passed down explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
+TELEGRAM_API: Final = "https://api.telegram.org/bot"
+TELEGRAM_FILE_API: Final = "https://api.telegram.org/file/bot"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable in one line."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = TELEGRAM_API
+    telegram_api_base_file_url: str | None = None
+    database_url: str = "sqlite+aiosqlite:///./spibot.db"
+    spibot_secret: SecretStr | None = None
+    admin_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    timezone: str = "Asia/Jakarta"
+    default_language: Literal["id", "en"] = "id"
+    bot_username: str = ""
+    session_expiry_days: int = Field(default=14, ge=1, le=365)
+    free_text_max_length: int = Field(default=1000, ge=10, le=4000)
+    small_cell_k: int = Field(default=5, ge=1, le=100)
+    institution_name: str = "Pemerintah Kabupaten Mojokerto"
+    institution_level: Literal["kabupaten", "kota", "provinsi", "kementerian", "lembaga"] = (
+        "kabupaten"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            return tuple(int(p) for p in parts if p)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_db(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def file_base_url(self) -> str:
+        """Return the Bot API file URL matching the configured base URL."""
+        if self.telegram_api_base_file_url:
+            return self.telegram_api_base_file_url
+        if self.telegram_api_base_url == TELEGRAM_API:
+            return TELEGRAM_FILE_API
+        return self.telegram_api_base_url.removesuffix("/bot") + "/file/bot"
+
+    def secret_bytes(self) -> bytes:
+        """Return the server secret; ConfigError when it is not set."""
+        if self.spibot_secret is None or not self.spibot_secret.get_secret_value():
+            raise ConfigError(
+                "SPIBOT_SECRET: not set; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        secret = self.spibot_secret.get_secret_value()
+        if len(secret) < 16:
+            raise ConfigError("SPIBOT_SECRET: too short; use at least 16 characters")
+        return secret.encode()
+
+    def require_token(self) -> str:
+        """Return the bot token; ConfigError when it is not set."""
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
+            raise ConfigError("TELEGRAM_BOT_TOKEN: not set; get one from @BotFather")
+        return self.telegram_bot_token.get_secret_value()
+
+
+def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:
+    """Read settings, turning validation failures into one clear ConfigError line."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigError(f"{name}: {first['msg']}") from None

@@ -1,0 +1,77 @@
+"""Settings: defaults, parsing, and one clear line per bad variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, Settings, load_settings
+
+SECRET = "s" * 32
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(Settings.model_fields):
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_defaults() -> None:
+    settings = load_settings(None)
+    assert settings.database_url == "sqlite+aiosqlite:///./spibot.db"
+    assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
+    assert settings.file_base_url == "https://api.telegram.org/file/bot"
+    assert settings.timezone == "Asia/Jakarta"
+    assert settings.default_language == "id"
+    assert settings.admin_user_ids == ()
+
+
+def test_env_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_USER_IDS", "11, 22;33")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:8081/bot")
+    monkeypatch.setenv("SPIBOT_SECRET", SECRET)
+    settings = load_settings(None)
+    assert settings.admin_user_ids == (11, 22, 33)
+    assert settings.file_base_url == "http://127.0.0.1:8081/file/bot"
+    assert settings.secret_bytes() == SECRET.encode()
+
+
+def test_env_file(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("DEFAULT_LANGUAGE=en\nTIMEZONE=Asia/Makassar\n")
+    settings = load_settings(env)
+    assert settings.default_language == "en"
+    assert settings.zone.key == "Asia/Makassar"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ADMIN_USER_IDS", "12,abc"),
+        ("TIMEZONE", "Mars/Olympus"),
+        ("DEFAULT_LANGUAGE", "fr"),
+        ("DATABASE_URL", "mysql://root@localhost/spi"),
+        ("TELEGRAM_API_BASE_URL", "api.telegram.org"),
+        ("SMALL_CELL_K", "0"),
+    ],
+)
+def test_malformed_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings(None)
+    message = str(info.value)
+    assert message.startswith(f"{name}:")
+    assert "\n" not in message
+
+
+def test_secret_and_token_required_for_run() -> None:
+    settings = load_settings(None)
+    with pytest.raises(ConfigError, match=r"^SPIBOT_SECRET: not set"):
+        settings.secret_bytes()
+    with pytest.raises(ConfigError, match=r"^TELEGRAM_BOT_TOKEN: not set"):
+        settings.require_token()
+    with pytest.raises(ConfigError, match=r"^SPIBOT_SECRET: too short"):
+        load_settings(None, spibot_secret="short").secret_bytes()
