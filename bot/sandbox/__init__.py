@@ -1,0 +1,28 @@
+"""Offline sandbox Bot API: the real bot talks to it over HTTP while tests act as users."""
+
+from bot.sandbox.actors import SandboxChat, SandboxUser
+from bot.sandbox.models import (
+    ApiCall,
+    Button,
+    CallbackAnswer,
+    Fault,
+    SandboxError,
+    SentMessage,
+    StoredFile,
+)
+from bot.sandbox.rules import NOT_MODIFIED
+from bot.sandbox.server import SandboxServer
+
+__all__ = [
+    "NOT_MODIFIED",
+    "ApiCall",
+    "Button",
+    "CallbackAnswer",
+    "Fault",
+    "SandboxChat",
+    "SandboxError",
+    "SandboxServer",
+    "SandboxUser",
+    "SentMessage",
+    "StoredFile",
+]

@@ -1,0 +1,405 @@
+"""Chats and users that tests and the demo drive: they type, tap buttons, block the bot."""
+
+from __future__ import annotations
+
+import re
+import struct
+import time
+import zlib
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+
+from bot.sandbox.models import SandboxError, SentMessage
+
+if TYPE_CHECKING:
+    from bot.sandbox.world import World
+
+ChatType = Literal["private", "group", "supergroup"]
+
+
+class MessageLike(Protocol):
+    """Anything naming a message in a chat: a SentMessage or PTB's telegram.Message."""
+
+    @property
+    def message_id(self) -> int: ...
+
+    @property
+    def chat_id(self) -> int: ...
+
+
+_COMMAND_RE: Final = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
+# Telegram only passes deep-link payloads made of these characters, at most 64 of them.
+_DEEP_LINK_PAYLOAD_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+# A valid 1x1 white PNG, the default picture a sandbox user sends.
+TINY_PNG: Final = (
+    b"\x89PNG\r\n\x1a\n"
+    + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+    + _png_chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff"))
+    + _png_chunk(b"IEND", b"")
+)
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+class SandboxChat:
+    """A chat the bot is in: a user's private chat or a group."""
+
+    def __init__(
+        self,
+        world: World,
+        chat_id: int,
+        chat_type: ChatType,
+        *,
+        title: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        username: str | None = None,
+        privacy_mode: bool = True,
+    ) -> None:
+        self._world = world
+        self.id = chat_id
+        self.type: ChatType = chat_type
+        self.title = title
+        self.first_name = first_name
+        self.last_name = last_name
+        self.username = username
+        # With privacy mode on (Telegram's default) a bot in a group sees only commands.
+        self.privacy_mode = privacy_mode
+        self.bot_blocked = False
+        self.bot_kicked = False
+        self.last_bot_activity = 0
+        self.last_touched_id: int | None = None
+        self._bot_messages: dict[int, SentMessage] = {}
+        self._user_message_ids: set[int] = set()
+        self._next_message_id = 1
+
+    def __repr__(self) -> str:
+        return f"SandboxChat(id={self.id}, type={self.type!r})"
+
+    def to_api(self) -> dict[str, Any]:
+        """Render as a Bot API Chat object."""
+        rendered: dict[str, Any] = {"id": self.id, "type": self.type}
+        fields = {
+            "title": self.title,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "username": self.username,
+        }
+        rendered.update({key: value for key, value in fields.items() if value is not None})
+        return rendered
+
+    @property
+    def messages(self) -> list[SentMessage]:
+        """Bot messages currently in the chat, oldest first (edits applied, deletions gone)."""
+        return list(self._bot_messages.values())
+
+    @property
+    def last_message(self) -> SentMessage | None:
+        """The newest bot message still in the chat."""
+        return next(reversed(self._bot_messages.values()), None)
+
+    def message(self, message_id: int) -> SentMessage:
+        """Return the current state of a bot message, or raise SandboxError."""
+        try:
+            return self._bot_messages[message_id]
+        except KeyError:
+            raise SandboxError(
+                f"chat {self.id} has no bot message {message_id} (never sent or deleted)"
+            ) from None
+
+    def kick_bot(self) -> None:
+        """Remove the bot from this group; its next call here gets 403."""
+        if self.type == "private":
+            raise SandboxError("use user.block_bot() for private chats")
+        self.bot_kicked = True
+
+    def add_bot(self) -> None:
+        """Add the bot back to this group."""
+        self.bot_kicked = False
+
+    # -- used by the Bot API methods -------------------------------------------------------
+
+    def allocate_message_id(self) -> int:
+        """Return the next message id; user and bot messages share one sequence per chat."""
+        message_id = self._next_message_id
+        self._next_message_id += 1
+        return message_id
+
+    def bot_message(self, message_id: int) -> SentMessage | None:
+        """Return a bot message by id, if it is still in the chat."""
+        return self._bot_messages.get(message_id)
+
+    def is_user_message(self, message_id: int) -> bool:
+        """Whether `message_id` is a message a user sent here (and not deleted)."""
+        return message_id in self._user_message_ids
+
+    def remember_user_message(self, message_id: int) -> None:
+        """Record a user message id, so the bot can delete it and cannot edit it."""
+        self._user_message_ids.add(message_id)
+
+    def put_bot_message(self, message: SentMessage) -> None:
+        """Store a new or edited bot message and mark the chat as replied to."""
+        self._bot_messages[message.message_id] = message
+        self.last_bot_activity = self._world.bump_activity()
+        self.last_touched_id = message.message_id
+        self._world.notify()
+
+    def delete_message(self, message_id: int) -> bool:
+        """Delete a bot or user message; return whether it existed."""
+        if self._bot_messages.pop(message_id, None) is not None:
+            self._world.notify()
+            return True
+        if message_id in self._user_message_ids:
+            self._user_message_ids.discard(message_id)
+            return True
+        return False
+
+
+class SandboxUser:
+    """A person using Telegram: everything they do becomes an update for the bot."""
+
+    def __init__(
+        self,
+        world: World,
+        user_id: int,
+        first_name: str,
+        chat: SandboxChat,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+    ) -> None:
+        self._world = world
+        self.id = user_id
+        self.first_name = first_name
+        self.last_name = last_name
+        self.username = username
+        self.language_code = language_code
+        self.chat = chat
+        self._last_chat = chat
+        # Per chat: the activity stamp of this user's last action there.
+        self._seen_activity: dict[int, int] = {}
+
+    def __repr__(self) -> str:
+        return f"SandboxUser(id={self.id}, first_name={self.first_name!r})"
+
+    def to_api(self) -> dict[str, Any]:
+        """Render as a Bot API User object."""
+        rendered: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        fields = {
+            "last_name": self.last_name,
+            "username": self.username,
+            "language_code": self.language_code,
+        }
+        rendered.update({key: value for key, value in fields.items() if value is not None})
+        return rendered
+
+    # -- messages ---------------------------------------------------------------------------
+
+    async def send(self, text: str, *, chat: SandboxChat | None = None) -> dict[str, Any]:
+        """Type `text` into a chat (private by default); return the Message the bot receives."""
+        if not text:
+            raise SandboxError("Telegram clients cannot send an empty message")
+        content: dict[str, Any] = {"text": text}
+        if match := _COMMAND_RE.match(text):
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": match.end()}]
+        return self._post(chat or self.chat, content, is_command=match is not None)
+
+    async def command(
+        self, name: str, payload: str | None = None, *, chat: SandboxChat | None = None
+    ) -> dict[str, Any]:
+        """Send "/name payload"; in groups the command is addressed as /name@bot."""
+        target = chat or self.chat
+        command = f"/{name.removeprefix('/')}"
+        if target.type != "private":
+            command += f"@{self._world.bot_username}"
+        return await self.send(f"{command} {payload}" if payload else command, chat=target)
+
+    async def open_deep_link(self, payload: str) -> dict[str, Any]:
+        """Open t.me/<bot>?start=<payload>: the client sends "/start <payload>"."""
+        if not _DEEP_LINK_PAYLOAD_RE.match(payload):
+            raise SandboxError(
+                f"deep-link payload {payload!r} is invalid: Telegram allows 1-64 characters "
+                "of A-Z, a-z, 0-9, _ and -; a real client would drop it"
+            )
+        return await self.command("start", payload)
+
+    async def send_sticker(
+        self, emoji: str = "👍", *, chat: SandboxChat | None = None
+    ) -> dict[str, Any]:
+        """Send a sticker."""
+        stored = self._world.store_file("sticker", b"", mime_type="image/webp", size=(512, 512))
+        sticker = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        return self._post(chat or self.chat, {"sticker": sticker})
+
+    async def send_photo(
+        self,
+        data: bytes = TINY_PNG,
+        *,
+        caption: str | None = None,
+        chat: SandboxChat | None = None,
+    ) -> dict[str, Any]:
+        """Send a photo (a 1x1 PNG unless `data` is given)."""
+        stored = self._world.store_file("photo", data, mime_type="image/png", size=(1, 1))
+        content: dict[str, Any] = {"photo": [stored.as_photo_size()]}
+        if caption:
+            content["caption"] = caption
+        return self._post(chat or self.chat, content)
+
+    async def send_voice(
+        self, duration: int = 2, *, chat: SandboxChat | None = None
+    ) -> dict[str, Any]:
+        """Send a voice note."""
+        stored = self._world.store_file("voice", b"OggS", mime_type="audio/ogg")
+        voice = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": stored.size,
+        }
+        return self._post(chat or self.chat, {"voice": voice})
+
+    async def send_document(
+        self,
+        data: bytes,
+        filename: str,
+        *,
+        mime_type: str = "application/octet-stream",
+        chat: SandboxChat | None = None,
+    ) -> dict[str, Any]:
+        """Send a file."""
+        stored = self._world.store_file("document", data, filename=filename, mime_type=mime_type)
+        return self._post(chat or self.chat, {"document": stored.as_document()})
+
+    def _post(
+        self, chat: SandboxChat, content: dict[str, Any], *, is_command: bool = False
+    ) -> dict[str, Any]:
+        self._check_member(chat)
+        if chat.type == "private":
+            # Writing to a bot you blocked is what the client's "Restart" button does.
+            chat.bot_blocked = False
+        message_id = chat.allocate_message_id()
+        message = {
+            "message_id": message_id,
+            "from": self.to_api(),
+            "chat": chat.to_api(),
+            "date": _now(),
+            **content,
+        }
+        chat.remember_user_message(message_id)
+        self._mark_action(chat)
+        if chat.type == "private" or not chat.privacy_mode or is_command:
+            self._world.queue_update("message", message)
+        return message
+
+    # -- buttons ----------------------------------------------------------------------------
+
+    async def tap(
+        self,
+        message: MessageLike | int,
+        *,
+        text: str | None = None,
+        data: str | None = None,
+        chat: SandboxChat | None = None,
+    ) -> dict[str, Any]:
+        """Tap an inline button (by label and/or data) on a bot message; return the query."""
+        if text is None and data is None:
+            raise SandboxError("say which button to tap: text=... and/or data=...")
+        target = self._chat_of(message, chat)
+        message_id = message if isinstance(message, int) else message.message_id
+        # Use the message as it is now: an edit may have replaced or removed the keyboard.
+        current = target.message(message_id)
+        button = current.find_button(text=text, data=data)
+        if button.data is None:
+            raise SandboxError(f"button {button.text!r} opens {button.url}; it sends no callback")
+        return self._callback(target, current, button.data)
+
+    async def tap_raw(
+        self, message_id: int, data: str, *, chat: SandboxChat | None = None
+    ) -> dict[str, Any]:
+        """Send callback data the bot never offered, as a modified client could."""
+        target = chat or self.chat
+        return self._callback(target, target.message(message_id), data)
+
+    def _chat_of(self, message: MessageLike | int, chat: SandboxChat | None) -> SandboxChat:
+        if chat is not None or isinstance(message, int):
+            return chat or self.chat
+        target = self._world.chats[message.chat_id]
+        if target.type == "private" and target is not self.chat:
+            raise SandboxError(f"{self!r} cannot see messages in another user's private chat")
+        return target
+
+    def _callback(self, chat: SandboxChat, message: SentMessage, data: str) -> dict[str, Any]:
+        self._check_member(chat)
+        query = {
+            "id": self._world.new_callback_query_id(),
+            "from": self.to_api(),
+            "message": self._world.render_message(message),
+            # Telegram's chat_instance is an opaque, stable per-chat identifier.
+            "chat_instance": str(abs(chat.id) * 7919 + 104729),
+            "data": data,
+        }
+        self._mark_action(chat)
+        self._world.queue_update("callback_query", query)
+        return query
+
+    # -- relationship with the bot ---------------------------------------------------------
+
+    def block_bot(self) -> None:
+        """Block the bot: its next message to this user gets 403 Forbidden."""
+        self.chat.bot_blocked = True
+
+    def unblock_bot(self) -> None:
+        """Unblock the bot."""
+        self.chat.bot_blocked = False
+
+    def _check_member(self, chat: SandboxChat) -> None:
+        if chat.bot_kicked:
+            raise SandboxError(f"the bot is no longer a member of {chat!r}")
+        if chat.type == "private" and chat is not self.chat:
+            raise SandboxError(f"{self!r} cannot write in another user's private chat")
+
+    def _mark_action(self, chat: SandboxChat) -> None:
+        self._last_chat = chat
+        self._seen_activity[chat.id] = self._world.bump_activity()
+
+    async def wait_for_reply(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a default deadline is what makes tests fail fast
+        *,
+        chat: SandboxChat | None = None,
+    ) -> SentMessage:
+        """Wait for the bot to send or edit something after this user's last action there.
+
+        Returns the message most recently sent or edited; a second call then waits for
+        activity newer than that.
+        """
+        target = chat or self._last_chat
+        seen = self._seen_activity.get(target.id, 0)
+        await self._world.wait_for(
+            lambda: target.last_bot_activity > seen,
+            timeout,
+            f"the bot to reply to {self.first_name} in chat {target.id}",
+        )
+        self._seen_activity[target.id] = target.last_bot_activity
+        touched = target.bot_message(target.last_touched_id or 0) or target.last_message
+        if touched is None:
+            raise SandboxError(f"the bot replied in chat {target.id} but deleted the message")
+        return touched

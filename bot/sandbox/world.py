@@ -1,0 +1,271 @@
+"""The sandbox's in-memory Telegram: chats, users, the update queue, files and call logs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, Final, TypeVar
+
+from bot.sandbox.actors import ChatType, SandboxChat, SandboxUser
+from bot.sandbox.markup import visible_text
+from bot.sandbox.models import ApiCall, CallbackAnswer, SandboxError, SentMessage, StoredFile
+from bot.sandbox.rules import ApiError, bad_request
+
+T = TypeVar("T")
+
+# Without an explicit allowed_updates list Telegram delivers every type except these.
+_OPT_IN_UPDATES: Final = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+
+class World:
+    """Everything the sandbox knows; shared by the HTTP side and the test-facing actors."""
+
+    def __init__(self, bot_username: str, bot_name: str) -> None:
+        self.bot_id = 1
+        self.bot_username = bot_username
+        self.bot_name = bot_name
+        self.chats: dict[int, SandboxChat] = {}
+        self.users: dict[int, SandboxUser] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.sent: list[ApiCall] = []
+        self.callback_answers: list[CallbackAnswer] = []
+        self.open_callback_queries: set[str] = set()
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.webhook_url = ""
+        self.allowed_updates: frozenset[str] | None = None
+        self.closing = False
+        self.poll_generation = 0
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._activity = itertools.count(1)
+        self.activity = 0
+        self._changed = asyncio.Event()
+
+    # -- change notification -------------------------------------------------------------
+
+    def notify(self) -> None:
+        """Wake everyone waiting for a change (long polls, wait_for)."""
+        # Swapping in a fresh event wakes current waiters without a set()/clear() race.
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    def bump_activity(self) -> int:
+        """Return a new, strictly increasing activity stamp."""
+        self.activity = next(self._activity)
+        return self.activity
+
+    async def wait_changed(self, seconds: float) -> None:
+        """Wait until something changes or `seconds` pass."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), seconds)
+
+    async def wait_for(
+        self, predicate: Callable[[], T], seconds: float, description: str | None = None
+    ) -> T:
+        """Wait until `predicate()` is truthy and return its value, or raise TimeoutError."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not (result := predicate()):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                what = description or getattr(predicate, "__name__", repr(predicate))
+                recent = "; ".join(
+                    f"{call.method}({call.chat_id}){' -> ' + call.error if call.error else ''}"
+                    for call in self.sent[-5:]
+                )
+                raise TimeoutError(
+                    f"timed out after {seconds}s waiting for {what}; "
+                    f"last bot calls: {recent or 'none'}"
+                )
+            # Re-check periodically too: the predicate may depend on state outside the sandbox.
+            await self.wait_changed(min(remaining, 0.05))
+        return result
+
+    # -- identities ------------------------------------------------------------------------
+
+    def bot_user(self) -> dict[str, Any]:
+        """Return the bot as a Telegram User object."""
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_name,
+            "username": self.bot_username,
+        }
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+    ) -> SandboxUser:
+        """Return the user with this id, creating it and its private chat on first use."""
+        if user_id not in self.users:
+            if user_id <= 0:
+                raise SandboxError("user ids are positive; negative ids are for groups")
+            chat = SandboxChat(
+                self,
+                user_id,
+                "private",
+                first_name=first_name,
+                last_name=last_name,
+                username=username,
+            )
+            self.chats[user_id] = chat
+            self.users[user_id] = SandboxUser(
+                self,
+                user_id,
+                first_name,
+                chat,
+                last_name=last_name,
+                username=username,
+                language_code=language_code,
+            )
+        return self.users[user_id]
+
+    def group(
+        self, chat_id: int, title: str, *, supergroup: bool = False, privacy_mode: bool = True
+    ) -> SandboxChat:
+        """Return the group with this id, creating it (with the bot as member) on first use."""
+        if chat_id not in self.chats:
+            if chat_id >= 0:
+                raise SandboxError("group chat ids are negative")
+            kind: ChatType = "supergroup" if supergroup else "group"
+            self.chats[chat_id] = SandboxChat(
+                self, chat_id, kind, title=title, privacy_mode=privacy_mode
+            )
+        return self.chats[chat_id]
+
+    def chat_for_bot(self, chat_id: int | str | None) -> SandboxChat:
+        """Resolve the chat a bot call targets, refusing it the way Telegram would."""
+        if chat_id is None:
+            raise bad_request("chat_id is empty")
+        chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
+        if chat is None:
+            raise bad_request("chat not found")
+        if chat.bot_blocked:
+            raise ApiError(HTTPStatus.FORBIDDEN, "Forbidden: bot was blocked by the user")
+        if chat.bot_kicked:
+            raise ApiError(
+                HTTPStatus.FORBIDDEN, f"Forbidden: bot was kicked from the {chat.type} chat"
+            )
+        return chat
+
+    # -- updates -----------------------------------------------------------------------------
+
+    def queue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Append an update of `kind` ("message", "callback_query", ...) for getUpdates."""
+        update = {"update_id": next(self._update_ids), kind: payload}
+        self._updates.append(update)
+        self.notify()
+        return update
+
+    @property
+    def pending_updates(self) -> int:
+        """Number of updates not yet confirmed by the bot."""
+        return len(self._updates)
+
+    def confirm_updates(self, offset: int | None) -> None:
+        """Forget updates below `offset`; a negative offset keeps only the last -offset."""
+        if offset is None:
+            return
+        if offset < 0:
+            del self._updates[:offset]
+        else:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+
+    def drop_pending_updates(self) -> None:
+        """Forget every pending update (deleteWebhook/setWebhook drop_pending_updates)."""
+        self._updates.clear()
+
+    def peek_updates(self, limit: int) -> list[dict[str, Any]]:
+        """Return up to `limit` pending updates, dropping types the bot did not ask for."""
+        self._updates = [u for u in self._updates if self._is_allowed(u)]
+        return self._updates[:limit]
+
+    def _is_allowed(self, update: dict[str, Any]) -> bool:
+        kind = next(key for key in update if key != "update_id")
+        if self.allowed_updates is None:
+            return kind not in _OPT_IN_UPDATES
+        # An empty list means "everything except the opt-in types", as in the Bot API.
+        return kind in self.allowed_updates or (
+            not self.allowed_updates and kind not in _OPT_IN_UPDATES
+        )
+
+    def new_callback_query_id(self) -> str:
+        """Return a fresh callback query id and remember it as unanswered."""
+        query_id = str(4_000_000_000_000 + next(self._query_ids))
+        self.open_callback_queries.add(query_id)
+        return query_id
+
+    # -- files and rendering -----------------------------------------------------------------
+
+    def store_file(
+        self,
+        kind: str,
+        data: bytes | None,
+        *,
+        filename: str | None = None,
+        mime_type: str | None = None,
+        size: tuple[int, int] = (0, 0),
+    ) -> StoredFile:
+        """Keep a file and give it a file_id, as Telegram does on upload."""
+        number = next(self._file_ids)
+        stored = StoredFile(
+            file_id=f"sandbox-{kind}-{number}",
+            file_unique_id=f"u{kind}{number}",
+            data=data,
+            file_path=f"{kind}s/file_{number}{_extension(filename, mime_type)}",
+            filename=filename,
+            mime_type=mime_type,
+            width=size[0],
+            height=size[1],
+        )
+        self.files[stored.file_id] = stored
+        return stored
+
+    def render_message(self, message: SentMessage) -> dict[str, Any]:
+        """Render a bot message as the Bot API returns it."""
+        chat = self.chats[message.chat_id]
+        rendered: dict[str, Any] = {
+            "message_id": message.message_id,
+            "from": self.bot_user(),
+            "chat": chat.to_api(),
+            "date": message.date,
+        }
+        if message.edit_date is not None:
+            rendered["edit_date"] = message.edit_date
+        if message.text is not None:
+            # Telegram answers with the parsed text (markup removed), not what was sent.
+            rendered["text"] = visible_text(message.text, message.parse_mode)
+        if message.media is not None and message.media_kind == "photo":
+            rendered["photo"] = [message.media.as_photo_size()]
+        elif message.media is not None and message.media_kind == "document":
+            rendered["document"] = message.media.as_document()
+        if message.caption is not None:
+            rendered["caption"] = visible_text(message.caption, message.parse_mode)
+        # Only inline keyboards are echoed back; reply keyboards live on the client.
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
+            rendered["reply_markup"] = message.reply_markup
+        return rendered
+
+    def record_call(
+        self, method: str, chat_id: int | str | None, params: dict[str, Any], error: str | None
+    ) -> None:
+        """Log a bot call for `server.sent`."""
+        self.sent.append(ApiCall(method, chat_id, params, time.time(), error))
+        self.notify()
+
+
+def _extension(filename: str | None, mime_type: str | None) -> str:
+    if filename and "." in filename:
+        return "." + filename.rsplit(".", 1)[1]
+    return {"image/png": ".png", "image/jpeg": ".jpg", "audio/ogg": ".ogg"}.get(mime_type or "", "")

@@ -1,0 +1,507 @@
+"""The sandbox Bot API, exercised through PTB's real Bot and Application over loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import html
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+)
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.helpers import escape_markdown
+
+from bot.sandbox import Button, SandboxError, SandboxServer
+from bot.sandbox.actors import TINY_PNG
+from bot.sandbox.markup import visible_text
+from bot.sandbox.rules import check_entities
+
+TOKEN = "123456:TEST-token_abc"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SandboxServer]:
+    async with SandboxServer() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+async def bot(server: SandboxServer) -> AsyncIterator[Bot]:
+    async with Bot(TOKEN, base_url=server.base_url, base_file_url=server.base_file_url) as client:
+        yield client
+
+
+def yes_no(prefix: str = "q1") -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Ya", callback_data=f"{prefix}:yes"),
+                InlineKeyboardButton("Tidak", callback_data=f"{prefix}:no"),
+            ]
+        ]
+    )
+
+
+async def test_get_me_describes_the_configured_bot(bot: Bot) -> None:
+    assert bot.username == "spi_sandbox_bot"
+    assert bot.id == 123456
+    assert bot.bot.is_bot
+
+
+async def test_send_message_is_recorded_with_buttons(server: SandboxServer, bot: Bot) -> None:
+    user = server.user(1001, "Sari")
+
+    sent = await bot.send_message(
+        user.id, "<b>Halo</b> Sari", parse_mode="HTML", reply_markup=yes_no()
+    )
+
+    assert sent.text == "Halo Sari"  # Telegram answers with the parsed text.
+    assert sent.from_user is not None
+    assert sent.from_user.username == "spi_sandbox_bot"
+    assert sent.chat.type == "private"
+    stored = user.chat.last_message
+    assert stored is not None
+    assert stored.message_id == sent.message_id
+    assert stored.text == "<b>Halo</b> Sari"
+    assert stored.parse_mode == "HTML"
+    assert stored.plain_text == "Halo Sari"
+    assert stored.buttons == [[Button("Ya", "q1:yes"), Button("Tidak", "q1:no")]]
+    assert server.calls("sendMessage")[0].params["reply_markup"]["inline_keyboard"][0][0] == {
+        "text": "Ya",
+        "callback_data": "q1:yes",
+    }
+
+
+async def test_message_ids_are_shared_by_user_and_bot(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    first = await user.send("halo")
+    reply = await bot.send_message(user.id, "hai")
+    second = await user.send("apa kabar")
+
+    assert [first["message_id"], reply.message_id, second["message_id"]] == [1, 2, 3]
+
+
+async def test_edit_applies_and_identical_edit_is_rejected(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "Pertanyaan 1", reply_markup=yes_no())
+
+    await bot.edit_message_text("Pertanyaan 1 ✅", user.id, sent.message_id, reply_markup=yes_no())
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_text(
+            "Pertanyaan 1 ✅", user.id, sent.message_id, reply_markup=yes_no()
+        )
+
+    (message,) = user.chat.messages
+    assert message.text == "Pertanyaan 1 ✅"
+    assert message.edit_count == 1
+
+
+async def test_edit_without_markup_removes_the_keyboard(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "Pilih", reply_markup=yes_no())
+
+    await bot.edit_message_text("Terima kasih", user.id, sent.message_id)
+
+    assert user.chat.message(sent.message_id).buttons == []
+    with pytest.raises(SandboxError, match="no button"):
+        await user.tap(sent.message_id, text="Ya")
+
+
+async def test_edit_reply_markup_and_delete(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "Pilih", reply_markup=yes_no())
+
+    await bot.edit_message_reply_markup(user.id, sent.message_id, reply_markup=yes_no("q2"))
+    assert user.chat.message(sent.message_id).flat_buttons[0].data == "q2:yes"
+
+    assert await bot.delete_message(user.id, sent.message_id)
+    assert user.chat.messages == []
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_text("x", user.id, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+        await bot.delete_message(user.id, sent.message_id)
+
+
+async def test_bot_cannot_edit_a_user_message(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    message = await user.send("halo")
+
+    with pytest.raises(BadRequest, match=r"(?i)message can't be edited"):
+        await bot.edit_message_text("x", user.id, message["message_id"])
+
+
+async def test_photo_and_document_bytes_are_kept(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+
+    photo = await bot.send_photo(user.id, TINY_PNG, caption="Grafik", filename="chart.png")
+    document = await bot.send_document(user.id, b"unit,skor\nA,80\n", filename="laporan.csv")
+
+    assert (photo.photo[-1].width, photo.photo[-1].height) == (1, 1)
+    assert photo.caption == "Grafik"
+    assert document.document is not None
+    assert document.document.file_name == "laporan.csv"
+    assert document.document.mime_type == "text/csv"
+    photo_message, document_message = user.chat.messages
+    assert photo_message.photo == TINY_PNG
+    assert document_message.document == b"unit,skor\nA,80\n"
+    assert document_message.filename == "laporan.csv"
+
+    telegram_file = await bot.get_file(document.document.file_id)
+    assert await telegram_file.download_as_bytearray() == bytearray(b"unit,skor\nA,80\n")
+    # Re-sending by file_id reuses the stored file, as on Telegram.
+    again = await bot.send_photo(user.id, photo.photo[-1].file_id)
+    assert again.photo[-1].file_id == photo.photo[-1].file_id
+
+
+async def test_non_image_photo_is_rejected(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    with pytest.raises(BadRequest, match=r"(?i)IMAGE_PROCESS_FAILED"):
+        await bot.send_photo(user.id, b"not an image")
+
+
+async def test_get_updates_long_polls_text_and_taps(server: SandboxServer, bot: Bot) -> None:
+    user = server.user(1001, "Sari", language_code="id")
+    question = await bot.send_message(user.id, "Setuju?", reply_markup=yes_no())
+
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.1)
+    assert not poll.done()  # It waits for something to happen...
+    started = time.monotonic()
+    await user.send("halo")
+    (update,) = await poll
+    assert time.monotonic() - started < 1  # ...and returns as soon as it does.
+    assert update.message is not None
+    assert update.message.text == "halo"
+    assert update.message.from_user is not None
+    assert update.message.from_user.language_code == "id"
+
+    await user.tap(question, text="Tidak")
+    updates = await bot.get_updates(offset=update.update_id + 1, timeout=1)
+    assert [u.update_id for u in updates] == [update.update_id + 1]
+    query = updates[0].callback_query
+    assert query is not None
+    assert query.data == "q1:no"
+    assert query.message is not None
+    assert query.message.message_id == question.message_id
+
+    await query.answer("Tersimpan", show_alert=True)
+    assert [(a.text, a.show_alert) for a in server.callback_answers] == [("Tersimpan", True)]
+    with pytest.raises(BadRequest, match=r"(?i)query ID is invalid"):
+        await query.answer()
+
+    assert server.pending_updates == 1
+    await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    assert server.pending_updates == 0
+
+
+async def test_get_updates_times_out_empty(server: SandboxServer, bot: Bot) -> None:
+    started = time.monotonic()
+    assert await bot.get_updates(timeout=dtm.timedelta(seconds=0.2)) == ()
+    assert 0.15 < time.monotonic() - started < 1.5
+
+
+async def test_stop_releases_pending_long_polls() -> None:
+    sandbox = SandboxServer()
+    await sandbox.start()
+    client = Bot(TOKEN, base_url=sandbox.base_url)
+    async with client:
+        poll = asyncio.create_task(client.get_updates(timeout=30))
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        await sandbox.stop()
+        assert await poll == ()
+        assert time.monotonic() - started < 2
+
+
+async def test_429_raises_retry_after(
+    server: SandboxServer, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PTB 22 warns (an error under our filterwarnings) when retry_after is read as an int.
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    user = server.user()
+    server.inject_fault("sendMessage", 429, retry_after=3)
+
+    with pytest.raises(RetryAfter) as raised:
+        await bot.send_message(user.id, "halo")
+    assert raised.value.retry_after == dtm.timedelta(seconds=3)
+
+    await bot.send_message(user.id, "halo")  # The fault fired only once.
+    assert [call.error for call in server.calls("sendMessage")] == [
+        "Too Many Requests: retry after 3",
+        None,
+    ]
+
+
+@pytest.mark.parametrize("status", [500, 502])
+async def test_5xx_raises_network_error(server: SandboxServer, bot: Bot, status: int) -> None:
+    user = server.user()
+    server.inject_fault("sendMessage", status, chat_id=user.id)
+
+    with pytest.raises(NetworkError):
+        await bot.send_message(user.id, "halo")
+    assert user.chat.messages == []
+
+
+async def test_delay_fault_slows_a_call(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    server.inject_fault("sendMessage", delay=0.3)
+
+    started = time.monotonic()
+    await bot.send_message(user.id, "halo")
+    assert time.monotonic() - started >= 0.3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"text": "x" * 4097}, "message is too long"),
+        ({"text": "   "}, "message text is empty"),
+        ({"text": "a < b", "parse_mode": "HTML"}, "Unsupported start tag"),
+        ({"text": "<b>tebal", "parse_mode": "HTML"}, "Can't find end tag"),
+        ({"text": "Skor 1.5", "parse_mode": "MarkdownV2"}, "Character '.' is reserved"),
+        (
+            {
+                "text": "x",
+                "reply_markup": InlineKeyboardMarkup(
+                    [[InlineKeyboardButton("x", callback_data="d" * 65)]]
+                ),
+            },
+            "BUTTON_DATA_INVALID",
+        ),
+        (
+            {"text": "x", "reply_markup": InlineKeyboardMarkup([[InlineKeyboardButton("x")]])},
+            "can't parse inline keyboard button",
+        ),
+    ],
+)
+async def test_invalid_messages_are_rejected(
+    server: SandboxServer, bot: Bot, kwargs: dict[str, object], error: str
+) -> None:
+    user = server.user()
+    with pytest.raises(BadRequest, match=rf"(?i){error}"):
+        await bot.send_message(user.id, **kwargs)  # type: ignore[arg-type]
+    assert user.chat.messages == []
+
+
+async def test_text_limit_counts_visible_characters(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    await bot.send_message(user.id, f"<b>{'x' * 4096}</b>", parse_mode="HTML")
+
+
+@given(st.text())
+def test_escaped_user_text_always_parses(text: str) -> None:
+    # What the bot must do with user input: escape it, and it is accepted and shown verbatim.
+    for escaped, mode in ((html.escape(text), "HTML"), (escape_markdown(text, 2), "MarkdownV2")):
+        check_entities(escaped, mode)
+        assert visible_text(escaped, mode) == text
+
+
+async def test_long_caption_and_unknown_chat_are_rejected(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
+        await bot.send_photo(user.id, TINY_PNG, caption="x" * 1025)
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_message(999, "halo")
+
+
+async def test_tapping_a_missing_button_raises_but_raw_taps_go_through(
+    server: SandboxServer, bot: Bot
+) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "Setuju?", reply_markup=yes_no())
+    message = user.chat.message(sent.message_id)
+
+    with pytest.raises(SandboxError, match="offers: 'Ya'"):
+        await user.tap(message, text="Mungkin")
+    with pytest.raises(SandboxError, match="no bot message 99"):
+        await user.tap_raw(99, "q1:yes")
+
+    query = await user.tap_raw(sent.message_id, "q9:forged")
+    assert query["data"] == "q9:forged"
+    (update,) = await bot.get_updates()
+    assert update.callback_query is not None
+    assert update.callback_query.data == "q9:forged"
+
+
+async def test_blocked_user_and_kicked_group_are_forbidden(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    group = server.group(-100123, "Pimpinan")
+    user.block_bot()
+    group.kick_bot()
+
+    with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
+        await bot.send_message(user.id, "pengingat")
+    with pytest.raises(Forbidden, match=r"(?i)bot was kicked from the group chat"):
+        await bot.send_message(group.id, "laporan")
+
+    await user.open_deep_link("abc")  # Pressing Start again unblocks the bot.
+    await bot.send_message(user.id, "halo lagi")
+
+
+async def test_group_privacy_mode_delivers_only_commands(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    group = server.group(-100123, "Pimpinan")
+
+    await user.send("halo semua", chat=group)
+    await user.command("laporan", chat=group)
+
+    (update,) = await bot.get_updates()
+    assert update.message is not None
+    assert update.message.text == "/laporan@spi_sandbox_bot"
+    assert update.message.chat.type == "group"
+    assert update.message.chat.title == "Pimpinan"
+
+
+async def test_deep_link_sends_start_with_payload(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+
+    await user.open_deep_link("inv_AbC-123")
+    with pytest.raises(SandboxError, match="payload"):
+        await user.open_deep_link("bad payload!")
+
+    (update,) = await bot.get_updates()
+    assert update.message is not None
+    assert update.message.text == "/start inv_AbC-123"
+    assert update.message.entities[0].type == "bot_command"
+    assert update.message.entities[0].length == len("/start")
+
+
+async def test_non_text_messages(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    await user.send_sticker()
+    await user.send_photo(caption="foto")
+    await user.send_voice()
+
+    sticker, photo, voice = (u.message for u in await bot.get_updates())
+    assert sticker is not None
+    assert sticker.sticker is not None
+    assert photo is not None
+    assert photo.caption == "foto"
+    photo_file = await bot.get_file(photo.photo[-1].file_id)
+    assert await photo_file.download_as_bytearray() == bytearray(TINY_PNG)
+    assert voice is not None
+    assert voice.voice is not None
+
+
+async def test_commands_unknown_methods_and_webhook_conflict(
+    server: SandboxServer, bot: Bot
+) -> None:
+    await bot.set_my_commands([("start", "Mulai survei"), ("bantuan", "Bantuan")])
+    assert [c.command for c in await bot.get_my_commands()] == ["start", "bantuan"]
+    assert server.commands()[0] == {"command": "start", "description": "Mulai survei"}
+
+    with pytest.raises(EndPointNotFound):
+        await bot.do_api_request("fooBar")
+
+    await bot.set_webhook("https://example.invalid/hook")
+    with pytest.raises(Conflict, match=r"(?i)webhook is active"):
+        await bot.get_updates()
+    assert await bot.delete_webhook()
+    assert (await bot.get_webhook_info()).url == ""
+
+
+async def test_raw_http_bodies_and_error_shapes(server: SandboxServer) -> None:
+    user = server.user()
+    url = f"{server.base_url}{TOKEN}"
+    keyboard = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+    server.inject_fault("sendMessage", 429, retry_after=7)
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{url}/sendMessage", json={"chat_id": user.id}) as response:
+            assert response.status == 429
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 7",
+                "parameters": {"retry_after": 7},
+            }
+        body = {"chat_id": user.id, "text": "hi", "reply_markup": keyboard}
+        async with session.post(f"{url}/sendMessage", json=body) as response:
+            assert (await response.json())["result"]["reply_markup"] == keyboard
+        form = {"chat_id": str(user.id), "text": "x" * 4097}
+        async with session.post(f"{url}/SENDMESSAGE", data=form) as response:
+            assert response.status == 400
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message is too long",
+            }
+        async with session.get(f"{url}/noSuchMethod") as response:
+            assert response.status == 404
+            assert await response.json() == {
+                "ok": False,
+                "error_code": 404,
+                "description": "Not Found: method not found",
+            }
+    assert user.chat.last_message is not None
+    assert user.chat.last_message.buttons == [[Button("A", "a")]]
+
+
+async def test_wait_for_explains_a_timeout(server: SandboxServer) -> None:
+    user = server.user()
+    with pytest.raises(TimeoutError, match="the bot to reply to Sari"):
+        await user.wait_for_reply(timeout=0.1)
+    with pytest.raises(TimeoutError, match="nothing_happens"):
+        await server.wait_for(lambda: False, timeout=0.1, description="nothing_happens")
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Echo the /start payload with a yes/no keyboard."""
+    assert update.effective_message is not None
+    payload = " ".join(context.args or [])
+    await update.effective_message.reply_text(f"echo {payload}", reply_markup=yes_no())
+
+
+async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Acknowledge a tap and show the choice in place of the keyboard."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_text(f"Dipilih: {query.data}")
+
+
+async def test_real_application_polls_and_replies(server: SandboxServer) -> None:
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(server.base_url)
+        .base_file_url(server.base_file_url)
+        .build()
+    )
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(choose))
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        user = server.user()
+        await user.open_deep_link("abc")
+        reply = await user.wait_for_reply()
+        assert reply.text == "echo abc"
+
+        await user.tap(reply, text="Ya")
+        edited = await user.wait_for_reply()
+        assert edited.message_id == reply.message_id
+        assert edited.text == "Dipilih: q1:yes"
+        assert edited.buttons == []
+        assert len(server.callback_answers) == 1
+    finally:
+        started = time.monotonic()
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+    assert time.monotonic() - started < 2
+    assert server.pending_updates == 0
