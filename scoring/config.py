@@ -1,0 +1,201 @@
+"""Scoring inputs: weights, thresholds, quality and sampling knobs, corrections, units, history.
+
+Every number from DESIGN.md §2 lives here as a default, so a different year's methodology is a
+different `ScoringConfig`, not a code change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from surveys.model import Dimension, Group
+
+__all__ = [
+    "GROUP_ORDER",
+    "CategoryThresholds",
+    "Corrections",
+    "GroupWeights",
+    "QualityConfig",
+    "QualityRule",
+    "SamplingConfig",
+    "ScoringConfig",
+    "UnitInfo",
+    "WaveResult",
+]
+
+# Groups are always reported in this order, and array code i means GROUP_ORDER[i].
+GROUP_ORDER: Final = (Group.INTERNAL, Group.EXTERNAL, Group.EXPERT)
+
+
+def _check_weight(name: str, value: float) -> None:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"weight {name!r} must be a finite non-negative number, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupWeights:
+    """Weights of the three groups in the composite index (SPI defaults, DESIGN.md §2)."""
+
+    internal: float = 0.3046
+    external: float = 0.3279
+    expert: float = 0.3675
+
+    def __post_init__(self) -> None:
+        for group in GROUP_ORDER:
+            _check_weight(group.value, self.of(group))
+        if self.internal + self.external + self.expert <= 0:
+            raise ValueError("at least one group weight must be positive")
+
+    def of(self, group: Group) -> float:
+        """Return the weight of `group`."""
+        return float(getattr(self, group.value))
+
+    @classmethod
+    def from_mapping(cls, weights: Mapping[str, float]) -> GroupWeights:
+        """Build weights from {"internal": w, "external": w, "expert": w} (all three needed)."""
+        keys = {str(k) for k in weights}
+        expected = {g.value for g in GROUP_ORDER}
+        if keys != expected:
+            raise ValueError(f"group weights need exactly {sorted(expected)}, got {sorted(keys)}")
+        by_name = {str(k): float(v) for k, v in weights.items()}
+        return cls(by_name["internal"], by_name["external"], by_name["expert"])
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryThresholds:
+    """Lower bounds of the categories (KPK 2024): Rentan < 73 ≤ Waspada < 78 ≤ Terjaga."""
+
+    waspada_from: float = 73.0
+    terjaga_from: float = 78.0
+
+    def __post_init__(self) -> None:
+        if not self.waspada_from <= self.terjaga_from:
+            raise ValueError("waspada_from must not exceed terjaga_from")
+
+
+@dataclass(frozen=True, slots=True)
+class Corrections:
+    """KPK-style deductions from the composite index (non-negative points), with the reason."""
+
+    integrity: float = 0.0
+    prevalence: float = 0.0
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("integrity", "prevalence"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"correction {name!r} must be non-negative, got {value!r}")
+
+    @property
+    def total(self) -> float:
+        """Return the total deduction."""
+        return self.integrity + self.prevalence
+
+
+class QualityRule(StrEnum):
+    """Data-quality rules that flag a response."""
+
+    STRAIGHT_LINING = "straight_lining"
+    SPEEDER = "speeder"
+    CLUSTER = "cluster"
+
+
+@dataclass(frozen=True, slots=True)
+class QualityConfig:
+    """Settings of the data-quality rules (docs/scoring.md explains each)."""
+
+    # Same raw option on every Likert item, counted only with at least this many Likert answers.
+    straightline_min_items: int = 8
+    # Faster than this share of the group's median duration.
+    speeder_fraction: float = 0.3
+    # Identical answer vectors in one unit and group: at least this many responses ...
+    cluster_min_size: int = 5
+    # ... and at least this share of that unit × group's responses ...
+    cluster_min_share: float = 0.1
+    # ... and only vectors with at least this many scored answers (short vectors collide by chance).
+    cluster_min_answers: int = 5
+    # Rules whose flagged responses are left out of the scores; the others are only reported.
+    exclude: frozenset[QualityRule] = frozenset(QualityRule)
+
+    def __post_init__(self) -> None:
+        if self.straightline_min_items < 2 or self.cluster_min_size < 2:
+            raise ValueError("straightline_min_items and cluster_min_size must be at least 2")
+        if not 0 <= self.speeder_fraction < 1 or not 0 <= self.cluster_min_share <= 1:
+            raise ValueError("speeder_fraction must be in [0, 1) and cluster_min_share in [0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingConfig:
+    """Margin of error and needed-sample settings."""
+
+    z: float = 1.96  # 95% confidence
+    target_moe: float = 5.0  # KPK's target: ±5 points on the 0-100 scale
+    # σ assumed when fewer than two valid responses exist: a generous spread on 0-100 scores,
+    # so early targets err on the large side.
+    prior_sd: float = 20.0
+    institution_minimum: int = 30  # KPK: at least 30 respondents per institution
+
+    def __post_init__(self) -> None:
+        if self.z <= 0 or self.target_moe <= 0 or self.prior_sd < 0:
+            raise ValueError("z and target_moe must be positive, prior_sd non-negative")
+
+
+def _default_dimension_weights() -> Mapping[Dimension, float]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringConfig:
+    """Every knob of the scoring pipeline, with DESIGN.md §2 defaults."""
+
+    weights: GroupWeights = GroupWeights()
+    # Dimension weights inside a group score; a dimension not listed weighs 1 (equal by default).
+    dimension_weights: Mapping[Dimension, float] = field(default_factory=_default_dimension_weights)
+    thresholds: CategoryThresholds = CategoryThresholds()
+    min_cell_size: int = 5  # k: unit × group cells with fewer valid responses are suppressed
+    quality: QualityConfig = QualityConfig()
+    sampling: SamplingConfig = SamplingConfig()
+    level: str = "kabupaten"  # kabupaten, kota, provinsi, kementerian, lembaga
+    benchmark_year: int | None = None  # None: the latest year each benchmark series has
+
+    def __post_init__(self) -> None:
+        for dimension, weight in self.dimension_weights.items():
+            _check_weight(str(dimension), weight)
+        # Read-only copy so a frozen config cannot change under a report.
+        frozen = MappingProxyType(
+            {Dimension(d): float(w) for d, w in self.dimension_weights.items()}
+        )
+        object.__setattr__(self, "dimension_weights", frozen)
+        if self.min_cell_size < 1:
+            raise ValueError("min_cell_size must be at least 1")
+
+    def dimension_weight(self, dimension: Dimension) -> float:
+        """Return the weight of `dimension` inside a group score."""
+        return self.dimension_weights.get(dimension, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInfo:
+    """A unit of the institution (OPD, service counter, kecamatan) as scoring needs it."""
+
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None = None
+    serves_public: bool = False
+    roster_size: int | None = None  # staff count: the internal group's population
+
+
+@dataclass(frozen=True, slots=True)
+class WaveResult:
+    """An earlier wave's institution result, for comparison (see `Report.to_wave_result`)."""
+
+    wave: str
+    index: float | None
+    group_scores: Mapping[Group, float | None] = field(default_factory=lambda: MappingProxyType({}))

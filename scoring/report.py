@@ -1,0 +1,148 @@
+"""The `Report` tree that `build_report` returns, and its JSON form (`spibot score --json`).
+
+Numbers keep full precision here; `to_dict` is the only place that rounds (2 decimals).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scoring.benchmarks import BenchmarkComparison
+from scoring.config import Corrections, ScoringConfig, WaveResult
+from scoring.index import Category
+from scoring.quality import QualitySummary
+from surveys.model import Dimension, Group
+
+__all__ = [
+    "DimensionScore",
+    "GroupResult",
+    "Report",
+    "ScopeResult",
+    "WaveComparison",
+    "to_jsonable",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionScore:
+    """A dimension's score and the number of respondents behind it (None when not shown)."""
+
+    dimension: Dimension
+    score: float | None
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupResult:
+    """One respondent group in one scope (the institution or a unit): a "cell"."""
+
+    group: Group
+    n: int  # valid responses: not excluded, at least one scored item
+    score: float | None  # None when n == 0 or suppressed
+    moe: float | None  # 95% margin of error; None when n < 2 or suppressed
+    needed: int  # valid responses needed for ±target margin (docs/scoring.md)
+    remaining: int  # max(0, needed − n)
+    population: int | None  # roster size used for the finite-population correction
+    suppressed: bool  # 0 < n < k, or hidden to protect another small cell
+    dimensions: tuple[DimensionScore, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WaveComparison:
+    """This wave against the latest earlier wave in the history."""
+
+    wave: str
+    index: float | None
+    delta: float | None  # this index − that index
+    group_deltas: Mapping[Group, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeResult:
+    """Results for the institution (code None) or one unit; both have the same shape."""
+
+    code: str | None
+    name: str
+    kind: str  # "institution", or the unit's kind
+    parent_code: str | None
+    serves_public: bool
+    groups: tuple[GroupResult, ...]  # internal, external, expert
+    # Composite with all three groups; None when any group is missing or suppressed.
+    index: float | None
+    index_moe: float | None
+    # Weighted mean of the groups that are shown, weights renormalised over them; NOT an SPI
+    # index. Equal to `index` when all three groups are shown.
+    partial_index: float | None
+    groups_included: tuple[Group, ...]
+    category: Category | None  # from `index` only, never from `partial_index`
+    dimensions: tuple[DimensionScore, ...]  # across shown groups, group-weighted
+    suppressed: bool  # some group with responses is suppressed here
+    # Institution only (empty / None for units):
+    benchmarks: tuple[BenchmarkComparison, ...] = ()
+    previous: WaveComparison | None = None
+    corrections: Corrections | None = None
+
+    def group(self, group: Group) -> GroupResult:
+        """Return the result of `group`."""
+        for result in self.groups:
+            if result.group is group:
+                return result
+        raise KeyError(group)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything scoring knows about one wave."""
+
+    wave: str
+    provisional: bool  # the wave is still open: numbers will move
+    institution: ScopeResult
+    units: tuple[ScopeResult, ...]
+    quality: QualitySummary
+    config: ScoringConfig
+
+    def unit(self, code: str) -> ScopeResult:
+        """Return the result of the unit with this code."""
+        for result in self.units:
+            if result.code == code:
+                return result
+        raise KeyError(code)
+
+    def to_wave_result(self) -> WaveResult:
+        """Return this wave's institution result, to pass as `history` to a later report."""
+        return WaveResult(
+            wave=self.wave,
+            index=self.institution.index,
+            group_scores={g.group: g.score for g in self.institution.groups},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict; floats rounded to 2 decimals, enums as values."""
+        result = to_jsonable(self)
+        assert isinstance(result, dict)
+        return result
+
+
+def to_jsonable(value: object) -> Any:
+    """Convert dataclasses, enums, mappings and sequences to JSON types, rounding floats."""
+    if value is None or isinstance(value, bool | int | str):
+        return value.value if isinstance(value, enum.Enum) else value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, float):
+        # JSON has no NaN/inf; scoring never produces them, but never emit invalid JSON.
+        return round(value, 2) if math.isfinite(value) else None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(to_jsonable(k)): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(to_jsonable(v) for v in value)
+    if isinstance(value, tuple | list):
+        return [to_jsonable(v) for v in value]
+    raise TypeError(f"cannot convert {type(value).__name__} to JSON")
