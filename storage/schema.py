@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 __all__ = ["metadata"]
@@ -72,7 +73,8 @@ questionnaires = Table(
     Column("key", String(60), nullable=False),  # e.g. "internal"
     Column("version", Integer, nullable=False),
     Column("grp", String(10), nullable=False),
-    Column("source_yaml", Text, nullable=False),  # the validated YAML, reloaded with surveys.load
+    # The validated YAML, reloaded with surveys.load_questionnaire_text.
+    Column("source_yaml", Text, nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("key", "version", name="key_version"),
     CheckConstraint(f"grp IN {GROUPS}", name="grp"),
@@ -87,6 +89,14 @@ waves = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("status IN ('open', 'closed')", name="status"),
+)
+# At most one open wave, enforced by the database so two admins cannot both pass the check.
+Index(
+    "uq_waves_one_open",
+    waves.c.status,
+    unique=True,
+    sqlite_where=text("status = 'open'"),
+    postgresql_where=text("status = 'open'"),
 )
 
 # Which questionnaire version each group answers in a wave.

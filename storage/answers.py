@@ -1,0 +1,98 @@
+"""Answers of in-progress and submitted responses, and response rows (no pseudonyms here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.db import read_connection, write_transaction
+from storage.dialects import upsert
+from storage.frames import SEPARATOR
+from storage.models import Response
+from storage.schema import answers, responses
+
+__all__ = [
+    "delete_answers",
+    "get_answers",
+    "get_response",
+    "save_answer",
+    "save_answers",
+    "write_answers",
+]
+
+
+async def save_answer(engine: AsyncEngine, response_id: str, question_id: str, value: str) -> None:
+    """Store or replace one answer."""
+    await save_answers(engine, response_id, {question_id: value})
+
+
+async def save_answers(engine: AsyncEngine, response_id: str, values: Mapping[str, str]) -> None:
+    """Store or replace several answers of one response in one transaction."""
+    async with write_transaction(engine) as conn:
+        await write_answers(conn, response_id, values)
+
+
+async def write_answers(conn: AsyncConnection, response_id: str, values: Mapping[str, str]) -> None:
+    """Upsert answers inside an open write transaction (shared with `move_session`)."""
+    for question_id in values:
+        if SEPARATOR in question_id:
+            raise ValueError("question ids must not contain control characters")
+    for question_id, raw_value in values.items():
+        # answers_frame packs answers with this separator; nobody types it on purpose.
+        value = raw_value.replace(SEPARATOR, " ")
+        await conn.execute(
+            upsert(
+                conn,
+                answers,
+                {"response_id": response_id, "question_id": question_id, "value": value},
+                ["response_id", "question_id"],
+                ["value"],
+            )
+        )
+
+
+async def delete_answers(engine: AsyncEngine, response_id: str, question_ids: Iterable[str]) -> int:
+    """Delete answers (e.g. to questions a changed answer now skips); return how many."""
+    ids = list(question_ids)
+    if not ids:
+        return 0
+    async with write_transaction(engine) as conn:
+        result = await conn.execute(
+            delete(answers).where(
+                answers.c.response_id == response_id, answers.c.question_id.in_(ids)
+            )
+        )
+        return result.rowcount
+
+
+async def get_answers(engine: AsyncEngine, response_id: str) -> dict[str, str]:
+    """Return a response's answers by question id."""
+    async with read_connection(engine) as conn:
+        rows = await conn.execute(
+            select(answers.c.question_id, answers.c.value).where(
+                answers.c.response_id == response_id
+            )
+        )
+        return dict(rows.all())
+
+
+async def get_response(engine: AsyncEngine, response_id: str) -> Response | None:
+    """Return a response row (in progress or submitted), or None."""
+    async with read_connection(engine) as conn:
+        row = (await conn.execute(select(responses).where(responses.c.id == response_id))).first()
+    if row is None:
+        return None
+    return Response(
+        id=row.id,
+        wave_id=row.wave_id,
+        grp=row.grp,
+        unit_id=row.unit_id,
+        questionnaire_id=row.questionnaire_id,
+        language=row.language,
+        status=row.status,
+        completed_on=row.completed_on,
+        duration_seconds=row.duration_seconds,
+        expires_on=row.expires_on,
+    )

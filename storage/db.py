@@ -1,0 +1,264 @@
+"""Engine factory, Alembic upgrade and the `Database` service that owns the engine.
+
+SQLite (aiosqlite) is the default and PostgreSQL (asyncpg) the option at scale; this module
+and the repository modules are the only places that know how the two differ.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.errors import StorageError
+
+__all__ = [
+    "Database",
+    "alembic_config",
+    "create_engine",
+    "from_db",
+    "read_connection",
+    "upgrade",
+    "utc",
+    "write_transaction",
+]
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS: Final = 5000
+SQLITE_MMAP_BYTES: Final = 256 * 1024 * 1024
+# Execution option that makes the SQLite "begin" hook take the write lock up front.
+_WRITE_OPTION: Final = "spibot_write"
+# Any constant: serialises concurrent `upgrade` calls from several processes on PostgreSQL.
+_MIGRATION_LOCK_KEY: Final = 0x5B1B07
+_SUPPORTED: Final = "use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"
+
+
+def _parse_url(url: str) -> URL:
+    """Return the parsed URL, or raise StorageError naming what is wrong with it."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"DATABASE_URL: not a database URL; {_SUPPORTED}") from exc
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StorageError(f"DATABASE_URL: unsupported database {backend!r}; {_SUPPORTED}")
+    expected = "aiosqlite" if backend == "sqlite" else "asyncpg"
+    if driver != expected:
+        raise StorageError(
+            f"DATABASE_URL: {backend} needs the async driver {backend}+{expected}://, "
+            f"not {parsed.drivername!r}; {_SUPPORTED}"
+        )
+    return parsed
+
+
+def _sqlite_file(parsed: URL) -> Path | None:
+    """Return the database file of a SQLite URL, or None for an in-memory database."""
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
+    """Set the pragmas every SQLite connection needs and hand BEGIN over to SQLAlchemy."""
+    # The sqlite3 module's own implicit BEGIN skips SELECTs and DDL; we emit BEGIN ourselves
+    # (see _on_sqlite_begin), the recipe from SQLAlchemy's SQLite dialect documentation.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # WAL lets readers (scoring) run while the bot writes. It is a property of the file,
+        # normally set once by create_engine; switching needs an exclusive lock and fails at
+        # once (no busy wait) while another connection switches it, which is then harmless.
+        cursor.execute("PRAGMA journal_mode")
+        if cursor.fetchone()[0] != "wal":
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError:
+                logger.debug("another connection is switching the database to WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # NORMAL is durable across application crashes in WAL mode, and much faster.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # Memory-mapped reads: the scoring query walks the whole answers index.
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    """Begin a transaction; writers take the lock first so busy_timeout can apply."""
+    # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
+    # another writer committed in between; BEGIN IMMEDIATE waits for the lock instead.
+    immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _enable_wal(file: Path) -> None:
+    """Switch the SQLite file to WAL once, retrying while another process does the same."""
+    # Blocking, but only at start-up and for a few milliseconds: create_engine is sync.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            connection = sqlite3.connect(file, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+            try:
+                mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            finally:
+                connection.close()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise StorageError(f"DATABASE_URL: cannot open {file}: {exc}") from exc
+            time.sleep(0.02)
+            continue
+        if mode != "wal":
+            raise StorageError(f"DATABASE_URL: {file} cannot use WAL journaling (got {mode})")
+        return
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """Create the async engine for a `sqlite+aiosqlite://` or `postgresql+asyncpg://` URL."""
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return create_async_engine(parsed, pool_pre_ping=True)
+    file = _sqlite_file(parsed)
+    if file is not None:
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"DATABASE_URL: cannot create {file.parent}: {exc}") from exc
+        _enable_wal(file)
+    engine = create_async_engine(parsed)
+    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """Open a transaction meant to write: committed on success, rolled back on error."""
+    async with engine.connect() as connection:
+        await connection.execution_options(**{_WRITE_OPTION: True})
+        async with connection.begin():
+            yield connection
+
+
+@asynccontextmanager
+async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """Open a connection for reads (one consistent transaction, rolled back at the end)."""
+    async with engine.connect() as connection:
+        yield connection
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Return an Alembic config for the packaged migrations (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        # ConfigParser interpolation: a literal % (e.g. in a password) must be doubled.
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _upgrade_on(connection: Connection, revision: str) -> None:
+    """Run `alembic upgrade` on an open (sync-facade) connection."""
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def _upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the database behind `engine` to `revision` in one transaction."""
+    async with write_transaction(engine) as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+            )
+        await connection.run_sync(_upgrade_on, revision)
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    """Run Alembic migrations up to `revision` (works inside a running event loop)."""
+    engine = create_engine(url)
+    try:
+        await _upgrade_engine(engine, revision)
+    finally:
+        await engine.dispose()
+
+
+def utc(moment: datetime) -> datetime:
+    """Return an aware datetime in UTC; reject naive ones (storage never guesses a zone)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("storage needs timezone-aware datetimes (UTC)")
+    return moment.astimezone(UTC)
+
+
+def from_db(moment: datetime) -> datetime:
+    """Return a stored timestamp as aware UTC (SQLite hands back naive UTC values)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Database:
+    """The bot's database: owns the engine from `initialize()` (migrations) to `close()`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._parsed = _parse_url(url)
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """Return the engine; only valid between `initialize()` and `close()`."""
+        if self._engine is None:
+            raise StorageError("Database is not initialised; call `await db.initialize()`")
+        return self._engine
+
+    @property
+    def dialect_name(self) -> str:
+        """Return "sqlite" or "postgresql"."""
+        return self._parsed.get_backend_name()
+
+    async def initialize(self, *, migrate: bool = True) -> None:
+        """Create the engine and, unless told not to, bring the schema up to date."""
+        if self._engine is not None:
+            return
+        engine = create_engine(self.url)
+        try:
+            if migrate:
+                await _upgrade_engine(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        self._engine = engine
+        logger.info("database ready (%s)", self.dialect_name)
+
+    async def close(self) -> None:
+        """Dispose of the engine and its pooled connections."""
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            await engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        await self.initialize()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,42 @@
+"""The few statements SQLite and PostgreSQL spell differently (upserts)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Insert, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+__all__ = ["insert_ignore", "upsert"]
+
+
+def _insert(conn: AsyncConnection, table: Table, values: Mapping[str, Any]) -> Any:
+    """Return the dialect's INSERT (both have ON CONFLICT, under different classes)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).values(dict(values))
+    return sqlite.insert(table).values(dict(values))
+
+
+def upsert(
+    conn: AsyncConnection,
+    table: Table,
+    values: Mapping[str, Any],
+    key: Sequence[str],
+    update: Sequence[str],
+) -> Insert:
+    """Return INSERT ... ON CONFLICT (key) DO UPDATE SET the `update` columns."""
+    stmt = _insert(conn, table, values)
+    result: Insert = stmt.on_conflict_do_update(
+        index_elements=list(key), set_={name: stmt.excluded[name] for name in update}
+    )
+    return result
+
+
+def insert_ignore(
+    conn: AsyncConnection, table: Table, values: Mapping[str, Any], key: Sequence[str]
+) -> Insert:
+    """Return INSERT ... ON CONFLICT (key) DO NOTHING."""
+    result: Insert = _insert(conn, table, values).on_conflict_do_nothing(index_elements=list(key))
+    return result

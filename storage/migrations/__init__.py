@@ -1,0 +1,1 @@
+"""Alembic migrations, shipped inside the package so `spibot db upgrade` needs no alembic.ini."""

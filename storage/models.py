@@ -1,0 +1,253 @@
+"""Domain objects the storage API returns: frozen dataclasses, no SQLAlchemy types.
+
+Timestamps are aware UTC datetimes; dates (completion, expiry) are plain `date`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum, StrEnum
+from typing import Final
+
+__all__ = [
+    "UNCHANGED",
+    "ClaimStatus",
+    "Correction",
+    "GrantClaim",
+    "Institution",
+    "Invitation",
+    "InvitationClaim",
+    "NewInvitation",
+    "Response",
+    "ResponseCount",
+    "Role",
+    "RoleAssignment",
+    "RoleGrant",
+    "StoredQuestionnaire",
+    "Subscription",
+    "SurveySession",
+    "Unchanged",
+    "Unit",
+    "UnitImport",
+    "Wave",
+    "WaveStatus",
+]
+
+
+class Unchanged(Enum):
+    """Marker type for "leave this column as it is" in partial updates."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = Unchanged.UNCHANGED
+
+
+class WaveStatus(StrEnum):
+    """Whether a wave takes responses."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Role(StrEnum):
+    """Roles granted by one-time links (admins come from configuration, not the database)."""
+
+    LEADERSHIP = "leadership"
+    UNIT_HEAD = "unit_head"
+
+
+class ClaimStatus(StrEnum):
+    """Outcome of claiming a one-time token."""
+
+    CLAIMED = "claimed"
+    UNKNOWN = "unknown"
+    ALREADY_USED = "already_used"
+
+
+@dataclass(frozen=True, slots=True)
+class Institution:
+    """The institution the bot serves; `level` picks the benchmark average."""
+
+    name: str
+    level: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """An agency (OPD), service counter or kecamatan; `parent_code` is None at the top."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None
+    serves_public: bool
+    staff_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitImport:
+    """How many units an import created and updated."""
+
+    created: int
+    updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuestionnaire:
+    """A saved questionnaire version; `surveys.load_questionnaire_text` reloads its YAML."""
+
+    id: int
+    key: str
+    version: int
+    grp: str
+    source_yaml: str
+    loaded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Wave:
+    """A survey round; `questionnaire_ids` maps each group to the questionnaire it answers."""
+
+    id: int
+    name: str
+    status: WaveStatus
+    opened_at: datetime
+    closed_at: datetime | None
+    questionnaire_ids: Mapping[str, int]
+
+    @property
+    def is_open(self) -> bool:
+        """Tell whether the wave takes responses."""
+        return self.status is WaveStatus.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvitation:
+    """One personal invitation to create: only the token's hash is stored."""
+
+    token_hash: str
+    wave_id: int
+    grp: str
+    unit_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A personal one-time invitation (internal or expert group)."""
+
+    id: int
+    wave_id: int
+    grp: str
+    unit_id: int
+    used: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationClaim:
+    """Result of `claim_invitation`: the invitation when claimed or already used."""
+
+    status: ClaimStatus
+    invitation: Invitation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveySession:
+    """A respondent's place in an in-progress survey; `version` bumps on every move."""
+
+    pseudonym: str
+    response_id: str | None
+    wave_id: int
+    grp: str
+    unit_id: int
+    invitation_id: int | None
+    step: str
+    question_id: str | None
+    language: str
+    message_id: int | None
+    version: int
+    started_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A response row: never a pseudonym, and a completion date without time of day."""
+
+    id: str
+    wave_id: int
+    grp: str
+    unit_id: int
+    questionnaire_id: int
+    language: str
+    status: str  # in_progress or submitted
+    completed_on: date | None
+    duration_seconds: int | None
+    expires_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """A one-time link that grants `role` (for `unit_id` when the role is unit_head)."""
+
+    id: int
+    role: Role
+    unit_id: int | None
+    created_at: datetime
+    used: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GrantClaim:
+    """Result of `claim_role_grant`: the grant when claimed or already used."""
+
+    status: ClaimStatus
+    grant: RoleGrant | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    """A role held by a pseudonym."""
+
+    pseudonym: str
+    role: Role
+    unit_id: int | None
+    granted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A chat that receives scheduled reports; paused chats keep their row and reason."""
+
+    id: int
+    chat_id: int
+    language: str
+    active: bool
+    paused_reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """Deductions from a wave's index (non-negative points); the newest is in force."""
+
+    id: int
+    wave_id: int
+    integrity: float
+    prevalence: float
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseCount:
+    """Responses per unit and group in a wave."""
+
+    unit_code: str
+    grp: str
+    submitted: int
+    in_progress: int

@@ -1,0 +1,435 @@
+"""The survey flow: respondents, in-progress sessions, answers, submission and expiry.
+
+Anonymity lives here (DESIGN.md §3): a session row is the only link between a pseudonym
+and a response id, and `submit` deletes it in the same transaction that files the response.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.answers import write_answers
+from storage.db import from_db, read_connection, utc, write_transaction
+from storage.dialects import insert_ignore, upsert
+from storage.errors import AlreadyCompleted, NotFound, SessionExists
+from storage.models import UNCHANGED, SurveySession, Unchanged
+from storage.schema import (
+    answers,
+    completions,
+    invitations,
+    respondents,
+    responses,
+    survey_sessions,
+    wave_questionnaires,
+)
+
+__all__ = [
+    "cancel_session",
+    "ensure_respondent",
+    "expire_sessions",
+    "get_respondent_language",
+    "get_session",
+    "has_completed",
+    "move_session",
+    "set_respondent_language",
+    "set_session_message",
+    "start_session",
+    "submit",
+    "update_session",
+]
+
+IN_PROGRESS = "in_progress"
+SUBMITTED = "submitted"
+
+
+async def _ensure_respondent(conn: AsyncConnection, pseudonym: str) -> None:
+    """Insert the respondent row if it is missing."""
+    await conn.execute(insert_ignore(conn, respondents, {"pseudonym": pseudonym}, ["pseudonym"]))
+
+
+async def ensure_respondent(engine: AsyncEngine, pseudonym: str) -> None:
+    """Record that this pseudonym has talked to the bot (idempotent)."""
+    async with write_transaction(engine) as conn:
+        await _ensure_respondent(conn, pseudonym)
+
+
+async def set_respondent_language(
+    engine: AsyncEngine, pseudonym: str, language: str | None
+) -> None:
+    """Store the respondent's chosen language (None: follow Telegram's)."""
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            upsert(
+                conn,
+                respondents,
+                {"pseudonym": pseudonym, "language": language},
+                ["pseudonym"],
+                ["language"],
+            )
+        )
+
+
+async def get_respondent_language(engine: AsyncEngine, pseudonym: str) -> str | None:
+    """Return the respondent's chosen language, or None."""
+    async with read_connection(engine) as conn:
+        return (
+            await conn.execute(
+                select(respondents.c.language).where(respondents.c.pseudonym == pseudonym)
+            )
+        ).scalar_one_or_none()
+
+
+def _session(row: Any) -> SurveySession:
+    """Build a SurveySession from a survey_sessions row."""
+    return SurveySession(
+        pseudonym=row.pseudonym,
+        response_id=row.response_id,
+        wave_id=row.wave_id,
+        grp=row.grp,
+        unit_id=row.unit_id,
+        invitation_id=row.invitation_id,
+        step=row.step,
+        question_id=row.question_id,
+        language=row.language,
+        message_id=row.message_id,
+        version=row.version,
+        started_at=from_db(row.started_at),
+        updated_at=from_db(row.updated_at),
+    )
+
+
+async def _completed(conn: AsyncConnection, pseudonym: str, wave_id: int, grp: str) -> bool:
+    """Tell whether a completion marker exists."""
+    return bool(
+        (
+            await conn.execute(
+                select(
+                    exists().where(
+                        completions.c.pseudonym == pseudonym,
+                        completions.c.wave_id == wave_id,
+                        completions.c.grp == grp,
+                    )
+                )
+            )
+        ).scalar()
+    )
+
+
+async def start_session(
+    engine: AsyncEngine,
+    pseudonym: str,
+    wave_id: int,
+    grp: str,
+    unit_id: int,
+    invitation_id: int | None,
+    language: str,
+    step: str,
+    now: datetime,
+    *,
+    expires_after_days: int = 14,
+) -> SurveySession:
+    """Create a response (random id) and the session linking the pseudonym to it.
+
+    Raises SessionExists if a survey is in progress, AlreadyCompleted if this pseudonym has
+    submitted for the wave and group, NotFound if the wave has no questionnaire for `grp`.
+    """
+    now = utc(now)
+    response_id = secrets.token_hex(16)
+    async with write_transaction(engine) as conn:
+        questionnaire_id = (
+            await conn.execute(
+                select(wave_questionnaires.c.questionnaire_id).where(
+                    wave_questionnaires.c.wave_id == wave_id, wave_questionnaires.c.grp == grp
+                )
+            )
+        ).scalar_one_or_none()
+        if questionnaire_id is None:
+            raise NotFound(f"wave {wave_id} has no questionnaire for group {grp!r}")
+        if await _completed(conn, pseudonym, wave_id, grp):
+            raise AlreadyCompleted("already submitted for this wave and group")
+        await _ensure_respondent(conn, pseudonym)
+        await conn.execute(
+            responses.insert().values(
+                id=response_id,
+                wave_id=wave_id,
+                grp=grp,
+                unit_id=unit_id,
+                questionnaire_id=questionnaire_id,
+                language=language,
+                status=IN_PROGRESS,
+                expires_on=now.date() + timedelta(days=expires_after_days),
+            )
+        )
+        session = SurveySession(
+            pseudonym=pseudonym,
+            response_id=response_id,
+            wave_id=wave_id,
+            grp=grp,
+            unit_id=unit_id,
+            invitation_id=invitation_id,
+            step=step,
+            question_id=None,
+            language=language,
+            message_id=None,
+            version=0,
+            started_at=now,
+            updated_at=now,
+        )
+        try:
+            async with conn.begin_nested():
+                await conn.execute(survey_sessions.insert().values(asdict(session)))
+        except IntegrityError as exc:
+            raise SessionExists("a survey is already in progress") from exc
+    return session
+
+
+async def get_session(engine: AsyncEngine, pseudonym: str) -> SurveySession | None:
+    """Return the respondent's in-progress session, or None."""
+    async with read_connection(engine) as conn:
+        row = (
+            await conn.execute(
+                select(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym)
+            )
+        ).first()
+    return None if row is None else _session(row)
+
+
+def _moves(
+    now: datetime,
+    expected_version: int,
+    changes: Mapping[str, object],
+) -> dict[str, Any]:
+    """Return the column values of a session move (unchanged fields left out)."""
+    values: dict[str, Any] = {"version": expected_version + 1, "updated_at": utc(now)}
+    values.update({k: v for k, v in changes.items() if not isinstance(v, Unchanged)})
+    return values
+
+
+async def _move(conn: AsyncConnection, pseudonym: str, expected_version: int, values: Any) -> bool:
+    """Apply a move if the session is still at `expected_version`."""
+    # Optimistic concurrency: of two taps on the same screen only one finds the old version.
+    result = await conn.execute(
+        update(survey_sessions)
+        .where(
+            survey_sessions.c.pseudonym == pseudonym,
+            survey_sessions.c.version == expected_version,
+        )
+        .values(values)
+    )
+    return result.rowcount == 1
+
+
+async def update_session(
+    engine: AsyncEngine,
+    pseudonym: str,
+    expected_version: int,
+    now: datetime,
+    *,
+    step: str | Unchanged = UNCHANGED,
+    question_id: str | Unchanged | None = UNCHANGED,
+    message_id: int | Unchanged | None = UNCHANGED,
+    language: str | Unchanged = UNCHANGED,
+) -> bool:
+    """Move the session if it is still at `expected_version` (its version becomes +1).
+
+    Returns False when another update moved it first (e.g. a double tap) or it is gone.
+    """
+    changes = {"step": step, "question_id": question_id, "message_id": message_id}
+    values = _moves(now, expected_version, {**changes, "language": language})
+    async with write_transaction(engine) as conn:
+        return await _move(conn, pseudonym, expected_version, values)
+
+
+async def move_session(
+    engine: AsyncEngine,
+    session: SurveySession,
+    *,
+    now: datetime,
+    step: str | Unchanged = UNCHANGED,
+    question_id: str | Unchanged | None = UNCHANGED,
+    language: str | Unchanged = UNCHANGED,
+    answer: tuple[str, str] | None = None,
+    drop_answers: Iterable[str] = (),
+) -> SurveySession | None:
+    """Move the session and record an answer in one transaction, if nobody moved it first.
+
+    `answer` is (question_id, value); `drop_answers` are answers a changed branch no longer
+    asks. Returns the moved session, or None when `session` is stale (a double tap).
+    """
+    values = _moves(
+        now, session.version, {"step": step, "question_id": question_id, "language": language}
+    )
+    dropped = [q for q in drop_answers if answer is None or q != answer[0]]
+    async with write_transaction(engine) as conn:
+        if not await _move(conn, session.pseudonym, session.version, values):
+            return None
+        if session.response_id is not None:
+            if dropped:
+                await conn.execute(
+                    delete(answers).where(
+                        answers.c.response_id == session.response_id,
+                        answers.c.question_id.in_(dropped),
+                    )
+                )
+            if answer is not None:
+                await write_answers(conn, session.response_id, {answer[0]: answer[1]})
+    return replace(
+        session,
+        version=values["version"],
+        updated_at=values["updated_at"],
+        **{k: v for k, v in values.items() if k in ("step", "question_id", "language")},
+    )
+
+
+async def set_session_message(engine: AsyncEngine, pseudonym: str, message_id: int) -> None:
+    """Remember which message carries the session's live buttons (no version bump)."""
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            update(survey_sessions)
+            .where(survey_sessions.c.pseudonym == pseudonym)
+            .values(message_id=message_id)
+        )
+
+
+async def submit(
+    engine: AsyncEngine,
+    pseudonym: str,
+    today: date,
+    duration_seconds: int | None,
+    *,
+    expected_version: int | None = None,
+) -> bool:
+    """File the in-progress response and forget who gave it, in one transaction.
+
+    Marks the response submitted (completion date only), records the completion marker and
+    deletes the session, the only pseudonym-to-response link. Returns False when there is
+    nothing to submit (no session, a concurrent submit won, or the session is no longer at
+    `expected_version` when one is given). Raises AlreadyCompleted if this pseudonym
+    already submitted for the wave and group.
+    """
+    async with write_transaction(engine) as conn:
+        session = (
+            await conn.execute(
+                select(
+                    survey_sessions.c.response_id,
+                    survey_sessions.c.wave_id,
+                    survey_sessions.c.grp,
+                    survey_sessions.c.version,
+                ).where(survey_sessions.c.pseudonym == pseudonym)
+            )
+        ).first()
+        if session is None or session.response_id is None:
+            return False
+        if expected_version is not None and session.version != expected_version:
+            return False
+        filed = await conn.execute(
+            update(responses)
+            .where(responses.c.id == session.response_id, responses.c.status == IN_PROGRESS)
+            .values(
+                status=SUBMITTED,
+                completed_on=today,
+                duration_seconds=duration_seconds,
+                expires_on=None,
+            )
+        )
+        if filed.rowcount != 1:
+            return False
+        try:
+            async with conn.begin_nested():
+                await conn.execute(
+                    completions.insert().values(
+                        pseudonym=pseudonym, wave_id=session.wave_id, grp=session.grp
+                    )
+                )
+        except IntegrityError as exc:
+            raise AlreadyCompleted("already submitted for this wave and group") from exc
+        await conn.execute(delete(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym))
+    return True
+
+
+async def _discard(
+    conn: AsyncConnection, response_ids: list[str], invitation_ids: list[int]
+) -> None:
+    """Delete partial responses (answers and sessions cascade) and free their invitations."""
+    if invitation_ids:
+        # The person never finished: let the same personal link start the survey again.
+        await conn.execute(
+            update(invitations).where(invitations.c.id.in_(invitation_ids)).values(used=False)
+        )
+    if response_ids:
+        await conn.execute(delete(answers).where(answers.c.response_id.in_(response_ids)))
+        await conn.execute(
+            delete(survey_sessions).where(survey_sessions.c.response_id.in_(response_ids))
+        )
+        await conn.execute(
+            delete(responses).where(
+                responses.c.id.in_(response_ids), responses.c.status == IN_PROGRESS
+            )
+        )
+
+
+async def cancel_session(engine: AsyncEngine, pseudonym: str) -> bool:
+    """Delete the session, its partial response and answers; return False if none existed."""
+    async with write_transaction(engine) as conn:
+        row = (
+            await conn.execute(
+                select(survey_sessions.c.response_id, survey_sessions.c.invitation_id).where(
+                    survey_sessions.c.pseudonym == pseudonym
+                )
+            )
+        ).first()
+        if row is None:
+            return False
+        await conn.execute(delete(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym))
+        await _discard(
+            conn,
+            [] if row.response_id is None else [row.response_id],
+            [] if row.invitation_id is None else [row.invitation_id],
+        )
+    return True
+
+
+async def has_completed(engine: AsyncEngine, pseudonym: str, wave_id: int, grp: str) -> bool:
+    """Tell whether this pseudonym has submitted for the wave and group."""
+    async with read_connection(engine) as conn:
+        return await _completed(conn, pseudonym, wave_id, grp)
+
+
+async def expire_sessions(engine: AsyncEngine, today: date) -> int:
+    """Delete partial responses whose expiry date has passed, with their sessions.
+
+    A response expires at the end of its `expires_on` day. Returns how many were deleted.
+    """
+    async with write_transaction(engine) as conn:
+        expired = list(
+            (
+                await conn.execute(
+                    select(responses.c.id).where(
+                        responses.c.status == IN_PROGRESS, responses.c.expires_on < today
+                    )
+                )
+            ).scalars()
+        )
+        if not expired:
+            return 0
+        invitation_ids = [
+            invitation_id
+            for invitation_id in (
+                await conn.execute(
+                    select(survey_sessions.c.invitation_id).where(
+                        survey_sessions.c.response_id.in_(expired)
+                    )
+                )
+            ).scalars()
+            if invitation_id is not None
+        ]
+        await _discard(conn, expired, invitation_ids)
+    return len(expired)
