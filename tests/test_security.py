@@ -47,6 +47,8 @@ def test_forged_or_edited_payload_is_refused() -> None:
     payload = sign_payload(SECRET, "u-DINKES-3")
     assert verify_signed_payload(SECRET, payload.replace("DINKES", "DISDIK")) is None
     assert verify_signed_payload(b"another-secret-000", payload) is None
-    assert verify_signed_payload(SECRET, payload[:-1] + ("A" if payload[-1] != "A" else "B")) is None
+    assert (
+        verify_signed_payload(SECRET, payload[:-1] + ("A" if payload[-1] != "A" else "B")) is None
+    )
     assert verify_signed_payload(SECRET, "no-signature") is None
     assert verify_signed_payload(SECRET, "") is None

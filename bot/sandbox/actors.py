@@ -382,7 +382,7 @@ class SandboxUser:
 
     async def wait_for_reply(
         self,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a default deadline is what makes tests fail fast
+        timeout: float = 5.0,
         *,
         chat: SandboxChat | None = None,
     ) -> SentMessage:

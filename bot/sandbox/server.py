@@ -172,7 +172,7 @@ class SandboxServer:
     async def wait_for(
         self,
         predicate: Callable[[], T],
-        timeout: float = 5.0,  # noqa: ASYNC109 - a default deadline is what makes tests fail fast
+        timeout: float = 5.0,
         description: str | None = None,
     ) -> T:
         """Wait until `predicate()` is truthy and return its value, else raise TimeoutError."""

@@ -1,0 +1,120 @@
+"""The composition root: builds the one PTB Application with its services and handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from telegram import BotCommand
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext, BotData, Services, utc_now
+from bot.respondent import RespondentFlow
+from bot.settings import Settings
+from handlers import common, survey
+from storage import Database
+
+__all__ = ["SpiApplication", "build_application"]
+
+logger = logging.getLogger(__name__)
+
+SpiApplication: TypeAlias = Application[Any, BotContext, Any, Any, BotData, Any]
+
+# Commands shown in Telegram's menu, per language (the handlers accept both spellings).
+_MENU: dict[str, list[tuple[str, str]]] = {
+    "id": [
+        ("start", "Mulai atau lanjutkan survei"),
+        ("bahasa", "Ganti bahasa"),
+        ("batal", "Batalkan survei"),
+        ("bantuan", "Bantuan"),
+    ],
+    "en": [
+        ("start", "Start or resume a survey"),
+        ("language", "Change language"),
+        ("cancel", "Cancel the survey"),
+        ("help", "Help"),
+    ],
+}
+
+
+def build_application(
+    settings: Settings,
+    *,
+    token: str | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> SpiApplication:
+    """Build the Application; the database is migrated and opened in `post_init`."""
+    services = Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        secret=settings.secret_bytes(),
+        clock=clock,
+    )
+    application: SpiApplication = (
+        ApplicationBuilder()
+        .token(token or settings.require_token())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.file_base_url)
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        # Telegram allows ~30 messages/s overall and ~1/s per chat; the limiter queues for us
+        # and retries once after a 429's retry_after.
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.rate_limit_per_second, max_retries=2)
+        )
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data.services = services
+    application.bot_data.respondents = RespondentFlow(services)
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(app: SpiApplication) -> None:
+    """Register handlers; order matters within a group, so it is decided here only."""
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    # Group chats: surveys never happen there (answers would be visible to everyone).
+    app.add_handler(
+        CommandHandler(
+            ["start", "bahasa", "language", "batal", "cancel"], common.group_refusal, filters=groups
+        )
+    )
+    app.add_handler(CommandHandler("start", survey.on_start, filters=private))
+    app.add_handler(CommandHandler(["batal", "cancel"], survey.on_cancel, filters=private))
+    app.add_handler(CommandHandler(["bahasa", "language"], survey.on_language, filters=private))
+    app.add_handler(CommandHandler(["bantuan", "help"], common.help_command))
+    app.add_handler(CallbackQueryHandler(survey.on_button))
+    # Last in the group: anything not handled above.
+    app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, survey.on_text))
+    app.add_handler(
+        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, survey.on_non_text)
+    )
+    app.add_error_handler(common.error_handler)
+
+
+async def _post_init(app: SpiApplication) -> None:
+    services = app.bot_data.services
+    await services.db.initialize()
+    services.bot_username = app.bot.username
+    for language, commands in _MENU.items():
+        menu = [BotCommand(name, description) for name, description in commands]
+        await app.bot.set_my_commands(menu, language_code=None if language == "id" else language)
+    logger.info("bot @%s ready", app.bot.username)
+
+
+async def _post_shutdown(app: SpiApplication) -> None:
+    await app.bot_data.services.db.close()

@@ -1,0 +1,193 @@
+"""The `spibot` command line. Parses arguments and calls the library; heavy imports are lazy
+so that `spibot --help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+__all__ = ["main"]
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    from bot.settings import load_settings
+
+    env_file = Path(args.env_file) if args.env_file else Path(".env")
+    return load_settings(env_file)
+
+
+def configure_logging(level: str) -> None:
+    """Configure logging once for the process (never log answers or Telegram ids)."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs every request URL, and a Bot API URL contains the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the bot with long polling."""
+    from bot.app import build_application
+    from bot.runner import run_polling
+    from storage import upgrade
+
+    settings = settings_from(args)
+    configure_logging(settings.log_level)
+    settings.require_token()
+    settings.secret_bytes()
+    asyncio.run(upgrade(settings.database_url))
+    run_polling(build_application(settings))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the offline demo against the sandbox Bot API."""
+    from bot.demo import DemoOptions, run_demo
+
+    configure_logging("WARNING")
+    options = DemoOptions(
+        out=Path(args.out), respondents=args.respondents, seed=args.seed, as_json=args.json
+    )
+    return asyncio.run(run_demo(options))
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply database migrations."""
+    from storage import upgrade
+
+    settings = settings_from(args)
+    asyncio.run(upgrade(settings.database_url))
+    print(f"database is up to date ({_redact(settings.database_url)})")
+    return 0
+
+
+def cmd_survey_validate(args: argparse.Namespace) -> int:
+    """Validate questionnaire files."""
+    from surveys import QuestionnaireError, load_questionnaire
+
+    failed = 0
+    for name in args.files:
+        try:
+            q = load_questionnaire(Path(name))
+        except QuestionnaireError as exc:
+            print(exc, file=sys.stderr)
+            failed += 1
+        except OSError as exc:
+            print(f"{name}: cannot read: {exc.strerror}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{name}: ok ({q.id} v{q.version}, {q.group}, {len(q.questions)} questions)")
+    return 1 if failed else 0
+
+
+def cmd_survey_load(args: argparse.Namespace) -> int:
+    """Validate a questionnaire file and store it as a new version."""
+    from surveys import QuestionnaireError, load_questionnaire
+
+    try:
+        q = load_questionnaire(Path(args.file))
+    except QuestionnaireError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 1
+    settings = settings_from(args)
+
+    async def store() -> int:
+        from bot.context import utc_now
+        from storage import Database, save_questionnaire
+
+        async with Database(settings.database_url) as db:
+            stored = await save_questionnaire(
+                db.engine, q.id, q.version, q.group.value, q.source, utc_now()
+            )
+            return stored.id
+
+    qid = asyncio.run(store())
+    print(f"stored {q.id} v{q.version} ({q.group}) as questionnaire #{qid}")
+    return 0
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':')[0]}:***@{host}" if ":" in creds else url
+    return url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser (no heavy imports)."""
+    parser = argparse.ArgumentParser(
+        prog="spibot", description="Integrity survey (SPI) bot for Telegram."
+    )
+    parser.add_argument("--env-file", help="settings file (default: .env in this folder)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the bot (long polling)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="simulate a survey wave offline, against the sandbox Bot API")
+    p.add_argument("--out", default="demo-out", help="folder for the demo database and outputs")
+    p.add_argument(
+        "--respondents", type=int, default=300, help="simulated respondents (default 300)"
+    )
+    p.add_argument("--seed", type=int, default=2024, help="random seed (repeatable runs)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True, metavar="ACTION"
+    )
+    p = db.add_parser("upgrade", help="apply migrations")
+    p.set_defaults(func=cmd_db_upgrade)
+
+    survey = sub.add_parser("survey", help="questionnaires").add_subparsers(
+        dest="survey_command", required=True, metavar="ACTION"
+    )
+    p = survey.add_parser("validate", help="check questionnaire YAML files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_survey_validate)
+    p = survey.add_parser("load", help="store a questionnaire version in the database")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_survey_load)
+    from bot.cli_admin import add_admin_commands
+
+    add_admin_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `spibot` console script."""
+    args = build_parser().parse_args(argv)
+    from bot.admin import AdminError
+    from bot.settings import ConfigError
+
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except AdminError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

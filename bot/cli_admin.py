@@ -1,0 +1,216 @@
+"""`spibot` commands for survey administration: units, waves, invitations, unit links."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from storage import AsyncEngine
+
+__all__ = ["add_admin_commands"]
+
+T = TypeVar("T")
+
+
+def _run(args: argparse.Namespace, work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
+    """Run `work` with a migrated database; admin errors become one line on stderr."""
+    from bot.cli import settings_from
+    from storage import Database
+
+    settings = settings_from(args)
+
+    async def main() -> T:
+        async with Database(settings.database_url) as db:
+            return await work(db.engine, settings)
+
+    return asyncio.run(main())
+
+
+def _now() -> datetime:
+    from bot.context import utc_now
+
+    return utc_now()
+
+
+def cmd_units_import(args: argparse.Namespace) -> int:
+    """Import units from a CSV file."""
+    from bot.admin import import_units_csv
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        result = await import_units_csv(engine, Path(args.file))
+        return f"units: {result.created} created, {result.updated} updated"
+
+    print(_run(args, work))
+    return 0
+
+
+def cmd_units_list(args: argparse.Namespace) -> int:
+    """List units."""
+    import storage
+
+    async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
+        return [
+            f"{u.code:<24} {u.kind:<10} {'publik' if u.serves_public else '-':<7} {u.name}"
+            for u in await storage.list_units(engine)
+        ]
+
+    for line in _run(args, work):
+        print(line)
+    return 0
+
+
+def cmd_wave_open(args: argparse.Namespace) -> int:
+    """Open a survey wave."""
+    from bot.admin import open_wave
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        wave = await open_wave(engine, args.name, _now())
+        return f"wave {wave.name!r} is open (id {wave.id})"
+
+    print(_run(args, work))
+    return 0
+
+
+def cmd_wave_close(args: argparse.Namespace) -> int:
+    """Close the open (or named) wave."""
+    import storage
+    from bot.admin import resolve_wave
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        wave = await resolve_wave(engine, args.name)
+        if not wave.is_open:
+            return f"wave {wave.name!r} was already closed"
+        await storage.close_wave(engine, wave.id, _now())
+        return f"wave {wave.name!r} is closed"
+
+    print(_run(args, work))
+    return 0
+
+
+def cmd_wave_list(args: argparse.Namespace) -> int:
+    """List waves."""
+    import storage
+
+    async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
+        lines = []
+        for wave in await storage.list_waves(engine):
+            opened = wave.opened_at.astimezone(settings.zone).date().isoformat()
+            closed = (
+                wave.closed_at.astimezone(settings.zone).date().isoformat()
+                if wave.closed_at
+                else ""
+            )
+            lines.append(f"{wave.id:>4}  {wave.name:<20} {wave.status.value:<7} {opened} {closed}")
+        return lines or ["no waves yet; open one with `spibot wave open NAME`"]
+
+    for line in _run(args, work):
+        print(line)
+    return 0
+
+
+def cmd_invites_create(args: argparse.Namespace) -> int:
+    """Create personal invitation links for a roster."""
+    import storage
+    from bot.admin import create_invitations, read_roster, resolve_wave, write_invitations_csv
+    from surveys import Group
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        wave = await resolve_wave(engine, args.wave)
+        units = {u.code: u for u in await storage.list_units(engine)}
+        roster = read_roster(Path(args.roster), units)
+        rows = await create_invitations(
+            engine,
+            wave=wave,
+            group=Group(args.group),
+            roster=roster,
+            bot_username=settings.bot_username,
+            now=_now(),
+        )
+        count = write_invitations_csv(Path(args.out), rows)
+        return (
+            f"{count} personal links for wave {wave.name!r} written to {args.out}; "
+            "share each link only with its person (each works once)"
+        )
+
+    print(_run(args, work))
+    return 0
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    """Print a unit's open service-user link and optionally write its QR poster."""
+    import storage
+    from bot.admin import AdminError, deep_link, open_unit_payload, resolve_wave
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        wave = await resolve_wave(engine, args.wave)
+        unit = await storage.get_unit(engine, args.unit.upper())
+        if unit is None:
+            raise AdminError(f"--unit: no unit with code {args.unit!r} (see `spibot units list`)")
+        if not unit.serves_public:
+            raise AdminError(f"--unit: {unit.code} does not serve the public (serves_public=no)")
+        link = deep_link(
+            settings.bot_username, open_unit_payload(settings.secret_bytes(), wave.id, unit.code)
+        )
+        if args.qr:
+            from bot.poster import write_qr_poster
+
+            write_qr_poster(
+                Path(args.qr), link=link, unit_name=unit.name, institution=settings.institution_name
+            )
+            return f"{link}\nQR poster written to {args.qr}"
+        return link
+
+    print(_run(args, work))
+    return 0
+
+
+def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add units, wave, invites and link commands to the `spibot` parser."""
+    units = sub.add_parser("units", help="organisational units").add_subparsers(
+        dest="units_command", required=True, metavar="ACTION"
+    )
+    p = units.add_parser(
+        "import", help="import units from CSV (code,name,kind,parent,serves_public)"
+    )
+    p.add_argument("file", metavar="FILE.csv")
+    p.set_defaults(func=cmd_units_import)
+    p = units.add_parser("list", help="list units")
+    p.set_defaults(func=cmd_units_list)
+
+    wave = sub.add_parser("wave", help="survey waves").add_subparsers(
+        dest="wave_command", required=True, metavar="ACTION"
+    )
+    p = wave.add_parser("open", help="open a wave with the current questionnaires")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_wave_open)
+    p = wave.add_parser("close", help="close the open wave (or the named one)")
+    p.add_argument("name", metavar="NAME", nargs="?")
+    p.set_defaults(func=cmd_wave_close)
+    p = wave.add_parser("list", help="list waves")
+    p.set_defaults(func=cmd_wave_list)
+
+    invites = sub.add_parser("invites", help="personal invitation links").add_subparsers(
+        dest="invites_command", required=True, metavar="ACTION"
+    )
+    p = invites.add_parser("create", help="one-time links for a roster of employees or experts")
+    p.add_argument("--group", required=True, choices=["internal", "expert"])
+    p.add_argument(
+        "--roster", required=True, metavar="FILE.csv", help="a 'unit' column with unit codes"
+    )
+    p.add_argument(
+        "--out", required=True, metavar="FILE.csv", help="the roster with a 'link' column"
+    )
+    p.add_argument("--wave", metavar="NAME", help="default: the open wave")
+    p.set_defaults(func=cmd_invites_create)
+
+    p = sub.add_parser("link", help="a unit's open link for service users (and its QR poster)")
+    p.add_argument("--unit", required=True, metavar="CODE")
+    p.add_argument("--qr", metavar="FILE.png", help="write a printable QR poster")
+    p.add_argument("--wave", metavar="NAME", help="default: the open wave")
+    p.set_defaults(func=cmd_link)

@@ -1,0 +1,223 @@
+"""`spibot demo`: a whole simulated survey wave, offline.
+
+The real bot runs against the in-process sandbox Bot API over loopback HTTP, on a SQLite file
+in the output folder. Simulated people open personal invitations (employees, experts) and a
+unit's open QR link (service users), tap, type, go back, give up; then the summary is printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import storage
+from bot.admin import create_invitations, import_units_csv, open_unit_payload, open_wave
+from bot.app import build_application
+from bot.context import utc_now
+from bot.runner import running
+from bot.sandbox import SandboxServer
+from bot.settings import Settings, load_settings
+from bot.simulation import Outcome, Persona, simulate_respondent
+from surveys import Group
+
+__all__ = ["DEMO_UNITS", "DemoOptions", "run_demo"]
+
+SANDBOX_TOKEN: Final = "123456:SANDBOX-demo-token"  # noqa: S105 - only the local sandbox accepts it
+# A handful of Mojokerto units: agencies with public counters, a hospital and two kecamatan.
+DEMO_UNITS: Final = (
+    "DINKES",
+    "RSUD-SOEKANDAR",
+    "DISPENDUKCAPIL",
+    "DPMPTSP",
+    "KEC-SOOKO",
+    "KEC-PACET",
+)
+# Share of respondents per group, and how each unit tends to answer (0 bad … 1 good).
+_GROUP_SHARE: Final = ((Group.INTERNAL, 0.45), (Group.EXTERNAL, 0.40), (Group.EXPERT, 0.15))
+_CONCURRENCY: Final = 16
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What the demo does and where it writes."""
+
+    out: Path
+    respondents: int = 300
+    seed: int = 2024
+    as_json: bool = False
+
+
+@dataclass(frozen=True)
+class _Visit:
+    group: Group
+    unit: str
+    outcome: Outcome
+
+
+def demo_settings(sandbox: SandboxServer, db_file: Path, secret: str) -> Settings:
+    """Return settings that point the bot at the sandbox and a local SQLite file."""
+    return load_settings(
+        None,
+        telegram_bot_token=SANDBOX_TOKEN,
+        telegram_api_base_url=sandbox.base_url,
+        telegram_api_base_file_url=sandbox.base_file_url,
+        database_url=f"sqlite+aiosqlite:///{db_file}",
+        spibot_secret=secret,
+        bot_username="spi_sandbox_bot",
+        # The sandbox has no flood limits; Telegram's 30 messages/s would only slow the demo.
+        rate_limit_per_second=1000,
+    )
+
+
+async def _prepare(settings: Settings, now: datetime) -> storage.Wave:
+    """Import the sample units and open a wave."""
+    async with storage.Database(settings.database_url) as db:
+        units_csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
+        with resources.as_file(units_csv) as path:
+            await import_units_csv(db.engine, path)
+        return await open_wave(db.engine, f"Demo {now.date().isoformat()}", now)
+
+
+def _fresh_database(out: Path) -> Path:
+    """Return the demo database path, removing a previous run's file."""
+    db_file = out / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    return db_file
+
+
+async def run_demo(options: DemoOptions) -> int:
+    """Run the demo and print what happened; returns the exit code."""
+    rng = random.Random(options.seed)
+    options.out.mkdir(parents=True, exist_ok=True)
+    db_file = _fresh_database(options.out)
+    # A fixed secret per seed keeps pseudonyms (and so the run) repeatable.
+    secret = f"demo-secret-{options.seed}-{'x' * 16}"
+    async with SandboxServer() as sandbox:
+        settings = demo_settings(sandbox, db_file, secret)
+        wave = await _prepare(settings, utc_now())
+        app = build_application(settings)
+        async with running(app):
+            engine = app.bot_data.services.db.engine
+            plan = await _plan(engine, settings, wave, options.respondents, rng)
+            visits = await _simulate(sandbox, plan)
+            counts = await storage.response_counts(engine, wave.id)
+    summary = _summary(visits, counts, wave.name, options)
+    _print(summary, options.as_json)
+    return 0
+
+
+async def _plan(
+    engine: storage.AsyncEngine,
+    settings: Settings,
+    wave: storage.Wave,
+    count: int,
+    rng: random.Random,
+) -> list[tuple[Group, str, str, Persona]]:
+    """Decide who takes part, through which link, and how each person behaves."""
+    unit_leaning = {code: rng.uniform(0.45, 0.85) for code in DEMO_UNITS}
+    plan: list[tuple[Group, str, str, Persona]] = []
+    for _ in range(count):
+        roll = rng.random()
+        group = Group.EXPERT
+        cumulative = 0.0
+        for candidate, share in _GROUP_SHARE:
+            cumulative += share
+            if roll < cumulative:
+                group = candidate
+                break
+        unit = rng.choice(DEMO_UNITS)
+        persona = Persona(
+            leaning=min(1.0, max(0.0, rng.gauss(unit_leaning[unit], 0.12))),
+            rng=random.Random(rng.random()),
+            abandon_at=rng.randint(1, 12) if rng.random() < 0.08 else None,
+            goes_back=rng.random() < 0.10,
+            ineligible=group is Group.EXTERNAL and rng.random() < 0.05,
+            language="en" if rng.random() < 0.1 else "id",
+        )
+        if group is Group.EXTERNAL:
+            payload = open_unit_payload(settings.secret_bytes(), wave.id, unit)
+        else:
+            rows = await create_invitations(
+                engine,
+                wave=wave,
+                group=group,
+                roster=[{"unit": unit}],
+                bot_username=settings.bot_username,
+                now=utc_now(),
+            )
+            payload = rows[0].link.split("start=", 1)[1]
+        plan.append((group, unit, payload, persona))
+    return plan
+
+
+async def _simulate(
+    sandbox: SandboxServer, plan: list[tuple[Group, str, str, Persona]]
+) -> list[_Visit]:
+    """Play every respondent through the real bot, a few at a time."""
+    gate = asyncio.Semaphore(_CONCURRENCY)
+
+    async def one(index: int, group: Group, unit: str, payload: str, persona: Persona) -> _Visit:
+        async with gate:
+            user = sandbox.user(
+                user_id=200_000 + index,
+                first_name=f"Responden {index}",
+                language_code=persona.language,
+            )
+            outcome, _ = await simulate_respondent(user, payload, persona)
+            return _Visit(group, unit, outcome)
+
+    return list(await asyncio.gather(*(one(i, *entry) for i, entry in enumerate(plan))))
+
+
+def _summary(
+    visits: list[_Visit], counts: list[storage.ResponseCount], wave: str, options: DemoOptions
+) -> dict[str, Any]:
+    by_group: dict[str, Counter[str]] = {g.value: Counter() for g in Group}
+    by_unit: dict[str, Counter[str]] = {u: Counter() for u in DEMO_UNITS}
+    for visit in visits:
+        for table, key in ((by_group, visit.group.value), (by_unit, visit.unit)):
+            table[key]["started"] += 1
+            table[key][visit.outcome.value] += 1
+    stored = {(c.unit_code, c.grp): c.submitted for c in counts}
+    return {
+        "wave": wave,
+        "seed": options.seed,
+        "respondents": len(visits),
+        "by_group": {k: dict(v) for k, v in by_group.items()},
+        "by_unit": {k: dict(v) for k, v in by_unit.items()},
+        "stored_submitted": {
+            unit: {g.value: stored.get((unit, g.value), 0) for g in Group} for unit in DEMO_UNITS
+        },
+        "out": str(options.out),
+    }
+
+
+def _print(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    print("spi-bot demo: the real bot against the sandbox Bot API on 127.0.0.1 (no network)")
+    print(
+        f"wave {summary['wave']!r}, {summary['respondents']} simulated respondents, "
+        f"seed {summary['seed']}\n"
+    )
+    columns = ("started", "completed", "abandoned", "ineligible", "declined", "refused")
+    header = f"{'':<18}" + "".join(f"{c:>11}" for c in columns)
+    for title, table in (("per group", summary["by_group"]), ("per unit", summary["by_unit"])):
+        print(title)
+        print(header)
+        for key, row in table.items():
+            print(f"{key:<18}" + "".join(f"{row.get(c, 0):>11}" for c in columns))
+        print()
+    print("submitted responses stored in the database (internal / external / expert):")
+    for unit, row in summary["stored_submitted"].items():
+        print(f"  {unit:<18} {row['internal']:>4} {row['external']:>4} {row['expert']:>4}")
+    print(f"\ndatabase: {summary['out']}/demo.db")

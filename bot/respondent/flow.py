@@ -1,0 +1,638 @@
+"""The survey conversation as a state machine over database rows.
+
+Every move is one transaction guarded by the session's version counter, so a double tap, a
+stale button or a second bot process can never record an answer twice or skip a question.
+Nothing lives in process memory except immutable questionnaire versions.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import storage
+from bot import callbacks
+from bot.context import Services
+from bot.respondent.screens import Button, Renderer, Screen, TapResult
+from bot.security import PAYLOAD_RE, token_hash, verify_signed_payload
+from storage.models import UNCHANGED, ClaimStatus
+from storage.models import SurveySession as Session
+from surveys import Group, Question, Questionnaire, QuestionType, load_questionnaire_text
+from surveys.model import MULTI_SEPARATOR
+
+__all__ = ["RespondentFlow", "open_unit_body", "parse_unit_body"]
+
+logger = logging.getLogger(__name__)
+
+# Session steps before the questions.
+ELIGIBILITY_RECENT = "eligibility"
+ELIGIBILITY_DIRECT = "eligibility2"
+CONSENT = "consent"
+LANGUAGE = "language"
+QUESTION = "question"
+REVIEW = "review"
+
+_UNIT_BODY_RE = re.compile(r"^u(\d{1,9})-([A-Z0-9-]{1,40})$")
+_NUMBER_RE = re.compile(r"^[+-]?\d{1,12}([.,]\d{1,6})?$")
+
+
+def open_unit_body(wave_id: int, unit_code: str) -> str:
+    """Return the unsigned body of an open unit link (signed by `sign_payload`)."""
+    return f"u{wave_id}-{unit_code}"
+
+
+def parse_unit_body(body: str) -> tuple[int, str] | None:
+    """Return (wave id, unit code) from an open unit link body."""
+    match = _UNIT_BODY_RE.match(body)
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Actor:
+    """Who is acting: pseudonym and display language. The Telegram id stops here."""
+
+    pseudonym: str
+    language: str
+
+
+class RespondentFlow:
+    """Handle every respondent event and return what to show."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._questionnaires: dict[int, Questionnaire] = {}
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @property
+    def _engine(self) -> storage.AsyncEngine:
+        return self.services.db.engine
+
+    async def _actor(self, user_id: int, telegram_language: str | None) -> _Actor:
+        pseudonym = self.services.pseudonym(user_id)
+        chosen = await storage.get_respondent_language(self._engine, pseudonym)
+        fallback = self.services.settings.default_language
+        from bot.i18n import pick_language
+
+        return _Actor(pseudonym, chosen or pick_language(telegram_language, fallback))
+
+    def _renderer(self, actor: _Actor, version: int, language: str | None = None) -> Renderer:
+        secret = self.services.secret
+
+        def sign(action: str, arg: str) -> str:
+            return callbacks.encode(secret, actor.pseudonym, version, action, arg)
+
+        return Renderer(self.services.messages, language or actor.language, sign)
+
+    def _t(self, language: str, key: str, /, **values: object) -> str:
+        return self.services.messages.t(language, key, **values)
+
+    async def questionnaire(self, questionnaire_id: int) -> Questionnaire:
+        """Return a stored questionnaire version (cached: versions never change)."""
+        cached = self._questionnaires.get(questionnaire_id)
+        if cached is None:
+            stored = await storage.get_questionnaire(self._engine, questionnaire_id)
+            if stored is None:
+                raise LookupError(f"questionnaire #{questionnaire_id} is missing")
+            cached = load_questionnaire_text(stored.source_yaml, source=f"db:{questionnaire_id}")
+            self._questionnaires[questionnaire_id] = cached
+        return cached
+
+    async def _session_questionnaire(self, session: Session) -> Questionnaire:
+        response = (
+            await storage.get_response(self._engine, session.response_id)
+            if session.response_id
+            else None
+        )
+        if response is None:
+            raise LookupError("the session has no response row")
+        return await self.questionnaire(response.questionnaire_id)
+
+    async def _answers(self, session: Session) -> dict[str, str]:
+        if session.response_id is None:
+            return {}
+        return await storage.get_answers(self._engine, session.response_id)
+
+    def _now(self) -> datetime:
+        return self.services.clock()
+
+    # -- ways in ---------------------------------------------------------------------------
+
+    async def start(
+        self, user_id: int, telegram_language: str | None, payload: str | None
+    ) -> list[Screen]:
+        """Handle /start with or without a deep-link payload."""
+        actor = await self._actor(user_id, telegram_language)
+        await storage.ensure_respondent(self._engine, actor.pseudonym)
+        session = await self._live_session(actor)
+        if payload is None:
+            if session is not None:
+                return [
+                    Screen(self._t(actor.language, "resume")),
+                    await self._current(actor, session),
+                ]
+            return await self._plain_start(actor)
+        if not PAYLOAD_RE.match(payload):
+            return [Screen(self._t(actor.language, "link_invalid"))]
+        if payload.startswith("i"):
+            return await self._open_invitation(actor, session, payload[1:])
+        if payload.startswith("u"):
+            body = verify_signed_payload(self.services.secret, payload)
+            parsed = parse_unit_body(body) if body else None
+            if parsed is None:
+                logger.warning("refused an open unit link with a bad signature")
+                return [Screen(self._t(actor.language, "link_invalid"))]
+            wave = await storage.get_wave_by_id(self._engine, parsed[0])
+            unit = await storage.get_unit(self._engine, parsed[1])
+            if wave is None or unit is None:
+                return [Screen(self._t(actor.language, "link_invalid"))]
+            return await self._open_unit(actor, session, wave, unit)
+        return [Screen(self._t(actor.language, "link_invalid"))]
+
+    async def _live_session(self, actor: _Actor) -> Session | None:
+        """Return the actor's session, dropping it first if it has expired."""
+        session = await storage.get_session(self._engine, actor.pseudonym)
+        if session is None:
+            return None
+        age = self._now() - session.started_at
+        if age.days >= self.services.settings.session_expiry_days:
+            await storage.cancel_session(self._engine, actor.pseudonym)
+            return None
+        return session
+
+    async def _plain_start(self, actor: _Actor) -> list[Screen]:
+        wave = await storage.current_wave(self._engine)
+        welcome = self._t(
+            actor.language,
+            "welcome",
+            institution=html.escape(self.services.settings.institution_name),
+        )
+        if wave is None:
+            return [Screen(welcome), Screen(self._t(actor.language, "no_open_wave"))]
+        units = [u for u in await storage.list_units(self._engine) if u.serves_public]
+        render = self._renderer(actor, 0)
+        buttons = [Button(u.name[:60], render.sign("pu", f"{wave.id}-{u.id}")) for u in units]
+        rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+        text = self._t(actor.language, "how_to_take_part")
+        if rows:
+            text += "\n\n" + self._t(actor.language, "pick_unit")
+        return [Screen(welcome), Screen(text, rows)]
+
+    async def _open_invitation(
+        self, actor: _Actor, session: Session | None, token: str
+    ) -> list[Screen]:
+        lang = actor.language
+        invitation = await storage.get_invitation(self._engine, token_hash(token))
+        if invitation is None:
+            logger.warning("refused an unknown invitation link")
+            return [Screen(self._t(lang, "link_invalid"))]
+        if session is not None:
+            if session.invitation_id == invitation.id:
+                return [Screen(self._t(lang, "resume")), await self._current(actor, session)]
+            return [Screen(self._t(lang, "other_in_progress")), await self._current(actor, session)]
+        if invitation.used:
+            return [Screen(self._t(lang, "link_used"))]
+        wave = await storage.get_wave_by_id(self._engine, invitation.wave_id)
+        if wave is None or wave.status != "open":
+            return [Screen(self._t(lang, "wave_closed"))]
+        group = Group(invitation.grp)
+        if await storage.has_completed(self._engine, actor.pseudonym, wave.id, group):
+            return [Screen(self._t(lang, "already_done"))]
+        claim = await storage.claim_invitation(self._engine, token_hash(token))
+        if claim.status is not ClaimStatus.CLAIMED:
+            return [Screen(self._t(lang, "link_used"))]  # lost a race with another tap
+        return await self._begin(actor, wave.id, group, invitation.unit_id, invitation.id, CONSENT)
+
+    async def _open_unit(
+        self, actor: _Actor, session: Session | None, wave: storage.Wave, unit: storage.Unit
+    ) -> list[Screen]:
+        lang = actor.language
+        if session is not None:
+            if (
+                session.wave_id == wave.id
+                and session.unit_id == unit.id
+                and session.grp == Group.EXTERNAL
+            ):
+                return [Screen(self._t(lang, "resume")), await self._current(actor, session)]
+            return [Screen(self._t(lang, "other_in_progress")), await self._current(actor, session)]
+        if wave.status != "open":
+            return [Screen(self._t(lang, "wave_closed"))]
+        if not unit.serves_public:
+            return [Screen(self._t(lang, "unit_not_public"))]
+        if await storage.has_completed(self._engine, actor.pseudonym, wave.id, Group.EXTERNAL):
+            return [Screen(self._t(lang, "already_done"))]
+        return await self._begin(actor, wave.id, Group.EXTERNAL, unit.id, None, ELIGIBILITY_RECENT)
+
+    async def _begin(
+        self,
+        actor: _Actor,
+        wave_id: int,
+        group: Group,
+        unit_id: int,
+        invitation_id: int | None,
+        step: str,
+    ) -> list[Screen]:
+        session = await storage.start_session(
+            self._engine,
+            pseudonym=actor.pseudonym,
+            wave_id=wave_id,
+            grp=group,
+            unit_id=unit_id,
+            invitation_id=invitation_id,
+            language=actor.language,
+            step=step,
+            now=self._now(),
+            expires_after_days=self.services.settings.session_expiry_days,
+        )
+        return [await self._current(actor, session)]
+
+    # -- rendering the current step ---------------------------------------------------------
+
+    async def _current(self, actor: _Actor, session: Session, notice: str | None = None) -> Screen:
+        """Render the step the session is on."""
+        render = self._renderer(actor, session.version, session.language)
+        if session.step in (ELIGIBILITY_RECENT, ELIGIBILITY_DIRECT):
+            if session.step == ELIGIBILITY_RECENT:
+                unit = await storage.get_unit_by_id(self._engine, session.unit_id)
+                text = render.t("eligibility_recent", unit=html.escape(unit.name) if unit else "")
+            else:
+                text = render.t("eligibility_direct")
+            return Screen(_with_notice(text, notice), render.yes_no("el"))
+        questionnaire = await self._session_questionnaire(session)
+        if session.step == CONSENT:
+            screen = render.consent(questionnaire, self.services.settings.small_cell_k)
+            return Screen(_with_notice(screen.text, notice), screen.keyboard)
+        if session.step == LANGUAGE:
+            return render.choose_language()
+        answers = await self._answers(session)
+        if session.step == REVIEW or session.question_id is None:
+            return self._review(render, questionnaire, answers)
+        question = questionnaire.question(session.question_id)
+        return render.question(
+            questionnaire,
+            question,
+            answers,
+            text_limit=self.services.settings.free_text_max_length,
+            notice=notice,
+        )
+
+    def _review(
+        self, render: Renderer, questionnaire: Questionnaire, answers: dict[str, str]
+    ) -> Screen:
+        visible = questionnaire.visible(answers)
+        answered = sum(1 for q in visible if q.id in answers)
+        return render.review(answered, len(visible) - answered)
+
+    # -- button presses --------------------------------------------------------------------
+
+    async def tap(self, user_id: int, telegram_language: str | None, data: str | None) -> TapResult:
+        """Handle an inline button press."""
+        actor = await self._actor(user_id, telegram_language)
+        press = callbacks.decode(self.services.secret, actor.pseudonym, data)
+        if press is None:
+            logger.warning("refused callback data that this bot did not issue")
+            return TapResult(toast=self._t(actor.language, "forged_button"))
+        if press.action == "pu":
+            return await self._pick_unit(actor, press.arg)
+        session = await self._live_session(actor)
+        if press.action == "lg" and press.version == 0 and session is None:
+            if press.arg not in ("id", "en"):
+                return TapResult(toast=self._t(actor.language, "forged_button"))
+            await storage.set_respondent_language(self._engine, actor.pseudonym, press.arg)
+            return TapResult(screen=Screen(self._t(press.arg, "language_set")))
+        if session is None or press.version != session.version:
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        handler = {
+            "el": self._tap_eligibility,
+            "ok": self._tap_consent,
+            "lg": self._tap_language,
+            "a": self._tap_option,
+            "m": self._tap_toggle,
+            "md": self._tap_multi_done,
+            "sk": self._tap_skip,
+            "bk": self._tap_back,
+            "sb": self._tap_submit,
+            "cx": self._tap_cancel,
+        }.get(press.action)
+        if handler is None:
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        return await handler(actor, session, press.arg)
+
+    async def _pick_unit(self, actor: _Actor, arg: str) -> TapResult:
+        wave_part, _, unit_part = arg.partition("-")
+        if not (wave_part.isdigit() and unit_part.isdigit()):
+            return TapResult(toast=self._t(actor.language, "forged_button"))
+        wave = await storage.get_wave_by_id(self._engine, int(wave_part))
+        unit = await storage.get_unit_by_id(self._engine, int(unit_part))
+        if wave is None or unit is None:
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        session = await self._live_session(actor)
+        screens = await self._open_unit(actor, session, wave, unit)
+        return (
+            TapResult(screen=screens[-1])
+            if len(screens) == 1
+            else TapResult(toast=_strip_tags(screens[0].text)[:190], follow_up=screens[-1])
+        )
+
+    async def _move(
+        self,
+        actor: _Actor,
+        session: Session,
+        *,
+        step: str,
+        question_id: str | None = None,
+        answer: tuple[str, str] | None = None,
+        drop: tuple[str, ...] = (),
+        language: str | None = None,
+    ) -> TapResult:
+        """Apply one move atomically; a lost race is a double tap and changes nothing."""
+        moved = await storage.move_session(
+            self._engine,
+            session,
+            step=step,
+            question_id=question_id,
+            answer=answer,
+            drop_answers=drop,
+            language=UNCHANGED if language is None else language,
+            now=self._now(),
+        )
+        if moved is None:
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        return TapResult(screen=await self._current(actor, moved))
+
+    async def _tap_eligibility(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+        if session.step not in (ELIGIBILITY_RECENT, ELIGIBILITY_DIRECT) or arg not in ("y", "n"):
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        if arg == "n":
+            await storage.cancel_session(self._engine, actor.pseudonym)
+            return TapResult(screen=Screen(self._t(session.language, "not_eligible")))
+        following = ELIGIBILITY_DIRECT if session.step == ELIGIBILITY_RECENT else CONSENT
+        return await self._move(actor, session, step=following)
+
+    async def _tap_consent(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+        if session.step != CONSENT or arg not in ("y", "n"):
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        if arg == "n":
+            await storage.cancel_session(self._engine, actor.pseudonym)
+            return TapResult(screen=Screen(self._t(session.language, "consent_declined")))
+        return await self._move(actor, session, step=LANGUAGE)
+
+    async def _tap_language(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+        if arg not in ("id", "en"):
+            return TapResult(toast=self._t(actor.language, "forged_button"))
+        await storage.set_respondent_language(self._engine, actor.pseudonym, arg)
+        if session.step != LANGUAGE:  # /bahasa in the middle of the survey: stay where we are
+            return await self._move(
+                actor, session, step=session.step, question_id=session.question_id, language=arg
+            )
+        questionnaire = await self._session_questionnaire(session)
+        first = questionnaire.next_question({}, None)
+        step = QUESTION if first else REVIEW
+        return await self._move(
+            actor, session, step=step, question_id=first.id if first else None, language=arg
+        )
+
+    async def _question_context(
+        self, session: Session
+    ) -> tuple[Questionnaire, Question, dict[str, str]] | None:
+        if session.step != QUESTION or session.question_id is None:
+            return None
+        questionnaire = await self._session_questionnaire(session)
+        answers = await self._answers(session)
+        return questionnaire, questionnaire.question(session.question_id), answers
+
+    async def _advance(
+        self,
+        actor: _Actor,
+        session: Session,
+        questionnaire: Questionnaire,
+        question: Question,
+        answers: dict[str, str],
+        value: str | None,
+    ) -> TapResult:
+        """Record `value` (None: skipped) and move to the next shown question or the review."""
+        updated = dict(answers)
+        if value is None:
+            updated.pop(question.id, None)
+        else:
+            updated[question.id] = value
+        kept = questionnaire.relevant_answers(updated)
+        # Changing an earlier answer can hide later questions: their answers go.
+        drop = tuple(q for q in updated if q not in kept)
+        if value is None and question.id in answers:
+            drop += (question.id,)
+        following = questionnaire.next_question(kept, question.id)
+        return await self._move(
+            actor,
+            session,
+            step=QUESTION if following else REVIEW,
+            question_id=following.id if following else None,
+            answer=(question.id, value) if value is not None else None,
+            drop=drop,
+        )
+
+    async def _tap_option(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+        context = await self._question_context(session)
+        if context is None or not arg.isdigit():
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        questionnaire, question, answers = context
+        index = int(arg)
+        if question.type is QuestionType.MULTIPLE or index >= len(question.options):
+            return TapResult(toast=self._t(actor.language, "forged_button"))
+        return await self._advance(
+            actor, session, questionnaire, question, answers, question.options[index].value
+        )
+
+    async def _tap_toggle(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+        context = await self._question_context(session)
+        if context is None or not arg.isdigit():
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        _questionnaire, question, answers = context
+        index = int(arg)
+        if question.type is not QuestionType.MULTIPLE or index >= len(question.options):
+            return TapResult(toast=self._t(actor.language, "forged_button"))
+        chosen = [v for v in answers.get(question.id, "").split(MULTI_SEPARATOR) if v]
+        value = question.options[index].value
+        chosen = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+        ordered = [o.value for o in question.options if o.value in chosen]
+        if ordered:
+            return await self._move(
+                actor,
+                session,
+                step=QUESTION,
+                question_id=question.id,
+                answer=(question.id, MULTI_SEPARATOR.join(ordered)),
+            )
+        return await self._move(
+            actor, session, step=QUESTION, question_id=question.id, drop=(question.id,)
+        )
+
+    async def _tap_multi_done(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+        context = await self._question_context(session)
+        if context is None:
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        questionnaire, question, answers = context
+        if question.id not in answers:
+            if question.required:
+                return TapResult(toast=self._t(session.language, "multi_empty"))
+            return await self._advance(actor, session, questionnaire, question, answers, None)
+        return await self._advance(
+            actor, session, questionnaire, question, answers, answers[question.id]
+        )
+
+    async def _tap_skip(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+        context = await self._question_context(session)
+        if context is None or context[1].required:
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        return await self._advance(actor, session, *context, None)
+
+    async def _tap_back(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+        if session.step not in (QUESTION, REVIEW):
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        questionnaire = await self._session_questionnaire(session)
+        answers = await self._answers(session)
+        if session.step == REVIEW or session.question_id is None:
+            visible = questionnaire.visible(answers)
+            target = visible[-1] if visible else None
+        else:
+            target = questionnaire.previous_question(answers, session.question_id)
+        if target is None:
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        return await self._move(actor, session, step=QUESTION, question_id=target.id)
+
+    async def _tap_submit(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+        if session.step != REVIEW:
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        questionnaire = await self._session_questionnaire(session)
+        answers = await self._answers(session)
+        missing = [q for q in questionnaire.visible(answers) if q.required and q.id not in answers]
+        if missing:  # cannot happen through the buttons; guard against a hand-edited database
+            return await self._move(actor, session, step=QUESTION, question_id=missing[0].id)
+        now = self._now()
+        duration = max(0, int((now - session.started_at).total_seconds()))
+        today = now.astimezone(self.services.settings.zone).date()
+        submitted = await storage.submit(
+            self._engine, actor.pseudonym, today, duration, expected_version=session.version
+        )
+        if not submitted:
+            return TapResult(toast=self._t(actor.language, "stale_button"))
+        text = self._t(
+            session.language,
+            "submitted",
+            institution=html.escape(self.services.settings.institution_name),
+        )
+        return TapResult(screen=Screen(text))
+
+    async def _tap_cancel(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+        if arg == "y":
+            await storage.cancel_session(self._engine, actor.pseudonym)
+            return TapResult(screen=Screen(self._t(session.language, "cancelled")))
+        return TapResult(screen=await self._current(actor, session))
+
+    # -- typed messages --------------------------------------------------------------------
+
+    async def text(self, user_id: int, telegram_language: str | None, text: str) -> list[Screen]:
+        """Handle a typed message: an answer to a text/number question, or a re-prompt."""
+        actor = await self._actor(user_id, telegram_language)
+        session = await self._live_session(actor)
+        if session is None:
+            return await self.start(user_id, telegram_language, None)
+        context = await self._question_context(session)
+        if context is None or context[1].type not in (QuestionType.TEXT, QuestionType.NUMBER):
+            notice = self._t(session.language, "use_buttons")
+            return [_retiring(await self._current(actor, session, notice), session)]
+        questionnaire, question, answers = context
+        value, problem = self._validate_typed(question, text, session.language)
+        if problem is not None:
+            return [_retiring(await self._current(actor, session, problem), session)]
+        assert value is not None
+        result = await self._advance(actor, session, questionnaire, question, answers, value)
+        if result.screen is None:
+            return [Screen(result.toast or "")]
+        return [_retiring(result.screen, session)]
+
+    def _validate_typed(
+        self, question: Question, text: str, language: str
+    ) -> tuple[str | None, str | None]:
+        cleaned = text.strip()
+        if question.type is QuestionType.NUMBER:
+            if not _NUMBER_RE.match(cleaned):
+                shown = cleaned if len(cleaned) <= 20 else cleaned[:20] + "…"
+                return None, self._t(language, "number_invalid", value=shown)
+            number = float(cleaned.replace(",", "."))
+            low, high = question.min_value, question.max_value
+            if (low is not None and number < low) or (high is not None and number > high):
+                return None, self._t(
+                    language,
+                    "number_out_of_range",
+                    min=_fmt(low) if low is not None else "-∞",
+                    max=_fmt(high) if high is not None else "∞",
+                )
+            return _fmt(number), None
+        limit = question.max_length or self.services.settings.free_text_max_length
+        if not cleaned:
+            return None, self._t(language, "text_empty")
+        if len(cleaned) > limit:
+            return None, self._t(language, "text_too_long", length=len(cleaned), limit=limit)
+        return cleaned, None
+
+    async def non_text(self, user_id: int, telegram_language: str | None) -> list[Screen]:
+        """Handle a sticker, photo, voice note or other non-text message."""
+        actor = await self._actor(user_id, telegram_language)
+        session = await self._live_session(actor)
+        if session is None:
+            return [Screen(self._t(actor.language, "not_text"))] + await self._plain_start(actor)
+        notice = self._t(session.language, "not_text")
+        return [_retiring(await self._current(actor, session, notice), session)]
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def cancel(self, user_id: int, telegram_language: str | None) -> list[Screen]:
+        """Handle /batal: ask for confirmation."""
+        actor = await self._actor(user_id, telegram_language)
+        session = await self._live_session(actor)
+        if session is None:
+            return [Screen(self._t(actor.language, "cancel_nothing"))]
+        render = self._renderer(actor, session.version, session.language)
+        return [_retiring(render.cancel_confirm(), session)]
+
+    async def choose_language(self, user_id: int, telegram_language: str | None) -> Screen:
+        """Handle /bahasa: offer the two languages."""
+        actor = await self._actor(user_id, telegram_language)
+        session = await self._live_session(actor)
+        if session is None:
+            return self._renderer(actor, 0).choose_language()
+        return _retiring(self._renderer(actor, session.version).choose_language(), session)
+
+    async def set_language_without_session(self, user_id: int, language: str) -> str:
+        """Store a language chosen outside a survey; return the confirmation text."""
+        pseudonym = self.services.pseudonym(user_id)
+        await storage.ensure_respondent(self._engine, pseudonym)
+        await storage.set_respondent_language(self._engine, pseudonym, language)
+        return self._t(language, "language_set")
+
+    async def bind_message(self, user_id: int, message_id: int) -> None:
+        """Remember which message carries the live buttons (so it can be retired later)."""
+        await storage.set_session_message(
+            self._engine, self.services.pseudonym(user_id), message_id
+        )
+
+
+def _with_notice(text: str, notice: str | None) -> str:
+    return f"⚠️ {notice}\n\n{text}" if notice else text
+
+
+def _retiring(screen: Screen, session: Session) -> Screen:
+    """Send `screen` as a new message and strip the buttons from the session's old one."""
+    return Screen(screen.text, screen.keyboard, retire=session.message_id)
+
+
+def _strip_tags(text: str) -> str:
+    return re.sub(r"<[^>]+>", "", text)
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"

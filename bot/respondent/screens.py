@@ -1,0 +1,175 @@
+"""What the respondent sees: pure rendering of questions and steps into text and buttons."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.i18n import Catalog
+from surveys import Question, Questionnaire, QuestionType
+from surveys.model import MULTI_SEPARATOR
+
+__all__ = ["Button", "Renderer", "Screen", "TapResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button: label and (signed) callback data."""
+
+    label: str
+    data: str
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """One message to show. `retire` names an older message whose buttons must go."""
+
+    text: str
+    keyboard: Keyboard = ()
+    retire: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TapResult:
+    """The answer to a button press: a short toast and/or the tapped message's new content."""
+
+    toast: str | None = None
+    screen: Screen | None = None
+    follow_up: Screen | None = None  # sent as a new message after the edit
+
+
+# Signs (version, action, arg) into callback data for the current respondent.
+Signer = Callable[[str, str], str]
+
+
+class Renderer:
+    """Render survey screens in one language, with buttons signed for one respondent."""
+
+    def __init__(self, messages: Catalog, language: str, sign: Signer) -> None:
+        self.messages = messages
+        self.language = language
+        self.sign = sign
+
+    def t(self, key: str, /, **values: object) -> str:
+        """Return a catalog message in this renderer's language."""
+        return self.messages.t(self.language, key, **values)
+
+    def button(self, label_key: str, action: str, arg: str = "") -> Button:
+        """Return a button with a catalog label."""
+        return Button(self.t(label_key), self.sign(action, arg))
+
+    def yes_no(self, action: str) -> Keyboard:
+        """Return Yes / No buttons for an action."""
+        return ((self.button("btn_yes", action, "y"), self.button("btn_no", action, "n")),)
+
+    def consent(self, questionnaire: Questionnaire, k: int) -> Screen:
+        """Return the consent screen: what, anonymous, how long."""
+        count = len(questionnaire.questions)
+        minutes = max(2, math.ceil(count * 20 / 60))  # ~20 s a question on a phone
+        text = self.t(
+            "consent",
+            title=html.escape(questionnaire.title.get(self.language)),
+            intro=html.escape(questionnaire.intro.get(self.language)),
+            k=k,
+            questions=count,
+            minutes=minutes,
+        )
+        keyboard = (
+            (self.button("btn_agree", "ok", "y"),),
+            (self.button("btn_decline", "ok", "n"),),
+        )
+        return Screen(text, keyboard)
+
+    def choose_language(self) -> Screen:
+        """Return the survey language picker."""
+        keyboard = (
+            (
+                Button("Bahasa Indonesia", self.sign("lg", "id")),
+                Button("English", self.sign("lg", "en")),
+            ),
+        )
+        return Screen(self.t("choose_language"), keyboard)
+
+    def question(
+        self,
+        questionnaire: Questionnaire,
+        question: Question,
+        answers: Mapping[str, str],
+        *,
+        text_limit: int,
+        notice: str | None = None,
+    ) -> Screen:
+        """Return a question with its progress line, buttons and any previous answer."""
+        visible = questionnaire.visible(answers)
+        position = next((i for i, q in enumerate(visible) if q.id == question.id), 0) + 1
+        lines = []
+        if notice:
+            lines += [f"⚠️ {html.escape(notice)}", ""]
+        lines += [
+            f"<i>{self.t('progress', n=position, total=len(visible))}</i>",
+            "",
+            f"<b>{html.escape(question.text.get(self.language))}</b>",
+        ]
+        previous = answers.get(question.id)
+        hint = self._hint(question, text_limit)
+        if hint:
+            lines += ["", f"<i>{hint}</i>"]
+        if previous is not None and question.type in (QuestionType.TEXT, QuestionType.NUMBER):
+            shown = previous if len(previous) <= 200 else previous[:200] + "…"
+            lines += ["", self.t("previous_answer", answer=html.escape(shown))]
+        rows: list[tuple[Button, ...]] = []
+        if question.type is QuestionType.MULTIPLE:
+            chosen = set(previous.split(MULTI_SEPARATOR)) if previous else set()
+            for i, opt in enumerate(question.options):
+                mark = "☑️" if opt.value in chosen else "⬜"
+                rows.append(
+                    (Button(f"{mark} {opt.label.get(self.language)}", self.sign("m", str(i))),)
+                )
+            rows.append((self.button("btn_done", "md"),))
+        elif question.options:
+            for i, opt in enumerate(question.options):
+                mark = "✅ " if opt.value == previous else ""
+                rows.append((Button(mark + opt.label.get(self.language), self.sign("a", str(i))),))
+        nav: list[Button] = []
+        if questionnaire.previous_question(answers, question.id) is not None:
+            nav.append(self.button("btn_back", "bk"))
+        if not question.required:
+            nav.append(self.button("btn_skip", "sk"))
+        if nav:
+            rows.append(tuple(nav))
+        return Screen("\n".join(lines), tuple(rows))
+
+    def _hint(self, question: Question, text_limit: int) -> str:
+        if question.type is QuestionType.TEXT:
+            return self.t("type_text", limit=question.max_length or text_limit)
+        if question.type is QuestionType.NUMBER:
+            if question.min_value is not None and question.max_value is not None:
+                return self.t(
+                    "type_number_range", min=_num(question.min_value), max=_num(question.max_value)
+                )
+            return self.t("type_number")
+        if question.type is QuestionType.MULTIPLE:
+            return self.t("multi_hint")
+        return ""
+
+    def review(self, answered: int, skipped: int) -> Screen:
+        """Return the review screen before submission."""
+        extra = self.t("review_skipped", skipped=skipped) if skipped else ""
+        keyboard = ((self.button("btn_submit", "sb"),), (self.button("btn_back", "bk"),))
+        return Screen(self.t("review", answered=answered, skipped=extra), keyboard)
+
+    def cancel_confirm(self) -> Screen:
+        """Return the /batal confirmation."""
+        keyboard = (
+            (self.button("btn_cancel_yes", "cx", "y"), self.button("btn_cancel_no", "cx", "n")),
+        )
+        return Screen(self.t("cancel_confirm"), keyboard)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

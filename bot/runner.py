@@ -1,0 +1,47 @@
+"""Ways to run the Application: blocking polling for production, a context manager for the
+sandbox (tests and the demo) that runs the real updater on the current event loop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import Update
+
+from bot.app import SpiApplication
+
+__all__ = ["run_polling", "running"]
+
+logger = logging.getLogger(__name__)
+
+
+def run_polling(app: SpiApplication) -> None:
+    """Run the bot with long polling until interrupted (blocking)."""
+    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+@asynccontextmanager
+async def running(app: SpiApplication, *, poll_timeout: int = 1) -> AsyncIterator[SpiApplication]:
+    """Start the Application and its polling updater; stop both on exit."""
+    await app.initialize()
+    # run_polling() calls these hooks itself; a hand-started Application must do it here.
+    if app.post_init is not None:
+        await app.post_init(app)
+    try:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+        )
+        try:
+            yield app
+        finally:
+            if app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)

@@ -1,0 +1,160 @@
+"""Simulated respondents for the demo and tests: people who tap, type, go back and give up.
+
+A simulated person only sees what a real one sees in the sandbox: the bot's messages and
+their buttons. It reads the action code of our own callback data to tell an answer button
+from a navigation button (that format is ours, see `bot.callbacks`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.sandbox import SandboxUser
+from bot.sandbox.models import Button, SentMessage
+
+__all__ = ["Outcome", "Persona", "simulate_respondent"]
+
+
+class Outcome(StrEnum):
+    """How a simulated respondent's visit ended."""
+
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+    INELIGIBLE = "ineligible"
+    DECLINED = "declined"
+    REFUSED = "refused"  # the bot refused the link (used, closed, forged…)
+
+
+@dataclass(frozen=True)
+class Persona:
+    """How one simulated person behaves."""
+
+    leaning: float  # 0 = picks the first options, 1 = picks the last ones
+    rng: random.Random = field(repr=False, compare=False)
+    abandon_at: int | None = None  # stop after this many answers
+    goes_back: bool = False
+    ineligible: bool = False
+    language: str = "id"
+
+
+_PROGRESS_RE = re.compile(r"(Pertanyaan \d+ dari \d+|Question \d+ of \d+)")
+_TERMINAL = (
+    "Terima kasih!",
+    "Thank you!",
+    "Tidak apa-apa",
+    "That's fine",
+    "Survei ini khusus",
+    "This survey is for",
+)
+
+
+def _action(button: Button) -> str:
+    parts = (button.data or "").split(".")
+    return parts[1] if len(parts) == 4 else ""
+
+
+def _arg(button: Button) -> str:
+    parts = (button.data or "").split(".")
+    return parts[2] if len(parts) == 4 else ""
+
+
+def _pick(persona: Persona, options: list[Button]) -> Button:
+    """Pick an option: near the persona's leaning, with noise."""
+    position = min(1.0, max(0.0, persona.rng.gauss(persona.leaning, 0.22)))
+    return options[round(position * (len(options) - 1))]
+
+
+async def _settled(user: SandboxUser, timeout: float) -> SentMessage:
+    """Wait for the bot's reply to the last action and for it to finish replying."""
+    reply = await user.wait_for_reply(timeout=timeout)
+    chat = user.chat
+    while True:
+        stamp = chat.last_bot_activity
+        await asyncio.sleep(0.02)
+        if chat.last_bot_activity == stamp:
+            return chat.last_message or reply
+
+
+async def simulate_respondent(
+    user: SandboxUser, payload: str | None, persona: Persona, *, timeout: float = 15.0
+) -> tuple[Outcome, int]:
+    """Play one respondent from opening a link to the end; return the outcome and answer count."""
+    if payload is None:
+        await user.command("start")
+    else:
+        await user.open_deep_link(payload)
+    answered = 0
+    went_back = False
+    for _ in range(200):  # a bound: no questionnaire needs this many moves
+        message = await _settled(user, timeout)
+        text = message.plain_text
+        buttons = message.flat_buttons
+        actions = {_action(b): b for b in buttons}
+        is_question = _PROGRESS_RE.search(text) is not None
+        if not ({"a", "m"} & actions.keys()) and is_question:  # typed answer expected
+            if persona.abandon_at is not None and answered >= persona.abandon_at:
+                return Outcome.ABANDONED, answered
+            await user.send(_typed_answer(persona, text))
+            answered += 1
+            continue
+        if not buttons:
+            if any(marker in text for marker in _TERMINAL):
+                return _terminal_outcome(text), answered
+            return Outcome.REFUSED, answered
+        if "el" in actions:
+            label = "Tidak" if persona.ineligible else "Ya"
+            if persona.language == "en":
+                label = "No" if persona.ineligible else "Yes"
+            await user.tap(message, text=label)
+        elif "ok" in actions:
+            agree = next(b for b in buttons if _action(b) == "ok" and _arg(b) == "y")
+            await user.tap(message, data=agree.data)
+        elif "lg" in actions:
+            await user.tap(
+                message, text="English" if persona.language == "en" else "Bahasa Indonesia"
+            )
+        elif "sb" in actions:
+            await user.tap(message, data=actions["sb"].data)
+        elif "a" in actions or "m" in actions:
+            if persona.abandon_at is not None and answered >= persona.abandon_at:
+                return Outcome.ABANDONED, answered
+            if persona.goes_back and not went_back and answered == 3 and "bk" in actions:
+                went_back = True
+                await user.tap(message, data=actions["bk"].data)
+                continue
+            options = [b for b in buttons if _action(b) in ("a", "m")]
+            await user.tap(message, data=_pick(persona, options).data)
+            if "m" in actions:  # multiple choice: one pick, then Done
+                await _settled(user, timeout)
+                done = user.chat.message(message.message_id).flat_buttons
+                await user.tap(message, data=next(b.data for b in done if _action(b) == "md"))
+            answered += 1
+        elif "pu" in actions:
+            await user.tap(message, data=persona.rng.choice(buttons).data)
+        else:
+            return Outcome.REFUSED, answered
+    return Outcome.ABANDONED, answered
+
+
+def _typed_answer(persona: Persona, prompt: str) -> str:
+    if "angka" in prompt or "number" in prompt:
+        return str(persona.rng.randint(1, 5))
+    suggestions = [
+        "Pelayanan sudah cukup baik, tetapi antrean masih panjang.",
+        "Mohon informasi biaya dipasang lebih jelas di loket.",
+        "Petugas ramah dan cepat.",
+        "Perlu layanan daring agar tidak perlu datang berkali-kali.",
+    ]
+    return persona.rng.choice(suggestions)
+
+
+def _terminal_outcome(text: str) -> Outcome:
+    if text.startswith(("Terima kasih!", "Thank you!")):
+        return Outcome.COMPLETED
+    if "khusus" in text or "is for" in text:
+        return Outcome.INELIGIBLE
+    return Outcome.DECLINED

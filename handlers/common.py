@@ -1,0 +1,74 @@
+"""Commands every user has: /start without a survey link, /bantuan, group-chat refusal, errors."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+
+from bot.context import BotContext
+
+__all__ = ["error_handler", "group_refusal", "help_command", "unknown_command"]
+
+logger = logging.getLogger(__name__)
+
+
+def user_language(update: Update, context: BotContext) -> str:
+    """Return the language to answer this update in (Telegram's language or the default)."""
+    user = update.effective_user
+    return context.language_for(user.language_code if user else None)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """List the commands."""
+    if update.effective_message is None:
+        return
+    lang = user_language(update, context)
+    await update.effective_message.reply_text(context.t(lang, "help"), parse_mode=ParseMode.HTML)
+
+
+async def group_refusal(update: Update, context: BotContext) -> None:
+    """Tell a group that surveys happen in private chats only."""
+    if update.effective_message is None:
+        return
+    lang = user_language(update, context)
+    await update.effective_message.reply_text(
+        context.t(lang, "group_refusal", bot_username=context.bot.username)
+    )
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """Answer a command the bot does not know."""
+    if update.effective_message is None:
+        return
+    lang = user_language(update, context)
+    await update.effective_message.reply_text(context.t(lang, "unknown_command"))
+
+
+async def error_handler(update: object, context: BotContext) -> None:
+    """Log the failure with context (never ids or answers) and tell the user something useful."""
+    error = context.error
+    kind = "unknown"
+    if isinstance(update, Update):
+        kind = "callback" if update.callback_query else "message" if update.message else "other"
+    logger.error(
+        "handler failed on update %s (%s): %s",
+        update.update_id if isinstance(update, Update) else "-",
+        kind,
+        type(error).__name__,
+        exc_info=error,
+    )
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if isinstance(error, Forbidden):  # the user blocked the bot: nobody to tell
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await context.bot.send_message(
+            update.effective_chat.id, context.t(user_language(update, context), "error_generic")
+        )
+    except TelegramError as exc:
+        logger.warning("could not report the failure to the chat: %s", type(exc).__name__)
