@@ -28,7 +28,7 @@ from bot.settings import Settings, load_settings
 from storage.models import Wave
 from surveys import Group
 
-__all__ = ["Clock", "Harness", "harness"]
+__all__ = ["Clock", "Harness", "database_url_for", "harness"]
 
 TOKEN = "123456:TEST-token"
 

@@ -50,6 +50,15 @@ def parse_unit_body(body: str) -> tuple[int, str] | None:
     return (int(match.group(1)), match.group(2)) if match else None
 
 
+class _SessionEnded(Exception):
+    """The respondent's session ended on its own (expired, wave closed): tell them why."""
+
+    def __init__(self, key: str, language: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.language = language
+
+
 @dataclass(frozen=True, slots=True)
 class _Actor:
     """Who is acting: pseudonym and display language. The Telegram id stops here."""
@@ -64,6 +73,52 @@ class RespondentFlow:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._questionnaires: dict[int, Questionnaire] = {}
+
+    # -- public entry points: a session that ended on its own is explained, never a crash --
+
+    async def start(
+        self, user_id: int, telegram_language: str | None, payload: str | None
+    ) -> list[Screen]:
+        """Handle /start with or without a deep-link payload."""
+        try:
+            return await self._start(user_id, telegram_language, payload)
+        except _SessionEnded as ended:
+            return [Screen(self._t(ended.language, ended.key))]
+
+    async def tap(self, user_id: int, telegram_language: str | None, data: str | None) -> TapResult:
+        """Handle an inline button press."""
+        try:
+            return await self._tap(user_id, telegram_language, data)
+        except _SessionEnded as ended:
+            return TapResult(screen=Screen(self._t(ended.language, ended.key)))
+
+    async def text(self, user_id: int, telegram_language: str | None, text: str) -> list[Screen]:
+        """Handle a typed message: an answer to a text/number question, or a re-prompt."""
+        try:
+            return await self._text(user_id, telegram_language, text)
+        except _SessionEnded as ended:
+            return [Screen(self._t(ended.language, ended.key))]
+
+    async def non_text(self, user_id: int, telegram_language: str | None) -> list[Screen]:
+        """Handle a sticker, photo, voice note or other non-text message."""
+        try:
+            return await self._non_text(user_id, telegram_language)
+        except _SessionEnded as ended:
+            return [Screen(self._t(ended.language, ended.key))]
+
+    async def cancel(self, user_id: int, telegram_language: str | None) -> list[Screen]:
+        """Handle /batal: ask for confirmation."""
+        try:
+            return await self._cancel(user_id, telegram_language)
+        except _SessionEnded as ended:
+            return [Screen(self._t(ended.language, ended.key))]
+
+    async def choose_language(self, user_id: int, telegram_language: str | None) -> Screen:
+        """Handle /bahasa: offer the two languages."""
+        try:
+            return await self._choose_language(user_id, telegram_language)
+        except _SessionEnded as ended:
+            return Screen(self._t(ended.language, ended.key))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -121,7 +176,7 @@ class RespondentFlow:
 
     # -- ways in ---------------------------------------------------------------------------
 
-    async def start(
+    async def _start(
         self, user_id: int, telegram_language: str | None, payload: str | None
     ) -> list[Screen]:
         """Handle /start with or without a deep-link payload."""
@@ -153,14 +208,19 @@ class RespondentFlow:
         return [Screen(self._t(actor.language, "link_invalid"))]
 
     async def _live_session(self, actor: _Actor) -> Session | None:
-        """Return the actor's session, dropping it first if it has expired."""
+        """Return the actor's session; end it (raising _SessionEnded) if expired or closed."""
         session = await storage.get_session(self._engine, actor.pseudonym)
         if session is None:
             return None
         age = self._now() - session.started_at
         if age.days >= self.services.settings.session_expiry_days:
             await storage.cancel_session(self._engine, actor.pseudonym)
-            return None
+            raise _SessionEnded("expired", session.language)
+        wave = await storage.get_wave_by_id(self._engine, session.wave_id)
+        if wave is None or not wave.is_open:
+            # Answers to a closed wave never count: drop them and say why.
+            await storage.cancel_session(self._engine, actor.pseudonym)
+            raise _SessionEnded("wave_closed", session.language)
         return session
 
     async def _plain_start(self, actor: _Actor) -> list[Screen]:
@@ -288,7 +348,9 @@ class RespondentFlow:
 
     # -- button presses --------------------------------------------------------------------
 
-    async def tap(self, user_id: int, telegram_language: str | None, data: str | None) -> TapResult:
+    async def _tap(
+        self, user_id: int, telegram_language: str | None, data: str | None
+    ) -> TapResult:
         """Handle an inline button press."""
         actor = await self._actor(user_id, telegram_language)
         press = callbacks.decode(self.services.secret, actor.pseudonym, data)
@@ -534,7 +596,7 @@ class RespondentFlow:
 
     # -- typed messages --------------------------------------------------------------------
 
-    async def text(self, user_id: int, telegram_language: str | None, text: str) -> list[Screen]:
+    async def _text(self, user_id: int, telegram_language: str | None, text: str) -> list[Screen]:
         """Handle a typed message: an answer to a text/number question, or a re-prompt."""
         actor = await self._actor(user_id, telegram_language)
         session = await self._live_session(actor)
@@ -579,7 +641,7 @@ class RespondentFlow:
             return None, self._t(language, "text_too_long", length=len(cleaned), limit=limit)
         return cleaned, None
 
-    async def non_text(self, user_id: int, telegram_language: str | None) -> list[Screen]:
+    async def _non_text(self, user_id: int, telegram_language: str | None) -> list[Screen]:
         """Handle a sticker, photo, voice note or other non-text message."""
         actor = await self._actor(user_id, telegram_language)
         session = await self._live_session(actor)
@@ -590,7 +652,7 @@ class RespondentFlow:
 
     # -- commands --------------------------------------------------------------------------
 
-    async def cancel(self, user_id: int, telegram_language: str | None) -> list[Screen]:
+    async def _cancel(self, user_id: int, telegram_language: str | None) -> list[Screen]:
         """Handle /batal: ask for confirmation."""
         actor = await self._actor(user_id, telegram_language)
         session = await self._live_session(actor)
@@ -599,7 +661,7 @@ class RespondentFlow:
         render = self._renderer(actor, session.version, session.language)
         return [_retiring(render.cancel_confirm(), session)]
 
-    async def choose_language(self, user_id: int, telegram_language: str | None) -> Screen:
+    async def _choose_language(self, user_id: int, telegram_language: str | None) -> Screen:
         """Handle /bahasa: offer the two languages."""
         actor = await self._actor(user_id, telegram_language)
         session = await self._live_session(actor)

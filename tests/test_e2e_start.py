@@ -1,0 +1,114 @@
+"""End to end through the sandbox: /start, /help, group chats, errors (the real Application)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.respondent import RespondentFlow
+from tests.e2e_fixtures import Harness, reply
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_start_welcomes_in_indonesian(harness: Harness) -> None:
+    user = harness.user("id")
+    await user.command("start")
+    await reply(user)
+    texts = [m.plain_text for m in user.chat.messages]
+    assert any(t.startswith("Selamat datang di SPI-Bot") for t in texts)
+    assert any("anonim" in t for t in texts)
+
+
+async def test_start_welcomes_in_english_and_falls_back_to_default(harness: Harness) -> None:
+    english = harness.user("en-GB")
+    await english.command("start")
+    await reply(english)
+    assert english.chat.messages[0].plain_text.startswith("Welcome to SPI-Bot")
+
+    german = harness.user("de")
+    await german.command("start")
+    await reply(german)
+    assert german.chat.messages[0].plain_text.startswith("Selamat datang")
+
+
+async def test_plain_start_offers_public_units_of_the_open_wave(harness: Harness) -> None:
+    user = harness.user()
+    await user.command("start")
+    message = await reply(user)
+    labels = [b.text for b in message.flat_buttons]
+    assert "Dinas Kependudukan dan Pencatatan Sipil" in labels
+    assert "Inspektorat Daerah" not in labels  # does not serve the public
+
+
+async def test_help_lists_commands_in_both_languages(harness: Harness) -> None:
+    user = harness.user("id")
+    await user.command("bantuan")
+    text = (await reply(user)).plain_text
+    for command in ("/start", "/bahasa", "/batal", "/skor"):
+        assert command in text
+    english = harness.user("en")
+    await english.command("help")
+    assert "/language" in (await reply(english)).plain_text
+
+
+async def test_menu_commands_are_registered(harness: Harness) -> None:
+    names = {c["command"] for c in harness.sandbox.commands()}
+    assert {"start", "bahasa", "batal", "bantuan"} <= names
+    english = {c["command"] for c in harness.sandbox.commands(language_code="en")}
+    assert {"start", "language", "cancel", "help"} <= english
+
+
+async def test_group_chat_gets_a_short_private_chat_hint(harness: Harness) -> None:
+    user = harness.user()
+    group = harness.sandbox.group(chat_id=-100777, title="Warga Sooko")
+    await user.command("start", chat=group)
+    message = await user.wait_for_reply(chat=group)
+    assert "pesan pribadi" in message.plain_text
+    assert "@spi_sandbox_bot" in message.plain_text
+    assert not message.buttons
+    assert user.chat.messages == []  # nothing was started in private either
+
+
+async def test_survey_link_in_a_group_starts_no_survey(harness: Harness) -> None:
+    user = harness.user()
+    group = harness.sandbox.group(chat_id=-100778, title="Kantor")
+    await user.command("start", harness.unit_payload(), chat=group)
+    message = await user.wait_for_reply(chat=group)
+    assert "pesan pribadi" in message.plain_text
+    assert not message.buttons
+
+
+async def test_unknown_command_is_answered(harness: Harness) -> None:
+    user = harness.user()
+    await user.command("abrakadabra")
+    assert "tidak dikenal" in (await reply(user)).plain_text
+
+
+async def test_a_failing_handler_tells_the_user_without_a_traceback(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> list[object]:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(RespondentFlow, "start", broken)
+    user = harness.user()
+    await user.command("start")
+    message = await reply(user)
+    assert message.plain_text.startswith("Maaf, terjadi kesalahan")
+    assert "Traceback" not in message.plain_text
+    assert "database on fire" not in message.plain_text
+    logged = [r for r in caplog.records if r.name == "handlers.common"]
+    assert logged
+    assert "RuntimeError" in logged[0].getMessage()
+    assert str(user.id) not in logged[0].getMessage()
+
+
+async def test_long_and_odd_messages_outside_a_survey(harness: Harness) -> None:
+    user = harness.user()
+    await user.send("x" * 5000)
+    await reply(user)
+    assert user.chat.messages[0].plain_text.startswith("Selamat datang")
+    before = len(user.chat.messages)
+    await user.send_sticker()
+    await reply(user)
+    assert user.chat.messages[before].plain_text.startswith("Maaf, saya hanya bisa membaca")

@@ -1,0 +1,485 @@
+"""End to end through the sandbox: the respondent journey, bad input on it, and restarts."""
+
+from __future__ import annotations
+
+import random
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+import storage
+from bot.sandbox import SandboxUser
+from bot.sandbox.models import SentMessage
+from bot.security import sign_payload
+from bot.simulation import Outcome, Persona, simulate_respondent
+from storage.schema import answers, completions, invitations, responses, survey_sessions
+from surveys import Group
+from tests.e2e_fixtures import Harness, action_buttons, live, reply
+
+pytestmark = pytest.mark.e2e
+
+PROGRESS = re.compile(r"Pertanyaan (\d+) dari (\d+)|Question (\d+) of (\d+)")
+
+
+def position(message: SentMessage) -> int:
+    """Return the question number shown in a message's progress line."""
+    match = PROGRESS.search(message.plain_text)
+    assert match, message.plain_text
+    return int(match.group(1) or match.group(3))
+
+
+async def tap_action(user: SandboxUser, action: str, index: int = 0) -> SentMessage:
+    """Tap the index-th button with this action code on the live message; wait for the bot."""
+    message = live(user)
+    data = action_buttons(message, action)
+    assert data, f"no {action!r} button on: {message.plain_text[:80]}"
+    await user.tap(message, data=data[index])
+    return await reply(user)
+
+
+async def open_survey(h: Harness, user: SandboxUser, payload: str) -> SentMessage:
+    """Open a link, pass eligibility (external), consent and language; return question 1."""
+    await user.open_deep_link(payload)
+    message = await reply(user)
+    while action_buttons(message, "el"):
+        message = await tap_action(user, "el", 0)  # "Ya"
+    assert action_buttons(message, "ok"), message.plain_text
+    message = await tap_action(user, "ok", 0)
+    assert action_buttons(message, "lg")
+    language = 1 if user.language_code == "en" else 0
+    message = await tap_action(user, "lg", language)
+    assert position(message) == 1
+    return message
+
+
+async def answer(user: SandboxUser, message: SentMessage, choice: int = 0) -> SentMessage:
+    """Answer the current question: a button, a toggle + done, or a typed value."""
+    if action_buttons(message, "a"):
+        return await tap_action(user, "a", choice)
+    if action_buttons(message, "m"):
+        await tap_action(user, "m", choice)
+        return await tap_action(user, "md")
+    await user.send(
+        "3" if ("angka" in message.plain_text or "number" in message.plain_text) else "Baik"
+    )
+    return await reply(user)
+
+
+async def answer_until(user: SandboxUser, message: SentMessage, stop: str) -> SentMessage:
+    """Answer with the first option until a message containing `stop` appears."""
+    for _ in range(60):
+        if stop in message.plain_text:
+            return message
+        message = await answer(user, message)
+    raise AssertionError(f"never reached {stop!r}")
+
+
+async def next_toast(h: Harness, before: int) -> str | None:
+    """Wait for the bot to answer one more callback query; return its toast text."""
+    answers_given = h.sandbox.callback_answers
+    await h.sandbox.wait_for(lambda: len(answers_given) > before)
+    return answers_given[before].text
+
+
+async def count(h: Harness, table: object, *where: object) -> int:
+    async with h.engine.connect() as conn:
+        return int(
+            (await conn.execute(select(func.count()).select_from(table).where(*where))).scalar_one()
+        )
+
+
+# -- ways in and whole conversations -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("group", "unit"), [(Group.INTERNAL, "DINKES"), (Group.EXPERT, "INSPEKTORAT")]
+)
+async def test_personal_invitation_full_conversation(
+    harness: Harness, group: Group, unit: str
+) -> None:
+    payload = await harness.invitation(group, unit)
+    user = harness.user()
+    persona = Persona(leaning=0.7, rng=random.Random(1), goes_back=True)
+    outcome, answered = await simulate_respondent(user, payload, persona)
+    assert outcome is Outcome.COMPLETED
+    assert answered >= 15
+    counts = {
+        (c.unit_code, c.grp): c.submitted
+        for c in await storage.response_counts(harness.engine, harness.wave.id)
+    }
+    assert counts[(unit, group.value)] == 1
+    assert await count(harness, survey_sessions) == 0
+    assert await count(harness, completions) == 1
+
+
+async def test_open_unit_link_full_conversation_in_english(harness: Harness) -> None:
+    user = harness.user("en")
+    persona = Persona(leaning=0.3, rng=random.Random(2), language="en")
+    outcome, _ = await simulate_respondent(user, harness.unit_payload("DISPENDUKCAPIL"), persona)
+    assert outcome is Outcome.COMPLETED
+    shown = " ".join(str(call.params.get("text", "")) for call in harness.sandbox.sent)
+    assert "Did you use a service of this unit" in shown
+    assert "Question 1 of" in shown
+    async with harness.engine.connect() as conn:
+        row = (
+            await conn.execute(select(responses.c.grp, responses.c.language, responses.c.status))
+        ).one()
+    assert tuple(row) == ("external", "en", "submitted")
+
+
+async def test_plain_start_then_pick_a_unit(harness: Harness) -> None:
+    user = harness.user()
+    await user.command("start")
+    message = await reply(user)
+    await user.tap(message, text="Kecamatan Sooko")
+    await reply(user)
+    question = live(user)
+    assert "Kecamatan Sooko" in question.plain_text
+    assert action_buttons(question, "el")
+
+
+async def test_progress_line_and_one_message_edited_in_place(harness: Harness) -> None:
+    user = harness.user()
+    first = await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
+    total = int(PROGRESS.search(first.plain_text).group(2))  # type: ignore[union-attr]
+    assert total >= 20
+    second = await answer(user, first)
+    assert position(second) == 2
+    assert second.message_id == first.message_id  # edited, not a new message
+    assert second.edit_count >= 1
+
+
+# -- invitations and links ------------------------------------------------------------------
+
+
+async def test_invitation_used_twice_is_refused(harness: Harness) -> None:
+    payload = await harness.invitation(Group.INTERNAL)
+    first = harness.user()
+    await open_survey(harness, first, payload)
+    second = harness.user()
+    await second.open_deep_link(payload)
+    assert "sudah pernah digunakan" in (await reply(second)).plain_text
+    assert await count(harness, survey_sessions) == 1
+
+
+async def test_reopening_own_invitation_resumes(harness: Harness) -> None:
+    payload = await harness.invitation(Group.INTERNAL)
+    user = harness.user()
+    message = await answer(user, await open_survey(harness, user, payload))
+    await user.open_deep_link(payload)
+    resumed = await reply(user)
+    assert position(resumed) == position(message) == 2
+    assert any("Melanjutkan survei" in m.plain_text for m in user.chat.messages)
+
+
+async def test_second_attempt_after_completion_is_told_politely(harness: Harness) -> None:
+    user = harness.user()
+    persona = Persona(leaning=0.5, rng=random.Random(3))
+    payload = harness.unit_payload("DPMPTSP")
+    assert (await simulate_respondent(user, payload, persona))[0] is Outcome.COMPLETED
+    await user.open_deep_link(payload)
+    assert "sudah mengisi survei ini" in (await reply(user)).plain_text
+    assert await count(harness, responses) == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["iAAAAAAAAAAAAAAAAAAAAAA", "u1-DINKES_AAAAAAAAAAAAAAAA", "hello", "g-not-a-grant"],
+)
+async def test_forged_or_unknown_links_are_refused(harness: Harness, payload: str) -> None:
+    user = harness.user()
+    await user.open_deep_link(payload)
+    assert "tidak valid" in (await reply(user)).plain_text
+    assert await count(harness, responses) == 0
+
+
+async def test_edited_unit_link_is_refused(harness: Harness) -> None:
+    genuine = harness.unit_payload("DINKES")
+    edited = genuine.replace("DINKES", "DISDIK")
+    user = harness.user()
+    await user.open_deep_link(edited)
+    assert "tidak valid" in (await reply(user)).plain_text
+    other_secret = sign_payload(b"someone-elses-secret-123", f"u{harness.wave.id}-DINKES")
+    await user.open_deep_link(other_secret)
+    assert "tidak valid" in (await reply(user)).plain_text
+    assert await count(harness, responses) == 0
+
+
+async def test_unit_that_does_not_serve_the_public(harness: Harness) -> None:
+    user = harness.user()
+    await user.open_deep_link(harness.unit_payload("INSPEKTORAT"))
+    assert "tidak melayani masyarakat" in (await reply(user)).plain_text
+
+
+async def test_ineligible_service_user_is_thanked_and_nothing_is_stored(harness: Harness) -> None:
+    user = harness.user()
+    await user.open_deep_link(harness.unit_payload())
+    await reply(user)
+    message = await tap_action(user, "el", 1)  # "Tidak"
+    assert "Tidak ada data Anda yang disimpan" in message.plain_text
+    assert not message.buttons
+    assert await count(harness, responses) == 0
+    assert await count(harness, survey_sessions) == 0
+
+
+async def test_declining_consent_stores_nothing_and_frees_the_invitation(harness: Harness) -> None:
+    payload = await harness.invitation(Group.EXPERT)
+    user = harness.user()
+    await user.open_deep_link(payload)
+    await reply(user)
+    message = await tap_action(user, "ok", 1)  # "Tidak sekarang"
+    assert "Terima kasih atas waktu Anda" in message.plain_text
+    assert await count(harness, responses) == 0
+    assert await count(harness, invitations, invitations.c.used.is_(True)) == 0
+    await user.open_deep_link(payload)  # changed their mind: the same link still works
+    assert action_buttons(await reply(user), "ok")
+
+
+async def test_closed_wave(harness: Harness) -> None:
+    payload = await harness.invitation(Group.INTERNAL)
+    user = harness.user()
+    message = await open_survey(harness, user, payload)
+    await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
+    await user.tap(message, data=action_buttons(message, "a")[0])
+    assert "sudah ditutup" in (await reply(user)).plain_text
+    assert await count(harness, responses) == 0  # partial answers of a closed wave are dropped
+    latecomer = harness.user()
+    await latecomer.open_deep_link(harness.unit_payload())
+    assert "sudah ditutup" in (await reply(latecomer)).plain_text
+    assert await count(harness, survey_sessions) == 0
+
+
+# -- bad input on the question path --------------------------------------------------------
+
+
+async def test_text_where_a_button_is_expected_reshows_the_question(harness: Harness) -> None:
+    user = harness.user()
+    first = await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
+    await user.send("saya tidak mau pilih")
+    again = await reply(user)
+    assert "Mohon jawab dengan menekan salah satu tombol" in again.plain_text
+    assert position(again) == 1
+    assert again.message_id != first.message_id
+    assert not user.chat.message(first.message_id).buttons  # the old keyboard is retired
+    assert await count(harness, answers) == 0
+
+
+@pytest.mark.parametrize("kind", ["sticker", "photo", "voice"])
+async def test_non_text_messages_get_a_polite_prompt(harness: Harness, kind: str) -> None:
+    user = harness.user()
+    await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
+    await getattr(user, f"send_{kind}")()
+    again = await reply(user)
+    assert "hanya bisa membaca jawaban berupa teks atau tombol" in again.plain_text
+    assert position(again) == 1
+
+
+async def test_stale_button_is_acknowledged_and_ignored(harness: Harness) -> None:
+    user = harness.user()
+    first = await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
+    old_data = action_buttons(first, "a")[-1]
+    second = await answer(user, first)  # answers question 1 with the first option
+    before = len(harness.sandbox.callback_answers)
+    await user.tap_raw(second.message_id, old_data)  # a tap on the button as it was before
+    assert await next_toast(harness, before) == "Tombol ini sudah tidak berlaku."
+    assert position(user.chat.message(second.message_id)) == 2
+    assert await count(harness, answers) == 1
+
+
+async def test_double_tap_is_recorded_once(harness: Harness) -> None:
+    user = harness.user()
+    first = await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
+    data = action_buttons(first, "a")[0]
+    before = len(harness.sandbox.callback_answers)
+    await user.tap(first, data=data)
+    await user.tap(first, data=data)  # the same button again before the bot answered
+    assert await next_toast(harness, before + 1) == "Tombol ini sudah tidak berlaku."
+    await reply(user)
+    assert position(user.chat.message(first.message_id)) == 2
+    assert await count(harness, answers) == 1
+
+
+async def test_callback_data_not_issued_by_the_bot_is_refused(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = harness.user()
+    first = await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
+    other = harness.user()
+    other_first = await open_survey(harness, other, await harness.invitation(Group.INTERNAL))
+    stolen = action_buttons(other_first, "a")[0]  # genuine data, but signed for someone else
+    for data in ("3.a.0.AAAAAAAAAA", "drop table answers", stolen):
+        before = len(harness.sandbox.callback_answers)
+        await user.tap_raw(first.message_id, data)
+        assert await next_toast(harness, before) == "Tombol ini tidak dikenali."
+    assert await count(harness, answers) == 0
+    assert any("did not issue" in r.getMessage() for r in caplog.records)
+
+
+async def test_long_free_text_is_refused_with_the_limit(harness: Harness) -> None:
+    user = harness.user()
+    message = await open_survey(harness, user, harness.unit_payload())
+    message = await answer_until(user, message, "Ketik jawaban Anda")
+    await user.send("x" * 5000)
+    refused = await reply(user)
+    assert "terlalu panjang (5000 karakter)" in refused.plain_text
+    assert "Batasnya 1000 karakter" in refused.plain_text
+    await user.send("Antrean perlu dipercepat.")
+    assert "Hampir selesai" in (await reply(user)).plain_text
+
+
+async def test_number_answers_are_validated(harness: Harness) -> None:
+    user = harness.user()
+    message = await open_survey(harness, user, harness.unit_payload())
+    message = await answer(user, message)  # peran
+    assert "antara 1 dan 365" in message.plain_text
+    await user.send("sering sekali")
+    assert "bukan angka" in (await reply(user)).plain_text
+    await user.send("1000")
+    assert "harus antara 1 dan 365" in (await reply(user)).plain_text
+    await user.send("12")
+    assert position(await reply(user)) == 3
+    async with harness.engine.connect() as conn:
+        stored = (
+            await conn.execute(select(answers.c.value).where(answers.c.question_id == "kunjungan"))
+        ).scalar_one()
+    assert stored == "12"
+
+
+# -- navigation, skip logic, cancel, language ----------------------------------------------
+
+
+async def test_going_back_and_changing_an_answer_re_evaluates_skip_logic(harness: Harness) -> None:
+    user = harness.user()
+    message = await open_survey(harness, user, harness.unit_payload())
+    message = await answer_until(user, message, "meminta Anda membayar di luar biaya")
+    asked = position(message)
+    yes = await tap_action(user, "a", 0)  # "Ya": the follow-up question appears
+    assert "memenuhi permintaan pembayaran" in yes.plain_text
+    await tap_action(user, "a", 0)  # paid
+    back = await tap_action(user, "bk")
+    assert "memenuhi permintaan pembayaran" in back.plain_text
+    back = await tap_action(user, "bk")
+    assert position(back) == asked
+    assert "✅" in back.flat_buttons[0].text  # the earlier answer is marked
+    no = await tap_action(user, "a", 1)  # change to "Tidak"
+    assert "memenuhi permintaan pembayaran" not in no.plain_text
+    async with harness.engine.connect() as conn:
+        ids = set((await conn.execute(select(answers.c.question_id))).scalars())
+    assert "ti_diminta" in ids
+    assert "ti_membayar" not in ids  # hidden now, so its answer is gone
+
+
+async def test_cancel_asks_then_discards(harness: Harness) -> None:
+    payload = await harness.invitation(Group.INTERNAL)
+    user = harness.user()
+    message = await answer(user, await open_survey(harness, user, payload))
+    await user.command("batal")
+    confirm = await reply(user)
+    assert "Batalkan survei?" in confirm.plain_text
+    kept = await tap_action(user, "cx", 1)  # "Tidak, lanjutkan"
+    assert position(kept) == position(message)
+    await user.command("batal")
+    await reply(user)
+    done = await tap_action(user, "cx", 0)
+    assert "dibatalkan" in done.plain_text
+    assert await count(harness, responses) == 0
+    assert await count(harness, answers) == 0
+    await user.command("batal")
+    assert "Tidak ada survei" in (await reply(user)).plain_text
+    await user.open_deep_link(payload)  # the invitation works again
+    assert action_buttons(await reply(user), "ok")
+
+
+async def test_language_can_change_mid_survey(harness: Harness) -> None:
+    user = harness.user()
+    message = await answer(
+        user, await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
+    )
+    await user.command("bahasa")
+    picker = await reply(user)
+    assert action_buttons(picker, "lg")
+    english = await tap_action(user, "lg", 1)
+    assert f"Question {position(message)} of" in english.plain_text
+    async with harness.engine.connect() as conn:
+        language = (await conn.execute(select(responses.c.language))).scalar_one()
+    assert language == "id"  # the response keeps the language it was started in
+
+
+async def test_language_outside_a_survey(harness: Harness) -> None:
+    user = harness.user("id")
+    await user.command("bahasa")
+    await reply(user)
+    changed = await tap_action(user, "lg", 1)
+    assert changed.plain_text == "Language changed to English."
+    await user.command("start")
+    await reply(user)
+    assert user.chat.messages[-2].plain_text.startswith("Welcome")
+
+
+# -- state in the database --------------------------------------------------------------------
+
+
+async def test_resume_after_a_real_restart(harness: Harness) -> None:
+    user = harness.user()
+    message = await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
+    for _ in range(3):
+        message = await answer(user, message)
+    assert position(message) == 4
+    await harness.restart()  # a new Application, process memory gone
+    await user.tap(message, data=action_buttons(message, "a")[0])
+    assert position(await reply(user)) == 5
+    await harness.restart()
+    await user.command("start")
+    await reply(user)
+    assert position(live(user)) == 5
+    assert await count(harness, answers) == 4
+
+
+async def test_partial_sessions_expire(harness: Harness) -> None:
+    payload = await harness.invitation(Group.INTERNAL)
+    user = harness.user()
+    message = await answer(user, await open_survey(harness, user, payload))
+    harness.clock.advance(days=15)
+    await user.tap(message, data=action_buttons(message, "a")[0])
+    assert "kedaluwarsa" in (await reply(user)).plain_text
+    assert await count(harness, responses) == 0
+    await user.open_deep_link(payload)
+    assert action_buttons(await reply(user), "ok")
+
+
+async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> None:
+    people = [harness.user() for _ in range(3)]
+    for i, person in enumerate(people):
+        payload = await harness.invitation(Group.INTERNAL) if i else harness.unit_payload()
+        outcome, _ = await simulate_respondent(person, payload, Persona(0.5, random.Random(i)))
+        assert outcome is Outcome.COMPLETED
+    unfinished = harness.user()
+    await open_survey(harness, unfinished, await harness.invitation(Group.EXPERT))
+    await harness.stop()  # checkpoint the WAL so the file holds everything
+
+    db_file = tmp_path / "bot.db"
+    with sqlite3.connect(db_file) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        dump = "\n".join(conn.iterdump())
+        pseudonyms = {r[0] for r in conn.execute("SELECT pseudonym FROM respondents")}
+        response_columns = {r[1] for r in conn.execute("PRAGMA table_info(responses)")}
+        answer_columns = {r[1] for r in conn.execute("PRAGMA table_info(answers)")}
+        sessions = conn.execute("SELECT COUNT(*) FROM survey_sessions").fetchone()[0]
+        submitted = conn.execute(
+            "SELECT completed_on FROM responses WHERE status='submitted'"
+        ).fetchall()
+        answer_rows = conn.execute("SELECT response_id, question_id, value FROM answers").fetchall()
+    raw = db_file.read_bytes()
+    for person in [*people, unfinished]:
+        assert str(person.id) not in dump, "a Telegram id is stored"
+        assert str(person.id).encode() not in raw
+    assert "pseudonym" not in response_columns | answer_columns
+    assert sessions == 1  # only the unfinished respondent is still linked
+    assert len(pseudonyms) == 4
+    for pseudonym in pseudonyms:
+        assert all(pseudonym not in str(row) for row in answer_rows)
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[0]) for row in submitted)  # a date, no time
+    assert "answers" in tables
