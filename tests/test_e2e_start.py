@@ -31,13 +31,22 @@ async def test_start_welcomes_in_english_and_falls_back_to_default(harness: Harn
     assert german.chat.messages[0].plain_text.startswith("Selamat datang")
 
 
-async def test_plain_start_offers_public_units_of_the_open_wave(harness: Harness) -> None:
+async def test_plain_start_offers_public_units_page_by_page(harness: Harness) -> None:
     user = harness.user()
     await user.command("start")
     message = await reply(user)
-    labels = [b.text for b in message.flat_buttons]
-    assert "Dinas Kependudukan dan Pencatatan Sipil" in labels
-    assert "Inspektorat Daerah" not in labels  # does not serve the public
+    assert "halaman 1 dari 6" in message.plain_text  # 42 public units, 8 a page
+    seen: list[str] = []
+    for _ in range(6):
+        seen += [b.text for b in message.flat_buttons if b.text not in ("‹", "›")]
+        if not any(b.text == "›" for b in message.flat_buttons):
+            break
+        await user.tap(message, text="›")
+        message = await reply(user)
+    assert "Dinas Kependudukan dan Pencatatan Sipil" in seen
+    assert "Inspektorat Daerah" not in seen  # does not serve the public
+    assert len(seen) == len(set(seen)) == 42
+    assert "halaman 6 dari 6" in message.plain_text
 
 
 async def test_help_lists_commands_in_both_languages(harness: Harness) -> None:

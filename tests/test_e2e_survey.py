@@ -134,6 +134,9 @@ async def test_plain_start_then_pick_a_unit(harness: Harness) -> None:
     user = harness.user()
     await user.command("start")
     message = await reply(user)
+    while "Kecamatan Sooko" not in [b.text for b in message.flat_buttons]:
+        await user.tap(message, text="›")
+        message = await reply(user)
     await user.tap(message, text="Kecamatan Sooko")
     await reply(user)
     question = live(user)

@@ -35,6 +35,7 @@ LANGUAGE = "language"
 QUESTION = "question"
 REVIEW = "review"
 
+UNITS_PER_PAGE = 8  # one unit a row: long agency names stay readable on a phone
 _UNIT_BODY_RE = re.compile(r"^u(\d{1,9})-([A-Z0-9-]{1,40})$")
 _NUMBER_RE = re.compile(r"^[+-]?\d{1,12}([.,]\d{1,6})?$")
 
@@ -232,14 +233,30 @@ class RespondentFlow:
         )
         if wave is None:
             return [Screen(welcome), Screen(self._t(actor.language, "no_open_wave"))]
+        return [Screen(welcome), await self._unit_page(actor, wave.id, 0)]
+
+    async def _unit_page(self, actor: _Actor, wave_id: int, page: int) -> Screen:
+        """Return one page of the open wave's public units as buttons (a phone-sized list)."""
         units = [u for u in await storage.list_units(self._engine) if u.serves_public]
-        render = self._renderer(actor, 0)
-        buttons = [Button(u.name[:60], render.sign("pu", f"{wave.id}-{u.id}")) for u in units]
-        rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
         text = self._t(actor.language, "how_to_take_part")
-        if rows:
-            text += "\n\n" + self._t(actor.language, "pick_unit")
-        return [Screen(welcome), Screen(text, rows)]
+        if not units:
+            return Screen(text)
+        pages = max(1, -(-len(units) // UNITS_PER_PAGE))
+        page = min(max(page, 0), pages - 1)
+        render = self._renderer(actor, 0)
+        shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
+        rows: list[tuple[Button, ...]] = [
+            (Button(u.name[:60], render.sign("pu", f"{wave_id}-{u.id}")),) for u in shown
+        ]
+        nav = []
+        if page > 0:
+            nav.append(Button("‹", render.sign("pp", f"{wave_id}-{page - 1}")))
+        if page < pages - 1:
+            nav.append(Button("›", render.sign("pp", f"{wave_id}-{page + 1}")))
+        if nav:
+            rows.append(tuple(nav))
+        text += "\n\n" + self._t(actor.language, "pick_unit_page", page=page + 1, pages=pages)
+        return Screen(text, tuple(rows))
 
     async def _open_invitation(
         self, actor: _Actor, session: Session | None, token: str
@@ -359,6 +376,12 @@ class RespondentFlow:
             return TapResult(toast=self._t(actor.language, "forged_button"))
         if press.action == "pu":
             return await self._pick_unit(actor, press.arg)
+        if press.action == "pp":
+            wave_part, _, page_part = press.arg.partition("-")
+            if not (wave_part.isdigit() and page_part.isdigit()):
+                return TapResult(toast=self._t(actor.language, "forged_button"))
+            page = await self._unit_page(actor, int(wave_part), int(page_part))
+            return TapResult(screen=page)
         session = await self._live_session(actor)
         if press.action == "lg" and press.version == 0 and session is None:
             if press.arg not in ("id", "en"):
