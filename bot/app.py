@@ -19,10 +19,11 @@ from telegram.ext import (
     filters,
 )
 
+import storage
 from bot.context import BotContext, BotData, Services, utc_now
 from bot.respondent import RespondentFlow
 from bot.settings import Settings
-from handlers import common, survey
+from handlers import common, scores, survey
 from storage import Database
 
 __all__ = ["SpiApplication", "build_application"]
@@ -96,6 +97,18 @@ def _add_handlers(app: SpiApplication) -> None:
     app.add_handler(CommandHandler(["batal", "cancel"], survey.on_cancel, filters=private))
     app.add_handler(CommandHandler(["bahasa", "language"], survey.on_language, filters=private))
     app.add_handler(CommandHandler(["bantuan", "help"], common.help_command))
+    # Score queries work in private and group chats: the asker's own role decides.
+    app.add_handler(CommandHandler(["skor", "score"], scores.on_score))
+    app.add_handler(CommandHandler("unit", scores.on_unit))
+    app.add_handler(CommandHandler(["dimensi", "dimensions"], scores.on_dimensions))
+    app.add_handler(CommandHandler(["peringkat", "ranking"], scores.on_ranking))
+    app.add_handler(CommandHandler(["tren", "trend"], scores.on_trend))
+    app.add_handler(CommandHandler(["progres", "progress"], scores.on_progress))
+    app.add_handler(CommandHandler(["laporan", "report"], scores.on_report))
+    # Before the survey's catch-all button handler, which would reject these as stale.
+    app.add_handler(
+        CallbackQueryHandler(scores.on_unit_button, pattern=rf"^\d+\.{scores.UNIT_ACTION}\.")
+    )
     app.add_handler(CallbackQueryHandler(survey.on_button))
     # Last in the group: anything not handled above.
     app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))
@@ -110,6 +123,11 @@ async def _post_init(app: SpiApplication) -> None:
     services = app.bot_data.services
     await services.db.initialize()
     services.bot_username = app.bot.username
+    # Unfinished surveys past their expiry never count; clear them out at every start.
+    today = services.clock().astimezone(services.settings.zone).date()
+    expired = await storage.expire_sessions(services.db.engine, today)
+    if expired:
+        logger.info("discarded %d expired unfinished surveys", expired)
     for language, commands in _MENU.items():
         menu = [BotCommand(name, description) for name, description in commands]
         await app.bot.set_my_commands(menu, language_code=None if language == "id" else language)

@@ -486,3 +486,14 @@ async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> No
         assert all(pseudonym not in str(row) for row in answer_rows)
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[0]) for row in submitted)  # a date, no time
     assert "answers" in tables
+
+
+async def test_expired_sessions_are_cleared_at_start_up(harness: Harness) -> None:
+    user = harness.user()
+    await answer(user, await open_survey(harness, user, await harness.invitation(Group.INTERNAL)))
+    assert await count(harness, responses) == 1
+    harness.clock.advance(days=16)
+    await harness.restart()
+    assert await count(harness, responses) == 0
+    assert await count(harness, survey_sessions) == 0
+    assert await count(harness, invitations, invitations.c.used.is_(True)) == 0
