@@ -68,6 +68,9 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.file_base_url)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        # Concurrent handling is safe (every survey move is guarded by the session's version in
+        # the database) but only pays off on PostgreSQL; SQLite has a single writer.
+        .concurrent_updates(settings.concurrent_updates)
         # Telegram allows ~30 messages/s overall and ~1/s per chat; the limiter queues for us
         # and retries once after a 429's retry_after.
         .rate_limiter(

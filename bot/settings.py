@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     institution_level: Literal["kabupaten", "kota", "provinsi", "kementerian", "lembaga"] = (
         "kabupaten"
     )
+    concurrent_updates: int = Field(default=1, ge=1, le=256)
     rate_limit_per_second: float = Field(default=30.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

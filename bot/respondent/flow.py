@@ -635,8 +635,11 @@ class RespondentFlow:
             return [_retiring(await self._current(actor, session, problem), session)]
         assert value is not None
         result = await self._advance(actor, session, questionnaire, question, answers, value)
-        if result.screen is None:
-            return [Screen(result.toast or "")]
+        if result.screen is None:  # another update moved the session first: show where it is
+            moved = await self._live_session(actor)
+            if moved is None:
+                return await self._start(user_id, telegram_language, None)
+            return [_retiring(await self._current(actor, moved), moved)]
         return [_retiring(result.screen, session)]
 
     def _validate_typed(
