@@ -16,12 +16,12 @@ from datetime import datetime
 import storage
 from bot import callbacks
 from bot.context import Services
+from bot.respondent.answers import Problem, plan_advance, toggle, validate_typed
 from bot.respondent.screens import Button, Renderer, Screen, TapResult
 from bot.security import PAYLOAD_RE, token_hash, verify_signed_payload
 from storage.models import UNCHANGED, ClaimStatus
 from storage.models import SurveySession as Session
 from surveys import Group, Question, Questionnaire, QuestionType, load_questionnaire_text
-from surveys.model import MULTI_SEPARATOR
 
 __all__ = ["RespondentFlow", "open_unit_body", "parse_unit_body"]
 
@@ -37,7 +37,6 @@ REVIEW = "review"
 
 UNITS_PER_PAGE = 8  # one unit a row: long agency names stay readable on a phone
 _UNIT_BODY_RE = re.compile(r"^u(\d{1,9})-([A-Z0-9-]{1,40})$")
-_NUMBER_RE = re.compile(r"^[+-]?\d{1,12}([.,]\d{1,6})?$")
 
 
 def open_unit_body(wave_id: int, unit_code: str) -> str:
@@ -499,24 +498,14 @@ class RespondentFlow:
         value: str | None,
     ) -> TapResult:
         """Record `value` (None: skipped) and move to the next shown question or the review."""
-        updated = dict(answers)
-        if value is None:
-            updated.pop(question.id, None)
-        else:
-            updated[question.id] = value
-        kept = questionnaire.relevant_answers(updated)
-        # Changing an earlier answer can hide later questions: their answers go.
-        drop = tuple(q for q in updated if q not in kept)
-        if value is None and question.id in answers:
-            drop += (question.id,)
-        following = questionnaire.next_question(kept, question.id)
+        plan = plan_advance(questionnaire, question, answers, value)
         return await self._move(
             actor,
             session,
-            step=QUESTION if following else REVIEW,
-            question_id=following.id if following else None,
+            step=QUESTION if plan.next_question else REVIEW,
+            question_id=plan.next_question,
             answer=(question.id, value) if value is not None else None,
-            drop=drop,
+            drop=plan.drop,
         )
 
     async def _tap_option(self, actor: _Actor, session: Session, arg: str) -> TapResult:
@@ -539,17 +528,10 @@ class RespondentFlow:
         index = int(arg)
         if question.type is not QuestionType.MULTIPLE or index >= len(question.options):
             return TapResult(toast=self._t(actor.language, "forged_button"))
-        chosen = [v for v in answers.get(question.id, "").split(MULTI_SEPARATOR) if v]
-        value = question.options[index].value
-        chosen = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
-        ordered = [o.value for o in question.options if o.value in chosen]
-        if ordered:
+        value = toggle(question, answers.get(question.id), index)
+        if value is not None:
             return await self._move(
-                actor,
-                session,
-                step=QUESTION,
-                question_id=question.id,
-                answer=(question.id, MULTI_SEPARATOR.join(ordered)),
+                actor, session, step=QUESTION, question_id=question.id, answer=(question.id, value)
             )
         return await self._move(
             actor, session, step=QUESTION, question_id=question.id, drop=(question.id,)
@@ -630,10 +612,10 @@ class RespondentFlow:
             notice = self._t(session.language, "use_buttons")
             return [_retiring(await self._current(actor, session, notice), session)]
         questionnaire, question, answers = context
-        value, problem = self._validate_typed(question, text, session.language)
-        if problem is not None:
-            return [_retiring(await self._current(actor, session, problem), session)]
-        assert value is not None
+        value = validate_typed(question, text, self.services.settings.free_text_max_length)
+        if isinstance(value, Problem):
+            notice = self._t(session.language, value.key, **value.values)
+            return [_retiring(await self._current(actor, session, notice), session)]
         result = await self._advance(actor, session, questionnaire, question, answers, value)
         if result.screen is None:  # another update moved the session first: show where it is
             moved = await self._live_session(actor)
@@ -641,31 +623,6 @@ class RespondentFlow:
                 return await self._start(user_id, telegram_language, None)
             return [_retiring(await self._current(actor, moved), moved)]
         return [_retiring(result.screen, session)]
-
-    def _validate_typed(
-        self, question: Question, text: str, language: str
-    ) -> tuple[str | None, str | None]:
-        cleaned = text.strip()
-        if question.type is QuestionType.NUMBER:
-            if not _NUMBER_RE.match(cleaned):
-                shown = cleaned if len(cleaned) <= 20 else cleaned[:20] + "…"
-                return None, self._t(language, "number_invalid", value=shown)
-            number = float(cleaned.replace(",", "."))
-            low, high = question.min_value, question.max_value
-            if (low is not None and number < low) or (high is not None and number > high):
-                return None, self._t(
-                    language,
-                    "number_out_of_range",
-                    min=_fmt(low) if low is not None else "-∞",
-                    max=_fmt(high) if high is not None else "∞",
-                )
-            return _fmt(number), None
-        limit = question.max_length or self.services.settings.free_text_max_length
-        if not cleaned:
-            return None, self._t(language, "text_empty")
-        if len(cleaned) > limit:
-            return None, self._t(language, "text_too_long", length=len(cleaned), limit=limit)
-        return cleaned, None
 
     async def _non_text(self, user_id: int, telegram_language: str | None) -> list[Screen]:
         """Handle a sticker, photo, voice note or other non-text message."""
@@ -720,7 +677,3 @@ def _retiring(screen: Screen, session: Session) -> Screen:
 
 def _strip_tags(text: str) -> str:
     return re.sub(r"<[^>]+>", "", text)
-
-
-def _fmt(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else f"{number:g}"
