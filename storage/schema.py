@@ -237,3 +237,40 @@ corrections = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("integrity >= 0 AND prevalence >= 0", name="non_negative"),
 )
+
+# What a subscribed chat receives and when: rows, turned into timers at start-up (never pickled).
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscription_id", ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),  # digest, report, final
+    # A standard five-field crontab; NULL for the final report, which follows a wave's closing.
+    Column("cron", String(100), nullable=True),
+    Column("timezone", String(60), nullable=False, server_default="Asia/Jakarta"),
+    # Fire times at or before this moment (creation or last change) are never sent.
+    Column("since", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subscription_id", "kind"),
+    CheckConstraint("kind IN ('digest', 'report', 'final')", name="kind"),
+    CheckConstraint("(kind = 'final') = (cron IS NULL)", name="cron"),
+)
+
+# One row per (schedule, fire time): the lease that makes a push exactly-once across bot
+# processes (only one INSERT wins the unique constraint), and the log of what became of it.
+scheduled_pushes = Table(
+    "scheduled_pushes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("schedule_id", ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
+    Column("fire_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(10), nullable=False),
+    # What a digest reported (wave and submitted count), to tell "nothing new" next time.
+    Column("fingerprint", String(64), nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("schedule_id", "fire_at"),
+    CheckConstraint(
+        "status IN ('claimed', 'sent', 'unchanged', 'skipped', 'idle', 'paused', 'failed')",
+        name="status",
+    ),
+)
