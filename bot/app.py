@@ -22,8 +22,9 @@ from telegram.ext import (
 import storage
 from bot.context import BotContext, BotData, Services, utc_now
 from bot.respondent import RespondentFlow
+from bot.scheduler import PushScheduler
 from bot.settings import Settings
-from handlers import common, scores, survey
+from handlers import common, scores, subscriptions, survey
 from storage import Database
 
 __all__ = ["SpiApplication", "build_application"]
@@ -82,6 +83,7 @@ def build_application(
     )
     application.bot_data.services = services
     application.bot_data.respondents = RespondentFlow(services)
+    application.bot_data.scheduler = PushScheduler(services, application.bot)
     _add_handlers(application)
     return application
 
@@ -112,6 +114,13 @@ def _add_handlers(app: SpiApplication) -> None:
     app.add_handler(
         CallbackQueryHandler(scores.on_unit_button, pattern=rf"^\d+\.{scores.UNIT_ACTION}\.")
     )
+    # Scheduled reports, in private and group chats; only admins and leadership may use them.
+    app.add_handler(CommandHandler(["langganan", "subscribe"], subscriptions.on_subscribe))
+    app.add_handler(CommandHandler(["jadwal", "schedule"], subscriptions.on_schedule))
+    app.add_handler(CommandHandler(["berhenti", "stop"], subscriptions.on_stop))
+    app.add_handler(
+        CallbackQueryHandler(subscriptions.on_schedule_button, pattern=subscriptions.BUTTON_PATTERN)
+    )
     app.add_handler(CallbackQueryHandler(survey.on_button))
     # Last in the group: anything not handled above.
     app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))
@@ -134,8 +143,12 @@ async def _post_init(app: SpiApplication) -> None:
     for language, commands in _MENU.items():
         menu = [BotCommand(name, description) for name, description in commands]
         await app.bot.set_my_commands(menu, language_code=None if language == "id" else language)
+    if services.settings.scheduler_enabled:
+        # After the database is ready: the first tick (start-up catch-up) runs right away.
+        app.bot_data.scheduler.start()
     logger.info("bot @%s ready", app.bot.username)
 
 
 async def _post_shutdown(app: SpiApplication) -> None:
+    await app.bot_data.scheduler.stop()
     await app.bot_data.services.db.close()

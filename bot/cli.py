@@ -165,8 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.set_defaults(func=cmd_survey_load)
     from bot.cli_admin import add_admin_commands
+    from bot.cli_scores import add_score_commands
 
     add_admin_commands(sub)
+    add_score_commands(sub)
     return parser
 
 

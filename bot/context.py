@@ -16,6 +16,7 @@ from storage import Database
 
 if TYPE_CHECKING:
     from bot.respondent import RespondentFlow
+    from bot.scheduler import PushScheduler
 
 __all__ = ["BotContext", "BotData", "Services", "utc_now"]
 
@@ -50,6 +51,7 @@ class BotData:
 
     services: Services
     respondents: RespondentFlow
+    scheduler: PushScheduler
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import storage
 from bot.admin import create_invitations, import_units_csv, open_unit_payload, open_wave
-from bot.app import build_application
+from bot.app import SpiApplication, build_application
 from bot.context import utc_now
 from bot.runner import running
 from bot.sandbox import SandboxServer
@@ -42,6 +42,9 @@ DEMO_UNITS: Final = (
 # Share of respondents per group, and how each unit tends to answer (0 bad … 1 good).
 _GROUP_SHARE: Final = ((Group.INTERNAL, 0.45), (Group.EXTERNAL, 0.40), (Group.EXPERT, 0.15))
 _CONCURRENCY: Final = 16
+# The demo's admin (from settings) and the leadership group that subscribes to reports.
+DEMO_ADMIN_ID: Final = 9_000_001
+LEADERSHIP_GROUP_ID: Final = -1_002_024
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ def demo_settings(sandbox: SandboxServer, db_file: Path, secret: str) -> Setting
         database_url=f"sqlite+aiosqlite:///{db_file}",
         spibot_secret=secret,
         bot_username="spi_sandbox_bot",
+        admin_user_ids=str(DEMO_ADMIN_ID),
         # The sandbox has no flood limits; Telegram's 30 messages/s would only slow the demo.
         rate_limit_per_second=1000,
     )
@@ -109,7 +113,9 @@ async def run_demo(options: DemoOptions) -> int:
             plan = await _plan(engine, settings, wave, options.respondents, rng)
             visits = await _simulate(sandbox, plan)
             counts = await storage.response_counts(engine, wave.id)
+            charts = await _leadership_report(sandbox, app, wave, options.out / "charts")
     summary = _summary(visits, counts, wave.name, options)
+    summary["leadership_report"] = {"chat": "Pimpinan", "charts": [p.name for p in charts]}
     _print(summary, options.as_json)
     return 0
 
@@ -177,6 +183,41 @@ async def _simulate(
     return list(await asyncio.gather(*(one(i, *entry) for i, entry in enumerate(plan))))
 
 
+async def _leadership_report(
+    sandbox: SandboxServer, app: SpiApplication, wave: storage.Wave, folder: Path
+) -> list[Path]:
+    """Close the wave and let the scheduler push the final report to a subscribed group.
+
+    The admin subscribes the "Pimpinan" group with /langganan like a real admin would; the
+    report then goes out through the scheduler and delivery code, not a demo-only path.
+    Returns the chart files saved from what the group received.
+    """
+    admin = sandbox.user(user_id=DEMO_ADMIN_ID, first_name="Admin", language_code="id")
+    group = sandbox.group(LEADERSHIP_GROUP_ID, "Pimpinan")
+    await admin.command("langganan", chat=group)
+    await admin.wait_for_reply(chat=group)
+    # What `spibot wave close` does; the scheduler notices on its next tick.
+    await storage.close_wave(app.bot_data.services.db.engine, wave.id, utc_now())
+    await app.bot_data.scheduler.tick()
+    photos = [
+        (message.filename or f"chart-{message.message_id}.png", message.photo)
+        for message in group.messages
+        if message.photo is not None
+    ]
+    return await asyncio.to_thread(_save_charts, folder, photos)
+
+
+def _save_charts(folder: Path, photos: list[tuple[str, bytes]]) -> list[Path]:
+    """Write the received chart photos into the demo's output folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for name, data in photos:
+        path = folder / name
+        path.write_bytes(data)
+        saved.append(path)
+    return saved
+
+
 def _summary(
     visits: list[_Visit], counts: list[storage.ResponseCount], wave: str, options: DemoOptions
 ) -> dict[str, Any]:
@@ -220,4 +261,9 @@ def _print(summary: dict[str, Any], as_json: bool) -> None:
     print("submitted responses stored in the database (internal / external / expert):")
     for unit, row in summary["stored_submitted"].items():
         print(f"  {unit:<18} {row['internal']:>4} {row['external']:>4} {row['expert']:>4}")
-    print(f"\ndatabase: {summary['out']}/demo.db")
+    report = summary["leadership_report"]
+    print(
+        f"\nwave closed: the subscribed leadership group {report['chat']!r} received the final "
+        f"report, {len(report['charts'])} charts saved in {summary['out']}/charts/"
+    )
+    print(f"database: {summary['out']}/demo.db")

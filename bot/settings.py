@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     )
     concurrent_updates: int = Field(default=1, ge=1, le=256)
     rate_limit_per_second: float = Field(default=30.0, gt=0)
+    # Scheduled pushes: off for processes that must not send (e.g. a one-off admin shell).
+    scheduler_enabled: bool = True
+    # A digest with nothing new since the last one: skip it (True) or say so in one line.
+    digest_skip_unchanged: bool = False
+    # A push missed while the bot was down is still sent at start-up if at most this late.
+    schedule_catch_up_hours: float = Field(default=6.0, gt=0, le=168)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("admin_user_ids", mode="before")

@@ -8,8 +8,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.access import is_grant_payload
 from bot.context import BotContext
 from bot.respondent import Screen
+from handlers import scores
 
 __all__ = [
     "on_button",
@@ -64,6 +66,10 @@ async def on_start(update: Update, context: BotContext) -> None:
     if user is None:
         return
     payload = context.args[0] if context.args else None
+    if is_grant_payload(payload):
+        assert payload is not None
+        await scores.on_grant(update, context, payload)  # a role link, not a survey
+        return
     screens = await context.respondents.start(user.id, user.language_code, payload)
     await _send(update, context, screens)
 

@@ -1,0 +1,129 @@
+"""Run every benchmark, print the figures and rewrite docs/benchmarks.md.
+
+`python -m benchmarks` (or `make bench`). The machine is described in the document, because
+the targets are stated for a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import bench_charts, bench_score
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _ram_gib() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def machine() -> dict[str, str]:
+    """Describe the machine the figures come from (load: other work skews the timings)."""
+    return {
+        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "cpus": str(os.cpu_count()),
+        "cpu": _cpu_model(),
+        "ram": _ram_gib(),
+        "python": platform.python_version(),
+        "os": platform.platform(terse=True),
+    }
+
+
+def _verdict(ok: bool) -> str:
+    return "within target" if ok else "**over target**"
+
+
+def render(host: dict[str, str], score: dict[str, Any], charts: dict[str, Any]) -> str:
+    """Return docs/benchmarks.md."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m benchmarks`); do not edit by hand.",
+        "",
+        f"Last run {when} on: {host['cpus']} CPUs ({host['cpu']}), {host['ram']} RAM, "
+        f"Python {host['python']}, {host['os']}; load average at start {host['load']} "
+        "(1/5/15 min; above ~0.5 other work was competing for the 2 cores).",
+        "",
+        "## `spibot score` on a large wave (issue 4)",
+        "",
+        "Synthetic wave in SQLite: 40 units, every question of the bundled questionnaires "
+        "answered (~23 answers per response), generated with bulk inserts and cached under "
+        "/tmp. Steps (a) and (b) are the best of 3 runs in one process, timed as `load_report` "
+        "calls them; the CLI runs 5 times as a fresh process (`python -m bot score --json`, "
+        "imports, migration check, read, report and JSON output included).",
+        "",
+        "| answers | responses | read into DataFrame (a) | build_report (b) | b / a |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for row in score["growth"]:
+        lines.append(
+            f"| {row['answers']:,} | {row['responses']:,} | {row['read_seconds']:.3f} s | "
+            f"{row['report_seconds']:.3f} s | {row['ratio']:.2f} |"
+        )
+    steps = list(zip(score["growth"], score["growth"][1:], strict=False))
+    growth = ", ".join(
+        f"{a['answers']:,}→{b['answers']:,}: read ×{b['read_seconds'] / a['read_seconds']:.1f}, "
+        f"report ×{b['report_seconds'] / a['report_seconds']:.1f}"
+        for a, b in steps
+    )
+    lines += [
+        "",
+        f"- growth per tenfold data ({growth}): both steps are linear in the answers once fixed "
+        "costs stop dominating; scoring's fixed cost makes the ratio high only for tiny waves",
+        f"- report step / read ratio at 1M answers: **{score['ratio_1m']:.2f}** (target ≤ 2.5)",
+        f"- `spibot score --json` end to end: **{score['cli_median_seconds']:.2f} s** median, "
+        f"{score['cli_min_seconds']:.2f} s best (target ≤ 3 s)",
+        f"- peak memory of that process: **{score['cli_peak_rss_mb']:.0f} MB** (target ≤ 1 GB)",
+        f"- verdict: {_verdict(score['within_target'])}",
+        "",
+        "## Chart pack (issue 5)",
+        "",
+        f"Six charts for a {charts['units']}-unit wave, {charts['repeats']} runs after a warm-up.",
+        "",
+        f"- median {charts['pack_median_seconds']:.3f} s, best {charts['pack_min_seconds']:.3f} s "
+        "(target ≤ 1.5 s)",
+        f"- largest PNG {charts['max_png_bytes'] / 1024:.0f} KB (target ≤ 300 KB)",
+        f"- verdict: {_verdict(charts['within_target'])}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Run all benchmarks, print them as JSON and update the document."""
+    host = machine()
+    print(f"machine: {json.dumps(host)}", flush=True)
+    score = bench_score.main(cli_repeats=5)
+    print(f"score: {json.dumps(score, indent=1)}", flush=True)
+    charts = bench_charts.main()
+    print(f"charts: {json.dumps(charts, indent=1)}", flush=True)
+    DOC.write_text(render(host, score, charts), encoding="utf-8")
+    print(f"wrote {DOC}")
+    return 0 if score["within_target"] and charts["within_target"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

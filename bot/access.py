@@ -1,0 +1,142 @@
+"""Who may see which scores, and the one-time links that grant a role.
+
+Admins come from configuration; leadership and unit heads hold a role row under their
+pseudonym, granted by opening a `g<token>` deep link that `spibot grant` printed. Only the
+token's hash is stored, so a database leak does not leak usable links.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+import storage
+from bot.security import new_token, token_hash
+from storage import AsyncEngine
+from storage.models import ClaimStatus, Role
+
+__all__ = [
+    "GRANT_PREFIX",
+    "Decision",
+    "GrantOutcome",
+    "Viewer",
+    "claim_grant",
+    "create_grant",
+    "is_grant_payload",
+    "viewer_for",
+]
+
+logger = logging.getLogger(__name__)
+
+# /start payload of a role link: "g" + a 22-character token (Telegram allows 64).
+GRANT_PREFIX: Final = "g"
+
+
+class Decision(StrEnum):
+    """Whether a viewer may see something, and if not, which refusal to give."""
+
+    ALLOWED = "allowed"
+    NO_ROLE = "no_role"  # a respondent: scores are not for them
+    OTHER_UNIT = "other_unit"  # a unit head asking about someone else's unit
+    INSTITUTION_ONLY = "institution_only"  # a unit head asking for institution-wide data
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """What one person may see: everything (admin, leadership), one unit, or nothing."""
+
+    admin: bool = False
+    leadership: bool = False
+    unit_code: str | None = None  # the unit a unit head heads
+    unit_name: str | None = None
+
+    @property
+    def sees_all(self) -> bool:
+        """Tell whether this viewer sees the institution and every unit."""
+        return self.admin or self.leadership
+
+    @property
+    def has_role(self) -> bool:
+        """Tell whether this viewer may see any score at all."""
+        return self.sees_all or self.unit_code is not None
+
+    def institution(self) -> Decision:
+        """Decide on institution-wide data (index, ranking, trend, the full pack)."""
+        if self.sees_all:
+            return Decision.ALLOWED
+        return Decision.INSTITUTION_ONLY if self.unit_code else Decision.NO_ROLE
+
+    def unit(self, code: str) -> Decision:
+        """Decide on one unit's scores."""
+        if self.sees_all or code == self.unit_code:
+            return Decision.ALLOWED
+        return Decision.OTHER_UNIT if self.unit_code else Decision.NO_ROLE
+
+
+async def viewer_for(engine: AsyncEngine, pseudonym: str, *, admin: bool) -> Viewer:
+    """Return what the person behind `pseudonym` may see (`admin` comes from settings)."""
+    leadership = False
+    unit_code = unit_name = None
+    for assignment in await storage.get_roles(engine, pseudonym):
+        if assignment.role is Role.LEADERSHIP:
+            leadership = True
+        elif assignment.role is Role.UNIT_HEAD and assignment.unit_id is not None:
+            unit = await storage.get_unit_by_id(engine, assignment.unit_id)
+            if unit is not None:
+                unit_code, unit_name = unit.code, unit.name
+    return Viewer(admin=admin, leadership=leadership, unit_code=unit_code, unit_name=unit_name)
+
+
+def is_grant_payload(payload: str | None) -> bool:
+    """Tell whether a /start payload is a role link (invitations start with i, units with u)."""
+    return payload is not None and payload.startswith(GRANT_PREFIX)
+
+
+async def create_grant(
+    engine: AsyncEngine, role: Role, unit_code: str | None, now: datetime
+) -> tuple[str, storage.RoleGrant]:
+    """Create a one-time role link; return its /start payload (shown once) and the grant.
+
+    Raises ValueError for an unknown unit, a unit_head grant without a unit or a leadership
+    grant with one.
+    """
+    unit_id = None
+    if unit_code is not None:
+        unit = await storage.get_unit(engine, unit_code)
+        if unit is None:
+            raise ValueError(f"unknown unit code {unit_code!r}")
+        unit_id = unit.id
+    token = new_token()
+    grant = await storage.create_role_grant(engine, token_hash(token), role, unit_id, now)
+    return GRANT_PREFIX + token, grant
+
+
+@dataclass(frozen=True, slots=True)
+class GrantOutcome:
+    """What opening a role link did: the status, and the role and unit when it worked."""
+
+    status: ClaimStatus
+    role: Role | None = None
+    unit_name: str | None = None
+
+
+async def claim_grant(
+    engine: AsyncEngine, pseudonym: str, payload: str, now: datetime
+) -> GrantOutcome:
+    """Claim a `g<token>` payload for `pseudonym`: the first opener gets the role."""
+    token = payload.removeprefix(GRANT_PREFIX)
+    if not token:
+        return GrantOutcome(ClaimStatus.UNKNOWN)
+    claim = await storage.claim_role_grant(engine, token_hash(token), pseudonym, now)
+    if claim.status is not ClaimStatus.CLAIMED or claim.grant is None:
+        logger.info("role link refused: %s", claim.status.value)
+        return GrantOutcome(claim.status)
+    unit_name = None
+    if claim.grant.unit_id is not None:
+        unit = await storage.get_unit_by_id(engine, claim.grant.unit_id)
+        unit_name = unit.name if unit else None
+    logger.info("role link claimed: %s", claim.grant.role.value)
+    return GrantOutcome(ClaimStatus.CLAIMED, claim.grant.role, unit_name)

@@ -1,0 +1,277 @@
+"""`spibot` commands for results: score, correction, grant, report.
+
+Heavy modules (pandas through scoring, matplotlib through the charts) are imported inside
+the commands, so `spibot --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.reporting import ReportBundle
+    from bot.settings import Settings
+    from scoring import GroupResult, Report, ScopeResult
+    from storage import AsyncEngine
+
+__all__ = ["add_score_commands", "summary_markdown"]
+
+
+def _fmt(value: float | None, moe: float | None = None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" + (f" ±{moe:.2f}" if moe is not None else "")
+
+
+def _cell(cell: GroupResult) -> str:
+    if cell.suppressed:
+        return f"insufficient (n={cell.n})"
+    if cell.score is None:
+        return "no responses"
+    return f"{_fmt(cell.score, cell.moe)} (n={cell.n})"
+
+
+def _headline(scope: ScopeResult) -> str:
+    if scope.index is not None:
+        category = scope.category.label.get("en") if scope.category else ""
+        return f"index {_fmt(scope.index, scope.index_moe)} {category}"
+    if scope.partial_index is not None:
+        groups = "+".join(g.value for g in scope.groups_included)
+        return f"partial {scope.partial_index:.2f} ({groups} only; not an SPI index)"
+    return "index: insufficient data" if any(c.n for c in scope.groups) else "index: no responses"
+
+
+def _score_lines(report: Report, unit_code: str | None) -> list[str]:
+    """Plain-text report for a terminal: the institution (or one unit) and every unit."""
+    status = "open, provisional" if report.provisional else "closed"
+    lines = [f"wave {report.wave} ({status})"]
+    scopes = [report.unit(unit_code)] if unit_code else [report.institution]
+    for scope in scopes:
+        lines.append(f"{scope.name or 'institution'}: {_headline(scope)}")
+        lines += [f"  {c.group.value:<9} {_cell(c)}" for c in scope.groups]
+        corr = scope.corrections
+        if corr is not None and corr.total:
+            lines.append(f"  corrections -{corr.integrity:.2f} -{corr.prevalence:.2f} {corr.note}")
+        lines += [
+            f"  vs {b.label.get('en')} {b.year}: {b.value:.2f}"
+            + (f" ({b.delta:+.2f})" if b.delta is not None else "")
+            for b in scope.benchmarks
+        ]
+        if scope.previous is not None and scope.previous.index is not None:
+            delta = f" ({scope.previous.delta:+.2f})" if scope.previous.delta is not None else ""
+            lines.append(
+                f"  previous wave {scope.previous.wave}: {scope.previous.index:.2f}{delta}"
+            )
+    if unit_code is None:
+        lines.append("")
+        lines.append(f"{'unit':<24} {'result':<44} internal / external / expert")
+        for unit in report.units:
+            cells = " / ".join(_cell(c) for c in unit.groups)
+            lines.append(f"{unit.code:<24} {_headline(unit):<44} {cells}")
+    q = report.quality
+    lines.append(f"\nresponses {q.responses}, excluded by quality checks {q.excluded}")
+    return lines
+
+
+def _load_bundle(args: argparse.Namespace) -> ReportBundle:
+    """Build the report of --wave (default: the open or newest wave), or raise AdminError."""
+    from bot.admin import AdminError
+    from bot.cli_admin import _run
+    from bot.reporting import load_report
+
+    async def work(engine: AsyncEngine, settings: Settings) -> ReportBundle:
+        bundle = await load_report(engine, settings, wave_name=args.wave)
+        if bundle is None:
+            raise AdminError(f"no wave named {args.wave!r}" if args.wave else "no wave yet")
+        return bundle
+
+    return _run(args, work)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Print the wave's report (text, or JSON with --json)."""
+    from bot.admin import AdminError
+
+    report = _load_bundle(args).report
+    if args.unit is not None:
+        codes = {u.code for u in report.units}
+        if args.unit not in codes:
+            raise AdminError(f"unknown unit code {args.unit!r}; see `spibot units list`")
+    if args.json:
+        from scoring.report import to_jsonable
+
+        data = (
+            report.to_dict()
+            if args.unit is None
+            else {
+                "wave": report.wave,
+                "provisional": report.provisional,
+                "unit": to_jsonable(report.unit(args.unit)),
+            }
+        )
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        print("\n".join(_score_lines(report, args.unit)))
+    return 0
+
+
+def cmd_correction_set(args: argparse.Namespace) -> int:
+    """Record the corrections of a wave (the newest is in force; history is kept)."""
+    import storage
+    from bot.admin import AdminError, resolve_wave
+    from bot.cli_admin import _now, _run
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        wave = await resolve_wave(engine, args.wave)
+        try:
+            await storage.add_correction(
+                engine, wave.id, args.integrity, args.prevalence, args.note, _now()
+            )
+        except ValueError as exc:
+            raise AdminError(str(exc)) from exc
+        return (
+            f"wave {wave.name!r}: corrections integrity {args.integrity:.2f}, "
+            f"prevalence {args.prevalence:.2f} are now in force"
+        )
+
+    print(_run(args, work))
+    return 0
+
+
+def cmd_correction_list(args: argparse.Namespace) -> int:
+    """List a wave's corrections, newest (in force) first."""
+    import storage
+    from bot.admin import resolve_wave
+    from bot.cli_admin import _run
+
+    async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
+        wave = await resolve_wave(engine, args.wave)
+        history = await storage.correction_history(engine, wave.id)
+        if not history:
+            return [f"wave {wave.name!r} has no corrections"]
+        lines = [f"wave {wave.name!r} corrections, newest first:"]
+        for i, c in enumerate(history):
+            when = c.created_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
+            state = "in force" if i == 0 else "replaced"
+            lines.append(
+                f"  {when}  integrity {c.integrity:.2f}  prevalence {c.prevalence:.2f}  "
+                f"({state})  {c.note}"
+            )
+        return lines
+
+    for line in _run(args, work):
+        print(line)
+    return 0
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    """Print a one-time link that grants a role to whoever opens it first."""
+    from bot.access import create_grant
+    from bot.admin import AdminError, deep_link
+    from bot.cli_admin import _now, _run
+    from storage.models import Role
+
+    role = Role(args.role)
+    if (role is Role.UNIT_HEAD) != (args.unit is not None):
+        raise AdminError("--unit is required for unit_head and not allowed for leadership")
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        if not settings.bot_username:
+            deep_link("", "")  # raises the AdminError that names BOT_USERNAME
+        try:
+            payload, _ = await create_grant(engine, role, args.unit, _now())
+        except ValueError as exc:
+            raise AdminError(str(exc)) from exc
+        who = f"unit head of {args.unit}" if args.unit else "leadership"
+        return (
+            f"{deep_link(settings.bot_username, payload)}\n"
+            f"one-time link granting {who}: give it to that person only; it works once"
+        )
+
+    print(_run(args, work))
+    return 0
+
+
+def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], language: str) -> str:
+    """Return the Markdown summary of a report pack: each chart with its numbers."""
+    import re
+
+    from bot import reporting
+
+    texts = {
+        "index": reporting.score_text(bundle, language),
+        "groups": reporting.groups_text(bundle, language),
+        "dimensions": reporting.dimensions_text(bundle, language),
+        "ranking": reporting.ranking_text(bundle, language),
+        "trend": reporting.trend_text(bundle, language),
+        "progress": reporting.progress_text(bundle, language),
+    }
+
+    def plain(html_text: str) -> str:
+        import html
+
+        bold = re.sub(r"</?b>", "**", html_text)
+        return html.unescape(re.sub(r"<[^>]+>", "", bold))
+
+    report = bundle.report
+    parts = [f"# {report.institution.name} — {report.wave}", ""]
+    for name, filename in files:
+        parts += [f"![{name}]({filename})", "", plain(texts[name]).replace("\n", "  \n"), ""]
+    return "\n".join(parts)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the chart pack (PNGs) and a Markdown summary into a folder."""
+    from bot.admin import AdminError
+    from bot.reporting import report_pack
+
+    bundle = _load_bundle(args)
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AdminError(f"{out}: cannot create: {exc.strerror}") from exc
+    files = []
+    for index, (name, png, _caption) in enumerate(report_pack(bundle, args.language), start=1):
+        filename = f"{index:02d}-{name}.png"
+        (out / filename).write_bytes(png)
+        files.append((name, filename))
+    (out / "report.md").write_text(summary_markdown(bundle, files, args.language), encoding="utf-8")
+    print(f"wrote {len(files)} charts and report.md to {out}")
+    return 0
+
+
+def add_score_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register score, correction, grant and report (no heavy imports here)."""
+    p = sub.add_parser("score", help="print the scores of a wave (default: the open one)")
+    p.add_argument("--wave", help="wave name (default: the open wave, else the newest)")
+    p.add_argument("--unit", help="only this unit (code)")
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.set_defaults(func=cmd_score)
+
+    correction = sub.add_parser("correction", help="index corrections per wave").add_subparsers(
+        dest="correction_command", required=True, metavar="ACTION"
+    )
+    p = correction.add_parser("set", help="record new corrections (they replace the old ones)")
+    p.add_argument("--wave", help="wave name (default: the open wave)")
+    p.add_argument("--integrity", type=float, required=True, help="integrity deduction (points)")
+    p.add_argument("--prevalence", type=float, required=True, help="prevalence deduction")
+    p.add_argument("--note", required=True, help="why (cases, complaints, steering)")
+    p.set_defaults(func=cmd_correction_set)
+    p = correction.add_parser("list", help="show a wave's corrections with their history")
+    p.add_argument("--wave", help="wave name (default: the open wave)")
+    p.set_defaults(func=cmd_correction_list)
+
+    p = sub.add_parser("grant", help="print a one-time link that grants a role")
+    p.add_argument("--role", required=True, choices=["leadership", "unit_head"])
+    p.add_argument("--unit", help="unit code (unit_head only)")
+    p.set_defaults(func=cmd_grant)
+
+    p = sub.add_parser("report", help="write the chart pack and a Markdown summary")
+    p.add_argument("--wave", help="wave name (default: the open wave, else the newest)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--language", choices=["id", "en"], default="id")
+    p.set_defaults(func=cmd_report)

@@ -1,0 +1,174 @@
+"""Send scheduled texts, photos and documents to subscribed chats, and survive Telegram saying no.
+
+429: PTB's `AIORateLimiter` already waits out `retry_after` and retries a couple of times; a
+`RetryAfter` that still escapes it is waited out here and retried, a bounded number of times.
+403 (bot removed or blocked, chat gone): the subscription is paused with the reason and the
+admins are told. Anything else is logged and reported as a failure: delivery never raises
+a Telegram error, so one bad chat cannot stop the scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Final
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+import storage
+from bot.context import Services
+
+__all__ = ["Delivery", "DeliveryOutcome", "Outgoing", "retry_after_seconds"]
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS: Final = 3
+# A flood wait longer than this is not waited out: the tick would hold up every other chat.
+MAX_WAIT_SECONDS: Final = 120.0
+# 400s that mean the chat itself is gone, like a 403.
+_GONE_MESSAGES: Final = ("chat not found", "group chat was upgraded", "chat_write_forbidden")
+
+
+class DeliveryOutcome(StrEnum):
+    """How a send ended."""
+
+    SENT = "sent"
+    GONE = "gone"  # Telegram refused the chat (403): the subscription is now paused
+    FAILED = "failed"  # logged; the next scheduled push tries again
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to send: a text, or a photo/document with an optional caption (HTML)."""
+
+    text: str | None = None
+    photo: bytes | None = None
+    document: bytes | None = None
+    caption: str | None = None
+    filename: str | None = None
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Return a 429's wait in seconds (PTB gives an int, or a timedelta with PTB_TIMEDELTA)."""
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Delivery:
+    """Sends to one chat at a time through the bot (and its rate limiter)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        services: Services,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        max_wait: float = MAX_WAIT_SECONDS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._bot = bot
+        self._services = services
+        self._max_attempts = max_attempts
+        self._max_wait = max_wait
+        self._sleep = sleep
+
+    async def send(self, chat_id: int, item: Outgoing) -> DeliveryOutcome:
+        """Send one message; never raises a Telegram error."""
+        return await self._attempt(chat_id, lambda: self._call(chat_id, item))
+
+    async def send_all(self, chat_id: int, items: Sequence[Outgoing]) -> DeliveryOutcome:
+        """Send messages in order; stop at a gone chat. FAILED if any message failed."""
+        outcome = DeliveryOutcome.SENT
+        for item in items:
+            result = await self.send(chat_id, item)
+            if result is DeliveryOutcome.GONE:
+                return result
+            if result is DeliveryOutcome.FAILED:
+                outcome = result
+        return outcome
+
+    async def _call(self, chat_id: int, item: Outgoing) -> None:
+        """Make the one Bot API call this item needs."""
+        if item.photo is not None:
+            await self._bot.send_photo(
+                chat_id,
+                item.photo,
+                caption=item.caption,
+                parse_mode=ParseMode.HTML,
+                filename=item.filename,
+            )
+        elif item.document is not None:
+            await self._bot.send_document(
+                chat_id,
+                item.document,
+                caption=item.caption,
+                parse_mode=ParseMode.HTML,
+                filename=item.filename,
+            )
+        elif item.text is not None:
+            await self._bot.send_message(chat_id, item.text, parse_mode=ParseMode.HTML)
+        else:
+            raise ValueError("an Outgoing needs a text, a photo or a document")
+
+    async def _attempt(self, chat_id: int, call: Callable[[], Awaitable[None]]) -> DeliveryOutcome:
+        """Run `call`, waiting out escaped 429s; map refusals to outcomes."""
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await call()
+            except RetryAfter as exc:
+                wait = retry_after_seconds(exc)
+                if attempt == self._max_attempts or wait > self._max_wait:
+                    logger.warning(
+                        "flood control: giving up after %d attempts (retry_after %.0f s)",
+                        attempt,
+                        wait,
+                    )
+                    return DeliveryOutcome.FAILED
+                logger.info("flood control: retrying in %.1f s (attempt %d)", wait, attempt)
+                await self._sleep(wait)
+            except Forbidden as exc:
+                await self._chat_gone(chat_id, exc.message)
+                return DeliveryOutcome.GONE
+            except BadRequest as exc:
+                if any(gone in exc.message.lower() for gone in _GONE_MESSAGES):
+                    await self._chat_gone(chat_id, exc.message)
+                    return DeliveryOutcome.GONE
+                logger.error("scheduled message refused: %s", exc.message)
+                return DeliveryOutcome.FAILED
+            except TelegramError as exc:
+                logger.error("scheduled message failed: %s: %s", type(exc).__name__, exc.message)
+                return DeliveryOutcome.FAILED
+            else:
+                return DeliveryOutcome.SENT
+        return DeliveryOutcome.FAILED  # pragma: no cover - the loop always returns
+
+    async def _chat_gone(self, chat_id: int, reason: str) -> None:
+        """Pause the chat's subscription and tell the admins (once, while it was active)."""
+        engine = self._services.db.engine
+        subscription = await storage.get_subscription(engine, chat_id)
+        if subscription is None or not subscription.active:
+            return
+        await storage.pause_subscription(engine, chat_id, reason)
+        logger.warning("subscription paused: Telegram refused the chat (%s)", reason)
+        settings = self._services.settings
+        text = self._services.messages.t(
+            settings.default_language,
+            "sub_admin_paused",
+            chat_id=chat_id,
+            reason=html.escape(reason),
+        )
+        for admin_id in settings.admin_user_ids:
+            if admin_id == chat_id:
+                continue
+            try:
+                await self._bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
+            except TelegramError as exc:
+                # An admin who never pressed Start cannot be messaged; nothing more to do.
+                logger.info("could not tell an admin about the paused chat: %s", exc.message)

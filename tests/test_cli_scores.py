@@ -1,0 +1,118 @@
+"""`spibot score`, `correction`, `grant` and `report` against a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import storage
+from bot.admin import import_units_csv, open_wave
+from bot.cli import main
+from surveys import Group
+from tests.score_data import add_responses
+
+NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def env_file(tmp_path: Path) -> Path:
+    """A settings file pointing at a database with units, an open wave and some answers."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+    async def prepare() -> None:
+        async with storage.Database(url) as db:
+            csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
+            with resources.as_file(csv) as path:
+                await import_units_csv(db.engine, path)
+            wave = await open_wave(db.engine, "2026-S1", NOW)
+            for group in Group:
+                await add_responses(db.engine, wave, "DINKES", group, 5, NOW)
+
+    # The CLI runs its own event loop, so the fixture is synchronous too.
+    asyncio.run(prepare())
+    env = tmp_path / ".env"
+    env.write_text(
+        f"DATABASE_URL={url}\nSPIBOT_SECRET={'s' * 24}\nBOT_USERNAME=spi_test_bot\n",
+        encoding="utf-8",
+    )
+    return env
+
+
+def _spibot(env: Path, *args: str) -> int:
+    return main(["--env-file", str(env), *args])
+
+
+def test_score_text_and_json(env_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _spibot(env_file, "score") == 0
+    out = capsys.readouterr().out
+    assert "wave 2026-S1 (open, provisional)" in out
+    assert "DINKES" in out
+
+    assert _spibot(env_file, "score", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["wave"] == "2026-S1"
+    assert data["provisional"] is True
+    assert data["institution"]["index"] is not None
+
+    assert _spibot(env_file, "score", "--unit", "DINKES", "--json") == 0
+    unit = json.loads(capsys.readouterr().out)["unit"]
+    assert unit["code"] == "DINKES"
+
+    assert _spibot(env_file, "score", "--unit", "NOPE") == 1
+    assert "unknown unit code" in capsys.readouterr().err
+    assert _spibot(env_file, "score", "--wave", "1999") == 1
+    assert "no wave named" in capsys.readouterr().err
+
+
+def test_corrections_set_list_and_apply(env_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _spibot(env_file, "correction", "list") == 0
+    assert "no corrections" in capsys.readouterr().out
+    args = ["correction", "set", "--integrity", "3.28", "--prevalence", "0.32"]
+    assert _spibot(env_file, *args, "--note", "kasus 2025") == 0
+    assert _spibot(env_file, *args[:3], "1.0", "--prevalence", "0", "--note", "revisi") == 0
+    capsys.readouterr()
+    assert _spibot(env_file, "correction", "list") == 0
+    listing = capsys.readouterr().out
+    assert listing.index("revisi") < listing.index("kasus 2025")
+    assert "(in force)" in listing
+    assert "(replaced)" in listing
+
+    assert _spibot(env_file, "score", "--json") == 0
+    corrections = json.loads(capsys.readouterr().out)["institution"]["corrections"]
+    assert corrections == {"integrity": 1.0, "prevalence": 0.0, "note": "revisi"}
+
+    bad = ["correction", "set", "--integrity", "-1", "--prevalence", "0", "--note", "x"]
+    assert _spibot(env_file, *bad) == 1
+    assert "non-negative" in capsys.readouterr().err
+
+
+def test_grant_prints_one_time_link(env_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _spibot(env_file, "grant", "--role", "leadership") == 0
+    link = capsys.readouterr().out.splitlines()[0]
+    assert link.startswith("https://t.me/spi_test_bot?start=g")
+    assert _spibot(env_file, "grant", "--role", "unit_head", "--unit", "DINKES") == 0
+    assert "unit head of DINKES" in capsys.readouterr().out
+    assert _spibot(env_file, "grant", "--role", "unit_head") == 1
+    assert "--unit is required" in capsys.readouterr().err
+    assert _spibot(env_file, "grant", "--role", "unit_head", "--unit", "NOPE") == 1
+    assert "unknown unit" in capsys.readouterr().err
+
+
+def test_report_writes_pngs_and_markdown(
+    env_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "pack"
+    assert _spibot(env_file, "report", "--out", str(out), "--language", "en") == 0
+    assert "wrote 6 charts" in capsys.readouterr().out
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert pngs[0] == "01-index.png"
+    assert len(pngs) == 6
+    summary = (out / "report.md").read_text(encoding="utf-8")
+    assert "![index](01-index.png)" in summary
+    assert "**Integrity Index" in summary
+    assert "<b>" not in summary

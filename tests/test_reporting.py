@@ -1,0 +1,165 @@
+"""bot.reporting on a real SQLite file: the bundle, history, corrections, texts and the pack."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import storage
+from bot import reporting
+from bot.admin import import_units_csv, open_wave
+from bot.settings import Settings, load_settings
+from surveys import Group
+from tests.score_data import add_responses
+
+NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[storage.AsyncEngine]:
+    """A migrated database with the Mojokerto units and no wave."""
+    async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
+        csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
+        with resources.as_file(csv) as path:
+            await import_units_csv(db.engine, path)
+        yield db.engine
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(None, spibot_secret="s" * 20)
+
+
+async def _full_wave(engine: storage.AsyncEngine, name: str, level: float) -> storage.Wave:
+    wave = await open_wave(engine, name, NOW)
+    for unit in ("DINKES", "DISPENDUKCAPIL"):
+        for group in Group:
+            await add_responses(engine, wave, unit, group, 5, NOW, level=level, seed=len(name))
+    return wave
+
+
+async def test_no_wave_gives_none(engine: storage.AsyncEngine, settings: Settings) -> None:
+    assert await reporting.load_report(engine, settings) is None
+
+
+async def test_bundle_has_history_and_corrections(
+    engine: storage.AsyncEngine, settings: Settings
+) -> None:
+    first = await _full_wave(engine, "2025-S2", 0.4)
+    await storage.close_wave(engine, first.id, NOW)
+    second = await _full_wave(engine, "2026-S1", 0.8)
+    await storage.add_correction(engine, second.id, 1.5, 0.5, "kasus", NOW)
+
+    bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 2))
+
+    assert bundle is not None
+    assert bundle.wave.id == second.id
+    assert [h.wave for h in bundle.history] == ["2025-S2"]
+    inst = bundle.report.institution
+    assert inst.corrections is not None
+    assert inst.corrections.total == pytest.approx(2.0)
+    assert inst.previous is not None
+    assert inst.previous.wave == "2025-S2"
+    text = reporting.score_text(bundle, "id")
+    assert "Koreksi: −1,50 (integritas), −0,50 (prevalensi) — kasus" in text
+    assert "Gelombang sebelumnya 2025-S2" in text
+    assert "sementara" in text
+    trend = reporting.trend_text(bundle, "en")
+    assert "2025-S2" in trend
+    assert "2026-S1" in trend
+
+    older = await reporting.load_report(engine, settings, wave_name="2025-S2")
+    assert older is not None
+    assert older.history == ()
+    assert "final" in reporting.score_text(older, "id")
+    assert await reporting.load_report(engine, settings, wave_name="nope") is None
+
+
+async def test_texts_never_show_a_suppressed_number(
+    engine: storage.AsyncEngine, settings: Settings
+) -> None:
+    wave = await open_wave(engine, "2026-S1", NOW)
+    await add_responses(engine, wave, "BAPPEDA", Group.INTERNAL, 3, NOW)
+    bundle = await reporting.load_report(engine, settings)
+    assert bundle is not None
+
+    unit = reporting.score_text(bundle, "id", "BAPPEDA")
+    assert "Pegawai: data belum cukup (n=3)" in unit
+    assert "Indeks: data belum cukup" in unit
+    assert "data belum cukup" in reporting.score_text(bundle, "id")
+    dims = reporting.dimensions_text(bundle, "id", "BAPPEDA")
+    assert "<b>" not in dims.split("\n", 2)[2]  # no dimension number at all
+
+
+async def test_partial_composite_is_labelled(
+    engine: storage.AsyncEngine, settings: Settings
+) -> None:
+    wave = await open_wave(engine, "2026-S1", NOW)
+    for group in (Group.INTERNAL, Group.EXPERT):
+        await add_responses(engine, wave, "DINKES", group, 6, NOW)
+    bundle = await reporting.load_report(engine, settings)
+    assert bundle is not None
+    text = reporting.score_text(bundle, "id", "DINKES")
+    assert "Indeks parsial" in text
+    assert "bukan indeks SPI" in text
+    assert "Rentan" not in text
+    assert "Waspada" not in text
+    ranking = reporting.ranking_text(bundle, "en")
+    assert "Partial (not ranked" in ranking
+
+
+async def test_pack_digest_and_captions(engine: storage.AsyncEngine, settings: Settings) -> None:
+    await _full_wave(engine, "2026-S1", 0.7)
+    bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 2))
+    assert bundle is not None
+
+    pack = reporting.report_pack(bundle, "id")
+    assert [name for name, _, _ in pack] == [
+        "index",
+        "groups",
+        "dimensions",
+        "ranking",
+        "trend",
+        "progress",
+    ]
+    for _, png, caption in pack:
+        assert png.startswith(b"\x89PNG")
+        assert 0 < len(caption) <= reporting.CAPTION_LIMIT
+    digest = reporting.progress_digest(bundle, "id")
+    assert "2026-03-02" in digest
+    assert "Pegawai: 10 dari target 30 (kurang 20)" in digest
+    assert "Terjauh dari target" in digest
+
+
+def test_numbers_use_a_decimal_comma_in_indonesian() -> None:
+    assert reporting.format_number(74.0, "id") == "74,00"
+    assert reporting.format_number(1234.5, "id") == "1.234,50"
+    assert reporting.format_number(74.0, "en") == "74.00"
+
+
+def _unit(code: str, name: str, uid: int = 1) -> storage.Unit:
+    return storage.Unit(uid, code, name, "opd", None, False, None)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("dinkes", ["DINKES"]),
+        ("Dinas Kesehatan", ["DINKES"]),
+        ("kesehatn", ["DINKES"]),
+        ("dinas", ["DINKES", "DINSOS"]),
+        ("pendidikan", []),
+        ("  ", []),
+    ],
+)
+def test_find_units(query: str, expected: list[str]) -> None:
+    units = [
+        _unit("DINKES", "Dinas Kesehatan", 1),
+        _unit("DINSOS", "Dinas Sosial", 2),
+        _unit("BAPPEDA", "Badan Perencanaan", 3),
+    ]
+    assert [u.code for u in reporting.find_units(units, query)] == expected
