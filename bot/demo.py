@@ -128,7 +128,7 @@ async def _plan(
     rng: random.Random,
 ) -> list[tuple[Group, str, str, Persona]]:
     """Decide who takes part, through which link, and how each person behaves."""
-    unit_leaning = {code: rng.uniform(0.45, 0.85) for code in DEMO_UNITS}
+    unit_leaning = {code: rng.uniform(0.6, 0.9) for code in DEMO_UNITS}
     plan: list[tuple[Group, str, str, Persona]] = []
     for _ in range(count):
         roll = rng.random()
@@ -141,7 +141,7 @@ async def _plan(
                 break
         unit = rng.choice(DEMO_UNITS)
         persona = Persona(
-            leaning=min(1.0, max(0.0, rng.gauss(unit_leaning[unit], 0.12))),
+            leaning=min(1.0, max(0.0, rng.gauss(unit_leaning[unit], 0.1))),
             rng=random.Random(rng.random()),
             abandon_at=rng.randint(1, 12) if rng.random() < 0.08 else None,
             goes_back=rng.random() < 0.10,

@@ -8,6 +8,7 @@ from a navigation button (that format is ours, see `bot.callbacks`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from enum import StrEnum
 
 from bot.sandbox import SandboxUser
 from bot.sandbox.models import Button, SentMessage
+from surveys import Question, bundled_questionnaires
 
 __all__ = ["Outcome", "Persona", "simulate_respondent"]
 
@@ -62,10 +64,47 @@ def _arg(button: Button) -> str:
     return parts[2] if len(parts) == 4 else ""
 
 
-def _pick(persona: Persona, options: list[Button]) -> Button:
-    """Pick an option: near the persona's leaning, with noise."""
-    position = min(1.0, max(0.0, persona.rng.gauss(persona.leaning, 0.22)))
-    return options[round(position * (len(options) - 1))]
+@functools.cache
+def _questions_by_text() -> dict[str, Question]:
+    """Index the bundled questions by their text in both languages (what a person reads)."""
+    index: dict[str, Question] = {}
+    for questionnaire in bundled_questionnaires().values():
+        for question in questionnaire.questions:
+            index[question.text.id] = question
+            index[question.text.en] = question
+    return index
+
+
+def _question_in(text: str) -> Question | None:
+    for line in text.splitlines():
+        question = _questions_by_text().get(line.strip())
+        if question is not None:
+            return question
+    return None
+
+
+def _pick(persona: Persona, options: list[Button], question: Question | None) -> Button:
+    """Pick an option the way this person sees things: near their leaning, with noise.
+
+    A person with a good experience gives the answers that score well, whatever the
+    wording (reverse-scored items included); now and then someone does not know.
+    """
+    position = min(1.0, max(0.0, persona.rng.gauss(persona.leaning, 0.2)))
+    if question is None or not question.scored:
+        return options[round(position * (len(options) - 1))]
+    scored: list[tuple[float, Button]] = []
+    unscored: list[Button] = []
+    for button in options:
+        option = question.options[int(_arg(button))]
+        score = question.item_score(option.value)
+        if score is None:
+            unscored.append(button)
+        else:
+            scored.append((score, button))
+    if unscored and persona.rng.random() < 0.05:
+        return persona.rng.choice(unscored)
+    ranked = [button for _, button in sorted(scored, key=lambda pair: pair[0])]
+    return ranked[round(position * (len(ranked) - 1))]
 
 
 async def _settled(user: SandboxUser, timeout: float) -> SentMessage:
@@ -127,7 +166,7 @@ async def simulate_respondent(
                 await user.tap(message, data=actions["bk"].data)
                 continue
             options = [b for b in buttons if _action(b) in ("a", "m")]
-            await user.tap(message, data=_pick(persona, options).data)
+            await user.tap(message, data=_pick(persona, options, _question_in(text)).data)
             if "m" in actions:  # multiple choice: one pick, then Done
                 await _settled(user, timeout)
                 done = user.chat.message(message.message_id).flat_buttons
