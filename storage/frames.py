@@ -80,27 +80,44 @@ def _build(rows: Sequence[Any]) -> pd.DataFrame:
     durations: list[int | None] = []
     dates: list[object] = []
     counts: list[int] = []
-    questions: list[str] = []
+    question_codes: list[np.ndarray[Any, np.dtype[np.int32]]] = []
     values: list[str] = []
+    # Responses to one questionnaire mostly share the same question sequence, so question ids
+    # are encoded once per distinct sequence instead of factorising a million strings.
+    categories: dict[str, int] = {}
+    sequences: dict[tuple[str, ...], np.ndarray[Any, np.dtype[np.int32]]] = {}
     for response_id, grp, code, duration, completed_on, packed in rows:
         if not packed:
             continue  # submitted without answers: nothing to score
         parts = packed.split(SEPARATOR)
         if len(parts) % 2:
             raise StorageError("an answer holds the reserved separator character \\x1f")
+        sequence = tuple(parts[0::2])
+        encoded = sequences.get(sequence)
+        if encoded is None:
+            encoded = np.fromiter(
+                (categories.setdefault(q, len(categories)) for q in sequence),
+                dtype=np.int32,
+                count=len(sequence),
+            )
+            sequences[sequence] = encoded
         ids.append(response_id)
         grps.append(grp)
         codes.append(code)
         durations.append(duration)
         dates.append(completed_on)
-        counts.append(len(parts) // 2)
-        questions += parts[0::2]
+        counts.append(len(sequence))
+        question_codes.append(encoded)
         values += parts[1::2]
     # Row of each answer's response in the per-response lists.
     position = np.repeat(np.arange(len(ids), dtype=np.intp), counts)
     grp_codes = pd.Categorical(grps)
     unit_codes = pd.Categorical(codes)
     completed = pd.to_datetime(pd.Series(dates, dtype=object)).to_numpy(dtype="datetime64[ns]")
+    question_index = pd.Index(list(categories), dtype="str")
+    all_question_codes = (
+        np.concatenate(question_codes) if question_codes else np.zeros(0, dtype=np.int32)
+    )
     return pd.DataFrame(
         {
             "response_id": pd.Categorical.from_codes(
@@ -112,7 +129,7 @@ def _build(rows: Sequence[Any]) -> pd.DataFrame:
             ),
             "duration_seconds": pd.array(durations, dtype="Int64").take(position),
             "completed_on": completed[position],
-            "question_id": pd.Categorical(questions),
+            "question_id": pd.Categorical.from_codes(all_question_codes, categories=question_index),
             "value": pd.array(values, dtype="str"),
         },
         columns=list(ANSWER_COLUMNS),
