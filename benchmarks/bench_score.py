@@ -28,7 +28,7 @@ from typing import Any, Final
 UNITS: Final = 40
 SIZES: Final = (10_000, 100_000, 1_000_000)  # answers
 CACHE: Final = Path(tempfile.gettempdir()) / "spibot-bench"
-SCHEMA_VERSION: Final = "2"  # bump when the generator changes, to regenerate cached files
+SCHEMA_VERSION: Final = "3"  # bump when the generator changes, to regenerate cached files
 TARGET_RATIO: Final = 2.5
 TARGET_SECONDS: Final = 3.0
 TARGET_RSS_BYTES: Final = 1024**3

@@ -43,6 +43,12 @@ metadata = MetaData(
 
 GROUPS = "('internal', 'external', 'expert')"
 
+# SQLite keeps a rowid table in insertion order. For the tables below that order would tell
+# who started (respondents: first contact; responses: survey start) and so let someone with
+# the database file rank-match pseudonyms to responses. WITHOUT ROWID stores them in primary
+# key order instead, and those keys are random (HMAC pseudonyms, random response ids).
+# PostgreSQL's heap has the same weakness; see docs/architecture.md.
+
 institution = Table(
     "institution",
     metadata,
@@ -129,6 +135,7 @@ respondents = Table(
     metadata,
     Column("pseudonym", String(64), primary_key=True),
     Column("language", String(5), nullable=True),  # chosen with /bahasa; None = Telegram's
+    sqlite_with_rowid=False,  # see the note at the top
 )
 
 # The one link from a person to an in-progress response. Deleted on submission or expiry.
@@ -160,6 +167,7 @@ completions = Table(
     Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
     Column("grp", String(10), primary_key=True),
     CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+    sqlite_with_rowid=False,  # see the note at the top
 )
 
 # Responses: random ids, no pseudonym, completion date only (never a time of day).
@@ -179,6 +187,7 @@ responses = Table(
     Column("expires_on", Date, nullable=True),
     CheckConstraint(f"grp IN {GROUPS}", name="grp"),
     CheckConstraint("status IN ('in_progress', 'submitted')", name="status"),
+    sqlite_with_rowid=False,  # see the note at the top
 )
 Index("ix_responses_wave_status", responses.c.wave_id, responses.c.status)
 
@@ -188,6 +197,7 @@ answers = Table(
     Column("response_id", ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
     Column("question_id", String(60), primary_key=True),
     Column("value", Text, nullable=False),  # option value(s), a number, or free text
+    sqlite_with_rowid=False,  # see the note at the top
 )
 
 roles = Table(

@@ -476,6 +476,12 @@ async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> No
             "SELECT completed_on FROM responses WHERE status='submitted'"
         ).fetchall()
         answer_rows = conn.execute("SELECT response_id, question_id, value FROM answers").fetchall()
+        # Physical row order must not reveal who started when (see storage/schema.py).
+        unordered = {
+            name: sql
+            for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")
+            if name in ("respondents", "completions", "responses", "answers")
+        }
     raw = db_file.read_bytes()
     for person in [*people, unfinished]:
         assert str(person.id) not in dump, "a Telegram id is stored"
@@ -487,6 +493,8 @@ async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> No
         assert all(pseudonym not in str(row) for row in answer_rows)
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[0]) for row in submitted)  # a date, no time
     assert "answers" in tables
+    assert len(unordered) == 4
+    assert all(sql.rstrip().endswith("WITHOUT ROWID") for sql in unordered.values())
 
 
 async def test_expired_sessions_are_cleared_at_start_up(harness: Harness) -> None:

@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("pseudonym", sa.String(length=64), nullable=False),
         sa.Column("language", sa.String(length=5), nullable=True),
         sa.PrimaryKeyConstraint("pseudonym", name=op.f("pk_respondents")),
+        # Rows stored in key order, not insertion order (see storage/schema.py).
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "subscriptions",
@@ -103,6 +105,8 @@ def upgrade() -> None:
             ["wave_id"], ["waves.id"], name=op.f("fk_completions_wave_id_waves"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("pseudonym", "wave_id", "grp", name=op.f("pk_completions")),
+        # Rows stored in key order, not insertion order (see storage/schema.py).
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "corrections",
@@ -167,6 +171,8 @@ def upgrade() -> None:
             ["wave_id"], ["waves.id"], name=op.f("fk_responses_wave_id_waves"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_responses")),
+        # Rows stored in key order, not insertion order (see storage/schema.py).
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_responses_wave_status", "responses", ["wave_id", "status"])
     op.create_table(
@@ -229,6 +235,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("response_id", "question_id", name=op.f("pk_answers")),
+        # Rows stored in key order, not insertion order (see storage/schema.py).
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "survey_sessions",
