@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from telegram import BotCommand
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -21,6 +20,7 @@ from telegram.ext import (
 
 import storage
 from bot.context import BotContext, BotData, Services, utc_now
+from bot.menus import set_default_menus, show_official_menu
 from bot.respondent import RespondentFlow
 from bot.scheduler import PushScheduler
 from bot.settings import Settings
@@ -32,22 +32,6 @@ __all__ = ["SpiApplication", "build_application"]
 logger = logging.getLogger(__name__)
 
 SpiApplication: TypeAlias = Application[Any, BotContext, Any, Any, BotData, Any]
-
-# Commands shown in Telegram's menu, per language (the handlers accept both spellings).
-_MENU: dict[str, list[tuple[str, str]]] = {
-    "id": [
-        ("start", "Mulai atau lanjutkan survei"),
-        ("bahasa", "Ganti bahasa"),
-        ("batal", "Batalkan survei"),
-        ("bantuan", "Bantuan"),
-    ],
-    "en": [
-        ("start", "Start or resume a survey"),
-        ("language", "Change language"),
-        ("cancel", "Cancel the survey"),
-        ("help", "Help"),
-    ],
-}
 
 
 def build_application(
@@ -140,9 +124,11 @@ async def _post_init(app: SpiApplication) -> None:
     expired = await storage.expire_sessions(services.db.engine, today)
     if expired:
         logger.info("discarded %d expired unfinished surveys", expired)
-    for language, commands in _MENU.items():
-        menu = [BotCommand(name, description) for name, description in commands]
-        await app.bot.set_my_commands(menu, language_code=None if language == "id" else language)
+    await set_default_menus(app.bot, services.messages)
+    for admin_id in services.settings.admin_user_ids:
+        await show_official_menu(
+            app.bot, services.messages, admin_id, services.settings.default_language
+        )
     if services.settings.scheduler_enabled:
         # After the database is ready: the first tick (start-up catch-up) runs right away.
         app.bot_data.scheduler.start()

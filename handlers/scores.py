@@ -20,6 +20,7 @@ from bot import callbacks, reporting
 from bot.access import Decision, Viewer, claim_grant, viewer_for
 from bot.context import BotContext
 from bot.i18n import pick_language
+from bot.menus import show_official_menu
 from bot.reporting import ReportBundle
 from storage.models import ClaimStatus, Role
 
@@ -349,6 +350,7 @@ async def on_grant(update: Update, context: BotContext, payload: str) -> None:
             text = context.t(language, "grant_claimed_unit_head", unit=unit)
         else:
             text = context.t(language, "grant_claimed_leadership")
+        await show_official_menu(context.bot, services.messages, user.id, language)
     elif outcome.status is ClaimStatus.ALREADY_USED:
         text = context.t(language, "grant_already_used")
     else:

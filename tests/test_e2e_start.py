@@ -121,3 +121,24 @@ async def test_long_and_odd_messages_outside_a_survey(harness: Harness) -> None:
     await user.send_sticker()
     await reply(user)
     assert user.chat.messages[before].plain_text.startswith("Maaf, saya hanya bisa membaca")
+
+
+async def test_officials_get_the_score_commands_in_their_menu(harness: Harness) -> None:
+    from bot.access import create_grant
+    from storage.models import Role
+
+    respondent_menu = {c["command"] for c in harness.sandbox.commands()}
+    assert "skor" not in respondent_menu  # citizens never see commands they cannot use
+    admin_menu = harness.sandbox.commands(scope={"type": "chat", "chat_id": 999})
+    assert {"skor", "laporan", "langganan"} <= {c["command"] for c in admin_menu}
+
+    payload, _ = await create_grant(harness.engine, Role.LEADERSHIP, None, harness.clock())
+    bupati = harness.user("en")
+    await bupati.open_deep_link(payload)
+    await reply(bupati)
+    menu = harness.sandbox.commands(scope={"type": "chat", "chat_id": bupati.id})
+    names = [c["command"] for c in menu]
+    assert names[:4] == ["start", "language", "cancel", "help"]
+    assert {"score", "ranking", "report", "subscribe"} <= set(names)
+    descriptions = {c["command"]: c["description"] for c in menu}
+    assert descriptions["score"] == "Current integrity index"
