@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/mypy bot handlers surveys scoring storage
 
 test: lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -rs -p no:cacheprovider  # -rs: show why anything was skipped
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
