@@ -10,30 +10,31 @@ from __future__ import annotations
 import html
 import logging
 import re
-from dataclasses import dataclass
-from datetime import datetime
 
 import storage
 from bot import callbacks
-from bot.context import Services
 from bot.respondent.answers import Problem, plan_advance, toggle, validate_typed
-from bot.respondent.screens import Button, Renderer, Screen, TapResult
+from bot.respondent.screens import Button, Screen, TapResult
+from bot.respondent.session import (
+    CONSENT,
+    ELIGIBILITY_DIRECT,
+    ELIGIBILITY_RECENT,
+    LANGUAGE,
+    QUESTION,
+    REVIEW,
+    Actor,
+    Session,
+    SessionBase,
+    SessionEnded,
+    retiring,
+)
 from bot.security import PAYLOAD_RE, token_hash, verify_signed_payload
-from storage.models import UNCHANGED, ClaimStatus
-from storage.models import SurveySession as Session
-from surveys import Group, Question, Questionnaire, QuestionType, load_questionnaire_text
+from storage.models import ClaimStatus
+from surveys import Group, Question, Questionnaire, QuestionType
 
 __all__ = ["RespondentFlow", "open_unit_body", "parse_unit_body"]
 
 logger = logging.getLogger(__name__)
-
-# Session steps before the questions.
-ELIGIBILITY_RECENT = "eligibility"
-ELIGIBILITY_DIRECT = "eligibility2"
-CONSENT = "consent"
-LANGUAGE = "language"
-QUESTION = "question"
-REVIEW = "review"
 
 UNITS_PER_PAGE = 8  # one unit a row: long agency names stay readable on a phone
 _UNIT_BODY_RE = re.compile(r"^u(\d{1,9})-([A-Z0-9-]{1,40})$")
@@ -50,29 +51,8 @@ def parse_unit_body(body: str) -> tuple[int, str] | None:
     return (int(match.group(1)), match.group(2)) if match else None
 
 
-class _SessionEnded(Exception):
-    """The respondent's session ended on its own (expired, wave closed): tell them why."""
-
-    def __init__(self, key: str, language: str) -> None:
-        super().__init__(key)
-        self.key = key
-        self.language = language
-
-
-@dataclass(frozen=True, slots=True)
-class _Actor:
-    """Who is acting: pseudonym and display language. The Telegram id stops here."""
-
-    pseudonym: str
-    language: str
-
-
-class RespondentFlow:
+class RespondentFlow(SessionBase):
     """Handle every respondent event and return what to show."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self._questionnaires: dict[int, Questionnaire] = {}
 
     # -- public entry points: a session that ended on its own is explained, never a crash --
 
@@ -82,97 +62,43 @@ class RespondentFlow:
         """Handle /start with or without a deep-link payload."""
         try:
             return await self._start(user_id, telegram_language, payload)
-        except _SessionEnded as ended:
+        except SessionEnded as ended:
             return [Screen(self._t(ended.language, ended.key))]
 
     async def tap(self, user_id: int, telegram_language: str | None, data: str | None) -> TapResult:
         """Handle an inline button press."""
         try:
             return await self._tap(user_id, telegram_language, data)
-        except _SessionEnded as ended:
+        except SessionEnded as ended:
             return TapResult(screen=Screen(self._t(ended.language, ended.key)))
 
     async def text(self, user_id: int, telegram_language: str | None, text: str) -> list[Screen]:
         """Handle a typed message: an answer to a text/number question, or a re-prompt."""
         try:
             return await self._text(user_id, telegram_language, text)
-        except _SessionEnded as ended:
+        except SessionEnded as ended:
             return [Screen(self._t(ended.language, ended.key))]
 
     async def non_text(self, user_id: int, telegram_language: str | None) -> list[Screen]:
         """Handle a sticker, photo, voice note or other non-text message."""
         try:
             return await self._non_text(user_id, telegram_language)
-        except _SessionEnded as ended:
+        except SessionEnded as ended:
             return [Screen(self._t(ended.language, ended.key))]
 
     async def cancel(self, user_id: int, telegram_language: str | None) -> list[Screen]:
         """Handle /batal: ask for confirmation."""
         try:
             return await self._cancel(user_id, telegram_language)
-        except _SessionEnded as ended:
+        except SessionEnded as ended:
             return [Screen(self._t(ended.language, ended.key))]
 
     async def choose_language(self, user_id: int, telegram_language: str | None) -> Screen:
         """Handle /bahasa: offer the two languages."""
         try:
             return await self._choose_language(user_id, telegram_language)
-        except _SessionEnded as ended:
+        except SessionEnded as ended:
             return Screen(self._t(ended.language, ended.key))
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    @property
-    def _engine(self) -> storage.AsyncEngine:
-        return self.services.db.engine
-
-    async def _actor(self, user_id: int, telegram_language: str | None) -> _Actor:
-        pseudonym = self.services.pseudonym(user_id)
-        chosen = await storage.get_respondent_language(self._engine, pseudonym)
-        fallback = self.services.settings.default_language
-        from bot.i18n import pick_language
-
-        return _Actor(pseudonym, chosen or pick_language(telegram_language, fallback))
-
-    def _renderer(self, actor: _Actor, version: int, language: str | None = None) -> Renderer:
-        secret = self.services.secret
-
-        def sign(action: str, arg: str) -> str:
-            return callbacks.encode(secret, actor.pseudonym, version, action, arg)
-
-        return Renderer(self.services.messages, language or actor.language, sign)
-
-    def _t(self, language: str, key: str, /, **values: object) -> str:
-        return self.services.messages.t(language, key, **values)
-
-    async def questionnaire(self, questionnaire_id: int) -> Questionnaire:
-        """Return a stored questionnaire version (cached: versions never change)."""
-        cached = self._questionnaires.get(questionnaire_id)
-        if cached is None:
-            stored = await storage.get_questionnaire(self._engine, questionnaire_id)
-            if stored is None:
-                raise LookupError(f"questionnaire #{questionnaire_id} is missing")
-            cached = load_questionnaire_text(stored.source_yaml, source=f"db:{questionnaire_id}")
-            self._questionnaires[questionnaire_id] = cached
-        return cached
-
-    async def _session_questionnaire(self, session: Session) -> Questionnaire:
-        response = (
-            await storage.get_response(self._engine, session.response_id)
-            if session.response_id
-            else None
-        )
-        if response is None:
-            raise LookupError("the session has no response row")
-        return await self.questionnaire(response.questionnaire_id)
-
-    async def _answers(self, session: Session) -> dict[str, str]:
-        if session.response_id is None:
-            return {}
-        return await storage.get_answers(self._engine, session.response_id)
-
-    def _now(self) -> datetime:
-        return self.services.clock()
 
     # -- ways in ---------------------------------------------------------------------------
 
@@ -207,23 +133,7 @@ class RespondentFlow:
             return await self._open_unit(actor, session, wave, unit)
         return [Screen(self._t(actor.language, "link_invalid"))]
 
-    async def _live_session(self, actor: _Actor) -> Session | None:
-        """Return the actor's session; end it (raising _SessionEnded) if expired or closed."""
-        session = await storage.get_session(self._engine, actor.pseudonym)
-        if session is None:
-            return None
-        age = self._now() - session.started_at
-        if age.days >= self.services.settings.session_expiry_days:
-            await storage.cancel_session(self._engine, actor.pseudonym)
-            raise _SessionEnded("expired", session.language)
-        wave = await storage.get_wave_by_id(self._engine, session.wave_id)
-        if wave is None or not wave.is_open:
-            # Answers to a closed wave never count: drop them and say why.
-            await storage.cancel_session(self._engine, actor.pseudonym)
-            raise _SessionEnded("wave_closed", session.language)
-        return session
-
-    async def _plain_start(self, actor: _Actor) -> list[Screen]:
+    async def _plain_start(self, actor: Actor) -> list[Screen]:
         wave = await storage.current_wave(self._engine)
         welcome = self._t(
             actor.language,
@@ -234,7 +144,7 @@ class RespondentFlow:
             return [Screen(welcome), Screen(self._t(actor.language, "no_open_wave"))]
         return [Screen(welcome), await self._unit_page(actor, wave.id, 0)]
 
-    async def _unit_page(self, actor: _Actor, wave_id: int, page: int) -> Screen:
+    async def _unit_page(self, actor: Actor, wave_id: int, page: int) -> Screen:
         """Return one page of the open wave's public units as buttons (a phone-sized list)."""
         units = [u for u in await storage.list_units(self._engine) if u.serves_public]
         text = self._t(actor.language, "how_to_take_part")
@@ -258,7 +168,7 @@ class RespondentFlow:
         return Screen(text, tuple(rows))
 
     async def _open_invitation(
-        self, actor: _Actor, session: Session | None, token: str
+        self, actor: Actor, session: Session | None, token: str
     ) -> list[Screen]:
         lang = actor.language
         invitation = await storage.get_invitation(self._engine, token_hash(token))
@@ -283,7 +193,7 @@ class RespondentFlow:
         return await self._begin(actor, wave.id, group, invitation.unit_id, invitation.id, CONSENT)
 
     async def _open_unit(
-        self, actor: _Actor, session: Session | None, wave: storage.Wave, unit: storage.Unit
+        self, actor: Actor, session: Session | None, wave: storage.Wave, unit: storage.Unit
     ) -> list[Screen]:
         lang = actor.language
         if session is not None:
@@ -304,7 +214,7 @@ class RespondentFlow:
 
     async def _begin(
         self,
-        actor: _Actor,
+        actor: Actor,
         wave_id: int,
         group: Group,
         unit_id: int,
@@ -324,43 +234,6 @@ class RespondentFlow:
             expires_after_days=self.services.settings.session_expiry_days,
         )
         return [await self._current(actor, session)]
-
-    # -- rendering the current step ---------------------------------------------------------
-
-    async def _current(self, actor: _Actor, session: Session, notice: str | None = None) -> Screen:
-        """Render the step the session is on."""
-        render = self._renderer(actor, session.version, session.language)
-        if session.step in (ELIGIBILITY_RECENT, ELIGIBILITY_DIRECT):
-            if session.step == ELIGIBILITY_RECENT:
-                unit = await storage.get_unit_by_id(self._engine, session.unit_id)
-                text = render.t("eligibility_recent", unit=html.escape(unit.name) if unit else "")
-            else:
-                text = render.t("eligibility_direct")
-            return Screen(_with_notice(text, notice), render.yes_no("el"))
-        questionnaire = await self._session_questionnaire(session)
-        if session.step == CONSENT:
-            screen = render.consent(questionnaire, self.services.settings.small_cell_k)
-            return Screen(_with_notice(screen.text, notice), screen.keyboard)
-        if session.step == LANGUAGE:
-            return render.choose_language()
-        answers = await self._answers(session)
-        if session.step == REVIEW or session.question_id is None:
-            return self._review(render, questionnaire, answers)
-        question = questionnaire.question(session.question_id)
-        return render.question(
-            questionnaire,
-            question,
-            answers,
-            text_limit=self.services.settings.free_text_max_length,
-            notice=notice,
-        )
-
-    def _review(
-        self, render: Renderer, questionnaire: Questionnaire, answers: dict[str, str]
-    ) -> Screen:
-        visible = questionnaire.visible(answers)
-        answered = sum(1 for q in visible if q.id in answers)
-        return render.review(answered, len(visible) - answered)
 
     # -- button presses --------------------------------------------------------------------
 
@@ -405,7 +278,7 @@ class RespondentFlow:
             return TapResult(toast=self._t(actor.language, "stale_button"))
         return await handler(actor, session, press.arg)
 
-    async def _pick_unit(self, actor: _Actor, arg: str) -> TapResult:
+    async def _pick_unit(self, actor: Actor, arg: str) -> TapResult:
         wave_part, _, unit_part = arg.partition("-")
         if not (wave_part.isdigit() and unit_part.isdigit()):
             return TapResult(toast=self._t(actor.language, "forged_button"))
@@ -421,33 +294,7 @@ class RespondentFlow:
             else TapResult(toast=_strip_tags(screens[0].text)[:190], follow_up=screens[-1])
         )
 
-    async def _move(
-        self,
-        actor: _Actor,
-        session: Session,
-        *,
-        step: str,
-        question_id: str | None = None,
-        answer: tuple[str, str] | None = None,
-        drop: tuple[str, ...] = (),
-        language: str | None = None,
-    ) -> TapResult:
-        """Apply one move atomically; a lost race is a double tap and changes nothing."""
-        moved = await storage.move_session(
-            self._engine,
-            session,
-            step=step,
-            question_id=question_id,
-            answer=answer,
-            drop_answers=drop,
-            language=UNCHANGED if language is None else language,
-            now=self._now(),
-        )
-        if moved is None:
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        return TapResult(screen=await self._current(actor, moved))
-
-    async def _tap_eligibility(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_eligibility(self, actor: Actor, session: Session, arg: str) -> TapResult:
         if session.step not in (ELIGIBILITY_RECENT, ELIGIBILITY_DIRECT) or arg not in ("y", "n"):
             return TapResult(toast=self._t(actor.language, "stale_button"))
         if arg == "n":
@@ -456,7 +303,7 @@ class RespondentFlow:
         following = ELIGIBILITY_DIRECT if session.step == ELIGIBILITY_RECENT else CONSENT
         return await self._move(actor, session, step=following)
 
-    async def _tap_consent(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_consent(self, actor: Actor, session: Session, arg: str) -> TapResult:
         if session.step != CONSENT or arg not in ("y", "n"):
             return TapResult(toast=self._t(actor.language, "stale_button"))
         if arg == "n":
@@ -464,7 +311,7 @@ class RespondentFlow:
             return TapResult(screen=Screen(self._t(session.language, "consent_declined")))
         return await self._move(actor, session, step=LANGUAGE)
 
-    async def _tap_language(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_language(self, actor: Actor, session: Session, arg: str) -> TapResult:
         if arg not in ("id", "en"):
             return TapResult(toast=self._t(actor.language, "forged_button"))
         await storage.set_respondent_language(self._engine, actor.pseudonym, arg)
@@ -479,18 +326,9 @@ class RespondentFlow:
             actor, session, step=step, question_id=first.id if first else None, language=arg
         )
 
-    async def _question_context(
-        self, session: Session
-    ) -> tuple[Questionnaire, Question, dict[str, str]] | None:
-        if session.step != QUESTION or session.question_id is None:
-            return None
-        questionnaire = await self._session_questionnaire(session)
-        answers = await self._answers(session)
-        return questionnaire, questionnaire.question(session.question_id), answers
-
     async def _advance(
         self,
-        actor: _Actor,
+        actor: Actor,
         session: Session,
         questionnaire: Questionnaire,
         question: Question,
@@ -508,7 +346,7 @@ class RespondentFlow:
             drop=plan.drop,
         )
 
-    async def _tap_option(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_option(self, actor: Actor, session: Session, arg: str) -> TapResult:
         context = await self._question_context(session)
         if context is None or not arg.isdigit():
             return TapResult(toast=self._t(actor.language, "stale_button"))
@@ -520,7 +358,7 @@ class RespondentFlow:
             actor, session, questionnaire, question, answers, question.options[index].value
         )
 
-    async def _tap_toggle(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_toggle(self, actor: Actor, session: Session, arg: str) -> TapResult:
         context = await self._question_context(session)
         if context is None or not arg.isdigit():
             return TapResult(toast=self._t(actor.language, "stale_button"))
@@ -537,7 +375,7 @@ class RespondentFlow:
             actor, session, step=QUESTION, question_id=question.id, drop=(question.id,)
         )
 
-    async def _tap_multi_done(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_multi_done(self, actor: Actor, session: Session, arg: str) -> TapResult:
         context = await self._question_context(session)
         if context is None:
             return TapResult(toast=self._t(actor.language, "stale_button"))
@@ -550,13 +388,13 @@ class RespondentFlow:
             actor, session, questionnaire, question, answers, answers[question.id]
         )
 
-    async def _tap_skip(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_skip(self, actor: Actor, session: Session, arg: str) -> TapResult:
         context = await self._question_context(session)
         if context is None or context[1].required:
             return TapResult(toast=self._t(actor.language, "stale_button"))
         return await self._advance(actor, session, *context, None)
 
-    async def _tap_back(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_back(self, actor: Actor, session: Session, arg: str) -> TapResult:
         if session.step not in (QUESTION, REVIEW):
             return TapResult(toast=self._t(actor.language, "stale_button"))
         questionnaire = await self._session_questionnaire(session)
@@ -570,7 +408,7 @@ class RespondentFlow:
             return TapResult(toast=self._t(actor.language, "stale_button"))
         return await self._move(actor, session, step=QUESTION, question_id=target.id)
 
-    async def _tap_submit(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_submit(self, actor: Actor, session: Session, arg: str) -> TapResult:
         if session.step != REVIEW:
             return TapResult(toast=self._t(actor.language, "stale_button"))
         questionnaire = await self._session_questionnaire(session)
@@ -593,7 +431,7 @@ class RespondentFlow:
         )
         return TapResult(screen=Screen(text))
 
-    async def _tap_cancel(self, actor: _Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_cancel(self, actor: Actor, session: Session, arg: str) -> TapResult:
         if arg == "y":
             await storage.cancel_session(self._engine, actor.pseudonym)
             return TapResult(screen=Screen(self._t(session.language, "cancelled")))
@@ -610,19 +448,19 @@ class RespondentFlow:
         context = await self._question_context(session)
         if context is None or context[1].type not in (QuestionType.TEXT, QuestionType.NUMBER):
             notice = self._t(session.language, "use_buttons")
-            return [_retiring(await self._current(actor, session, notice), session)]
+            return [retiring(await self._current(actor, session, notice), session)]
         questionnaire, question, answers = context
         value = validate_typed(question, text, self.services.settings.free_text_max_length)
         if isinstance(value, Problem):
             notice = self._t(session.language, value.key, **value.values)
-            return [_retiring(await self._current(actor, session, notice), session)]
+            return [retiring(await self._current(actor, session, notice), session)]
         result = await self._advance(actor, session, questionnaire, question, answers, value)
         if result.screen is None:  # another update moved the session first: show where it is
             moved = await self._live_session(actor)
             if moved is None:
                 return await self._start(user_id, telegram_language, None)
-            return [_retiring(await self._current(actor, moved), moved)]
-        return [_retiring(result.screen, session)]
+            return [retiring(await self._current(actor, moved), moved)]
+        return [retiring(result.screen, session)]
 
     async def _non_text(self, user_id: int, telegram_language: str | None) -> list[Screen]:
         """Handle a sticker, photo, voice note or other non-text message."""
@@ -631,7 +469,7 @@ class RespondentFlow:
         if session is None:
             return [Screen(self._t(actor.language, "not_text"))] + await self._plain_start(actor)
         notice = self._t(session.language, "not_text")
-        return [_retiring(await self._current(actor, session, notice), session)]
+        return [retiring(await self._current(actor, session, notice), session)]
 
     # -- commands --------------------------------------------------------------------------
 
@@ -642,7 +480,7 @@ class RespondentFlow:
         if session is None:
             return [Screen(self._t(actor.language, "cancel_nothing"))]
         render = self._renderer(actor, session.version, session.language)
-        return [_retiring(render.cancel_confirm(), session)]
+        return [retiring(render.cancel_confirm(), session)]
 
     async def _choose_language(self, user_id: int, telegram_language: str | None) -> Screen:
         """Handle /bahasa: offer the two languages."""
@@ -650,29 +488,13 @@ class RespondentFlow:
         session = await self._live_session(actor)
         if session is None:
             return self._renderer(actor, 0).choose_language()
-        return _retiring(self._renderer(actor, session.version).choose_language(), session)
-
-    async def set_language_without_session(self, user_id: int, language: str) -> str:
-        """Store a language chosen outside a survey; return the confirmation text."""
-        pseudonym = self.services.pseudonym(user_id)
-        await storage.ensure_respondent(self._engine, pseudonym)
-        await storage.set_respondent_language(self._engine, pseudonym, language)
-        return self._t(language, "language_set")
+        return retiring(self._renderer(actor, session.version).choose_language(), session)
 
     async def bind_message(self, user_id: int, message_id: int) -> None:
         """Remember which message carries the live buttons (so it can be retired later)."""
         await storage.set_session_message(
             self._engine, self.services.pseudonym(user_id), message_id
         )
-
-
-def _with_notice(text: str, notice: str | None) -> str:
-    return f"⚠️ {notice}\n\n{text}" if notice else text
-
-
-def _retiring(screen: Screen, session: Session) -> Screen:
-    """Send `screen` as a new message and strip the buttons from the session's old one."""
-    return Screen(screen.text, screen.keyboard, retire=session.message_id)
 
 
 def _strip_tags(text: str) -> str:
