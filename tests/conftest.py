@@ -2,8 +2,14 @@
 
 import os
 
+from hypothesis import settings
+
+# Timing is for benchmarks, not tests: no per-example deadline on a busy CI machine.
+settings.register_profile("spibot", deadline=None)
+settings.load_profile("spibot")
+
 # PTB 22 warns when RetryAfter.retry_after is read as seconds; opt in to timedelta values.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from tests.e2e_fixtures import *  # noqa: F403
-from tests.storage_fixtures import *  # noqa: F403
+from tests.e2e_fixtures import *  # noqa: E402, F403
+from tests.storage_fixtures import *  # noqa: E402, F403
