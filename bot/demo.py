@@ -199,10 +199,11 @@ async def _leadership_report(
     # What `spibot wave close` does; the scheduler notices on its next tick.
     await storage.close_wave(app.bot_data.services.db.engine, wave.id, utc_now())
     await app.bot_data.scheduler.tick()
+    # Tall charts (ranking, progress) arrive as documents, the others as photos.
     photos = [
-        (message.filename or f"chart-{message.message_id}.png", message.photo)
+        (message.filename or f"chart-{message.message_id}.png", image)
         for message in group.messages
-        if message.photo is not None
+        if (image := message.photo or message.document) is not None
     ]
     return await asyncio.to_thread(_save_charts, folder, photos)
 

@@ -37,6 +37,7 @@ from surveys import Group, Questionnaire, load_questionnaire_text
 
 __all__ = [
     "CAPTION_LIMIT",
+    "TALL_RATIO",
     "TEXT_LIMIT",
     "ReportBundle",
     "category_mark",
@@ -44,6 +45,7 @@ __all__ = [
     "find_units",
     "format_number",
     "groups_text",
+    "is_tall",
     "load_report",
     "progress_digest",
     "progress_text",
@@ -58,6 +60,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CAPTION_LIMIT: Final = 1024  # Telegram's caption limit
+# Charts taller than this many widths go out as documents (see is_tall).
+TALL_RATIO: Final = 2.0
 TEXT_LIMIT: Final = 4096  # Telegram's message limit
 
 # The category colour is always paired with its word, so it reads without colour too.
@@ -563,6 +567,19 @@ def find_units(units: Sequence[storage.Unit], query: str) -> list[storage.Unit]:
 
 
 # -- charts ---------------------------------------------------------------------------------
+
+
+def is_tall(png: bytes) -> bool:
+    """Tell whether a chart is too tall to send as a photo.
+
+    Telegram shrinks photos to about 1280 px on the long side, which leaves the ranking or
+    progress chart of a 40-unit wave (1080 x ~3000 px) unreadable on a phone; sent as a
+    document it keeps its full resolution.
+    """
+    # PNG: 8-byte signature, then the IHDR chunk: length, type, width, height (big-endian).
+    width = int.from_bytes(png[16:20], "big")
+    height = int.from_bytes(png[20:24], "big")
+    return width > 0 and height > TALL_RATIO * width
 
 
 def render_chart(

@@ -29,7 +29,7 @@ from telegram import Bot
 import storage
 from bot.context import Services
 from bot.delivery import Delivery, DeliveryOutcome, Outgoing
-from bot.reporting import ReportBundle, load_report, progress_digest, report_pack
+from bot.reporting import ReportBundle, is_tall, load_report, progress_digest, report_pack
 from storage.schedules import (
     ChatSchedule,
     PushStatus,
@@ -373,7 +373,9 @@ class PushScheduler:
             items.append(Outgoing(text=heading))
         pack = await data.pack(bundle, language)
         items += [
-            Outgoing(photo=png, caption=caption, filename=f"{name}.png")
+            Outgoing(document=png, caption=caption, filename=f"{name}.png")
+            if is_tall(png)
+            else Outgoing(photo=png, caption=caption, filename=f"{name}.png")
             for name, png, caption in pack
         ]
         return _STATUS[await self.delivery.send_all(chat_schedule.chat_id, items)]

@@ -120,9 +120,8 @@ async def _send_chart(
         return
     # Drawing takes a few hundred milliseconds of CPU: keep the event loop serving others.
     png = await asyncio.to_thread(reporting.render_chart, bundle, chart, language, unit_code)
-    await context.bot.send_photo(
-        chat.id, png, caption=caption, parse_mode=ParseMode.HTML, filename=f"{chart}.png"
-    )
+    send = context.bot.send_document if reporting.is_tall(png) else context.bot.send_photo
+    await send(chat.id, png, caption=caption, parse_mode=ParseMode.HTML, filename=f"{chart}.png")
     if follow_up:
         await _say(update, context, follow_up)
 
@@ -329,9 +328,8 @@ async def on_report(update: Update, context: BotContext) -> None:
     await _say(update, context, intro)
     # One photo after another (not gathered): the rate limiter paces them per chat.
     for name, png, caption in pack:
-        await context.bot.send_photo(
-            chat.id, png, caption=caption, parse_mode=ParseMode.HTML, filename=f"{name}.png"
-        )
+        send = context.bot.send_document if reporting.is_tall(png) else context.bot.send_photo
+        await send(chat.id, png, caption=caption, parse_mode=ParseMode.HTML, filename=f"{name}.png")
 
 
 async def on_grant(update: Update, context: BotContext, payload: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import reporting
 from bot.access import create_grant
 from bot.sandbox import SandboxUser
 from storage.models import Role
@@ -78,7 +79,10 @@ async def test_ranking_and_full_report(harness: Harness) -> None:
 
     await boss.command("peringkat")
     ranking = await reply(boss)
-    assert ranking.photo is not None
+    # 49 units make a tall chart: a document keeps it readable (a photo would be shrunk).
+    assert ranking.photo is None
+    assert ranking.document is not None
+    assert reporting.is_tall(ranking.document)
     assert "Peringkat unit" in ranking.plain_text
     assert "data belum cukup" in ranking.plain_text
 
@@ -86,9 +90,10 @@ async def test_ranking_and_full_report(harness: Harness) -> None:
     await boss.command("laporan")
     await reply(boss, timeout=30)
     new = boss.chat.messages[before:]
-    photos = [m for m in new if m.photo is not None]
-    assert len(photos) == 6
-    assert all(m.caption is not None and len(m.caption) <= 1024 for m in photos)
+    charts = [m for m in new if m.photo is not None or m.document is not None]
+    assert len(charts) == 6
+    assert all(m.caption is not None and len(m.caption) <= 1024 for m in charts)
+    assert [m.filename for m in new if m.document is not None] == ["ranking.png", "progress.png"]
 
 
 async def test_suppressed_unit_never_shows_a_number(harness: Harness) -> None:

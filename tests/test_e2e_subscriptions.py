@@ -78,7 +78,8 @@ async def _settle(chat: SandboxChat) -> None:
 
 
 def _photos(chat: SandboxChat) -> list[SentMessage]:
-    return [m for m in chat.messages if m.photo is not None]
+    """Charts the chat received: photos, and tall charts sent as documents."""
+    return [m for m in chat.messages if m.photo is not None or m.document is not None]
 
 
 async def test_admin_subscribes_a_group_with_the_default_schedule(harness: Harness) -> None:
@@ -224,7 +225,7 @@ async def test_weekly_report_survives_429s_that_escape_the_rate_limiter(harness:
     await _settle(group)
     photos = _photos(group)
     assert len(photos) == 6
-    assert all(p.photo is not None and p.photo.startswith(PNG) for p in photos)
+    assert all((p.photo or p.document or b"").startswith(PNG) for p in photos)
     assert "Indeks Integritas" in photos[0].plain_text
     rate_limited = [c for c in harness.sandbox.calls("sendPhoto") if c.error]
     assert len(rate_limited) == 3
@@ -303,7 +304,7 @@ async def test_final_report_when_the_wave_closes(harness: Harness) -> None:
     await _settle(group)
     sent = group.messages[before:]
     assert "Laporan akhir gelombang 2026-S1" in sent[0].plain_text
-    assert len([m for m in sent if m.photo]) == 6
+    assert len([m for m in sent if m.photo or m.document]) == 6
     assert "Gelombang 2026-S1 · final" in sent[1].plain_text  # no longer provisional
 
     # Once per chat per wave: later ticks and a restart send nothing more; and with the
