@@ -140,6 +140,41 @@ async def _build(
     )
 
 
+# Institution results of closed waves, which only change when a correction is added: without
+# this every /skor would re-score every earlier wave (each possibly a million answers).
+_EARLIER: dict[tuple[object, ...], WaveResult] = {}
+_EARLIER_MAX: Final = 64
+
+
+async def _earlier_result(
+    engine: AsyncEngine,
+    wave: storage.Wave,
+    config: ScoringConfig,
+    units: Sequence[UnitInfo],
+    institution_name: str,
+) -> WaveResult:
+    """Return an earlier wave's institution result, scoring it only when something changed."""
+    correction = await storage.current_correction(engine, wave.id)
+    key = (
+        engine.url.render_as_string(hide_password=True),
+        wave.id,
+        wave.closed_at,
+        correction.id if correction else None,
+        repr(config),  # frozen but holds mappings, so not hashable itself
+        repr(tuple(units)),
+    )
+    cached = _EARLIER.get(key) if wave.closed_at is not None else None
+    if cached is not None:
+        return cached
+    report = await _build(engine, wave, config, units, institution_name, ())
+    result = report.to_wave_result()
+    if wave.closed_at is not None:
+        if len(_EARLIER) >= _EARLIER_MAX:
+            _EARLIER.pop(next(iter(_EARLIER)))
+        _EARLIER[key] = result
+    return result
+
+
 async def load_report(
     engine: AsyncEngine,
     settings: Settings,
@@ -177,9 +212,8 @@ async def load_report(
     # list_waves is newest first (opening time, then id): the waves after `chosen` came before.
     earlier = list(reversed(waves[waves.index(chosen) + 1 :]))
     history: list[WaveResult] = []
-    for wave in earlier:  # oldest first, each compared with the ones before it
-        report = await _build(engine, wave, config, units, name, tuple(history))
-        history.append(report.to_wave_result())
+    for wave in earlier:  # oldest first
+        history.append(await _earlier_result(engine, wave, config, units, name))
     report = await _build(engine, chosen, config, units, name, tuple(history))
     as_of = today or datetime.now(settings.zone).date()
     return ReportBundle(report=report, wave=chosen, history=tuple(history), as_of=as_of)

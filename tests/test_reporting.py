@@ -163,3 +163,36 @@ def test_find_units(query: str, expected: list[str]) -> None:
         _unit("BAPPEDA", "Badan Perencanaan", 3),
     ]
     assert [u.code for u in reporting.find_units(units, query)] == expected
+
+
+async def test_earlier_closed_waves_are_scored_once_until_a_correction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/skor must not re-score every earlier wave each time; a new correction does count."""
+    reporting_module = reporting
+    settings = load_settings(None, spibot_secret="s" * 20)
+    calls: list[str] = []
+    real_build = reporting_module._build
+
+    async def counting_build(engine, wave, *args, **kwargs):
+        calls.append(wave.name)
+        return await real_build(engine, wave, *args, **kwargs)
+
+    monkeypatch.setattr(reporting_module, "_build", counting_build)
+    async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
+        with resources.as_file(resources.files("bot.data").joinpath("mojokerto-units.csv")) as p:
+            await import_units_csv(db.engine, p)
+        now = datetime(2026, 1, 5, tzinfo=UTC)
+        first = await open_wave(db.engine, "2025-S2", now)
+        await storage.close_wave(db.engine, first.id, now)
+        await open_wave(db.engine, "2026-S1", now)
+        assert (await storage.current_wave(db.engine)) is not None
+
+        await reporting_module.load_report(db.engine, settings)
+        await reporting_module.load_report(db.engine, settings)
+        assert calls.count("2025-S2") == 1  # cached the second time
+        assert calls.count("2026-S1") == 2  # the open wave is always scored afresh
+
+        await storage.add_correction(db.engine, first.id, 3.0, 0.5, "kasus", now)
+        await reporting_module.load_report(db.engine, settings)
+        assert calls.count("2025-S2") == 2  # a new correction changes its result
