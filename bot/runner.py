@@ -22,8 +22,14 @@ def run_polling(app: SpiApplication) -> None:
 
 
 @asynccontextmanager
-async def running(app: SpiApplication, *, poll_timeout: int = 1) -> AsyncIterator[SpiApplication]:
-    """Start the Application and its polling updater; stop both on exit."""
+async def running(
+    app: SpiApplication, *, poll_timeout: int = 1, polling: bool = True
+) -> AsyncIterator[SpiApplication]:
+    """Start the Application (and its polling updater, unless `polling` is off); stop on exit.
+
+    Without polling the Application still runs its hooks and scheduler: a second bot process
+    on the same database, which must not compete for getUpdates.
+    """
     await app.initialize()
     # run_polling() calls these hooks itself; a hand-started Application must do it here.
     if app.post_init is not None:
@@ -31,9 +37,10 @@ async def running(app: SpiApplication, *, poll_timeout: int = 1) -> AsyncIterato
     try:
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
-        )
+        if polling:
+            await app.updater.start_polling(
+                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            )
         try:
             yield app
         finally:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -20,10 +19,11 @@ import pytest
 import storage
 from bot.access import create_grant
 from bot.admin import import_units_csv, open_wave
-from bot.app import SpiApplication, build_application
+from bot.app import build_application
 from bot.demo import DemoOptions, run_demo
+from bot.runner import running
 from bot.sandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
-from bot.settings import Settings, load_settings
+from bot.settings import load_settings
 from scoring.charts import CHART_NAMES
 from storage.models import Role
 from storage.schedules import (
@@ -331,21 +331,6 @@ async def test_stop_ends_the_subscription(harness: Harness) -> None:
 # -- two bot processes on one database -------------------------------------------------------
 
 
-@asynccontextmanager
-async def _process(settings: Settings, clock: Clock) -> AsyncIterator[SpiApplication]:
-    """Start an Application like a separate bot process would (own engine, own scheduler)."""
-    app = build_application(settings, clock=clock)
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    try:
-        yield app
-    finally:
-        await app.shutdown()
-        assert app.post_shutdown is not None
-        await app.post_shutdown(app)
-
-
 async def test_two_processes_on_one_database_send_each_push_once(db: storage.Database) -> None:
     """Exactly-once: two Applications, each with its own engine and scheduler, same rows."""
     clock = Clock()
@@ -370,8 +355,12 @@ async def test_two_processes_on_one_database_send_each_push_once(db: storage.Dat
         await set_schedule(db.engine, GROUP, ScheduleKind.DIGEST, "* * * * *", clock())
 
         async with AsyncExitStack() as stack:
-            first = await stack.enter_async_context(_process(settings, clock))
-            second = await stack.enter_async_context(_process(settings, clock))
+            first = await stack.enter_async_context(
+                running(build_application(settings, clock=clock), polling=False)
+            )
+            second = await stack.enter_async_context(
+                running(build_application(settings, clock=clock), polling=False)
+            )
             for minute in range(1, 4):
                 clock.now = datetime(2026, 3, 2, 3, minute, tzinfo=UTC)
                 await asyncio.gather(
