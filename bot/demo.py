@@ -27,7 +27,7 @@ from bot.settings import Settings, load_settings
 from bot.simulation import Outcome, Persona, simulate_respondent
 from surveys import Group
 
-__all__ = ["DEMO_UNITS", "DemoOptions", "run_demo"]
+__all__ = ["DEMO_UNITS", "DemoOptions", "open_sample_wave", "run_demo", "sandbox_settings"]
 
 SANDBOX_TOKEN: Final = "123456:SANDBOX-demo-token"  # noqa: S105 - only the local sandbox accepts it
 # A handful of Mojokerto units: agencies with public counters, a hospital and two kecamatan.
@@ -64,29 +64,28 @@ class _Visit:
     outcome: Outcome
 
 
-def demo_settings(sandbox: SandboxServer, db_file: Path, secret: str) -> Settings:
-    """Return settings that point the bot at the sandbox and a local SQLite file."""
+def sandbox_settings(
+    sandbox: SandboxServer, database_url: str, secret: str, **overrides: Any
+) -> Settings:
+    """Return settings that point the bot at a sandbox Bot API (the demo and the tests)."""
     return load_settings(
         None,
         telegram_bot_token=SANDBOX_TOKEN,
         telegram_api_base_url=sandbox.base_url,
         telegram_api_base_file_url=sandbox.base_file_url,
-        database_url=f"sqlite+aiosqlite:///{db_file}",
+        database_url=database_url,
         spibot_secret=secret,
         bot_username="spi_sandbox_bot",
-        admin_user_ids=str(DEMO_ADMIN_ID),
-        # The sandbox has no flood limits; Telegram's 30 messages/s would only slow the demo.
-        rate_limit_per_second=1000,
+        **overrides,
     )
 
 
-async def _prepare(settings: Settings, now: datetime) -> storage.Wave:
-    """Import the sample units and open a wave."""
-    async with storage.Database(settings.database_url) as db:
-        units_csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
-        with resources.as_file(units_csv) as path:
-            await import_units_csv(db.engine, path)
-        return await open_wave(db.engine, f"Demo {now.date().isoformat()}", now)
+async def open_sample_wave(engine: storage.AsyncEngine, name: str, now: datetime) -> storage.Wave:
+    """Import the 49 sample units of Kabupaten Mojokerto and open a wave."""
+    units_csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
+    with resources.as_file(units_csv) as path:
+        await import_units_csv(engine, path)
+    return await open_wave(engine, name, now)
 
 
 def _fresh_database(out: Path) -> Path:
@@ -105,8 +104,17 @@ async def run_demo(options: DemoOptions) -> int:
     # A fixed secret per seed keeps pseudonyms (and so the run) repeatable.
     secret = f"demo-secret-{options.seed}-{'x' * 16}"
     async with SandboxServer() as sandbox:
-        settings = demo_settings(sandbox, db_file, secret)
-        wave = await _prepare(settings, utc_now())
+        settings = sandbox_settings(
+            sandbox,
+            f"sqlite+aiosqlite:///{db_file}",
+            secret,
+            admin_user_ids=str(DEMO_ADMIN_ID),
+            # The sandbox has no flood limits; Telegram's 30 messages/s would only slow the demo.
+            rate_limit_per_second=1000,
+        )
+        now = utc_now()
+        async with storage.Database(settings.database_url) as db:
+            wave = await open_sample_wave(db.engine, f"Demo {now.date().isoformat()}", now)
         app = build_application(settings)
         async with running(app):
             engine = app.bot_data.services.db.engine

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,18 @@ import pytest
 import storage
 from bot.admin import (
     create_invitations,
-    import_units_csv,
     open_unit_payload,
-    open_wave,
 )
 from bot.app import SpiApplication, build_application
+from bot.demo import open_sample_wave, sandbox_settings
 from bot.runner import running
 from bot.sandbox import SandboxServer, SandboxUser
 from bot.sandbox.models import SentMessage
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from storage.models import Wave
 from surveys import Group
 
 __all__ = ["Clock", "Harness", "database_url_for", "harness"]
-
-TOKEN = "123456:TEST-token"
 
 
 class Clock:
@@ -140,22 +136,12 @@ async def harness(
 ) -> AsyncIterator[Harness]:
     """A running bot on a fresh database with the Mojokerto units and an open wave."""
     async with SandboxServer() as sandbox:
-        settings = load_settings(
-            None,
-            telegram_bot_token=TOKEN,
-            telegram_api_base_url=sandbox.base_url,
-            telegram_api_base_file_url=sandbox.base_file_url,
-            database_url=database_url_for(tmp_path),
-            spibot_secret=secrets.token_urlsafe(32),
-            admin_user_ids="999",
-            bot_username="spi_sandbox_bot",
+        settings = sandbox_settings(
+            sandbox, database_url_for(tmp_path), secrets.token_urlsafe(32), admin_user_ids="999"
         )
         clock = Clock()
         async with storage.Database(settings.database_url) as db:
-            units_csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
-            with resources.as_file(units_csv) as path:
-                await import_units_csv(db.engine, path)
-            wave = await open_wave(db.engine, "2026-S1", clock())
+            wave = await open_sample_wave(db.engine, "2026-S1", clock())
         h = Harness(sandbox=sandbox, settings=settings, clock=clock, wave=wave)
         await h.start()
         try:

@@ -20,9 +20,8 @@ from telegram.error import RetryAfter
 import storage
 from bot.context import Services
 from bot.delivery import Delivery, DeliveryOutcome, Outgoing, retry_after_seconds
+from bot.demo import sandbox_settings
 from bot.sandbox import SandboxServer
-from bot.settings import load_settings
-from tests.e2e_fixtures import TOKEN
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 GROUP = -100_500
@@ -47,17 +46,15 @@ class Setup:
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     async with SandboxServer() as sandbox:
-        settings = load_settings(
-            None,
-            telegram_bot_token=TOKEN,
-            telegram_api_base_url=sandbox.base_url,
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-            spibot_secret=secrets.token_urlsafe(32),
+        settings = sandbox_settings(
+            sandbox,
+            f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            secrets.token_urlsafe(32),
             admin_user_ids=",".join(str(a) for a in ADMINS),
         )
         async with storage.Database(settings.database_url) as db:
             services = Services(settings=settings, db=db, secret=settings.secret_bytes())
-            bot = Bot(TOKEN, base_url=sandbox.base_url)
+            bot = Bot(settings.require_token(), base_url=sandbox.base_url)
             async with bot:
                 sandbox.user(ADMINS[0], "Admin")
                 sandbox.group(GROUP, "Pimpinan")

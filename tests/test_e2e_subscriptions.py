@@ -11,19 +11,16 @@ import asyncio
 import secrets
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
 import storage
 from bot.access import create_grant
-from bot.admin import import_units_csv, open_wave
 from bot.app import build_application
-from bot.demo import DemoOptions, run_demo
+from bot.demo import DemoOptions, open_sample_wave, run_demo, sandbox_settings
 from bot.runner import running
 from bot.sandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
-from bot.settings import load_settings
 from scoring.charts import CHART_NAMES
 from storage.models import Role
 from storage.schedules import (
@@ -34,7 +31,7 @@ from storage.schedules import (
     set_schedule,
 )
 from surveys import Group
-from tests.e2e_fixtures import TOKEN, Clock, Harness, reply
+from tests.e2e_fixtures import Clock, Harness, reply
 from tests.score_data import add_responses
 
 pytestmark = pytest.mark.e2e
@@ -335,19 +332,10 @@ async def test_two_processes_on_one_database_send_each_push_once(db: storage.Dat
     """Exactly-once: two Applications, each with its own engine and scheduler, same rows."""
     clock = Clock()
     async with SandboxServer() as sandbox:
-        settings = load_settings(
-            None,
-            telegram_bot_token=TOKEN,
-            telegram_api_base_url=sandbox.base_url,
-            telegram_api_base_file_url=sandbox.base_file_url,
-            database_url=db.url,
-            spibot_secret=secrets.token_urlsafe(32),
-            admin_user_ids=str(ADMIN),
+        settings = sandbox_settings(
+            sandbox, db.url, secrets.token_urlsafe(32), admin_user_ids=str(ADMIN)
         )
-        units_csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
-        with resources.as_file(units_csv) as path:
-            await import_units_csv(db.engine, path)
-        wave = await open_wave(db.engine, "2026-S1", clock())
+        wave = await open_sample_wave(db.engine, "2026-S1", clock())
         for group_name in Group:
             await add_responses(db.engine, wave, "DINKES", group_name, 5, clock())
         group = sandbox.group(GROUP, "Pimpinan")
