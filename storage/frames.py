@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from scoring.items import ANSWER_COLUMNS  # the contract is what scoring reads
 from storage.db import read_connection
 from storage.errors import StorageError
 from storage.models import ResponseCount
@@ -22,15 +23,6 @@ from storage.schema import responses, units
 
 __all__ = ["ANSWER_COLUMNS", "SEPARATOR", "answers_frame", "response_counts"]
 
-ANSWER_COLUMNS: Final = (
-    "response_id",
-    "grp",
-    "unit_code",
-    "duration_seconds",
-    "completed_on",
-    "question_id",
-    "value",
-)
 
 # Bytes that never occur in question ids and are replaced in answer values on write.
 SEPARATOR: Final = "\x1f"

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from scoring import UnitInfo
+from scoring import ANSWER_COLUMNS, UnitInfo
 from surveys.model import Dimension, Group, Option, Question, Questionnaire, QuestionType, Text
 
 # Five-point Likert: evenly spaced 0..100; "tt" is *tidak tahu* (no score).
@@ -75,18 +75,7 @@ def answers_frame(
         for rid, grp, unit, duration, answers in responses
         for qid, value in answers.items()
     ]
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "response_id",
-            "grp",
-            "unit_code",
-            "duration_seconds",
-            "completed_on",
-            "question_id",
-            "value",
-        ],
-    )
+    frame = pd.DataFrame(rows, columns=list(ANSWER_COLUMNS))
     frame["duration_seconds"] = frame["duration_seconds"].astype("float64")
     if categorical:
         for col in ("grp", "unit_code", "question_id"):
