@@ -19,7 +19,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot handlers surveys scoring storage
+	$(BIN)/mypy bot handlers services sandbox surveys scoring storage
 
 test: lint
 	$(BIN)/pytest -q -rs -p no:cacheprovider  # -rs: show why anything was skipped

@@ -44,7 +44,7 @@ async def _prepare_schema(
 ) -> tuple[int, dict[str, int], dict[str, int], dict[str, list[tuple[str, list[str]]]]]:
     """Migrate an empty file, add 40 units and open a wave; return ids and answer choices."""
     import storage
-    from bot.admin import open_wave
+    from services.admin import open_wave
     from surveys import bundled_questionnaires
 
     await storage.upgrade(_url(path))
@@ -136,8 +136,8 @@ def database(answers: int) -> tuple[Path, int, int]:
 async def _time_steps(path: Path, repeats: int) -> dict[str, float]:
     """Time answers_frame and build_report (as `load_report` calls them), best of `repeats`."""
     import storage
-    from bot.reporting import _questionnaires
     from scoring import ScoringConfig, UnitInfo, build_report
+    from services.reports import _questionnaires
 
     async with storage.Database(_url(path)) as db:
         engine = db.engine

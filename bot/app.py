@@ -19,12 +19,13 @@ from telegram.ext import (
 )
 
 import storage
-from bot.context import BotContext, BotData, Services, utc_now
-from bot.menus import set_default_menus, show_official_menu
-from bot.respondent import RespondentFlow
-from bot.scheduler import PushScheduler
-from bot.settings import Settings
 from handlers import common, scores, subscriptions, survey
+from handlers.commands import set_default_menus, show_official_menu
+from handlers.context import BotContext, BotData
+from services.context import Services, utc_now
+from services.pushes.scheduler import PushScheduler
+from services.respondent import RespondentFlow
+from services.settings import Settings
 from storage import Database
 
 __all__ = ["SpiApplication", "build_application"]

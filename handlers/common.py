@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
-from bot.context import BotContext
+from handlers.context import BotContext
 
 __all__ = ["error_handler", "group_refusal", "help_command", "unknown_command"]
 

@@ -1,6 +1,6 @@
 """Leadership queries: /skor, /unit, /dimensi, /peringkat, /tren, /progres, /laporan.
 
-Thin: decide access (`bot.access`), build the wave's report once (`bot.reporting`), draw the
+Thin: decide access (`services.access`), build the wave's report once (`services.reports`), draw the
 chart off the event loop, and send it as a photo with the numbers in the caption. Works in
 private and group chats; in a group the asker's own role decides.
 """
@@ -16,12 +16,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 import storage
-from bot import callbacks, reporting
-from bot.access import Decision, Viewer, claim_grant, viewer_for
-from bot.context import BotContext
-from bot.i18n import pick_language
-from bot.menus import show_official_menu
-from bot.reporting import ReportBundle
+from handlers.commands import show_official_menu
+from handlers.context import BotContext
+from services import callbacks
+from services import reports as reporting
+from services.access import Decision, Viewer, claim_grant, viewer_for
+from services.i18n import pick_language
+from services.reports import ReportBundle
 from storage.models import ClaimStatus, Role
 
 __all__ = [

@@ -16,10 +16,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 import storage
-from bot.access import viewer_for
-from bot.context import BotContext
-from bot.scheduler import CronError, parse_cron
 from handlers.common import user_language
+from handlers.context import BotContext
+from services.access import viewer_for
+from services.pushes.scheduler import CronError, parse_cron
 from storage.schedules import (
     Schedule,
     ScheduleKind,

@@ -8,10 +8,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.access import is_grant_payload
-from bot.context import BotContext
-from bot.respondent import Screen
 from handlers import scores
+from handlers.context import BotContext
+from services.access import is_grant_payload
+from services.respondent import Screen
 
 __all__ = [
     "on_button",

@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.admin import (
+from bot.app import SpiApplication, build_application
+from bot.runner import running
+from sandbox import SandboxServer, SandboxUser
+from sandbox.demo import open_sample_wave, sandbox_settings
+from sandbox.models import SentMessage
+from services.admin import (
     create_invitations,
     open_unit_payload,
 )
-from bot.app import SpiApplication, build_application
-from bot.demo import open_sample_wave, sandbox_settings
-from bot.runner import running
-from bot.sandbox import SandboxServer, SandboxUser
-from bot.sandbox.models import SentMessage
-from bot.settings import Settings
+from services.settings import Settings
 from storage.models import Wave
 from surveys import Group
 

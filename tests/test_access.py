@@ -1,4 +1,4 @@
-"""bot.access: decisions per role, and one-time role links on a real SQLite file."""
+"""services.access: decisions per role, and one-time role links on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.access import Decision, Viewer, claim_grant, create_grant, is_grant_payload, viewer_for
-from bot.admin import import_units_csv
+from services.access import (
+    Decision,
+    Viewer,
+    claim_grant,
+    create_grant,
+    is_grant_payload,
+    viewer_for,
+)
+from services.admin import import_units_csv
 from storage.models import ClaimStatus, Role
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
@@ -20,7 +27,7 @@ NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[storage.AsyncEngine]:
     async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}") as db:
-        csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
+        csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
         with resources.as_file(csv) as path:
             await import_units_csv(db.engine, path)
         yield db.engine

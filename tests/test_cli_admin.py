@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.security import verify_signed_payload
-from bot.settings import Settings
+from services.security import verify_signed_payload
+from services.settings import Settings
 from surveys import Group, bundled_path
 
 SECRET = "cli-test-secret-0123456789"
@@ -31,7 +31,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def units_csv() -> Path:
-    with resources.as_file(resources.files("bot.data").joinpath("mojokerto-units.csv")) as path:
+    with resources.as_file(resources.files("sandbox.data").joinpath("mojokerto-units.csv")) as path:
         return Path(path)
 
 

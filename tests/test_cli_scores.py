@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.admin import import_units_csv, open_wave
 from bot.cli import main
+from services.admin import import_units_csv, open_wave
 from surveys import Group
 from tests.score_data import add_responses
 
@@ -26,7 +26,7 @@ def env_file(tmp_path: Path) -> Path:
 
     async def prepare() -> None:
         async with storage.Database(url) as db:
-            csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
+            csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
             with resources.as_file(csv) as path:
                 await import_units_csv(db.engine, path)
             wave = await open_wave(db.engine, "2026-S1", NOW)

@@ -18,10 +18,10 @@ from telegram import Bot
 from telegram.error import RetryAfter
 
 import storage
-from bot.context import Services
-from bot.delivery import Delivery, DeliveryOutcome, Outgoing, retry_after_seconds
-from bot.demo import sandbox_settings
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
+from sandbox.demo import sandbox_settings
+from services.context import Services
+from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing, retry_after_seconds
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 GROUP = -100_500
@@ -81,7 +81,7 @@ async def test_429_beyond_the_attempts_fails_without_raising(
     setup: Setup, caplog: pytest.LogCaptureFixture
 ) -> None:
     setup.sandbox.inject_fault(method="sendMessage", status=429, retry_after=1, times=None)
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="services.pushes.delivery"):
         outcome = await setup.delivery(max_attempts=3).send(GROUP, Outgoing(text="x"))
     assert outcome is DeliveryOutcome.FAILED
     assert setup.waits == [1.0, 1.0]
@@ -127,7 +127,7 @@ async def test_other_errors_are_logged_and_reported_as_failed(
     setup: Setup, caplog: pytest.LogCaptureFixture
 ) -> None:
     setup.sandbox.inject_fault(method="sendDocument", status=500)
-    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+    with caplog.at_level(logging.ERROR, logger="services.pushes.delivery"):
         outcome = await setup.delivery().send_all(
             GROUP, [Outgoing(document=b"a,b\n", filename="x.csv"), Outgoing(text="after")]
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.simulation import Outcome, Persona, simulate_respondent
+from sandbox.simulation import Outcome, Persona, simulate_respondent
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
 from tests.storage_fixtures import _ThrowawayDatabase

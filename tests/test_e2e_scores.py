@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import reporting
-from bot.access import create_grant
-from bot.sandbox import SandboxUser
+from services import reports as reporting
+from sandbox import SandboxUser
+from services.access import create_grant
 from storage.models import Role
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply

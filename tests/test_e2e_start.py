@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.respondent import RespondentFlow
+from services.respondent import RespondentFlow
 from tests.e2e_fixtures import Harness, reply
 
 pytestmark = pytest.mark.e2e
@@ -124,7 +124,7 @@ async def test_long_and_odd_messages_outside_a_survey(harness: Harness) -> None:
 
 
 async def test_officials_get_the_score_commands_in_their_menu(harness: Harness) -> None:
-    from bot.access import create_grant
+    from services.access import create_grant
     from storage.models import Role
 
     respondent_menu = {c["command"] for c in harness.sandbox.commands()}

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.access import create_grant
 from bot.app import build_application
-from bot.demo import DemoOptions, open_sample_wave, run_demo, sandbox_settings
 from bot.runner import running
-from bot.sandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
+from sandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
+from sandbox.demo import DemoOptions, open_sample_wave, run_demo, sandbox_settings
 from scoring.charts import CHART_NAMES
+from services.access import create_grant
 from storage.models import Role
 from storage.schedules import (
     PushStatus,

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 import storage
-from bot.sandbox import SandboxUser
-from bot.sandbox.models import SentMessage
-from bot.security import sign_payload
-from bot.simulation import Outcome, Persona, simulate_respondent
+from sandbox import SandboxUser
+from sandbox.models import SentMessage
+from sandbox.simulation import Outcome, Persona, simulate_respondent
+from services.security import sign_payload
 from storage.schema import answers, completions, invitations, responses, survey_sessions
 from surveys import Group
 from tests.e2e_fixtures import Harness, action_buttons, live, reply

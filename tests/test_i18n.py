@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from bot.i18n import LANGUAGES, catalog, pick_language
+from services.i18n import LANGUAGES, catalog, pick_language
 
 
 def _fields(template: str) -> set[str]:

@@ -1,4 +1,4 @@
-"""bot.reporting on a real SQLite file: the bundle, history, corrections, texts and the pack."""
+"""services.reports on a real SQLite file: the bundle, history, corrections, texts and the pack."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot import reporting
-from bot.admin import import_units_csv, open_wave
-from bot.settings import Settings, load_settings
+from services import reports as reporting
+from services.admin import import_units_csv, open_wave
+from services.settings import Settings, load_settings
 from surveys import Group
 from tests.score_data import add_responses
 
@@ -23,7 +23,7 @@ NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 async def engine(tmp_path: Path) -> AsyncIterator[storage.AsyncEngine]:
     """A migrated database with the Mojokerto units and no wave."""
     async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
-        csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
+        csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
         with resources.as_file(csv) as path:
             await import_units_csv(db.engine, path)
         yield db.engine
@@ -180,7 +180,9 @@ async def test_earlier_closed_waves_are_scored_once_until_a_correction(
 
     monkeypatch.setattr(reporting_module, "_build", counting_build)
     async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
-        with resources.as_file(resources.files("bot.data").joinpath("mojokerto-units.csv")) as p:
+        with resources.as_file(
+            resources.files("sandbox.data").joinpath("mojokerto-units.csv")
+        ) as p:
             await import_units_csv(db.engine, p)
         now = datetime(2026, 1, 5, tzinfo=UTC)
         first = await open_wave(db.engine, "2025-S2", now)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.respondent.answers import Advance, Problem, plan_advance, toggle, validate_typed
+from services.respondent.answers import Advance, Problem, plan_advance, toggle, validate_typed
 from surveys import Group, bundled_questionnaires
 from surveys.model import Option, Question, QuestionType, Text
 

@@ -24,10 +24,10 @@ from telegram.error import (
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.helpers import escape_markdown
 
-from bot.sandbox import Button, SandboxError, SandboxServer
-from bot.sandbox.actors import TINY_PNG
-from bot.sandbox.markup import visible_text
-from bot.sandbox.rules import check_entities
+from sandbox import Button, SandboxError, SandboxServer
+from sandbox.actors import TINY_PNG
+from sandbox.markup import visible_text
+from sandbox.rules import check_entities
 
 TOKEN = "123456:TEST-token_abc"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.security import (
+from services.security import (
     PAYLOAD_RE,
     new_token,
     pseudonym_for,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, Settings, load_settings
+from services.settings import ConfigError, Settings, load_settings
 
 SECRET = "s" * 32
 

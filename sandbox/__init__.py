@@ -1,7 +1,7 @@
 """Offline sandbox Bot API: the real bot talks to it over HTTP while tests act as users."""
 
-from bot.sandbox.actors import SandboxChat, SandboxUser
-from bot.sandbox.models import (
+from sandbox.actors import SandboxChat, SandboxUser
+from sandbox.models import (
     ApiCall,
     Button,
     CallbackAnswer,
@@ -10,8 +10,8 @@ from bot.sandbox.models import (
     SentMessage,
     StoredFile,
 )
-from bot.sandbox.rules import NOT_MODIFIED
-from bot.sandbox.server import SandboxServer
+from sandbox.rules import NOT_MODIFIED
+from sandbox.server import SandboxServer
 
 __all__ = [
     "NOT_MODIFIED",

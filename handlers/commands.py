@@ -9,7 +9,7 @@ from typing import Final
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.i18n import LANGUAGES, Catalog
+from services.i18n import LANGUAGES, Catalog
 
 __all__ = ["menu", "set_default_menus", "show_official_menu"]
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Final
 
 import storage
-from bot.security import new_token, token_hash
+from services.security import new_token, token_hash
 from storage import AsyncEngine
 from storage.models import ClaimStatus, Role
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import storage
-from bot import callbacks
-from bot.context import Services
-from bot.i18n import pick_language
-from bot.respondent.screens import Renderer, Screen, TapResult
+from services import callbacks
+from services.context import Services
+from services.i18n import pick_language
+from services.respondent.screens import Renderer, Screen, TapResult
 from storage.models import UNCHANGED
 from storage.models import SurveySession as Session
 from surveys import Question, Questionnaire, load_questionnaire_text

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Final, TypeVar
 
-from bot.sandbox.actors import ChatType, SandboxChat, SandboxUser
-from bot.sandbox.markup import visible_text
-from bot.sandbox.models import ApiCall, CallbackAnswer, SandboxError, SentMessage, StoredFile
-from bot.sandbox.rules import ApiError, bad_request
+from sandbox.actors import ChatType, SandboxChat, SandboxUser
+from sandbox.markup import visible_text
+from sandbox.models import ApiCall, CallbackAnswer, SandboxError, SentMessage, StoredFile
+from sandbox.rules import ApiError, bad_request
 
 T = TypeVar("T")
 

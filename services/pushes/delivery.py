@@ -23,7 +23,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 import storage
-from bot.context import Services
+from services.context import Services
 
 __all__ = ["Delivery", "DeliveryOutcome", "Outgoing", "retry_after_seconds"]
 

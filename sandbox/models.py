@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.sandbox.markup import visible_text
+from sandbox.markup import visible_text
 
 
 class SandboxError(Exception):

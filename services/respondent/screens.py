@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bot.i18n import Catalog
+from services.i18n import Catalog
 from surveys import Question, Questionnaire, QuestionType
 from surveys.model import MULTI_SEPARATOR
 

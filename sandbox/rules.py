@@ -11,8 +11,8 @@ import struct
 from http import HTTPStatus
 from typing import Any, Final
 
-from bot.sandbox.markup import HTML_TAG_RE, visible_text
-from bot.sandbox.models import Button
+from sandbox.markup import HTML_TAG_RE, visible_text
+from sandbox.models import Button
 
 MAX_TEXT_LENGTH: Final = 4096
 MAX_CAPTION_LENGTH: Final = 1024

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final
 
 import storage
-from bot.security import new_token, sign_payload, token_hash
+from services.security import new_token, sign_payload, token_hash
 from storage import AsyncEngine
 from storage.models import NewInvitation, Unit, Wave
 from surveys import Group, bundled_questionnaires
@@ -48,7 +48,7 @@ def deep_link(bot_username: str, payload: str) -> str:
 
 def open_unit_payload(secret: bytes, wave_id: int, unit_code: str) -> str:
     """Return the signed /start payload of a unit's open (service-user) link."""
-    from bot.respondent.flow import open_unit_body
+    from services.respondent.flow import open_unit_body
 
     return sign_payload(secret, open_unit_body(wave_id, unit_code))
 

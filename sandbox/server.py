@@ -12,12 +12,12 @@ from typing import Any, Final, Self, TypeVar
 
 from aiohttp import web
 
-from bot.sandbox.actors import SandboxChat, SandboxUser
-from bot.sandbox.methods import METHODS, commands_key
-from bot.sandbox.models import ApiCall, CallbackAnswer, Fault
-from bot.sandbox.params import Params, Upload
-from bot.sandbox.rules import ApiError, fault_error
-from bot.sandbox.world import World
+from sandbox.actors import SandboxChat, SandboxUser
+from sandbox.methods import METHODS, commands_key
+from sandbox.models import ApiCall, CallbackAnswer, Fault
+from sandbox.params import Params, Upload
+from sandbox.rules import ApiError, fault_error
+from sandbox.world import World
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ import time
 import zlib
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
-from bot.sandbox.models import SandboxError, SentMessage
+from sandbox.models import SandboxError, SentMessage
 
 if TYPE_CHECKING:
-    from bot.sandbox.world import World
+    from sandbox.world import World
 
 ChatType = Literal["private", "group", "supergroup"]
 

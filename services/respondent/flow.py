@@ -12,10 +12,10 @@ import logging
 import re
 
 import storage
-from bot import callbacks
-from bot.respondent.answers import Problem, plan_advance, toggle, validate_typed
-from bot.respondent.screens import Button, Screen, TapResult
-from bot.respondent.session import (
+from services import callbacks
+from services.respondent.answers import Problem, plan_advance, toggle, validate_typed
+from services.respondent.screens import Button, Screen, TapResult
+from services.respondent.session import (
     CONSENT,
     ELIGIBILITY_DIRECT,
     ELIGIBILITY_RECENT,
@@ -28,7 +28,7 @@ from bot.respondent.session import (
     SessionEnded,
     retiring,
 )
-from bot.security import PAYLOAD_RE, token_hash, verify_signed_payload
+from services.security import PAYLOAD_RE, token_hash, verify_signed_payload
 from storage.models import ClaimStatus
 from surveys import Group, Question, Questionnaire, QuestionType
 

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any, Final
 
 import storage
-from bot.admin import create_invitations, import_units_csv, open_unit_payload, open_wave
 from bot.app import SpiApplication, build_application
-from bot.context import utc_now
 from bot.runner import running
-from bot.sandbox import SandboxServer
-from bot.settings import Settings, load_settings
-from bot.simulation import Outcome, Persona, simulate_respondent
+from sandbox import SandboxServer
+from sandbox.simulation import Outcome, Persona, simulate_respondent
+from services.admin import create_invitations, import_units_csv, open_unit_payload, open_wave
+from services.context import utc_now
+from services.settings import Settings, load_settings
 from surveys import Group
 
 __all__ = ["DEMO_UNITS", "DemoOptions", "open_sample_wave", "run_demo", "sandbox_settings"]
@@ -82,7 +82,7 @@ def sandbox_settings(
 
 async def open_sample_wave(engine: storage.AsyncEngine, name: str, now: datetime) -> storage.Wave:
     """Import the 49 sample units of Kabupaten Mojokerto and open a wave."""
-    units_csv = resources.files("bot.data").joinpath("mojokerto-units.csv")
+    units_csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
     with resources.as_file(units_csv) as path:
         await import_units_csv(engine, path)
     return await open_wave(engine, name, now)

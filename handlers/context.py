@@ -2,48 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.i18n import Catalog, catalog, pick_language
-from bot.security import pseudonym_for
-from bot.settings import Settings
-from storage import Database
+from services.context import Services
+from services.i18n import pick_language
 
 if TYPE_CHECKING:
-    from bot.respondent import RespondentFlow
-    from bot.scheduler import PushScheduler
+    from services.pushes.scheduler import PushScheduler
+    from services.respondent import RespondentFlow
 
-__all__ = ["BotContext", "BotData", "Services", "utc_now"]
-
-
-def utc_now() -> datetime:
-    """Return the current aware UTC time (the default clock)."""
-    return datetime.now(UTC)
-
-
-@dataclass
-class Services:
-    """Everything a handler needs, created once in `build_application`."""
-
-    settings: Settings
-    db: Database
-    secret: bytes
-    clock: Callable[[], datetime] = utc_now
-    messages: Catalog = field(default_factory=catalog)
-    bot_username: str = ""
-
-    def pseudonym(self, telegram_user_id: int) -> str:
-        """Return the keyed hash that stands for this Telegram user everywhere in storage."""
-        return pseudonym_for(self.secret, telegram_user_id)
-
-    def is_admin(self, telegram_user_id: int) -> bool:
-        """Tell whether this user is a configured admin."""
-        return telegram_user_id in self.settings.admin_user_ids
+__all__ = ["BotContext", "BotData"]
 
 
 class BotData:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from services.settings import Settings
     from storage import AsyncEngine
 
 __all__ = ["add_admin_commands"]
@@ -33,14 +33,14 @@ def _run(args: argparse.Namespace, work: Callable[[AsyncEngine, Settings], Await
 
 
 def _now() -> datetime:
-    from bot.context import utc_now
+    from services.context import utc_now
 
     return utc_now()
 
 
 def cmd_units_import(args: argparse.Namespace) -> int:
     """Import units from a CSV file."""
-    from bot.admin import import_units_csv
+    from services.admin import import_units_csv
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         result = await import_units_csv(engine, Path(args.file))
@@ -67,7 +67,7 @@ def cmd_units_list(args: argparse.Namespace) -> int:
 
 def cmd_wave_open(args: argparse.Namespace) -> int:
     """Open a survey wave."""
-    from bot.admin import open_wave
+    from services.admin import open_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await open_wave(engine, args.name, _now())
@@ -80,7 +80,7 @@ def cmd_wave_open(args: argparse.Namespace) -> int:
 def cmd_wave_close(args: argparse.Namespace) -> int:
     """Close the open (or named) wave."""
     import storage
-    from bot.admin import resolve_wave
+    from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await resolve_wave(engine, args.name)
@@ -117,7 +117,7 @@ def cmd_wave_list(args: argparse.Namespace) -> int:
 def cmd_invites_create(args: argparse.Namespace) -> int:
     """Create personal invitation links for a roster."""
     import storage
-    from bot.admin import create_invitations, read_roster, resolve_wave, write_invitations_csv
+    from services.admin import create_invitations, read_roster, resolve_wave, write_invitations_csv
     from surveys import Group
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
@@ -145,7 +145,7 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
 def cmd_link(args: argparse.Namespace) -> int:
     """Print a unit's open service-user link and optionally write its QR poster."""
     import storage
-    from bot.admin import AdminError, deep_link, open_unit_payload, resolve_wave
+    from services.admin import AdminError, deep_link, open_unit_payload, resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await resolve_wave(engine, args.wave)
@@ -158,7 +158,7 @@ def cmd_link(args: argparse.Namespace) -> int:
             settings.bot_username, open_unit_payload(settings.secret_bytes(), wave.id, unit.code)
         )
         if args.qr:
-            from bot.poster import write_qr_poster
+            from services.poster import write_qr_poster
 
             write_qr_poster(
                 Path(args.qr), link=link, unit_name=unit.name, institution=settings.institution_name

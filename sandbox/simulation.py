@@ -2,7 +2,7 @@
 
 A simulated person only sees what a real one sees in the sandbox: the bot's messages and
 their buttons. It reads the action code of our own callback data to tell an answer button
-from a navigation button (that format is ours, see `bot.callbacks`).
+from a navigation button (that format is ours, see `services.callbacks`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.sandbox import SandboxUser
-from bot.sandbox.models import Button, SentMessage
+from sandbox import SandboxUser
+from sandbox.models import Button, SentMessage
 from surveys import Question, bundled_questionnaires
 
 __all__ = ["Outcome", "Persona", "simulate_respondent"]

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.reporting import ReportBundle
-    from bot.settings import Settings
     from scoring import GroupResult, Report, ScopeResult
+    from services.reports import ReportBundle
+    from services.settings import Settings
     from storage import AsyncEngine
 
 __all__ = ["add_score_commands", "summary_markdown"]
@@ -78,9 +78,9 @@ def _score_lines(report: Report, unit_code: str | None) -> list[str]:
 
 def _load_bundle(args: argparse.Namespace) -> ReportBundle:
     """Build the report of --wave (default: the open or newest wave), or raise AdminError."""
-    from bot.admin import AdminError
-    from bot.cli_admin import _run
-    from bot.reporting import load_report
+    from bot.cli.admin import _run
+    from services.admin import AdminError
+    from services.reports import load_report
 
     async def work(engine: AsyncEngine, settings: Settings) -> ReportBundle:
         bundle = await load_report(engine, settings, wave_name=args.wave)
@@ -93,7 +93,7 @@ def _load_bundle(args: argparse.Namespace) -> ReportBundle:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Print the wave's report (text, or JSON with --json)."""
-    from bot.admin import AdminError
+    from services.admin import AdminError
 
     report = _load_bundle(args).report
     if args.unit is not None:
@@ -121,8 +121,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_correction_set(args: argparse.Namespace) -> int:
     """Record the corrections of a wave (the newest is in force; history is kept)."""
     import storage
-    from bot.admin import AdminError, resolve_wave
-    from bot.cli_admin import _now, _run
+    from bot.cli.admin import _now, _run
+    from services.admin import AdminError, resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await resolve_wave(engine, args.wave)
@@ -144,8 +144,8 @@ def cmd_correction_set(args: argparse.Namespace) -> int:
 def cmd_correction_list(args: argparse.Namespace) -> int:
     """List a wave's corrections, newest (in force) first."""
     import storage
-    from bot.admin import resolve_wave
-    from bot.cli_admin import _run
+    from bot.cli.admin import _run
+    from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave = await resolve_wave(engine, args.wave)
@@ -169,9 +169,9 @@ def cmd_correction_list(args: argparse.Namespace) -> int:
 
 def cmd_grant(args: argparse.Namespace) -> int:
     """Print a one-time link that grants a role to whoever opens it first."""
-    from bot.access import create_grant
-    from bot.admin import AdminError, deep_link
-    from bot.cli_admin import _now, _run
+    from bot.cli.admin import _now, _run
+    from services.access import create_grant
+    from services.admin import AdminError, deep_link
     from storage.models import Role
 
     role = Role(args.role)
@@ -199,7 +199,7 @@ def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], languag
     """Return the Markdown summary of a report pack: each chart with its numbers."""
     import re
 
-    from bot import reporting
+    from services import reports as reporting
 
     texts = {
         "index": reporting.score_text(bundle, language),
@@ -225,8 +225,8 @@ def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], languag
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the chart pack (PNGs) and a Markdown summary into a folder."""
-    from bot.admin import AdminError
-    from bot.reporting import report_pack
+    from services.admin import AdminError
+    from services.reports import report_pack
 
     bundle = _load_bundle(args)
     out = Path(args.out)

@@ -36,7 +36,7 @@ class Catalog:
 
 def _load_language(language: str) -> dict[str, str]:
     merged: dict[str, str] = {}
-    folder = resources.files("bot.locales").joinpath(language)
+    folder = resources.files("services.locales").joinpath(language)
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue

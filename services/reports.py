@@ -20,8 +20,6 @@ from datetime import date, datetime
 from typing import Final
 
 import storage
-from bot.i18n import Catalog, catalog
-from bot.settings import Settings
 from scoring import (
     Corrections,
     Report,
@@ -32,6 +30,8 @@ from scoring import (
     build_report,
 )
 from scoring.report import GroupResult
+from services.i18n import Catalog, catalog
+from services.settings import Settings
 from storage import AsyncEngine
 from surveys import Group, Questionnaire, load_questionnaire_text
 

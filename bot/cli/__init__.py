@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from services.settings import Settings
 
 __all__ = ["main"]
 
@@ -20,7 +20,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    from bot.settings import load_settings
+    from services.settings import load_settings
 
     env_file = Path(args.env_file) if args.env_file else Path(".env")
     return load_settings(env_file)
@@ -53,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the offline demo against the sandbox Bot API."""
-    from bot.demo import DemoOptions, run_demo
+    from sandbox.demo import DemoOptions, run_demo
 
     configure_logging("WARNING")
     options = DemoOptions(
@@ -106,7 +106,7 @@ def cmd_survey_load(args: argparse.Namespace) -> int:
     settings = settings_from(args)
 
     async def store() -> int:
-        from bot.context import utc_now
+        from services.context import utc_now
         from storage import Database, save_questionnaire
 
         async with Database(settings.database_url) as db:
@@ -164,8 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = survey.add_parser("load", help="store a questionnaire version in the database")
     p.add_argument("file", metavar="FILE")
     p.set_defaults(func=cmd_survey_load)
-    from bot.cli_admin import add_admin_commands
-    from bot.cli_scores import add_score_commands
+    from bot.cli.admin import add_admin_commands
+    from bot.cli.scores import add_score_commands
 
     add_admin_commands(sub)
     add_score_commands(sub)
@@ -175,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `spibot` console script."""
     args = build_parser().parse_args(argv)
-    from bot.admin import AdminError
-    from bot.settings import ConfigError
+    from services.admin import AdminError
+    from services.settings import ConfigError
 
     try:
         code: int = args.func(args)

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
-from bot.sandbox.rules import bad_request
+from sandbox.rules import bad_request
 
 # PTB (like most clients) JSON-encodes nested objects into form fields; these are the ones
 # decoded when the sandbox logs a call, so tests can assert on real structures.

@@ -12,10 +12,10 @@ from dataclasses import replace
 from http import HTTPStatus
 from typing import Any, Final, Literal
 
-from bot.sandbox.actors import SandboxChat
-from bot.sandbox.models import CallbackAnswer, SentMessage, StoredFile
-from bot.sandbox.params import Params, Upload
-from bot.sandbox.rules import (
+from sandbox.actors import SandboxChat
+from sandbox.models import CallbackAnswer, SentMessage, StoredFile
+from sandbox.params import Params, Upload
+from sandbox.rules import (
     MAX_CALLBACK_ANSWER_LENGTH,
     NOT_MODIFIED,
     ApiError,
@@ -26,7 +26,7 @@ from bot.sandbox.rules import (
     normalize_parse_mode,
     parse_reply_markup,
 )
-from bot.sandbox.world import World
+from sandbox.world import World
 
 Method = Callable[[World, Params], Awaitable[Any]]
 MediaKind = Literal["photo", "document"]

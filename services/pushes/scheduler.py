@@ -27,9 +27,9 @@ from apscheduler.triggers.cron import CronTrigger
 from telegram import Bot
 
 import storage
-from bot.context import Services
-from bot.delivery import Delivery, DeliveryOutcome, Outgoing
-from bot.reporting import ReportBundle, is_tall, load_report, progress_digest, report_pack
+from services.context import Services
+from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
+from services.reports import ReportBundle, is_tall, load_report, progress_digest, report_pack
 from storage.schedules import (
     ChatSchedule,
     PushStatus,

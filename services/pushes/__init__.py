@@ -1,0 +1,1 @@
+"""Scheduled pushes: the scheduler, cron presets, composing a push, and bulk delivery."""
