@@ -5,35 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from services.settings import Settings
+from bot.cli.common import configure_logging, settings_from
 
 __all__ = ["main"]
 
 Command = Callable[[argparse.Namespace], int]
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    from services.settings import load_settings
-
-    env_file = Path(args.env_file) if args.env_file else Path(".env")
-    return load_settings(env_file)
-
-
-def configure_logging(level: str) -> None:
-    """Configure logging once for the process (never log answers or Telegram ids)."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # httpx logs every request URL, and a Bot API URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

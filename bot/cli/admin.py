@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -13,29 +10,11 @@ if TYPE_CHECKING:
     from services.settings import Settings
     from storage import AsyncEngine
 
+from bot.cli.common import now, run_with_db
+
 __all__ = ["add_admin_commands"]
 
 T = TypeVar("T")
-
-
-def _run(args: argparse.Namespace, work: Callable[[AsyncEngine, Settings], Awaitable[T]]) -> T:
-    """Run `work` with a migrated database; admin errors become one line on stderr."""
-    from bot.cli import settings_from
-    from storage import Database
-
-    settings = settings_from(args)
-
-    async def main() -> T:
-        async with Database(settings.database_url) as db:
-            return await work(db.engine, settings)
-
-    return asyncio.run(main())
-
-
-def _now() -> datetime:
-    from services.context import utc_now
-
-    return utc_now()
 
 
 def cmd_units_import(args: argparse.Namespace) -> int:
@@ -46,7 +25,7 @@ def cmd_units_import(args: argparse.Namespace) -> int:
         result = await import_units_csv(engine, Path(args.file))
         return f"units: {result.created} created, {result.updated} updated"
 
-    print(_run(args, work))
+    print(run_with_db(args, work))
     return 0
 
 
@@ -60,7 +39,7 @@ def cmd_units_list(args: argparse.Namespace) -> int:
             for u in await storage.list_units(engine)
         ]
 
-    for line in _run(args, work):
+    for line in run_with_db(args, work):
         print(line)
     return 0
 
@@ -70,10 +49,10 @@ def cmd_wave_open(args: argparse.Namespace) -> int:
     from services.admin import open_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
-        wave = await open_wave(engine, args.name, _now())
+        wave = await open_wave(engine, args.name, now())
         return f"wave {wave.name!r} is open (id {wave.id})"
 
-    print(_run(args, work))
+    print(run_with_db(args, work))
     return 0
 
 
@@ -86,10 +65,10 @@ def cmd_wave_close(args: argparse.Namespace) -> int:
         wave = await resolve_wave(engine, args.name)
         if not wave.is_open:
             return f"wave {wave.name!r} was already closed"
-        await storage.close_wave(engine, wave.id, _now())
+        await storage.close_wave(engine, wave.id, now())
         return f"wave {wave.name!r} is closed"
 
-    print(_run(args, work))
+    print(run_with_db(args, work))
     return 0
 
 
@@ -109,7 +88,7 @@ def cmd_wave_list(args: argparse.Namespace) -> int:
             lines.append(f"{wave.id:>4}  {wave.name:<20} {wave.status.value:<7} {opened} {closed}")
         return lines or ["no waves yet; open one with `spibot wave open NAME`"]
 
-    for line in _run(args, work):
+    for line in run_with_db(args, work):
         print(line)
     return 0
 
@@ -130,7 +109,7 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
             group=Group(args.group),
             roster=roster,
             bot_username=settings.bot_username,
-            now=_now(),
+            now=now(),
         )
         count = write_invitations_csv(Path(args.out), rows)
         return (
@@ -138,7 +117,7 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
             "share each link only with its person (each works once)"
         )
 
-    print(_run(args, work))
+    print(run_with_db(args, work))
     return 0
 
 
@@ -166,7 +145,7 @@ def cmd_link(args: argparse.Namespace) -> int:
             return f"{link}\nQR poster written to {args.qr}"
         return link
 
-    print(_run(args, work))
+    print(run_with_db(args, work))
     return 0
 
 

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from services.settings import Settings
     from storage import AsyncEngine
 
+from bot.cli.common import now, run_with_db
+
 __all__ = ["add_score_commands", "summary_markdown"]
 
 
@@ -78,7 +80,6 @@ def _score_lines(report: Report, unit_code: str | None) -> list[str]:
 
 def _load_bundle(args: argparse.Namespace) -> ReportBundle:
     """Build the report of --wave (default: the open or newest wave), or raise AdminError."""
-    from bot.cli.admin import _run
     from services.admin import AdminError
     from services.reports import load_report
 
@@ -88,7 +89,7 @@ def _load_bundle(args: argparse.Namespace) -> ReportBundle:
             raise AdminError(f"no wave named {args.wave!r}" if args.wave else "no wave yet")
         return bundle
 
-    return _run(args, work)
+    return run_with_db(args, work)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -121,14 +122,13 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_correction_set(args: argparse.Namespace) -> int:
     """Record the corrections of a wave (the newest is in force; history is kept)."""
     import storage
-    from bot.cli.admin import _now, _run
     from services.admin import AdminError, resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await resolve_wave(engine, args.wave)
         try:
             await storage.add_correction(
-                engine, wave.id, args.integrity, args.prevalence, args.note, _now()
+                engine, wave.id, args.integrity, args.prevalence, args.note, now()
             )
         except ValueError as exc:
             raise AdminError(str(exc)) from exc
@@ -137,14 +137,13 @@ def cmd_correction_set(args: argparse.Namespace) -> int:
             f"prevalence {args.prevalence:.2f} are now in force"
         )
 
-    print(_run(args, work))
+    print(run_with_db(args, work))
     return 0
 
 
 def cmd_correction_list(args: argparse.Namespace) -> int:
     """List a wave's corrections, newest (in force) first."""
     import storage
-    from bot.cli.admin import _run
     from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
@@ -162,14 +161,13 @@ def cmd_correction_list(args: argparse.Namespace) -> int:
             )
         return lines
 
-    for line in _run(args, work):
+    for line in run_with_db(args, work):
         print(line)
     return 0
 
 
 def cmd_grant(args: argparse.Namespace) -> int:
     """Print a one-time link that grants a role to whoever opens it first."""
-    from bot.cli.admin import _now, _run
     from services.access import create_grant
     from services.admin import AdminError, deep_link
     from storage.models import Role
@@ -182,7 +180,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
         if not settings.bot_username:
             deep_link("", "")  # raises the AdminError that names BOT_USERNAME
         try:
-            payload, _ = await create_grant(engine, role, args.unit, _now())
+            payload, _ = await create_grant(engine, role, args.unit, now())
         except ValueError as exc:
             raise AdminError(str(exc)) from exc
         who = f"unit head of {args.unit}" if args.unit else "leadership"
@@ -191,7 +189,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
             f"one-time link granting {who}: give it to that person only; it works once"
         )
 
-    print(_run(args, work))
+    print(run_with_db(args, work))
     return 0
 
 
