@@ -1,0 +1,63 @@
+"""What every `spibot` command shares: settings, logging, and running work on a migrated database.
+
+Heavy modules are imported inside the functions so that `spibot --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from services.settings import Settings
+    from storage import AsyncEngine
+
+__all__ = ["configure_logging", "now", "run_with_db", "settings_from"]
+
+T = TypeVar("T")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Load the settings named by `--env-file` (default `.env`)."""
+    from services.settings import load_settings
+
+    env_file = Path(args.env_file) if args.env_file else Path(".env")
+    return load_settings(env_file)
+
+
+def configure_logging(level: str) -> None:
+    """Configure logging once for the process (never log answers or Telegram ids)."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs every request URL, and a Bot API URL contains the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run_with_db(
+    args: argparse.Namespace, work: Callable[[AsyncEngine, Settings], Awaitable[T]]
+) -> T:
+    """Run `work` with a migrated database; admin errors become one line on stderr."""
+    from storage import Database
+
+    settings = settings_from(args)
+
+    async def main() -> T:
+        async with Database(settings.database_url) as db:
+            return await work(db.engine, settings)
+
+    return asyncio.run(main())
+
+
+def now() -> datetime:
+    """Return the current aware UTC time."""
+    from services.context import utc_now
+
+    return utc_now()
