@@ -11,23 +11,32 @@ import asyncio
 import json
 import random
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import storage
-from bot.app import SpiApplication, build_application
-from bot.runner import running
 from sandbox import SandboxServer
 from sandbox.simulation import Outcome, Persona, simulate_respondent
-from services.admin import create_invitations, import_units_csv, open_unit_payload, open_wave
+from services.admin import create_invitations, import_units_csv, open_wave
 from services.context import utc_now
+from services.links import unit_payload
 from services.settings import Settings, load_settings
 from surveys import Group
 
-__all__ = ["DEMO_UNITS", "DemoOptions", "open_sample_wave", "run_demo", "sandbox_settings"]
+__all__ = [
+    "DEMO_UNITS",
+    "DemoBot",
+    "DemoOptions",
+    "StartBot",
+    "open_sample_wave",
+    "run_demo",
+    "sandbox_settings",
+]
 
 SANDBOX_TOKEN: Final = "123456:SANDBOX-demo-token"  # noqa: S105 - only the local sandbox accepts it
 # A handful of Mojokerto units: agencies with public counters, a hospital and two kecamatan.
@@ -45,6 +54,17 @@ _CONCURRENCY: Final = 16
 # The demo's admin (from settings) and the leadership group that subscribes to reports.
 DEMO_ADMIN_ID: Final = 9_000_001
 LEADERSHIP_GROUP_ID: Final = -1_002_024
+
+
+class DemoBot(Protocol):
+    """The running bot, as the demo needs it (the composition root provides it)."""
+
+    async def push_due_reports(self) -> None:
+        """Run the scheduler's tick now: send every push that is due."""
+
+
+# Starts the real bot on these settings against the sandbox, and stops it on exit.
+StartBot = Callable[[Settings], AbstractAsyncContextManager[DemoBot]]
 
 
 @dataclass(frozen=True)
@@ -96,7 +116,7 @@ def _fresh_database(out: Path) -> Path:
     return db_file
 
 
-async def run_demo(options: DemoOptions) -> int:
+async def run_demo(options: DemoOptions, start_bot: StartBot) -> int:
     """Run the demo and print what happened; returns the exit code."""
     rng = random.Random(options.seed)
     options.out.mkdir(parents=True, exist_ok=True)
@@ -114,14 +134,15 @@ async def run_demo(options: DemoOptions) -> int:
         )
         now = utc_now()
         async with storage.Database(settings.database_url) as db:
-            wave = await open_sample_wave(db.engine, f"Demo {now.date().isoformat()}", now)
-        app = build_application(settings)
-        async with running(app):
-            engine = app.bot_data.services.db.engine
-            plan = await _plan(engine, settings, wave, options.respondents, rng)
-            visits = await _simulate(sandbox, plan)
-            counts = await storage.response_counts(engine, wave.id)
-            charts = await _leadership_report(sandbox, app, wave, options.out / "charts")
+            engine = db.engine
+            wave = await open_sample_wave(engine, f"Demo {now.date().isoformat()}", now)
+            async with start_bot(settings) as bot:
+                plan = await _plan(engine, settings, wave, options.respondents, rng)
+                visits = await _simulate(sandbox, plan)
+                counts = await storage.response_counts(engine, wave.id)
+                charts = await _leadership_report(
+                    sandbox, bot, engine, wave, options.out / "charts"
+                )
     summary = _summary(visits, counts, wave.name, options)
     summary["leadership_report"] = {"chat": "Pimpinan", "charts": [p.name for p in charts]}
     _print(summary, options.as_json)
@@ -157,7 +178,7 @@ async def _plan(
             language="en" if rng.random() < 0.1 else "id",
         )
         if group is Group.EXTERNAL:
-            payload = open_unit_payload(settings.secret_bytes(), wave.id, unit)
+            payload = unit_payload(settings.secret_bytes(), unit)
         else:
             rows = await create_invitations(
                 engine,
@@ -192,7 +213,11 @@ async def _simulate(
 
 
 async def _leadership_report(
-    sandbox: SandboxServer, app: SpiApplication, wave: storage.Wave, folder: Path
+    sandbox: SandboxServer,
+    bot: DemoBot,
+    engine: storage.AsyncEngine,
+    wave: storage.Wave,
+    folder: Path,
 ) -> list[Path]:
     """Close the wave and let the scheduler push the final report to a subscribed group.
 
@@ -205,8 +230,8 @@ async def _leadership_report(
     await admin.command("langganan", chat=group)
     await admin.wait_for_reply(chat=group)
     # What `spibot wave close` does; the scheduler notices on its next tick.
-    await storage.close_wave(app.bot_data.services.db.engine, wave.id, utc_now())
-    await app.bot_data.scheduler.tick()
+    await storage.close_wave(engine, wave.id, utc_now())
+    await bot.push_due_reports()
     # Tall charts (ranking, progress) arrive as documents, the others as photos.
     photos = [
         (message.filename or f"chart-{message.message_id}.png", image)

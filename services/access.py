@@ -11,28 +11,29 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
 
 import storage
+from services.context import Services
+from services.links import GrantLink, grant_payload, parse_payload
+from services.people import Person, person_for
 from services.security import new_token, token_hash
 from storage import AsyncEngine
 from storage.models import ClaimStatus, Role
 
 __all__ = [
-    "GRANT_PREFIX",
+    "Asker",
+    "ClaimStatus",
     "Decision",
     "GrantOutcome",
+    "Role",
     "Viewer",
+    "asker_for",
     "claim_grant",
     "create_grant",
-    "is_grant_payload",
     "viewer_for",
 ]
 
 logger = logging.getLogger(__name__)
-
-# /start payload of a role link: "g" + a 22-character token (Telegram allows 64).
-GRANT_PREFIX: Final = "g"
 
 
 class Decision(StrEnum):
@@ -90,11 +91,6 @@ async def viewer_for(engine: AsyncEngine, pseudonym: str, *, admin: bool) -> Vie
     return Viewer(admin=admin, leadership=leadership, unit_code=unit_code, unit_name=unit_name)
 
 
-def is_grant_payload(payload: str | None) -> bool:
-    """Tell whether a /start payload is a role link (invitations start with i, units with u)."""
-    return payload is not None and payload.startswith(GRANT_PREFIX)
-
-
 async def create_grant(
     engine: AsyncEngine, role: Role, unit_code: str | None, now: datetime
 ) -> tuple[str, storage.RoleGrant]:
@@ -111,7 +107,7 @@ async def create_grant(
         unit_id = unit.id
     token = new_token()
     grant = await storage.create_role_grant(engine, token_hash(token), role, unit_id, now)
-    return GRANT_PREFIX + token, grant
+    return grant_payload(token), grant
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +122,11 @@ class GrantOutcome:
 async def claim_grant(
     engine: AsyncEngine, pseudonym: str, payload: str, now: datetime
 ) -> GrantOutcome:
-    """Claim a `g<token>` payload for `pseudonym`: the first opener gets the role."""
-    token = payload.removeprefix(GRANT_PREFIX)
-    if not token:
+    """Claim a role link's payload for `pseudonym`: the first opener gets the role."""
+    link = parse_payload(b"", payload)
+    if not isinstance(link, GrantLink):
         return GrantOutcome(ClaimStatus.UNKNOWN)
+    token = link.token
     claim = await storage.claim_role_grant(engine, token_hash(token), pseudonym, now)
     if claim.status is not ClaimStatus.CLAIMED or claim.grant is None:
         logger.info("role link refused: %s", claim.status.value)
@@ -140,3 +137,30 @@ async def claim_grant(
         unit_name = unit.name if unit else None
     logger.info("role link claimed: %s", claim.grant.role.value)
     return GrantOutcome(ClaimStatus.CLAIMED, claim.grant.role, unit_name)
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """An official (or not) asking for scores: who they are and what they may see."""
+
+    person: Person
+    viewer: Viewer
+
+    @property
+    def pseudonym(self) -> str:
+        """Return the asker's pseudonym."""
+        return self.person.pseudonym
+
+    @property
+    def language(self) -> str:
+        """Return the language to answer the asker in."""
+        return self.person.language
+
+
+async def asker_for(services: Services, user_id: int, telegram_code: str | None) -> Asker:
+    """Return who is asking and what they may see (admins come from the settings)."""
+    person = await person_for(services, user_id, telegram_code)
+    viewer = await viewer_for(
+        services.db.engine, person.pseudonym, admin=services.is_admin(user_id)
+    )
+    return Asker(person, viewer)

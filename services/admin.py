@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Final
 
 import storage
-from services.security import new_token, sign_payload, token_hash
+from services.errors import AdminError
+from services.links import deep_link, invitation_payload
+from services.security import new_token, token_hash
 from storage import AsyncEngine
 from storage.models import NewInvitation, Unit, Wave
 from surveys import Group, bundled_questionnaires
@@ -21,10 +23,8 @@ __all__ = [
     "AdminError",
     "InvitationRow",
     "create_invitations",
-    "deep_link",
     "ensure_questionnaires",
     "import_units_csv",
-    "open_unit_payload",
     "open_wave",
     "read_roster",
     "resolve_wave",
@@ -33,24 +33,6 @@ __all__ = [
 
 UNIT_COLUMNS: Final = ("code", "name", "kind", "parent", "serves_public")
 MAX_ROSTER_ROWS: Final = 100_000
-
-
-class AdminError(Exception):
-    """A problem with an admin request, explained in one line."""
-
-
-def deep_link(bot_username: str, payload: str) -> str:
-    """Return the t.me link that opens the bot with a /start payload."""
-    if not bot_username:
-        raise AdminError("BOT_USERNAME: not set; the links need the bot's @username")
-    return f"https://t.me/{bot_username.lstrip('@')}?start={payload}"
-
-
-def open_unit_payload(secret: bytes, wave_id: int, unit_code: str) -> str:
-    """Return the signed /start payload of a unit's open (service-user) link."""
-    from services.respondent.flow import open_unit_body
-
-    return sign_payload(secret, open_unit_body(wave_id, unit_code))
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -182,7 +164,7 @@ async def create_invitations(
         token = new_token()
         unit = units_by_code[row["unit"]]
         new.append(NewInvitation(token_hash(token), wave.id, group.value, unit.id))
-        out.append(InvitationRow(row, deep_link(bot_username, f"i{token}")))
+        out.append(InvitationRow(row, deep_link(bot_username, invitation_payload(token))))
     await storage.create_invitations(engine, new, now)
     return out
 

@@ -18,10 +18,8 @@ from bot.runner import running
 from sandbox import SandboxServer, SandboxUser
 from sandbox.demo import open_sample_wave, sandbox_settings
 from sandbox.models import SentMessage
-from services.admin import (
-    create_invitations,
-    open_unit_payload,
-)
+from services.admin import create_invitations
+from services.links import unit_payload
 from services.settings import Settings
 from storage.models import Wave
 from surveys import Group
@@ -97,9 +95,10 @@ class Harness:
         )
         return rows[0].link.split("start=", 1)[1]
 
-    def unit_payload(self, unit_code: str = "DISPENDUKCAPIL") -> str:
-        """Return the signed open-link payload of a unit."""
-        return open_unit_payload(self.settings.secret_bytes(), self.wave.id, unit_code)
+    def unit_payload(self, unit_code: str = "DISPENDUKCAPIL", *, bound: bool = False) -> str:
+        """Return the signed open-link payload of a unit (bound to this wave if `bound`)."""
+        wave_id = self.wave.id if bound else None
+        return unit_payload(self.settings.secret_bytes(), unit_code, wave_id)
 
 
 async def reply(user: SandboxUser, timeout: float = 5.0) -> SentMessage:

@@ -15,7 +15,6 @@ from services.access import (
     Viewer,
     claim_grant,
     create_grant,
-    is_grant_payload,
     viewer_for,
 )
 from services.admin import import_units_csv
@@ -45,12 +44,6 @@ def test_decisions() -> None:
     assert head.institution() is Decision.INSTITUTION_ONLY
     assert head.has_role
     assert not nobody.has_role
-
-
-def test_grant_payloads() -> None:
-    assert is_grant_payload("gAbc")
-    assert not is_grant_payload("i123")
-    assert not is_grant_payload(None)
 
 
 async def test_unit_head_link_grants_own_unit_once(engine: storage.AsyncEngine) -> None:

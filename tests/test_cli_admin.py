@@ -146,7 +146,8 @@ def test_units_waves_invitations_and_links(env: Path, capsys: pytest.CaptureFixt
     link = capsys.readouterr().out.splitlines()[0]
     payload = link.split("start=", 1)[1]
     assert len(payload) <= 64
-    assert verify_signed_payload(SECRET.encode(), payload) == "u1-DISPENDUKCAPIL"
+    # A poster names no wave: it keeps working for every later wave.
+    assert verify_signed_payload(SECRET.encode(), payload) == "pDISPENDUKCAPIL"
     assert poster.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["link", "--unit", "INSPEKTORAT"]) == 1
     assert "does not serve the public" in capsys.readouterr().err
@@ -155,8 +156,14 @@ def test_units_waves_invitations_and_links(env: Path, capsys: pytest.CaptureFixt
     assert "2026-S1" in capsys.readouterr().out
     assert main(["wave", "close"]) == 0
     assert "is closed" in capsys.readouterr().out
-    assert main(["link", "--unit", "DINKES"]) == 1
-    assert "no wave is open" in capsys.readouterr().err
+    # Between waves a poster link still prints (it works again when the next wave opens)...
+    assert main(["link", "--unit", "DINKES"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("https://t.me/")
+    assert "no wave is open" in err
+    # ...but a link bound to a closed wave would never work: refused.
+    assert main(["link", "--unit", "DINKES", "--wave", "2026-S1"]) == 1
+    assert "closed" in capsys.readouterr().err
 
 
 def test_units_import_reports_bad_rows(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

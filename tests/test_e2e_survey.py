@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 import storage
 from sandbox import SandboxUser
+from sandbox.demo import open_sample_wave
 from sandbox.models import SentMessage
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from services.security import sign_payload
@@ -250,9 +251,26 @@ async def test_closed_wave(harness: Harness) -> None:
     assert "sudah ditutup" in (await reply(user)).plain_text
     assert await count(harness, responses) == 0  # partial answers of a closed wave are dropped
     latecomer = harness.user()
-    await latecomer.open_deep_link(harness.unit_payload())
+    await latecomer.open_deep_link(harness.unit_payload(bound=True))  # an old poster
     assert "sudah ditutup" in (await reply(latecomer)).plain_text
+    # Today's poster names no wave: between waves it says so politely.
+    await latecomer.open_deep_link(harness.unit_payload())
+    assert "belum ada survei yang dibuka" in (await reply(latecomer)).plain_text
     assert await count(harness, survey_sessions) == 0
+
+
+async def test_a_poster_keeps_working_for_the_next_wave(harness: Harness) -> None:
+    poster = harness.unit_payload()
+    old_poster = harness.unit_payload(bound=True)
+    await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
+    harness.clock.advance(days=1)
+    await open_sample_wave(harness.engine, "2026-S2", harness.clock())
+    citizen = harness.user()
+    await citizen.open_deep_link(poster)
+    assert "layanan" in (await reply(citizen)).plain_text.lower()  # the eligibility question
+    other = harness.user()
+    await other.open_deep_link(old_poster)  # bound to the closed wave
+    assert "sudah ditutup" in (await reply(other)).plain_text
 
 
 # -- bad input on the question path --------------------------------------------------------

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.links import PAYLOAD_RE
 from services.security import (
-    PAYLOAD_RE,
     new_token,
     pseudonym_for,
     sign_payload,

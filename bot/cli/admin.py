@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -124,18 +125,27 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
 def cmd_link(args: argparse.Namespace) -> int:
     """Print a unit's open service-user link and optionally write its QR poster."""
     import storage
-    from services.admin import AdminError, deep_link, open_unit_payload, resolve_wave
+    from services.admin import AdminError, resolve_wave
+    from services.links import deep_link, unit_payload
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
-        wave = await resolve_wave(engine, args.wave)
+        # A poster is printed once and used for years: without --wave the link opens whichever
+        # wave is open when it is scanned.
+        wave = await resolve_wave(engine, args.wave) if args.wave else None
+        if wave is not None and not wave.is_open:
+            raise AdminError(f"--wave: {wave.name} is closed; a link bound to it never works")
+        if wave is None and await storage.current_wave(engine) is None:
+            print(
+                "warning: no wave is open now; the link works as soon as one opens",
+                file=sys.stderr,
+            )
         unit = await storage.get_unit(engine, args.unit.upper())
         if unit is None:
             raise AdminError(f"--unit: no unit with code {args.unit!r} (see `spibot units list`)")
         if not unit.serves_public:
             raise AdminError(f"--unit: {unit.code} does not serve the public (serves_public=no)")
-        link = deep_link(
-            settings.bot_username, open_unit_payload(settings.secret_bytes(), wave.id, unit.code)
-        )
+        payload = unit_payload(settings.secret_bytes(), unit.code, wave.id if wave else None)
+        link = deep_link(settings.bot_username, payload)
         if args.qr:
             from services.poster import write_qr_poster
 
@@ -185,11 +195,11 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument(
         "--out", required=True, metavar="FILE.csv", help="the roster with a 'link' column"
     )
-    p.add_argument("--wave", metavar="NAME", help="default: the open wave")
+    p.add_argument("--wave", metavar="NAME", help="bind the link to one wave (default: every wave)")
     p.set_defaults(func=cmd_invites_create)
 
     p = sub.add_parser("link", help="a unit's open link for service users (and its QR poster)")
     p.add_argument("--unit", required=True, metavar="CODE")
     p.add_argument("--qr", metavar="FILE.png", help="write a printable QR poster")
-    p.add_argument("--wave", metavar="NAME", help="default: the open wave")
+    p.add_argument("--wave", metavar="NAME", help="bind the link to one wave (default: every wave)")
     p.set_defaults(func=cmd_link)

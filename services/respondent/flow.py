@@ -12,7 +12,7 @@ import logging
 import re
 
 import storage
-from services import callbacks
+from services import callbacks, links
 from services.respondent.answers import Problem, plan_advance, toggle, validate_typed
 from services.respondent.screens import Button, Screen, TapResult
 from services.respondent.session import (
@@ -28,27 +28,15 @@ from services.respondent.session import (
     SessionEnded,
     retiring,
 )
-from services.security import PAYLOAD_RE, token_hash, verify_signed_payload
+from services.security import token_hash
 from storage.models import ClaimStatus
 from surveys import Group, Question, Questionnaire, QuestionType
 
-__all__ = ["RespondentFlow", "open_unit_body", "parse_unit_body"]
+__all__ = ["RespondentFlow"]
 
 logger = logging.getLogger(__name__)
 
 UNITS_PER_PAGE = 8  # one unit a row: long agency names stay readable on a phone
-_UNIT_BODY_RE = re.compile(r"^u(\d{1,9})-([A-Z0-9-]{1,40})$")
-
-
-def open_unit_body(wave_id: int, unit_code: str) -> str:
-    """Return the unsigned body of an open unit link (signed by `sign_payload`)."""
-    return f"u{wave_id}-{unit_code}"
-
-
-def parse_unit_body(body: str) -> tuple[int, str] | None:
-    """Return (wave id, unit code) from an open unit link body."""
-    match = _UNIT_BODY_RE.match(body)
-    return (int(match.group(1)), match.group(2)) if match else None
 
 
 class RespondentFlow(SessionBase):
@@ -116,22 +104,31 @@ class RespondentFlow(SessionBase):
                     await self._current(actor, session),
                 ]
             return await self._plain_start(actor)
-        if not PAYLOAD_RE.match(payload):
-            return [Screen(self._t(actor.language, "link_invalid"))]
-        if payload.startswith("i"):
-            return await self._open_invitation(actor, session, payload[1:])
-        if payload.startswith("u"):
-            body = verify_signed_payload(self.services.secret, payload)
-            parsed = parse_unit_body(body) if body else None
-            if parsed is None:
-                logger.warning("refused an open unit link with a bad signature")
-                return [Screen(self._t(actor.language, "link_invalid"))]
-            wave = await storage.get_wave_by_id(self._engine, parsed[0])
-            unit = await storage.get_unit(self._engine, parsed[1])
-            if wave is None or unit is None:
-                return [Screen(self._t(actor.language, "link_invalid"))]
-            return await self._open_unit(actor, session, wave, unit)
+        link = links.parse_payload(self.services.secret, payload)
+        if isinstance(link, links.InvitationLink):
+            return await self._open_invitation(actor, session, link.token)
+        if isinstance(link, links.UnitLink):
+            return await self._open_unit_link(actor, session, link)
+        if payload.startswith((links.UNIT_PREFIX, links.WAVE_UNIT_PREFIX)):
+            logger.warning("refused an open unit link with a bad signature")
         return [Screen(self._t(actor.language, "link_invalid"))]
+
+    async def _open_unit_link(
+        self, actor: Actor, session: Session | None, link: links.UnitLink
+    ) -> list[Screen]:
+        """Open a unit's link: the wave it names, or whichever wave is open now."""
+        unit = await storage.get_unit(self._engine, link.unit_code)
+        if unit is None:
+            return [Screen(self._t(actor.language, "link_invalid"))]
+        if link.wave_id is None:
+            wave = await storage.current_wave(self._engine)
+            if wave is None:  # a poster between waves: nothing is wrong with it
+                return [Screen(self._t(actor.language, "no_open_wave"))]
+        else:
+            wave = await storage.get_wave_by_id(self._engine, link.wave_id)
+            if wave is None:
+                return [Screen(self._t(actor.language, "link_invalid"))]
+        return await self._open_unit(actor, session, wave, unit)
 
     async def _plain_start(self, actor: Actor) -> list[Screen]:
         wave = await storage.current_wave(self._engine)
