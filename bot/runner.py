@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 
 from telegram import Update
 
-from bot.app import SpiApplication
+from bot.app import SpiApplication, build_application
+from services.settings import Settings
 
-__all__ = ["run_polling", "running"]
+__all__ = ["SandboxBot", "run_polling", "running", "sandbox_bot"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +53,21 @@ async def running(
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
+
+
+class SandboxBot:
+    """A running bot as the demo drives it (see `sandbox.demo.DemoBot`)."""
+
+    def __init__(self, app: SpiApplication) -> None:
+        self.app = app
+
+    async def push_due_reports(self) -> None:
+        """Run the scheduler's tick now: send every push that is due."""
+        await self.app.bot_data.scheduler.tick()
+
+
+@asynccontextmanager
+async def sandbox_bot(settings: Settings) -> AsyncIterator[SandboxBot]:
+    """Build the real bot for `settings` and run it (polling) until the block ends."""
+    async with running(build_application(settings)) as app:
+        yield SandboxBot(app)

@@ -1,70 +1,124 @@
-"""Telegram's command menu: respondents see the survey commands; officials (admins and people
-holding a role) also see the score and report commands in their own private chat."""
+"""The one table of commands: names in Indonesian and English, callback, audience and chats.
+
+It feeds both the handler registration (`register`) and Telegram's command menus (`menus`),
+so a command cannot be registered without its menu line, or listed without a handler.
+Handler order matters within PTB's group 0 and is decided in `register` only.
+"""
 
 from __future__ import annotations
 
-import logging
-from typing import Final
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final
 
-from telegram import Bot, BotCommand, BotCommandScopeChat
-from telegram.error import TelegramError
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from handlers import common, grants, scores, subscriptions, survey
+from handlers.context import BotContext
+from handlers.menus import MenuEntry, Menus
 from services.i18n import LANGUAGES, Catalog
+from services.links import GRANT_PREFIX, start_command_pattern
 
-__all__ = ["menu", "set_default_menus", "show_official_menu"]
+if TYPE_CHECKING:
+    from telegram.ext import Application
 
-logger = logging.getLogger(__name__)
+__all__ = ["COMMANDS", "Audience", "Command", "menus", "register"]
 
-# (command as typed in that language, catalog key of its description)
-_RESPONDENT: Final = {
-    "id": (("start", "start"), ("bahasa", "language"), ("batal", "cancel"), ("bantuan", "help")),
-    "en": (("start", "start"), ("language", "language"), ("cancel", "cancel"), ("help", "help")),
-}
-_OFFICIAL: Final = {
-    "id": (
-        ("skor", "score"),
-        ("unit", "unit"),
-        ("dimensi", "dimensions"),
-        ("peringkat", "ranking"),
-        ("tren", "trend"),
-        ("progres", "progress"),
-        ("laporan", "report"),
-        ("langganan", "subscribe"),
-        ("jadwal", "schedule"),
-    ),
-    "en": (
-        ("score", "score"),
-        ("unit", "unit"),
-        ("dimensions", "dimensions"),
-        ("ranking", "ranking"),
-        ("trend", "trend"),
-        ("progress", "progress"),
-        ("report", "report"),
-        ("subscribe", "subscribe"),
-        ("schedule", "schedule"),
-    ),
-}
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
-def menu(messages: Catalog, language: str, *, official: bool = False) -> list[BotCommand]:
-    """Return the command menu in a language, with the officials' commands when asked."""
-    entries = _RESPONDENT[language] + (_OFFICIAL[language] if official else ())
-    return [BotCommand(name, messages.t(language, f"menu_{key}")) for name, key in entries]
+class Audience(Enum):
+    """Whose menu lists a command."""
+
+    RESPONDENT = "respondent"  # everyone
+    OFFICIAL = "official"  # admins and role holders, in their private chat's menu
 
 
-async def set_default_menus(bot: Bot, messages: Catalog) -> None:
-    """Set the respondents' menu: Indonesian by default, English for English clients."""
-    for language in LANGUAGES:
-        await bot.set_my_commands(
-            menu(messages, language), language_code=None if language == "id" else language
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command: `key` names its menu line (`menu_<key>` in the catalogs)."""
+
+    key: str
+    id: str  # as typed in Indonesian
+    en: str  # as typed in English
+    callback: Handler
+    audience: Audience
+    private_only: bool = False  # surveys never happen in groups: answers would be public
+
+    @property
+    def names(self) -> list[str]:
+        """Return the names the command answers to (both languages)."""
+        return list(dict.fromkeys((self.id, self.en)))
+
+    def name_in(self, language: str) -> str:
+        """Return the command's name in a language."""
+        return self.en if language == "en" else self.id
+
+
+RESPONDENT, OFFICIAL = Audience.RESPONDENT, Audience.OFFICIAL
+COMMANDS: Final = (
+    Command("start", "start", "start", survey.on_start, RESPONDENT, private_only=True),
+    Command("language", "bahasa", "language", survey.on_language, RESPONDENT, private_only=True),
+    Command("cancel", "batal", "cancel", survey.on_cancel, RESPONDENT, private_only=True),
+    Command("help", "bantuan", "help", common.help_command, RESPONDENT),
+    # Score queries work in private and group chats: the asker's own role decides.
+    Command("score", "skor", "score", scores.on_score, OFFICIAL),
+    Command("unit", "unit", "unit", scores.on_unit, OFFICIAL),
+    Command("dimensions", "dimensi", "dimensions", scores.on_dimensions, OFFICIAL),
+    Command("ranking", "peringkat", "ranking", scores.on_ranking, OFFICIAL),
+    Command("trend", "tren", "trend", scores.on_trend, OFFICIAL),
+    Command("progress", "progres", "progress", scores.on_progress, OFFICIAL),
+    Command("report", "laporan", "report", scores.on_report, OFFICIAL),
+    # Scheduled reports, in private and group chats; only admins and leadership may use them.
+    Command("subscribe", "langganan", "subscribe", subscriptions.on_subscribe, OFFICIAL),
+    Command("schedule", "jadwal", "schedule", subscriptions.on_schedule, OFFICIAL),
+    Command("stop", "berhenti", "stop", subscriptions.on_stop, OFFICIAL),
+)
+
+
+def menus(messages: Catalog) -> Menus:
+    """Return the command menus built from the table."""
+
+    def entries(audience: Audience) -> dict[str, list[MenuEntry]]:
+        return {
+            language: [(c.name_in(language), c.key) for c in COMMANDS if c.audience is audience]
+            for language in LANGUAGES
+        }
+
+    return Menus(messages, entries(Audience.RESPONDENT), entries(Audience.OFFICIAL))
+
+
+def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """Register every handler; order matters within the group, so it is decided here only."""
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    private_only = [name for c in COMMANDS if c.private_only for name in c.names]
+    app.add_handler(CommandHandler(private_only, common.group_refusal, filters=groups))
+    # Deep links are routed here, before the plain /start: a role link is not a survey.
+    grant_link = filters.Regex(start_command_pattern(GRANT_PREFIX))
+    app.add_handler(CommandHandler("start", grants.on_grant, filters=private & grant_link))
+    for command in COMMANDS:
+        app.add_handler(
+            CommandHandler(
+                command.names,
+                command.callback,
+                filters=private if command.private_only else None,
+            )
         )
-
-
-async def show_official_menu(bot: Bot, messages: Catalog, chat_id: int, language: str) -> None:
-    """Give one official's private chat the full menu (best effort: it is only a convenience)."""
-    try:
-        await bot.set_my_commands(
-            menu(messages, language, official=True), scope=BotCommandScopeChat(chat_id)
-        )
-    except TelegramError as exc:  # e.g. an admin who has not started the bot yet
-        logger.info("could not set an official's command menu: %s", type(exc).__name__)
+    # Before the survey's catch-all button handler, which would reject these as stale.
+    app.add_handler(
+        CallbackQueryHandler(scores.on_unit_button, pattern=rf"^\d+\.{scores.UNIT_ACTION}\.")
+    )
+    app.add_handler(
+        CallbackQueryHandler(subscriptions.on_schedule_button, pattern=subscriptions.BUTTON_PATTERN)
+    )
+    app.add_handler(CallbackQueryHandler(survey.on_button))
+    # Last in the group: anything not handled above.
+    app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, survey.on_text))
+    app.add_handler(
+        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, survey.on_non_text)
+    )
+    app.add_error_handler(common.error_handler)

@@ -5,35 +5,51 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from handlers.context import BotContext
+from services.people import person_for
 
-__all__ = ["error_handler", "group_refusal", "help_command", "unknown_command"]
+__all__ = [
+    "error_handler",
+    "group_refusal",
+    "help_command",
+    "unknown_command",
+    "user_language",
+]
 
 logger = logging.getLogger(__name__)
 
 
-def user_language(update: Update, context: BotContext) -> str:
-    """Return the language to answer this update in (Telegram's language or the default)."""
+async def user_language(update: Update, context: BotContext) -> str:
+    """Return the language to answer this update in (`services.people` decides)."""
     user = update.effective_user
-    return context.language_for(user.language_code if user else None)
+    if user is None:
+        return context.services.settings.default_language
+    return (await person_for(context.services, user.id, user.language_code)).language
+
+
+async def _safe_language(update: Update, context: BotContext) -> str:
+    """Return the user's language, or the default when even that lookup fails."""
+    try:
+        return await user_language(update, context)
+    except Exception:  # the error being reported may be the database itself
+        return context.services.settings.default_language
 
 
 async def help_command(update: Update, context: BotContext) -> None:
     """List the commands."""
     if update.effective_message is None:
         return
-    lang = user_language(update, context)
-    await update.effective_message.reply_text(context.t(lang, "help"), parse_mode=ParseMode.HTML)
+    lang = await user_language(update, context)
+    await update.effective_message.reply_text(context.t(lang, "help"))
 
 
 async def group_refusal(update: Update, context: BotContext) -> None:
     """Tell a group that surveys happen in private chats only."""
     if update.effective_message is None:
         return
-    lang = user_language(update, context)
+    lang = await user_language(update, context)
     await update.effective_message.reply_text(
         context.t(lang, "group_refusal", bot_username=context.bot.username)
     )
@@ -43,7 +59,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     """Answer a command the bot does not know."""
     if update.effective_message is None:
         return
-    lang = user_language(update, context)
+    lang = await user_language(update, context)
     await update.effective_message.reply_text(context.t(lang, "unknown_command"))
 
 
@@ -68,7 +84,8 @@ async def error_handler(update: object, context: BotContext) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer()
         await context.bot.send_message(
-            update.effective_chat.id, context.t(user_language(update, context), "error_generic")
+            update.effective_chat.id,
+            context.t(await _safe_language(update, context), "error_generic"),
         )
     except TelegramError as exc:
         logger.warning("could not report the failure to the chat: %s", type(exc).__name__)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from services.context import Services
-from services.i18n import pick_language
 
 if TYPE_CHECKING:
+    from handlers.menus import Menus
     from services.pushes.scheduler import PushScheduler
     from services.respondent import RespondentFlow
 
@@ -22,6 +22,7 @@ class BotData:
     services: Services
     respondents: RespondentFlow
     scheduler: PushScheduler
+    menus: Menus
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -44,10 +45,6 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
     def respondents(self) -> RespondentFlow:
         """Return the respondent journey service."""
         return self.bot_data.respondents
-
-    def language_for(self, telegram_code: str | None) -> str:
-        """Return the reply language for a Telegram `language_code`."""
-        return pick_language(telegram_code, self.services.settings.default_language)
 
     def t(self, language: str, key: str, /, **values: object) -> str:
         """Return a catalog message."""

@@ -1,8 +1,8 @@
 """Leadership queries: /skor, /unit, /dimensi, /peringkat, /tren, /progres, /laporan.
 
-Thin: decide access (`services.access`), build the wave's report once (`services.reports`), draw the
-chart off the event loop, and send it as a photo with the numbers in the caption. Works in
-private and group chats; in a group the asker's own role decides.
+Thin: `score_command` decides who asks and what they may see (`services.access`) and builds
+the wave's report once (`services.reports`); each command picks its text and chart and sends
+it. Works in private and group chats; in a group the asker's own role decides.
 """
 
 from __future__ import annotations
@@ -10,25 +10,23 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from typing import Final
+from collections.abc import Callable, Coroutine
+from enum import Enum
+from functools import wraps
+from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
-import storage
-from handlers.commands import show_official_menu
 from handlers.context import BotContext
-from services import callbacks
-from services import reports as reporting
-from services.access import Decision, Viewer, claim_grant, viewer_for
-from services.i18n import pick_language
+from services import callbacks, report_texts, reports
+from services.access import Asker, Decision, asker_for
+from services.pushes.delivery import Outgoing, chart_message, send_outgoing
+from services.report_charts import render_chart, report_pack
 from services.reports import ReportBundle
-from storage.models import ClaimStatus, Role
 
 __all__ = [
     "UNIT_ACTION",
     "on_dimensions",
-    "on_grant",
     "on_progress",
     "on_ranking",
     "on_report",
@@ -43,65 +41,91 @@ logger = logging.getLogger(__name__)
 UNIT_ACTION: Final = "su"  # callback action of a /unit choice button; arg = unit id
 # Score buttons carry no session, so their version field is constant.
 _BUTTON_VERSION: Final = 0
+_REFUSALS: Final = {
+    Decision.NO_ROLE: "access_denied",
+    Decision.OTHER_UNIT: "access_other_unit",
+    Decision.INSTITUTION_ONLY: "access_institution_only",
+}
 
 
-class _Asker:
-    """Who asked, in which language, and what they may see."""
+class Need(Enum):
+    """What a score command needs of the asker."""
 
-    def __init__(self, pseudonym: str, language: str, viewer: Viewer) -> None:
-        self.pseudonym = pseudonym
-        self.language = language
-        self.viewer = viewer
+    ANY = "any"  # the command itself decides (e.g. /skor: a unit head gets their unit)
+    ROLE = "role"  # any official: leadership, admin or a unit head
+    INSTITUTION = "institution"  # institution-wide data: leadership and admins only
 
 
-async def _asker(update: Update, context: BotContext) -> _Asker | None:
-    user = update.effective_user
-    if user is None or update.effective_chat is None:
-        return None
-    services = context.services
-    pseudonym = services.pseudonym(user.id)
-    engine = services.db.engine
-    # A language chosen with /bahasa wins over the Telegram client's language.
-    chosen = await storage.get_respondent_language(engine, pseudonym)
-    language = chosen or pick_language(user.language_code, services.settings.default_language)
-    viewer = await viewer_for(engine, pseudonym, admin=services.is_admin(user.id))
-    return _Asker(pseudonym, language, viewer)
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+ScoreHandler = Callable[[Update, BotContext, Asker, ReportBundle], Coroutine[Any, Any, None]]
+AskerHandler = Callable[[Update, BotContext, Asker], Coroutine[Any, Any, None]]
 
 
 async def _say(
-    update: Update,
-    context: BotContext,
-    text: str,
-    reply_markup: InlineKeyboardMarkup | None = None,
+    update: Update, context: BotContext, text: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    chat = update.effective_chat
-    if chat is None:
-        return
-    await context.bot.send_message(
-        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=reply_markup
-    )
+    if update.effective_chat is not None:
+        await context.bot.send_message(update.effective_chat.id, text, reply_markup=reply_markup)
 
 
-async def _refuse(update: Update, context: BotContext, asker: _Asker, decision: Decision) -> None:
+async def _refuse(update: Update, context: BotContext, asker: Asker, decision: Decision) -> None:
     """Tell the asker politely why they get no numbers."""
-    key = {
-        Decision.NO_ROLE: "access_denied",
-        Decision.OTHER_UNIT: "access_other_unit",
-        Decision.INSTITUTION_ONLY: "access_institution_only",
-    }[decision]
     unit = html.escape(asker.viewer.unit_name or asker.viewer.unit_code or "")
     logger.info("score request refused: %s", decision.value)
-    await _say(update, context, context.t(asker.language, key, unit=unit))
+    await _say(update, context, context.t(asker.language, _REFUSALS[decision], unit=unit))
 
 
-async def _bundle(update: Update, context: BotContext, asker: _Asker) -> ReportBundle | None:
+def _decide(asker: Asker, need: Need) -> Decision:
+    if need is Need.INSTITUTION:
+        return asker.viewer.institution()
+    if need is Need.ROLE and not asker.viewer.has_role:
+        return Decision.NO_ROLE
+    return Decision.ALLOWED
+
+
+def asker_command(need: Need) -> Callable[[AskerHandler], Handler]:
+    """Run the command with who asks, after refusing those who may not (no report loaded)."""
+
+    def decorate(handler: AskerHandler) -> Handler:
+        @wraps(handler)
+        async def guarded(update: Update, context: BotContext) -> None:
+            user = update.effective_user
+            if user is None or update.effective_chat is None:
+                return
+            asker = await asker_for(context.services, user.id, user.language_code)
+            decision = _decide(asker, need)
+            if decision is not Decision.ALLOWED:
+                await _refuse(update, context, asker, decision)
+                return
+            await handler(update, context, asker)
+
+        return guarded
+
+    return decorate
+
+
+async def _bundle(update: Update, context: BotContext, asker: Asker) -> ReportBundle | None:
     """Build the current wave's report once for this command; tell the chat if there is none."""
-    services = context.services
-    today = services.clock().astimezone(services.settings.zone).date()
-    bundle = await reporting.load_report(services.db.engine, services.settings, today=today)
+    bundle = await reports.current_bundle(context.services)
     if bundle is None:
         await _say(update, context, context.t(asker.language, "scores_no_wave"))
     return bundle
+
+
+def score_command(need: Need) -> Callable[[ScoreHandler], Handler]:
+    """Run the command with who asks and the current report, refusing those who may not."""
+
+    def decorate(handler: ScoreHandler) -> Handler:
+        @asker_command(need)
+        @wraps(handler)
+        async def with_report(update: Update, context: BotContext, asker: Asker) -> None:
+            bundle = await _bundle(update, context, asker)
+            if bundle is not None:
+                await handler(update, context, asker, bundle)
+
+        return with_report
+
+    return decorate
 
 
 async def _send_chart(
@@ -120,14 +144,13 @@ async def _send_chart(
     if chat is None:
         return
     # Drawing takes a few hundred milliseconds of CPU: keep the event loop serving others.
-    png = await asyncio.to_thread(reporting.render_chart, bundle, chart, language, unit_code)
-    send = context.bot.send_document if reporting.is_tall(png) else context.bot.send_photo
-    await send(chat.id, png, caption=caption, parse_mode=ParseMode.HTML, filename=f"{chart}.png")
+    png = await asyncio.to_thread(render_chart, bundle, chart, language, unit_code)
+    await send_outgoing(context.bot, chat.id, chart_message(png, caption, chart))
     if follow_up:
         await _say(update, context, follow_up)
 
 
-async def _show_unit(update: Update, context: BotContext, asker: _Asker, unit_code: str) -> None:
+async def _show_unit(update: Update, context: BotContext, asker: Asker, unit_code: str) -> None:
     """Answer with one unit's score card, if the asker may see that unit."""
     decision = asker.viewer.unit(unit_code)
     if decision is not Decision.ALLOWED:
@@ -136,17 +159,15 @@ async def _show_unit(update: Update, context: BotContext, asker: _Asker, unit_co
     bundle = await _bundle(update, context, asker)
     if bundle is None:
         return
-    caption = reporting.score_text(bundle, asker.language, unit_code)
+    caption = report_texts.score_text(bundle, asker.language, unit_code)
     await _send_chart(
         update, context, bundle, "index", caption, language=asker.language, unit_code=unit_code
     )
 
 
-async def on_score(update: Update, context: BotContext) -> None:
+@asker_command(Need.ANY)
+async def on_score(update: Update, context: BotContext, asker: Asker) -> None:
     """Handle /skor (/score): the index; a unit head gets their own unit."""
-    asker = await _asker(update, context)
-    if asker is None:
-        return
     viewer = asker.viewer
     if not viewer.sees_all:
         if viewer.unit_code is None:
@@ -155,26 +176,19 @@ async def on_score(update: Update, context: BotContext) -> None:
             await _show_unit(update, context, asker, viewer.unit_code)
         return
     bundle = await _bundle(update, context, asker)
-    if bundle is None:
-        return
-    caption = reporting.score_text(bundle, asker.language)
-    await _send_chart(update, context, bundle, "index", caption, language=asker.language)
+    if bundle is not None:
+        caption = report_texts.score_text(bundle, asker.language)
+        await _send_chart(update, context, bundle, "index", caption, language=asker.language)
 
 
-async def on_unit(update: Update, context: BotContext) -> None:
+@asker_command(Need.ROLE)
+async def on_unit(update: Update, context: BotContext, asker: Asker) -> None:
     """Handle /unit <name or code>: one unit's scores, with buttons when the name is ambiguous."""
-    asker = await _asker(update, context)
-    if asker is None:
-        return
-    if not asker.viewer.has_role:
-        await _refuse(update, context, asker, Decision.NO_ROLE)
-        return
     query = " ".join(context.args or []).strip()
     if not query:
         await _say(update, context, context.t(asker.language, "scores_unit_usage"))
         return
-    engine = context.services.db.engine
-    matches = reporting.find_units(await storage.list_units(engine), query)
+    matches = await reports.units_matching(context.services.db.engine, query)
     if not matches:
         text = context.t(asker.language, "scores_unit_not_found", query=html.escape(query[:60]))
         await _say(update, context, text)
@@ -200,18 +214,18 @@ async def on_unit(update: Update, context: BotContext) -> None:
     await _say(update, context, text, reply_markup=keyboard)
 
 
-async def on_unit_button(update: Update, context: BotContext) -> None:
+@asker_command(Need.ANY)
+async def on_unit_button(update: Update, context: BotContext, asker: Asker) -> None:
     """Handle a tap on a /unit choice button (signed for the person who asked)."""
     query = update.callback_query
-    asker = await _asker(update, context)
-    if query is None or asker is None:
+    if query is None:
         return
     pressed = callbacks.decode(context.services.secret, asker.pseudonym, query.data)
     if pressed is None or pressed.action != UNIT_ACTION or not pressed.arg.isdigit():
         # Someone else's button (e.g. in a group), or data this bot never issued.
         await query.answer(context.t(asker.language, "scores_button_stale"), show_alert=True)
         return
-    unit = await storage.get_unit_by_id(context.services.db.engine, int(pressed.arg))
+    unit = await reports.unit_by_id(context.services.db.engine, int(pressed.arg))
     await query.answer()
     if unit is None:
         await _say(update, context, context.t(asker.language, "scores_button_stale"))
@@ -219,53 +233,25 @@ async def on_unit_button(update: Update, context: BotContext) -> None:
     await _show_unit(update, context, asker, unit.code)
 
 
-async def on_dimensions(update: Update, context: BotContext) -> None:
+@score_command(Need.ROLE)
+async def on_dimensions(
+    update: Update, context: BotContext, asker: Asker, bundle: ReportBundle
+) -> None:
     """Handle /dimensi (/dimensions): the seven dimensions, weakest first."""
-    asker = await _asker(update, context)
-    if asker is None:
-        return
-    viewer = asker.viewer
-    if not viewer.has_role:
-        await _refuse(update, context, asker, Decision.NO_ROLE)
-        return
-    unit_code = None if viewer.sees_all else viewer.unit_code
-    bundle = await _bundle(update, context, asker)
-    if bundle is None:
-        return
-    caption = reporting.dimensions_text(bundle, asker.language, unit_code)
+    unit_code = None if asker.viewer.sees_all else asker.viewer.unit_code
+    caption = report_texts.dimensions_text(bundle, asker.language, unit_code)
     await _send_chart(
-        update,
-        context,
-        bundle,
-        "dimensions",
-        caption,
-        language=asker.language,
-        unit_code=unit_code,
+        update, context, bundle, "dimensions", caption, language=asker.language, unit_code=unit_code
     )
 
 
-async def _institution_asker(update: Update, context: BotContext) -> _Asker | None:
-    """Return the asker if they may see institution-wide data; refuse otherwise."""
-    asker = await _asker(update, context)
-    if asker is None:
-        return None
-    decision = asker.viewer.institution()
-    if decision is not Decision.ALLOWED:
-        await _refuse(update, context, asker, decision)
-        return None
-    return asker
-
-
-async def on_ranking(update: Update, context: BotContext) -> None:
+@score_command(Need.INSTITUTION)
+async def on_ranking(
+    update: Update, context: BotContext, asker: Asker, bundle: ReportBundle
+) -> None:
     """Handle /peringkat (/ranking): units by index; partial composites listed apart."""
-    asker = await _institution_asker(update, context)
-    if asker is None:
-        return
-    bundle = await _bundle(update, context, asker)
-    if bundle is None:
-        return
-    full = reporting.ranking_text(bundle, asker.language)
-    caption = reporting.ranking_text(bundle, asker.language, limit=reporting.CAPTION_LIMIT)
+    full = report_texts.ranking_text(bundle, asker.language)
+    caption = report_texts.ranking_text(bundle, asker.language, limit=report_texts.CAPTION_LIMIT)
     await _send_chart(
         update,
         context,
@@ -277,81 +263,41 @@ async def on_ranking(update: Update, context: BotContext) -> None:
     )
 
 
-async def on_trend(update: Update, context: BotContext) -> None:
+@score_command(Need.INSTITUTION)
+async def on_trend(update: Update, context: BotContext, asker: Asker, bundle: ReportBundle) -> None:
     """Handle /tren (/trend): the institution index across waves."""
-    asker = await _institution_asker(update, context)
-    if asker is None:
-        return
-    bundle = await _bundle(update, context, asker)
-    if bundle is None:
-        return
-    caption = reporting.trend_text(bundle, asker.language)
+    caption = report_texts.trend_text(bundle, asker.language)
     await _send_chart(update, context, bundle, "trend", caption, language=asker.language)
 
 
-async def on_progress(update: Update, context: BotContext) -> None:
+@score_command(Need.ROLE)
+async def on_progress(
+    update: Update, context: BotContext, asker: Asker, bundle: ReportBundle
+) -> None:
     """Handle /progres (/progress): responses against targets (a unit head: own unit)."""
-    asker = await _asker(update, context)
-    if asker is None:
-        return
     viewer = asker.viewer
-    if not viewer.has_role:
-        await _refuse(update, context, asker, Decision.NO_ROLE)
-        return
-    bundle = await _bundle(update, context, asker)
-    if bundle is None:
-        return
     if not viewer.sees_all and viewer.unit_code is not None:
         # The progress chart shows every unit: a unit head gets their own unit as text.
-        await _say(
-            update,
-            context,
-            reporting.unit_progress_text(bundle, asker.language, viewer.unit_code),
-        )
+        text = report_texts.unit_progress_text(bundle, asker.language, viewer.unit_code)
+        await _say(update, context, text)
         return
-    caption = reporting.progress_text(bundle, asker.language)
+    caption = report_texts.progress_text(bundle, asker.language)
     await _send_chart(update, context, bundle, "progress", caption, language=asker.language)
 
 
-async def on_report(update: Update, context: BotContext) -> None:
+@score_command(Need.INSTITUTION)
+async def on_report(
+    update: Update, context: BotContext, asker: Asker, bundle: ReportBundle
+) -> None:
     """Handle /laporan (/report): the whole chart pack, each chart with its numbers."""
-    asker = await _institution_asker(update, context)
     chat = update.effective_chat
-    if asker is None or chat is None:
+    if chat is None:
         return
-    bundle = await _bundle(update, context, asker)
-    if bundle is None:
-        return
-    pack = await asyncio.to_thread(reporting.report_pack, bundle, asker.language)
+    pack = await asyncio.to_thread(report_pack, bundle, asker.language)
     intro = context.t(
         asker.language, "scores_pack_intro", wave=html.escape(bundle.wave.name), count=len(pack)
     )
-    await _say(update, context, intro)
-    # One photo after another (not gathered): the rate limiter paces them per chat.
-    for name, png, caption in pack:
-        send = context.bot.send_document if reporting.is_tall(png) else context.bot.send_photo
-        await send(chat.id, png, caption=caption, parse_mode=ParseMode.HTML, filename=f"{name}.png")
-
-
-async def on_grant(update: Update, context: BotContext, payload: str) -> None:
-    """Handle /start g<token>: claim a one-time role link."""
-    user = update.effective_user
-    if user is None:
-        return
-    services = context.services
-    pseudonym = services.pseudonym(user.id)
-    chosen = await storage.get_respondent_language(services.db.engine, pseudonym)
-    language = chosen or pick_language(user.language_code, services.settings.default_language)
-    outcome = await claim_grant(services.db.engine, pseudonym, payload, services.clock())
-    if outcome.status is ClaimStatus.CLAIMED:
-        if outcome.role is Role.UNIT_HEAD:
-            unit = html.escape(outcome.unit_name or "")
-            text = context.t(language, "grant_claimed_unit_head", unit=unit)
-        else:
-            text = context.t(language, "grant_claimed_leadership")
-        await show_official_menu(context.bot, services.messages, user.id, language)
-    elif outcome.status is ClaimStatus.ALREADY_USED:
-        text = context.t(language, "grant_already_used")
-    else:
-        text = context.t(language, "grant_invalid")
-    await _say(update, context, text)
+    items = [Outgoing(text=intro)] + [chart_message(png, cap, name) for name, png, cap in pack]
+    # One message after another (not gathered): Telegram allows about one a second per chat.
+    for item in items:
+        await send_outgoing(context.bot, chat.id, item)

@@ -5,12 +5,9 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from handlers import scores
 from handlers.context import BotContext
-from services.access import is_grant_payload
 from services.respondent import Screen
 
 __all__ = [
@@ -45,9 +42,7 @@ async def _send(update: Update, context: BotContext, screens: list[Screen]) -> N
     for screen in screens:
         if screen.retire is not None:
             await _retire(context, chat.id, screen.retire)
-        sent = await context.bot.send_message(
-            chat.id, screen.text, parse_mode=ParseMode.HTML, reply_markup=_markup(screen)
-        )
+        sent = await context.bot.send_message(chat.id, screen.text, reply_markup=_markup(screen))
         if screen.keyboard:
             await context.respondents.bind_message(user.id, sent.message_id)
 
@@ -66,10 +61,6 @@ async def on_start(update: Update, context: BotContext) -> None:
     if user is None:
         return
     payload = context.args[0] if context.args else None
-    if is_grant_payload(payload):
-        assert payload is not None
-        await scores.on_grant(update, context, payload)  # a role link, not a survey
-        return
     screens = await context.respondents.start(user.id, user.language_code, payload)
     await _send(update, context, screens)
 
@@ -85,9 +76,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     message = query.message
     if result.screen is not None and message is not None:
         try:
-            await query.edit_message_text(
-                result.screen.text, parse_mode=ParseMode.HTML, reply_markup=_markup(result.screen)
-            )
+            await query.edit_message_text(result.screen.text, reply_markup=_markup(result.screen))
         except BadRequest as exc:
             if "message is not modified" not in exc.message.lower():
                 raise

@@ -1,6 +1,6 @@
 """Delivery against the sandbox Bot API: 429 waits, 403 pauses, nothing raises.
 
-A plain `Bot` (no rate limiter) lets every injected 429 reach `Delivery`; the end-to-end tests
+An `ExtBot` without a rate limiter lets every injected 429 reach `Delivery`; the end-to-end tests
 cover the same path through the Application and PTB's `AIORateLimiter`.
 """
 
@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from telegram import Bot
+from telegram.constants import ParseMode
 from telegram.error import RetryAfter
+from telegram.ext import Defaults, ExtBot
 
 import storage
 from sandbox import SandboxServer
@@ -54,7 +56,12 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
         )
         async with storage.Database(settings.database_url) as db:
             services = Services(settings=settings, db=db, secret=settings.secret_bytes())
-            bot = Bot(settings.require_token(), base_url=sandbox.base_url)
+            # As the Application builds it: HTML is the default parse mode.
+            bot = ExtBot(
+                settings.require_token(),
+                base_url=sandbox.base_url,
+                defaults=Defaults(parse_mode=ParseMode.HTML),
+            )
             async with bot:
                 sandbox.user(ADMINS[0], "Admin")
                 sandbox.group(GROUP, "Pimpinan")

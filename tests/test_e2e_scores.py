@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services import reports as reporting
 from sandbox import SandboxUser
 from services.access import create_grant
+from services.pushes import delivery
 from storage.models import Role
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
@@ -82,7 +82,7 @@ async def test_ranking_and_full_report(harness: Harness) -> None:
     # 49 units make a tall chart: a document keeps it readable (a photo would be shrunk).
     assert ranking.photo is None
     assert ranking.document is not None
-    assert reporting.is_tall(ranking.document)
+    assert delivery.is_tall(ranking.document)
     assert "Peringkat unit" in ranking.plain_text
     assert "data belum cukup" in ranking.plain_text
 

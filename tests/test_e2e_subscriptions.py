@@ -17,7 +17,7 @@ import pytest
 
 import storage
 from bot.app import build_application
-from bot.runner import running
+from bot.runner import running, sandbox_bot
 from sandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
 from sandbox.demo import DemoOptions, open_sample_wave, run_demo, sandbox_settings
 from scoring.charts import CHART_NAMES
@@ -367,7 +367,7 @@ async def test_two_processes_on_one_database_send_each_push_once(db: storage.Dat
 async def test_demo_ends_with_the_leadership_group_receiving_the_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert await run_demo(DemoOptions(out=tmp_path, respondents=3, seed=7)) == 0
+    assert await run_demo(DemoOptions(out=tmp_path, respondents=3, seed=7), sandbox_bot) == 0
     charts = sorted(p.name for p in (tmp_path / "charts").iterdir())
     assert charts == sorted(f"{name}.png" for name in CHART_NAMES)
     assert all((tmp_path / "charts" / name).read_bytes().startswith(PNG) for name in charts)

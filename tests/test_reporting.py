@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import storage
+from services import report_charts, report_texts
 from services import reports as reporting
 from services.admin import import_units_csv, open_wave
 from services.settings import Settings, load_settings
@@ -64,18 +65,18 @@ async def test_bundle_has_history_and_corrections(
     assert inst.corrections.total == pytest.approx(2.0)
     assert inst.previous is not None
     assert inst.previous.wave == "2025-S2"
-    text = reporting.score_text(bundle, "id")
+    text = report_texts.score_text(bundle, "id")
     assert "Koreksi: −1,50 (integritas), −0,50 (prevalensi) — kasus" in text
     assert "Gelombang sebelumnya 2025-S2" in text
     assert "sementara" in text
-    trend = reporting.trend_text(bundle, "en")
+    trend = report_texts.trend_text(bundle, "en")
     assert "2025-S2" in trend
     assert "2026-S1" in trend
 
     older = await reporting.load_report(engine, settings, wave_name="2025-S2")
     assert older is not None
     assert older.history == ()
-    assert "final" in reporting.score_text(older, "id")
+    assert "final" in report_texts.score_text(older, "id")
     assert await reporting.load_report(engine, settings, wave_name="nope") is None
 
 
@@ -87,11 +88,11 @@ async def test_texts_never_show_a_suppressed_number(
     bundle = await reporting.load_report(engine, settings)
     assert bundle is not None
 
-    unit = reporting.score_text(bundle, "id", "BAPPEDA")
+    unit = report_texts.score_text(bundle, "id", "BAPPEDA")
     assert "Pegawai: data belum cukup (n=3)" in unit
     assert "Indeks: data belum cukup" in unit
-    assert "data belum cukup" in reporting.score_text(bundle, "id")
-    dims = reporting.dimensions_text(bundle, "id", "BAPPEDA")
+    assert "data belum cukup" in report_texts.score_text(bundle, "id")
+    dims = report_texts.dimensions_text(bundle, "id", "BAPPEDA")
     assert "<b>" not in dims.split("\n", 2)[2]  # no dimension number at all
 
 
@@ -103,12 +104,12 @@ async def test_partial_composite_is_labelled(
         await add_responses(engine, wave, "DINKES", group, 6, NOW)
     bundle = await reporting.load_report(engine, settings)
     assert bundle is not None
-    text = reporting.score_text(bundle, "id", "DINKES")
+    text = report_texts.score_text(bundle, "id", "DINKES")
     assert "Indeks parsial" in text
     assert "bukan indeks SPI" in text
     assert "Rentan" not in text
     assert "Waspada" not in text
-    ranking = reporting.ranking_text(bundle, "en")
+    ranking = report_texts.ranking_text(bundle, "en")
     assert "Partial (not ranked" in ranking
 
 
@@ -117,7 +118,7 @@ async def test_pack_digest_and_captions(engine: storage.AsyncEngine, settings: S
     bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 2))
     assert bundle is not None
 
-    pack = reporting.report_pack(bundle, "id")
+    pack = report_charts.report_pack(bundle, "id")
     assert [name for name, _, _ in pack] == [
         "index",
         "groups",
@@ -128,17 +129,17 @@ async def test_pack_digest_and_captions(engine: storage.AsyncEngine, settings: S
     ]
     for _, png, caption in pack:
         assert png.startswith(b"\x89PNG")
-        assert 0 < len(caption) <= reporting.CAPTION_LIMIT
-    digest = reporting.progress_digest(bundle, "id")
+        assert 0 < len(caption) <= report_texts.CAPTION_LIMIT
+    digest = report_texts.progress_digest(bundle, "id")
     assert "2026-03-02" in digest
     assert "Pegawai: 10 dari target 30 (kurang 20)" in digest
     assert "Terjauh dari target" in digest
 
 
 def test_numbers_use_a_decimal_comma_in_indonesian() -> None:
-    assert reporting.format_number(74.0, "id") == "74,00"
-    assert reporting.format_number(1234.5, "id") == "1.234,50"
-    assert reporting.format_number(74.0, "en") == "74.00"
+    assert report_texts.format_number(74.0, "id") == "74,00"
+    assert report_texts.format_number(1234.5, "id") == "1.234,50"
+    assert report_texts.format_number(74.0, "en") == "74.00"
 
 
 def _unit(code: str, name: str, uid: int = 1) -> storage.Unit:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.pushes.scheduler import LOOKBACK, CronError, latest_fire, parse_cron
+from services.pushes.cron import LOOKBACK, CronError, latest_fire, parse_cron
 
 MONDAY = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # 07:00 WIB, a Monday
 

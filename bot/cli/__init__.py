@@ -33,13 +33,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the offline demo against the sandbox Bot API."""
+    from bot.runner import sandbox_bot
     from sandbox.demo import DemoOptions, run_demo
 
     configure_logging("WARNING")
     options = DemoOptions(
         out=Path(args.out), respondents=args.respondents, seed=args.seed, as_json=args.json
     )
-    return asyncio.run(run_demo(options))
+    return asyncio.run(run_demo(options, sandbox_bot))
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

@@ -197,16 +197,10 @@ def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], languag
     """Return the Markdown summary of a report pack: each chart with its numbers."""
     import re
 
-    from services import reports as reporting
+    from services.report_charts import captions
+    from services.report_texts import TEXT_LIMIT
 
-    texts = {
-        "index": reporting.score_text(bundle, language),
-        "groups": reporting.groups_text(bundle, language),
-        "dimensions": reporting.dimensions_text(bundle, language),
-        "ranking": reporting.ranking_text(bundle, language),
-        "trend": reporting.trend_text(bundle, language),
-        "progress": reporting.progress_text(bundle, language),
-    }
+    texts = captions(bundle, language, limit=TEXT_LIMIT)
 
     def plain(html_text: str) -> str:
         import html
@@ -224,7 +218,7 @@ def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], languag
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the chart pack (PNGs) and a Markdown summary into a folder."""
     from services.admin import AdminError
-    from services.reports import report_pack
+    from services.report_charts import report_pack
 
     bundle = _load_bundle(args)
     out = Path(args.out)

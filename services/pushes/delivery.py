@@ -19,17 +19,26 @@ from enum import StrEnum
 from typing import Final
 
 from telegram import Bot
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 import storage
 from services.context import Services
 
-__all__ = ["Delivery", "DeliveryOutcome", "Outgoing", "retry_after_seconds"]
+__all__ = [
+    "Delivery",
+    "DeliveryOutcome",
+    "Outgoing",
+    "chart_message",
+    "is_tall",
+    "retry_after_seconds",
+    "send_outgoing",
+]
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS: Final = 3
+# Charts taller than this many widths go out as documents (see is_tall).
+TALL_RATIO: Final = 2.0
 # A flood wait longer than this is not waited out: the tick would hold up every other chat.
 MAX_WAIT_SECONDS: Final = 120.0
 # 400s that mean the chat itself is gone, like a 403.
@@ -53,6 +62,40 @@ class Outgoing:
     document: bytes | None = None
     caption: str | None = None
     filename: str | None = None
+
+
+def is_tall(png: bytes) -> bool:
+    """Tell whether a chart is too tall to send as a photo.
+
+    Telegram shrinks photos to about 1280 px on the long side, which leaves the ranking or
+    progress chart of a 40-unit wave (1080 x ~3000 px) unreadable on a phone; sent as a
+    document it keeps its full resolution.
+    """
+    # PNG: 8-byte signature, then the IHDR chunk: length, type, width, height (big-endian).
+    width = int.from_bytes(png[16:20], "big")
+    height = int.from_bytes(png[20:24], "big")
+    return width > 0 and height > TALL_RATIO * width
+
+
+def chart_message(png: bytes, caption: str, name: str) -> Outgoing:
+    """Return a chart as a photo, or as a document when it is too tall for a photo."""
+    if is_tall(png):
+        return Outgoing(document=png, caption=caption, filename=f"{name}.png")
+    return Outgoing(photo=png, caption=caption, filename=f"{name}.png")
+
+
+async def send_outgoing(bot: Bot, chat_id: int, item: Outgoing) -> None:
+    """Make the one Bot API call an item needs (HTML is the bot's default parse mode)."""
+    if item.photo is not None:
+        await bot.send_photo(chat_id, item.photo, caption=item.caption, filename=item.filename)
+    elif item.document is not None:
+        await bot.send_document(
+            chat_id, item.document, caption=item.caption, filename=item.filename
+        )
+    elif item.text is not None:
+        await bot.send_message(chat_id, item.text)
+    else:
+        raise ValueError("an Outgoing needs a text, a photo or a document")
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -96,26 +139,7 @@ class Delivery:
 
     async def _call(self, chat_id: int, item: Outgoing) -> None:
         """Make the one Bot API call this item needs."""
-        if item.photo is not None:
-            await self._bot.send_photo(
-                chat_id,
-                item.photo,
-                caption=item.caption,
-                parse_mode=ParseMode.HTML,
-                filename=item.filename,
-            )
-        elif item.document is not None:
-            await self._bot.send_document(
-                chat_id,
-                item.document,
-                caption=item.caption,
-                parse_mode=ParseMode.HTML,
-                filename=item.filename,
-            )
-        elif item.text is not None:
-            await self._bot.send_message(chat_id, item.text, parse_mode=ParseMode.HTML)
-        else:
-            raise ValueError("an Outgoing needs a text, a photo or a document")
+        await send_outgoing(self._bot, chat_id, item)
 
     async def _attempt(self, chat_id: int, call: Callable[[], Awaitable[None]]) -> DeliveryOutcome:
         """Run `call`, waiting out escaped 429s; map refusals to outcomes."""
@@ -168,7 +192,7 @@ class Delivery:
             if admin_id == chat_id:
                 continue
             try:
-                await self._bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
+                await self._bot.send_message(admin_id, text)
             except TelegramError as exc:
                 # An admin who never pressed Start cannot be messaged; nothing more to do.
                 logger.info("could not tell an admin about the paused chat: %s", exc.message)

@@ -20,7 +20,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -28,8 +27,9 @@ from telegram import Bot
 
 import storage
 from services.context import Services
+from services.pushes.compose import TickData, digest_text, pack_items
+from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
-from services.reports import ReportBundle, is_tall, load_report, progress_digest, report_pack
 from storage.schedules import (
     ChatSchedule,
     PushStatus,
@@ -40,83 +40,13 @@ from storage.schedules import (
     last_fingerprint,
 )
 
-__all__ = [
-    "CronError",
-    "PushResult",
-    "PushScheduler",
-    "latest_fire",
-    "parse_cron",
-]
+__all__ = ["PushResult", "PushScheduler"]
 
 logger = logging.getLogger(__name__)
 
-# How far back a fire time is looked for: enough to notice (and log) a missed weekly push,
-# while bounding the work for a per-minute crontab after a long outage.
-LOOKBACK: Final = timedelta(days=8)
 _TICK_JOB: Final = "spibot-schedule-tick"
 # A tick in flight at shutdown gets this long to finish its current chat before it is cancelled.
 _STOP_GRACE_SECONDS: Final = 10.0
-# Standard crontab weekday numbers (0 and 7 are Sunday) as APScheduler 3 names: its own
-# numbers start at Monday = 0, so "0 7 * * 1" would otherwise fire on Tuesdays.
-_WEEKDAYS: Final = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-class CronError(ValueError):
-    """A crontab expression or time zone that cannot be scheduled; the message says why."""
-
-
-def _weekday_part(part: str) -> str:
-    """Translate one comma-separated part of a standard weekday field to APScheduler names."""
-    if not any(ch.isdigit() for ch in part):
-        return part  # "*", or names such as "mon-fri", mean the same to both
-    span, slash, step_text = part.partition("/")
-    low, dash, high = span.partition("-")
-    problem = CronError(f"weekday {part!r}: use 0-7 (0 and 7 are Sunday) or names (mon-fri)")
-    try:
-        step = int(step_text) if slash else 1
-        if span == "*":
-            first, last = 0, 6
-        else:
-            first = int(low)
-            last = int(high) if dash else 6 if slash else first  # "n/step" runs to Saturday
-    except ValueError:
-        raise problem from None
-    if not 0 <= first <= last <= 7 or step < 1:
-        raise problem
-    days = sorted({day % 7 for day in range(first, last + 1, step)})
-    return ",".join(_WEEKDAYS[day] for day in days)
-
-
-def parse_cron(expression: str, timezone: str) -> CronTrigger:
-    """Return the trigger of a five-field crontab in a time zone, or raise CronError."""
-    fields = expression.split()
-    if len(fields) != 5:
-        raise CronError(
-            f"needs 5 fields (minute hour day month weekday), got {len(fields)}: {expression!r}"
-        )
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CronError(f"unknown time zone {timezone!r}") from None
-    fields[4] = ",".join(_weekday_part(part) for part in fields[4].split(","))
-    try:
-        trigger = CronTrigger.from_crontab(" ".join(fields), timezone=zone)
-    except ValueError as exc:
-        raise CronError(str(exc)) from None
-    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
-        raise CronError(f"{expression!r} never fires")
-    return trigger
-
-
-def latest_fire(trigger: CronTrigger, after: datetime, now: datetime) -> datetime | None:
-    """Return the newest fire time in (after, now], looking back at most LOOKBACK, or None."""
-    fire = trigger.get_next_fire_time(None, max(after, now - LOOKBACK))
-    latest = None
-    while fire is not None and fire <= now:
-        if fire > after:
-            latest = fire
-        fire = trigger.get_next_fire_time(None, fire + timedelta(seconds=1))
-    return None if latest is None else latest.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,52 +57,6 @@ class PushResult:
     kind: ScheduleKind
     fire_at: datetime
     status: PushStatus
-
-
-class _TickData:
-    """What one tick reads or renders once and shares between chats."""
-
-    def __init__(self, services: Services, now: datetime) -> None:
-        self._services = services
-        self._now = now
-        self._waves: list[storage.Wave] | None = None
-        self._bundles: dict[str, ReportBundle | None] = {}
-        self._packs: dict[tuple[str, str], list[tuple[str, bytes, str]]] = {}
-
-    @property
-    def _engine(self) -> storage.AsyncEngine:
-        return self._services.db.engine
-
-    async def waves(self) -> list[storage.Wave]:
-        if self._waves is None:
-            self._waves = await storage.list_waves(self._engine)
-        return self._waves
-
-    async def open_wave(self) -> storage.Wave | None:
-        return next((w for w in await self.waves() if w.is_open), None)
-
-    async def newest_closed_wave(self) -> storage.Wave | None:
-        closed = [w for w in await self.waves() if w.closed_at is not None and not w.is_open]
-        return max(closed, key=lambda w: w.closed_at or w.opened_at, default=None)
-
-    async def bundle(self, wave: storage.Wave) -> ReportBundle | None:
-        if wave.name not in self._bundles:
-            today = self._now.astimezone(self._services.settings.zone).date()
-            self._bundles[wave.name] = await load_report(
-                self._engine, self._services.settings, wave_name=wave.name, today=today
-            )
-        return self._bundles[wave.name]
-
-    async def pack(self, bundle: ReportBundle, language: str) -> list[tuple[str, bytes, str]]:
-        key = (bundle.wave.name, language)
-        if key not in self._packs:
-            # Six matplotlib drawings take about a second: keep the event loop serving updates.
-            self._packs[key] = await asyncio.to_thread(report_pack, bundle, language)
-        return self._packs[key]
-
-    async def fingerprint(self, wave: storage.Wave) -> str:
-        counts = await storage.response_counts(self._engine, wave.id)
-        return f"{wave.id}:{sum(count.submitted for count in counts)}"
 
 
 _STATUS: Final = {
@@ -246,7 +130,7 @@ class PushScheduler:
         """Act on every push due at `now` (default: the clock); return what was done here."""
         async with self._lock:
             moment = now or self._services.clock()
-            data = _TickData(self._services, moment)
+            data = TickData(self._services, moment)
             results: list[PushResult] = []
             for chat_schedule in await active_schedules(self._services.db.engine):
                 try:
@@ -263,7 +147,7 @@ class PushScheduler:
             return results
 
     async def _due(
-        self, chat_schedule: ChatSchedule, now: datetime, data: _TickData
+        self, chat_schedule: ChatSchedule, now: datetime, data: TickData
     ) -> tuple[datetime, storage.Wave | None] | None:
         """Return the fire time to act on (and the closed wave, for a final report), or None."""
         schedule = chat_schedule.schedule
@@ -283,7 +167,7 @@ class PushScheduler:
         return None if fire is None else (fire, None)
 
     async def _run(
-        self, chat_schedule: ChatSchedule, now: datetime, data: _TickData
+        self, chat_schedule: ChatSchedule, now: datetime, data: TickData
     ) -> PushResult | None:
         """Claim and deliver (or skip) one schedule's due push, if it has one."""
         due = await self._due(chat_schedule, now, data)
@@ -319,7 +203,7 @@ class PushScheduler:
         return PushResult(schedule.id, schedule.kind, fire_at, status)
 
     async def _push(
-        self, chat_schedule: ChatSchedule, closed_wave: storage.Wave | None, data: _TickData
+        self, chat_schedule: ChatSchedule, closed_wave: storage.Wave | None, data: TickData
     ) -> tuple[PushStatus, str | None]:
         """Build and send one push; return its status and, for digests, what it reported."""
         kind = chat_schedule.schedule.kind
@@ -334,7 +218,7 @@ class PushScheduler:
         return await self._send_digest(chat_schedule, wave, data)
 
     async def _send_digest(
-        self, chat_schedule: ChatSchedule, wave: storage.Wave, data: _TickData
+        self, chat_schedule: ChatSchedule, wave: storage.Wave, data: TickData
     ) -> tuple[PushStatus, str | None]:
         """Send the progress digest, or one "nothing new" line (or nothing) when unchanged."""
         fingerprint = await data.fingerprint(wave)
@@ -352,32 +236,19 @@ class PushScheduler:
         bundle = await data.bundle(wave)
         if bundle is None:
             return PushStatus.IDLE, None
-        text = progress_digest(bundle, language)
+        text = digest_text(bundle, language)
         outcome = await self.delivery.send(chat_schedule.chat_id, Outgoing(text=text))
         status = _STATUS[outcome]
         return status, fingerprint if status is PushStatus.SENT else None
 
     async def _send_pack(
-        self, chat_schedule: ChatSchedule, wave: storage.Wave, data: _TickData, *, final: bool
+        self, chat_schedule: ChatSchedule, wave: storage.Wave, data: TickData, *, final: bool
     ) -> PushStatus:
         """Send the full chart pack (after a heading for a wave's final report)."""
         bundle = await data.bundle(wave)
         if bundle is None:
             return PushStatus.IDLE
-        language = chat_schedule.language
-        items: list[Outgoing] = []
-        if final:
-            heading = self._services.messages.t(
-                language, "sub_final_heading", wave=html.escape(wave.name)
-            )
-            items.append(Outgoing(text=heading))
-        pack = await data.pack(bundle, language)
-        items += [
-            Outgoing(document=png, caption=caption, filename=f"{name}.png")
-            if is_tall(png)
-            else Outgoing(photo=png, caption=caption, filename=f"{name}.png")
-            for name, png, caption in pack
-        ]
+        items = await pack_items(data, bundle, chat_schedule.language, final=final)
         return _STATUS[await self.delivery.send_all(chat_schedule.chat_id, items)]
 
 

@@ -4,13 +4,12 @@ current step looks. `RespondentFlow` builds on this; nothing here handles an upd
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from datetime import datetime
 
 import storage
 from services import callbacks
 from services.context import Services
-from services.i18n import pick_language
+from services.people import Person, person_for
 from services.respondent.screens import Renderer, Screen, TapResult
 from storage.models import UNCHANGED
 from storage.models import SurveySession as Session
@@ -49,12 +48,7 @@ class SessionEnded(Exception):
         self.language = language
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is acting: pseudonym and display language. The Telegram id stops here."""
-
-    pseudonym: str
-    language: str
+Actor = Person  # who is acting in the survey: pseudonym and display language
 
 
 class SessionBase:
@@ -71,11 +65,7 @@ class SessionBase:
         return self.services.db.engine
 
     async def _actor(self, user_id: int, telegram_language: str | None) -> Actor:
-        pseudonym = self.services.pseudonym(user_id)
-        chosen = await storage.get_respondent_language(self._engine, pseudonym)
-        fallback = self.services.settings.default_language
-
-        return Actor(pseudonym, chosen or pick_language(telegram_language, fallback))
+        return await person_for(self.services, user_id, telegram_language)
 
     def _renderer(self, actor: Actor, version: int, language: str | None = None) -> Renderer:
         secret = self.services.secret

@@ -1,0 +1,60 @@
+"""Telegram's command menu: respondents see the survey commands; officials (admins and people
+holding a role) also see the score and report commands in their own private chat.
+
+The entries come from the one command table (`handlers.commands`), so a command's name and its
+menu line cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
+
+from services.i18n import LANGUAGES, Catalog
+
+__all__ = ["MenuEntry", "Menus"]
+
+logger = logging.getLogger(__name__)
+
+# (command as typed in that language, catalog key of its description), per language
+MenuEntry = tuple[str, str]
+
+
+class Menus:
+    """The respondents' and the officials' command menus, in every language."""
+
+    def __init__(
+        self,
+        messages: Catalog,
+        respondent: Mapping[str, Sequence[MenuEntry]],
+        official: Mapping[str, Sequence[MenuEntry]],
+    ) -> None:
+        self._messages = messages
+        self._respondent = respondent
+        self._official = official
+
+    def menu(self, language: str, *, official: bool = False) -> list[BotCommand]:
+        """Return the command menu in a language, with the officials' commands when asked."""
+        entries = [*self._respondent[language], *(self._official[language] if official else ())]
+        return [
+            BotCommand(name, self._messages.t(language, f"menu_{key}")) for name, key in entries
+        ]
+
+    async def set_defaults(self, bot: Bot) -> None:
+        """Set the respondents' menu: Indonesian by default, English for English clients."""
+        for language in LANGUAGES:
+            await bot.set_my_commands(
+                self.menu(language), language_code=None if language == "id" else language
+            )
+
+    async def show_official(self, bot: Bot, chat_id: int, language: str) -> None:
+        """Give one official's private chat the full menu (best effort: only a convenience)."""
+        try:
+            await bot.set_my_commands(
+                self.menu(language, official=True), scope=BotCommandScopeChat(chat_id)
+            )
+        except TelegramError as exc:  # e.g. an admin who has not started the bot yet
+            logger.info("could not set an official's command menu: %s", type(exc).__name__)

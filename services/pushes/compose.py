@@ -1,0 +1,86 @@
+"""What a push says: what one tick reads and renders once and shares between chats.
+
+A digest is one text; a report is the chart pack (each chart with its caption), after a
+heading for a wave's final report. Delivery sends what this module composes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from datetime import datetime
+
+import storage
+from services.context import Services
+from services.pushes.delivery import Outgoing, chart_message
+from services.report_charts import report_pack
+from services.report_texts import progress_digest
+from services.reports import ReportBundle, load_report
+
+__all__ = ["TickData", "digest_text", "pack_items"]
+
+
+class TickData:
+    """What one tick reads or renders once and shares between chats."""
+
+    def __init__(self, services: Services, now: datetime) -> None:
+        self.services = services
+        self._now = now
+        self._waves: list[storage.Wave] | None = None
+        self._bundles: dict[str, ReportBundle | None] = {}
+        self._packs: dict[tuple[str, str], list[tuple[str, bytes, str]]] = {}
+
+    @property
+    def _engine(self) -> storage.AsyncEngine:
+        return self.services.db.engine
+
+    async def waves(self) -> list[storage.Wave]:
+        if self._waves is None:
+            self._waves = await storage.list_waves(self._engine)
+        return self._waves
+
+    async def open_wave(self) -> storage.Wave | None:
+        return next((w for w in await self.waves() if w.is_open), None)
+
+    async def newest_closed_wave(self) -> storage.Wave | None:
+        closed = [w for w in await self.waves() if w.closed_at is not None and not w.is_open]
+        return max(closed, key=lambda w: w.closed_at or w.opened_at, default=None)
+
+    async def bundle(self, wave: storage.Wave) -> ReportBundle | None:
+        if wave.name not in self._bundles:
+            today = self._now.astimezone(self.services.settings.zone).date()
+            self._bundles[wave.name] = await load_report(
+                self._engine, self.services.settings, wave_name=wave.name, today=today
+            )
+        return self._bundles[wave.name]
+
+    async def pack(self, bundle: ReportBundle, language: str) -> list[tuple[str, bytes, str]]:
+        key = (bundle.wave.name, language)
+        if key not in self._packs:
+            # Six matplotlib drawings take about a second: keep the event loop serving updates.
+            self._packs[key] = await asyncio.to_thread(report_pack, bundle, language)
+        return self._packs[key]
+
+    async def fingerprint(self, wave: storage.Wave) -> str:
+        counts = await storage.response_counts(self._engine, wave.id)
+        return f"{wave.id}:{sum(count.submitted for count in counts)}"
+
+
+def digest_text(bundle: ReportBundle, language: str) -> str:
+    """Return the progress digest of an open wave."""
+    return progress_digest(bundle, language)
+
+
+async def pack_items(
+    data: TickData, bundle: ReportBundle, language: str, *, final: bool
+) -> list[Outgoing]:
+    """Return the chart pack as messages, after the final report's heading when `final`."""
+    items: list[Outgoing] = []
+    if final:
+        heading = data.services.messages.t(
+            language, "sub_final_heading", wave=html.escape(bundle.wave.name)
+        )
+        items.append(Outgoing(text=heading))
+    pack = await data.pack(bundle, language)
+    items += [chart_message(png, caption, name) for name, png, caption in pack]
+    return items

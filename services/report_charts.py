@@ -1,0 +1,69 @@
+"""Charts of a report bundle, each with its caption, ready to send.
+
+Matplotlib is imported lazily: it is heavy and `spibot score` never draws. Drawing is CPU-bound:
+call these off the event loop (`asyncio.to_thread`).
+"""
+
+from __future__ import annotations
+
+from services.report_texts import (
+    CAPTION_LIMIT,
+    dimensions_text,
+    groups_text,
+    progress_text,
+    ranking_text,
+    score_text,
+    trend_text,
+)
+from services.reports import ReportBundle
+
+__all__ = ["captions", "render_chart", "report_pack"]
+
+# -- charts ---------------------------------------------------------------------------------
+
+
+def render_chart(
+    bundle: ReportBundle, name: str, language: str, unit_code: str | None = None
+) -> bytes:
+    """Draw one chart of the pack ("index", "groups", "dimensions", "ranking", "trend",
+    "progress"); the first three can show one unit. CPU-bound: call it off the event loop."""
+    from scoring import charts
+
+    report = bundle.report
+    if name == "index":
+        return charts.index_chart(report, language, unit_code)
+    if name == "groups":
+        return charts.groups_chart(report, language, unit_code)
+    if name == "dimensions":
+        return charts.dimensions_chart(report, language, unit_code)
+    if name == "ranking":
+        return charts.ranking_chart(report, language)
+    if name == "trend":
+        return charts.trend_chart(report, language, bundle.history)
+    if name == "progress":
+        return charts.progress_chart(report, language)
+    raise ValueError(f"unknown chart {name!r}")
+
+
+def report_pack(bundle: ReportBundle, language: str) -> list[tuple[str, bytes, str]]:
+    """Return the full pack: (chart name, PNG, caption ≤ 1024 characters), in reading order.
+
+    CPU-bound (six matplotlib drawings): call it off the event loop (`asyncio.to_thread`).
+    """
+    from scoring.charts import CHART_NAMES, render_pack
+
+    pngs = render_pack(bundle.report, language, bundle.history)
+    texts = captions(bundle, language)
+    return [(name, pngs[name], texts[name]) for name in CHART_NAMES]
+
+
+def captions(bundle: ReportBundle, language: str, *, limit: int = CAPTION_LIMIT) -> dict[str, str]:
+    """Return each chart's text, keyed by chart name (the ranking cut to `limit`)."""
+    return {
+        "index": score_text(bundle, language),
+        "groups": groups_text(bundle, language),
+        "dimensions": dimensions_text(bundle, language),
+        "ranking": ranking_text(bundle, language, limit=limit),
+        "trend": trend_text(bundle, language),
+        "progress": progress_text(bundle, language),
+    }

@@ -1,0 +1,185 @@
+"""The package structure: no import cycles, and no import that crosses a layer the wrong way.
+
+The layers (docs/architecture.md): bot → handlers → services → storage → scoring/surveys.
+Every `import` and `from … import` in a module counts, at any depth (also inside functions
+and under TYPE_CHECKING): a lazy import is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+PACKAGES: Final = ("bot", "handlers", "services", "sandbox", "storage", "scoring", "surveys")
+MAX_LINES: Final = 400
+
+# (importing package, imported package or module prefix): never allowed.
+FORBIDDEN: Final = {
+    ("handlers", "storage"): "handlers reach the database only through services",
+    ("handlers", "sqlalchemy"): "SQL lives in storage",
+    ("services", "sqlalchemy"): "SQL lives in storage",
+    ("sandbox", "sqlalchemy"): "SQL lives in storage",
+    ("bot", "sqlalchemy"): "SQL lives in storage",
+    ("services", "handlers"): "services know nothing of Telegram handlers",
+    ("storage", "services"): "storage is below services",
+    ("storage", "handlers"): "storage is below handlers",
+    ("storage", "bot"): "storage is below the composition root",
+    ("storage", "telegram"): "storage knows nothing of Telegram",
+}
+PURE: Final = ("scoring", "surveys")  # may import each other, the stdlib and data libraries
+PURE_MAY_NOT: Final = (
+    "bot",
+    "handlers",
+    "services",
+    "sandbox",
+    "storage",
+    "telegram",
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+)
+# Only entry points import the composition root: the CLI inside bot/, and tests.
+ROOT_PACKAGE: Final = "bot"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue  # Alembic scripts are loaded by Alembic, not imported
+            found[_module_name(path)] = path
+    return found
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                prefix = ".".join(base)
+                target = f"{prefix}.{node.module}" if node.module else prefix
+            else:
+                target = node.module or ""
+            names.add(target)
+            # `from services import links` imports the module services.links.
+            names.update(f"{target}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    graph: dict[str, set[str]] = defaultdict(set)
+    for module, path in modules.items():
+        for name in _imports(path, module):
+            if name in modules and name != module:
+                graph[module].add(name)
+            graph.setdefault(module, set())
+    return graph
+
+
+def _all_imports() -> dict[str, set[str]]:
+    return {module: _imports(path, module) for module, path in _modules().items()}
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_no_import_cycle() -> None:
+    graph = _graph()
+    # A package imports its own __init__ implicitly; edges to a parent package are not cycles
+    # of substance unless the parent imports the child back, which Tarjan below still finds.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    counter = 0
+
+    def visit(node: str) -> None:
+        nonlocal counter
+        index[node] = low[node] = counter
+        counter += 1
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                item = stack.pop()
+                on_stack.discard(item)
+                component.append(item)
+                if item == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def test_no_forbidden_edge() -> None:
+    problems = []
+    for module, names in _all_imports().items():
+        source = _top(module)
+        for name in names:
+            target = _top(name)
+            reason = FORBIDDEN.get((source, target))
+            if reason:
+                problems.append(f"{module} imports {name}: {reason}")
+            if source in PURE and target in PURE_MAY_NOT:
+                problems.append(f"{module} imports {name}: {source} is pure")
+            if target == ROOT_PACKAGE and source != ROOT_PACKAGE:
+                problems.append(f"{module} imports {name}: only entry points import bot/")
+    assert not problems, "\n".join(sorted(problems))
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_modules_stay_small(package: str) -> None:
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+        and (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not too_long, f"modules over {MAX_LINES} lines: {too_long}"
+
+
+def test_the_checks_see_real_imports() -> None:
+    """Guard the guard: the parser finds a known edge and would flag a planted bad one."""
+    graph = _graph()
+    assert "services.links" in graph["services.respondent.flow"]
+    assert "handlers.context" in graph["handlers.scores"]
+    planted = ast.parse("import storage\nfrom storage.models import Role\n")
+    found = {
+        alias.name
+        for node in ast.walk(planted)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert ("handlers", _top(next(iter(found)))) in FORBIDDEN
