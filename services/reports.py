@@ -619,24 +619,10 @@ def is_tall(png: bytes) -> bool:
 def render_chart(
     bundle: ReportBundle, name: str, language: str, unit_code: str | None = None
 ) -> bytes:
-    """Draw one chart of the pack ("index", "groups", "dimensions", "ranking", "trend",
-    "progress"); the first three can show one unit. CPU-bound: call it off the event loop."""
+    """Draw one chart of `scoring.charts.CHARTS`. CPU-bound: call it off the event loop."""
     from scoring import charts
 
-    report = bundle.report
-    if name == "index":
-        return charts.index_chart(report, language, unit_code)
-    if name == "groups":
-        return charts.groups_chart(report, language, unit_code)
-    if name == "dimensions":
-        return charts.dimensions_chart(report, language, unit_code)
-    if name == "ranking":
-        return charts.ranking_chart(report, language)
-    if name == "trend":
-        return charts.trend_chart(report, language, bundle.history)
-    if name == "progress":
-        return charts.progress_chart(report, language)
-    raise ValueError(f"unknown chart {name!r}")
+    return charts.render(name, bundle.report, language, unit_code, bundle.history)
 
 
 def report_pack(bundle: ReportBundle, language: str) -> list[tuple[str, bytes, str]]:
