@@ -20,7 +20,7 @@ from handlers.common import user_language
 from handlers.context import BotContext
 from services.access import viewer_for
 from services.pushes.scheduler import CronError, parse_cron
-from storage.schedules import (
+from storage import (
     Schedule,
     ScheduleKind,
     delete_schedule,

@@ -30,7 +30,7 @@ import storage
 from services.context import Services
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.reports import ReportBundle, is_tall, load_report, progress_digest, report_pack
-from storage.schedules import (
+from storage import (
     ChatSchedule,
     PushStatus,
     ScheduleKind,
