@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services import reports as reporting
 from sandbox import SandboxUser
+from services import reports as reporting
 from services.access import create_grant
 from storage.models import Role
 from surveys import Group
