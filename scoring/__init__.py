@@ -5,6 +5,7 @@ Pure pandas/numpy: no telegram, no database, no clock. docs/scoring.md explains 
 
 from scoring.benchmarks import BenchmarkComparison, compare_with_benchmarks
 from scoring.build import build_report
+from scoring.columns import ANSWER_COLUMNS
 from scoring.config import (
     GROUP_ORDER,
     CategoryThresholds,
@@ -26,7 +27,6 @@ from scoring.index import (
     margin_of_error,
     needed_sample,
 )
-from scoring.items import ANSWER_COLUMNS
 from scoring.quality import QualitySummary
 from scoring.report import DimensionScore, GroupResult, Report, ScopeResult, WaveComparison
 from scoring.suppression import suppress_small_cells

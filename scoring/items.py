@@ -16,20 +16,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from scoring.columns import ANSWER_COLUMNS
 from scoring.config import GROUP_ORDER
 from surveys.model import DIMENSIONS, Group, Question, Questionnaire, QuestionType
 
-__all__ = ["ANSWER_COLUMNS", "ScoredResponses", "score_responses"]
+__all__ = ["ScoredResponses", "score_responses"]
 
-ANSWER_COLUMNS: Final = (
-    "response_id",
-    "grp",
-    "unit_code",
-    "duration_seconds",
-    "completed_on",
-    "question_id",
-    "value",
-)
 N_DIMS: Final = len(DIMENSIONS)
 _GROUP_CODE: Final = {g.value: i for i, g in enumerate(GROUP_ORDER)}
 # Fixed seed: vector hashes must be the same on every run for the same data.

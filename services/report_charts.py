@@ -29,20 +29,7 @@ def render_chart(
     "progress"); the first three can show one unit. CPU-bound: call it off the event loop."""
     from scoring import charts
 
-    report = bundle.report
-    if name == "index":
-        return charts.index_chart(report, language, unit_code)
-    if name == "groups":
-        return charts.groups_chart(report, language, unit_code)
-    if name == "dimensions":
-        return charts.dimensions_chart(report, language, unit_code)
-    if name == "ranking":
-        return charts.ranking_chart(report, language)
-    if name == "trend":
-        return charts.trend_chart(report, language, bundle.history)
-    if name == "progress":
-        return charts.progress_chart(report, language)
-    raise ValueError(f"unknown chart {name!r}")
+    return charts.render(name, bundle.report, language, unit_code, bundle.history)
 
 
 def report_pack(bundle: ReportBundle, language: str) -> list[tuple[str, bytes, str]]:

@@ -16,7 +16,7 @@ import storage
 from services.access import viewer_for
 from services.context import Services
 from services.pushes.cron import CronError, parse_cron
-from storage.schedules import (
+from storage import (
     Schedule,
     ScheduleKind,
     delete_schedule,

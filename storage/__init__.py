@@ -6,7 +6,8 @@ dataclasses from `storage.models`. Nothing here stores a Telegram id: people are
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.answers import delete_answers, get_answers, get_response, save_answer, save_answers
+from storage.answers import get_answers, get_response
+from storage.corrections import add_correction, correction_history, current_correction
 from storage.db import Database, alembic_config, create_engine, upgrade
 from storage.errors import (
     AlreadyCompleted,
@@ -18,8 +19,10 @@ from storage.errors import (
     WaveConflict,
 )
 from storage.frames import ANSWER_COLUMNS, answers_frame, response_counts
+from storage.invitations import claim_invitation, create_invitations, get_invitation
 from storage.models import (
     UNCHANGED,
+    ChatSchedule,
     ClaimStatus,
     Correction,
     GrantClaim,
@@ -27,11 +30,15 @@ from storage.models import (
     Invitation,
     InvitationClaim,
     NewInvitation,
+    PushClaim,
+    PushStatus,
     Response,
     ResponseCount,
     Role,
     RoleAssignment,
     RoleGrant,
+    Schedule,
+    ScheduleKind,
     StoredQuestionnaire,
     Subscription,
     SurveySession,
@@ -41,16 +48,12 @@ from storage.models import (
     Wave,
     WaveStatus,
 )
-from storage.reports import (
-    add_correction,
-    correction_history,
-    current_correction,
-    get_subscription,
-    list_subscriptions,
-    pause_subscription,
-    subscribe,
-    unsubscribe,
+from storage.questionnaires import (
+    get_questionnaire,
+    latest_questionnaires,
+    save_questionnaire,
 )
+from storage.respondents import ensure_respondent, get_respondent_language, set_respondent_language
 from storage.roles import (
     claim_role_grant,
     create_role_grant,
@@ -60,34 +63,33 @@ from storage.roles import (
     revoke_role,
     revoke_role_grant,
 )
+from storage.schedules import (
+    DEFAULT_TIMEZONE,
+    active_schedules,
+    claim_push,
+    delete_schedule,
+    finish_push,
+    last_fingerprint,
+    list_pushes,
+    schedules_for_chat,
+    set_schedule,
+)
 from storage.sessions import (
     cancel_session,
-    ensure_respondent,
     expire_sessions,
-    get_respondent_language,
     get_session,
     has_completed,
     move_session,
-    set_respondent_language,
     set_session_message,
     start_session,
     submit,
-    update_session,
 )
-from storage.surveys import (
-    claim_invitation,
-    close_wave,
-    create_invitations,
-    current_wave,
-    get_invitation,
-    get_questionnaire,
-    get_wave,
-    get_wave_by_id,
-    latest_questionnaire,
-    latest_questionnaires,
-    list_waves,
-    open_wave,
-    save_questionnaire,
+from storage.subscriptions import (
+    get_subscription,
+    list_subscriptions,
+    pause_subscription,
+    subscribe,
+    unsubscribe,
 )
 from storage.units import (
     UNIT_KINDS,
@@ -99,13 +101,23 @@ from storage.units import (
     search_units,
     set_institution,
 )
+from storage.waves import (
+    close_wave,
+    current_wave,
+    get_wave,
+    get_wave_by_id,
+    list_waves,
+    open_wave,
+)
 
 __all__ = [
     "ANSWER_COLUMNS",
+    "DEFAULT_TIMEZONE",
     "UNCHANGED",
     "UNIT_KINDS",
     "AlreadyCompleted",
     "AsyncEngine",
+    "ChatSchedule",
     "ClaimStatus",
     "Correction",
     "Database",
@@ -115,12 +127,16 @@ __all__ = [
     "InvitationClaim",
     "NewInvitation",
     "NotFound",
+    "PushClaim",
+    "PushStatus",
     "QuestionnaireConflict",
     "Response",
     "ResponseCount",
     "Role",
     "RoleAssignment",
     "RoleGrant",
+    "Schedule",
+    "ScheduleKind",
     "SessionExists",
     "StorageError",
     "StoredQuestionnaire",
@@ -133,11 +149,13 @@ __all__ = [
     "Wave",
     "WaveConflict",
     "WaveStatus",
+    "active_schedules",
     "add_correction",
     "alembic_config",
     "answers_frame",
     "cancel_session",
     "claim_invitation",
+    "claim_push",
     "claim_role_grant",
     "close_wave",
     "correction_history",
@@ -146,9 +164,10 @@ __all__ = [
     "create_role_grant",
     "current_correction",
     "current_wave",
-    "delete_answers",
+    "delete_schedule",
     "ensure_respondent",
     "expire_sessions",
+    "finish_push",
     "get_answers",
     "get_institution",
     "get_invitation",
@@ -164,8 +183,9 @@ __all__ = [
     "get_wave_by_id",
     "has_completed",
     "import_units",
-    "latest_questionnaire",
+    "last_fingerprint",
     "latest_questionnaires",
+    "list_pushes",
     "list_role_grants",
     "list_roles",
     "list_subscriptions",
@@ -177,17 +197,16 @@ __all__ = [
     "response_counts",
     "revoke_role",
     "revoke_role_grant",
-    "save_answer",
-    "save_answers",
     "save_questionnaire",
+    "schedules_for_chat",
     "search_units",
     "set_institution",
     "set_respondent_language",
+    "set_schedule",
     "set_session_message",
     "start_session",
     "submit",
     "subscribe",
     "unsubscribe",
-    "update_session",
     "upgrade",
 ]

@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.db import read_connection, write_transaction
+from storage.db import read_connection
 from storage.dialects import upsert
 from storage.frames import SEPARATOR
 from storage.models import Response
 from storage.schema import answers, responses
 
-__all__ = [
-    "delete_answers",
-    "get_answers",
-    "get_response",
-    "save_answer",
-    "save_answers",
-    "write_answers",
-]
-
-
-async def save_answer(engine: AsyncEngine, response_id: str, question_id: str, value: str) -> None:
-    """Store or replace one answer."""
-    await save_answers(engine, response_id, {question_id: value})
-
-
-async def save_answers(engine: AsyncEngine, response_id: str, values: Mapping[str, str]) -> None:
-    """Store or replace several answers of one response in one transaction."""
-    async with write_transaction(engine) as conn:
-        await write_answers(conn, response_id, values)
+__all__ = ["get_answers", "get_response", "write_answers"]
 
 
 async def write_answers(conn: AsyncConnection, response_id: str, values: Mapping[str, str]) -> None:
-    """Upsert answers inside an open write transaction (shared with `move_session`)."""
+    """Upsert answers inside `move_session`'s write transaction."""
     for question_id in values:
         if SEPARATOR in question_id:
             raise ValueError("question ids must not contain control characters")
@@ -51,20 +33,6 @@ async def write_answers(conn: AsyncConnection, response_id: str, values: Mapping
                 ["value"],
             )
         )
-
-
-async def delete_answers(engine: AsyncEngine, response_id: str, question_ids: Iterable[str]) -> int:
-    """Delete answers (e.g. to questions a changed answer now skips); return how many."""
-    ids = list(question_ids)
-    if not ids:
-        return 0
-    async with write_transaction(engine) as conn:
-        result = await conn.execute(
-            delete(answers).where(
-                answers.c.response_id == response_id, answers.c.question_id.in_(ids)
-            )
-        )
-        return result.rowcount
 
 
 async def get_answers(engine: AsyncEngine, response_id: str) -> dict[str, str]:

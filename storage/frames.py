@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from scoring.items import ANSWER_COLUMNS  # the contract is what scoring reads
+from scoring.columns import ANSWER_COLUMNS  # the contract scoring reads, in a leaf module
 from storage.db import read_connection
 from storage.errors import StorageError
 from storage.models import ResponseCount

@@ -13,6 +13,7 @@ from typing import Final
 
 __all__ = [
     "UNCHANGED",
+    "ChatSchedule",
     "ClaimStatus",
     "Correction",
     "GrantClaim",
@@ -20,11 +21,15 @@ __all__ = [
     "Invitation",
     "InvitationClaim",
     "NewInvitation",
+    "PushClaim",
+    "PushStatus",
     "Response",
     "ResponseCount",
     "Role",
     "RoleAssignment",
     "RoleGrant",
+    "Schedule",
+    "ScheduleKind",
     "StoredQuestionnaire",
     "Subscription",
     "SurveySession",
@@ -251,3 +256,61 @@ class ResponseCount:
     grp: str
     submitted: int
     in_progress: int
+
+
+class ScheduleKind(StrEnum):
+    """What a schedule sends."""
+
+    DIGEST = "digest"  # a one-message progress digest while a wave is open
+    REPORT = "report"  # the full chart pack while a wave is open
+    FINAL = "final"  # the full pack once, when a wave closes (no crontab)
+
+
+class PushStatus(StrEnum):
+    """What became of a claimed fire time."""
+
+    CLAIMED = "claimed"  # being sent (or the process died while sending: never retried)
+    SENT = "sent"
+    UNCHANGED = "unchanged"  # a digest with nothing new (one line sent, or nothing)
+    SKIPPED = "skipped"  # missed while the bot was down, and too late to send
+    IDLE = "idle"  # nothing to send (no open wave, no report yet)
+    PAUSED = "paused"  # Telegram refused (403): the subscription was paused
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """One kind of push for one subscribed chat."""
+
+    id: int
+    subscription_id: int
+    kind: ScheduleKind
+    cron: str | None
+    timezone: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSchedule:
+    """A schedule of an active subscription, with where and how to send it."""
+
+    schedule: Schedule
+    chat_id: int
+    language: str
+    # The newest fire time already claimed (by any process), if any.
+    last_fire_at: datetime | None
+
+    @property
+    def after(self) -> datetime:
+        """Return the moment after which fire times are still to be acted on."""
+        since = self.schedule.since
+        return since if self.last_fire_at is None else max(since, self.last_fire_at)
+
+
+@dataclass(frozen=True, slots=True)
+class PushClaim:
+    """A won lease on one fire time of one schedule."""
+
+    id: int
+    schedule_id: int
+    fire_at: datetime

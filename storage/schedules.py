@@ -8,9 +8,7 @@ alike. The same rows are the log of what became of each push (sent, skipped, ...
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import delete, func, select, update
@@ -19,15 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.dialects import insert_ignore, upsert
 from storage.errors import NotFound
+from storage.models import ChatSchedule, PushClaim, PushStatus, Schedule, ScheduleKind
 from storage.schema import scheduled_pushes, schedules, subscriptions
 
 __all__ = [
     "DEFAULT_TIMEZONE",
-    "ChatSchedule",
-    "PushClaim",
-    "PushStatus",
-    "Schedule",
-    "ScheduleKind",
     "active_schedules",
     "claim_push",
     "delete_schedule",
@@ -39,64 +33,6 @@ __all__ = [
 ]
 
 DEFAULT_TIMEZONE: Final = "Asia/Jakarta"
-
-
-class ScheduleKind(StrEnum):
-    """What a schedule sends."""
-
-    DIGEST = "digest"  # a one-message progress digest while a wave is open
-    REPORT = "report"  # the full chart pack while a wave is open
-    FINAL = "final"  # the full pack once, when a wave closes (no crontab)
-
-
-class PushStatus(StrEnum):
-    """What became of a claimed fire time."""
-
-    CLAIMED = "claimed"  # being sent (or the process died while sending: never retried)
-    SENT = "sent"
-    UNCHANGED = "unchanged"  # a digest with nothing new (one line sent, or nothing)
-    SKIPPED = "skipped"  # missed while the bot was down, and too late to send
-    IDLE = "idle"  # nothing to send (no open wave, no report yet)
-    PAUSED = "paused"  # Telegram refused (403): the subscription was paused
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """One kind of push for one subscribed chat."""
-
-    id: int
-    subscription_id: int
-    kind: ScheduleKind
-    cron: str | None
-    timezone: str
-    since: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ChatSchedule:
-    """A schedule of an active subscription, with where and how to send it."""
-
-    schedule: Schedule
-    chat_id: int
-    language: str
-    # The newest fire time already claimed (by any process), if any.
-    last_fire_at: datetime | None
-
-    @property
-    def after(self) -> datetime:
-        """Return the moment after which fire times are still to be acted on."""
-        since = self.schedule.since
-        return since if self.last_fire_at is None else max(since, self.last_fire_at)
-
-
-@dataclass(frozen=True, slots=True)
-class PushClaim:
-    """A won lease on one fire time of one schedule."""
-
-    id: int
-    schedule_id: int
-    fire_at: datetime
 
 
 def _schedule(row: Any) -> Schedule:

@@ -1,4 +1,4 @@
-"""The survey flow: respondents, in-progress sessions, answers, submission and expiry.
+"""The survey flow: in-progress sessions, their answers, submission and expiry.
 
 Anonymity lives here (DESIGN.md §3): a session row is the only link between a pseudonym
 and a response id, and `submit` deletes it in the same transaction that files the response.
@@ -18,14 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.answers import write_answers
 from storage.db import from_db, read_connection, utc, write_transaction
-from storage.dialects import insert_ignore, upsert
 from storage.errors import AlreadyCompleted, NotFound, SessionExists
 from storage.models import UNCHANGED, SurveySession, Unchanged
+from storage.respondents import add_respondent
 from storage.schema import (
     answers,
     completions,
     invitations,
-    respondents,
     responses,
     survey_sessions,
     wave_questionnaires,
@@ -33,58 +32,17 @@ from storage.schema import (
 
 __all__ = [
     "cancel_session",
-    "ensure_respondent",
     "expire_sessions",
-    "get_respondent_language",
     "get_session",
     "has_completed",
     "move_session",
-    "set_respondent_language",
     "set_session_message",
     "start_session",
     "submit",
-    "update_session",
 ]
 
 IN_PROGRESS = "in_progress"
 SUBMITTED = "submitted"
-
-
-async def _ensure_respondent(conn: AsyncConnection, pseudonym: str) -> None:
-    """Insert the respondent row if it is missing."""
-    await conn.execute(insert_ignore(conn, respondents, {"pseudonym": pseudonym}, ["pseudonym"]))
-
-
-async def ensure_respondent(engine: AsyncEngine, pseudonym: str) -> None:
-    """Record that this pseudonym has talked to the bot (idempotent)."""
-    async with write_transaction(engine) as conn:
-        await _ensure_respondent(conn, pseudonym)
-
-
-async def set_respondent_language(
-    engine: AsyncEngine, pseudonym: str, language: str | None
-) -> None:
-    """Store the respondent's chosen language (None: follow Telegram's)."""
-    async with write_transaction(engine) as conn:
-        await conn.execute(
-            upsert(
-                conn,
-                respondents,
-                {"pseudonym": pseudonym, "language": language},
-                ["pseudonym"],
-                ["language"],
-            )
-        )
-
-
-async def get_respondent_language(engine: AsyncEngine, pseudonym: str) -> str | None:
-    """Return the respondent's chosen language, or None."""
-    async with read_connection(engine) as conn:
-        return (
-            await conn.execute(
-                select(respondents.c.language).where(respondents.c.pseudonym == pseudonym)
-            )
-        ).scalar_one_or_none()
 
 
 def _session(row: Any) -> SurveySession:
@@ -155,7 +113,7 @@ async def start_session(
             raise NotFound(f"wave {wave_id} has no questionnaire for group {grp!r}")
         if await _completed(conn, pseudonym, wave_id, grp):
             raise AlreadyCompleted("already submitted for this wave and group")
-        await _ensure_respondent(conn, pseudonym)
+        await add_respondent(conn, pseudonym)
         await conn.execute(
             responses.insert().values(
                 id=response_id,
@@ -225,27 +183,6 @@ async def _move(conn: AsyncConnection, pseudonym: str, expected_version: int, va
         .values(values)
     )
     return result.rowcount == 1
-
-
-async def update_session(
-    engine: AsyncEngine,
-    pseudonym: str,
-    expected_version: int,
-    now: datetime,
-    *,
-    step: str | Unchanged = UNCHANGED,
-    question_id: str | Unchanged | None = UNCHANGED,
-    message_id: int | Unchanged | None = UNCHANGED,
-    language: str | Unchanged = UNCHANGED,
-) -> bool:
-    """Move the session if it is still at `expected_version` (its version becomes +1).
-
-    Returns False when another update moved it first (e.g. a double tap) or it is gone.
-    """
-    changes = {"step": step, "question_id": question_id, "message_id": message_id}
-    values = _moves(now, expected_version, {**changes, "language": language})
-    async with write_transaction(engine) as conn:
-        return await _move(conn, pseudonym, expected_version, values)
 
 
 async def move_session(

@@ -87,8 +87,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Identifiers end up in callback data (at most 64 bytes), e.g. "a:<question id>:<value>":
-# 2 + 40 + 1 + 20 = 63 bytes at most.
+# Identifiers stay short for the database (question ids are String(60) columns) and for
+# readable exports. Buttons carry an option's index, never its value or the question id
+# (services/callbacks.py), so Telegram's 64-byte callback data does not bound these.
 MAX_QUESTION_ID_LENGTH: Final = 40
 MAX_OPTION_VALUE_LENGTH: Final = 20
 MAX_QUESTION_TEXT_LENGTH: Final = 900

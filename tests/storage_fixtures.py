@@ -23,10 +23,12 @@ from sqlalchemy.engine import make_url
 
 from storage import (
     Database,
+    SurveySession,
     Unit,
     Wave,
     import_units,
     list_units,
+    move_session,
     open_wave,
     save_questionnaire,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "db",
     "empty_database_url",
     "postgres_module_url",
+    "record_answers",
     "survey_setup",
 ]
 
@@ -178,3 +181,16 @@ async def survey_setup(db: Database) -> SurveySetup:
     wave = await open_wave(db.engine, "2025-1", ids, NOW)
     units = {unit.code: unit for unit in await list_units(db.engine)}
     return SurveySetup(db=db, wave=wave, units=units)
+
+
+async def record_answers(
+    database: Database, session: SurveySession, values: dict[str, str]
+) -> SurveySession:
+    """Answer questions the way the bot does (one session move per answer); return the session."""
+    for question_id, value in values.items():
+        moved = await move_session(
+            database.engine, session, now=session.updated_at, answer=(question_id, value)
+        )
+        assert moved is not None
+        session = moved
+    return session

@@ -14,7 +14,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text as TextArtist
 
 from scoring import CATEGORIES, Report, ScoringConfig, WaveResult, build_report
-from scoring.charts import CHART_NAMES, render_pack
+from scoring.charts import CHART_NAMES, CHARTS, render, render_pack
 from scoring.charts.dimensions import _dimensions_figure
 from scoring.charts.groups import _groups_figure
 from scoring.charts.index_card import _index_figure
@@ -104,6 +104,29 @@ def test_every_chart_renders_a_phone_sized_png(
         assert width == 1080, name
         assert 600 <= height <= 4000, name
         assert len(png) <= MAX_PNG_BYTES, name
+
+
+def test_one_chart_table_names_the_pack_and_the_unit_charts() -> None:
+    assert tuple(CHARTS) == CHART_NAMES
+    assert CHART_NAMES == ("index", "groups", "dimensions", "ranking", "trend", "progress")
+    assert {name for name, chart in CHARTS.items() if chart.per_unit} == {
+        "index",
+        "groups",
+        "dimensions",
+    }
+
+
+def test_render_draws_one_unit_and_refuses_what_it_cannot_draw(reports: dict[str, Report]) -> None:
+    report = reports["full"]
+    unit = report.units[0].code
+    assert unit is not None
+    one_unit = render("groups", report, "en", unit)
+    assert png_size(one_unit)[0] == 1080
+    assert one_unit != render("groups", report, "en")
+    with pytest.raises(ValueError, match="unknown chart 'pie'"):
+        render("pie", report)
+    with pytest.raises(ValueError, match="whole institution"):
+        render("ranking", report, "id", unit)
 
 
 def test_the_fixture_reports_cover_the_cases(reports: dict[str, Report]) -> None:

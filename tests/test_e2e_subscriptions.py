@@ -22,14 +22,14 @@ from sandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
 from sandbox.demo import DemoOptions, open_sample_wave, run_demo, sandbox_settings
 from scoring.charts import CHART_NAMES
 from services.access import create_grant
-from storage.models import Role
-from storage.schedules import (
+from storage import (
     PushStatus,
     ScheduleKind,
     list_pushes,
     schedules_for_chat,
     set_schedule,
 )
+from storage.models import Role
 from surveys import Group
 from tests.e2e_fixtures import Clock, Harness, reply
 from tests.score_data import add_responses

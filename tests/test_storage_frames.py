@@ -12,11 +12,10 @@ from storage import (
     ResponseCount,
     answers_frame,
     response_counts,
-    save_answers,
     start_session,
     submit,
 )
-from tests.storage_fixtures import NOW
+from tests.storage_fixtures import NOW, record_answers
 
 
 async def _respond(setup, pseudonym, grp, unit, answers, *, finish=True, duration=300):
@@ -24,7 +23,7 @@ async def _respond(setup, pseudonym, grp, unit, answers, *, finish=True, duratio
     session = await start_session(
         db.engine, pseudonym, setup.wave.id, grp, setup.units[unit].id, None, "id", "consent", NOW
     )
-    await save_answers(db.engine, session.response_id, answers)
+    await record_answers(db, session, answers)
     if finish:
         assert await submit(db.engine, pseudonym, date(2025, 5, 3), duration)
     return session.response_id

@@ -1,4 +1,4 @@
-"""Role grants by one-time link, subscriptions of report chats, and index corrections."""
+"""Role grants by one-time link: claimed once, re-granted, revoked."""
 
 from __future__ import annotations
 
@@ -9,23 +9,14 @@ import pytest
 
 from storage import (
     ClaimStatus,
-    NotFound,
     Role,
-    add_correction,
     claim_role_grant,
-    correction_history,
     create_role_grant,
-    current_correction,
     get_roles,
-    get_subscription,
     list_role_grants,
     list_roles,
-    list_subscriptions,
-    pause_subscription,
     revoke_role,
     revoke_role_grant,
-    subscribe,
-    unsubscribe,
 )
 from tests.storage_fixtures import NOW
 
@@ -96,55 +87,3 @@ async def test_grant_needs_unit_exactly_for_unit_head(db):
         await create_role_grant(db.engine, "g" * 64, Role.UNIT_HEAD, None, NOW)
     with pytest.raises(ValueError, match="unit"):
         await create_role_grant(db.engine, "g" * 64, Role.LEADERSHIP, 1, NOW)
-
-
-async def test_subscriptions(db):
-    group_chat = -1001234567890  # supergroup ids need BIGINT
-    first = await subscribe(db.engine, group_chat, "id", NOW)
-    assert (first.chat_id, first.language, first.active, first.created_at) == (
-        group_chat,
-        "id",
-        True,
-        NOW,
-    )
-    await subscribe(db.engine, 42, "en", NOW)
-    assert [s.chat_id for s in await list_subscriptions(db.engine)] == [group_chat, 42]
-
-    assert await pause_subscription(db.engine, group_chat, "bot was removed from the chat")
-    assert [s.chat_id for s in await list_subscriptions(db.engine)] == [42]
-    paused = await get_subscription(db.engine, group_chat)
-    assert paused is not None
-    assert (paused.active, paused.paused_reason) == (False, "bot was removed from the chat")
-    assert len(await list_subscriptions(db.engine, active_only=False)) == 2
-
-    again = await subscribe(db.engine, group_chat, "en", NOW + timedelta(days=1))
-    assert (again.id, again.active, again.paused_reason, again.language) == (
-        first.id,
-        True,
-        None,
-        "en",
-    )
-    assert again.created_at == NOW
-
-    assert await unsubscribe(db.engine, 42)
-    assert not await unsubscribe(db.engine, 42)
-    assert not await pause_subscription(db.engine, 42, "gone")
-    assert await get_subscription(db.engine, 42) is None
-
-
-async def test_corrections_newest_in_force(survey_setup):
-    db = survey_setup.db
-    wave = survey_setup.wave.id
-    assert await current_correction(db.engine, wave) is None
-    await add_correction(db.engine, wave, 3.28, 0.32, "KPK 2022", NOW)
-    newest = await add_correction(db.engine, wave, 3.0, 0.5, "", NOW + timedelta(days=1))
-    assert await current_correction(db.engine, wave) == newest
-    history = await correction_history(db.engine, wave)
-    assert [(c.integrity, c.prevalence, c.note) for c in history] == [
-        (3.0, 0.5, ""),
-        (3.28, 0.32, "KPK 2022"),
-    ]
-    with pytest.raises(ValueError, match="non-negative"):
-        await add_correction(db.engine, wave, -1, 0, "", NOW)
-    with pytest.raises(NotFound):
-        await add_correction(db.engine, wave + 100, 1, 0, "", NOW)

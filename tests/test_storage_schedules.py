@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage import Database, NotFound, subscribe, unsubscribe
-from storage.reports import pause_subscription
-from storage.schedules import (
+from storage import (
+    Database,
+    NotFound,
     PushStatus,
     ScheduleKind,
     active_schedules,
@@ -19,8 +19,11 @@ from storage.schedules import (
     finish_push,
     last_fingerprint,
     list_pushes,
+    pause_subscription,
     schedules_for_chat,
     set_schedule,
+    subscribe,
+    unsubscribe,
 )
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -19,27 +20,21 @@ from storage import (
     claim_invitation,
     close_wave,
     create_invitations,
-    delete_answers,
-    ensure_respondent,
     expire_sessions,
     get_answers,
     get_invitation,
-    get_respondent_language,
     get_response,
     get_session,
     has_completed,
     move_session,
     open_wave,
-    save_answer,
-    save_answers,
     set_respondent_language,
     set_session_message,
     start_session,
     submit,
-    update_session,
 )
 from storage.schema import answers, completions, responses, survey_sessions
-from tests.storage_fixtures import NOW
+from tests.storage_fixtures import NOW, record_answers
 
 ALICE = "a" * 64
 BOB = "b" * 64
@@ -62,17 +57,6 @@ async def _start(setup, pseudonym=ALICE, grp="external", unit="PKM-01", invitati
 async def _all_rows(db, table):
     async with db.engine.connect() as conn:
         return (await conn.execute(select(table))).all()
-
-
-async def test_respondent_language(db):
-    await ensure_respondent(db.engine, ALICE)
-    await ensure_respondent(db.engine, ALICE)
-    assert await get_respondent_language(db.engine, ALICE) is None
-    await set_respondent_language(db.engine, ALICE, "en")
-    assert await get_respondent_language(db.engine, ALICE) == "en"
-    await set_respondent_language(db.engine, BOB, "id")  # creates the respondent
-    assert await get_respondent_language(db.engine, BOB) == "id"
-    assert await get_respondent_language(db.engine, "c" * 64) is None
 
 
 async def test_start_session_creates_response_and_link(survey_setup):
@@ -124,57 +108,57 @@ async def test_optimistic_concurrency_records_a_double_tap_once(survey_setup):
     later = NOW + timedelta(minutes=1)
     moved = await asyncio.gather(
         *(
-            update_session(
-                db.engine, ALICE, session.version, later, step="question", question_id="q1"
-            )
+            move_session(db.engine, session, now=later, step="question", question_id="q1")
             for _ in range(5)
         )
     )
-    assert moved.count(True) == 1
+    assert sum(m is not None for m in moved) == 1
     current = await get_session(db.engine, ALICE)
     assert current is not None
     assert (current.version, current.step, current.question_id) == (1, "question", "q1")
     assert current.updated_at == later
     # Stale version: someone else moved first.
-    assert not await update_session(db.engine, ALICE, 0, later, step="review")
+    assert await move_session(db.engine, session, now=later, step="review") is None
     # Unchanged fields stay; None clears.
-    assert await update_session(db.engine, ALICE, 1, later, message_id=4242)
-    assert await update_session(db.engine, ALICE, 2, later, question_id=None, language="en")
+    moved_again = await move_session(db.engine, current, now=later, question_id=None, language="en")
+    assert moved_again is not None
     current = await get_session(db.engine, ALICE)
-    assert current is not None
-    assert (current.step, current.question_id, current.message_id, current.language) == (
+    assert current == moved_again
+    assert (current.step, current.question_id, current.language, current.version) == (
         "question",
         None,
-        4242,
         "en",
+        2,
     )
-    assert current.version == 3
-    assert not await update_session(db.engine, BOB, 0, later, step="question")
+    gone = replace(session, pseudonym=BOB)
+    assert await move_session(db.engine, gone, now=later, step="question") is None
 
 
-async def test_answers_upsert_delete_and_read(survey_setup):
+async def test_answers_upsert_drop_and_read(survey_setup):
     db = survey_setup.db
     session = await _start(survey_setup)
     rid = session.response_id
-    await save_answer(db.engine, rid, "q1", "3")
-    await save_answer(db.engine, rid, "q1", "4")
-    await save_answers(db.engine, rid, {"q2": "a,b", "q3": "free text\x1fwith separator"})
+    session = await record_answers(
+        db, session, {"q1": "3", "q2": "a,b", "q3": "free text\x1fwith separator"}
+    )
+    session = await record_answers(db, session, {"q1": "4"})
     assert await get_answers(db.engine, rid) == {
         "q1": "4",
         "q2": "a,b",
         "q3": "free text with separator",
     }
-    assert await delete_answers(db.engine, rid, ["q2", "q9"]) == 1
-    assert await delete_answers(db.engine, rid, []) == 0
+    moved = await move_session(db.engine, session, now=NOW, drop_answers=["q2", "q9"])
+    assert moved is not None
     assert await get_answers(db.engine, rid) == {"q1": "4", "q3": "free text with separator"}
     with pytest.raises(ValueError, match="question ids"):
-        await save_answer(db.engine, rid, "bad\x1fid", "1")
+        await move_session(db.engine, moved, now=NOW, answer=("bad\x1fid", "1"))
+    assert await get_session(db.engine, ALICE) == moved  # the refused answer moved nothing
 
 
 async def test_submit_files_response_and_deletes_the_link(survey_setup):
     db = survey_setup.db
     session = await _start(survey_setup)
-    await save_answers(db.engine, session.response_id, {"q1": "4", "q2": "2"})
+    await record_answers(db, session, {"q1": "4", "q2": "2"})
     assert not await has_completed(db.engine, ALICE, survey_setup.wave.id, "external")
 
     assert await submit(db.engine, ALICE, date(2025, 5, 2), 312)
@@ -258,7 +242,7 @@ async def test_cancel_session_deletes_everything_and_frees_invitation(survey_set
     session = await _start(
         survey_setup, grp="internal", unit="DINKES", invitation_id=claim.invitation.id
     )
-    await save_answer(db.engine, session.response_id, "q1", "1")
+    await record_answers(db, session, {"q1": "1"})
 
     assert await cancel_session(db.engine, ALICE)
     assert not await cancel_session(db.engine, ALICE)
@@ -274,7 +258,7 @@ async def test_cancel_session_deletes_everything_and_frees_invitation(survey_set
 async def test_expire_sessions_deletes_partial_responses_only(survey_setup):
     db = survey_setup.db
     old = await _start(survey_setup)
-    await save_answer(db.engine, old.response_id, "q1", "1")
+    await record_answers(db, old, {"q1": "1"})
     fresh = await start_session(
         db.engine,
         BOB,
@@ -341,7 +325,7 @@ async def test_sqlite_concurrent_writers_wait_instead_of_failing(tmp_path):
 async def test_move_session_saves_answer_with_the_move(survey_setup):
     db = survey_setup.db
     session = await _start(survey_setup)
-    await save_answers(db.engine, session.response_id, {"q0": "x", "q5": "y"})
+    session = await record_answers(db, session, {"q0": "x", "q5": "y"})
     later = NOW + timedelta(minutes=2)
     moved = await move_session(
         db.engine,
@@ -354,7 +338,7 @@ async def test_move_session_saves_answer_with_the_move(survey_setup):
     )
     assert moved is not None
     assert (moved.version, moved.step, moved.question_id, moved.updated_at) == (
-        1,
+        3,
         "question",
         "q2",
         later,
@@ -395,7 +379,7 @@ async def test_get_response_and_submit_with_expected_version(survey_setup):
     response = await get_response(db.engine, session.response_id)
     assert response is not None
     assert (response.status, response.language, response.grp) == ("in_progress", "id", "external")
-    assert await update_session(db.engine, ALICE, 0, NOW, step="review")
+    assert await move_session(db.engine, session, now=NOW, step="review") is not None
     assert not await submit(db.engine, ALICE, date(2025, 5, 2), 10, expected_version=0)
     assert await submit(db.engine, ALICE, date(2025, 5, 2), 10, expected_version=1)
     response = await get_response(db.engine, session.response_id)

@@ -2,11 +2,14 @@
 
 Pure like the rest of `scoring`: a `Report` (and a language) in, PNG bytes out. Matplotlib's
 object API on an Agg canvas only, never pyplot, so rendering is safe off the event loop.
+`CHARTS` is the one list of charts: every caller draws through `render` or `render_pack`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 from scoring.charts.dimensions import dimensions_chart
@@ -19,30 +22,68 @@ from scoring.config import WaveResult
 from scoring.report import Report
 
 __all__ = [
+    "CHARTS",
     "CHART_NAMES",
+    "Chart",
     "dimensions_chart",
     "groups_chart",
     "index_chart",
     "progress_chart",
     "ranking_chart",
+    "render",
     "render_pack",
     "trend_chart",
 ]
 
-# The pack's keys, in the order the charts are meant to be read.
-CHART_NAMES: Final = ("index", "groups", "dimensions", "ranking", "trend", "progress")
+# (report, language, unit code or None, history oldest first) -> PNG
+Renderer = Callable[[Report, str, str | None, Sequence[WaveResult]], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One chart of the pack: how to draw it and whether it can show a single unit."""
+
+    draw: Renderer
+    per_unit: bool
+
+
+# The pack, in the order the charts are meant to be read.
+CHARTS: Final[Mapping[str, Chart]] = MappingProxyType(
+    {
+        "index": Chart(lambda r, lang, unit, _h: index_chart(r, lang, unit), per_unit=True),
+        "groups": Chart(lambda r, lang, unit, _h: groups_chart(r, lang, unit), per_unit=True),
+        "dimensions": Chart(
+            lambda r, lang, unit, _h: dimensions_chart(r, lang, unit), per_unit=True
+        ),
+        "ranking": Chart(lambda r, lang, _u, _h: ranking_chart(r, lang), per_unit=False),
+        "trend": Chart(lambda r, lang, _u, history: trend_chart(r, lang, history), per_unit=False),
+        "progress": Chart(lambda r, lang, _u, _h: progress_chart(r, lang), per_unit=False),
+    }
+)
+CHART_NAMES: Final = tuple(CHARTS)
+
+
+def render(
+    name: str,
+    report: Report,
+    language: str = "id",
+    unit_code: str | None = None,
+    history: Sequence[WaveResult] = (),
+) -> bytes:
+    """Render one chart of `CHARTS` as PNG; `history` feeds the trend (oldest first).
+
+    Raises ValueError for an unknown name, or a unit code for a chart of the whole institution.
+    """
+    chart = CHARTS.get(name)
+    if chart is None:
+        raise ValueError(f"unknown chart {name!r}; known: {', '.join(CHART_NAMES)}")
+    if unit_code is not None and not chart.per_unit:
+        raise ValueError(f"the {name} chart shows the whole institution, not one unit")
+    return chart.draw(report, language, unit_code, history)
 
 
 def render_pack(
     report: Report, language: str = "id", history: Sequence[WaveResult] = ()
 ) -> dict[str, bytes]:
-    """Render all six charts, keyed by CHART_NAMES; `history` feeds the trend (oldest first)."""
-    renderers: dict[str, Callable[[], bytes]] = {
-        "index": lambda: index_chart(report, language),
-        "groups": lambda: groups_chart(report, language),
-        "dimensions": lambda: dimensions_chart(report, language),
-        "ranking": lambda: ranking_chart(report, language),
-        "trend": lambda: trend_chart(report, language, history),
-        "progress": lambda: progress_chart(report, language),
-    }
-    return {name: renderers[name]() for name in CHART_NAMES}
+    """Render every chart for the institution, keyed by name in reading order."""
+    return {name: render(name, report, language, history=history) for name in CHARTS}

@@ -30,7 +30,7 @@ from services.context import Services
 from services.pushes.compose import TickData, digest_text, pack_items
 from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
-from storage.schedules import (
+from storage import (
     ChatSchedule,
     PushStatus,
     ScheduleKind,

@@ -1,4 +1,4 @@
-"""Report delivery and inputs: chat subscriptions and per-wave index corrections."""
+"""Chat subscriptions to reports: one row per chat, paused (not deleted) when Telegram refuses."""
 
 from __future__ import annotations
 
@@ -10,14 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.dialects import upsert
-from storage.errors import NotFound
-from storage.models import Correction, Subscription
-from storage.schema import corrections, subscriptions, waves
+from storage.models import Subscription
+from storage.schema import subscriptions
 
 __all__ = [
-    "add_correction",
-    "correction_history",
-    "current_correction",
     "get_subscription",
     "list_subscriptions",
     "pause_subscription",
@@ -100,62 +96,3 @@ async def list_subscriptions(
         stmt = stmt.where(subscriptions.c.active.is_(True))
     async with read_connection(engine) as conn:
         return [_subscription(row) for row in await conn.execute(stmt)]
-
-
-def _correction(row: Any) -> Correction:
-    """Build a Correction from a corrections row."""
-    return Correction(
-        id=row.id,
-        wave_id=row.wave_id,
-        integrity=row.integrity,
-        prevalence=row.prevalence,
-        note=row.note,
-        created_at=from_db(row.created_at),
-    )
-
-
-async def add_correction(
-    engine: AsyncEngine,
-    wave_id: int,
-    integrity: float,
-    prevalence: float,
-    note: str,
-    now: datetime,
-) -> Correction:
-    """Record new corrections for a wave; they replace the previous ones from now on."""
-    if integrity < 0 or prevalence < 0:
-        raise ValueError("corrections are deductions: use non-negative points")
-    async with write_transaction(engine) as conn:
-        if (await conn.execute(select(waves.c.id).where(waves.c.id == wave_id))).first() is None:
-            raise NotFound(f"unknown wave id {wave_id}")
-        correction_id = (
-            await conn.execute(
-                corrections.insert()
-                .values(
-                    wave_id=wave_id,
-                    integrity=integrity,
-                    prevalence=prevalence,
-                    note=note,
-                    created_at=utc(now),
-                )
-                .returning(corrections.c.id)
-            )
-        ).scalar_one()
-    return Correction(correction_id, wave_id, integrity, prevalence, note, utc(now))
-
-
-async def correction_history(engine: AsyncEngine, wave_id: int) -> list[Correction]:
-    """Return a wave's corrections, newest (the one in force) first."""
-    async with read_connection(engine) as conn:
-        rows = await conn.execute(
-            select(corrections)
-            .where(corrections.c.wave_id == wave_id)
-            .order_by(corrections.c.created_at.desc(), corrections.c.id.desc())
-        )
-        return [_correction(row) for row in rows]
-
-
-async def current_correction(engine: AsyncEngine, wave_id: int) -> Correction | None:
-    """Return the correction in force for a wave, or None."""
-    history = await correction_history(engine, wave_id)
-    return history[0] if history else None

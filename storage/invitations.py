@@ -1,0 +1,80 @@
+"""Personal one-time invitations: only token hashes are stored, and one claim wins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import from_db, read_connection, utc, write_transaction
+from storage.models import ClaimStatus, Invitation, InvitationClaim, NewInvitation
+from storage.schema import invitations
+
+__all__ = ["claim_invitation", "create_invitations", "get_invitation"]
+
+# Rows per INSERT statement for bulk invitations: well under SQLite's variable limit.
+_BATCH: Final = 1000
+
+
+async def create_invitations(
+    engine: AsyncEngine, new: Iterable[NewInvitation], now: datetime
+) -> int:
+    """Store invitations (token hashes only) in one transaction; return how many."""
+    created_at = utc(now)
+    rows = [
+        {
+            "token_hash": item.token_hash,
+            "wave_id": item.wave_id,
+            "grp": item.grp,
+            "unit_id": item.unit_id,
+            "created_at": created_at,
+            "used": False,
+        }
+        for item in new
+    ]
+    async with write_transaction(engine) as conn:
+        for start in range(0, len(rows), _BATCH):
+            await conn.execute(invitations.insert(), rows[start : start + _BATCH])
+    return len(rows)
+
+
+def _invitation(row: Row[Any]) -> Invitation:
+    """Build an Invitation from an invitations row."""
+    return Invitation(
+        id=row.id,
+        wave_id=row.wave_id,
+        grp=row.grp,
+        unit_id=row.unit_id,
+        used=bool(row.used),
+        created_at=from_db(row.created_at),
+    )
+
+
+async def get_invitation(engine: AsyncEngine, token_hash: str) -> Invitation | None:
+    """Return the invitation with this token hash, or None."""
+    async with read_connection(engine) as conn:
+        row = (
+            await conn.execute(select(invitations).where(invitations.c.token_hash == token_hash))
+        ).first()
+    return None if row is None else _invitation(row)
+
+
+async def claim_invitation(engine: AsyncEngine, token_hash: str) -> InvitationClaim:
+    """Mark an unused invitation used and return it; exactly one concurrent claim wins."""
+    async with write_transaction(engine) as conn:
+        # The conditional UPDATE is the claim: only one transaction can flip used to true.
+        claimed = await conn.execute(
+            update(invitations)
+            .where(invitations.c.token_hash == token_hash, invitations.c.used.is_(False))
+            .values(used=True)
+        )
+        row = (
+            await conn.execute(select(invitations).where(invitations.c.token_hash == token_hash))
+        ).first()
+    if row is None:
+        return InvitationClaim(ClaimStatus.UNKNOWN)
+    status = ClaimStatus.CLAIMED if claimed.rowcount == 1 else ClaimStatus.ALREADY_USED
+    return InvitationClaim(status, _invitation(row))

@@ -1,0 +1,118 @@
+"""Questionnaire versions: each (key, version) stored once, with its YAML source."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.db import from_db, read_connection, utc, write_transaction
+from storage.errors import QuestionnaireConflict
+from storage.models import StoredQuestionnaire
+from storage.schema import questionnaires
+
+__all__ = [
+    "get_questionnaire",
+    "latest_questionnaires",
+    "save_questionnaire",
+]
+
+
+def _questionnaire(row: Row[Any]) -> StoredQuestionnaire:
+    """Build a StoredQuestionnaire from a questionnaires row."""
+    return StoredQuestionnaire(
+        id=row.id,
+        key=row.key,
+        version=row.version,
+        grp=row.grp,
+        source_yaml=row.source_yaml,
+        loaded_at=from_db(row.loaded_at),
+    )
+
+
+async def _find_questionnaire(
+    conn: AsyncConnection, key: str, version: int
+) -> StoredQuestionnaire | None:
+    """Return the stored questionnaire with this key and version, or None."""
+    row = (
+        await conn.execute(
+            select(questionnaires).where(
+                questionnaires.c.key == key, questionnaires.c.version == version
+            )
+        )
+    ).first()
+    return None if row is None else _questionnaire(row)
+
+
+def _same_or_conflict(
+    found: StoredQuestionnaire, grp: str, source_yaml: str
+) -> StoredQuestionnaire:
+    """Return `found` if it holds the same text, else raise QuestionnaireConflict."""
+    if found.source_yaml != source_yaml or found.grp != grp:
+        raise QuestionnaireConflict(
+            f"questionnaire {found.key!r} version {found.version} was loaded before with "
+            "different content; raise its version number"
+        )
+    return found
+
+
+async def save_questionnaire(
+    engine: AsyncEngine, key: str, version: int, grp: str, source_yaml: str, now: datetime
+) -> StoredQuestionnaire:
+    """Store a questionnaire version; the same key, version and text returns the stored one."""
+    async with write_transaction(engine) as conn:
+        found = await _find_questionnaire(conn, key, version)
+        if found is not None:
+            return _same_or_conflict(found, grp, source_yaml)
+        try:
+            async with conn.begin_nested():
+                result = await conn.execute(
+                    questionnaires.insert()
+                    .values(
+                        key=key,
+                        version=version,
+                        grp=grp,
+                        source_yaml=source_yaml,
+                        loaded_at=utc(now),
+                    )
+                    .returning(questionnaires.c.id)
+                )
+        except IntegrityError:
+            # Someone saved the same version between our SELECT and INSERT (PostgreSQL).
+            found = await _find_questionnaire(conn, key, version)
+            if found is None:
+                raise
+            return _same_or_conflict(found, grp, source_yaml)
+        new_id = result.scalar_one()
+    return StoredQuestionnaire(new_id, key, version, grp, source_yaml, utc(now))
+
+
+async def get_questionnaire(
+    engine: AsyncEngine, questionnaire_id: int
+) -> StoredQuestionnaire | None:
+    """Return the questionnaire with this id, or None."""
+    async with read_connection(engine) as conn:
+        row = (
+            await conn.execute(
+                select(questionnaires).where(questionnaires.c.id == questionnaire_id)
+            )
+        ).first()
+    return None if row is None else _questionnaire(row)
+
+
+async def latest_questionnaires(engine: AsyncEngine) -> dict[str, StoredQuestionnaire]:
+    """Return the highest version of every questionnaire key."""
+    newest = (
+        select(questionnaires.c.key, func.max(questionnaires.c.version).label("version"))
+        .group_by(questionnaires.c.key)
+        .subquery()
+    )
+    stmt = select(questionnaires).join(
+        newest,
+        (newest.c.key == questionnaires.c.key) & (newest.c.version == questionnaires.c.version),
+    )
+    async with read_connection(engine) as conn:
+        return {row.key: _questionnaire(row) for row in await conn.execute(stmt)}
