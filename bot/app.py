@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    ContextTypes,
-    Defaults,
-)
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
 
 import storage
+from bot.processor import ChatOrderedProcessor
+from bot.transport import ResilientLimiter, TolerantBot
 from handlers.commands import menus, register
 from handlers.context import BotContext, BotData
 from services.context import Services, utc_now
+from services.i18n import pick_language
 from services.pushes.scheduler import PushScheduler
 from services.respondent import RespondentFlow
 from services.settings import Settings
@@ -45,22 +45,40 @@ def build_application(
         secret=settings.secret_bytes(),
         clock=clock,
     )
+    timeout = settings.bot_api_timeout_seconds
+    bot = TolerantBot(
+        token or settings.require_token(),
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.file_base_url,
+        # Every text the bot sends is HTML (catalog texts escape what people typed).
+        defaults=Defaults(parse_mode=ParseMode.HTML),
+        # Many chats are answered at once: a small pool would queue replies behind each other.
+        request=HTTPXRequest(
+            connection_pool_size=256,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            pool_timeout=timeout,
+        ),
+        # Replies to a person's own action go out at once; only bulk sends are paced, and
+        # transient failures are retried for a bounded time (bot/transport.py).
+        rate_limiter=ResilientLimiter(
+            bulk_per_second=settings.rate_limit_per_second,
+            retry_seconds=settings.bot_api_retry_seconds,
+        ),
+    )
+    processor = ChatOrderedProcessor(
+        settings.concurrent_updates,
+        backlog=settings.chat_backlog_limit,
+        per_second=settings.chat_updates_per_second,
+        on_flood=functools.partial(_flood_notice, services),
+    )
     application: SpiApplication = (
         ApplicationBuilder()
-        .token(token or settings.require_token())
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(settings.file_base_url)
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
-        # Every text the bot sends is HTML (catalog texts escape what people typed).
-        .defaults(Defaults(parse_mode=ParseMode.HTML))
-        # Concurrent handling is safe (every survey move is guarded by the session's version in
-        # the database) but only pays off on PostgreSQL; SQLite has a single writer.
-        .concurrent_updates(settings.concurrent_updates)
-        # Telegram allows ~30 messages/s overall and ~1/s per chat; the limiter queues for us
-        # and retries once after a 429's retry_after.
-        .rate_limiter(
-            AIORateLimiter(overall_max_rate=settings.rate_limit_per_second, max_retries=2)
-        )
+        # One chat's updates in order, different chats concurrently (bot/processor.py).
+        .concurrent_updates(processor)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -96,3 +114,15 @@ async def _post_init(app: SpiApplication) -> None:
 async def _post_shutdown(app: SpiApplication) -> None:
     await app.bot_data.scheduler.stop()
     await app.bot_data.services.db.close()
+
+
+async def _flood_notice(services: Services, update: Update) -> None:
+    """Tell a flooding chat, once, that its messages are coming too fast."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    language = pick_language(
+        user.language_code if user else None, services.settings.default_language
+    )
+    bot = update.get_bot()
+    await bot.send_message(chat.id, services.messages.t(language, "flood_notice"))

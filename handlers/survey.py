@@ -1,11 +1,19 @@
-"""Respondent handlers: thin adapters between Telegram updates and `RespondentFlow`."""
+"""Respondent handlers: thin adapters between Telegram updates and `RespondentFlow`.
+
+Two rules keep a person's screen recoverable whatever Telegram does:
+- answering a callback query is best effort and never holds up the edit: a query handled
+  late ("query is too old") is expected after a backlog or a restart, not an error;
+- only one message per chat carries live survey buttons: when another message becomes the
+  live one, the old one loses its keyboard.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
 
 from handlers.context import BotContext
 from services.respondent import Screen
@@ -20,6 +28,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# Telegram's answers to an edit that cannot be made: the message is gone or too old.
+_UNEDITABLE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 
 
 def _markup(screen: Screen) -> InlineKeyboardMarkup | None:
@@ -48,15 +59,36 @@ async def _send(update: Update, context: BotContext, screens: list[Screen]) -> N
 
 
 async def _retire(context: BotContext, chat_id: int, message_id: int) -> None:
-    """Remove the buttons of an older question so only one live keyboard remains."""
+    """Remove the buttons of an older message so only one live keyboard remains."""
     try:
         await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-    except BadRequest as exc:  # already gone or already without buttons: nothing to do
-        logger.debug("could not retire an old keyboard: %s", exc.message)
+    except TelegramError as exc:  # gone, already bare, or Telegram is down: the next tap heals
+        logger.debug("could not retire an old keyboard: %s", type(exc).__name__)
+
+
+async def _answer(query: CallbackQuery, toast: str | None) -> None:
+    """Answer the callback query, best effort (a late query is refused, and that is fine)."""
+    try:
+        await query.answer(toast)
+    except TelegramError as exc:
+        logger.debug("callback query not answered: %s", type(exc).__name__)
+
+
+async def _edit(update: Update, context: BotContext, query: CallbackQuery, screen: Screen) -> None:
+    """Show `screen` in the tapped message (a new message if that one cannot be edited)."""
+    try:
+        await query.edit_message_text(screen.text, reply_markup=_markup(screen))
+    except BadRequest as exc:
+        message = exc.message.lower()
+        if "message is not modified" in message:
+            return
+        if not any(reason in message for reason in _UNEDITABLE):
+            raise
+        await _send(update, context, [screen])
 
 
 async def on_start(update: Update, context: BotContext) -> None:
-    """Handle /start, with or without a deep-link payload."""
+    """Handle /start, with or without a deep-link payload (role links are routed apart)."""
     user = update.effective_user
     if user is None:
         return
@@ -68,22 +100,25 @@ async def on_start(update: Update, context: BotContext) -> None:
 async def on_button(update: Update, context: BotContext) -> None:
     """Handle an inline button press."""
     query = update.callback_query
-    if query is None or update.effective_user is None:
-        return
     user = update.effective_user
-    result = await context.respondents.tap(user.id, user.language_code, query.data)
-    await query.answer(result.toast)
+    if query is None or user is None:
+        return
     message = query.message
-    if result.screen is not None and message is not None:
-        try:
-            await query.edit_message_text(result.screen.text, reply_markup=_markup(result.screen))
-        except BadRequest as exc:
-            if "message is not modified" not in exc.message.lower():
-                raise
-        if result.screen.keyboard:
-            await context.respondents.bind_message(user.id, message.message_id)
-    if result.follow_up is not None:
-        await _send(update, context, [result.follow_up])
+    message_id = message.message_id if message is not None else None
+    result = await context.respondents.tap(user.id, user.language_code, query.data, message_id)
+    # The spinner on the button stops when the query is answered; the edit must not wait
+    # for that answer, nor fail with it.
+    answering = asyncio.ensure_future(_answer(query, result.toast))
+    try:
+        if result.screen is not None and message is not None:
+            await _edit(update, context, query, result.screen)
+        if result.follow_up is not None:
+            await _send(update, context, [result.follow_up])
+        # Last: the screen the person waits for comes first; an old keyboard can wait.
+        if result.retire is not None and update.effective_chat is not None:
+            await _retire(context, update.effective_chat.id, result.retire)
+    finally:
+        await answering
 
 
 async def on_text(update: Update, context: BotContext) -> None:

@@ -87,7 +87,12 @@ class _Visit:
 def sandbox_settings(
     sandbox: SandboxServer, database_url: str, secret: str, **overrides: Any
 ) -> Settings:
-    """Return settings that point the bot at a sandbox Bot API (the demo and the tests)."""
+    """Return settings that point the bot at a sandbox Bot API (the demo and the tests).
+
+    Retries and timeouts are short: on loopback a second is a long time, and a fault test
+    must not wait out production's patience.
+    """
+    overrides = {"bot_api_retry_seconds": 1.5, "bot_api_timeout_seconds": 3.0, **overrides}
     return load_settings(
         None,
         telegram_bot_token=SANDBOX_TOKEN,

@@ -42,8 +42,16 @@ class Settings(BaseSettings):
     institution_level: Literal["kabupaten", "kota", "provinsi", "kementerian", "lembaga"] = (
         "kabupaten"
     )
-    concurrent_updates: int = Field(default=1, ge=1, le=256)
+    # Updates handled at the same time (different chats; one chat's updates stay in order).
+    concurrent_updates: int = Field(default=32, ge=1, le=512)
+    # Bulk sends (pushes, reminders) per second in total; replies to a person are not paced.
     rate_limit_per_second: float = Field(default=30.0, gt=0)
+    # A Bot API call that fails transiently (429, 5xx, network) is retried for this long.
+    bot_api_retry_seconds: float = Field(default=10.0, ge=0, le=120)
+    bot_api_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # A chat sending faster than this is slowed down; beyond the backlog its updates drop.
+    chat_updates_per_second: float = Field(default=5.0, gt=0, le=100)
+    chat_backlog_limit: int = Field(default=50, ge=1, le=10_000)
     # Scheduled pushes: off for processes that must not send (e.g. a one-off admin shell).
     scheduler_enabled: bool = True
     # A digest with nothing new since the last one: skip it (True) or say so in one line.

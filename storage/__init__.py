@@ -91,6 +91,7 @@ from storage.subscriptions import (
     subscribe,
     unsubscribe,
 )
+from storage.turns import Turn, load_turn
 from storage.units import (
     UNIT_KINDS,
     get_institution,
@@ -142,6 +143,7 @@ __all__ = [
     "StoredQuestionnaire",
     "Subscription",
     "SurveySession",
+    "Turn",
     "Unchanged",
     "Unit",
     "UnitImport",
@@ -191,6 +193,7 @@ __all__ = [
     "list_subscriptions",
     "list_units",
     "list_waves",
+    "load_turn",
     "move_session",
     "open_wave",
     "pause_subscription",

@@ -6,9 +6,11 @@ and the repository modules are the only places that know how the two differ.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -147,10 +149,21 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
+# SQLite has one writer at a time. Inside one process, writers queue on this lock instead of
+# on SQLite's busy timeout, so concurrent updates can never end in "database is locked"; the
+# busy timeout is left for other processes (the CLI next to a running bot).
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """Open a transaction meant to write: committed on success, rolled back on error."""
-    async with engine.connect() as connection:
+    if engine.dialect.name != "sqlite":
+        async with engine.connect() as connection, connection.begin():
+            yield connection
+        return
+    lock = _SQLITE_WRITERS.setdefault(engine, asyncio.Lock())
+    async with lock, engine.connect() as connection:
         await connection.execution_options(**{_WRITE_OPTION: True})
         async with connection.begin():
             yield connection

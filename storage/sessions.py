@@ -45,7 +45,7 @@ IN_PROGRESS = "in_progress"
 SUBMITTED = "submitted"
 
 
-def _session(row: Any) -> SurveySession:
+def session_from_row(row: Any) -> SurveySession:
     """Build a SurveySession from a survey_sessions row."""
     return SurveySession(
         pseudonym=row.pseudonym,
@@ -157,7 +157,7 @@ async def get_session(engine: AsyncEngine, pseudonym: str) -> SurveySession | No
                 select(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym)
             )
         ).first()
-    return None if row is None else _session(row)
+    return None if row is None else session_from_row(row)
 
 
 def _moves(
@@ -195,14 +195,23 @@ async def move_session(
     language: str | Unchanged = UNCHANGED,
     answer: tuple[str, str] | None = None,
     drop_answers: Iterable[str] = (),
+    message_id: int | Unchanged | None = UNCHANGED,
 ) -> SurveySession | None:
     """Move the session and record an answer in one transaction, if nobody moved it first.
 
     `answer` is (question_id, value); `drop_answers` are answers a changed branch no longer
-    asks. Returns the moved session, or None when `session` is stale (a double tap).
+    asks; `message_id` is the message that will show the new step's buttons. Returns the
+    moved session, or None when `session` is stale (a double tap).
     """
     values = _moves(
-        now, session.version, {"step": step, "question_id": question_id, "language": language}
+        now,
+        session.version,
+        {
+            "step": step,
+            "question_id": question_id,
+            "language": language,
+            "message_id": message_id,
+        },
     )
     dropped = [q for q in drop_answers if answer is None or q != answer[0]]
     async with write_transaction(engine) as conn:
@@ -222,7 +231,11 @@ async def move_session(
         session,
         version=values["version"],
         updated_at=values["updated_at"],
-        **{k: v for k, v in values.items() if k in ("step", "question_id", "language")},
+        **{
+            k: v
+            for k, v in values.items()
+            if k in ("step", "question_id", "language", "message_id")
+        },
     )
 
 

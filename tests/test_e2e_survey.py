@@ -298,15 +298,46 @@ async def test_non_text_messages_get_a_polite_prompt(harness: Harness, kind: str
     assert position(again) == 1
 
 
-async def test_stale_button_is_acknowledged_and_ignored(harness: Harness) -> None:
+STALE = "Tombol ini dari pertanyaan sebelumnya; berikut pertanyaan Anda saat ini."
+
+
+async def test_stale_button_reshows_the_current_question(harness: Harness) -> None:
     user = harness.user()
     first = await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
     old_data = action_buttons(first, "a")[-1]
     second = await answer(user, first)  # answers question 1 with the first option
     before = len(harness.sandbox.callback_answers)
     await user.tap_raw(second.message_id, old_data)  # a tap on the button as it was before
-    assert await next_toast(harness, before) == "Tombol ini sudah tidak berlaku."
-    assert position(user.chat.message(second.message_id)) == 2
+    assert await next_toast(harness, before) == STALE
+    shown = user.chat.message(second.message_id)  # still the question the person is on
+    assert position(shown) == 2
+    assert await count(harness, answers) == 1
+    third = await answer(user, shown)  # and its buttons work
+    assert position(third) == 3
+
+
+async def test_a_tap_on_an_older_message_moves_the_survey_there(harness: Harness) -> None:
+    """Two messages with buttons (a retire that failed): either one leads on, never a dead end."""
+    user = harness.user()
+    first = await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
+    harness.sandbox.inject_fault("editMessageReplyMarkup", 500, times=None)
+    await user.send("saya mau ketik saja")  # the question is re-sent as a new message
+    again = await reply(user)
+    assert again.message_id != first.message_id
+    assert user.chat.message(first.message_id).buttons  # the retire failed: both are live
+    # The person taps the OLD message: the survey moves on there...
+    old = user.chat.message(first.message_id)
+    await user.tap(old, data=action_buttons(old, "a")[0])
+    await reply(user)
+    assert position(user.chat.message(first.message_id)) == 2
+    # ...and a tap on the other one shows question 2 there instead of a dead button.
+    harness.sandbox.clear_faults()
+    before = len(harness.sandbox.callback_answers)
+    await user.tap_raw(again.message_id, action_buttons(again, "a")[0])
+    assert await next_toast(harness, before) == STALE
+    await reply(user)
+    assert position(user.chat.message(again.message_id)) == 2
+    assert not user.chat.message(first.message_id).buttons  # only one live message remains
     assert await count(harness, answers) == 1
 
 
@@ -318,7 +349,7 @@ async def test_double_tap_is_recorded_once(harness: Harness) -> None:
     await user.tap(first, data=data)
     # The same button again, as the client still shows it, before the bot has answered.
     await user.tap_raw(first.message_id, data)
-    assert await next_toast(harness, before + 1) == "Tombol ini sudah tidak berlaku."
+    assert await next_toast(harness, before + 1) == STALE
     await reply(user)
     assert position(user.chat.message(first.message_id)) == 2
     assert await count(harness, answers) == 1

@@ -16,15 +16,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
-from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 import storage
 from services.context import Services
 
 __all__ = [
+    "BULK",
     "Delivery",
     "DeliveryOutcome",
     "Outgoing",
@@ -36,6 +37,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# `rate_limit_args` of a bulk send: the bot's limiter paces these (see bot/transport.py).
+BULK: Final[dict[str, Any]] = {"bulk": True}
 MAX_ATTEMPTS: Final = 3
 # Charts taller than this many widths go out as documents (see is_tall).
 TALL_RATIO: Final = 2.0
@@ -84,16 +87,33 @@ def chart_message(png: bytes, caption: str, name: str) -> Outgoing:
     return Outgoing(photo=png, caption=caption, filename=f"{name}.png")
 
 
-async def send_outgoing(bot: Bot, chat_id: int, item: Outgoing) -> None:
-    """Make the one Bot API call an item needs (HTML is the bot's default parse mode)."""
+async def send_outgoing(
+    bot: ExtBot[Any], chat_id: int, item: Outgoing, *, bulk: bool = False
+) -> None:
+    """Make the one Bot API call an item needs (HTML is the bot's default parse mode).
+
+    `bulk` sends (pushes, reminders) are paced by the bot's one bulk limiter; replies to a
+    person's own action are not.
+    """
+    pace: dict[str, Any] | None = BULK if bulk else None
     if item.photo is not None:
-        await bot.send_photo(chat_id, item.photo, caption=item.caption, filename=item.filename)
+        await bot.send_photo(
+            chat_id,
+            item.photo,
+            caption=item.caption,
+            filename=item.filename,
+            rate_limit_args=pace,
+        )
     elif item.document is not None:
         await bot.send_document(
-            chat_id, item.document, caption=item.caption, filename=item.filename
+            chat_id,
+            item.document,
+            caption=item.caption,
+            filename=item.filename,
+            rate_limit_args=pace,
         )
     elif item.text is not None:
-        await bot.send_message(chat_id, item.text)
+        await bot.send_message(chat_id, item.text, rate_limit_args=pace)
     else:
         raise ValueError("an Outgoing needs a text, a photo or a document")
 
@@ -109,7 +129,7 @@ class Delivery:
 
     def __init__(
         self,
-        bot: Bot,
+        bot: ExtBot[Any],
         services: Services,
         *,
         max_attempts: int = MAX_ATTEMPTS,
@@ -139,7 +159,7 @@ class Delivery:
 
     async def _call(self, chat_id: int, item: Outgoing) -> None:
         """Make the one Bot API call this item needs."""
-        await send_outgoing(self._bot, chat_id, item)
+        await send_outgoing(self._bot, chat_id, item, bulk=True)
 
     async def _attempt(self, chat_id: int, call: Callable[[], Awaitable[None]]) -> DeliveryOutcome:
         """Run `call`, waiting out escaped 429s; map refusals to outcomes."""
@@ -192,7 +212,7 @@ class Delivery:
             if admin_id == chat_id:
                 continue
             try:
-                await self._bot.send_message(admin_id, text)
+                await self._bot.send_message(admin_id, text, rate_limit_args=BULK)
             except TelegramError as exc:
                 # An admin who never pressed Start cannot be messaged; nothing more to do.
                 logger.info("could not tell an admin about the paused chat: %s", exc.message)

@@ -19,11 +19,11 @@ import html
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from telegram import Bot
+from telegram.ext import ExtBot
 
 import storage
 from services.context import Services
@@ -69,7 +69,7 @@ _STATUS: Final = {
 class PushScheduler:
     """Turns schedule rows into pushes; APScheduler calls `tick` every minute."""
 
-    def __init__(self, services: Services, bot: Bot) -> None:
+    def __init__(self, services: Services, bot: ExtBot[Any]) -> None:
         self._services = services
         self.delivery = Delivery(bot, services)
         self._lock = asyncio.Lock()  # one tick at a time per process (the claim covers others)

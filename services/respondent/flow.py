@@ -1,20 +1,24 @@
 """The survey conversation as a state machine over database rows.
 
-Every move is one transaction guarded by the session's version counter, so a double tap, a
-stale button or a second bot process can never record an answer twice or skip a question.
-Nothing lives in process memory except immutable questionnaire versions.
+Every move is one read (`Turns.load`) and one write (`Turns.move`), guarded by the session's
+version counter, so a double tap, a stale button or a second bot process can never record an
+answer twice or skip a question. Whatever a person does on any of our messages, they see the
+step they are actually on, in the message they are looking at: a stale button re-renders the
+current step in place (with a short toast), it is never silently ignored.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import re
+from collections.abc import Awaitable, Callable
 
 import storage
-from services import callbacks, links
+from services import callbacks
+from services.context import Services
 from services.respondent.answers import Problem, plan_advance, toggle, validate_typed
-from services.respondent.screens import Button, Screen, TapResult
+from services.respondent.entry import PAGE_ACTION, UNIT_ACTION, Entry
+from services.respondent.screens import Action, Screen, TapResult
 from services.respondent.session import (
     CONSENT,
     ELIGIBILITY_DIRECT,
@@ -22,25 +26,42 @@ from services.respondent.session import (
     LANGUAGE,
     QUESTION,
     REVIEW,
-    Actor,
-    Session,
-    SessionBase,
+    Live,
     SessionEnded,
+    Turns,
     retiring,
 )
-from services.security import token_hash
-from storage.models import ClaimStatus
-from surveys import Group, Question, Questionnaire, QuestionType
+from surveys import Question, QuestionType
 
 __all__ = ["RespondentFlow"]
 
 logger = logging.getLogger(__name__)
 
-UNITS_PER_PAGE = 8  # one unit a row: long agency names stay readable on a phone
+Step = Callable[[Live, str, int | None], Awaitable[TapResult]]
 
 
-class RespondentFlow(SessionBase):
+class RespondentFlow:
     """Handle every respondent event and return what to show."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.turns = Turns(services)
+        self.entry = Entry(self.turns)
+        self._steps: dict[str, Step] = {
+            Action.ELIGIBLE: self._tap_eligibility,
+            Action.CONSENT: self._tap_consent,
+            Action.LANGUAGE: self._tap_language,
+            Action.OPTION: self._tap_option,
+            Action.TOGGLE: self._tap_toggle,
+            Action.MULTI_DONE: self._tap_multi_done,
+            Action.SKIP: self._tap_skip,
+            Action.BACK: self._tap_back,
+            Action.SUBMIT: self._tap_submit,
+            Action.CANCEL: self._tap_cancel,
+        }
+
+    def _t(self, language: str, key: str, /, **values: object) -> str:
+        return self.turns.t(language, key, **values)
 
     # -- public entry points: a session that ended on its own is explained, never a crash --
 
@@ -49,378 +70,286 @@ class RespondentFlow(SessionBase):
     ) -> list[Screen]:
         """Handle /start with or without a deep-link payload."""
         try:
-            return await self._start(user_id, telegram_language, payload)
+            return await self.entry.start(
+                await self.turns.load(user_id, telegram_language), payload
+            )
         except SessionEnded as ended:
             return [Screen(self._t(ended.language, ended.key))]
 
-    async def tap(self, user_id: int, telegram_language: str | None, data: str | None) -> TapResult:
-        """Handle an inline button press."""
+    async def tap(
+        self,
+        user_id: int,
+        telegram_language: str | None,
+        data: str | None,
+        message_id: int | None = None,
+    ) -> TapResult:
+        """Handle a press of an inline button on message `message_id`."""
         try:
-            return await self._tap(user_id, telegram_language, data)
+            return await self._tap(user_id, telegram_language, data, message_id)
         except SessionEnded as ended:
             return TapResult(screen=Screen(self._t(ended.language, ended.key)))
 
     async def text(self, user_id: int, telegram_language: str | None, text: str) -> list[Screen]:
         """Handle a typed message: an answer to a text/number question, or a re-prompt."""
         try:
-            return await self._text(user_id, telegram_language, text)
+            return await self._text(await self.turns.load(user_id, telegram_language), text)
         except SessionEnded as ended:
             return [Screen(self._t(ended.language, ended.key))]
 
     async def non_text(self, user_id: int, telegram_language: str | None) -> list[Screen]:
         """Handle a sticker, photo, voice note or other non-text message."""
         try:
-            return await self._non_text(user_id, telegram_language)
+            live = await self.turns.load(user_id, telegram_language)
         except SessionEnded as ended:
             return [Screen(self._t(ended.language, ended.key))]
+        if live.session is None:
+            notice = Screen(self._t(live.actor.language, "not_text"))
+            return [notice, *await self.entry.plain_start(live.actor)]
+        notice_text = self._t(live.session.language, "not_text")
+        return [retiring(await self.turns.current(live, notice_text), live.session)]
 
     async def cancel(self, user_id: int, telegram_language: str | None) -> list[Screen]:
         """Handle /batal: ask for confirmation."""
         try:
-            return await self._cancel(user_id, telegram_language)
+            live = await self.turns.load(user_id, telegram_language)
         except SessionEnded as ended:
             return [Screen(self._t(ended.language, ended.key))]
+        if live.session is None:
+            return [Screen(self._t(live.actor.language, "cancel_nothing"))]
+        render = self.turns.renderer(live.actor, live.session.version, live.session.language)
+        return [retiring(render.cancel_confirm(), live.session)]
 
     async def choose_language(self, user_id: int, telegram_language: str | None) -> Screen:
         """Handle /bahasa: offer the two languages."""
         try:
-            return await self._choose_language(user_id, telegram_language)
+            live = await self.turns.load(user_id, telegram_language)
         except SessionEnded as ended:
             return Screen(self._t(ended.language, ended.key))
+        if live.session is None:
+            return self.turns.renderer(live.actor, 0).choose_language()
+        render = self.turns.renderer(live.actor, live.session.version)
+        return retiring(render.choose_language(), live.session)
 
-    # -- ways in ---------------------------------------------------------------------------
-
-    async def _start(
-        self, user_id: int, telegram_language: str | None, payload: str | None
-    ) -> list[Screen]:
-        """Handle /start with or without a deep-link payload."""
-        actor = await self._actor(user_id, telegram_language)
-        await storage.ensure_respondent(self._engine, actor.pseudonym)
-        session = await self._live_session(actor)
-        if payload is None:
-            if session is not None:
-                return [
-                    Screen(self._t(actor.language, "resume")),
-                    await self._current(actor, session),
-                ]
-            return await self._plain_start(actor)
-        link = links.parse_payload(self.services.secret, payload)
-        if isinstance(link, links.InvitationLink):
-            return await self._open_invitation(actor, session, link.token)
-        if isinstance(link, links.UnitLink):
-            return await self._open_unit_link(actor, session, link)
-        if payload.startswith((links.UNIT_PREFIX, links.WAVE_UNIT_PREFIX)):
-            logger.warning("refused an open unit link with a bad signature")
-        return [Screen(self._t(actor.language, "link_invalid"))]
-
-    async def _open_unit_link(
-        self, actor: Actor, session: Session | None, link: links.UnitLink
-    ) -> list[Screen]:
-        """Open a unit's link: the wave it names, or whichever wave is open now."""
-        unit = await storage.get_unit(self._engine, link.unit_code)
-        if unit is None:
-            return [Screen(self._t(actor.language, "link_invalid"))]
-        if link.wave_id is None:
-            wave = await storage.current_wave(self._engine)
-            if wave is None:  # a poster between waves: nothing is wrong with it
-                return [Screen(self._t(actor.language, "no_open_wave"))]
-        else:
-            wave = await storage.get_wave_by_id(self._engine, link.wave_id)
-            if wave is None:
-                return [Screen(self._t(actor.language, "link_invalid"))]
-        return await self._open_unit(actor, session, wave, unit)
-
-    async def _plain_start(self, actor: Actor) -> list[Screen]:
-        wave = await storage.current_wave(self._engine)
-        welcome = self._t(
-            actor.language,
-            "welcome",
-            institution=html.escape(self.services.settings.institution_name),
+    async def bind_message(self, user_id: int, message_id: int) -> None:
+        """Remember which message carries the live buttons (so it can be retired later)."""
+        await storage.set_session_message(
+            self.turns.engine, self.services.pseudonym(user_id), message_id
         )
-        if wave is None:
-            return [Screen(welcome), Screen(self._t(actor.language, "no_open_wave"))]
-        return [Screen(welcome), await self._unit_page(actor, wave.id, 0)]
-
-    async def _unit_page(self, actor: Actor, wave_id: int, page: int) -> Screen:
-        """Return one page of the open wave's public units as buttons (a phone-sized list)."""
-        units = [u for u in await storage.list_units(self._engine) if u.serves_public]
-        text = self._t(actor.language, "how_to_take_part")
-        if not units:
-            return Screen(text)
-        pages = max(1, -(-len(units) // UNITS_PER_PAGE))
-        page = min(max(page, 0), pages - 1)
-        render = self._renderer(actor, 0)
-        shown = units[page * UNITS_PER_PAGE : (page + 1) * UNITS_PER_PAGE]
-        rows: list[tuple[Button, ...]] = [
-            (Button(u.name[:60], render.sign("pu", f"{wave_id}-{u.id}")),) for u in shown
-        ]
-        nav = []
-        if page > 0:
-            nav.append(Button("‹", render.sign("pp", f"{wave_id}-{page - 1}")))
-        if page < pages - 1:
-            nav.append(Button("›", render.sign("pp", f"{wave_id}-{page + 1}")))
-        if nav:
-            rows.append(tuple(nav))
-        text += "\n\n" + self._t(actor.language, "pick_unit_page", page=page + 1, pages=pages)
-        return Screen(text, tuple(rows))
-
-    async def _open_invitation(
-        self, actor: Actor, session: Session | None, token: str
-    ) -> list[Screen]:
-        lang = actor.language
-        invitation = await storage.get_invitation(self._engine, token_hash(token))
-        if invitation is None:
-            logger.warning("refused an unknown invitation link")
-            return [Screen(self._t(lang, "link_invalid"))]
-        if session is not None:
-            if session.invitation_id == invitation.id:
-                return [Screen(self._t(lang, "resume")), await self._current(actor, session)]
-            return [Screen(self._t(lang, "other_in_progress")), await self._current(actor, session)]
-        if invitation.used:
-            return [Screen(self._t(lang, "link_used"))]
-        wave = await storage.get_wave_by_id(self._engine, invitation.wave_id)
-        if wave is None or wave.status != "open":
-            return [Screen(self._t(lang, "wave_closed"))]
-        group = Group(invitation.grp)
-        if await storage.has_completed(self._engine, actor.pseudonym, wave.id, group):
-            return [Screen(self._t(lang, "already_done"))]
-        claim = await storage.claim_invitation(self._engine, token_hash(token))
-        if claim.status is not ClaimStatus.CLAIMED:
-            return [Screen(self._t(lang, "link_used"))]  # lost a race with another tap
-        return await self._begin(actor, wave.id, group, invitation.unit_id, invitation.id, CONSENT)
-
-    async def _open_unit(
-        self, actor: Actor, session: Session | None, wave: storage.Wave, unit: storage.Unit
-    ) -> list[Screen]:
-        lang = actor.language
-        if session is not None:
-            if (
-                session.wave_id == wave.id
-                and session.unit_id == unit.id
-                and session.grp == Group.EXTERNAL
-            ):
-                return [Screen(self._t(lang, "resume")), await self._current(actor, session)]
-            return [Screen(self._t(lang, "other_in_progress")), await self._current(actor, session)]
-        if wave.status != "open":
-            return [Screen(self._t(lang, "wave_closed"))]
-        if not unit.serves_public:
-            return [Screen(self._t(lang, "unit_not_public"))]
-        if await storage.has_completed(self._engine, actor.pseudonym, wave.id, Group.EXTERNAL):
-            return [Screen(self._t(lang, "already_done"))]
-        return await self._begin(actor, wave.id, Group.EXTERNAL, unit.id, None, ELIGIBILITY_RECENT)
-
-    async def _begin(
-        self,
-        actor: Actor,
-        wave_id: int,
-        group: Group,
-        unit_id: int,
-        invitation_id: int | None,
-        step: str,
-    ) -> list[Screen]:
-        session = await storage.start_session(
-            self._engine,
-            pseudonym=actor.pseudonym,
-            wave_id=wave_id,
-            grp=group,
-            unit_id=unit_id,
-            invitation_id=invitation_id,
-            language=actor.language,
-            step=step,
-            now=self._now(),
-            expires_after_days=self.services.settings.session_expiry_days,
-        )
-        return [await self._current(actor, session)]
 
     # -- button presses --------------------------------------------------------------------
 
     async def _tap(
-        self, user_id: int, telegram_language: str | None, data: str | None
+        self, user_id: int, telegram_language: str | None, data: str | None, message_id: int | None
     ) -> TapResult:
-        """Handle an inline button press."""
-        actor = await self._actor(user_id, telegram_language)
+        live = await self.turns.load(user_id, telegram_language)
+        actor = live.actor
         press = callbacks.decode(self.services.secret, actor.pseudonym, data)
         if press is None:
             logger.warning("refused callback data that this bot did not issue")
             return TapResult(toast=self._t(actor.language, "forged_button"))
-        if press.action == "pu":
-            return await self._pick_unit(actor, press.arg)
-        if press.action == "pp":
+        if press.action == UNIT_ACTION:
+            picked = await self.entry.pick_unit(live, press.arg)
+            if message_id is not None and picked.screen is not None and picked.screen.keyboard:
+                # The survey that just began lives in the tapped message.
+                await storage.set_session_message(self.turns.engine, actor.pseudonym, message_id)
+            return picked
+        if press.action == PAGE_ACTION:
             wave_part, _, page_part = press.arg.partition("-")
             if not (wave_part.isdigit() and page_part.isdigit()):
                 return TapResult(toast=self._t(actor.language, "forged_button"))
-            page = await self._unit_page(actor, int(wave_part), int(page_part))
-            return TapResult(screen=page)
-        session = await self._live_session(actor)
-        if press.action == "lg" and press.version == 0 and session is None:
+            return TapResult(
+                screen=await self.entry.unit_page(actor, int(wave_part), int(page_part))
+            )
+        session = live.session
+        if press.action == Action.LANGUAGE and press.version == 0 and session is None:
             if press.arg not in ("id", "en"):
                 return TapResult(toast=self._t(actor.language, "forged_button"))
-            await storage.set_respondent_language(self._engine, actor.pseudonym, press.arg)
+            await storage.set_respondent_language(self.turns.engine, actor.pseudonym, press.arg)
             return TapResult(screen=Screen(self._t(press.arg, "language_set")))
-        if session is None or press.version != session.version:
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        handler = {
-            "el": self._tap_eligibility,
-            "ok": self._tap_consent,
-            "lg": self._tap_language,
-            "a": self._tap_option,
-            "m": self._tap_toggle,
-            "md": self._tap_multi_done,
-            "sk": self._tap_skip,
-            "bk": self._tap_back,
-            "sb": self._tap_submit,
-            "cx": self._tap_cancel,
-        }.get(press.action)
-        if handler is None:
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        return await handler(actor, session, press.arg)
+        step = self._steps.get(press.action)
+        if session is None:
+            # A button of a survey that is over: say so in that message, so it is not dead.
+            toast = self._t(actor.language, "stale_button")
+            return TapResult(toast=toast, screen=Screen(self._t(actor.language, "no_session")))
+        if press.version != session.version or step is None:
+            return await self._reshow(live, message_id)
+        return await step(live, press.arg, message_id)
 
-    async def _pick_unit(self, actor: Actor, arg: str) -> TapResult:
-        wave_part, _, unit_part = arg.partition("-")
-        if not (wave_part.isdigit() and unit_part.isdigit()):
-            return TapResult(toast=self._t(actor.language, "forged_button"))
-        wave = await storage.get_wave_by_id(self._engine, int(wave_part))
-        unit = await storage.get_unit_by_id(self._engine, int(unit_part))
-        if wave is None or unit is None:
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        session = await self._live_session(actor)
-        screens = await self._open_unit(actor, session, wave, unit)
-        return (
-            TapResult(screen=screens[-1])
-            if len(screens) == 1
-            else TapResult(toast=_strip_tags(screens[0].text)[:190], follow_up=screens[-1])
+    async def _reshow(self, live: Live, message_id: int | None) -> TapResult:
+        """Show the current step in the tapped message; it becomes the live one."""
+        assert live.session is not None
+        retire = live.session.message_id
+        if message_id is not None:
+            await self.turns.bind(live, message_id)
+        return TapResult(
+            toast=self._t(live.actor.language, "stale_reshown"),
+            screen=await self.turns.current(live),
+            retire=retire if retire != message_id else None,
         )
 
-    async def _tap_eligibility(self, actor: Actor, session: Session, arg: str) -> TapResult:
+    async def _moved(self, before: Live, after: Live | None, message_id: int | None) -> TapResult:
+        """Show where a move ended; a lost race shows where the session really is."""
+        if after is None:  # another update moved the session first
+            fresh = await self.turns.reload(before)
+            if fresh.session is None:
+                return TapResult(screen=Screen(self._t(before.actor.language, "no_session")))
+            return await self._reshow(fresh, message_id)
+        retire = before.session.message_id if before.session else None
+        return TapResult(
+            screen=await self.turns.current(after),
+            retire=retire if retire not in (None, message_id) else None,
+        )
+
+    async def _move(self, live: Live, message_id: int | None, **move: object) -> TapResult:
+        after = await self.turns.move(live, message_id=message_id, **move)  # type: ignore[arg-type]
+        return await self._moved(live, after, message_id)
+
+    async def _tap_eligibility(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        session = live.session
+        assert session is not None
         if session.step not in (ELIGIBILITY_RECENT, ELIGIBILITY_DIRECT) or arg not in ("y", "n"):
-            return TapResult(toast=self._t(actor.language, "stale_button"))
+            return await self._reshow(live, message_id)
         if arg == "n":
-            await storage.cancel_session(self._engine, actor.pseudonym)
+            await storage.cancel_session(self.turns.engine, live.actor.pseudonym)
             return TapResult(screen=Screen(self._t(session.language, "not_eligible")))
         following = ELIGIBILITY_DIRECT if session.step == ELIGIBILITY_RECENT else CONSENT
-        return await self._move(actor, session, step=following)
+        return await self._move(live, message_id, step=following)
 
-    async def _tap_consent(self, actor: Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_consent(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        session = live.session
+        assert session is not None
         if session.step != CONSENT or arg not in ("y", "n"):
-            return TapResult(toast=self._t(actor.language, "stale_button"))
+            return await self._reshow(live, message_id)
         if arg == "n":
-            await storage.cancel_session(self._engine, actor.pseudonym)
+            await storage.cancel_session(self.turns.engine, live.actor.pseudonym)
             return TapResult(screen=Screen(self._t(session.language, "consent_declined")))
-        return await self._move(actor, session, step=LANGUAGE)
+        return await self._move(live, message_id, step=LANGUAGE)
 
-    async def _tap_language(self, actor: Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_language(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        session = live.session
+        assert session is not None
+        assert live.questionnaire is not None
         if arg not in ("id", "en"):
-            return TapResult(toast=self._t(actor.language, "forged_button"))
-        await storage.set_respondent_language(self._engine, actor.pseudonym, arg)
+            return TapResult(toast=self._t(live.actor.language, "forged_button"))
+        await storage.set_respondent_language(self.turns.engine, live.actor.pseudonym, arg)
         if session.step != LANGUAGE:  # /bahasa in the middle of the survey: stay where we are
             return await self._move(
-                actor, session, step=session.step, question_id=session.question_id, language=arg
+                live, message_id, step=session.step, question_id=session.question_id, language=arg
             )
-        questionnaire = await self._session_questionnaire(session)
-        first = questionnaire.next_question({}, None)
-        step = QUESTION if first else REVIEW
+        first = live.questionnaire.next_question({}, None)
         return await self._move(
-            actor, session, step=step, question_id=first.id if first else None, language=arg
+            live,
+            message_id,
+            step=QUESTION if first else REVIEW,
+            question_id=first.id if first else None,
+            language=arg,
         )
 
+    def _question(self, live: Live) -> Question | None:
+        session = live.session
+        if session is None or session.step != QUESTION or session.question_id is None:
+            return None
+        assert live.questionnaire is not None
+        return live.questionnaire.question(session.question_id)
+
     async def _advance(
-        self,
-        actor: Actor,
-        session: Session,
-        questionnaire: Questionnaire,
-        question: Question,
-        answers: dict[str, str],
-        value: str | None,
+        self, live: Live, question: Question, value: str | None, message_id: int | None
     ) -> TapResult:
         """Record `value` (None: skipped) and move to the next shown question or the review."""
-        plan = plan_advance(questionnaire, question, answers, value)
+        assert live.questionnaire is not None
+        plan = plan_advance(live.questionnaire, question, live.answers, value)
         return await self._move(
-            actor,
-            session,
+            live,
+            message_id,
             step=QUESTION if plan.next_question else REVIEW,
             question_id=plan.next_question,
             answer=(question.id, value) if value is not None else None,
             drop=plan.drop,
         )
 
-    async def _tap_option(self, actor: Actor, session: Session, arg: str) -> TapResult:
-        context = await self._question_context(session)
-        if context is None or not arg.isdigit():
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        questionnaire, question, answers = context
+    async def _tap_option(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        question = self._question(live)
+        if question is None or not arg.isdigit():
+            return await self._reshow(live, message_id)
         index = int(arg)
         if question.type is QuestionType.MULTIPLE or index >= len(question.options):
-            return TapResult(toast=self._t(actor.language, "forged_button"))
-        return await self._advance(
-            actor, session, questionnaire, question, answers, question.options[index].value
-        )
+            return TapResult(toast=self._t(live.actor.language, "forged_button"))
+        return await self._advance(live, question, question.options[index].value, message_id)
 
-    async def _tap_toggle(self, actor: Actor, session: Session, arg: str) -> TapResult:
-        context = await self._question_context(session)
-        if context is None or not arg.isdigit():
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        _questionnaire, question, answers = context
+    async def _tap_toggle(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        question = self._question(live)
+        if question is None or not arg.isdigit():
+            return await self._reshow(live, message_id)
         index = int(arg)
         if question.type is not QuestionType.MULTIPLE or index >= len(question.options):
-            return TapResult(toast=self._t(actor.language, "forged_button"))
-        value = toggle(question, answers.get(question.id), index)
+            return TapResult(toast=self._t(live.actor.language, "forged_button"))
+        value = toggle(question, live.answers.get(question.id), index)
         if value is not None:
             return await self._move(
-                actor, session, step=QUESTION, question_id=question.id, answer=(question.id, value)
+                live,
+                message_id,
+                step=QUESTION,
+                question_id=question.id,
+                answer=(question.id, value),
             )
         return await self._move(
-            actor, session, step=QUESTION, question_id=question.id, drop=(question.id,)
+            live, message_id, step=QUESTION, question_id=question.id, drop=(question.id,)
         )
 
-    async def _tap_multi_done(self, actor: Actor, session: Session, arg: str) -> TapResult:
-        context = await self._question_context(session)
-        if context is None:
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        questionnaire, question, answers = context
-        if question.id not in answers:
+    async def _tap_multi_done(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        question = self._question(live)
+        if question is None:
+            return await self._reshow(live, message_id)
+        if question.id not in live.answers:
             if question.required:
-                return TapResult(toast=self._t(session.language, "multi_empty"))
-            return await self._advance(actor, session, questionnaire, question, answers, None)
-        return await self._advance(
-            actor, session, questionnaire, question, answers, answers[question.id]
-        )
+                assert live.session is not None
+                return TapResult(toast=self._t(live.session.language, "multi_empty"))
+            return await self._advance(live, question, None, message_id)
+        return await self._advance(live, question, live.answers[question.id], message_id)
 
-    async def _tap_skip(self, actor: Actor, session: Session, arg: str) -> TapResult:
-        context = await self._question_context(session)
-        if context is None or context[1].required:
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        return await self._advance(actor, session, *context, None)
+    async def _tap_skip(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        question = self._question(live)
+        if question is None or question.required:
+            return await self._reshow(live, message_id)
+        return await self._advance(live, question, None, message_id)
 
-    async def _tap_back(self, actor: Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_back(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        session, questionnaire = live.session, live.questionnaire
+        assert session is not None
+        assert questionnaire is not None
         if session.step not in (QUESTION, REVIEW):
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        questionnaire = await self._session_questionnaire(session)
-        answers = await self._answers(session)
+            return await self._reshow(live, message_id)
         if session.step == REVIEW or session.question_id is None:
-            visible = questionnaire.visible(answers)
+            visible = questionnaire.visible(live.answers)
             target = visible[-1] if visible else None
         else:
-            target = questionnaire.previous_question(answers, session.question_id)
+            target = questionnaire.previous_question(live.answers, session.question_id)
         if target is None:
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        return await self._move(actor, session, step=QUESTION, question_id=target.id)
+            return await self._reshow(live, message_id)
+        return await self._move(live, message_id, step=QUESTION, question_id=target.id)
 
-    async def _tap_submit(self, actor: Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_submit(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        session, questionnaire = live.session, live.questionnaire
+        assert session is not None
+        assert questionnaire is not None
         if session.step != REVIEW:
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        questionnaire = await self._session_questionnaire(session)
-        answers = await self._answers(session)
-        missing = [q for q in questionnaire.visible(answers) if q.required and q.id not in answers]
+            return await self._reshow(live, message_id)
+        visible = questionnaire.visible(live.answers)
+        missing = [q for q in visible if q.required and q.id not in live.answers]
         if missing:  # cannot happen through the buttons; guard against a hand-edited database
-            return await self._move(actor, session, step=QUESTION, question_id=missing[0].id)
-        now = self._now()
+            return await self._move(live, message_id, step=QUESTION, question_id=missing[0].id)
+        now = self.turns.now()
         duration = max(0, int((now - session.started_at).total_seconds()))
         today = now.astimezone(self.services.settings.zone).date()
         submitted = await storage.submit(
-            self._engine, actor.pseudonym, today, duration, expected_version=session.version
+            self.turns.engine,
+            live.actor.pseudonym,
+            today,
+            duration,
+            expected_version=session.version,
         )
         if not submitted:
-            return TapResult(toast=self._t(actor.language, "stale_button"))
+            return await self._moved(live, None, message_id)
         text = self._t(
             session.language,
             "submitted",
@@ -428,71 +357,29 @@ class RespondentFlow(SessionBase):
         )
         return TapResult(screen=Screen(text))
 
-    async def _tap_cancel(self, actor: Actor, session: Session, arg: str) -> TapResult:
+    async def _tap_cancel(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        assert live.session is not None
         if arg == "y":
-            await storage.cancel_session(self._engine, actor.pseudonym)
-            return TapResult(screen=Screen(self._t(session.language, "cancelled")))
-        return TapResult(screen=await self._current(actor, session))
+            await storage.cancel_session(self.turns.engine, live.actor.pseudonym)
+            return TapResult(screen=Screen(self._t(live.session.language, "cancelled")))
+        return await self._reshow(live, message_id)
 
     # -- typed messages --------------------------------------------------------------------
 
-    async def _text(self, user_id: int, telegram_language: str | None, text: str) -> list[Screen]:
+    async def _text(self, live: Live, text: str) -> list[Screen]:
         """Handle a typed message: an answer to a text/number question, or a re-prompt."""
-        actor = await self._actor(user_id, telegram_language)
-        session = await self._live_session(actor)
+        session = live.session
         if session is None:
-            return await self.start(user_id, telegram_language, None)
-        context = await self._question_context(session)
-        if context is None or context[1].type not in (QuestionType.TEXT, QuestionType.NUMBER):
+            return await self.entry.start(live, None)
+        question = self._question(live)
+        if question is None or question.type not in (QuestionType.TEXT, QuestionType.NUMBER):
             notice = self._t(session.language, "use_buttons")
-            return [retiring(await self._current(actor, session, notice), session)]
-        questionnaire, question, answers = context
+            return [retiring(await self.turns.current(live, notice), session)]
         value = validate_typed(question, text, self.services.settings.free_text_max_length)
         if isinstance(value, Problem):
             notice = self._t(session.language, value.key, **value.values)
-            return [retiring(await self._current(actor, session, notice), session)]
-        result = await self._advance(actor, session, questionnaire, question, answers, value)
-        if result.screen is None:  # another update moved the session first: show where it is
-            moved = await self._live_session(actor)
-            if moved is None:
-                return await self._start(user_id, telegram_language, None)
-            return [retiring(await self._current(actor, moved), moved)]
+            return [retiring(await self.turns.current(live, notice), session)]
+        result = await self._advance(live, question, value, None)
+        if result.screen is None:
+            return [Screen(self._t(live.actor.language, "no_session"))]
         return [retiring(result.screen, session)]
-
-    async def _non_text(self, user_id: int, telegram_language: str | None) -> list[Screen]:
-        """Handle a sticker, photo, voice note or other non-text message."""
-        actor = await self._actor(user_id, telegram_language)
-        session = await self._live_session(actor)
-        if session is None:
-            return [Screen(self._t(actor.language, "not_text"))] + await self._plain_start(actor)
-        notice = self._t(session.language, "not_text")
-        return [retiring(await self._current(actor, session, notice), session)]
-
-    # -- commands --------------------------------------------------------------------------
-
-    async def _cancel(self, user_id: int, telegram_language: str | None) -> list[Screen]:
-        """Handle /batal: ask for confirmation."""
-        actor = await self._actor(user_id, telegram_language)
-        session = await self._live_session(actor)
-        if session is None:
-            return [Screen(self._t(actor.language, "cancel_nothing"))]
-        render = self._renderer(actor, session.version, session.language)
-        return [retiring(render.cancel_confirm(), session)]
-
-    async def _choose_language(self, user_id: int, telegram_language: str | None) -> Screen:
-        """Handle /bahasa: offer the two languages."""
-        actor = await self._actor(user_id, telegram_language)
-        session = await self._live_session(actor)
-        if session is None:
-            return self._renderer(actor, 0).choose_language()
-        return retiring(self._renderer(actor, session.version).choose_language(), session)
-
-    async def bind_message(self, user_id: int, message_id: int) -> None:
-        """Remember which message carries the live buttons (so it can be retired later)."""
-        await storage.set_session_message(
-            self._engine, self.services.pseudonym(user_id), message_id
-        )
-
-
-def _strip_tags(text: str) -> str:
-    return re.sub(r"<[^>]+>", "", text)

@@ -6,12 +6,28 @@ import html
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from services.i18n import Catalog
 from surveys import Question, Questionnaire, QuestionType
 from surveys.model import MULTI_SEPARATOR
 
-__all__ = ["Button", "Renderer", "Screen", "TapResult"]
+__all__ = ["Action", "Button", "Renderer", "Screen", "TapResult"]
+
+
+class Action:
+    """The survey's button actions: short, because callback data holds at most 64 bytes."""
+
+    ELIGIBLE: Final = "el"  # y / n
+    CONSENT: Final = "ok"  # y / n
+    LANGUAGE: Final = "lg"  # id / en
+    OPTION: Final = "a"  # option index of a single-choice question
+    TOGGLE: Final = "m"  # option index of a multiple-choice question
+    MULTI_DONE: Final = "md"
+    SKIP: Final = "sk"
+    BACK: Final = "bk"
+    SUBMIT: Final = "sb"
+    CANCEL: Final = "cx"  # y / n
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +57,7 @@ class TapResult:
     toast: str | None = None
     screen: Screen | None = None
     follow_up: Screen | None = None  # sent as a new message after the edit
+    retire: int | None = None  # an older message whose buttons must go (it is no longer live)
 
 
 # Signs (version, action, arg) into callback data for the current respondent.
@@ -80,8 +97,8 @@ class Renderer:
             minutes=minutes,
         )
         keyboard = (
-            (self.button("btn_agree", "ok", "y"),),
-            (self.button("btn_decline", "ok", "n"),),
+            (self.button("btn_agree", Action.CONSENT, "y"),),
+            (self.button("btn_decline", Action.CONSENT, "n"),),
         )
         return Screen(text, keyboard)
 
@@ -89,8 +106,8 @@ class Renderer:
         """Return the survey language picker."""
         keyboard = (
             (
-                Button("Bahasa Indonesia", self.sign("lg", "id")),
-                Button("English", self.sign("lg", "en")),
+                Button("Bahasa Indonesia", self.sign(Action.LANGUAGE, "id")),
+                Button("English", self.sign(Action.LANGUAGE, "en")),
             ),
         )
         return Screen(self.t("choose_language"), keyboard)
@@ -128,18 +145,25 @@ class Renderer:
             for i, opt in enumerate(question.options):
                 mark = "☑️" if opt.value in chosen else "⬜"
                 rows.append(
-                    (Button(f"{mark} {opt.label.get(self.language)}", self.sign("m", str(i))),)
+                    (
+                        Button(
+                            f"{mark} {opt.label.get(self.language)}",
+                            self.sign(Action.TOGGLE, str(i)),
+                        ),
+                    )
                 )
-            rows.append((self.button("btn_done", "md"),))
+            rows.append((self.button("btn_done", Action.MULTI_DONE),))
         elif question.options:
             for i, opt in enumerate(question.options):
                 mark = "✅ " if opt.value == previous else ""
-                rows.append((Button(mark + opt.label.get(self.language), self.sign("a", str(i))),))
+                rows.append(
+                    (Button(mark + opt.label.get(self.language), self.sign(Action.OPTION, str(i))),)
+                )
         nav: list[Button] = []
         if questionnaire.previous_question(answers, question.id) is not None:
-            nav.append(self.button("btn_back", "bk"))
+            nav.append(self.button("btn_back", Action.BACK))
         if not question.required:
-            nav.append(self.button("btn_skip", "sk"))
+            nav.append(self.button("btn_skip", Action.SKIP))
         if nav:
             rows.append(tuple(nav))
         return Screen("\n".join(lines), tuple(rows))
@@ -160,13 +184,19 @@ class Renderer:
     def review(self, answered: int, skipped: int) -> Screen:
         """Return the review screen before submission."""
         extra = self.t("review_skipped", skipped=skipped) if skipped else ""
-        keyboard = ((self.button("btn_submit", "sb"),), (self.button("btn_back", "bk"),))
+        keyboard = (
+            (self.button("btn_submit", Action.SUBMIT),),
+            (self.button("btn_back", Action.BACK),),
+        )
         return Screen(self.t("review", answered=answered, skipped=extra), keyboard)
 
     def cancel_confirm(self) -> Screen:
         """Return the /batal confirmation."""
         keyboard = (
-            (self.button("btn_cancel_yes", "cx", "y"), self.button("btn_cancel_no", "cx", "n")),
+            (
+                self.button("btn_cancel_yes", Action.CANCEL, "y"),
+                self.button("btn_cancel_no", Action.CANCEL, "n"),
+            ),
         )
         return Screen(self.t("cancel_confirm"), keyboard)
 

@@ -1,19 +1,26 @@
-"""The respondent's session as the flow sees it: who is acting, where they are, and how the
-current step looks. `RespondentFlow` builds on this; nothing here handles an update itself."""
+"""The respondent's state for one move, and how the current step looks.
+
+`Turns` is the one component every respondent event uses: `load` reads everything a move
+needs in one transaction (`storage.load_turn`), `move` writes the move in one transaction and
+updates the answers in memory (nothing just written is read back), and `current` renders the
+step the session is on. The ways in (`Entry`) and the survey steps (`RespondentFlow`) are
+composed from it; nothing here handles an update itself.
+"""
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import storage
 from services import callbacks
 from services.context import Services
-from services.people import Person, person_for
-from services.respondent.screens import Renderer, Screen, TapResult
+from services.people import Person, choose_language
+from services.respondent.screens import Action, Renderer, Screen
 from storage.models import UNCHANGED
 from storage.models import SurveySession as Session
-from surveys import Question, Questionnaire, load_questionnaire_text
+from surveys import Questionnaire, load_questionnaire_text
 
 __all__ = [
     "CONSENT",
@@ -23,9 +30,10 @@ __all__ = [
     "QUESTION",
     "REVIEW",
     "Actor",
+    "Live",
     "Session",
-    "SessionBase",
     "SessionEnded",
+    "Turns",
     "retiring",
     "with_notice",
 ]
@@ -38,6 +46,8 @@ LANGUAGE = "language"
 QUESTION = "question"
 REVIEW = "review"
 
+Actor = Person  # who is acting in the survey: pseudonym and display language
+
 
 class SessionEnded(Exception):
     """The respondent's session ended on its own (expired, wave closed): tell them why."""
@@ -48,26 +58,38 @@ class SessionEnded(Exception):
         self.language = language
 
 
-Actor = Person  # who is acting in the survey: pseudonym and display language
+@dataclass(frozen=True, slots=True)
+class Live:
+    """One respondent at the start (or after) a move: who, their session and answers."""
+
+    actor: Actor
+    session: Session | None
+    questionnaire: Questionnaire | None = None
+    answers: dict[str, str] = field(default_factory=dict)
 
 
-class SessionBase:
-    """Session state and rendering shared by every respondent event."""
+class Turns:
+    """Load, move and render a respondent's session."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self._questionnaires: dict[int, Questionnaire] = {}
 
-    # -- helpers ---------------------------------------------------------------------------
-
     @property
-    def _engine(self) -> storage.AsyncEngine:
+    def engine(self) -> storage.AsyncEngine:
+        """Return the database engine."""
         return self.services.db.engine
 
-    async def _actor(self, user_id: int, telegram_language: str | None) -> Actor:
-        return await person_for(self.services, user_id, telegram_language)
+    def now(self) -> datetime:
+        """Return the current time from the services' clock."""
+        return self.services.clock()
 
-    def _renderer(self, actor: Actor, version: int, language: str | None = None) -> Renderer:
+    def t(self, language: str, key: str, /, **values: object) -> str:
+        """Return a catalog message."""
+        return self.services.messages.t(language, key, **values)
+
+    def renderer(self, actor: Actor, version: int, language: str | None = None) -> Renderer:
+        """Return a renderer whose buttons are signed for this actor and session version."""
         secret = self.services.secret
 
         def sign(action: str, arg: str) -> str:
@@ -75,131 +97,128 @@ class SessionBase:
 
         return Renderer(self.services.messages, language or actor.language, sign)
 
-    def _t(self, language: str, key: str, /, **values: object) -> str:
-        return self.services.messages.t(language, key, **values)
-
     async def questionnaire(self, questionnaire_id: int) -> Questionnaire:
         """Return a stored questionnaire version (cached: versions never change)."""
         cached = self._questionnaires.get(questionnaire_id)
         if cached is None:
-            stored = await storage.get_questionnaire(self._engine, questionnaire_id)
+            stored = await storage.get_questionnaire(self.engine, questionnaire_id)
             if stored is None:
                 raise LookupError(f"questionnaire #{questionnaire_id} is missing")
             cached = load_questionnaire_text(stored.source_yaml, source=f"db:{questionnaire_id}")
             self._questionnaires[questionnaire_id] = cached
         return cached
 
-    async def _session_questionnaire(self, session: Session) -> Questionnaire:
-        response = (
-            await storage.get_response(self._engine, session.response_id)
-            if session.response_id
-            else None
+    async def load(self, user_id: int, telegram_language: str | None) -> Live:
+        """Read the respondent in one transaction; end (raising SessionEnded) a dead session."""
+        pseudonym = self.services.pseudonym(user_id)
+        turn = await storage.load_turn(self.engine, pseudonym)
+        default = self.services.settings.default_language
+        actor = Person(pseudonym, choose_language(turn.chosen_language, telegram_language, default))
+        return await self._live(actor, turn)
+
+    async def reload(self, live: Live) -> Live:
+        """Read the respondent again (after another update moved their session first)."""
+        return await self._live(
+            live.actor, await storage.load_turn(self.engine, live.actor.pseudonym)
         )
-        if response is None:
-            raise LookupError("the session has no response row")
-        return await self.questionnaire(response.questionnaire_id)
 
-    async def _answers(self, session: Session) -> dict[str, str]:
-        if session.response_id is None:
-            return {}
-        return await storage.get_answers(self._engine, session.response_id)
-
-    def _now(self) -> datetime:
-        return self.services.clock()
-
-    async def _live_session(self, actor: Actor) -> Session | None:
-        """Return the actor's session; end it (raising SessionEnded) if expired or closed."""
-        session = await storage.get_session(self._engine, actor.pseudonym)
+    async def _live(self, actor: Actor, turn: storage.Turn) -> Live:
+        pseudonym = actor.pseudonym
+        session = turn.session
         if session is None:
-            return None
-        age = self._now() - session.started_at
+            return Live(actor, None)
+        age = self.now() - session.started_at
         if age.days >= self.services.settings.session_expiry_days:
-            await storage.cancel_session(self._engine, actor.pseudonym)
+            await storage.cancel_session(self.engine, pseudonym)
             raise SessionEnded("expired", session.language)
-        wave = await storage.get_wave_by_id(self._engine, session.wave_id)
-        if wave is None or not wave.is_open:
+        if not turn.wave_open:
             # Answers to a closed wave never count: drop them and say why.
-            await storage.cancel_session(self._engine, actor.pseudonym)
+            await storage.cancel_session(self.engine, pseudonym)
             raise SessionEnded("wave_closed", session.language)
-        return session
+        if turn.questionnaire_id is None:
+            raise LookupError("the session has no response row")
+        questionnaire = await self.questionnaire(turn.questionnaire_id)
+        return Live(actor, session, questionnaire, turn.answers)
 
-    # -- rendering the current step ---------------------------------------------------------
-
-    async def _current(self, actor: Actor, session: Session, notice: str | None = None) -> Screen:
-        """Render the step the session is on."""
-        render = self._renderer(actor, session.version, session.language)
-        if session.step in (ELIGIBILITY_RECENT, ELIGIBILITY_DIRECT):
-            if session.step == ELIGIBILITY_RECENT:
-                unit = await storage.get_unit_by_id(self._engine, session.unit_id)
-                text = render.t("eligibility_recent", unit=html.escape(unit.name) if unit else "")
-            else:
-                text = render.t("eligibility_direct")
-            return Screen(with_notice(text, notice), render.yes_no("el"))
-        questionnaire = await self._session_questionnaire(session)
-        if session.step == CONSENT:
-            screen = render.consent(questionnaire, self.services.settings.small_cell_k)
-            return Screen(with_notice(screen.text, notice), screen.keyboard)
-        if session.step == LANGUAGE:
-            return render.choose_language()
-        answers = await self._answers(session)
-        if session.step == REVIEW or session.question_id is None:
-            return self._review(render, questionnaire, answers)
-        question = questionnaire.question(session.question_id)
-        return render.question(
-            questionnaire,
-            question,
-            answers,
-            text_limit=self.services.settings.free_text_max_length,
-            notice=notice,
-        )
-
-    def _review(
-        self, render: Renderer, questionnaire: Questionnaire, answers: dict[str, str]
-    ) -> Screen:
-        visible = questionnaire.visible(answers)
-        answered = sum(1 for q in visible if q.id in answers)
-        return render.review(answered, len(visible) - answered)
-
-    async def _move(
+    async def move(
         self,
-        actor: Actor,
-        session: Session,
+        live: Live,
         *,
         step: str,
         question_id: str | None = None,
         answer: tuple[str, str] | None = None,
         drop: tuple[str, ...] = (),
         language: str | None = None,
-    ) -> TapResult:
-        """Apply one move atomically; a lost race is a double tap and changes nothing."""
+        message_id: int | None = None,
+    ) -> Live | None:
+        """Apply one move atomically; None when another update moved the session first.
+
+        `message_id` is the message that will show the new step (None: unchanged).
+        """
+        assert live.session is not None
         moved = await storage.move_session(
-            self._engine,
-            session,
+            self.engine,
+            live.session,
             step=step,
             question_id=question_id,
             answer=answer,
             drop_answers=drop,
             language=UNCHANGED if language is None else language,
-            now=self._now(),
+            message_id=UNCHANGED if message_id is None else message_id,
+            now=self.now(),
         )
         if moved is None:
-            return TapResult(toast=self._t(actor.language, "stale_button"))
-        return TapResult(screen=await self._current(actor, moved))
-
-    async def _question_context(
-        self, session: Session
-    ) -> tuple[Questionnaire, Question, dict[str, str]] | None:
-        if session.step != QUESTION or session.question_id is None:
             return None
-        questionnaire = await self._session_questionnaire(session)
-        answers = await self._answers(session)
-        return questionnaire, questionnaire.question(session.question_id), answers
+        answers = {k: v for k, v in live.answers.items() if k not in drop}
+        if answer is not None:
+            answers[answer[0]] = answer[1]
+        return replace(live, session=moved, answers=answers)
+
+    async def bind(self, live: Live, message_id: int) -> None:
+        """Remember which message carries the live buttons (so it can be retired later)."""
+        if live.session is not None and live.session.message_id != message_id:
+            await storage.set_session_message(self.engine, live.actor.pseudonym, message_id)
+
+    async def current(self, live: Live, notice: str | None = None) -> Screen:
+        """Render the step the session is on."""
+        session, actor = live.session, live.actor
+        assert session is not None
+        render = self.renderer(actor, session.version, session.language)
+        if session.step in (ELIGIBILITY_RECENT, ELIGIBILITY_DIRECT):
+            if session.step == ELIGIBILITY_RECENT:
+                unit = await storage.get_unit_by_id(self.engine, session.unit_id)
+                text = render.t("eligibility_recent", unit=html.escape(unit.name) if unit else "")
+            else:
+                text = render.t("eligibility_direct")
+            return Screen(with_notice(text, notice), render.yes_no(Action.ELIGIBLE))
+        questionnaire = live.questionnaire
+        assert questionnaire is not None
+        if session.step == CONSENT:
+            screen = render.consent(questionnaire, self.services.settings.small_cell_k)
+            return Screen(with_notice(screen.text, notice), screen.keyboard)
+        if session.step == LANGUAGE:
+            return render.choose_language()
+        answers = live.answers
+        if session.step == REVIEW or session.question_id is None:
+            visible = questionnaire.visible(answers)
+            answered = sum(1 for q in visible if q.id in answers)
+            return render.review(answered, len(visible) - answered)
+        return render.question(
+            questionnaire,
+            questionnaire.question(session.question_id),
+            answers,
+            text_limit=self.services.settings.free_text_max_length,
+            notice=notice,
+        )
 
 
 def with_notice(text: str, notice: str | None) -> str:
+    """Put a short warning above a screen's text."""
     return f"⚠️ {notice}\n\n{text}" if notice else text
 
 
-def retiring(screen: Screen, session: Session) -> Screen:
+def retiring(screen: Screen, session: Session | None) -> Screen:
     """Send `screen` as a new message and strip the buttons from the session's old one."""
+    if session is None:
+        return screen
     return Screen(screen.text, screen.keyboard, retire=session.message_id)
