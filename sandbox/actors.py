@@ -6,15 +6,12 @@ import re
 import struct
 import time
 import zlib
-from collections.abc import Callable
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Protocol
 
 from sandbox.chats import ChatType, SandboxChat
 from sandbox.models import SandboxError, SentMessage, StoredFile
 
 __all__ = ["TINY_PNG", "ChatType", "MessageLike", "SandboxChat", "SandboxUser", "UserHost"]
-
-T = TypeVar("T")
 
 
 class UserHost(Protocol):
@@ -46,10 +43,8 @@ class UserHost(Protocol):
     ) -> StoredFile:
         """Keep a file and give it a file_id."""
 
-    async def wait_for(
-        self, predicate: Callable[[], T], seconds: float, description: str | None = None
-    ) -> T:
-        """Wait until `predicate()` is truthy and return its value."""
+    def timeout_error(self, what: str, seconds: float) -> TimeoutError:
+        """Build the error for a wait that ran out."""
 
 
 class MessageLike(Protocol):
@@ -315,11 +310,9 @@ class SandboxUser:
         """
         target = chat or self._last_chat
         seen = self._seen_activity.get(target.id, 0)
-        await self._world.wait_for(
-            lambda: target.last_bot_activity > seen,
-            timeout,
-            f"the bot to reply to {self.first_name} in chat {target.id}",
-        )
+        if not await target.wait_bot_activity(seen, timeout):
+            what = f"the bot to reply to {self.first_name} in chat {target.id}"
+            raise self._world.timeout_error(what, timeout)
         self._seen_activity[target.id] = target.last_bot_activity
         touched = target.bot_message(target.last_touched_id or 0) or target.last_message
         if touched is None:

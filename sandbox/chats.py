@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any, Literal, Protocol
 
 from sandbox.models import SandboxError, SentMessage
@@ -46,6 +48,9 @@ class SandboxChat:
         self.bot_blocked = False
         self.bot_kicked = False
         self.last_bot_activity = 0
+        # Set on each bot activity here: a waiting user wakes for its own chat only, so
+        # hundreds of simulated users do not all re-check on every message anywhere.
+        self._bot_acted = asyncio.Event()
         self.last_touched_id: int | None = None
         self._bot_messages: dict[int, SentMessage] = {}
         self._user_message_ids: set[int] = set()
@@ -120,7 +125,21 @@ class SandboxChat:
         self._bot_messages[message.message_id] = message
         self.last_bot_activity = self._world.bump_activity()
         self.last_touched_id = message.message_id
+        acted, self._bot_acted = self._bot_acted, asyncio.Event()
+        acted.set()
         self._world.notify()
+
+    async def wait_bot_activity(self, after: int, seconds: float) -> bool:
+        """Wait until the bot acts here later than stamp `after`; False after `seconds`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while self.last_bot_activity <= after:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._bot_acted.wait(), remaining)
+        return True
 
     def delete_message(self, message_id: int) -> bool:
         """Delete a bot or user message; return whether it existed."""

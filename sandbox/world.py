@@ -98,18 +98,21 @@ class World:
         while not (result := predicate()):
             remaining = deadline - loop.time()
             if remaining <= 0:
-                what = description or getattr(predicate, "__name__", repr(predicate))
-                recent = "; ".join(
-                    f"{call.method}({call.chat_id}){' -> ' + call.error if call.error else ''}"
-                    for call in self.sent[-5:]
-                )
-                raise TimeoutError(
-                    f"timed out after {seconds}s waiting for {what}; "
-                    f"last bot calls: {recent or 'none'}"
-                )
+                what = description or str(getattr(predicate, "__name__", repr(predicate)))
+                raise self.timeout_error(what, seconds)
             # Re-check periodically too: the predicate may depend on state outside the sandbox.
             await self.wait_changed(min(remaining, 0.05))
         return result
+
+    def timeout_error(self, what: str, seconds: float) -> TimeoutError:
+        """Build the error for a wait that ran out, naming the bot's last calls."""
+        recent = "; ".join(
+            f"{call.method}({call.chat_id}){' -> ' + call.error if call.error else ''}"
+            for call in self.sent[-5:]
+        )
+        return TimeoutError(
+            f"timed out after {seconds}s waiting for {what}; last bot calls: {recent or 'none'}"
+        )
 
     # -- identities ------------------------------------------------------------------------
 

@@ -907,3 +907,31 @@ async def test_set_webhook_validates_like_telegram(server: SandboxServer, bot: B
     await bot.set_webhook("https://example.invalid/hook")
     await bot.set_webhook("")  # an empty URL removes the webhook, as on Telegram
     assert server.webhook is None
+
+
+# -- the Bot API load benchmark ------------------------------------------------------------------
+
+
+async def test_load_benchmark_measures_each_action_of_the_echo_bot() -> None:
+    from benchmarks.botapi_load import run_echo
+
+    result = await run_echo(3, 0.4, warm_up=0.1)
+
+    assert result["users"] == 3
+    assert {"all", "message", "tap"} <= result["actions"].keys()
+    assert result["actions"]["tap"]["count"] > 0
+    assert result["replies_per_second"] > 0
+
+
+def test_load_benchmark_writes_its_own_section(tmp_path: Path) -> None:
+    from benchmarks.bench_botapi import SECTION_TITLE, write_section
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n## Chart pack\n\nold charts\n", encoding="utf-8")
+    write_section(doc, [SECTION_TITLE, "", "first", ""])
+    write_section(doc, [SECTION_TITLE, "", "second", ""])
+    text = doc.read_text(encoding="utf-8")
+    assert text.count(SECTION_TITLE) == 1
+    assert "second" in text
+    assert "first" not in text
+    assert "old charts" in text
