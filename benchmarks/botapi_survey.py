@@ -41,16 +41,16 @@ def spibot_survey(folder: Path, **overrides: Any) -> SurveyFactory:
         from bot.app import build_application
         from bot.runner import running
         from sandbox.demo import open_sample_wave, sandbox_settings
-        from services.admin import open_unit_payload
         from services.context import utc_now
+        from services.links import unit_payload
 
         db_file = folder / f"bench-{secrets.token_hex(4)}.db"
         settings = sandbox_settings(
             sandbox, f"sqlite+aiosqlite:///{db_file}", secrets.token_urlsafe(32), **overrides
         )
         async with storage.Database(settings.database_url) as db:
-            wave = await open_sample_wave(db.engine, "Bench", utc_now())
-        payload = open_unit_payload(settings.secret_bytes(), wave.id, "DISPENDUKCAPIL")
+            await open_sample_wave(db.engine, "Bench", utc_now())
+        payload = unit_payload(settings.secret_bytes(), "DISPENDUKCAPIL")
 
         async def payload_for(index: int) -> str:
             return payload
