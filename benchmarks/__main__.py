@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_charts, bench_score
+from benchmarks import bench_botapi, bench_charts, bench_score
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -55,7 +55,12 @@ def _verdict(ok: bool) -> str:
     return "within target" if ok else "**over target**"
 
 
-def render(host: dict[str, str], score: dict[str, Any], charts: dict[str, Any]) -> str:
+def render(
+    host: dict[str, str],
+    score: dict[str, Any],
+    charts: dict[str, Any],
+    botapi: dict[str, Any] | None = None,
+) -> str:
     """Return docs/benchmarks.md."""
     when = datetime.now(UTC).strftime("%Y-%m-%d")
     lines = [
@@ -109,6 +114,8 @@ def render(host: dict[str, str], score: dict[str, Any], charts: dict[str, Any]) 
         f"- verdict: {_verdict(charts['within_target'])}",
         "",
     ]
+    if botapi is not None:
+        lines += bench_botapi.render(botapi)
     return "\n".join(lines)
 
 
@@ -120,9 +127,12 @@ def main() -> int:
     print(f"score: {json.dumps(score, indent=1)}", flush=True)
     charts = bench_charts.main()
     print(f"charts: {json.dumps(charts, indent=1)}", flush=True)
-    DOC.write_text(render(host, score, charts), encoding="utf-8")
+    botapi = bench_botapi.main()
+    print(f"botapi: {json.dumps(botapi, indent=1)}", flush=True)
+    DOC.write_text(render(host, score, charts, botapi), encoding="utf-8")
     print(f"wrote {DOC}")
-    return 0 if score["within_target"] and charts["within_target"] else 1
+    ok = score["within_target"] and charts["within_target"] and botapi["verdict"]["within_target"]
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Chats and users that tests and the demo drive: they type, tap buttons, block the bot."""
+"""Users that tests and the demo drive: they type, tap buttons, block the bot."""
 
 from __future__ import annotations
 
@@ -6,14 +6,45 @@ import re
 import struct
 import time
 import zlib
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol
 
-from sandbox.models import SandboxError, SentMessage
+from sandbox.chats import ChatType, SandboxChat
+from sandbox.models import SandboxError, SentMessage, StoredFile
 
-if TYPE_CHECKING:
-    from sandbox.world import World
+__all__ = ["TINY_PNG", "ChatType", "MessageLike", "SandboxChat", "SandboxUser", "UserHost"]
 
-ChatType = Literal["private", "group", "supergroup"]
+
+class UserHost(Protocol):
+    """What a user needs from the sandbox's world (the world implements it; no import back)."""
+
+    bot_username: str
+    chats: dict[int, SandboxChat]
+
+    def bump_activity(self) -> int:
+        """Return a new, strictly increasing activity stamp."""
+
+    def queue_update(self, kind: str, payload: dict[str, Any]) -> object:
+        """Queue an update for the bot."""
+
+    def new_callback_query_id(self) -> str:
+        """Return a fresh callback query id."""
+
+    def render_message(self, message: SentMessage) -> dict[str, Any]:
+        """Render a bot message as the Bot API returns it."""
+
+    def store_file(
+        self,
+        kind: str,
+        data: bytes | None,
+        *,
+        filename: str | None = None,
+        mime_type: str | None = None,
+        size: tuple[int, int] = (0, 0),
+    ) -> StoredFile:
+        """Keep a file and give it a file_id."""
+
+    def timeout_error(self, what: str, seconds: float) -> TimeoutError:
+        """Build the error for a wait that ran out."""
 
 
 class MessageLike(Protocol):
@@ -48,126 +79,12 @@ def _now() -> int:
     return int(time.time())
 
 
-class SandboxChat:
-    """A chat the bot is in: a user's private chat or a group."""
-
-    def __init__(
-        self,
-        world: World,
-        chat_id: int,
-        chat_type: ChatType,
-        *,
-        title: str | None = None,
-        first_name: str | None = None,
-        last_name: str | None = None,
-        username: str | None = None,
-        privacy_mode: bool = True,
-    ) -> None:
-        self._world = world
-        self.id = chat_id
-        self.type: ChatType = chat_type
-        self.title = title
-        self.first_name = first_name
-        self.last_name = last_name
-        self.username = username
-        # With privacy mode on (Telegram's default) a bot in a group sees only commands.
-        self.privacy_mode = privacy_mode
-        self.bot_blocked = False
-        self.bot_kicked = False
-        self.last_bot_activity = 0
-        self.last_touched_id: int | None = None
-        self._bot_messages: dict[int, SentMessage] = {}
-        self._user_message_ids: set[int] = set()
-        self._next_message_id = 1
-
-    def __repr__(self) -> str:
-        return f"SandboxChat(id={self.id}, type={self.type!r})"
-
-    def to_api(self) -> dict[str, Any]:
-        """Render as a Bot API Chat object."""
-        rendered: dict[str, Any] = {"id": self.id, "type": self.type}
-        fields = {
-            "title": self.title,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "username": self.username,
-        }
-        rendered.update({key: value for key, value in fields.items() if value is not None})
-        return rendered
-
-    @property
-    def messages(self) -> list[SentMessage]:
-        """Bot messages currently in the chat, oldest first (edits applied, deletions gone)."""
-        return list(self._bot_messages.values())
-
-    @property
-    def last_message(self) -> SentMessage | None:
-        """The newest bot message still in the chat."""
-        return next(reversed(self._bot_messages.values()), None)
-
-    def message(self, message_id: int) -> SentMessage:
-        """Return the current state of a bot message, or raise SandboxError."""
-        try:
-            return self._bot_messages[message_id]
-        except KeyError:
-            raise SandboxError(
-                f"chat {self.id} has no bot message {message_id} (never sent or deleted)"
-            ) from None
-
-    def kick_bot(self) -> None:
-        """Remove the bot from this group; its next call here gets 403."""
-        if self.type == "private":
-            raise SandboxError("use user.block_bot() for private chats")
-        self.bot_kicked = True
-
-    def add_bot(self) -> None:
-        """Add the bot back to this group."""
-        self.bot_kicked = False
-
-    # -- used by the Bot API methods -------------------------------------------------------
-
-    def allocate_message_id(self) -> int:
-        """Return the next message id; user and bot messages share one sequence per chat."""
-        message_id = self._next_message_id
-        self._next_message_id += 1
-        return message_id
-
-    def bot_message(self, message_id: int) -> SentMessage | None:
-        """Return a bot message by id, if it is still in the chat."""
-        return self._bot_messages.get(message_id)
-
-    def is_user_message(self, message_id: int) -> bool:
-        """Whether `message_id` is a message a user sent here (and not deleted)."""
-        return message_id in self._user_message_ids
-
-    def remember_user_message(self, message_id: int) -> None:
-        """Record a user message id, so the bot can delete it and cannot edit it."""
-        self._user_message_ids.add(message_id)
-
-    def put_bot_message(self, message: SentMessage) -> None:
-        """Store a new or edited bot message and mark the chat as replied to."""
-        self._bot_messages[message.message_id] = message
-        self.last_bot_activity = self._world.bump_activity()
-        self.last_touched_id = message.message_id
-        self._world.notify()
-
-    def delete_message(self, message_id: int) -> bool:
-        """Delete a bot or user message; return whether it existed."""
-        if self._bot_messages.pop(message_id, None) is not None:
-            self._world.notify()
-            return True
-        if message_id in self._user_message_ids:
-            self._user_message_ids.discard(message_id)
-            return True
-        return False
-
-
 class SandboxUser:
     """A person using Telegram: everything they do becomes an update for the bot."""
 
     def __init__(
         self,
-        world: World,
+        world: UserHost,
         user_id: int,
         first_name: str,
         chat: SandboxChat,
@@ -393,11 +310,9 @@ class SandboxUser:
         """
         target = chat or self._last_chat
         seen = self._seen_activity.get(target.id, 0)
-        await self._world.wait_for(
-            lambda: target.last_bot_activity > seen,
-            timeout,
-            f"the bot to reply to {self.first_name} in chat {target.id}",
-        )
+        if not await target.wait_bot_activity(seen, timeout):
+            what = f"the bot to reply to {self.first_name} in chat {target.id}"
+            raise self._world.timeout_error(what, timeout)
         self._seen_activity[target.id] = target.last_bot_activity
         touched = target.bot_message(target.last_touched_id or 0) or target.last_message
         if touched is None:

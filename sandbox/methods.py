@@ -1,46 +1,30 @@
-"""The Bot API methods the sandbox serves, each validating like Telegram does."""
+"""The Bot API methods the sandbox serves, each validating like Telegram does.
+
+Sending lives in `sandbox.sending`, editing and deleting in `sandbox.editing`, webhooks in
+`sandbox.webhook`; this module holds the rest and the table of every method served.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import mimetypes
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from http import HTTPStatus
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from sandbox.actors import SandboxChat
-from sandbox.models import CallbackAnswer, SentMessage, StoredFile
-from sandbox.params import Params, Upload
-from sandbox.rules import (
-    MAX_CALLBACK_ANSWER_LENGTH,
-    NOT_MODIFIED,
-    ApiError,
-    bad_request,
-    check_caption,
-    check_text,
-    image_size,
-    normalize_parse_mode,
-    parse_reply_markup,
-)
+from sandbox import editing, sending, webhook
+from sandbox.models import CallbackAnswer
+from sandbox.params import Params
+from sandbox.rules import MAX_CALLBACK_ANSWER_LENGTH, ApiError, bad_request
 from sandbox.world import World
 
 Method = Callable[[World, Params], Awaitable[Any]]
-MediaKind = Literal["photo", "document"]
+
+QUERY_TOO_OLD: Final = "query is too old and response timeout expired or query ID is invalid"
 
 _BOT_COMMAND_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")
-
-
-def _now() -> int:
-    return int(time.time())
-
-
-def _inline_part(markup: dict[str, Any] | None) -> dict[str, Any] | None:
-    # Only an inline keyboard belongs to the message; reply keyboards live on the client.
-    return markup if markup and "inline_keyboard" in markup else None
 
 
 async def get_me(world: World, params: Params) -> dict[str, Any]:
@@ -57,7 +41,7 @@ async def get_me(world: World, params: Params) -> dict[str, Any]:
 
 async def get_updates(world: World, params: Params) -> list[dict[str, Any]]:
     """Confirm updates below `offset`, then long-poll up to `timeout` seconds for new ones."""
-    if world.webhook_url:
+    if world.webhook is not None:
         raise ApiError(
             HTTPStatus.CONFLICT,
             "Conflict: can't use getUpdates method while webhook is active; "
@@ -89,204 +73,15 @@ async def get_updates(world: World, params: Params) -> list[dict[str, Any]]:
         await world.wait_changed(remaining)
 
 
-async def send_message(world: World, params: Params) -> dict[str, Any]:
-    """Send a text message."""
-    chat = world.chat_for_bot(params.chat_id())
-    parse_mode = normalize_parse_mode(params.text("parse_mode"))
-    text = params.text("text")
-    check_text(text, parse_mode)
-    markup, buttons = parse_reply_markup(params.json("reply_markup"))
-    _check_reply_target(chat, params)
-    message = SentMessage(
-        message_id=chat.allocate_message_id(),
-        chat_id=chat.id,
-        date=_now(),
-        text=text,
-        parse_mode=parse_mode,
-        buttons=buttons,
-        reply_markup=markup,
-    )
-    chat.put_bot_message(message)
-    return world.render_message(message)
-
-
-async def send_photo(world: World, params: Params) -> dict[str, Any]:
-    """Send a photo (uploaded bytes, a known file_id, or a URL)."""
-    return _send_media(world, params, "photo")
-
-
-async def send_document(world: World, params: Params) -> dict[str, Any]:
-    """Send a document (uploaded bytes, a known file_id, or a URL)."""
-    return _send_media(world, params, "document")
-
-
-def _send_media(world: World, params: Params, kind: MediaKind) -> dict[str, Any]:
-    chat = world.chat_for_bot(params.chat_id())
-    parse_mode = normalize_parse_mode(params.text("parse_mode"))
-    caption = params.text("caption")
-    check_caption(caption, parse_mode)
-    markup, buttons = parse_reply_markup(params.json("reply_markup"))
-    _check_reply_target(chat, params)
-    stored = _resolve_media(world, kind, params.upload_or_reference(kind))
-    message = SentMessage(
-        message_id=chat.allocate_message_id(),
-        chat_id=chat.id,
-        date=_now(),
-        caption=caption or None,
-        parse_mode=parse_mode,
-        buttons=buttons,
-        reply_markup=markup,
-        media_kind=kind,
-        media=stored,
-    )
-    chat.put_bot_message(message)
-    return world.render_message(message)
-
-
-def _resolve_media(world: World, kind: MediaKind, source: Upload | str | None) -> StoredFile:
-    if source is None or source == "":
-        raise bad_request(f"there is no {kind} in the request")
-    if isinstance(source, str):
-        if source in world.files:
-            return world.files[source]
-        if source.startswith(("http://", "https://")):
-            # The sandbox never fetches URLs; it records the file without bytes.
-            return world.store_file(kind, None, filename=source.rsplit("/", 1)[-1] or None)
-        raise bad_request("wrong file identifier/HTTP URL specified")
-    if not source.data:
-        raise bad_request("file must be non-empty")
-    mime_type = source.content_type
-    if not mime_type or mime_type == "application/octet-stream":
-        mime_type = mimetypes.guess_type(source.filename or "")[0] or mime_type
-    size = (0, 0)
-    if kind == "photo":
-        measured = image_size(source.data)
-        if measured is None:
-            raise bad_request("IMAGE_PROCESS_FAILED")
-        size = measured
-    return world.store_file(
-        kind, source.data, filename=source.filename, mime_type=mime_type, size=size
-    )
-
-
-def _check_reply_target(chat: SandboxChat, params: Params) -> None:
-    reply = params.json("reply_parameters") or {}
-    target = reply.get("message_id") if isinstance(reply, dict) else None
-    target = target if target is not None else params.integer("reply_to_message_id")
-    if target is None:
-        return
-    allow_missing = bool(reply.get("allow_sending_without_reply")) or params.flag(
-        "allow_sending_without_reply"
-    )
-    exists = chat.bot_message(int(target)) is not None or chat.is_user_message(int(target))
-    if not exists and not allow_missing:
-        raise bad_request("message to be replied not found")
-
-
-def _message_to_edit(world: World, params: Params) -> tuple[SandboxChat, SentMessage]:
-    if params.text("inline_message_id"):
-        raise bad_request("MESSAGE_ID_INVALID")  # The sandbox has no inline mode.
-    chat = world.chat_for_bot(params.chat_id())
-    message_id = params.integer("message_id")
-    if message_id is None:
-        raise bad_request("message identifier is not specified")
-    message = chat.bot_message(message_id)
-    if message is None:
-        if chat.is_user_message(message_id):
-            raise bad_request("message can't be edited")
-        raise bad_request("message to edit not found")
-    return chat, message
-
-
-def _apply_edit(
-    world: World, chat: SandboxChat, current: SentMessage, edited: SentMessage
-) -> dict[str, Any]:
-    unchanged = (
-        edited.text == current.text
-        and edited.caption == current.caption
-        and edited.parse_mode == current.parse_mode
-        and _inline_part(edited.reply_markup) == _inline_part(current.reply_markup)
-    )
-    if unchanged:
-        raise bad_request(NOT_MODIFIED.removeprefix("Bad Request: "))
-    edited = replace(edited, edit_count=current.edit_count + 1, edit_date=_now())
-    chat.put_bot_message(edited)
-    return world.render_message(edited)
-
-
-async def edit_message_text(world: World, params: Params) -> dict[str, Any]:
-    """Edit a bot message's text; leaving out reply_markup removes the keyboard."""
-    chat, current = _message_to_edit(world, params)
-    parse_mode = normalize_parse_mode(params.text("parse_mode"))
-    text = params.text("text")
-    check_text(text, parse_mode)
-    if current.text is None:
-        raise bad_request("there is no text in the message to edit")
-    markup, buttons = parse_reply_markup(params.json("reply_markup"))
-    edited = replace(
-        current, text=text, parse_mode=parse_mode, reply_markup=markup, buttons=buttons
-    )
-    return _apply_edit(world, chat, current, edited)
-
-
-async def edit_message_caption(world: World, params: Params) -> dict[str, Any]:
-    """Edit a media message's caption; leaving out reply_markup removes the keyboard."""
-    chat, current = _message_to_edit(world, params)
-    parse_mode = normalize_parse_mode(params.text("parse_mode"))
-    caption = params.text("caption")
-    check_caption(caption, parse_mode)
-    if current.media is None:
-        raise bad_request("there is no caption in the message to edit")
-    markup, buttons = parse_reply_markup(params.json("reply_markup"))
-    edited = replace(
-        current,
-        caption=caption or None,
-        parse_mode=parse_mode,
-        reply_markup=markup,
-        buttons=buttons,
-    )
-    return _apply_edit(world, chat, current, edited)
-
-
-async def edit_message_reply_markup(world: World, params: Params) -> dict[str, Any]:
-    """Replace (or, without reply_markup, remove) a bot message's inline keyboard."""
-    chat, current = _message_to_edit(world, params)
-    markup, buttons = parse_reply_markup(params.json("reply_markup"))
-    edited = replace(current, reply_markup=markup, buttons=buttons)
-    return _apply_edit(world, chat, current, edited)
-
-
-async def delete_message(world: World, params: Params) -> bool:
-    """Delete a message from a chat."""
-    chat = world.chat_for_bot(params.chat_id())
-    message_id = params.integer("message_id")
-    if message_id is None:
-        raise bad_request("message identifier is not specified")
-    if not chat.delete_message(message_id):
-        raise bad_request("message to delete not found")
-    return True
-
-
-async def delete_messages(world: World, params: Params) -> bool:
-    """Delete several messages; missing ones are skipped, as Telegram does."""
-    chat = world.chat_for_bot(params.chat_id())
-    message_ids = params.json("message_ids")
-    if not isinstance(message_ids, list) or not message_ids:
-        raise bad_request("message identifiers are not specified")
-    for message_id in message_ids:
-        chat.delete_message(int(message_id))
-    return True
-
-
 async def answer_callback_query(world: World, params: Params) -> bool:
     """Answer a callback query exactly once."""
     query_id = params.text("callback_query_id") or ""
-    if query_id not in world.open_callback_queries:
-        raise bad_request("query is too old and response timeout expired or query ID is invalid")
     text = params.text("text")
     if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
         raise bad_request("MESSAGE_TOO_LONG")
-    world.open_callback_queries.discard(query_id)
+    # Telegram gives the bot ~15 s (`callback_query_ttl`) to answer, and only one answer.
+    if not world.take_callback_query(query_id):
+        raise bad_request(QUERY_TOO_OLD)
     world.callback_answers.append(
         CallbackAnswer(
             callback_query_id=query_id,
@@ -336,31 +131,6 @@ async def delete_my_commands(world: World, params: Params) -> bool:
     return True
 
 
-async def set_webhook(world: World, params: Params) -> bool:
-    """Remember a webhook URL (updates are not pushed; getUpdates then answers 409)."""
-    world.webhook_url = params.text("url") or ""
-    if params.flag("drop_pending_updates"):
-        world.drop_pending_updates()
-    return True
-
-
-async def delete_webhook(world: World, params: Params) -> bool:
-    """Forget the webhook, optionally dropping pending updates."""
-    world.webhook_url = ""
-    if params.flag("drop_pending_updates"):
-        world.drop_pending_updates()
-    return True
-
-
-async def get_webhook_info(world: World, params: Params) -> dict[str, Any]:
-    """Describe the webhook."""
-    return {
-        "url": world.webhook_url,
-        "has_custom_certificate": False,
-        "pending_update_count": world.pending_updates,
-    }
-
-
 async def get_file(world: World, params: Params) -> dict[str, Any]:
     """Return a File whose file_path downloads from `server.base_file_url`."""
     stored = world.files.get(params.text("file_id") or "")
@@ -391,21 +161,21 @@ METHODS: Final[dict[str, Method]] = {
     for name, method in {
         "getMe": get_me,
         "getUpdates": get_updates,
-        "sendMessage": send_message,
-        "sendPhoto": send_photo,
-        "sendDocument": send_document,
-        "editMessageText": edit_message_text,
-        "editMessageCaption": edit_message_caption,
-        "editMessageReplyMarkup": edit_message_reply_markup,
-        "deleteMessage": delete_message,
-        "deleteMessages": delete_messages,
+        "sendMessage": sending.send_message,
+        "sendPhoto": sending.send_photo,
+        "sendDocument": sending.send_document,
+        "editMessageText": editing.edit_message_text,
+        "editMessageCaption": editing.edit_message_caption,
+        "editMessageReplyMarkup": editing.edit_message_reply_markup,
+        "deleteMessage": editing.delete_message,
+        "deleteMessages": editing.delete_messages,
         "answerCallbackQuery": answer_callback_query,
         "setMyCommands": set_my_commands,
         "getMyCommands": get_my_commands,
         "deleteMyCommands": delete_my_commands,
-        "setWebhook": set_webhook,
-        "deleteWebhook": delete_webhook,
-        "getWebhookInfo": get_webhook_info,
+        "setWebhook": webhook.set_webhook,
+        "deleteWebhook": webhook.delete_webhook,
+        "getWebhookInfo": webhook.get_webhook_info,
         "getFile": get_file,
         "sendChatAction": send_chat_action,
         "close": accept,

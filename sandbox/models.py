@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -139,22 +141,88 @@ class CallbackAnswer:
     timestamp: float
 
 
+Drop = Literal["before", "after"]
+
+
 @dataclass(slots=True)
 class Fault:
-    """An injected failure: the next `times` matching calls fail (or are slowed down)."""
+    """An injected failure: the next `times` matching calls fail (or are slowed down).
 
-    method: str | None
+    `method` is one method name, several, or None for any; `probability` is the chance that
+    a matching call is hit (`times` counts hits, not matching calls). `drop` closes the
+    connection without an answer: "before" the method runs (nothing happened), "after"
+    (it happened, but the client cannot know).
+    """
+
+    method: str | tuple[str, ...] | None
     status: int | None
     retry_after: int | None = None
     times: int | None = 1
     delay: float = 0.0
     chat_id: int | None = None
     hits: int = 0
+    probability: float = 1.0
+    drop: Drop | None = None
 
     def matches(self, method: str, chat_id: int | str | None) -> bool:
         """Whether this fault applies to a call of `method` addressed to `chat_id`."""
-        if self.times is not None and self.hits >= self.times:
+        if self.exhausted:
             return False
-        if self.method is not None and self.method.lower() != method.lower():
-            return False
+        if self.method is not None:
+            names = (self.method,) if isinstance(self.method, str) else self.method
+            if method.lower() not in {name.lower() for name in names}:
+                return False
         return self.chat_id is None or str(self.chat_id) == str(chat_id)
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether this fault has fired its `times` already."""
+        return self.times is not None and self.hits >= self.times
+
+    def names(self, method: str) -> bool:
+        """Whether `method` is named explicitly (getUpdates is faulted only when named)."""
+        if self.method is None:
+            return False
+        names = (self.method,) if isinstance(self.method, str) else self.method
+        return method.lower() in {name.lower() for name in names}
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A webhook set with setWebhook."""
+
+    url: str
+    secret_token: str | None = None
+    max_connections: int = 40
+    allowed_updates: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAttempt:
+    """One POST of an update to the webhook, and how it went."""
+
+    update_id: int
+    attempt: int
+    status: int | None  # None: no HTTP answer (timeout, refused, reset)
+    error: str | None
+    timestamp: float
+
+
+class SandboxClock:
+    """Monotonic seconds that a test can move forward without sleeping.
+
+    Callback query ages are measured on it, so "the query is too old" needs no 15 s wait.
+    """
+
+    def __init__(self, base: Callable[[], float] = time.monotonic) -> None:
+        self._base = base
+        self._offset = 0.0
+
+    def __call__(self) -> float:
+        return self._base() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move this clock forward by `seconds`."""
+        if seconds < 0:
+            raise SandboxError("a clock only moves forward")
+        self._offset += seconds

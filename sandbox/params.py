@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, Final
 
-from sandbox.rules import bad_request
+from aiohttp import web
+
+from sandbox.rules import ApiError, bad_request
 
 # PTB (like most clients) JSON-encodes nested objects into form fields; these are the ones
 # decoded when the sandbox logs a call, so tests can assert on real structures.
@@ -124,3 +127,27 @@ class Params:
         for name, upload in self._uploads.items():
             logged[name] = f"<upload {upload.filename!r}, {len(upload.data)} bytes>"
         return logged
+
+
+async def read_params(request: web.Request) -> Params:
+    """Collect parameters from the query string and a JSON, form or multipart body."""
+    values: dict[str, Any] = dict(request.query)
+    uploads: dict[str, Upload] = {}
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: can't parse JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: JSON object expected")
+        values.update(body)
+    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        for name, value in form.items():
+            if isinstance(value, web.FileField):
+                uploads[name] = Upload(value.filename, value.content_type, value.file.read())
+            elif isinstance(value, str):
+                values[name] = value
+            else:
+                values[name] = bytes(value).decode()
+    return Params(values, uploads)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -13,10 +12,21 @@ from typing import Any, Final, Self, TypeVar
 from aiohttp import web
 
 from sandbox.actors import SandboxChat, SandboxUser
+from sandbox.faults import FaultPlan, hold_request, raise_for
 from sandbox.methods import METHODS, commands_key
-from sandbox.models import ApiCall, CallbackAnswer, Fault
-from sandbox.params import Params, Upload
-from sandbox.rules import ApiError, fault_error
+from sandbox.models import (
+    ApiCall,
+    CallbackAnswer,
+    Drop,
+    Fault,
+    SandboxClock,
+    SandboxError,
+    Webhook,
+    WebhookAttempt,
+)
+from sandbox.params import read_params
+from sandbox.rules import ApiError
+from sandbox.webhook import DeliveryPolicy, WebhookSender
 from sandbox.world import World
 
 logger = logging.getLogger(__name__)
@@ -38,11 +48,29 @@ class SandboxServer:
         bot_name: str = "SPI Sandbox",
         host: str = "127.0.0.1",
         port: int = 0,
+        seed: int | None = 0,
+        clock: Callable[[], float] | None = None,
+        callback_query_ttl: float = 15.0,
+        webhook_policy: DeliveryPolicy | None = None,
     ) -> None:
-        self._world = World(bot_username=bot_username, bot_name=bot_name)
+        """Configure the server; nothing listens before `start()`.
+
+        `seed` drives which calls a probabilistic fault hits, so a run repeats. `clock`
+        (monotonic seconds; a `SandboxClock` by default, see `advance_time`) measures callback
+        query ages against `callback_query_ttl`. `webhook_policy` sets delivery timeouts and
+        retries.
+        """
+        self.clock: Callable[[], float] = clock or SandboxClock()
+        self._world = World(
+            bot_username=bot_username,
+            bot_name=bot_name,
+            clock=self.clock,
+            callback_query_ttl=callback_query_ttl,
+        )
         self._host = host
         self._port = port
-        self._faults: list[Fault] = []
+        self._faults = FaultPlan(seed)
+        self._webhooks = WebhookSender(self._world, webhook_policy or DeliveryPolicy())
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
 
@@ -62,7 +90,9 @@ class SandboxServer:
         await site.start()
         self._runner = runner
         self._world.closing = False
+        self._world.stopped.clear()
         self._bound_port = int(runner.addresses[0][1])
+        await self._webhooks.start()
         logger.info("sandbox Bot API listening on %s", self.base_url)
 
     async def stop(self) -> None:
@@ -70,7 +100,9 @@ class SandboxServer:
         if self._runner is None:
             return
         self._world.closing = True
+        self._world.stopped.set()
         self._world.notify()
+        await self._webhooks.stop()
         runner, self._runner = self._runner, None
         await runner.cleanup()
         logger.info("sandbox Bot API stopped")
@@ -178,41 +210,127 @@ class SandboxServer:
         """Wait until `predicate()` is truthy and return its value, else raise TimeoutError."""
         return await self._world.wait_for(predicate, timeout, description)
 
+    # -- time and callback queries --------------------------------------------------------
+
+    @property
+    def callback_query_ttl(self) -> float:
+        """Seconds (on `clock`) a callback query can still be answered; Telegram's is ~15."""
+        return self._world.callback_query_ttl
+
+    @callback_query_ttl.setter
+    def callback_query_ttl(self, seconds: float) -> None:
+        self._world.callback_query_ttl = seconds
+
+    def advance_time(self, seconds: float) -> None:
+        """Age every open callback query by `seconds` without sleeping (default clock only)."""
+        if not isinstance(self.clock, SandboxClock):
+            raise SandboxError("the server runs on a clock the test passed in; advance that one")
+        self.clock.advance(seconds)
+
+    # -- holding updates back, poison ------------------------------------------------------
+
+    def hold_updates(self, *chats: SandboxChat | SandboxUser | int) -> None:
+        """Hold back what users do in these chats (in every chat if none is named).
+
+        Held actions reach neither getUpdates nor the webhook until `release_updates`, as
+        in an outage or a backlog; a callback query made meanwhile ages as usual.
+        """
+        self._world.hold_updates(tuple(_chat_id(chat) for chat in chats))
+
+    def release_updates(self, *chats: SandboxChat | SandboxUser | int) -> int:
+        """Deliver what was held (for these chats, or all) in one batch; return how many."""
+        return self._world.release_updates(tuple(_chat_id(chat) for chat in chats))
+
+    @property
+    def held_updates(self) -> int:
+        """User actions held back and not released yet."""
+        return self._world.held_updates
+
+    def inject_poison_update(
+        self, user: SandboxUser | None = None, *, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Queue valid JSON that PTB cannot decode into an Update (`body`, or by default a
+        message from `user` whose `date` is a string: de_json raises TypeError); return it."""
+        if body is None:
+            sender = user.to_api() if user else {"id": 777, "is_bot": False, "first_name": "X"}
+            chat = user.chat.to_api() if user else {"id": 777, "type": "private"}
+            message_id = user.chat.allocate_message_id() if user else 1
+            body = {
+                "message": {
+                    "message_id": message_id,
+                    "date": "not-a-timestamp",
+                    "chat": chat,
+                    "from": sender,
+                    "text": "poison",
+                }
+            }
+        return self._world.queue_raw_update(body)
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    @property
+    def webhook(self) -> Webhook | None:
+        """The webhook the bot set, if any."""
+        return self._world.webhook
+
+    @property
+    def webhook_policy(self) -> DeliveryPolicy:
+        """Delivery timeout, retry pauses and attempts (mutable; applies to new attempts)."""
+        return self._webhooks.policy
+
+    @property
+    def webhook_attempts(self) -> list[WebhookAttempt]:
+        """Every POST to the webhook, oldest first."""
+        return self._webhooks.attempts
+
+    @property
+    def webhook_given_up(self) -> list[int]:
+        """Update ids dropped after `webhook_policy.max_attempts` failed deliveries."""
+        return self._webhooks.given_up
+
     # -- faults -------------------------------------------------------------------------------
 
     def inject_fault(
         self,
-        method: str | None = None,
+        method: str | tuple[str, ...] | None = None,
         status: int | None = None,
         *,
         retry_after: int | None = None,
         times: int | None = 1,
         delay: float = 0.0,
         chat_id: int | None = None,
+        probability: float = 1.0,
+        drop: Drop | None = None,
     ) -> Fault:
-        """Make the next `times` matching calls (None: all) fail with `status` or be slowed.
+        """Make matching calls fail, be slowed down or go unanswered.
 
-        `status` 429 answers with `retry_after`; 5xx with Telegram's bare error shape;
-        `status=None` with a `delay` only slows the call down. `method=None` matches any
-        method except getUpdates, which must be named to be faulted.
+        A call matches by `method` (a name, a tuple of names, or None for any method but
+        getUpdates, which must be named) and `chat_id`; it is hit with `probability`, drawn
+        from the server's seeded random numbers; `times` hits (None: no limit) use it up.
+        A hit waits `delay` seconds, then: `drop="before"` closes the connection without
+        running the method, `drop="after"` runs it and closes the connection unanswered
+        (the client cannot tell it happened); otherwise `status` 429 answers with
+        `retry_after`, a 5xx with Telegram's bare error, and no status runs the method late
+        (a `delay` beyond the client's timeout is a timeout that still took effect).
         """
-        fault = Fault(method, status, retry_after, times, delay, chat_id)
-        self._faults.append(fault)
-        return fault
+        return self._faults.add(
+            method,
+            status,
+            retry_after=retry_after,
+            times=times,
+            delay=delay,
+            chat_id=chat_id,
+            probability=probability,
+            drop=drop,
+        )
 
     def clear_faults(self) -> None:
         """Remove every injected fault."""
         self._faults.clear()
 
-    def _take_fault(self, method: str, chat_id: int | str | None) -> Fault | None:
-        self._faults = [f for f in self._faults if f.times is None or f.hits < f.times]
-        for fault in self._faults:
-            if fault.method is None and method.lower() == "getupdates":
-                continue
-            if fault.matches(method, chat_id):
-                fault.hits += 1
-                return fault
-        return None
+    def reseed(self, seed: int | None) -> None:
+        """Restart the random choices of probabilistic faults from `seed`."""
+        self._faults.reseed(seed)
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -227,15 +345,18 @@ class SandboxServer:
             error = ApiError(HTTPStatus.NOT_FOUND, "Not Found: method not found")
             return _json_response(error.to_response(), error.status)
         try:
-            params = await _read_params(request)
+            params = await read_params(request)
         except ApiError as error:
             return _json_response(error.to_response(), error.status)
         chat_id = params.chat_id() if "chat_id" in params else None
         logged = method_name.lower() != "getupdates"
+        fault = self._faults.take(method_name, chat_id)
         try:
-            fault = self._take_fault(method_name, chat_id)
             if fault is not None:
-                await self._apply_fault(fault)
+                await hold_request(self._world, fault)
+                if fault.drop == "before":
+                    return _drop(request)
+                raise_for(fault)
             result = await method(self._world, params)
         except ApiError as error:
             logger.debug("sandbox %s -> %s", method_name, error.description)
@@ -249,17 +370,9 @@ class SandboxServer:
             return _json_response(crash.to_response(), crash.status)
         if logged:
             self._world.record_call(method_name, chat_id, params.for_log(), None)
+        if fault is not None and fault.drop == "after":
+            return _drop(request)
         return _json_response({"ok": True, "result": result}, HTTPStatus.OK)
-
-    async def _apply_fault(self, fault: Fault) -> None:
-        if fault.delay > 0:
-            # A stop() must not wait for an injected delay to run out.
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + fault.delay
-            while not self._world.closing and (remaining := deadline - loop.time()) > 0:
-                await self._world.wait_changed(remaining)
-        if fault.status is not None:
-            raise fault_error(fault.status, fault.retry_after)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]
@@ -275,25 +388,12 @@ def _json_response(body: dict[str, Any], status: int) -> web.Response:
     return web.json_response(body, status=status)
 
 
-async def _read_params(request: web.Request) -> Params:
-    """Collect parameters from the query string and a JSON, form or multipart body."""
-    values: dict[str, Any] = dict(request.query)
-    uploads: dict[str, Upload] = {}
-    if request.content_type == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: can't parse JSON") from None
-        if not isinstance(body, dict):
-            raise ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: JSON object expected")
-        values.update(body)
-    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        for name, value in form.items():
-            if isinstance(value, web.FileField):
-                uploads[name] = Upload(value.filename, value.content_type, value.file.read())
-            elif isinstance(value, str):
-                values[name] = value
-            else:
-                values[name] = bytes(value).decode()
-    return Params(values, uploads)
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection unanswered; the client sees "server disconnected"."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=HTTPStatus.INTERNAL_SERVER_ERROR)  # never reaches the client
+
+
+def _chat_id(chat: SandboxChat | SandboxUser | int) -> int:
+    return chat if isinstance(chat, int) else chat.id

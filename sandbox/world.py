@@ -10,9 +10,17 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Final, TypeVar
 
-from sandbox.actors import ChatType, SandboxChat, SandboxUser
+from sandbox.actors import SandboxUser
+from sandbox.chats import ChatType, SandboxChat
 from sandbox.markup import visible_text
-from sandbox.models import ApiCall, CallbackAnswer, SandboxError, SentMessage, StoredFile
+from sandbox.models import (
+    ApiCall,
+    CallbackAnswer,
+    SandboxError,
+    SentMessage,
+    StoredFile,
+    Webhook,
+)
 from sandbox.rules import ApiError, bad_request
 
 T = TypeVar("T")
@@ -24,7 +32,14 @@ _OPT_IN_UPDATES: Final = frozenset({"chat_member", "message_reaction", "message_
 class World:
     """Everything the sandbox knows; shared by the HTTP side and the test-facing actors."""
 
-    def __init__(self, bot_username: str, bot_name: str) -> None:
+    def __init__(
+        self,
+        bot_username: str,
+        bot_name: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        callback_query_ttl: float = 15.0,
+    ) -> None:
         self.bot_id = 1
         self.bot_username = bot_username
         self.bot_name = bot_name
@@ -33,13 +48,22 @@ class World:
         self.files: dict[str, StoredFile] = {}
         self.sent: list[ApiCall] = []
         self.callback_answers: list[CallbackAnswer] = []
-        self.open_callback_queries: set[str] = set()
+        # Unanswered callback queries and when (on `clock`) each was made.
+        self.open_callback_queries: dict[str, float] = {}
+        self.clock = clock
+        self.callback_query_ttl = callback_query_ttl
         self.commands: dict[str, list[dict[str, Any]]] = {}
-        self.webhook_url = ""
+        self.webhook: Webhook | None = None
+        self.webhook_last_error: tuple[int, str] | None = None  # (unix time, Telegram's text)
         self.allowed_updates: frozenset[str] | None = None
         self.closing = False
+        self.stopped = asyncio.Event()  # set while the server is stopping: cut waits short
         self.poll_generation = 0
         self._updates: list[dict[str, Any]] = []
+        # Held back (an outage): chat id and update body, numbered only when released.
+        self._held: list[tuple[int | None, str, dict[str, Any]]] = []
+        self._hold_all = False
+        self._hold_chats: set[int] = set()
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
@@ -74,18 +98,21 @@ class World:
         while not (result := predicate()):
             remaining = deadline - loop.time()
             if remaining <= 0:
-                what = description or getattr(predicate, "__name__", repr(predicate))
-                recent = "; ".join(
-                    f"{call.method}({call.chat_id}){' -> ' + call.error if call.error else ''}"
-                    for call in self.sent[-5:]
-                )
-                raise TimeoutError(
-                    f"timed out after {seconds}s waiting for {what}; "
-                    f"last bot calls: {recent or 'none'}"
-                )
+                what = description or str(getattr(predicate, "__name__", repr(predicate)))
+                raise self.timeout_error(what, seconds)
             # Re-check periodically too: the predicate may depend on state outside the sandbox.
             await self.wait_changed(min(remaining, 0.05))
         return result
+
+    def timeout_error(self, what: str, seconds: float) -> TimeoutError:
+        """Build the error for a wait that ran out, naming the bot's last calls."""
+        recent = "; ".join(
+            f"{call.method}({call.chat_id}){' -> ' + call.error if call.error else ''}"
+            for call in self.sent[-5:]
+        )
+        return TimeoutError(
+            f"timed out after {seconds}s waiting for {what}; last bot calls: {recent or 'none'}"
+        )
 
     # -- identities ------------------------------------------------------------------------
 
@@ -161,12 +188,62 @@ class World:
 
     # -- updates -----------------------------------------------------------------------------
 
-    def queue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Append an update of `kind` ("message", "callback_query", ...) for getUpdates."""
-        update = {"update_id": next(self._update_ids), kind: payload}
+    def queue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """Queue an update of `kind` ("message", "callback_query", ...) for the bot.
+
+        Returns the update, or None when updates of its chat are held back.
+        """
+        chat_id = _chat_of(payload)
+        if self._is_held(chat_id):
+            self._held.append((chat_id, kind, payload))
+            return None
+        return self._append(kind, payload)
+
+    def queue_raw_update(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update body as given (only update_id is added), however malformed."""
+        update = {"update_id": next(self._update_ids), **body}
         self._updates.append(update)
         self.notify()
         return update
+
+    def _append(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.queue_raw_update({kind: payload})
+
+    # -- holding updates back (an outage, a backlog) -------------------------------------------
+
+    def hold_updates(self, chat_ids: tuple[int, ...]) -> None:
+        """Hold back new updates of these chats (of every chat if none are named)."""
+        if chat_ids:
+            self._hold_chats.update(chat_ids)
+        else:
+            self._hold_all = True
+
+    def release_updates(self, chat_ids: tuple[int, ...]) -> int:
+        """Stop holding these chats (all if none named); queue what was held, in order."""
+        if chat_ids:
+            self._hold_chats.difference_update(chat_ids)
+        else:
+            self._hold_all = False
+            self._hold_chats.clear()
+        released = 0
+        kept: list[tuple[int | None, str, dict[str, Any]]] = []
+        for chat_id, kind, payload in self._held:
+            if self._is_held(chat_id):
+                kept.append((chat_id, kind, payload))
+            else:
+                # Numbered now: a held update must not sit below an offset already confirmed.
+                self._append(kind, payload)
+                released += 1
+        self._held = kept
+        return released
+
+    def _is_held(self, chat_id: int | None) -> bool:
+        return self._hold_all or (chat_id is not None and chat_id in self._hold_chats)
+
+    @property
+    def held_updates(self) -> int:
+        """Number of user actions held back and not yet released."""
+        return len(self._held)
 
     @property
     def pending_updates(self) -> int:
@@ -182,6 +259,15 @@ class World:
         else:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
 
+    def remove_update(self, update_id: int) -> None:
+        """Forget one update (a webhook delivered it, or gave up on it)."""
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
+        self.notify()
+
+    def next_undelivered(self, in_flight: set[int]) -> dict[str, Any] | None:
+        """Return the oldest allowed pending update not being delivered already."""
+        return next((u for u in self.peek_updates(100) if u["update_id"] not in in_flight), None)
+
     def drop_pending_updates(self) -> None:
         """Forget every pending update (deleteWebhook/setWebhook drop_pending_updates)."""
         self._updates.clear()
@@ -192,7 +278,7 @@ class World:
         return self._updates[:limit]
 
     def _is_allowed(self, update: dict[str, Any]) -> bool:
-        kind = next(key for key in update if key != "update_id")
+        kind = next((key for key in update if key != "update_id"), "")
         if self.allowed_updates is None:
             return kind not in _OPT_IN_UPDATES
         # An empty list means "everything except the opt-in types", as in the Bot API.
@@ -203,8 +289,13 @@ class World:
     def new_callback_query_id(self) -> str:
         """Return a fresh callback query id and remember it as unanswered."""
         query_id = str(4_000_000_000_000 + next(self._query_ids))
-        self.open_callback_queries.add(query_id)
+        self.open_callback_queries[query_id] = self.clock()
         return query_id
+
+    def take_callback_query(self, query_id: str) -> bool:
+        """Close a query for answering; False if unknown, answered or older than the TTL."""
+        made = self.open_callback_queries.pop(query_id, None)
+        return made is not None and self.clock() - made <= self.callback_query_ttl
 
     # -- files and rendering -----------------------------------------------------------------
 
@@ -263,6 +354,14 @@ class World:
         """Log a bot call for `server.sent`."""
         self.sent.append(ApiCall(method, chat_id, params, time.time(), error))
         self.notify()
+
+
+def _chat_of(payload: dict[str, Any]) -> int | None:
+    """Return the chat an update payload belongs to (a message's, or a tapped message's)."""
+    message = payload.get("message", payload)
+    chat = message.get("chat") if isinstance(message, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return chat_id if isinstance(chat_id, int) else None
 
 
 def _extension(filename: str | None, mime_type: str | None) -> str:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import datetime as dtm
 import html
+import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -20,6 +24,7 @@ from telegram.error import (
     Forbidden,
     NetworkError,
     RetryAfter,
+    TimedOut,
 )
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.helpers import escape_markdown
@@ -27,7 +32,9 @@ from telegram.helpers import escape_markdown
 from sandbox import Button, SandboxError, SandboxServer
 from sandbox.actors import TINY_PNG
 from sandbox.markup import visible_text
+from sandbox.models import SandboxClock
 from sandbox.rules import check_entities
+from sandbox.webhook import SECRET_HEADER, DeliveryPolicy
 
 TOKEN = "123456:TEST-token_abc"
 
@@ -505,3 +512,426 @@ async def test_real_application_polls_and_replies(server: SandboxServer) -> None
         await app.shutdown()
     assert time.monotonic() - started < 2
     assert server.pending_updates == 0
+
+
+# -- structure ---------------------------------------------------------------------------------
+
+SANDBOX_DIR = Path(__file__).resolve().parent.parent / "sandbox"
+
+
+def _imports(module: Path) -> set[str]:
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_chats_and_users_do_not_import_the_world() -> None:
+    # The world owns chats and users; they reach it only through the protocols they declare.
+    for name in ("actors.py", "chats.py", "models.py"):
+        assert "sandbox.world" not in _imports(SANDBOX_DIR / name), name
+
+
+def test_sandbox_modules_stay_small() -> None:
+    sizes = {
+        p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in SANDBOX_DIR.glob("*.py")
+    }
+    assert {name: n for name, n in sizes.items() if n > 400} == {}
+
+
+# -- callback queries expire -------------------------------------------------------------------
+
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+
+
+async def _one_query(server: SandboxServer, bot: Bot) -> tuple[Update, int]:
+    user = server.user()
+    sent = await bot.send_message(user.id, "Setuju?", reply_markup=yes_no())
+    await user.tap(sent, text="Ya")
+    (update,) = await bot.get_updates(timeout=1)
+    return update, update.update_id
+
+
+async def test_a_callback_query_expires_after_its_ttl(server: SandboxServer, bot: Bot) -> None:
+    assert server.callback_query_ttl == 15.0  # Telegram's window by default
+    update, _ = await _one_query(server, bot)
+    assert update.callback_query is not None
+
+    server.advance_time(15.5)
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await update.callback_query.answer()
+    # PTB rewrites the case of the text it raises; the wire carries Telegram's exact words.
+    assert server.calls("answerCallbackQuery")[-1].error == QUERY_TOO_OLD
+    assert server.callback_answers == []
+    # The message can still be edited: only the answer window closed.
+    message = update.callback_query.message
+    assert message is not None
+    await bot.edit_message_text("Terlambat, tapi tersimpan", message.chat.id, message.message_id)
+
+
+async def test_a_callback_query_within_its_ttl_is_answered_once(
+    server: SandboxServer, bot: Bot
+) -> None:
+    server.callback_query_ttl = 2.0
+    update, _ = await _one_query(server, bot)
+    assert update.callback_query is not None
+    server.advance_time(1.9)
+    await update.callback_query.answer("ok")
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await update.callback_query.answer("lagi")
+
+
+async def test_a_custom_clock_drives_query_age() -> None:
+    now = [100.0]
+    async with SandboxServer(clock=lambda: now[0], callback_query_ttl=5.0) as server:
+        with pytest.raises(SandboxError, match="advance that one"):
+            server.advance_time(1)
+        async with Bot(TOKEN, base_url=server.base_url) as bot:
+            update, _ = await _one_query(server, bot)
+            assert update.callback_query is not None
+            now[0] += 6
+            with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+                await update.callback_query.answer()
+
+
+def test_sandbox_clock_only_moves_forward() -> None:
+    clock = SandboxClock(base=lambda: 10.0)
+    clock.advance(2.5)
+    assert clock() == 12.5
+    with pytest.raises(SandboxError):
+        clock.advance(-1)
+
+
+# -- probabilistic faults, timeouts, dropped connections ---------------------------------------
+
+
+async def _failure_pattern(seed: int) -> list[bool]:
+    async with SandboxServer(seed=seed) as server:
+        user = server.user()
+        server.inject_fault(("sendMessage", "editMessageText"), 502, probability=0.3, times=None)
+        async with Bot(TOKEN, base_url=server.base_url) as bot:
+            pattern = []
+            for index in range(40):
+                try:
+                    await bot.send_message(user.id, f"pesan {index}")
+                    pattern.append(False)
+                except NetworkError:
+                    pattern.append(True)
+            await bot.send_chat_action(user.id, "typing")  # not a chosen method: never hit
+        return pattern
+
+
+async def test_probabilistic_faults_repeat_with_the_seed() -> None:
+    first, again, other = await asyncio.gather(
+        _failure_pattern(7), _failure_pattern(7), _failure_pattern(8)
+    )
+    assert first == again
+    assert first != other
+    assert 4 <= sum(first) <= 20  # ~30% of 40
+
+
+async def test_fault_times_counts_hits_not_matching_calls(server: SandboxServer, bot: Bot) -> None:
+    user = server.user()
+    fault = server.inject_fault("sendMessage", 500, probability=0.5, times=3)
+    outcomes = []
+    for _ in range(30):
+        try:
+            await bot.send_message(user.id, "x")
+            outcomes.append("ok")
+        except NetworkError:
+            outcomes.append("fail")
+    assert outcomes.count("fail") == 3
+    assert fault.hits == 3
+
+
+async def test_a_held_request_times_out_but_still_takes_effect(
+    server: SandboxServer, bot: Bot
+) -> None:
+    user = server.user()
+    server.inject_fault("sendMessage", delay=0.4)
+
+    with pytest.raises(TimedOut):
+        await bot.send_message(user.id, "terlambat", read_timeout=0.1)
+    # The client gave up; the server did not: the message shows up once the delay is over.
+    message = await server.wait_for(lambda: user.chat.last_message, timeout=2)
+    assert message is not None
+    assert message.text == "terlambat"
+
+
+@pytest.mark.parametrize(("drop", "delivered"), [("before", False), ("after", True)])
+async def test_a_dropped_connection_hides_whether_the_call_happened(
+    server: SandboxServer, bot: Bot, drop: str, delivered: bool
+) -> None:
+    user = server.user()
+    server.inject_fault("sendMessage", drop=drop)  # type: ignore[arg-type]
+
+    with pytest.raises(NetworkError):
+        await bot.send_message(user.id, "halo")
+    assert (user.chat.last_message is not None) is delivered
+    await bot.send_message(user.id, "lagi")  # one hit only
+
+
+async def test_retry_after_and_status_faults_on_several_methods(
+    server: SandboxServer, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    user = server.user()
+    sent = await bot.send_message(user.id, "Pilih", reply_markup=yes_no())
+    server.inject_fault(("editMessageText", "sendMessage"), 429, retry_after=2, times=2)
+    with pytest.raises(RetryAfter):
+        await bot.edit_message_text("x", user.id, sent.message_id)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(user.id, "y")
+    await bot.edit_message_text("x", user.id, sent.message_id)
+
+
+# -- holding updates back ----------------------------------------------------------------------
+
+
+async def test_held_taps_arrive_late_in_one_batch_and_their_queries_are_too_old(
+    server: SandboxServer, bot: Bot
+) -> None:
+    user = server.user()
+    sent = await bot.send_message(user.id, "Setuju?", reply_markup=yes_no())
+    server.hold_updates()
+    await user.tap(sent, text="Ya")
+    await user.tap(sent, text="Tidak")
+    await user.send("halo?")
+    assert await bot.get_updates(timeout=0) == ()
+    assert server.held_updates == 3
+
+    server.advance_time(20)  # the outage lasts longer than the answer window
+    assert server.release_updates() == 3
+    updates = await bot.get_updates(timeout=0)
+    assert [bool(u.callback_query) for u in updates] == [True, True, False]
+    for update in updates[:2]:
+        assert update.callback_query is not None
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+            await update.callback_query.answer()
+    assert server.held_updates == 0
+
+
+async def test_holding_one_chat_lets_the_others_through_and_loses_nothing(
+    server: SandboxServer, bot: Bot
+) -> None:
+    held, free = server.user(1001, "Sari"), server.user(1002, "Budi")
+    server.hold_updates(held)
+    await held.send("satu")
+    await free.send("dua")
+    (first,) = await bot.get_updates(timeout=0)
+    assert first.message is not None
+    assert first.message.text == "dua"
+    # The bot confirms past "dua" before "satu" is released: "satu" must still arrive.
+    await bot.get_updates(offset=first.update_id + 1, timeout=0)
+    assert server.release_updates(held) == 1
+    (late,) = await bot.get_updates(offset=first.update_id + 1, timeout=0)
+    assert late.message is not None
+    assert late.message.text == "satu"
+    assert late.update_id > first.update_id
+
+
+# -- a poison update ---------------------------------------------------------------------------
+
+
+async def test_a_poison_update_is_valid_json_that_ptb_cannot_decode(
+    server: SandboxServer, bot: Bot
+) -> None:
+    user = server.user()
+    poison = server.inject_poison_update(user)
+    await user.send("halo")
+
+    url = f"{server.base_url}{TOKEN}/getUpdates"
+    async with aiohttp.ClientSession() as session, session.post(url, json={}) as response:
+        body = await response.json()
+    assert body["ok"] is True
+    assert [u["update_id"] for u in body["result"]] == [
+        poison["update_id"],
+        poison["update_id"] + 1,
+    ]
+    with pytest.raises(TypeError):
+        Update.de_json(body["result"][0], bot)
+    with pytest.raises(TypeError):
+        await bot.get_updates()  # What stalls a PTB updater that does not skip it.
+    # Skipping past it (offset) serves the normal update.
+    (normal,) = await bot.get_updates(offset=poison["update_id"] + 1)
+    assert normal.message is not None
+    assert normal.message.text == "halo"
+
+
+# -- webhooks ----------------------------------------------------------------------------------
+
+Receiver = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class WebhookReceiver:
+    """A tiny webhook endpoint on loopback whose answers a test scripts."""
+
+    def __init__(self, answer: Receiver) -> None:
+        self.answer = answer
+        self.received: list[tuple[dict[str, object], str | None]] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.received.append((await request.json(), request.headers.get(SECRET_HEADER)))
+        return await self.answer(request)
+
+    async def __aenter__(self) -> WebhookReceiver:
+        app = web.Application()
+        app.router.add_post("/telegram/webhook", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/telegram/webhook"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+async def ok(request: web.Request) -> web.StreamResponse:
+    return web.Response(text="ok")
+
+
+FAST = DeliveryPolicy(timeout=0.3, retry_delay=0.01, max_retry_delay=0.05, max_attempts=4)
+
+
+@pytest.fixture
+async def hooked() -> AsyncIterator[SandboxServer]:
+    async with SandboxServer(
+        webhook_policy=DeliveryPolicy(
+            **{
+                k: getattr(FAST, k)
+                for k in ("timeout", "retry_delay", "max_retry_delay", "max_attempts")
+            }
+        )
+    ) as sandbox:
+        yield sandbox
+
+
+async def test_webhook_receives_each_update_with_the_secret(hooked: SandboxServer) -> None:
+    user = hooked.user()
+    async with WebhookReceiver(ok) as receiver, Bot(TOKEN, base_url=hooked.base_url) as bot:
+        assert await bot.set_webhook(receiver.url, secret_token="s3cret_-X", max_connections=1)
+        await user.send("halo")
+        await user.send("lagi")
+        await hooked.wait_for(lambda: len(receiver.received) == 2, timeout=3)
+        await hooked.wait_for(lambda: hooked.pending_updates == 0, timeout=3)
+
+        (first, secret), (second, _) = receiver.received
+        assert secret == "s3cret_-X"
+        decoded = Update.de_json(first, bot)
+        assert decoded.message is not None
+        assert decoded.message.text == "halo"
+        assert second["update_id"] == first["update_id"] + 1  # type: ignore[operator]
+        with pytest.raises(Conflict, match="webhook is active"):
+            await bot.get_updates()
+        info = await bot.get_webhook_info()
+        assert (info.url, info.pending_update_count, info.max_connections) == (receiver.url, 0, 1)
+        assert info.last_error_message is None
+
+
+async def test_webhook_retries_non_2xx_and_timeouts(hooked: SandboxServer) -> None:
+    answers = iter(["500", "slow", "200"])
+
+    async def flaky(request: web.Request) -> web.StreamResponse:
+        answer = next(answers, "200")
+        if answer == "500":
+            return web.Response(status=500)
+        if answer == "slow":
+            await asyncio.sleep(0.6)  # beyond the 0.3 s delivery timeout
+        return web.Response(text="ok")
+
+    user = hooked.user()
+    async with WebhookReceiver(flaky) as receiver, Bot(TOKEN, base_url=hooked.base_url) as bot:
+        await bot.set_webhook(receiver.url)
+        await user.send("halo")
+        await hooked.wait_for(lambda: hooked.pending_updates == 0, timeout=5)
+        assert [(a.attempt, a.status, a.error) for a in hooked.webhook_attempts] == [
+            (1, 500, "Wrong response from the webhook: 500 Internal Server Error"),
+            (2, None, "Read timeout expired"),
+            (3, 200, None),
+        ]
+        # The timed-out POST reached the bot too: a webhook must expect redeliveries.
+        assert len(receiver.received) == 3
+        assert len({json.dumps(body, sort_keys=True) for body, _ in receiver.received}) == 1
+        info = await bot.get_webhook_info()
+        assert info.last_error_message == "Read timeout expired"
+
+
+async def test_webhook_gives_up_after_bounded_attempts(hooked: SandboxServer) -> None:
+    async def refuse(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=403)  # e.g. a wrong secret
+
+    user = hooked.user()
+    async with WebhookReceiver(refuse) as receiver, Bot(TOKEN, base_url=hooked.base_url) as bot:
+        await bot.set_webhook(receiver.url, secret_token="wrong")
+        message = await user.send("halo")
+        await hooked.wait_for(lambda: hooked.webhook_given_up, timeout=5)
+        assert len(receiver.received) == FAST.max_attempts
+        assert hooked.pending_updates == 0
+        assert hooked.webhook_attempts[-1].error == "Wrong response from the webhook: 403 Forbidden"
+        assert message["message_id"] == 1
+
+
+async def test_webhook_refused_connection_then_delete_webhook_serves_get_updates(
+    hooked: SandboxServer,
+) -> None:
+    user = hooked.user()
+    async with Bot(TOKEN, base_url=hooked.base_url) as bot:
+        hooked.webhook_policy.max_attempts = 100
+        await bot.set_webhook("http://127.0.0.1:9/telegram/webhook")  # nothing listens on 9
+        await user.send("halo")
+        await hooked.wait_for(lambda: hooked.webhook_attempts, timeout=3)
+        assert hooked.webhook_attempts[0].error == "Connection refused"
+        assert await bot.delete_webhook()
+        assert hooked.webhook is None
+        await asyncio.sleep(0.1)  # a retry in flight sees the webhook gone and stops
+        (update,) = await bot.get_updates(timeout=1)
+        assert update.message is not None
+        assert update.message.text == "halo"
+
+
+async def test_set_webhook_validates_like_telegram(server: SandboxServer, bot: Bot) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)secret token contains unallowed characters"):
+        await bot.set_webhook("https://example.invalid/hook", secret_token="a:b")
+    with pytest.raises(BadRequest, match=r"(?i)HTTPS URL must be provided"):
+        await bot.set_webhook("ftp://example.invalid/hook")
+    with pytest.raises(BadRequest, match="max_connections"):
+        await bot.set_webhook("https://example.invalid/hook", max_connections=101)
+    await bot.set_webhook("https://example.invalid/hook")
+    await bot.set_webhook("")  # an empty URL removes the webhook, as on Telegram
+    assert server.webhook is None
+
+
+# -- the Bot API load benchmark ------------------------------------------------------------------
+
+
+async def test_load_benchmark_measures_each_action_of_the_echo_bot() -> None:
+    from benchmarks.botapi_load import run_echo
+
+    result = await run_echo(3, 0.4, warm_up=0.1)
+
+    assert result["users"] == 3
+    assert {"all", "message", "tap"} <= result["actions"].keys()
+    assert result["actions"]["tap"]["count"] > 0
+    assert result["replies_per_second"] > 0
+
+
+def test_load_benchmark_writes_its_own_section(tmp_path: Path) -> None:
+    from benchmarks.bench_botapi import SECTION_TITLE, write_section
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n## Chart pack\n\nold charts\n", encoding="utf-8")
+    write_section(doc, [SECTION_TITLE, "", "first", ""])
+    write_section(doc, [SECTION_TITLE, "", "second", ""])
+    text = doc.read_text(encoding="utf-8")
+    assert text.count(SECTION_TITLE) == 1
+    assert "second" in text
+    assert "first" not in text
+    assert "old charts" in text

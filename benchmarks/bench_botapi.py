@@ -1,0 +1,220 @@
+"""Benchmark: Bot API load on loopback (issue 9) — closed-loop simulated users against a bot.
+
+The bot under test runs in this process against the sandbox Bot API over real HTTP; the
+simulated users live in the same process and event loop (so every figure includes their
+cost, for both bots alike). Two bots are measured the same way:
+
+- a bare PTB echo bot (`echo_bot`): it answers a message with a message and a tap with an
+  answerCallbackQuery plus an edit, at once, with no rate limiter and updates handled
+  concurrently — the ceiling;
+- spi-bot's survey (`spibot_survey`): simulated respondents (`sandbox.simulation`) answer
+  through an open unit link, on a SQLite file.
+
+Any other bot plugs in as a factory: `BotFactory` takes the running sandbox and returns an
+async context manager that starts the bot (polling this sandbox) and stops it on exit; a
+`SurveyFactory` also yields the /start payload for the n-th respondent.
+
+`python -m benchmarks.bench_botapi [--quick] [--sizes 10,50] [--no-survey] [--no-wave]`
+prints JSON; `main()` returns the numbers for `python -m benchmarks`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.botapi_load import WARM_UP_SECONDS, BotFactory, echo_bot, run_echo
+from benchmarks.botapi_survey import SurveyFactory, run_survey, run_wave_morning, spibot_survey
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+SIZES = (10, 50, 200, 500)
+QUICK_SIZES = (10, 50)
+# Issue 9's targets on the 2-core machine.
+TARGET_RATIO = 0.5
+TARGET_P99_SECONDS = 0.3
+TARGET_WAVE_MEDIAN_SECONDS = 0.5
+
+
+# -- the whole benchmark ---------------------------------------------------------------------------
+
+
+async def _main(
+    sizes: tuple[int, ...],
+    seconds: float,
+    survey: bool,
+    wave_people: int | None,
+    bot: BotFactory,
+    survey_bot: SurveyFactory | None,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"echo": [], "survey": [], "wave_morning": None}
+    with tempfile.TemporaryDirectory(prefix="spibot-bench-") as folder:
+        factory = survey_bot or spibot_survey(Path(folder))
+        for users in sizes:
+            result["echo"].append(await run_echo(users, seconds, bot))
+            print(
+                f"echo {users}: {json.dumps(result['echo'][-1]['actions']['all'])}",
+                file=sys.stderr,
+                flush=True,
+            )
+            if survey:
+                result["survey"].append(await run_survey(users, seconds, factory))
+                print(
+                    f"survey {users}: {json.dumps(result['survey'][-1]['actions']['all'])}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        if wave_people:
+            result["wave_morning"] = await run_wave_morning(wave_people, 1.5, factory)
+    result["verdict"] = _verdict(result)
+    return result
+
+
+def _verdict(result: dict[str, Any]) -> dict[str, Any]:
+    """Issue 9's targets, at 50 users (or the nearest size measured)."""
+    verdict: dict[str, Any] = {}
+    if result["survey"]:
+        pairs = list(zip(result["echo"], result["survey"], strict=True))
+        echo, survey = min(pairs, key=lambda pair: abs(pair[0]["users"] - 50))
+        ratio = survey["taps_per_second"] / max(echo["replies_per_second"], 1e-9)
+        p99 = survey["actions"].get("tap", {}).get("p99_ms")
+        verdict |= {
+            "users": echo["users"],
+            "ratio": round(ratio, 2),
+            "ratio_ok": ratio >= TARGET_RATIO,
+            "tap_p99_ms": p99,
+            "p99_ok": p99 is not None and p99 <= TARGET_P99_SECONDS * 1000,
+        }
+    wave = result["wave_morning"]
+    if wave:
+        verdict["wave_ok"] = wave["not_finished"] == 0 and (
+            wave["median_wait_ms"] is not None
+            and wave["median_wait_ms"] <= TARGET_WAVE_MEDIAN_SECONDS * 1000
+        )
+    verdict["within_target"] = all(v for k, v in verdict.items() if k.endswith("_ok"))
+    return verdict
+
+
+SECTION_TITLE = "## Bot API load (issue 9)"
+
+
+def _cell(stats: dict[str, Any]) -> str:
+    if not stats or not stats.get("count"):
+        return "–"
+    return (
+        f"{stats['per_second']:.0f}/s, p50 {stats['p50_ms']:.0f} ms, p99 {stats['p99_ms']:.0f} ms"
+    )
+
+
+def render(result: dict[str, Any]) -> list[str]:
+    """Return the docs/benchmarks.md section for this benchmark."""
+    lines = [
+        SECTION_TITLE,
+        "",
+        "`python -m benchmarks.bench_botapi` (`benchmarks/bench_botapi.py`). Closed-loop simulated "
+        "users (each acts again as soon as the bot replied) against the bot over real HTTP on "
+        "loopback, the sandbox Bot API and the users in the bot's own process and event loop "
+        "(their cost is in every figure, for both bots alike). Each size runs "
+        f"{result['seconds']:.0f} s after a {WARM_UP_SECONDS:.0f} s warm-up; latency is from "
+        "the user's action to the bot's first reply or edit. Echo bot: bare PTB, updates "
+        "handled concurrently, no limiter; a message is answered with a message, a tap with "
+        "answerCallbackQuery and an edit. "
+        "spi-bot: as shipped (default settings, SQLite file), respondents of "
+        "`sandbox.simulation` on one unit's open link; a finished respondent is replaced.",
+        "",
+        "| users | echo: all replies | echo: message | echo: tap | spi-bot: tap | taps/s ÷ echo |",
+        "|---:|---|---|---|---|---:|",
+    ]
+    surveys = {row["users"]: row for row in result["survey"]}
+    for echo in result["echo"]:
+        survey = surveys.get(echo["users"])
+        ratio = "–"
+        if survey and echo["replies_per_second"]:
+            ratio = f"{survey['taps_per_second'] / echo['replies_per_second']:.2f}"
+        actions = echo["actions"]
+        cells = [_cell(actions["all"]), _cell(actions.get("message", {}))]
+        cells += [_cell(actions.get("tap", {}))]
+        cells += [_cell(survey["actions"].get("tap", {})) if survey else "–", ratio]
+        lines.append(f"| {echo['users']} | " + " | ".join(cells) + " |")
+    verdict = result["verdict"]
+    lines.append("")
+    if "ratio" in verdict:
+        lines += [
+            f"- at {verdict['users']} users: survey taps/s ÷ echo replies/s **{verdict['ratio']}** "
+            f"(target ≥ {TARGET_RATIO}); p99 per tap **{verdict['tap_p99_ms']} ms** "
+            f"(target ≤ {TARGET_P99_SECONDS * 1000:.0f} ms)",
+        ]
+    wave = result["wave_morning"]
+    if wave:
+        lines.append(
+            f"- wave morning: {wave['people']} people open the link at once and answer at "
+            f"{wave['think_seconds']} s per screen: **{wave['finished']} of {wave['people']}** "
+            f"finished in {wave['elapsed_seconds']} s; median wait per action "
+            f"**{wave['median_wait_ms']} ms** "
+            f"(target ≤ {TARGET_WAVE_MEDIAN_SECONDS * 1000:.0f} ms), "
+            f"per tap {_cell(wave['tap'])}"
+        )
+    lines += [
+        f"- verdict: {'within target' if verdict['within_target'] else '**over target**'}",
+        "",
+    ]
+    return lines
+
+
+def write_section(doc: Path, section: list[str]) -> None:
+    """Replace (or append) this benchmark's section in docs/benchmarks.md."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    start = text.find(SECTION_TITLE)
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(section)
+    else:
+        end = text.find("\n## ", start + len(SECTION_TITLE))
+        rest = text[end + 1 :] if end != -1 else ""
+        text = text[:start] + "\n".join(section) + ("\n" + rest if rest else "")
+    doc.write_text(text, encoding="utf-8")
+
+
+def main(
+    quick: bool = False,
+    sizes: tuple[int, ...] | None = None,
+    survey: bool = True,
+    wave: bool = True,
+    *,
+    bot: BotFactory = echo_bot,
+    survey_bot: SurveyFactory | None = None,
+) -> dict[str, Any]:
+    """Run the benchmark (quick: 10 and 50 users, 2 s each, a 20-person wave).
+
+    `bot` is the reference bot (the echo bot); `survey_bot` the survey under test
+    (spi-bot as shipped by default, e.g. `spibot_survey(folder, concurrent_updates=16)`).
+    """
+    chosen = sizes or (QUICK_SIZES if quick else SIZES)
+    seconds = 2.0 if quick else 5.0
+    wave_people = (20 if quick else 500) if wave else None
+    result = asyncio.run(_main(chosen, seconds, survey, wave_people, bot, survey_bot))
+    result["seconds"] = seconds
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--sizes", help="comma-separated user counts, e.g. 10,50")
+    parser.add_argument("--no-survey", action="store_true", help="echo bot only")
+    parser.add_argument("--no-wave", action="store_true", help="skip the wave morning")
+    parser.add_argument(
+        "--write-doc", action="store_true", help="update this section of docs/benchmarks.md"
+    )
+    args = parser.parse_args()
+    picked = tuple(int(n) for n in args.sizes.split(",")) if args.sizes else None
+    with contextlib.suppress(KeyboardInterrupt):
+        figures = main(args.quick, picked, not args.no_survey, not args.no_wave)
+        print(json.dumps(figures, indent=1))
+        if args.write_doc:
+            write_section(DOC, render(figures))
+            print(f"wrote {DOC}", file=sys.stderr)

@@ -1,0 +1,185 @@
+"""The spi-bot side of the Bot API load benchmark: simulated respondents, timed per action.
+
+`spibot_survey` starts spi-bot on a SQLite file against the sandbox; `run_survey` keeps N
+respondents answering without pause (closed loop), `run_wave_morning` lets N people answer
+once at a person's pace. Any other survey bot plugs in as a `SurveyFactory`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import statistics
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any, cast
+
+from benchmarks.botapi_load import WARM_UP_SECONDS, Samples, cancel_all, stats
+from sandbox import SandboxServer, SandboxUser
+from sandbox.simulation import Outcome, Persona, simulate_respondent
+
+__all__ = ["PayloadFor", "SurveyFactory", "run_survey", "run_wave_morning", "spibot_survey"]
+
+PayloadFor = Callable[[int], Awaitable[str]]
+SurveyFactory = Callable[[SandboxServer], AbstractAsyncContextManager[PayloadFor]]
+
+
+def spibot_survey(folder: Path, **overrides: Any) -> SurveyFactory:
+    """Return a factory running spi-bot on a fresh SQLite file in `folder`, with a wave open.
+
+    `overrides` are settings (for example `concurrent_updates=16`); by default the bot
+    runs as shipped. Every respondent uses the open link of one unit.
+    """
+
+    @asynccontextmanager
+    async def start(sandbox: SandboxServer) -> AsyncIterator[PayloadFor]:
+        # Imported here: the echo benchmark needs none of the bot.
+        import storage
+        from bot.app import build_application
+        from bot.runner import running
+        from sandbox.demo import open_sample_wave, sandbox_settings
+        from services.context import utc_now
+        from services.links import unit_payload
+
+        db_file = folder / f"bench-{secrets.token_hex(4)}.db"
+        settings = sandbox_settings(
+            sandbox, f"sqlite+aiosqlite:///{db_file}", secrets.token_urlsafe(32), **overrides
+        )
+        async with storage.Database(settings.database_url) as db:
+            await open_sample_wave(db.engine, "Bench", utc_now())
+        payload = unit_payload(settings.secret_bytes(), "DISPENDUKCAPIL")
+
+        async def payload_for(index: int) -> str:
+            return payload
+
+        async with running(build_application(settings)):
+            yield payload_for
+
+    return start
+
+
+class _TimedUser:
+    """A SandboxUser that times each action to the bot's first reply, after thinking."""
+
+    def __init__(self, user: SandboxUser, samples: Samples, think: float) -> None:
+        self._user = user
+        self._samples = samples
+        self._think = think
+        self._pending: tuple[str, float] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._user, name)
+
+    async def _act(self, action: str, call: Awaitable[Any], *, think: bool = True) -> Any:
+        if think and self._think:
+            await asyncio.sleep(self._think)
+        self._pending = (action, asyncio.get_running_loop().time())
+        return await call
+
+    async def open_deep_link(self, payload: str) -> dict[str, Any]:
+        return cast(
+            dict[str, Any],
+            await self._act("start", self._user.open_deep_link(payload), think=False),
+        )
+
+    async def command(self, name: str, payload: str | None = None) -> dict[str, Any]:
+        return cast(
+            dict[str, Any], await self._act("start", self._user.command(name, payload), think=False)
+        )
+
+    async def send(self, text: str) -> dict[str, Any]:
+        return cast(dict[str, Any], await self._act("type", self._user.send(text)))
+
+    async def tap(self, message: Any, **kwargs: Any) -> dict[str, Any]:
+        return cast(dict[str, Any], await self._act("tap", self._user.tap(message, **kwargs)))
+
+    async def wait_for_reply(self, timeout: float = 5.0, **kwargs: Any) -> Any:
+        reply = await self._user.wait_for_reply(timeout, **kwargs)
+        if self._pending is not None:
+            action, started = self._pending
+            self._pending = None
+            self._samples.record(action, started, asyncio.get_running_loop().time())
+        return reply
+
+
+async def _respondent(
+    index: int,
+    sandbox: SandboxServer,
+    payload_for: PayloadFor,
+    samples: Samples,
+    think: float,
+    timeout: float,
+) -> Outcome:
+    rng = random.Random(index)
+    persona = Persona(leaning=rng.uniform(0.3, 0.9), rng=rng)
+    user = sandbox.user(2_000_000 + index, f"R{index}", language_code="id")
+    timed = cast(SandboxUser, _TimedUser(user, samples, think))
+    outcome, _ = await simulate_respondent(
+        timed, await payload_for(index), persona, timeout=timeout
+    )
+    return outcome
+
+
+async def run_survey(
+    users: int, seconds: float, factory: SurveyFactory, *, warm_up: float = WARM_UP_SECONDS
+) -> dict[str, Any]:
+    """Closed loop: `users` respondents at a time answer without pause; a finished one is
+    replaced by a new person. Taps/s and p50/p99 per tap inside the window."""
+    async with SandboxServer() as sandbox, factory(sandbox) as payload_for:
+        loop = asyncio.get_running_loop()
+        samples = Samples(window_start=loop.time() + warm_up)
+        samples.window_end = samples.window_start + seconds
+        outcomes: list[Outcome] = []
+        counter = iter(range(10**9))
+
+        async def slot() -> None:
+            while True:
+                outcomes.append(
+                    await _respondent(next(counter), sandbox, payload_for, samples, 0.0, 60.0)
+                )
+
+        tasks = [asyncio.create_task(slot()) for _ in range(users)]
+        await asyncio.sleep(warm_up + seconds)
+        await cancel_all(tasks)
+    result = samples.summary(seconds)
+    return {
+        "users": users,
+        "seconds": seconds,
+        "taps_per_second": result.get("tap", {}).get("per_second", 0.0),
+        "actions": result,
+        "finished_surveys": sum(1 for o in outcomes if o is Outcome.COMPLETED),
+        "other_outcomes": sum(1 for o in outcomes if o is not Outcome.COMPLETED),
+    }
+
+
+async def run_wave_morning(
+    people: int, think: float, factory: SurveyFactory, limit_seconds: float = 600.0
+) -> dict[str, Any]:
+    """`people` open the link at once and answer at `think` s per screen, one survey each."""
+    async with SandboxServer() as sandbox, factory(sandbox) as payload_for:
+        samples = Samples(window_start=0.0)
+        started = time.monotonic()
+        tasks = [
+            asyncio.create_task(_respondent(n, sandbox, payload_for, samples, think, 120.0))
+            for n in range(people)
+        ]
+        done, pending = await asyncio.wait(tasks, timeout=limit_seconds)
+        elapsed = time.monotonic() - started
+        await cancel_all(list(pending))
+    outcomes = [t.result() for t in done if t.exception() is None]
+    errors = [t.exception() for t in done if t.exception() is not None]
+    taps = samples.latencies.get("tap", [])
+    waits = [value for values in samples.latencies.values() for value in values]
+    return {
+        "people": people,
+        "think_seconds": think,
+        "finished": sum(1 for o in outcomes if o is Outcome.COMPLETED),
+        "not_finished": people - sum(1 for o in outcomes if o is Outcome.COMPLETED),
+        "errors": [type(e).__name__ for e in errors][:5],
+        "elapsed_seconds": round(elapsed, 1),
+        "median_wait_ms": round(statistics.median(waits) * 1000, 1) if waits else None,
+        "tap": stats(taps, elapsed),
+    }
