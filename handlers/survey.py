@@ -51,11 +51,12 @@ async def _send(update: Update, context: BotContext, screens: list[Screen]) -> N
     if chat is None or user is None:
         return
     for screen in screens:
-        if screen.retire is not None:
-            await _retire(context, chat.id, screen.retire)
         sent = await context.bot.send_message(chat.id, screen.text, reply_markup=_markup(screen))
         if screen.keyboard:
             await context.respondents.bind_message(user.id, sent.message_id)
+        # After the new message: the live screen comes first, the old keyboard goes after.
+        if screen.retire is not None and screen.retire != sent.message_id:
+            await _retire(context, chat.id, screen.retire)
 
 
 async def _retire(context: BotContext, chat_id: int, message_id: int) -> None:

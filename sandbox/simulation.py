@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from sandbox import SandboxUser
 from sandbox.models import Button, SentMessage
-from surveys import Question, bundled_questionnaires
+from surveys import Question, QuestionType, bundled_questionnaires
 
 __all__ = ["Outcome", "Persona", "simulate_respondent"]
 
@@ -134,6 +134,13 @@ async def simulate_respondent(
         buttons = message.flat_buttons
         actions = {_action(b): b for b in buttons}
         is_question = _PROGRESS_RE.search(text) is not None
+        question = _question_in(text)
+        typed = question is None or question.type in (QuestionType.TEXT, QuestionType.NUMBER)
+        if is_question and not typed and not ({"a", "m"} & actions.keys()):
+            # A choice question without buttons: an older copy whose keyboard was just
+            # removed. A person looks at the newest message instead.
+            await asyncio.sleep(0.1)
+            continue
         if not ({"a", "m"} & actions.keys()) and is_question:  # typed answer expected
             if persona.abandon_at is not None and answered >= persona.abandon_at:
                 return Outcome.ABANDONED, answered

@@ -47,10 +47,7 @@ class Entry:
         await storage.ensure_respondent(self.turns.engine, actor.pseudonym)
         if payload is None:
             if live.session is not None:
-                return [
-                    Screen(self.turns.t(actor.language, "resume")),
-                    retiring(await self.turns.current(live), live.session),
-                ]
+                return await self._resume_or_refuse(live, same=True)
             return await self.plain_start(actor)
         link = links.parse_payload(self.turns.services.secret, payload)
         if isinstance(link, links.InvitationLink):
@@ -131,11 +128,9 @@ class Entry:
 
     async def _resume_or_refuse(self, live: Live, same: bool) -> list[Screen]:
         """Someone with a survey in progress opened a link: resume it (or say it is another)."""
-        key = "resume" if same else "other_in_progress"
-        return [
-            Screen(self.turns.t(live.actor.language, key)),
-            retiring(await self.turns.current(live), live.session),
-        ]
+        # One message: the note and the step together, so the live buttons come at once.
+        note = self.turns.t(live.actor.language, "resume" if same else "other_in_progress")
+        return [retiring(await self.turns.current(live, note), live.session)]
 
     async def _open_invitation(self, live: Live, token: str) -> list[Screen]:
         engine, actor, lang = self.turns.engine, live.actor, live.actor.language

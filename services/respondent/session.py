@@ -197,12 +197,14 @@ class Turns:
             screen = render.consent(questionnaire, self.services.settings.small_cell_k)
             return Screen(with_notice(screen.text, notice), screen.keyboard)
         if session.step == LANGUAGE:
-            return render.choose_language()
+            screen = render.choose_language()
+            return Screen(with_notice(screen.text, notice), screen.keyboard)
         answers = live.answers
         if session.step == REVIEW or session.question_id is None:
             visible = questionnaire.visible(answers)
             answered = sum(1 for q in visible if q.id in answers)
-            return render.review(answered, len(visible) - answered)
+            screen = render.review(answered, len(visible) - answered)
+            return Screen(with_notice(screen.text, notice), screen.keyboard)
         return render.question(
             questionnaire,
             questionnaire.question(session.question_id),
