@@ -16,6 +16,7 @@ from typing import Final
 from surveys.model import Dimension, Group
 
 __all__ = [
+    "CORRECTION_MAX",
     "GROUP_ORDER",
     "CategoryThresholds",
     "Corrections",
@@ -26,6 +27,7 @@ __all__ = [
     "ScoringConfig",
     "UnitInfo",
     "WaveResult",
+    "check_correction",
 ]
 
 # Groups are always reported in this order, and array code i means GROUP_ORDER[i].
@@ -78,6 +80,25 @@ class CategoryThresholds:
             raise ValueError("waspada_from must not exceed terjaga_from")
 
 
+# The largest deduction a correction may make. Published SPI corrections are 0-4 (integrity) and
+# 0-8 (prevalence) points; anything above 20 is a typo, not a methodology.
+CORRECTION_MAX: Final = 20.0
+
+
+def check_correction(name: str, value: float) -> float:
+    """Return `value` if it is a usable deduction (finite, 0-20 points); raise ValueError if not.
+
+    The one check every correction passes: where it is recorded (storage, hence the CLI) and
+    where it is used (`Corrections`, `composite_index`).
+    """
+    if not math.isfinite(value) or not 0.0 <= value <= CORRECTION_MAX:
+        raise ValueError(
+            f"correction {name!r} must be a number of points from 0 to {CORRECTION_MAX:g}, "
+            f"got {value!r}"
+        )
+    return float(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Corrections:
     """KPK-style deductions from the composite index (non-negative points), with the reason."""
@@ -88,9 +109,7 @@ class Corrections:
 
     def __post_init__(self) -> None:
         for name in ("integrity", "prevalence"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"correction {name!r} must be non-negative, got {value!r}")
+            check_correction(name, getattr(self, name))
 
     @property
     def total(self) -> float:

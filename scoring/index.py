@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from scoring.config import GROUP_ORDER, CategoryThresholds, GroupWeights, SamplingConfig
+from scoring.config import (
+    GROUP_ORDER,
+    CategoryThresholds,
+    GroupWeights,
+    SamplingConfig,
+    check_correction,
+)
 from surveys.model import Group, Text
 
 __all__ = [
@@ -50,16 +56,12 @@ def composite_index(
 ) -> float:
     """Return w_i·internal + w_e·external + w_x·expert − corrections, unrounded.
 
-    Corrections are deductions and must be non-negative (ValueError otherwise).
+    Corrections are deductions of 0-20 points (`check_correction`; ValueError otherwise).
     """
     for name, value in (("internal", internal), ("external", external), ("expert", expert)):
         _check_score(name, value)
-    for name, value in (
-        ("correction_integrity", correction_integrity),
-        ("correction_prevalence", correction_prevalence),
-    ):
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a non-negative deduction, got {value!r}")
+    check_correction("integrity", correction_integrity)
+    check_correction("prevalence", correction_prevalence)
     w = resolve_weights(weights)
     weighted = w.internal * internal + w.external * external + w.expert * expert
     return weighted - correction_integrity - correction_prevalence

@@ -73,10 +73,25 @@ async def _questionnaires(engine: AsyncEngine, wave: storage.Wave) -> dict[Group
     return out
 
 
-def _corrections(correction: storage.Correction | None) -> Corrections | None:
+def _corrections(wave: storage.Wave, correction: storage.Correction | None) -> Corrections | None:
+    """Return the correction in force as scoring takes it; a stored bad one is skipped.
+
+    New corrections are checked where they are recorded, but a value stored before that check
+    (an `inf` from an old CLI) must not take down every score of the wave and of later waves.
+    """
     if correction is None:
         return None
-    return Corrections(correction.integrity, correction.prevalence, correction.note)
+    try:
+        return Corrections(correction.integrity, correction.prevalence, correction.note)
+    except ValueError as exc:
+        logger.warning(
+            "wave %s: ignoring stored correction #%d (%s); record a valid one with "
+            "`spibot correction set`",
+            wave.name,
+            correction.id,
+            exc,
+        )
+        return None
 
 
 async def _build(
@@ -90,7 +105,7 @@ async def _build(
     """Read one wave's answers and score them (the scoring runs in a worker thread)."""
     answers = await storage.answers_frame(engine, wave.id)
     questionnaires = await _questionnaires(engine, wave)
-    corrections = _corrections(await storage.current_correction(engine, wave.id))
+    corrections = _corrections(wave, await storage.current_correction(engine, wave.id))
     # Scoring a large wave takes a noticeable fraction of a second: keep the event loop free.
     return await asyncio.to_thread(
         functools.partial(

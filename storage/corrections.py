@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from scoring.config import check_correction  # the one rule for a usable correction
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.errors import NotFound
 from storage.models import Correction
@@ -36,9 +37,12 @@ async def add_correction(
     note: str,
     now: datetime,
 ) -> Correction:
-    """Record new corrections for a wave; they replace the previous ones from now on."""
-    if integrity < 0 or prevalence < 0:
-        raise ValueError("corrections are deductions: use non-negative points")
+    """Record new corrections for a wave; they replace the previous ones from now on.
+
+    ValueError unless both are finite deductions of 0-20 points (`check_correction`).
+    """
+    integrity = check_correction("integrity", integrity)
+    prevalence = check_correction("prevalence", prevalence)
     async with write_transaction(engine) as conn:
         if (await conn.execute(select(waves.c.id).where(waves.c.id == wave_id))).first() is None:
             raise NotFound(f"unknown wave id {wave_id}")

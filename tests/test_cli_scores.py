@@ -86,9 +86,16 @@ def test_corrections_set_list_and_apply(env_file: Path, capsys: pytest.CaptureFi
     corrections = json.loads(capsys.readouterr().out)["institution"]["corrections"]
     assert corrections == {"integrity": 1.0, "prevalence": 0.0, "note": "revisi"}
 
-    bad = ["correction", "set", "--integrity", "-1", "--prevalence", "0", "--note", "x"]
-    assert _spibot(env_file, *bad) == 1
-    assert "non-negative" in capsys.readouterr().err
+    for value in ("-1", "inf", "nan", "21"):
+        bad = ["correction", "set", "--integrity", value, "--prevalence", "0", "--note", "x"]
+        assert _spibot(env_file, *bad) == 1
+        err = capsys.readouterr().err
+        assert "from 0 to 20" in err
+        assert "Traceback" not in err
+    # Nothing bad was stored: scoring still works and the last good correction is in force.
+    assert _spibot(env_file, "score", "--json") == 0
+    corrections = json.loads(capsys.readouterr().out)["institution"]["corrections"]
+    assert corrections["integrity"] == 1.0
 
 
 def test_grant_prints_one_time_link(env_file: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -199,3 +199,34 @@ async def test_earlier_closed_waves_are_scored_once_until_a_correction(
         await storage.add_correction(db.engine, first.id, 3.0, 0.5, "kasus", now)
         await reporting_module.load_report(db.engine, settings)
         assert calls.count("2025-S2") == 2  # a new correction changes its result
+
+
+async def test_a_stored_bad_correction_is_skipped_with_a_warning(
+    engine: storage.AsyncEngine, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A value stored before corrections were checked must not take scoring down."""
+    from sqlalchemy import insert
+
+    from storage.schema import corrections
+
+    first = await _full_wave(engine, "2025-S2", 0.4)
+    await storage.close_wave(engine, first.id, NOW)
+    await _full_wave(engine, "2026-S1", 0.8)
+    async with engine.begin() as conn:  # the old CLI let this through
+        await conn.execute(
+            insert(corrections).values(
+                wave_id=first.id, integrity=float("inf"), prevalence=0.0, note="", created_at=NOW
+            )
+        )
+
+    with caplog.at_level("WARNING", logger="bot.reporting"):
+        older = await reporting.load_report(engine, settings, wave_name="2025-S2")
+        later = await reporting.load_report(engine, settings)  # scores 2025-S2 for its history
+
+    assert older is not None
+    corrections = older.report.institution.corrections
+    assert corrections is None or corrections.total == 0
+    assert older.report.institution.index is not None
+    assert later is not None
+    assert later.history[0].index == pytest.approx(older.report.institution.index)
+    assert "ignoring stored correction" in caplog.text

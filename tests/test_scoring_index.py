@@ -8,6 +8,7 @@ import pytest
 
 from scoring import (
     CategoryThresholds,
+    Corrections,
     GroupWeights,
     SamplingConfig,
     categorize,
@@ -17,6 +18,7 @@ from scoring import (
     margin_of_error,
     needed_sample,
 )
+from scoring.config import check_correction
 from surveys.model import Group
 
 
@@ -46,10 +48,33 @@ def test_composite_index_is_unrounded_and_accepts_mapping_weights():
     assert composite_index(80, 60, 70, weights=GroupWeights(0.5, 0.25, 0.25)) == 72.5
 
 
-@pytest.mark.parametrize("kwargs", [{"correction_integrity": -0.1}, {"correction_prevalence": -1}])
-def test_negative_corrections_are_rejected(kwargs):
-    with pytest.raises(ValueError, match="non-negative"):
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"correction_integrity": -0.1},
+        {"correction_prevalence": -1},
+        {"correction_integrity": math.inf},
+        {"correction_prevalence": math.nan},
+        {"correction_integrity": 20.01},
+    ],
+)
+def test_bad_corrections_are_rejected(kwargs):
+    with pytest.raises(ValueError, match="from 0 to 20"):
         composite_index(80, 80, 80, **kwargs)
+
+
+@pytest.mark.parametrize("value", [-0.0001, 20.0001, math.inf, -math.inf, math.nan, 1e308])
+def test_check_correction_is_the_one_rule(value):
+    with pytest.raises(ValueError, match="from 0 to 20"):
+        check_correction("integrity", value)
+    with pytest.raises(ValueError, match="from 0 to 20"):
+        Corrections(0.0, value)
+
+
+def test_check_correction_accepts_the_bounds():
+    assert check_correction("integrity", 0) == 0.0
+    assert check_correction("prevalence", 20) == 20.0
+    assert Corrections(20.0, 0.0).total == 20.0
 
 
 def test_bad_scores_and_weights_are_rejected():

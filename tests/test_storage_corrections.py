@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -30,7 +31,10 @@ async def test_corrections_newest_in_force(survey_setup):
         (3.0, 0.5, ""),
         (3.28, 0.32, "KPK 2022"),
     ]
-    with pytest.raises(ValueError, match="non-negative"):
-        await add_correction(db.engine, wave, -1, 0, "", NOW)
+    for integrity, prevalence in ((-1, 0), (math.inf, 0), (0, math.nan), (25, 0)):
+        # Refused before the database sees it: no IntegrityError, nothing stored.
+        with pytest.raises(ValueError, match="from 0 to 20"):
+            await add_correction(db.engine, wave, integrity, prevalence, "", NOW)
+    assert await current_correction(db.engine, wave) == newest
     with pytest.raises(NotFound):
         await add_correction(db.engine, wave + 100, 1, 0, "", NOW)
