@@ -94,6 +94,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
             except sqlite3.OperationalError:
                 logger.debug("another connection is switching the database to WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are zeroed, not just unlinked: a submitted survey's session row (the
+        # only pseudonym-to-response link) must not stay readable in the file's free space.
+        cursor.execute("PRAGMA secure_delete=ON")
         # NORMAL is durable across application crashes in WAL mode, and much faster.
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Memory-mapped reads: the scoring query walks the whole answers index.

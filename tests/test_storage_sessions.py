@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import make_url
 
 from storage import (
     AlreadyCompleted,
@@ -386,3 +388,34 @@ async def test_get_response_and_submit_with_expected_version(survey_setup):
     assert response is not None
     assert (response.status, response.completed_on) == ("submitted", date(2025, 5, 2))
     assert await get_response(db.engine, "0" * 32) is None
+
+
+def _pages_with_both(file: Path, first: str, second: str, page_size: int = 4096) -> int:
+    """Count the pages of a raw SQLite file that hold both strings."""
+    raw = file.read_bytes()
+    pages = (raw[i : i + page_size] for i in range(0, len(raw), page_size))
+    return sum(1 for page in pages if first.encode() in page and second.encode() in page)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_submitted_link_is_not_left_in_the_raw_file(survey_setup, database_url):
+    """secure_delete: after submission no page of the file holds the pseudonym and the response."""
+    db = survey_setup.db
+    file = Path(make_url(database_url).database or "")
+    session = await _start(survey_setup)
+    response_id = session.response_id
+    assert response_id is not None
+    await save_answer(db.engine, response_id, "q1", "3")
+    # Closing checkpoints the write-ahead log into the file and deletes the log.
+    await db.close()
+    assert _pages_with_both(file, ALICE, response_id) == 1  # the live link, as a control
+
+    await db.initialize()
+    assert await submit(db.engine, ALICE, date(2025, 5, 2), 312)
+    await db.close()
+    assert not file.with_name(file.name + "-wal").exists()
+    raw = file.read_bytes()
+    assert ALICE.encode() in raw  # still a respondent with a completion marker ...
+    assert response_id.encode() in raw  # ... and the response is kept ...
+    assert _pages_with_both(file, ALICE, response_id) == 0  # ... but never side by side
+    await db.initialize()  # the fixture closes it again
