@@ -167,10 +167,12 @@ def test_a_suppressed_units_score_never_appears(
     drawn = texts(_ranking_figure(report, language))
     leaked = [t for t in drawn for h in hidden if h in t]
     assert leaked == []
-    assert LABELS["insufficient"].get(language) in drawn
+    # The unit has no row of its own: it is counted in the greyed line of units without a number.
     small = report.unit(SMALL_UNIT)
-    # The unit is listed, greyed out, with no bar: no patch is drawn on its row.
-    assert any(small.name in t for t in drawn)
+    assert not any(small.name in t for t in drawn)
+    counted = [t for t in drawn if LABELS["insufficient"].get(language) in t]
+    assert len(counted) == 1
+    assert counted[0].startswith("1 ")
 
     # The unit's own charts and the progress chart show counts, never a hidden score.
     for fig in (
@@ -267,17 +269,19 @@ def test_an_empty_wave_says_so_everywhere(reports: dict[str, Report]) -> None:
     assert "data belum cukup" in texts(_index_figure(report, "id"))
     assert "belum ada jawaban" in texts(_index_figure(report, "id"))
     ranking = texts(_ranking_figure(report, "en"))
-    assert ranking.count("no responses yet") == len(report.units)
+    count = len(report.units)
+    assert [t for t in ranking if "no responses yet" in t] == [
+        f"{count} units without a number — {count} no responses yet"
+    ]
     assert not any(re.fullmatch(r"\d+\. .*", t) for t in ranking)  # nothing ranked
 
 
-def test_the_ranking_grows_with_units_and_shortens_long_names() -> None:
-    frame, qns, units = synthetic_frame(400, 45, 7, seed=3)
-    units[0] = type(units[0])(
-        units[0].code,
-        "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu Kabupaten Mojokerto",
-        "opd",
-    )
+LONG_NAME = "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu Kabupaten Mojokerto"
+
+
+def test_the_ranking_grows_with_units_and_wraps_long_names() -> None:
+    frame, qns, units = synthetic_frame(2500, 45, 7, seed=3)  # every unit has an index
+    units[0] = type(units[0])(units[0].code, LONG_NAME, "opd")
     big = _build(frame, qns, units)
     small = _build(*_frame(small_unit=False))
     big_fig, small_fig = _ranking_figure(big, "id"), _ranking_figure(small, "id")
@@ -285,8 +289,30 @@ def test_the_ranking_grows_with_units_and_shortens_long_names() -> None:
     assert big_fig.get_size_inches()[0] == small_fig.get_size_inches()[0] == 7.2
     names = [t for t in texts(big_fig) if "Dinas Penanaman" in t]
     assert len(names) == 1
-    assert names[0].endswith("…")
-    assert len(names[0]) <= 26
+    lines = names[0].split("\n")
+    assert len(lines) > 1
+    assert "…" not in names[0]
+    assert all(len(line) <= 24 for line in lines)
+    assert " ".join(re.sub(r"^\d+\. ", "", names[0]).split()) == LONG_NAME  # every word kept
+
+
+def test_units_without_data_collapse_into_one_counted_line() -> None:
+    """A 49-unit wave where 43 units have no answers: 6 rows and one line, not 49 rows."""
+    frame, qns, units = synthetic_frame(400, 6, 7, seed=3)
+    no_data = [type(units[0])(f"x{i:02d}", f"Kecamatan Kosong {i}", "kecamatan") for i in range(43)]
+    report = _build(frame, qns, [*units, *no_data])
+    assert len(report.units) == 49
+    fig = _ranking_figure(report, "id")
+    drawn = texts(fig)
+    assert [t for t in drawn if "belum ada jawaban" in t] == [
+        "43 unit tanpa angka — 43 belum ada jawaban"
+    ]
+    assert not any("Kecamatan Kosong" in t for t in drawn)
+    bars, _ = _ranking_rows(fig)
+    assert len(bars) == 6
+    # One row per unit with a number plus the count line: about 7 rows high, not 49.
+    six = _ranking_figure(_build(frame, qns, units), "id")
+    assert fig.get_size_inches()[1] - six.get_size_inches()[1] < 0.5
 
 
 def test_numbers_are_written_the_readers_way() -> None:

@@ -61,6 +61,10 @@ LABELS: Final[Mapping[str, Text]] = MappingProxyType(
             en="Vulnerable < {w} · Alert {w}–{t} · Maintained ≥ {t}",
         ),
         "partial": Text(id="parsial", en="partial"),
+        "units_without_number": Text(
+            id="{count} unit tanpa angka — {reasons}",
+            en="{count} units without a number — {reasons}",
+        ),
         "partial_footnote": Text(
             id="parsial: rata-rata kelompok yang ditampilkan saja; bukan indeks SPI, tanpa "
             "kategori, tanpa peringkat.",
