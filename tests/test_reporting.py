@@ -219,7 +219,7 @@ async def test_a_stored_bad_correction_is_skipped_with_a_warning(
             )
         )
 
-    with caplog.at_level("WARNING", logger="bot.reporting"):
+    with caplog.at_level("WARNING", logger="services.reports"):
         older = await reporting.load_report(engine, settings, wave_name="2025-S2")
         later = await reporting.load_report(engine, settings)  # scores 2025-S2 for its history
 
