@@ -78,9 +78,7 @@ def _population(
 ) -> int | None:
     """Return the size of `unit`'s population for `group`, when known."""
     explicit = roster_sizes.get(unit.code, {}).get(group)
-    if explicit is not None:
-        return explicit
-    return unit.roster_size if group is Group.INTERNAL else None
+    return explicit if explicit is not None else unit.population(group)
 
 
 def _cells(
@@ -221,7 +219,7 @@ def build_report(
     """Score a wave's submitted answers into a `Report` (docs/scoring.md has every rule).
 
     `roster_sizes[unit_code][group]` is a group's population in a unit (e.g. the expert list);
-    the internal group falls back to `UnitInfo.roster_size`. `history` is oldest first.
+    without it a group falls back to `UnitInfo.population(group)`. `history` is oldest first.
     """
     rosters = roster_sizes or {}
     corr = corrections or Corrections()

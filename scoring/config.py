@@ -208,7 +208,16 @@ class UnitInfo:
     kind: str
     parent_code: str | None = None
     serves_public: bool = False
+    # Population sizes of the groups in this unit, when known (None: unknown).
     roster_size: int | None = None  # staff count: the internal group's population
+    expert_count: int | None = None  # the expert list: the expert group's population
+    service_user_count: int | None = None  # service users per year: the external group's
+
+    def population(self, group: Group) -> int | None:
+        """Return the unit's population for `group`, when known."""
+        if group is Group.INTERNAL:
+            return self.roster_size
+        return self.expert_count if group is Group.EXPERT else self.service_user_count
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,10 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 async def import_units_csv(engine: AsyncEngine, path: Path) -> storage.UnitImport:
-    """Import units from a CSV with columns code, name, kind, parent, serves_public."""
+    """Import units from a CSV with columns code, name, kind, parent, serves_public.
+
+    Optional columns give each group's population in the unit (`storage.POPULATION_COLUMNS`).
+    """
     rows = _read_csv(path)
     if not rows:
         raise AdminError(f"{path}: no rows")

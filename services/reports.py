@@ -189,6 +189,8 @@ async def load_report(
             parent_code=u.parent_code,
             serves_public=u.serves_public,
             roster_size=u.staff_count,
+            expert_count=u.expert_count,
+            service_user_count=u.service_user_count,
         )
         for u in await storage.list_units(engine)
     ]

@@ -93,6 +93,7 @@ from storage.subscriptions import (
 )
 from storage.turns import Turn, load_turn
 from storage.units import (
+    POPULATION_COLUMNS,
     UNIT_KINDS,
     get_institution,
     get_unit,
@@ -114,6 +115,7 @@ from storage.waves import (
 __all__ = [
     "ANSWER_COLUMNS",
     "DEFAULT_TIMEZONE",
+    "POPULATION_COLUMNS",
     "UNCHANGED",
     "UNIT_KINDS",
     "AlreadyCompleted",

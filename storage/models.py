@@ -90,7 +90,9 @@ class Unit:
     kind: str
     parent_code: str | None
     serves_public: bool
-    staff_count: int | None
+    staff_count: int | None  # population of the internal group, when known
+    expert_count: int | None = None  # of the expert group
+    service_user_count: int | None = None  # of the external group (service users per year)
 
 
 @dataclass(frozen=True, slots=True)

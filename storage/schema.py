@@ -67,8 +67,11 @@ units = Table(
     Column("kind", String(20), nullable=False),  # opd, service, kecamatan
     Column("parent_id", Integer, ForeignKey("units.id", ondelete="SET NULL"), nullable=True),
     Column("serves_public", Boolean, nullable=False, server_default="0"),
-    # Size of the unit's staff roster, when known: finite-population correction for targets.
+    # Population sizes per group, when known: the finite-population correction of targets and
+    # margins. Staff roster (internal), expert list (expert), yearly service users (external).
     Column("staff_count", Integer, nullable=True),
+    Column("expert_count", Integer, nullable=True),
+    Column("service_user_count", Integer, nullable=True),
     CheckConstraint("kind IN ('opd', 'service', 'kecamatan')", name="kind"),
 )
 

@@ -15,6 +15,7 @@ from storage.models import Institution, Unit, UnitImport
 from storage.schema import institution, units
 
 __all__ = [
+    "POPULATION_COLUMNS",
     "UNIT_KINDS",
     "get_institution",
     "get_unit",
@@ -74,6 +75,8 @@ def _unit_select() -> Any:
         parent.c.code.label("parent_code"),
         units.c.serves_public,
         units.c.staff_count,
+        units.c.expert_count,
+        units.c.service_user_count,
     ).outerjoin(parent, parent.c.id == units.c.parent_id)
 
 
@@ -87,6 +90,8 @@ def _unit(row: Row[Any]) -> Unit:
         parent_code=row.parent_code,
         serves_public=bool(row.serves_public),
         staff_count=row.staff_count,
+        expert_count=row.expert_count,
+        service_user_count=row.service_user_count,
     )
 
 
@@ -147,16 +152,20 @@ def _flag(value: object, where: str) -> bool:
     raise UnitImportError(f"{where}: serves_public must be yes or no, not {value!r}")
 
 
-def _staff_count(value: object, where: str) -> int | None:
-    """Parse an optional non-negative staff count."""
+# Optional population columns: staff (internal), expert list (expert), service users (external).
+POPULATION_COLUMNS: Final = ("staff_count", "expert_count", "service_user_count")
+
+
+def _count(value: object, column: str, where: str) -> int | None:
+    """Parse an optional non-negative count (empty: unknown)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
         count = int(str(value).strip())
     except ValueError:
-        raise UnitImportError(f"{where}: staff_count must be a whole number") from None
+        raise UnitImportError(f"{where}: {column} must be a whole number") from None
     if count < 0:
-        raise UnitImportError(f"{where}: staff_count must not be negative")
+        raise UnitImportError(f"{where}: {column} must not be negative")
     return count
 
 
@@ -191,7 +200,7 @@ def _validate(rows: Iterable[Mapping[str, object]]) -> list[dict[str, Any]]:
                 "kind": kind,
                 "parent": parent,
                 "serves_public": _flag(row.get("serves_public"), where),
-                "staff_count": _staff_count(row.get("staff_count"), where),
+                **{c: _count(row.get(c), c, where) for c in POPULATION_COLUMNS},
             }
         )
     return clean
@@ -227,7 +236,8 @@ async def import_units(engine: AsyncEngine, rows: Iterable[Mapping[str, object]]
     """Create or update units by code, all or nothing; parents may follow their children.
 
     Rows are mappings with code, name, kind, parent (a code or empty), serves_public and
-    optionally staff_count. Units not in `rows` are left as they are.
+    optionally the population counts staff_count, expert_count and service_user_count (empty:
+    unknown). Units not in `rows` are left as they are.
     """
     clean = _validate(rows)
     async with write_transaction(engine) as conn:
@@ -237,7 +247,7 @@ async def import_units(engine: AsyncEngine, rows: Iterable[Mapping[str, object]]
         _check_tree(parents, [row["code"] for row in clean])
         # Two passes so that a parent listed after its child already has an id.
         for row in clean:
-            values = {k: row[k] for k in ("name", "kind", "serves_public", "staff_count")}
+            values = {k: row[k] for k in ("name", "kind", "serves_public", *POPULATION_COLUMNS)}
             if row["code"] in existing:
                 await conn.execute(update(units).where(units.c.code == row["code"]).values(values))
             else:

@@ -171,3 +171,28 @@ def test_units_import_reports_bad_rows(env: Path, capsys: pytest.CaptureFixture[
     bad.write_text("code,name,kind,parent,serves_public\nA,Satu,opd,ZZZ,yes\n", encoding="utf-8")
     assert main(["units", "import", str(bad)]) == 1
     assert "ZZZ" in capsys.readouterr().err
+
+
+def test_units_import_takes_population_counts(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    units = env / "units.csv"
+    units.write_text(
+        "code,name,kind,parent,serves_public,staff_count,expert_count,service_user_count\n"
+        "DINKES,Dinas Kesehatan,opd,,yes,420,9,25000\n"
+        "KEC-PURI,Kecamatan Puri,kecamatan,,yes,,5,\n",
+        encoding="utf-8",
+    )
+    assert main(["units", "import", str(units)]) == 0
+    capsys.readouterr()
+    assert main(["units", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "staff/expert/users" in lines[0]
+    assert "420/9/25000" in lines[1]
+    assert "-/5/-" in lines[2]
+    units.write_text(
+        "code,name,kind,parent,serves_public,expert_count\nA,Satu,opd,,no,banyak\n",
+        encoding="utf-8",
+    )
+    assert main(["units", "import", str(units)]) == 1
+    assert "expert_count must be a whole number" in capsys.readouterr().err

@@ -230,3 +230,23 @@ async def test_a_stored_bad_correction_is_skipped_with_a_warning(
     assert later is not None
     assert later.history[0].index == pytest.approx(older.report.institution.index)
     assert "ignoring stored correction" in caplog.text
+
+
+async def test_unit_targets_use_the_imported_populations(
+    engine: storage.AsyncEngine, settings: Settings
+) -> None:
+    """The sample units list 8 experts per OPD: the target is 8 there, not the prior's 62."""
+    await _full_wave(engine, "2026-S1", 0.7)
+    bundle = await reporting.load_report(engine, settings)
+    assert bundle is not None
+    expert = bundle.report.unit("BAPPEDA").group(Group.EXPERT)
+    assert (expert.population, expert.needed) == (8, 8)
+    kecamatan = bundle.report.unit("KEC-PURI").group(Group.EXPERT)
+    assert (kecamatan.population, kecamatan.needed) == (5, 5)
+    assert max(u.group(Group.EXPERT).needed for u in bundle.report.units) <= 8
+    # KPK's minimum of 30 holds for the institution, not for each unit.
+    inst = bundle.report.institution.group(Group.EXPERT)
+    assert inst.population == sum(
+        u.group(Group.EXPERT).population or 0 for u in bundle.report.units
+    )
+    assert inst.needed >= 30

@@ -292,3 +292,41 @@ def test_unknown_unit_codes_still_count():
     )
     assert report.unit("ZZ").kind == "unknown"
     assert report.institution.group(IN).n == 5
+
+
+def test_expert_and_service_user_populations_set_unit_targets():
+    """Populations per unit and group; KPK's 30 is a floor for the institution, not a unit.
+
+    No answers yet, so σ is the prior 20: n0 = (1.96·20/5)² = 61.4656.
+    Expert list of 12 per unit: n = 61.4656/(1 + 60.4656/12) = 10.18 → 11 (not 30, not 62).
+    Institution: N = 3·12 = 36: n = 61.4656/(1 + 60.4656/36) = 22.93 → 23 → floor 30 (≤ 36).
+    Service users 1,000 a year in unit A: n = 61.4656/(1 + 60.4656/1000) = 57.96 → 58.
+    Unit B has no service-user count: the prior target 62 stays (the docs say to fill it in).
+    """
+    from scoring import UnitInfo
+
+    rows = [(f"r{i}", IN, "A", 300, {"q1": v}) for i, v in enumerate("12345")]
+    report = build_report(
+        answers_frame(rows),
+        two_dimension_questionnaires(),
+        ScoringConfig(),
+        wave="w",
+        wave_open=True,
+        units=[
+            UnitInfo(
+                "A", "Dinas A", "opd", serves_public=True, expert_count=12, service_user_count=1000
+            ),
+            UnitInfo("B", "Dinas B", "opd", serves_public=True, expert_count=12),
+            UnitInfo("C", "Dinas C", "opd", expert_count=12),
+        ],
+    )
+    for code in "ABC":
+        expert = report.unit(code).group(XP)
+        assert (expert.population, expert.needed) == (12, 11)
+    inst = report.institution.group(XP)
+    assert (inst.population, inst.needed, inst.remaining) == (36, 30, 30)
+    a_users = report.unit("A").group(EX)
+    assert (a_users.population, a_users.needed) == (1000, 58)
+    b_users = report.unit("B").group(EX)
+    assert (b_users.population, b_users.needed) == (None, 62)
+    assert report.institution.group(EX).population is None  # unit B's is unknown

@@ -34,7 +34,7 @@ async def test_upgrade_from_empty_matches_schema(empty_database_url):
     finally:
         await engine.dispose()
     assert tables == set(metadata.tables) | {"alembic_version"}
-    assert version == "0002"
+    assert version == "14_unit_populations"
 
 
 async def test_upgrade_twice_is_a_no_op(empty_database_url):
@@ -58,13 +58,20 @@ async def test_sqlite_pragmas_on_every_connection(tmp_path):
             for conn in (first, second):
                 pragmas = {
                     name: (await conn.execute(text(f"PRAGMA {name}"))).scalar()
-                    for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+                    for name in (
+                        "journal_mode",
+                        "foreign_keys",
+                        "busy_timeout",
+                        "synchronous",
+                        "secure_delete",
+                    )
                 }
                 assert pragmas == {
                     "journal_mode": "wal",
                     "foreign_keys": 1,
                     "busy_timeout": 5000,
                     "synchronous": 1,  # NORMAL
+                    "secure_delete": 1,
                 }
 
 

@@ -40,8 +40,16 @@ async def test_import_units_with_parents_after_children(db):
     result = await import_units(
         db.engine,
         [
-            _row("PKM-01", parent="DINKES", kind="service", serves_public="ya", staff_count="12"),
-            _row("DINKES", name="Dinas Kesehatan"),
+            _row(
+                "PKM-01",
+                parent="DINKES",
+                kind="service",
+                serves_public="ya",
+                staff_count="12",
+                expert_count=" 6 ",
+                service_user_count="18000",
+            ),
+            _row("DINKES", name="Dinas Kesehatan", expert_count=""),
         ],
     )
     assert result == UnitImport(created=2, updated=0)
@@ -53,7 +61,10 @@ async def test_import_units_with_parents_after_children(db):
     pkm = await get_unit(db.engine, "PKM-01")
     assert pkm is not None
     assert pkm.kind == "service"
-    assert pkm.staff_count == 12
+    assert (pkm.staff_count, pkm.expert_count, pkm.service_user_count) == (12, 6, 18000)
+    dinkes = await get_unit(db.engine, "DINKES")
+    assert dinkes is not None
+    assert (dinkes.staff_count, dinkes.expert_count, dinkes.service_user_count) == (None,) * 3
     assert await get_unit_by_id(db.engine, pkm.id) == pkm
     assert await get_unit(db.engine, "NOPE") is None
 
@@ -95,6 +106,8 @@ async def test_import_may_refer_to_parent_already_stored(db):
         ([_row("")], "code is empty"),
         ([_row("A", serves_public="maybe")], "serves_public"),
         ([_row("A", staff_count="many")], "staff_count"),
+        ([_row("A", expert_count="-1")], "expert_count must not be negative"),
+        ([_row("A", service_user_count="1.5")], "service_user_count must be a whole number"),
         ([_row("X" * 41)], "longer than 40"),
     ],
 )

@@ -34,10 +34,17 @@ def cmd_units_list(args: argparse.Namespace) -> int:
     """List units."""
     import storage
 
+    def counts(unit: storage.Unit) -> str:
+        known = (unit.staff_count, unit.expert_count, unit.service_user_count)
+        return "/".join("-" if c is None else str(c) for c in known)
+
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
-        return [
-            f"{u.code:<24} {u.kind:<10} {'publik' if u.serves_public else '-':<7} {u.name}"
-            for u in await storage.list_units(engine)
+        units = await storage.list_units(engine)
+        header = f"{'code':<24} {'kind':<10} {'public':<7} {'staff/expert/users':<18} name"
+        return [header] + [
+            f"{u.code:<24} {u.kind:<10} {'publik' if u.serves_public else '-':<7} "
+            f"{counts(u):<18} {u.name}"
+            for u in units
         ]
 
     for line in run_with_db(args, work):
@@ -165,7 +172,9 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         dest="units_command", required=True, metavar="ACTION"
     )
     p = units.add_parser(
-        "import", help="import units from CSV (code,name,kind,parent,serves_public)"
+        "import",
+        help="import units from CSV (code,name,kind,parent,serves_public and optionally "
+        "staff_count,expert_count,service_user_count: each group's population in the unit)",
     )
     p.add_argument("file", metavar="FILE.csv")
     p.set_defaults(func=cmd_units_import)
