@@ -89,12 +89,14 @@ def _cells(
     config: ScoringConfig,
     minimum: int,
     applicable: Sequence[bool],
+    waiting: Sequence[int],
 ) -> tuple[GroupResult, ...]:
     """Build the three raw (unsuppressed) group results of one scope."""
     out = []
     for gi, group in enumerate(GROUP_ORDER):
         c = row * len(GROUP_ORDER) + gi
         n, population = int(stats.n[c]), populations[gi]
+        submitted = n + waiting[gi]
         sd = float(stats.sd[c])
         # A small cell's spread is a statistic of that cell: targets then use the prior σ.
         observed = sd if n >= max(2, config.min_cell_size) else None
@@ -115,7 +117,18 @@ def _cells(
             for di in (DIMENSIONS.index(d),)
         )
         out.append(
-            GroupResult(group, n, score, moe, needed, max(0, needed - n), population, False, dims)
+            GroupResult(
+                group,
+                n,
+                score,
+                moe,
+                needed,
+                max(0, needed - submitted),
+                population,
+                False,
+                dims,
+                waiting[gi],
+            )
         )
     return tuple(out)
 
@@ -215,13 +228,17 @@ def build_report(
     history: Sequence[WaveResult] = (),
     roster_sizes: Mapping[str, Mapping[Group, int]] | None = None,
     institution_name: str = "",
+    waiting: Mapping[tuple[str, Group], int] | None = None,
 ) -> Report:
     """Score a wave's submitted answers into a `Report` (docs/scoring.md has every rule).
 
     `roster_sizes[unit_code][group]` is a group's population in a unit (e.g. the expert list);
     without it a group falls back to `UnitInfo.population(group)`. `history` is oldest first.
+    `waiting[(unit_code, group)]` counts submitted responses a provisional result does not show
+    yet (`scoring.provisional`): they count towards targets, never towards a score.
     """
     rosters = roster_sizes or {}
+    late = {(str(u), Group(g)): int(v) for (u, g), v in (waiting or {}).items() if v}
     corr = corrections or Corrections()
     scored = score_responses(answers, questionnaires)
     flags = flag_responses(scored, config.quality)
@@ -258,14 +275,18 @@ def build_report(
         unit_pops[code] = pops
         applicable = [g is not Group.EXTERNAL or info.serves_public for g in GROUP_ORDER]
         minimum = config.min_cell_size
-        raw[code] = _cells(unit_stats, row, pops, dims_of, config, minimum, applicable)
+        wait = [late.get((code, g), 0) for g in GROUP_ORDER]
+        raw[code] = _cells(unit_stats, row, pops, dims_of, config, minimum, applicable, wait)
     # The institution's population is known only when every unit's is.
     inst_pops: list[int | None] = []
     for gi in range(n_groups):
         known = [p[gi] for p in unit_pops.values()]
         inst_pops.append(sum(p for p in known if p is not None) if None not in known else None)
     minimum = config.sampling.institution_minimum
-    raw[None] = _cells(inst_stats, 0, inst_pops, dims_of, config, minimum, [True] * n_groups)
+    inst_wait = [sum(v for (_, g), v in late.items() if g is group) for group in GROUP_ORDER]
+    raw[None] = _cells(
+        inst_stats, 0, inst_pops, dims_of, config, minimum, [True] * n_groups, inst_wait
+    )
 
     cells = suppress_small_cells(raw, config.min_cell_size)
 

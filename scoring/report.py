@@ -46,10 +46,17 @@ class GroupResult:
     score: float | None  # None when n == 0 or suppressed
     moe: float | None  # 95% margin of error; None when n < 2 or suppressed
     needed: int  # valid responses needed for ±target margin (docs/scoring.md)
-    remaining: int  # max(0, needed − n)
+    remaining: int  # max(0, needed − submitted)
     population: int | None  # roster size used for the finite-population correction
     suppressed: bool  # 0 < n < k, or hidden to protect another small cell
     dimensions: tuple[DimensionScore, ...]
+    # Provisional only: submitted responses not yet in this result (scoring/provisional.py).
+    waiting: int = 0
+
+    @property
+    def submitted(self) -> int:
+        """Return the responses counted towards the target: in the result or waiting for it."""
+        return self.n + self.waiting
 
 
 @dataclass(frozen=True, slots=True)

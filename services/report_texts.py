@@ -108,20 +108,29 @@ class _Writer:
 
     def cell(self, cell: GroupResult) -> str:
         """One group's score with its margin, or why there is none."""
-        if cell.suppressed:
-            value = self.t("scores_insufficient")
+        # n is what the score rests on; without a score, every response submitted so far.
+        if cell.suppressed or (cell.score is None and cell.waiting > 0):
+            value, n = self.t("scores_insufficient"), cell.submitted
         elif cell.score is None:
-            value = self.t("scores_no_answers")
+            value, n = self.t("scores_no_answers"), cell.n
         elif cell.moe is not None:
-            value = f"<b>{self.num(cell.score)}</b> ±{self.num(cell.moe)}"
+            value, n = f"<b>{self.num(cell.score)}</b> ±{self.num(cell.moe)}", cell.n
         else:
-            value = f"<b>{self.num(cell.score)}</b>"
+            value, n = f"<b>{self.num(cell.score)}</b>", cell.n
         return self.t(
             "scores_group_line",
             group=self.group_name(cell.group),
             value=value,
-            n=_count(cell.n, self.lang),
+            n=_count(n, self.lang),
         )
+
+    def waiting(self, scope: ScopeResult) -> str | None:
+        """Say that the newest responses join a provisional result later, and why."""
+        late = sum(c.waiting for c in scope.groups)
+        if not late:
+            return None
+        k = self.report.config.min_cell_size
+        return self.t("scores_waiting_note", count=_count(late, self.lang), k=k)
 
     def headline(self, scope: ScopeResult) -> str:
         """The index with its category, a clearly labelled partial composite, or why neither."""
@@ -136,7 +145,7 @@ class _Writer:
         if scope.partial_index is not None:
             groups = ", ".join(self.group_name(g) for g in scope.groups_included)
             return self.t("scores_partial_line", value=self.num(scope.partial_index), groups=groups)
-        if any(c.n > 0 for c in scope.groups):
+        if any(c.submitted > 0 for c in scope.groups):
             return self.t("scores_index_insufficient")
         return self.t("scores_index_no_answers")
 
@@ -197,7 +206,8 @@ def score_text(bundle: ReportBundle, language: str, unit_code: str | None = None
     parts = [w.header("scores_title" if unit_code is None else "scores_unit_title", scope)]
     parts.append(w.headline(scope))
     parts.append("\n".join([w.t("scores_groups_header"), *(w.cell(c) for c in scope.groups)]))
-    extra = [line for line in (w.corrections(scope),) if line] + w.comparisons(scope)
+    extra = [line for line in (w.corrections(scope), w.waiting(scope)) if line]
+    extra += w.comparisons(scope)
     if extra:
         parts.append("\n".join(extra))
     if unit_code is not None:
@@ -285,7 +295,7 @@ def ranking_text(bundle: ReportBundle, language: str, *, limit: int = TEXT_LIMIT
                     groups=groups,
                 )
             )
-    waiting = [u for u in rest if any(c.n > 0 for c in u.groups)]
+    waiting = [u for u in rest if any(c.submitted > 0 for c in u.groups)]
     if waiting:
         lines += ["", w.t("scores_ranking_waiting", count=len(waiting))]
     return _fit("\n".join(lines), limit, w.t("scores_more"))
@@ -319,13 +329,13 @@ def _remaining_units(report: Report) -> list[tuple[ScopeResult, int]]:
 
 
 def _progress_cell(w: _Writer, cell: GroupResult) -> str:
-    if cell.needed == 0 and cell.n == 0:
+    if cell.needed == 0 and cell.submitted == 0:
         return w.t("scores_progress_na", group=w.group_name(cell.group))
     key = "scores_progress_done" if cell.remaining == 0 else "scores_progress_line"
     return w.t(
         key,
         group=w.group_name(cell.group),
-        n=_count(cell.n, w.lang),
+        n=_count(cell.submitted, w.lang),
         needed=_count(cell.needed, w.lang),
         remaining=_count(cell.remaining, w.lang),
     )

@@ -25,6 +25,7 @@ from scoring import (
     WaveResult,
     build_report,
 )
+from scoring.provisional import shown_responses, waiting_counts
 from services.context import Services
 from services.settings import Settings
 from storage import AsyncEngine
@@ -101,9 +102,20 @@ async def _build(
     units: Sequence[UnitInfo],
     institution_name: str,
     history: Sequence[WaveResult],
+    today: date,
 ) -> Report:
-    """Read one wave's answers and score them (the scoring runs in a worker thread)."""
+    """Read one wave's answers and score them (the scoring runs in a worker thread).
+
+    An open wave is scored from the responses `shown_responses` lets a provisional result
+    show (whole days before `today`, in steps of at least k per unit and group), so that
+    reading a result before and after one person submits tells nothing about their answers.
+    """
     answers = await storage.answers_frame(engine, wave.id)
+    waiting: dict[tuple[str, Group], int] = {}
+    if wave.is_open:
+        shown = shown_responses(answers, config.min_cell_size, today)
+        waiting = waiting_counts(answers, shown)
+        answers = shown
     questionnaires = await _questionnaires(engine, wave)
     corrections = _corrections(wave, await storage.current_correction(engine, wave.id))
     # Scoring a large wave takes a noticeable fraction of a second: keep the event loop free.
@@ -119,6 +131,7 @@ async def _build(
             corrections=corrections,
             history=history,
             institution_name=institution_name,
+            waiting=waiting,
         )
     )
 
@@ -135,6 +148,7 @@ async def _earlier_result(
     config: ScoringConfig,
     units: Sequence[UnitInfo],
     institution_name: str,
+    today: date,
 ) -> WaveResult:
     """Return an earlier wave's institution result, scoring it only when something changed."""
     correction = await storage.current_correction(engine, wave.id)
@@ -149,7 +163,7 @@ async def _earlier_result(
     cached = _EARLIER.get(key) if wave.closed_at is not None else None
     if cached is not None:
         return cached
-    report = await _build(engine, wave, config, units, institution_name, ())
+    report = await _build(engine, wave, config, units, institution_name, (), today)
     result = report.to_wave_result()
     if wave.closed_at is not None:
         if len(_EARLIER) >= _EARLIER_MAX:
@@ -194,13 +208,13 @@ async def load_report(
         )
         for u in await storage.list_units(engine)
     ]
+    as_of = today or datetime.now(settings.zone).date()
     # list_waves is newest first (opening time, then id): the waves after `chosen` came before.
     earlier = list(reversed(waves[waves.index(chosen) + 1 :]))
     history: list[WaveResult] = []
     for wave in earlier:  # oldest first
-        history.append(await _earlier_result(engine, wave, config, units, name))
-    report = await _build(engine, chosen, config, units, name, tuple(history))
-    as_of = today or datetime.now(settings.zone).date()
+        history.append(await _earlier_result(engine, wave, config, units, name, as_of))
+    report = await _build(engine, chosen, config, units, name, tuple(history), as_of)
     return ReportBundle(report=report, wave=chosen, history=tuple(history), as_of=as_of)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import storage
+from scoring import ScopeResult
 from services import report_charts, report_texts
 from services import reports as reporting
 from services.admin import import_units_csv, open_wave
@@ -55,7 +56,7 @@ async def test_bundle_has_history_and_corrections(
     second = await _full_wave(engine, "2026-S1", 0.8)
     await storage.add_correction(engine, second.id, 1.5, 0.5, "kasus", NOW)
 
-    bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 2))
+    bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 3))
 
     assert bundle is not None
     assert bundle.wave.id == second.id
@@ -115,7 +116,7 @@ async def test_partial_composite_is_labelled(
 
 async def test_pack_digest_and_captions(engine: storage.AsyncEngine, settings: Settings) -> None:
     await _full_wave(engine, "2026-S1", 0.7)
-    bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 2))
+    bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 3))
     assert bundle is not None
 
     pack = report_charts.report_pack(bundle, "id")
@@ -131,7 +132,7 @@ async def test_pack_digest_and_captions(engine: storage.AsyncEngine, settings: S
         assert png.startswith(b"\x89PNG")
         assert 0 < len(caption) <= report_texts.CAPTION_LIMIT
     digest = report_texts.progress_digest(bundle, "id")
-    assert "2026-03-02" in digest
+    assert "2026-03-03" in digest
     assert "Pegawai: 10 dari target 30 (kurang 20)" in digest
     assert "Terjauh dari target" in digest
 
@@ -250,3 +251,48 @@ async def test_unit_targets_use_the_imported_populations(
         u.group(Group.EXPERT).population or 0 for u in bundle.report.units
     )
     assert inst.needed >= 30
+
+
+async def test_two_step_attack_on_a_unit_result(
+    engine: storage.AsyncEngine, settings: Settings
+) -> None:
+    """A unit head reads /unit, a known colleague submits, the head reads again: same text.
+
+    The colleague's response is counted (progress keeps up) but not scored until k newer
+    responses of that unit and group have come in, on a later day.
+    """
+    wave = await open_wave(engine, "2026-S1", NOW)
+    for group in Group:
+        await add_responses(engine, wave, "DINKES", group, 5, NOW)
+    tomorrow = date(2026, 3, 3)
+    first = await reporting.load_report(engine, settings, today=tomorrow)
+    assert first is not None
+    before = report_texts.score_text(first, "id", "DINKES")
+    assert "Indeks" in before
+    assert first.report.unit("DINKES").index is not None
+
+    colleague = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+    await add_responses(engine, wave, "DINKES", Group.INTERNAL, 1, colleague, level=0.0, seed=9)
+    shown_before = _shown(first.report.unit("DINKES"))
+    for today in (tomorrow, date(2026, 3, 4)):  # the same day, and the day after
+        again = await reporting.load_report(engine, settings, today=today)
+        assert again is not None
+        assert _shown(again.report.unit("DINKES")) == shown_before
+        text = report_texts.score_text(again, "id", "DINKES")
+        note = "1 jawaban terbaru belum masuk hasil sementara"
+        assert note in text
+        assert _lines(text, without=note) == _lines(before)
+        assert "Pegawai: 6 dari target" in report_texts.unit_progress_text(again, "id", "DINKES")
+
+
+def _shown(scope: object) -> tuple[object, ...]:
+    """Every number of a scope derived from answers (not the counts of waiting responses)."""
+    assert isinstance(scope, ScopeResult)
+    cells = tuple((c.n, c.score, c.moe, c.dimensions) for c in scope.groups)
+    return (cells, scope.index, scope.partial_index, scope.dimensions)
+
+
+def _lines(text: str, without: str = "") -> list[str]:
+    return [
+        line for line in text.splitlines() if line.strip() and not (without and without in line)
+    ]

@@ -405,7 +405,7 @@ async def test_submitted_link_is_not_left_in_the_raw_file(survey_setup, database
     session = await _start(survey_setup)
     response_id = session.response_id
     assert response_id is not None
-    await save_answer(db.engine, response_id, "q1", "3")
+    await record_answers(db, session, {"q1": "3"})
     # Closing checkpoints the write-ahead log into the file and deletes the log.
     await db.close()
     assert _pages_with_both(file, ALICE, response_id) == 1  # the live link, as a control

@@ -29,11 +29,12 @@ def _fmt(value: float | None, moe: float | None = None) -> str:
 
 
 def _cell(cell: GroupResult) -> str:
-    if cell.suppressed:
-        return f"insufficient (n={cell.n})"
+    if cell.suppressed or (cell.score is None and cell.waiting):
+        return f"insufficient (n={cell.submitted})"
     if cell.score is None:
         return "no responses"
-    return f"{_fmt(cell.score, cell.moe)} (n={cell.n})"
+    late = f", {cell.waiting} newer not shown yet" if cell.waiting else ""
+    return f"{_fmt(cell.score, cell.moe)} (n={cell.n}{late})"
 
 
 def _headline(scope: ScopeResult) -> str:

@@ -36,7 +36,9 @@ def _groups_figure(report: Report, language: str = "id", unit_code: str | None =
     scope = scope_of(report, unit_code)
     rows = [
         BarRow(
-            label=f"{group_label(g.group, language)}\nn = {format_count(g.n, language)}",
+            # n of the score; without a score, every response submitted so far.
+            label=f"{group_label(g.group, language)}\nn = "
+            + format_count(g.n if g.score is not None else g.submitted, language),
             value=g.score,
             moe=g.moe,
             placeholder=no_number_word(g, language),

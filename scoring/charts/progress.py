@@ -47,8 +47,8 @@ X_MAX = 1.12  # a little room past 100% so the target line and overshoot are vis
 def _cell_text(cell: GroupResult, language: str) -> str:
     if cell.needed == 0:
         return "—"
-    done = " ✓" if cell.n >= cell.needed else ""
-    return f"{format_count(cell.n, language)}/{format_count(cell.needed, language)}{done}"
+    done = " ✓" if cell.submitted >= cell.needed else ""
+    return f"{format_count(cell.submitted, language)}/{format_count(cell.needed, language)}{done}"
 
 
 def _progress_figure(report: Report, language: str = "id") -> Figure:
@@ -105,14 +105,14 @@ def _progress_figure(report: Report, language: str = "id") -> Figure:
         targeted = [(y, c) for y, c in enumerate(cells) if c.needed > 0]
         ax.barh(
             [y for y, _ in targeted],
-            [min(c.n / c.needed, X_MAX) for _, c in targeted],
+            [min(c.submitted / c.needed, X_MAX) for _, c in targeted],
             height=0.7,
-            color=[ACCENT if c.n >= c.needed else ACCENT_LIGHT for _, c in targeted],
+            color=[ACCENT if c.submitted >= c.needed else ACCENT_LIGHT for _, c in targeted],
             lw=0,
             zorder=2,
         )
         for y, cell in enumerate(cells):
-            reached = cell.needed > 0 and cell.n >= cell.needed
+            reached = cell.needed > 0 and cell.submitted >= cell.needed
             ax.text(
                 0.04,
                 y,

@@ -201,7 +201,7 @@ def scope_of(report: Report, unit_code: str | None) -> ScopeResult:
 def no_number_word(scope_or_cell: ScopeResult | GroupResult, language: str) -> str:
     """Say why there is no number: nobody answered yet, or too few to show (suppressed)."""
     if isinstance(scope_or_cell, GroupResult):
-        answered = scope_or_cell.n > 0
+        answered = scope_or_cell.submitted > 0
     else:
-        answered = any(g.n > 0 for g in scope_or_cell.groups)
+        answered = any(g.submitted > 0 for g in scope_or_cell.groups)
     return label("insufficient" if answered else "no_answers", language)
