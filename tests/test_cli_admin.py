@@ -83,11 +83,11 @@ def test_survey_validate(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.count(": ok (") == 3
     broken = env / "broken.yaml"
     broken.write_text("id: x\nversion: 0\ngroup: citizens\n")
-    assert main(["survey", "validate", str(broken)]) == 1
+    assert main(["survey", "validate", str(broken)]) == 2
     err = capsys.readouterr().err
     assert "broken.yaml" in err
     assert "group" in err
-    assert main(["survey", "validate", str(env / "missing.yaml")]) == 1
+    assert main(["survey", "validate", str(env / "missing.yaml")]) == 2
     assert "cannot read" in capsys.readouterr().err
 
 
@@ -108,13 +108,13 @@ def test_units_waves_invitations_and_links(env: Path, capsys: pytest.CaptureFixt
 
     assert (
         main(["invites", "create", "--group", "internal", "--roster", "x.csv", "--out", "y.csv"])
-        == 1
+        == 2
     )
     assert "no wave is open" in capsys.readouterr().err
 
     assert main(["wave", "open", "2026-S1"]) == 0
     assert "is open" in capsys.readouterr().out
-    assert main(["wave", "open", "2026-S2"]) == 1
+    assert main(["wave", "open", "2026-S2"]) == 2
     assert "already open" in capsys.readouterr().err
 
     roster = env / "pegawai.csv"
@@ -137,7 +137,7 @@ def test_units_waves_invitations_and_links(env: Path, capsys: pytest.CaptureFixt
     bad.write_text("nama,unit\nA,NOPE\n", encoding="utf-8")
     assert (
         main(["invites", "create", "--group", "expert", "--roster", str(bad), "--out", str(out)])
-        == 1
+        == 2
     )
     assert "line 2: unknown unit code 'NOPE'" in capsys.readouterr().err
 
@@ -149,7 +149,7 @@ def test_units_waves_invitations_and_links(env: Path, capsys: pytest.CaptureFixt
     # A poster names no wave: it keeps working for every later wave.
     assert verify_signed_payload(SECRET.encode(), payload) == "pDISPENDUKCAPIL"
     assert poster.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert main(["link", "--unit", "INSPEKTORAT"]) == 1
+    assert main(["link", "--unit", "INSPEKTORAT"]) == 2
     assert "does not serve the public" in capsys.readouterr().err
 
     assert main(["wave", "list"]) == 0
@@ -162,14 +162,14 @@ def test_units_waves_invitations_and_links(env: Path, capsys: pytest.CaptureFixt
     assert out.startswith("https://t.me/")
     assert "no wave is open" in err
     # ...but a link bound to a closed wave would never work: refused.
-    assert main(["link", "--unit", "DINKES", "--wave", "2026-S1"]) == 1
+    assert main(["link", "--unit", "DINKES", "--wave", "2026-S1"]) == 2
     assert "closed" in capsys.readouterr().err
 
 
 def test_units_import_reports_bad_rows(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = env / "units.csv"
     bad.write_text("code,name,kind,parent,serves_public\nA,Satu,opd,ZZZ,yes\n", encoding="utf-8")
-    assert main(["units", "import", str(bad)]) == 1
+    assert main(["units", "import", str(bad)]) == 2
     assert "ZZZ" in capsys.readouterr().err
 
 
@@ -194,5 +194,5 @@ def test_units_import_takes_population_counts(
         "code,name,kind,parent,serves_public,expert_count\nA,Satu,opd,,no,banyak\n",
         encoding="utf-8",
     )
-    assert main(["units", "import", str(units)]) == 1
+    assert main(["units", "import", str(units)]) == 2
     assert "expert_count must be a whole number" in capsys.readouterr().err

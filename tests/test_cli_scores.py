@@ -63,9 +63,9 @@ def test_score_text_and_json(env_file: Path, capsys: pytest.CaptureFixture[str])
     unit = json.loads(capsys.readouterr().out)["unit"]
     assert unit["code"] == "DINKES"
 
-    assert _spibot(env_file, "score", "--unit", "NOPE") == 1
+    assert _spibot(env_file, "score", "--unit", "NOPE") == 2
     assert "unknown unit code" in capsys.readouterr().err
-    assert _spibot(env_file, "score", "--wave", "1999") == 1
+    assert _spibot(env_file, "score", "--wave", "1999") == 2
     assert "no wave named" in capsys.readouterr().err
 
 
@@ -88,7 +88,7 @@ def test_corrections_set_list_and_apply(env_file: Path, capsys: pytest.CaptureFi
 
     for value in ("-1", "inf", "nan", "21"):
         bad = ["correction", "set", "--integrity", value, "--prevalence", "0", "--note", "x"]
-        assert _spibot(env_file, *bad) == 1
+        assert _spibot(env_file, *bad) == 2
         err = capsys.readouterr().err
         assert "from 0 to 20" in err
         assert "Traceback" not in err
@@ -104,9 +104,9 @@ def test_grant_prints_one_time_link(env_file: Path, capsys: pytest.CaptureFixtur
     assert link.startswith("https://t.me/spi_test_bot?start=g")
     assert _spibot(env_file, "grant", "--role", "unit_head", "--unit", "DINKES") == 0
     assert "unit head of DINKES" in capsys.readouterr().out
-    assert _spibot(env_file, "grant", "--role", "unit_head") == 1
+    assert _spibot(env_file, "grant", "--role", "unit_head") == 2
     assert "--unit is required" in capsys.readouterr().err
-    assert _spibot(env_file, "grant", "--role", "unit_head", "--unit", "NOPE") == 1
+    assert _spibot(env_file, "grant", "--role", "unit_head", "--unit", "NOPE") == 2
     assert "unknown unit" in capsys.readouterr().err
 
 

@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Final
 
 from bot.cli.common import configure_logging, settings_from
 
 __all__ = ["main"]
 
 Command = Callable[[argparse.Namespace], int]
+
+# Exit codes: 0 done, 2 an expected error told in one line (like argparse's own usage errors),
+# 130 interrupted, 141 the reader of our output went away (128 + SIGPIPE, as a shell reports).
+EXIT_ERROR: Final = 2
+EXIT_INTERRUPTED: Final = 130
+EXIT_BROKEN_PIPE: Final = 141
+
+
+def _error(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_ERROR
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -62,14 +75,14 @@ def cmd_survey_validate(args: argparse.Namespace) -> int:
         try:
             q = load_questionnaire(Path(name))
         except QuestionnaireError as exc:
-            print(exc, file=sys.stderr)
+            print(f"error: {exc}", file=sys.stderr)
             failed += 1
         except OSError as exc:
-            print(f"{name}: cannot read: {exc.strerror}", file=sys.stderr)
+            print(f"error: {name}: cannot read: {exc.strerror}", file=sys.stderr)
             failed += 1
         else:
             print(f"{name}: ok ({q.id} v{q.version}, {q.group}, {len(q.questions)} questions)")
-    return 1 if failed else 0
+    return EXIT_ERROR if failed else 0
 
 
 def cmd_survey_load(args: argparse.Namespace) -> int:
@@ -79,11 +92,9 @@ def cmd_survey_load(args: argparse.Namespace) -> int:
     try:
         q = load_questionnaire(Path(args.file))
     except QuestionnaireError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+        return _error(f"error: {exc}")
     except OSError as exc:
-        print(f"{args.file}: cannot read: {exc.strerror}", file=sys.stderr)
-        return 1
+        return _error(f"error: {args.file}: cannot read: {exc.strerror}")
     settings = settings_from(args)
 
     async def store() -> int:
@@ -110,6 +121,17 @@ def _redact(url: str) -> str:
     return url
 
 
+def _positive_int(text: str) -> int:
+    """Parse a whole number of at least 1 (argparse turns the error into a usage line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (no heavy imports)."""
     parser = argparse.ArgumentParser(
@@ -124,7 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="simulate a survey wave offline, against the sandbox Bot API")
     p.add_argument("--out", default="demo-out", help="folder for the demo database and outputs")
     p.add_argument(
-        "--respondents", type=int, default=300, help="simulated respondents (default 300)"
+        "--respondents",
+        type=_positive_int,
+        default=300,
+        help="simulated respondents (default 300)",
     )
     p.add_argument("--seed", type=int, default=2024, help="random seed (repeatable runs)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -153,22 +178,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_error(exc: OSError) -> str:
+    """One line for a file that cannot be read or written."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"error: {where}{exc.strerror or exc}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `spibot` console script."""
     args = build_parser().parse_args(argv)
     from services.admin import AdminError
     from services.settings import ConfigError
+    from storage.errors import StorageError
+    from surveys import QuestionnaireError
 
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    except AdminError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _error(f"configuration error: {exc}")
+    except (AdminError, StorageError, QuestionnaireError) as exc:
+        return _error(f"error: {exc}")
+    except BrokenPipeError:
+        # `spibot score --json | head`: the reader is gone. Point stdout at /dev/null so the
+        # interpreter's own flush at exit does not complain about the pipe too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        return _error(_os_error(exc))
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -24,10 +24,19 @@ T = TypeVar("T")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    """Load the settings named by `--env-file` (default `.env`)."""
-    from services.settings import load_settings
+    """Load the settings named by `--env-file` (default `.env`, which may be absent).
 
-    env_file = Path(args.env_file) if args.env_file else Path(".env")
+    A file named with `--env-file` must exist: falling back to the defaults would quietly
+    create `./spibot.db` and run against the wrong database.
+    """
+    from services.settings import ConfigError, load_settings
+
+    if not args.env_file:
+        return load_settings(Path(".env"))
+    env_file = Path(args.env_file)
+    if not env_file.is_file():
+        what = "is not a file" if env_file.exists() else "does not exist"
+        raise ConfigError(f"--env-file {env_file}: {what}")
     return load_settings(env_file)
 
 
