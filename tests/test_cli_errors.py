@@ -154,3 +154,20 @@ def test_score_json_into_a_closed_pipe_has_no_traceback(env: Path) -> None:
     assert "Traceback" not in err
     assert "BrokenPipe" not in err
     assert err == ""
+
+
+def test_run_against_an_unreachable_bot_api_is_one_line(
+    env: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """No traceback from PTB's start-up retry loop: getMe is asked first, and answered in a line."""
+    settings = (env / ".env").read_text(encoding="utf-8")
+    (env / "closed-port.env").write_text(
+        settings + "TELEGRAM_BOT_TOKEN=1:abc\nTELEGRAM_API_BASE_URL=http://127.0.0.1:9/bot\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["--env-file", "closed-port.env", "run"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("error: cannot reach the Bot API at http://127.0.0.1:9")
+    assert "Traceback" not in err
+    assert not [r for r in caplog.records if r.exc_info]

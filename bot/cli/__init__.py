@@ -9,9 +9,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from bot.cli.common import configure_logging, settings_from
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 __all__ = ["main"]
 
@@ -31,8 +34,12 @@ def _error(message: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the bot with long polling."""
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import build_application
     from bot.runner import run_polling
+    from services.admin import AdminError
+    from services.settings import ConfigError
     from storage import upgrade
 
     settings = settings_from(args)
@@ -40,8 +47,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings.require_token()
     settings.secret_bytes()
     asyncio.run(upgrade(settings.database_url))
-    run_polling(build_application(settings))
+    # One getMe first: a refused token or an unreachable Bot API is then one line, not PTB's
+    # logged traceback from inside run_polling. Once polling runs, PTB retries by itself.
+    try:
+        asyncio.run(_check_bot_api(settings))
+        run_polling(build_application(settings))
+    except InvalidToken as exc:
+        raise ConfigError(f"TELEGRAM_BOT_TOKEN: the Bot API refused it ({exc})") from None
+    except NetworkError as exc:
+        where = settings.telegram_api_base_url
+        raise AdminError(f"cannot reach the Bot API at {where}: {exc}") from None
     return 0
+
+
+async def _check_bot_api(settings: Settings) -> None:
+    """Ask the Bot API who we are (getMe); raises InvalidToken or NetworkError."""
+    from telegram import Bot
+
+    bot = Bot(
+        settings.require_token(),
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.file_base_url,
+    )
+    async with bot:  # initialize() calls getMe
+        pass
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
