@@ -227,3 +227,6 @@ class WaveResult:
     wave: str
     index: float | None
     group_scores: Mapping[Group, float | None] = field(default_factory=lambda: MappingProxyType({}))
+    # Without a full index: the partial composite of the groups shown (never an SPI index).
+    partial_index: float | None = None
+    groups_included: tuple[Group, ...] = ()

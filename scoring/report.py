@@ -122,10 +122,14 @@ class Report:
 
     def to_wave_result(self) -> WaveResult:
         """Return this wave's institution result, to pass as `history` to a later report."""
+        inst = self.institution
+        partial = inst.index is None and inst.partial_index is not None
         return WaveResult(
             wave=self.wave,
-            index=self.institution.index,
-            group_scores={g.group: g.score for g in self.institution.groups},
+            index=inst.index,
+            group_scores={g.group: g.score for g in inst.groups},
+            partial_index=inst.partial_index if partial else None,
+            groups_included=inst.groups_included if partial else (),
         )
 
     def to_dict(self) -> dict[str, Any]:

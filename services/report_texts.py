@@ -305,12 +305,21 @@ def trend_text(bundle: ReportBundle, language: str) -> str:
     """Return the institution index across waves, oldest first."""
     w = _writer(bundle, language)
     lines = [w.header("scores_trend_title"), ""]
-    waves: list[tuple[str, float | None, bool]] = [(h.wave, h.index, False) for h in bundle.history]
-    waves.append((w.report.wave, w.report.institution.index, w.report.provisional))
-    for name, index, provisional in waves:
-        value = w.num(index) if index is not None else w.t("scores_no_index")
+    waves = [(h, False) for h in bundle.history]
+    waves.append((w.report.to_wave_result(), w.report.provisional))
+    for result, provisional in waves:
         mark = f" — {w.t('scores_provisional_short')}" if provisional else ""
-        lines.append(w.t("scores_trend_line", wave=html.escape(name), value=value, mark=mark))
+        wave = html.escape(result.wave)
+        if result.index is None and result.partial_index is not None:
+            # Labelled as what it is: the groups it rests on, and not an SPI index.
+            groups = ", ".join(w.group_name(g) for g in result.groups_included)
+            value = w.num(result.partial_index)
+            key = "scores_trend_partial_line"
+            line = w.t(key, wave=wave, value=value, groups=groups, mark=mark)
+        else:
+            value = w.num(result.index) if result.index is not None else w.t("scores_no_index")
+            line = w.t("scores_trend_line", wave=wave, value=value, mark=mark)
+        lines.append(line)
     if not bundle.history:
         lines += ["", w.t("scores_trend_first")]
     national = next((b for b in w.report.institution.benchmarks if b.key == "national"), None)

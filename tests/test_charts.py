@@ -323,3 +323,24 @@ def test_numbers_are_written_the_readers_way() -> None:
     assert format_delta(0.001, "en") == "±0.00"
     assert format_count(1692, "id") == "1.692"
     assert all(text.id and text.en for text in LABELS.values())
+
+
+def test_the_trend_shows_a_partial_composite_apart_and_labelled(
+    reports: dict[str, Report],
+) -> None:
+    history = [
+        WaveResult("2023-1", 70.4),
+        WaveResult("2024-1", None, partial_index=66.25, groups_included=(Group.INTERNAL,)),
+    ]
+    fig = _trend_figure(reports["full"], "id", history)
+    drawn = texts(fig)
+    assert "66,25 parsial" in drawn
+    assert "parsial (bukan indeks SPI)" in drawn  # the legend says what the hollow point is
+    ax = fig.axes[0]
+    full_line = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+    # The line of full indices joins 2023-1 and this wave only: the partial is not on it.
+    full_values = np.asarray(full_line[0].get_ydata()).tolist()
+    assert full_values[0] == 70.4
+    assert 66.25 not in full_values
+    hollow = [line for line in ax.get_lines() if line.get_markerfacecolor() == "white"]
+    assert [np.asarray(line.get_ydata()).tolist() for line in hollow] == [[66.25]]

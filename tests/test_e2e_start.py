@@ -124,13 +124,19 @@ async def test_long_and_odd_messages_outside_a_survey(harness: Harness) -> None:
 
 
 async def test_officials_get_the_score_commands_in_their_menu(harness: Harness) -> None:
+    from handlers.commands import COMMANDS, Audience
     from services.access import create_grant
     from storage.models import Role
 
     respondent_menu = {c["command"] for c in harness.sandbox.commands()}
     assert "skor" not in respondent_menu  # citizens never see commands they cannot use
     admin_menu = harness.sandbox.commands(scope={"type": "chat", "chat_id": 999})
-    assert {"skor", "laporan", "langganan"} <= {c["command"] for c in admin_menu}
+    official = [c for c in COMMANDS if c.audience is Audience.OFFICIAL]
+    # Every official command of the table, /berhenti included, is in the officials' menu.
+    assert {c.name_in("id") for c in official} <= {c["command"] for c in admin_menu}
+    assert {"skor", "laporan", "langganan", "jadwal", "berhenti"} <= {
+        c["command"] for c in admin_menu
+    }
 
     payload, _ = await create_grant(harness.engine, Role.LEADERSHIP, None, harness.clock())
     bupati = harness.user("en")
@@ -139,6 +145,6 @@ async def test_officials_get_the_score_commands_in_their_menu(harness: Harness) 
     menu = harness.sandbox.commands(scope={"type": "chat", "chat_id": bupati.id})
     names = [c["command"] for c in menu]
     assert names[:4] == ["start", "language", "cancel", "help"]
-    assert {"score", "ranking", "report", "subscribe"} <= set(names)
+    assert {"score", "ranking", "report", "subscribe", "schedule", "stop"} <= set(names)
     descriptions = {c["command"]: c["description"] for c in menu}
     assert descriptions["score"] == "Current integrity index"

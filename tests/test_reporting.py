@@ -296,3 +296,27 @@ def _lines(text: str, without: str = "") -> list[str]:
     return [
         line for line in text.splitlines() if line.strip() and not (without and without in line)
     ]
+
+
+async def test_trend_lists_partial_composites_labelled(
+    engine: storage.AsyncEngine, settings: Settings
+) -> None:
+    """/tren: a wave with only some groups shows its partial composite, marked as not SPI."""
+    first = await open_wave(engine, "2025-S2", NOW)
+    for group in (Group.INTERNAL, Group.EXPERT):
+        await add_responses(engine, first, "DINKES", group, 6, NOW)
+    await storage.close_wave(engine, first.id, NOW)
+    await _full_wave(engine, "2026-S1", 0.7)
+    bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 3))
+    assert bundle is not None
+    earlier = bundle.history[0]
+    assert earlier.index is None
+    assert earlier.partial_index is not None
+    assert earlier.groups_included == (Group.INTERNAL, Group.EXPERT)
+
+    text = report_texts.trend_text(bundle, "id")
+    value = report_texts.format_number(earlier.partial_index, "id")
+    assert f"2025-S2: <b>{value}</b> parsial (hanya Pegawai, Eksper; bukan indeks SPI)" in text
+    assert "2026-S1: " in text
+    english = report_texts.trend_text(bundle, "en")
+    assert "partial (Employees, Experts only; not an SPI index)" in english

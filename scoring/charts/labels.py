@@ -75,6 +75,7 @@ LABELS: Final[Mapping[str, Text]] = MappingProxyType(
         "first_wave": Text(id="gelombang pertama — belum ada tren", en="first wave — no trend yet"),
         "this_institution": Text(id="Indeks institusi", en="Institution index"),
         "national_line": Text(id="Indeks nasional (per tahun)", en="National index (per year)"),
+        "partial_legend": Text(id="parsial (bukan indeks SPI)", en="partial (not an SPI index)"),
         # progress
         "progress_title": Text(id="Responden vs target", en="Responses vs target"),
         "progress_key": Text(

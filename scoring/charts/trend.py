@@ -2,8 +2,9 @@
 
 The `Report` keeps only the latest earlier wave (`institution.previous`); pass the full
 `history` (the same `WaveResult`s given to `build_report`) to draw more. A first wave draws
-its single point and says there is no trend yet. Partial indices are not plotted: they are
-not comparable across waves.
+its single point and says there is no trend yet. A wave with only a partial composite shows
+it as a hollow grey point marked "parsial", never joined to the line of full indices: it
+rests on fewer groups, so it is not comparable with them.
 """
 
 from __future__ import annotations
@@ -39,18 +40,17 @@ __all__ = ["trend_chart"]
 
 HEIGHT_IN = 5.6
 NATIONAL_COLOUR = "#1565C0"
+PARTIAL_EDGE = "#78909C"  # grey: a partial composite has no category colour
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
-def _waves(report: Report, history: Sequence[WaveResult]) -> list[tuple[str, float | None]]:
-    """Return (wave, index) oldest first, ending with this wave."""
-    earlier: list[tuple[str, float | None]] = [
-        (h.wave, h.index) for h in history if h.wave != report.wave
-    ]
+def _waves(report: Report, history: Sequence[WaveResult]) -> list[WaveResult]:
+    """Return the waves oldest first, ending with this one."""
+    earlier = [h for h in history if h.wave != report.wave]
     prev = report.institution.previous
     if not earlier and prev is not None:
-        earlier = [(prev.wave, prev.index)]
-    return [*earlier, (report.wave, report.institution.index)]
+        earlier = [WaveResult(prev.wave, prev.index)]
+    return [*earlier, report.to_wave_result()]
 
 
 def _year(wave: str) -> int | None:
@@ -65,8 +65,12 @@ def _trend_figure(
     """Build the trend figure (exposed for tests that inspect its text)."""
     waves = _waves(report, history)
     xs = list(range(len(waves)))
-    national = [NATIONAL_INDEX.get(y) if (y := _year(w)) else None for w, _ in waves]
-    values = [v for _, v in waves if v is not None] + [v for v in national if v is not None]
+    national = [NATIONAL_INDEX.get(y) if (y := _year(w.wave)) else None for w in waves]
+    partials = [
+        (x, w.partial_index) for x, w in zip(xs, waves, strict=True) if w.partial_index is not None
+    ]
+    values = [w.index for w in waves if w.index is not None] + [v for _, v in partials]
+    values += [v for v in national if v is not None]
     t = report.config.thresholds
     lo = max(0.0, min(60.0, math.floor((min([*values, t.waspada_from]) - 4) / 10) * 10))
 
@@ -96,7 +100,7 @@ def _trend_figure(
     ax.set_ylim(lo, 100)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.set_xticks(xs, [w for w, _ in waves])
+    ax.set_xticks(xs, [w.wave for w in waves])
     ax.tick_params(axis="both", length=0, labelsize=SMALL_PT, colors=MUTED)
     ax.tick_params(axis="x", labelsize=BODY_PT, colors=INK)
     if len(waves) > 6:
@@ -106,16 +110,16 @@ def _trend_figure(
     nat_y = [v for v in national if v is not None]
     if nat_y:
         ax.plot(nat_x, nat_y, color=NATIONAL_COLOUR, lw=2, ls="--", marker="D", ms=7, zorder=3)
-    idx_x = [x for x, (_, v) in zip(xs, waves, strict=True) if v is not None]
-    idx_y = [v for _, v in waves if v is not None]
+    idx_x = [x for x, w in zip(xs, waves, strict=True) if w.index is not None]
+    idx_y = [w.index for w in waves if w.index is not None]
     if idx_y:
         ax.plot(idx_x, idx_y, color=INK, lw=3, marker="o", ms=10, zorder=4)
-    for x, (_, v) in zip(xs, waves, strict=True):
-        if v is not None:
+    for x, w in zip(xs, waves, strict=True):
+        if w.index is not None:
             ax.text(
                 x,
-                v + (100 - lo) * 0.035,
-                format_score(v, language),
+                w.index + (100 - lo) * 0.035,
+                format_score(w.index, language),
                 fontsize=BODY_PT,
                 fontweight="bold",
                 color=INK,
@@ -123,8 +127,32 @@ def _trend_figure(
                 va="bottom",
                 zorder=5,
             )
-    if report.institution.index is None:
-        # This wave has no full index: say why at its position rather than plot a partial.
+    if partials:
+        ax.plot(
+            [x for x, _ in partials],
+            [v for _, v in partials],
+            ls="none",
+            marker="o",
+            ms=10,
+            mfc="white",
+            mec=PARTIAL_EDGE,
+            mew=2.5,
+            zorder=4,
+        )
+        for x, v in partials:
+            ax.text(
+                x,
+                v + (100 - lo) * 0.035,
+                f"{format_score(v, language)} {label('partial', language)}",
+                fontsize=BODY_PT,
+                color=MUTED,
+                ha="center",
+                va="bottom",
+                zorder=5,
+            )
+    last = waves[-1]
+    if last.index is None and last.partial_index is None:
+        # This wave has no number at all: say why at its position.
         ax.text(
             xs[-1],
             lo + (100 - lo) * 0.5,
@@ -153,6 +181,11 @@ def _trend_figure(
 
     handles = [Line2D([], [], color=INK, lw=3, marker="o", ms=9)]
     names = [label("this_institution", language)]
+    if partials:
+        handles.append(
+            Line2D([], [], ls="none", marker="o", ms=9, mfc="white", mec=PARTIAL_EDGE, mew=2.5)
+        )
+        names.append(label("partial_legend", language))
     if nat_y:
         handles.append(Line2D([], [], color=NATIONAL_COLOUR, lw=2, ls="--", marker="D", ms=7))
         names.append(label("national_line", language))
@@ -161,7 +194,7 @@ def _trend_figure(
         names,
         loc="lower left",
         bbox_to_anchor=(0.3 / WIDTH_IN, 0.02),
-        ncols=2,
+        ncols=3 if partials and nat_y else 2,
         fontsize=SMALL_PT,
         frameon=False,
         handlelength=2.5,
