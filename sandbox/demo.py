@@ -21,10 +21,12 @@ from typing import Any, Final, Protocol
 
 import storage
 from sandbox import SandboxServer
+from sandbox.demo_result import leadership_result, result_lines
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from services.admin import create_invitations, import_units_csv, open_wave
 from services.context import utc_now
 from services.links import unit_payload
+from services.reports import load_report
 from services.settings import Settings, load_settings
 from surveys import Group
 
@@ -148,8 +150,15 @@ async def run_demo(options: DemoOptions, start_bot: StartBot) -> int:
                 charts = await _leadership_report(
                     sandbox, bot, engine, wave, options.out / "charts"
                 )
+                # The same report the scheduler just sent to the group (the wave is closed).
+                bundle = await load_report(engine, settings, wave_name=wave.name)
+    assert bundle is not None
     summary = _summary(visits, counts, wave.name, options)
-    summary["leadership_report"] = {"chat": "Pimpinan", "charts": [p.name for p in charts]}
+    summary["leadership_report"] = {
+        "chat": "Pimpinan",
+        "charts": [p.name for p in charts],
+        "result": leadership_result(bundle, charts),
+    }
     _print(summary, options.as_json)
     return 0
 
@@ -303,6 +312,8 @@ def _print(summary: dict[str, Any], as_json: bool) -> None:
     report = summary["leadership_report"]
     print(
         f"\nwave closed: the subscribed leadership group {report['chat']!r} received the final "
-        f"report, {len(report['charts'])} charts saved in {summary['out']}/charts/"
+        f"report, {len(report['charts'])} charts saved in {summary['out']}/charts/\n"
     )
+    for line in result_lines(report["result"], Path(summary["out"]) / "charts"):
+        print(line)
     print(f"database: {summary['out']}/demo.db")

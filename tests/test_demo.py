@@ -33,3 +33,9 @@ def test_demo_runs_offline_and_is_repeatable(
     stored = sum(sum(row.values()) for row in first["stored_submitted"].values())
     assert stored == completed  # what the simulated people finished is what the database holds
     assert (tmp_path / "one" / "demo.db").exists()
+    # The result the leadership group received is part of the summary (tests/test_demo_result.py
+    # checks its content on a wave large enough for an index).
+    result = first["leadership_report"]["result"]
+    assert result["final"] is True
+    assert set(result["groups"]) == {"internal", "external", "expert"}
+    assert result["charts"] == first["leadership_report"]["charts"]
