@@ -194,7 +194,7 @@ def _trend_figure(
         names,
         loc="lower left",
         bbox_to_anchor=(0.3 / WIDTH_IN, 0.02),
-        ncols=3 if partials and nat_y else 2,
+        ncols=2,  # a third entry (partial) goes to a second row: one row would not fit
         fontsize=SMALL_PT,
         frameon=False,
         handlelength=2.5,
