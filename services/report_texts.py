@@ -125,12 +125,10 @@ class _Writer:
         )
 
     def waiting(self, scope: ScopeResult) -> str | None:
-        """Say that the newest responses join a provisional result later, and why."""
+        """Say how many of the newest responses a provisional result does not show yet."""
         late = sum(c.waiting for c in scope.groups)
-        if not late:
-            return None
         k = self.report.config.min_cell_size
-        return self.t("scores_waiting_note", count=_count(late, self.lang), k=k)
+        return self.t("scores_waiting_note", count=_count(late, self.lang), k=k) if late else None
 
     def headline(self, scope: ScopeResult) -> str:
         """The index with its category, a clearly labelled partial composite, or why neither."""
@@ -206,8 +204,7 @@ def score_text(bundle: ReportBundle, language: str, unit_code: str | None = None
     parts = [w.header("scores_title" if unit_code is None else "scores_unit_title", scope)]
     parts.append(w.headline(scope))
     parts.append("\n".join([w.t("scores_groups_header"), *(w.cell(c) for c in scope.groups)]))
-    extra = [line for line in (w.corrections(scope), w.waiting(scope)) if line]
-    extra += w.comparisons(scope)
+    extra = [x for x in (w.corrections(scope), w.waiting(scope)) if x] + w.comparisons(scope)
     if extra:
         parts.append("\n".join(extra))
     if unit_code is not None:
@@ -309,25 +306,19 @@ def trend_text(bundle: ReportBundle, language: str) -> str:
     waves.append((w.report.to_wave_result(), w.report.provisional))
     for result, provisional in waves:
         mark = f" — {w.t('scores_provisional_short')}" if provisional else ""
-        wave = html.escape(result.wave)
-        if result.index is None and result.partial_index is not None:
-            # Labelled as what it is: the groups it rests on, and not an SPI index.
-            groups = ", ".join(w.group_name(g) for g in result.groups_included)
-            value = w.num(result.partial_index)
-            key = "scores_trend_partial_line"
-            line = w.t(key, wave=wave, value=value, groups=groups, mark=mark)
-        else:
-            value = w.num(result.index) if result.index is not None else w.t("scores_no_index")
-            line = w.t("scores_trend_line", wave=wave, value=value, mark=mark)
-        lines.append(line)
+        partial = result.partial_index if result.index is None else None
+        shown = result.index if partial is None else partial
+        value = w.num(shown) if shown is not None else w.t("scores_no_index")
+        # A partial composite is labelled as what it is: its groups, and not an SPI index.
+        key = "scores_trend_line" if partial is None else "scores_trend_partial_line"
+        groups = ", ".join(w.group_name(g) for g in result.groups_included)
+        lines.append(w.t(key, wave=html.escape(result.wave), value=value, groups=groups, mark=mark))
     if not bundle.history:
         lines += ["", w.t("scores_trend_first")]
     national = next((b for b in w.report.institution.benchmarks if b.key == "national"), None)
     if national is not None:
-        lines += [
-            "",
-            w.t("scores_trend_national", year=national.year, value=w.num(national.value)),
-        ]
+        value = w.num(national.value)
+        lines += ["", w.t("scores_trend_national", year=national.year, value=value)]
     return _fit("\n".join(lines), CAPTION_LIMIT, w.t("scores_more"))
 
 
