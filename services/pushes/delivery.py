@@ -95,7 +95,8 @@ async def send_outgoing(
     `bulk` sends (pushes, reminders) are paced by the bot's one bulk limiter; replies to a
     person's own action are not.
     """
-    pace: dict[str, Any] | None = BULK if bulk else None
+    # A bot without a rate limiter (a bare ExtBot in a script) refuses rate_limit_args.
+    pace: dict[str, Any] | None = BULK if bulk and bot.rate_limiter is not None else None
     if item.photo is not None:
         await bot.send_photo(
             chat_id,
@@ -212,7 +213,7 @@ class Delivery:
             if admin_id == chat_id:
                 continue
             try:
-                await self._bot.send_message(admin_id, text, rate_limit_args=BULK)
+                await send_outgoing(self._bot, admin_id, Outgoing(text=text), bulk=True)
             except TelegramError as exc:
                 # An admin who never pressed Start cannot be messaged; nothing more to do.
                 logger.info("could not tell an admin about the paused chat: %s", exc.message)
