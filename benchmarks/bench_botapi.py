@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -120,12 +121,16 @@ def render(result: dict[str, Any]) -> list[str]:
         "users (each acts again as soon as the bot replied) against the bot over real HTTP on "
         "loopback, the sandbox Bot API and the users in the bot's own process and event loop "
         "(their cost is in every figure, for both bots alike). Each size runs "
-        f"{result['seconds']:.0f} s after a {WARM_UP_SECONDS:.0f} s warm-up; latency is from "
-        "the user's action to the bot's first reply or edit. Echo bot: bare PTB, updates "
+        f"{result['seconds']:.0f} s after a {WARM_UP_SECONDS:.0f} s warm-up and counts the "
+        "actions that finished inside that window; latency is from the user's action to the "
+        "bot's first reply or edit. Echo bot: bare PTB, updates "
         "handled concurrently, no limiter; a message is answered with a message, a tap with "
         "answerCallbackQuery and an edit. "
         "spi-bot: as shipped (default settings, SQLite file), respondents of "
         "`sandbox.simulation` on one unit's open link; a finished respondent is replaced.",
+        "",
+        f"Measured on {result.get('machine', 'an unrecorded machine')} (1/5/15 min; the "
+        "figures scale with the share of a core this one process gets).",
         "",
         "| users | echo: all replies | echo: message | echo: tap | spi-bot: tap | taps/s ÷ echo |",
         "|---:|---|---|---|---|---:|",
@@ -196,8 +201,10 @@ def main(
     chosen = sizes or (QUICK_SIZES if quick else SIZES)
     seconds = 2.0 if quick else 5.0
     wave_people = (20 if quick else 500) if wave else None
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     result = asyncio.run(_main(chosen, seconds, survey, wave_people, bot, survey_bot))
     result["seconds"] = seconds
+    result["machine"] = f"{os.cpu_count()} CPUs, load average at start {load}"
     return result
 
 
