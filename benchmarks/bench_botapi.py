@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -44,6 +45,12 @@ TARGET_WAVE_MEDIAN_SECONDS = 0.5
 # -- the whole benchmark ---------------------------------------------------------------------------
 
 
+def scaled(users: int, seconds: float) -> tuple[float, float]:
+    """Return (window, warm-up) for `users`: a crowd's first round must fall in the warm-up,
+    and the window must outlast one action of a long queue."""
+    return seconds + users / 25, WARM_UP_SECONDS + users / 50
+
+
 async def _main(
     sizes: tuple[int, ...],
     seconds: float,
@@ -56,14 +63,15 @@ async def _main(
     with tempfile.TemporaryDirectory(prefix="spibot-bench-") as folder:
         factory = survey_bot or spibot_survey(Path(folder))
         for users in sizes:
-            result["echo"].append(await run_echo(users, seconds, bot))
+            window, warm_up = scaled(users, seconds)
+            result["echo"].append(await run_echo(users, window, bot, warm_up=warm_up))
             print(
                 f"echo {users}: {json.dumps(result['echo'][-1]['actions']['all'])}",
                 file=sys.stderr,
                 flush=True,
             )
             if survey:
-                result["survey"].append(await run_survey(users, seconds, factory))
+                result["survey"].append(await run_survey(users, window, factory, warm_up=warm_up))
                 print(
                     f"survey {users}: {json.dumps(result['survey'][-1]['actions']['all'])}",
                     file=sys.stderr,
@@ -120,12 +128,16 @@ def render(result: dict[str, Any]) -> list[str]:
         "users (each acts again as soon as the bot replied) against the bot over real HTTP on "
         "loopback, the sandbox Bot API and the users in the bot's own process and event loop "
         "(their cost is in every figure, for both bots alike). Each size runs "
-        f"{result['seconds']:.0f} s after a {WARM_UP_SECONDS:.0f} s warm-up; latency is from "
-        "the user's action to the bot's first reply or edit. Echo bot: bare PTB, updates "
+        f"{result['window_rule']} and counts the actions that finished inside that window "
+        "(a dash: none did, the queue was longer than the window); latency is from the "
+        "user's action to the bot's first reply or edit. Echo bot: bare PTB, updates "
         "handled concurrently, no limiter; a message is answered with a message, a tap with "
         "answerCallbackQuery and an edit. "
         "spi-bot: as shipped (default settings, SQLite file), respondents of "
         "`sandbox.simulation` on one unit's open link; a finished respondent is replaced.",
+        "",
+        f"Measured on {result.get('machine', 'an unrecorded machine')} (1/5/15 min; the "
+        "figures scale with the share of a core this one process gets).",
         "",
         "| users | echo: all replies | echo: message | echo: tap | spi-bot: tap | taps/s ÷ echo |",
         "|---:|---|---|---|---|---:|",
@@ -154,7 +166,8 @@ def render(result: dict[str, Any]) -> list[str]:
         lines.append(
             f"- wave morning: {wave['people']} people open the link at once and answer at "
             f"{wave['think_seconds']} s per screen: **{wave['finished']} of {wave['people']}** "
-            f"finished in {wave['elapsed_seconds']} s; median wait per action "
+            f"finished in {wave['elapsed_seconds']} s (no reply within 120 s counts as not "
+            "finished); median wait per action "
             f"**{wave['median_wait_ms']} ms** "
             f"(target ≤ {TARGET_WAVE_MEDIAN_SECONDS * 1000:.0f} ms), "
             f"per tap {_cell(wave['tap'])}"
@@ -196,8 +209,13 @@ def main(
     chosen = sizes or (QUICK_SIZES if quick else SIZES)
     seconds = 2.0 if quick else 5.0
     wave_people = (20 if quick else 500) if wave else None
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     result = asyncio.run(_main(chosen, seconds, survey, wave_people, bot, survey_bot))
     result["seconds"] = seconds
+    result["window_rule"] = (
+        f"{seconds:.0f} s + users/25 s after a {WARM_UP_SECONDS:.0f} s + users/50 s warm-up"
+    )
+    result["machine"] = f"{os.cpu_count()} CPUs, load average at start {load}"
     return result
 
 

@@ -38,15 +38,19 @@ WARM_UP_SECONDS = 1.0
 
 @dataclass
 class Samples:
-    """Latencies per action, kept only for actions that started inside the window."""
+    """Latencies per action, kept for actions that finished inside the window.
+
+    Counting by finish time keeps long queues visible: at 500 users one action may take
+    longer than the whole window, and would vanish if it also had to start inside it.
+    """
 
     window_start: float
     window_end: float = float("inf")
     latencies: dict[str, list[float]] = field(default_factory=dict)
 
     def record(self, action: str, started: float, finished: float) -> None:
-        """Keep one action's latency if it started and finished inside the window."""
-        if self.window_start <= started and finished <= self.window_end:
+        """Keep one action's latency if it finished inside the window."""
+        if self.window_start <= finished <= self.window_end:
             self.latencies.setdefault(action, []).append(finished - started)
 
     def summary(self, seconds: float) -> dict[str, Any]:

@@ -14,10 +14,18 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any, Final
 
-from sandbox import editing, sending, webhook
+from sandbox.editing import (
+    delete_message,
+    delete_messages,
+    edit_message_caption,
+    edit_message_reply_markup,
+    edit_message_text,
+)
 from sandbox.models import CallbackAnswer
 from sandbox.params import Params
 from sandbox.rules import MAX_CALLBACK_ANSWER_LENGTH, ApiError, bad_request
+from sandbox.sending import send_document, send_message, send_photo
+from sandbox.webhook import delete_webhook, get_webhook_info, set_webhook
 from sandbox.world import World
 
 Method = Callable[[World, Params], Awaitable[Any]]
@@ -161,21 +169,21 @@ METHODS: Final[dict[str, Method]] = {
     for name, method in {
         "getMe": get_me,
         "getUpdates": get_updates,
-        "sendMessage": sending.send_message,
-        "sendPhoto": sending.send_photo,
-        "sendDocument": sending.send_document,
-        "editMessageText": editing.edit_message_text,
-        "editMessageCaption": editing.edit_message_caption,
-        "editMessageReplyMarkup": editing.edit_message_reply_markup,
-        "deleteMessage": editing.delete_message,
-        "deleteMessages": editing.delete_messages,
+        "sendMessage": send_message,
+        "sendPhoto": send_photo,
+        "sendDocument": send_document,
+        "editMessageText": edit_message_text,
+        "editMessageCaption": edit_message_caption,
+        "editMessageReplyMarkup": edit_message_reply_markup,
+        "deleteMessage": delete_message,
+        "deleteMessages": delete_messages,
         "answerCallbackQuery": answer_callback_query,
         "setMyCommands": set_my_commands,
         "getMyCommands": get_my_commands,
         "deleteMyCommands": delete_my_commands,
-        "setWebhook": webhook.set_webhook,
-        "deleteWebhook": webhook.delete_webhook,
-        "getWebhookInfo": webhook.get_webhook_info,
+        "setWebhook": set_webhook,
+        "deleteWebhook": delete_webhook,
+        "getWebhookInfo": get_webhook_info,
         "getFile": get_file,
         "sendChatAction": send_chat_action,
         "close": accept,
