@@ -1,6 +1,17 @@
-"""Questionnaires: the model, the YAML loader and validator, and the bundled questionnaires."""
+"""Questionnaires: the model, the YAML and XLSForm loaders, and the bundled questionnaires."""
 
 from surveys.bundled import bundled_path, bundled_questionnaires
+from surveys.expressions import (
+    And,
+    Compare,
+    Expression,
+    ExpressionError,
+    Not,
+    Or,
+    Selected,
+    any_of,
+    parse_expression,
+)
 from surveys.loader import (
     DONT_KNOW_LABEL,
     DONT_KNOW_VALUE,
@@ -23,7 +34,6 @@ from surveys.model import (
     DIMENSIONS,
     LANGUAGES,
     MULTI_SEPARATOR,
-    Condition,
     Dimension,
     Group,
     Option,
@@ -47,20 +57,28 @@ __all__ = [
     "MULTI_SEPARATOR",
     "RECOMMENDED_LABEL_LENGTH",
     "RECOMMENDED_MAX_OPTIONS",
-    "Condition",
+    "And",
+    "Compare",
     "Dimension",
+    "Expression",
+    "ExpressionError",
     "Group",
+    "Not",
     "Option",
+    "Or",
     "Problem",
     "Question",
     "QuestionType",
     "Questionnaire",
     "QuestionnaireError",
+    "Selected",
     "Text",
+    "any_of",
     "bundled_path",
     "bundled_questionnaires",
     "likert_scores",
     "load_questionnaire",
     "load_questionnaire_text",
+    "parse_expression",
     "style_problems",
 ]

@@ -56,7 +56,6 @@ import yaml
 from surveys.model import (
     DIMENSIONS,
     LANGUAGES,
-    Condition,
     Dimension,
     Group,
     Option,
@@ -65,6 +64,7 @@ from surveys.model import (
     QuestionType,
     Text,
 )
+from surveys.skip_logic import CHOICE_TYPES, Earlier, check_show_if
 
 __all__ = [
     "DONT_KNOW_LABEL",
@@ -123,10 +123,11 @@ _QUESTION_KEYS: Final = (
     "show_if",
     "min",
     "max",
+    "integer",
     "max_length",
 )
 _OPTION_KEYS: Final = ("value", "label", "score")
-_CHOICE_TYPES: Final = (QuestionType.LIKERT, QuestionType.SINGLE, QuestionType.MULTIPLE)
+_CHOICE_TYPES: Final = CHOICE_TYPES
 _ID_RULE: Final = (
     f"lowercase letters, digits and '_', starting with a letter, "
     f"at most {MAX_QUESTION_ID_LENGTH} characters"
@@ -236,14 +237,6 @@ class _OptionList:
 
     options: tuple[Option, ...]
     scored_explicitly: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Earlier:
-    """What show_if needs to know about a question that came before."""
-
-    type: QuestionType | None
-    values: tuple[str, ...] | None
 
 
 class _Checker:
@@ -406,9 +399,9 @@ class _Checker:
         raw: Mapping[str, Any],
         qid: str,
         scales: Mapping[str, _OptionList | None],
-        earlier: Mapping[str, _Earlier],
+        earlier: Mapping[str, Earlier],
         all_ids: Sequence[object],
-    ) -> tuple[Question | None, _Earlier]:
+    ) -> tuple[Question | None, Earlier]:
         """Check one question; return it (None when broken) and what show_if may use of it."""
         start = len(self.problems)
         self.unknown_keys(raw, _QUESTION_KEYS, qid)
@@ -450,11 +443,19 @@ class _Checker:
         options = self._options(raw, qid, qtype, scales, bool(dont_know))
         self._scoring(raw, qid, qtype, dimension, options, bool(reverse))
         min_value, max_value, max_length = self._limits(raw, qid, qtype)
-        show_if = self._show_if(raw.get("show_if"), qid, earlier, all_ids)
+        show_if, problems = check_show_if(raw.get("show_if"), qid, earlier, all_ids)
+        for problem in problems:
+            self.add(qid, problem)
+        integer = self.flag(raw, "integer", qid)
+        if integer and qtype is not None and qtype is not QuestionType.NUMBER:
+            self.add(qid, "'integer' applies only to number questions")
+        for key, bound in (("min", min_value), ("max", max_value)):
+            if integer and bound is not None and not bound.is_integer():
+                self.add(qid, f"{key} {raw[key]} is not a whole number (integer: true)")
 
         # With a broken dont_know flag the final options are unknown: skip show_if value checks.
         known = options is not None and dont_know is not None
-        info = _Earlier(qtype, tuple(o.value for o in options or ()) if known else None)
+        info = Earlier(qtype, tuple(o.value for o in options or ()) if known else None)
         if len(self.problems) > start or qtype is None or text is None:
             return None, info
         question = Question(
@@ -469,6 +470,8 @@ class _Checker:
             min_value=min_value,
             max_value=max_value,
             max_length=max_length,
+            integer=bool(integer),
+            scale=raw["scale"] if isinstance(raw.get("scale"), str) else None,
         )
         return question, info
 
@@ -589,72 +592,6 @@ class _Checker:
                 max_length = value
         return low, high, max_length
 
-    def _show_if(
-        self,
-        raw: object,
-        qid: str,
-        earlier: Mapping[str, _Earlier],
-        all_ids: Sequence[object],
-    ) -> Condition | None:
-        if raw is None:
-            return None
-        if not isinstance(raw, Mapping):
-            self.add(
-                qid,
-                f"show_if must be a mapping with 'question' and 'in' or 'not_in', got {_show(raw)}",
-            )
-            return None
-        self.unknown_keys(raw, ("question", "in", "not_in"), qid, "show_if: ")
-        source = raw.get("question")
-        if ("in" in raw) == ("not_in" in raw):
-            self.add(qid, "show_if needs exactly one of 'in' and 'not_in'")
-            return None
-        negate = "not_in" in raw
-        key = "not_in" if negate else "in"
-        values = raw[key]
-        if isinstance(values, str | int) and not isinstance(values, bool):
-            values = [values]  # a single value is accepted as a one-item list
-        if not isinstance(values, list) or not values:
-            self.add(qid, f"show_if {key!r} must be a non-empty list of option values")
-            return None
-        values = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values]
-        if not isinstance(source, str):
-            self.add(qid, f"show_if 'question' must be a question id, got {_show(source)}")
-            return None
-        if source == qid:
-            self.add(qid, "show_if refers to the question itself")
-            return None
-        if source not in earlier:
-            if source in all_ids:
-                self.add(
-                    qid,
-                    f"show_if refers to {source!r}, which comes later; a condition can only "
-                    "depend on an earlier question",
-                )
-            else:
-                self.add(qid, f"show_if refers to unknown question {source!r}")
-            return None
-        info = earlier[source]
-        if info.type is not None and info.type not in _CHOICE_TYPES:
-            self.add(
-                qid,
-                f"show_if: {source!r} is a {info.type} question; a condition needs a "
-                "likert, single or multiple question",
-            )
-            return None
-        ok = True
-        for value in values:
-            if info.values is not None and value not in info.values:
-                self.add(
-                    qid,
-                    f"show_if: {_show(value)} is not an option of {source!r} "
-                    f"(options: {', '.join(info.values)})",
-                )
-                ok = False
-        if not ok or info.values is None:
-            return None
-        return Condition(question=source, values=tuple(values), negate=negate)
-
     # -- the whole file --
 
     def questionnaire(self, data: object, text: str) -> Questionnaire | None:
@@ -729,7 +666,7 @@ class _Checker:
             return ()
         all_ids = [q.get("id") if isinstance(q, Mapping) else None for q in raw]
         first_at: dict[str, int] = {}
-        earlier: dict[str, _Earlier] = {}
+        earlier: dict[str, Earlier] = {}
         result: list[Question] = []
         for number, item in enumerate(raw, start=1):
             if not isinstance(item, Mapping):

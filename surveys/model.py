@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
+from surveys.expressions import MULTI_SEPARATOR, Expression
+
 __all__ = [
     "DIMENSIONS",
     "LANGUAGES",
     "MULTI_SEPARATOR",
-    "Condition",
     "Dimension",
     "Group",
     "Option",
@@ -25,8 +26,6 @@ __all__ = [
 ]
 
 LANGUAGES: Final = ("id", "en")
-# Multiple-choice answers are stored as option values joined by this character.
-MULTI_SEPARATOR: Final = ","
 
 
 class Group(StrEnum):
@@ -84,30 +83,14 @@ class Option:
 
 
 @dataclass(frozen=True, slots=True)
-class Condition:
-    """Skip logic: a question is shown only when `question`'s answer is (not) in `values`.
-
-    For a multiple-choice source, the condition holds when any selected value is in `values`
-    (or, with `negate`, when none is). An unanswered source never satisfies a condition.
-    """
-
-    question: str
-    values: tuple[str, ...]
-    negate: bool = False
-
-    def holds(self, answers: Mapping[str, str]) -> bool:
-        """Tell whether the condition holds for the given answers (question id -> raw value)."""
-        raw = answers.get(self.question)
-        if raw is None:
-            return False
-        chosen = set(raw.split(MULTI_SEPARATOR))
-        hit = bool(chosen & set(self.values))
-        return not hit if self.negate else hit
-
-
-@dataclass(frozen=True, slots=True)
 class Question:
-    """One questionnaire item."""
+    """One questionnaire item.
+
+    `show_if` is the skip logic (surveys.expressions): the question is asked only when it
+    holds for the answers so far. `integer` makes a number question refuse fractions.
+    `scale` names the shared option list the options came from (for writing the
+    questionnaire back out); it is not part of the question's identity.
+    """
 
     id: str
     type: QuestionType
@@ -116,10 +99,12 @@ class Question:
     options: tuple[Option, ...] = ()
     required: bool = True
     reverse: bool = False
-    show_if: Condition | None = None
+    show_if: Expression | None = None
     min_value: float | None = None
     max_value: float | None = None
     max_length: int | None = None
+    integer: bool = False
+    scale: str | None = field(default=None, compare=False)
 
     @property
     def scored(self) -> bool:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.respondent.answers import Advance, Problem, plan_advance, toggle, validate_typed
-from surveys import Group, bundled_questionnaires
+from surveys import Group, bundled_questionnaires, load_questionnaire_text
 from surveys.model import Option, Question, QuestionType, Text
 
 NUMBER = Question(
@@ -95,3 +95,54 @@ def test_skipping_an_optional_question_drops_an_earlier_answer() -> None:
     assert not last.required
     plan = plan_advance(external, last, {last.id: "lama"}, None)
     assert plan == Advance(None, (last.id,))
+
+
+def test_an_integer_question_refuses_fractions() -> None:
+    whole = Question("n", QuestionType.NUMBER, Text("Berapa?", "How many?"), integer=True)
+    assert validate_typed(whole, "3", 1000) == "3"
+    assert validate_typed(whole, "3,0", 1000) == "3"
+    assert validate_typed(whole, "2,5", 1000) == Problem("number_not_whole", {"value": "2,5"})
+
+
+EXPRESSION_FORM = """\
+id: expr
+version: 1
+group: external
+title: {id: Survei, en: Survey}
+intro: {id: Halo, en: Hello}
+questions:
+  - id: umur
+    type: number
+    integer: true
+    text: {id: "Umur?", en: "Age?"}
+  - id: kanal
+    type: multiple
+    text: {id: "Kanal?", en: "Channels?"}
+    options:
+      - {value: wa, label: {id: WhatsApp, en: WhatsApp}}
+      - {value: loket, label: {id: Loket, en: Counter}}
+  - id: dewasa_wa
+    type: text
+    show_if: "${umur} >= 17 and (selected(${kanal}, 'wa') or not(${kanal} != ''))"
+    text: {id: Ceritakan, en: Tell us}
+  - id: akhir
+    type: text
+    required: false
+    text: {id: "Saran?", en: "Ideas?"}
+"""
+
+
+def test_expression_skip_logic_drives_the_flow() -> None:
+    qn = load_questionnaire_text(EXPRESSION_FORM)
+    kanal = qn.question("kanal")
+    adult = {"umur": "30"}
+    assert plan_advance(qn, kanal, adult, "wa,loket") == Advance("dewasa_wa", ())
+    assert plan_advance(qn, kanal, adult, "loket") == Advance("akhir", ())
+    # An unanswered channel question counts as "no channel": not(${kanal} != '') holds.
+    assert plan_advance(qn, qn.question("umur"), {}, "30") == Advance("kanal", ())
+    assert qn.is_shown(qn.question("dewasa_wa"), {"umur": "30"})
+    assert not qn.is_shown(qn.question("dewasa_wa"), {"umur": "12"})
+    # Changing the age afterwards hides the follow-up and drops its answer.
+    answered = {"umur": "30", "kanal": "wa", "dewasa_wa": "cepat"}
+    plan = plan_advance(qn, qn.question("umur"), answered, "12")
+    assert plan.drop == ("dewasa_wa",)

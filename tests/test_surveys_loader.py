@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from surveys import (
     DONT_KNOW_VALUE,
-    Condition,
     Dimension,
     Group,
     Option,
@@ -22,6 +21,7 @@ from surveys import (
     QuestionnaireError,
     QuestionType,
     Text,
+    any_of,
     likert_scores,
     load_questionnaire,
     load_questionnaire_text,
@@ -117,9 +117,9 @@ def test_valid_questionnaire_loads_into_the_model():
     assert q.dimensions == (Dimension.TRANSPARENCY, Dimension.TASK_INTEGRITY)
 
     paid = q.question("paid")
-    assert paid.show_if == Condition(question="asked", values=("yes",), negate=False)
+    assert paid.show_if == any_of("asked", ("yes",))
     assert paid.reverse
-    assert q.question("channels").show_if == Condition("clear", ("dont_know",), negate=True)
+    assert q.question("channels").show_if == any_of("clear", ("dont_know",), negate=True)
     assert not q.question("channels").required
     visits = q.question("visits")
     assert (visits.type, visits.min_value, visits.max_value) == (QuestionType.NUMBER, 1.0, 365.0)
@@ -213,7 +213,7 @@ def test_yaml_1_2_booleans_and_numeric_values():
     assert [o.value for o in q.question("seen").options] == ["yes", "no", "on"]
     assert q.question("seen").options[0].label.en == "Yes"
     assert [o.value for o in q.question("rating").options] == ["1", "2"]
-    assert q.question("rating").show_if == Condition("seen", ("yes", "on"))
+    assert q.question("rating").show_if == any_of("seen", ("yes", "on"))
 
 
 def test_load_questionnaire_from_a_file_names_the_file(tmp_path: Path):
@@ -359,7 +359,7 @@ BROKEN: list[tuple[str, str, list[str]]] = [
         VALID.replace("    max_length: 1000", "    maxlength: 1000"),
         [
             "broken.yaml: question 'saran': unknown key 'maxlength' (allowed: id, type, "
-            "dimension, text, scale, options, dont_know, reverse, required, show_if, min, max, "
+            "dimension, text, scale, options, dont_know, reverse, required, show_if, min, max, integer, "
             "max_length)"
         ],
     ),

@@ -43,6 +43,8 @@ def validate_typed(question: Question, text: str, default_limit: int) -> str | P
             shown = cleaned if len(cleaned) <= 20 else cleaned[:20] + "…"
             return Problem("number_invalid", {"value": shown})
         number = float(cleaned.replace(",", "."))  # Indonesian writes 2,5
+        if question.integer and not number.is_integer():
+            return Problem("number_not_whole", {"value": cleaned})
         low, high = question.min_value, question.max_value
         if (low is not None and number < low) or (high is not None and number > high):
             return Problem(
