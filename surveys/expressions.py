@@ -404,7 +404,7 @@ def parse_constraint(text: str) -> TextLimit:
 
     def fail(token: _Token) -> ExpressionError:
         return ExpressionError(
-            f"unsupported constraint at column {token.column} ({token.describe()}): use "
+            f"unsupported constraint {text!r} (at column {token.column}): use "
             "'. >= N', '. <= N' or 'string-length(.) <= N', joined by 'and'"
         )
 

@@ -359,8 +359,8 @@ BROKEN: list[tuple[str, str, list[str]]] = [
         VALID.replace("    max_length: 1000", "    maxlength: 1000"),
         [
             "broken.yaml: question 'saran': unknown key 'maxlength' (allowed: id, type, "
-            "dimension, text, scale, options, dont_know, reverse, required, show_if, min, max, integer, "
-            "max_length)"
+            "dimension, text, scale, options, dont_know, reverse, required, show_if, min, max, "
+            "integer, max_length)"
         ],
     ),
     (
