@@ -318,6 +318,8 @@ def load_xlsform(path: Path) -> Questionnaire:
 
     The returned questionnaire's `source` is its YAML text, which is what gets stored.
     """
+    if not path.is_file():
+        raise FileNotFoundError(2, "no such file", str(path))
     try:
         raw = get_xlsform(str(path))
         form = workbook_to_json(raw, form_name="data", fallback_form_name=raw.fallback_form_name)

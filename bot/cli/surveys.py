@@ -1,0 +1,95 @@
+"""`spibot survey import/export`: questionnaires as XLSForm spreadsheets."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.cli.common import now, run_with_db
+
+if TYPE_CHECKING:
+    from services.settings import Settings
+    from storage import AsyncEngine
+    from surveys import Questionnaire
+
+__all__ = ["add_survey_commands"]
+
+
+def cmd_survey_import(args: argparse.Namespace) -> int:
+    """Read an XLSForm, validate it and store it as a questionnaire version."""
+    from surveys import QuestionnaireError
+    from surveys.xlsform_import import load_xlsform
+
+    path = Path(args.file)
+    try:
+        questionnaire = load_xlsform(path)
+    except QuestionnaireError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 1
+    summary = (
+        f"{questionnaire.id} v{questionnaire.version} ({questionnaire.group}, "
+        f"{len(questionnaire.questions)} questions)"
+    )
+    if args.check:
+        print(f"{path}: ok: {summary}")
+        return 0
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        from services.questionnaires import store_questionnaire
+
+        stored = await store_questionnaire(engine, questionnaire, now())
+        return f"stored {summary} as questionnaire #{stored.id}"
+
+    print(run_with_db(args, work))
+    return 0
+
+
+def cmd_survey_export(args: argparse.Namespace) -> int:
+    """Write a questionnaire (newest stored version, else bundled) as XLSForm or YAML."""
+    if not args.xlsx and not args.yaml:
+        print("error: give --xlsx OUT and/or --yaml OUT", file=sys.stderr)
+        return 2
+
+    from surveys.writer import questionnaire_data, questionnaire_yaml
+    from surveys.xlsform_export import questionnaire_workbook
+
+    async def work(engine: AsyncEngine, settings: Settings) -> Questionnaire:
+        from services.questionnaires import questionnaire_named
+
+        return await questionnaire_named(engine, args.name)
+
+    questionnaire = run_with_db(args, work)
+    written: list[str] = []
+    try:
+        if args.xlsx:
+            questionnaire_workbook(questionnaire).save(args.xlsx)
+            written.append(args.xlsx)
+        if args.yaml:
+            text = questionnaire_yaml(questionnaire_data(questionnaire))
+            Path(args.yaml).write_text(text, encoding="utf-8")
+            written.append(args.yaml)
+    except OSError as exc:
+        print(f"cannot write: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {questionnaire.id} v{questionnaire.version} to {', '.join(written)}")
+    return 0
+
+
+def add_survey_commands(survey: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `import` and `export` under `spibot survey`."""
+    p = survey.add_parser(
+        "import", help="store an XLSForm (Kobo/ODK spreadsheet) as a questionnaire version"
+    )
+    p.add_argument("file", metavar="FORM.xlsx")
+    p.add_argument("--check", action="store_true", help="only validate; store nothing")
+    p.set_defaults(func=cmd_survey_import)
+    p = survey.add_parser("export", help="write a questionnaire as XLSForm (and/or YAML)")
+    p.add_argument("name", metavar="NAME", help="questionnaire id, e.g. external")
+    p.add_argument("--xlsx", metavar="OUT", help="XLSForm workbook to write")
+    p.add_argument("--yaml", metavar="OUT", help="YAML file to write")
+    p.set_defaults(func=cmd_survey_export)
