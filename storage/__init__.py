@@ -18,6 +18,7 @@ from storage.errors import (
     UnitImportError,
     WaveConflict,
 )
+from storage.exports import responses_frame
 from storage.frames import ANSWER_COLUMNS, answers_frame, response_counts
 from storage.invitations import claim_invitation, create_invitations, get_invitation
 from storage.models import (
@@ -200,6 +201,7 @@ __all__ = [
     "open_wave",
     "pause_subscription",
     "response_counts",
+    "responses_frame",
     "revoke_role",
     "revoke_role_grant",
     "save_questionnaire",

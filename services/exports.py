@@ -1,0 +1,194 @@
+"""Respondent-level data exports of a wave: load, build (scoring.exports) and write files.
+
+Formats: ``csv`` (data.csv, codebook.csv, options.csv), ``xlsx`` (one workbook with the
+three sheets), ``stata`` (data.dta with variable labels, plus the codebook CSVs) and
+``parquet`` (data.parquet plus the codebook CSVs; needs the optional ``pyarrow``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Final
+
+import pandas as pd
+
+import storage
+from scoring.exports import DataExport, ExportOptions, build_export
+from services.admin import AdminError
+from storage import AsyncEngine
+from surveys import Group, Questionnaire, load_questionnaire_text
+
+__all__ = [
+    "ExportFormat",
+    "ExportResult",
+    "describe",
+    "export_wave",
+    "wave_questionnaires",
+    "write_export",
+]
+
+_STATA_NAME: Final = re.compile(r"[^A-Za-z0-9_]")
+_STATA_LABEL_LIMIT: Final = 80
+_STATA_NAME_LIMIT: Final = 32
+
+
+class ExportFormat(StrEnum):
+    """File formats of a data export."""
+
+    CSV = "csv"
+    XLSX = "xlsx"
+    STATA = "stata"
+    PARQUET = "parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What an export wrote and what privacy changed."""
+
+    files: tuple[Path, ...]
+    responses: int
+    merged_cells: int
+    withheld: int
+    free_text_left_out: tuple[str, ...]
+
+
+async def wave_questionnaires(
+    engine: AsyncEngine, wave: storage.Wave
+) -> dict[Group, Questionnaire]:
+    """Return the questionnaire each group answers in a wave."""
+    found: dict[Group, Questionnaire] = {}
+    for grp, questionnaire_id in wave.questionnaire_ids.items():
+        stored = await storage.get_questionnaire(engine, questionnaire_id)
+        if stored is not None:
+            found[Group(grp)] = load_questionnaire_text(stored.source_yaml, stored.key)
+    return found
+
+
+def _stata_names(columns: list[str]) -> dict[str, str]:
+    """Map column names to unique Stata names (letters, digits, _; at most 32 characters)."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for column in columns:
+        base = _STATA_NAME.sub("_", column)[:_STATA_NAME_LIMIT]
+        name, n = base, 1
+        while name in used:
+            n += 1
+            name = f"{base[: _STATA_NAME_LIMIT - len(str(n)) - 1]}_{n}"
+        used.add(name)
+        names[column] = name
+    return names
+
+
+def _write_stata(export: DataExport, path: Path) -> dict[str, str]:
+    """Write data.dta; return the Stata name of every column."""
+    data = export.data.copy()
+    names = _stata_names(list(data.columns))
+    for column in data.columns:
+        series = data[column]
+        if series.dtype == bool:
+            data[column] = series.astype("int8")
+        elif isinstance(series.dtype, pd.Int64Dtype):
+            data[column] = series.astype("float64")
+        elif series.dtype == object:
+            data[column] = series.fillna("").astype(str)
+    labels = dict(zip(export.codebook["column"], export.codebook["text_id"], strict=True))
+    data = data.rename(columns=names)
+    variable_labels = {
+        names[c]: str(labels.get(c, ""))[:_STATA_LABEL_LIMIT] for c in export.data.columns
+    }
+    data.to_stata(
+        path,
+        write_index=False,
+        version=118,
+        convert_dates={names["completed_on"]: "td"},
+        variable_labels=variable_labels,
+    )
+    return names
+
+
+def write_export(export: DataExport, out_dir: Path, fmt: ExportFormat) -> tuple[Path, ...]:
+    """Write the export's files into `out_dir` (created if missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    codebook = export.codebook
+    if fmt is ExportFormat.XLSX:
+        path = out_dir / "export.xlsx"
+        data = export.data.assign(completed_on=export.data["completed_on"].dt.date)
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            data.to_excel(writer, sheet_name="data", index=False)
+            codebook.to_excel(writer, sheet_name="codebook", index=False)
+            export.options.to_excel(writer, sheet_name="options", index=False)
+        return (path,)
+    files: list[Path] = []
+    if fmt is ExportFormat.CSV:
+        path = out_dir / "data.csv"
+        export.data.to_csv(path, index=False, date_format="%Y-%m-%d")
+        files.append(path)
+    elif fmt is ExportFormat.STATA:
+        path = out_dir / "data.dta"
+        names = _write_stata(export, path)
+        codebook = codebook.assign(stata_name=codebook["column"].map(names).fillna(""))
+        files.append(path)
+    elif fmt is ExportFormat.PARQUET:
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise AdminError(
+                "parquet needs the optional pyarrow package: pip install 'spi-bot[parquet]' "
+                "(or choose --format csv, xlsx or stata)"
+            ) from exc
+        path = out_dir / "data.parquet"
+        export.data.to_parquet(path, index=False)
+        files.append(path)
+    for name, table in (("codebook.csv", codebook), ("options.csv", export.options)):
+        table.to_csv(out_dir / name, index=False)
+        files.append(out_dir / name)
+    return tuple(files)
+
+
+async def export_wave(
+    engine: AsyncEngine,
+    wave_name: str,
+    out_dir: Path,
+    fmt: ExportFormat,
+    options: ExportOptions,
+) -> ExportResult:
+    """Export a wave's submitted responses with a codebook; AdminError for an unknown wave."""
+    wave = await storage.get_wave(engine, wave_name)
+    if wave is None:
+        known = ", ".join(w.name for w in await storage.list_waves(engine)) or "none yet"
+        raise AdminError(f"no wave named {wave_name!r} (waves: {known})")
+    responses = await storage.responses_frame(engine, wave.id)
+    answers = await storage.answers_frame(engine, wave.id)
+    questionnaires = await wave_questionnaires(engine, wave)
+    export = await asyncio.to_thread(
+        functools.partial(build_export, wave.name, responses, answers, questionnaires, options)
+    )
+    files = await asyncio.to_thread(write_export, export, out_dir, fmt)
+    return ExportResult(
+        files=files,
+        responses=len(export.data),
+        merged_cells=export.merged_cells,
+        withheld=export.withheld,
+        free_text_left_out=() if options.free_text else export.free_text_columns,
+    )
+
+
+def describe(result: ExportResult, options: ExportOptions) -> list[str]:
+    """Return the lines that tell an admin what was written and what privacy changed."""
+    lines = [f"wrote {result.responses} responses: " + ", ".join(str(f) for f in result.files)]
+    if options.merge_small:
+        lines.append(
+            f"{result.merged_cells} unit × group cells under k={options.k} merged into "
+            f"'lainnya'; {result.withheld} responses withheld (still under k after merging)"
+        )
+    if result.free_text_left_out:
+        lines.append(
+            "free-text answers left out (" + ", ".join(result.free_text_left_out) + "); "
+            "add --free-text to include them"
+        )
+    return lines
