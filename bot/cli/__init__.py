@@ -189,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = db.add_parser("upgrade", help="apply migrations")
     p.set_defaults(func=cmd_db_upgrade)
+    from bot.cli.backups import add_backup_commands
+
+    add_backup_commands(db)
 
     survey = sub.add_parser("survey", help="questionnaires").add_subparsers(
         dest="survey_command", required=True, metavar="ACTION"
