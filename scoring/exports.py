@@ -28,6 +28,7 @@ __all__ = [
     "DataExport",
     "ExportOptions",
     "build_export",
+    "merge_small_cells",
 ]
 
 MERGED_UNIT: Final = "lainnya"
@@ -114,7 +115,7 @@ def _quality(
     )
 
 
-def _merge_small(data: pd.DataFrame, k: int) -> tuple[pd.DataFrame, int, int]:
+def merge_small_cells(data: pd.DataFrame, k: int) -> tuple[pd.DataFrame, int, int]:
     """Merge unit × group cells under k into "lainnya"; drop what is still under k."""
     size = data.groupby(["unit", "group"], observed=True)["unit"].transform("size")
     small = size < k
@@ -183,7 +184,7 @@ def build_export(
 
     merged = withheld = 0
     if options.merge_small:
-        data, merged, withheld = _merge_small(data, options.k)
+        data, merged, withheld = merge_small_cells(data, options.k)
     data = data.sort_values(["group", "unit", "completed_on"], kind="stable").reset_index(drop=True)
     codebook, option_rows = _codebook(data, questions)
     return DataExport(data, codebook, option_rows, merged, withheld, text_ids)

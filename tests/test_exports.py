@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -17,33 +16,12 @@ import storage
 from bot.cli import main
 from services.admin import import_units_csv, open_wave
 from storage.schema import answers, responses
-from surveys import Group, bundled_questionnaires
+from surveys import Group
+from tests.comment_data import add_suggestions
 from tests.score_data import add_responses
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 SUGGESTION = "Antrean di loket terlalu panjang, mohon tambah petugas"
-
-
-async def add_external_with_suggestion(engine, wave, unit_code: str, count: int) -> None:
-    """Submit external responses that answer a few items and the free-text suggestion."""
-    unit = await storage.get_unit(engine, unit_code)
-    assert unit is not None
-    external = bundled_questionnaires()[Group.EXTERNAL]
-    suggestion = external.questions[-1]
-    for i in range(count):
-        pseudonym = secrets.token_hex(16)
-        session = await storage.start_session(
-            engine, pseudonym, wave.id, "external", unit.id, None, "en", "question", NOW
-        )
-        for qid, value in (
-            ("kunjungan", str(i + 1)),
-            ("ti_diminta", "yes"),
-            (suggestion.id, SUGGESTION),
-        ):
-            moved = await storage.move_session(engine, session, now=NOW, answer=(qid, value))
-            assert moved is not None
-            session = moved
-        assert await storage.submit(engine, pseudonym, NOW.date(), 400 + i)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +40,7 @@ def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 await add_responses(db.engine, wave, "DINKES", group, 5, NOW)
             await add_responses(db.engine, wave, "DISDIK", Group.INTERNAL, 2, NOW, seed=2)
             await add_responses(db.engine, wave, "BAPPEDA", Group.INTERNAL, 3, NOW, seed=3)
-            await add_external_with_suggestion(db.engine, wave, "DPMPTSP", 6)
+            await add_suggestions(db.engine, wave, "DPMPTSP", [SUGGESTION] * 6, NOW)
             await add_responses(db.engine, wave, "DISHUB", Group.EXPERT, 1, NOW, seed=4)
 
     asyncio.run(prepare())

@@ -203,12 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.set_defaults(func=cmd_survey_load)
     from bot.cli.admin import add_admin_commands
+    from bot.cli.comments import add_comment_commands
     from bot.cli.exports import add_export_commands
     from bot.cli.scores import add_score_commands
     from bot.cli.surveys import add_survey_commands
 
     add_survey_commands(survey)
     add_export_commands(sub)
+    add_comment_commands(sub)
 
     add_admin_commands(sub)
     add_score_commands(sub)

@@ -1,0 +1,118 @@
+"""Free-text review: suggestions by unit and question, newest first, k-suppressed, keywords."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import storage
+from bot.cli import main
+from services.admin import import_units_csv, open_wave
+from services.comments import load_comments
+from tests.comment_data import add_suggestions
+
+NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+YESTERDAY = (NOW - timedelta(days=1)).date()
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """DPMPTSP: 6 responses over two days; three small units that pool to 6."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('comments') / 'bot.db'}"
+
+    async def prepare() -> None:
+        async with storage.Database(url) as db:
+            csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
+            with resources.as_file(csv) as path:
+                await import_units_csv(db.engine, path)
+            wave = await open_wave(db.engine, "2026-S1", NOW)
+            old = ["Antrean panjang sekali", "Ada calo di depan kantor", None]
+            new = ["Antri dari pagi, mohon tambah loket", "Petugas ramah", "Ada pungli dan calo"]
+            await add_suggestions(db.engine, wave, "DPMPTSP", old, NOW, completed_on=YESTERDAY)
+            await add_suggestions(db.engine, wave, "DPMPTSP", new, NOW)
+            await add_suggestions(db.engine, wave, "DISPENDUKCAPIL", ["Antrean KTP lama"] * 2, NOW)
+            await add_suggestions(db.engine, wave, "KEC-SOOKO", ["Biaya tidak jelas"] * 3, NOW)
+            await add_suggestions(db.engine, wave, "DINKES", ["Nama saya Budi, kasir"], NOW)
+
+    asyncio.run(prepare())
+    return url
+
+
+async def review(url: str, unit: str | None = None, k: int = 5):
+    async with storage.Database(url) as db:
+        return await load_comments(db.engine, None, k=k, unit=unit)
+
+
+async def test_grouped_newest_first_and_k_suppressed(database: str) -> None:
+    found = await review(database)
+    comments = found.review.comments
+    assert [c.unit for c in comments] == ["DPMPTSP"] * 5 + ["lainnya"] * 6
+    dpmptsp = [(c.completed_on, c.text) for c in comments if c.unit == "DPMPTSP"]
+    assert [d for d, _ in dpmptsp] == [NOW.date()] * 3 + [YESTERDAY] * 2
+    assert all(c.question_id == "saran" for c in comments)
+    assert comments[0].question.en.startswith("What")
+    # Units under k are only ever shown pooled: no comment carries their name.
+    assert found.review.withheld == 0
+    assert found.review.merged_cells == 3
+    assert {c.unit for c in comments if "Budi" in c.text} == {"lainnya"}
+    counts = dict(found.review.keyword_counts)
+    # Counted per comment: "Antrean", "Antri" and the two pooled "Antrean KTP" comments.
+    assert counts["antrean"] == 4
+    assert counts["calo"] == 2
+    assert counts["pungli"] == 1
+    assert counts["biaya"] == 3
+    assert found.review.keyword_counts[0] == ("antrean", 4)
+
+
+async def test_one_unit_and_a_small_unit(database: str) -> None:
+    only = await review(database, "DPMPTSP")
+    assert {c.unit for c in only.review.comments} == {"DPMPTSP"}
+    small = await review(database, "DISPENDUKCAPIL")  # 2 responses: only inside "lainnya"
+    assert small.review.comments == ()
+    # With k above every pool, nothing is shown and everything is counted as withheld.
+    strict = await review(database, k=13)
+    assert strict.review.comments == ()
+    assert strict.review.withheld == 12
+
+
+def test_cli_prints_the_review_and_writes_the_chart(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = tmp_path / ".env"
+    env.write_text(f"DATABASE_URL={database}\nSPIBOT_SECRET={'s' * 24}\n", encoding="utf-8")
+    chart = tmp_path / "keywords.png"
+    assert main(["--env-file", str(env), "comments", "--chart", str(chart)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "suggestions in wave 2026-S1: 11 (k=5)"
+    assert any(line.startswith("  saran (external): Apa saran Anda") for line in lines)
+    assert out.index("Ada pungli dan calo") < out.index("Ada calo di depan kantor")
+    assert out.index("DPMPTSP") < out.index("lainnya")
+    assert "  antrean          4" in lines
+    with Image.open(chart) as image:
+        assert image.width == 1080
+    assert main(["--env-file", str(env), "comments", "--wave", "2030"]) == 1
+    assert capsys.readouterr().err.strip() == "error: no wave named '2030'"
+
+
+def test_no_suggestions_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+
+    async def prepare() -> None:
+        async with storage.Database(url) as db:
+            csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
+            with resources.as_file(csv) as path:
+                await import_units_csv(db.engine, path)
+            await open_wave(db.engine, "2026-S1", NOW)
+
+    asyncio.run(prepare())
+    env = tmp_path / ".env"
+    env.write_text(f"DATABASE_URL={url}\nSPIBOT_SECRET={'s' * 24}\n", encoding="utf-8")
+    assert main(["--env-file", str(env), "comments", "--chart", str(tmp_path / "c.png")]) == 0
+    assert capsys.readouterr().out.startswith("suggestions in wave 2026-S1: 0 (k=5)")
+    assert (tmp_path / "c.png").stat().st_size > 0
