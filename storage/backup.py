@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -22,9 +23,18 @@ from sqlalchemy.engine import URL
 from storage.db import _parse_url, _sqlite_file
 from storage.errors import StorageError
 
-__all__ = ["BackupResult", "backup_database", "restore_database"]
+__all__ = [
+    "BACKUP_PREFIX",
+    "BackupResult",
+    "backup_database",
+    "backup_name",
+    "prune_backups",
+    "restore_database",
+]
 
 _TIMEOUT_SECONDS: Final = 3600
+BACKUP_PREFIX: Final = "spibot-"
+_SUFFIXES: Final = (".db", ".dump")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +112,27 @@ def _sqlite_copy(source: Path, target: Path) -> None:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def backup_name(url: str, now: datetime) -> str:
+    """Name a backup in a folder: spibot-YYYYMMDD-HHMMSS.db (.dump on PostgreSQL), UTC."""
+    suffix = ".db" if _parse_url(url).get_backend_name() == "sqlite" else ".dump"
+    return f"{BACKUP_PREFIX}{now.astimezone(UTC):%Y%m%d-%H%M%S}{suffix}"
+
+
+def prune_backups(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the `keep` newest backups named by backup_name; return those deleted."""
+    if keep < 1:
+        raise StorageError("keep at least one backup")
+    named = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name.startswith(BACKUP_PREFIX) and p.suffix in _SUFFIXES
+    )
+    old = named[:-keep]
+    for path in old:
+        path.unlink()
+    return old
 
 
 def backup_database(url: str, out: Path, *, overwrite: bool = False) -> BackupResult:

@@ -198,3 +198,23 @@ async def test_postgres_backup_and_restore_with_pg_dump(tmp_path: Path) -> None:
         assert [c.submitted for c in counts] == [1]
     finally:
         database.drop()
+
+
+def test_dated_backups_in_a_folder_keep_the_newest(
+    env_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    for old in ("spibot-20260101-013000.db", "spibot-20260102-013000.db", "notes.txt"):
+        (folder / old).write_text("old", encoding="utf-8")
+    assert spibot(env_file, "db", "backup", str(folder), "--keep", "2") == 0
+    out = capsys.readouterr().out
+    assert "removed 1 older backups, keeping 2" in out
+    names = sorted(p.name for p in folder.iterdir())
+    assert names[0] == "notes.txt"
+    assert names[1] == "spibot-20260102-013000.db"
+    assert names[2].startswith("spibot-2") and names[2].endswith(".db")
+    assert len(names) == 3
+    assert len(submitted_in(folder / names[2])) == 3
+    assert spibot(env_file, "db", "backup", str(tmp_path / "x.db"), "--keep", "2") == 2
+    assert "--keep needs OUT to be a folder" in capsys.readouterr().err

@@ -32,12 +32,21 @@ def _size(size: int) -> str:
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
     """Back up the database into a file, consistently, while the bot may be writing."""
+    from bot.cli.common import now
     from storage import StorageError
-    from storage.backup import backup_database
+    from storage.backup import backup_database, backup_name, prune_backups
 
     settings = settings_from(args)
+    out = Path(args.out)
+    folder = out.is_dir()
+    if args.keep is not None and not folder:
+        print("error: --keep needs OUT to be a folder of dated backups", file=sys.stderr)
+        return 2
     try:
-        result = backup_database(settings.database_url, Path(args.out), overwrite=args.force)
+        if folder:
+            out = out / backup_name(settings.database_url, now())
+        result = backup_database(settings.database_url, out, overwrite=args.force)
+        pruned = prune_backups(out.parent, args.keep) if args.keep and result.done else []
     except StorageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -48,6 +57,8 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
         return _report_not_run(result)
     held = "" if result.responses is None else f", {result.responses} submitted responses"
     print(f"backup written to {result.path} ({_size(result.size_bytes)}{held})")
+    if pruned:
+        print(f"removed {len(pruned)} older backups, keeping {args.keep}")
     return 0
 
 
@@ -80,8 +91,13 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
 def add_backup_commands(db: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `backup` and `restore` under `spibot db`."""
     p = db.add_parser("backup", help="copy the database to a file while the bot runs")
-    p.add_argument("out", metavar="OUT", help="backup file to write (.db for SQLite, .dump for PG)")
+    p.add_argument(
+        "out", metavar="OUT", help="backup file, or a folder for a dated spibot-….db/.dump file"
+    )
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.add_argument(
+        "--keep", type=int, metavar="N", help="with a folder: keep only the N newest backups"
+    )
     p.set_defaults(func=cmd_db_backup)
     p = db.add_parser("restore", help="replace the database with a backup (stop the bot first)")
     p.add_argument("backup", metavar="BACKUP")
