@@ -21,8 +21,9 @@ Pure: no telegram, no database, no clock. The full format is described in
         reverse: true            # negatively phrased: score becomes 100 - score
         dont_know: true          # adds "Tidak tahu / Don't know" (value dont_know, no score)
         required: true           # default true
-        show_if: {question: earlier_qid, in: [yes]}   # or not_in: [...]
-      - {id: visits, type: number, text: {...}, min: 1, max: 365}
+        show_if: {question: earlier_qid, in: [yes]}   # or not_in: [...], or an XLSForm
+                                 # relevant expression: "${q} = 'yes' and ${visits} >= 2"
+      - {id: visits, type: number, text: {...}, min: 1, max: 365, integer: true}
       - {id: saran, type: text, text: {...}, max_length: 1000, required: false}
 
 Scoring conventions:
