@@ -76,6 +76,14 @@ class _Reader:
         """Refuse cells in columns the bot cannot honour (an empty column is fine)."""
         for sheet, rows in (("survey", self.raw.survey), ("choices", self.raw.choices)):
             for index, row in enumerate(rows or []):
+                if sheet == "survey" and "or_other" in str(row.get("type") or "").split():
+                    self.add(
+                        sheet,
+                        index + 2,
+                        "type",
+                        "'or_other' is not supported: add an 'other' choice to the list and a "
+                        "text question with relevant selected(${question}, 'other')",
+                    )
                 for column, value in row.items():
                     if value in (None, ""):
                         continue
@@ -327,6 +335,8 @@ def load_xlsform(path: Path) -> Questionnaire:
         raise QuestionnaireError([Problem(str(path), None, f"not a valid XLSForm: {exc}")]) from exc
     reader = _Reader(path, raw)
     reader.check_columns()
+    if reader.problems:  # e.g. or_other: mapping the rest would only add follow-on noise
+        raise QuestionnaireError(reader.problems)
     data = _form_data(reader, form)
     if reader.problems:
         raise QuestionnaireError(reader.problems)

@@ -109,6 +109,13 @@ REFUSED = [
         "sheet 'survey', row 5, column 'media::image::English (en)': media are not supported",
     ),
     (
+        "or_other",
+        _replace(4, type="select_one peran or_other"),
+        None,
+        None,
+        "sheet 'survey', row 6, column 'type': 'or_other' is not supported: add an 'other'",
+    ),
+    (
         "date_question",
         [*S, {"type": "date", "name": "tgl", **_label("Tanggal")}],
         None,
