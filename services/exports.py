@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "ExportFormat",
     "ExportResult",
     "describe",
+    "export_document",
     "export_wave",
     "wave_questionnaires",
     "write_export",
@@ -192,3 +194,23 @@ def describe(result: ExportResult, options: ExportOptions) -> list[str]:
             "add --free-text to include them"
         )
     return lines
+
+
+async def export_document(
+    engine: AsyncEngine, wave_name: str | None, options: ExportOptions
+) -> tuple[bytes, str, ExportResult]:
+    """Build the XLSX export of a wave (default: the open one, else the newest) in memory.
+
+    Returns the file's bytes, its name and the summary; AdminError when there is no wave.
+    """
+    if wave_name is None:
+        waves = await storage.list_waves(engine)  # newest first
+        chosen = next((w for w in waves if w.is_open), waves[0] if waves else None)
+        if chosen is None:
+            raise AdminError("no wave yet")
+        wave_name = chosen.name
+    with tempfile.TemporaryDirectory(prefix="spibot-export-") as folder:
+        result = await export_wave(engine, wave_name, Path(folder), ExportFormat.XLSX, options)
+        data = await asyncio.to_thread(result.files[0].read_bytes)
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", wave_name)
+    return data, f"spi-{safe}.xlsx", result

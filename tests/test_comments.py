@@ -116,3 +116,45 @@ def test_no_suggestions_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["--env-file", str(env), "comments", "--chart", str(tmp_path / "c.png")]) == 0
     assert capsys.readouterr().out.startswith("suggestions in wave 2026-S1: 0 (k=5)")
     assert (tmp_path / "c.png").stat().st_size > 0
+
+
+def _found(comments, counts=(("antrean", 2), ("calo", 0)), unit=None):
+    from datetime import date
+
+    from scoring.comments import CommentReview
+    from services.comments import WaveComments
+    from storage.models import Wave, WaveStatus
+
+    wave = Wave(1, "2026-S1", WaveStatus.OPEN, NOW, None, {})
+    del date
+    return WaveComments(wave, CommentReview(tuple(comments), tuple(counts), 0, 0), unit)
+
+
+def _comment(text: str, unit: str = "DINKES"):
+    from scoring.comments import Comment
+    from surveys import Group, Text
+
+    return Comment(unit, Group.EXTERNAL, "saran", Text("Saran?", "Ideas?"), NOW.date(), text)
+
+
+def test_chat_rendering_escapes_and_pages() -> None:
+    from services.comments import MAX_MESSAGES, MESSAGE_LIMIT, comments_messages
+    from services.i18n import catalog
+
+    pages = comments_messages(
+        _found([_comment("<b>Antrean</b> & calo")]), catalog(), "id", k=5, unit_name=None
+    )
+    assert len(pages) == 1
+    assert "&lt;b&gt;Antrean&lt;/b&gt; &amp; calo" in pages[0]
+    assert pages[0].startswith("<b>Saran responden</b> — gelombang 2026-S1")
+    assert "• antrean: 2" in pages[0]
+    assert "calo: 0" not in pages[0]  # keywords nobody mentioned are left out in chat
+    many = [_comment(f"komentar nomor {i} " + "x" * 150) for i in range(200)]
+    pages = comments_messages(_found(many), catalog(), "en", k=5, unit_name=None)
+    assert len(pages) <= MAX_MESSAGES + 1
+    assert all(len(p) <= 4096 for p in pages)
+    assert max(len(p) for p in pages) <= MESSAGE_LIMIT + 200
+    shown = sum(p.count("komentar nomor") for p in pages)
+    assert f"…and {200 - shown} more." in pages[-1]
+    empty = comments_messages(_found([], unit="KEC-SOOKO"), catalog(), "id", k=5, unit_name="X")
+    assert "hanya ditampilkan bergabung" in empty[0]
