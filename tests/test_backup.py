@@ -213,7 +213,8 @@ def test_dated_backups_in_a_folder_keep_the_newest(
     names = sorted(p.name for p in folder.iterdir())
     assert names[0] == "notes.txt"
     assert names[1] == "spibot-20260102-013000.db"
-    assert names[2].startswith("spibot-2") and names[2].endswith(".db")
+    assert names[2].startswith("spibot-2")
+    assert names[2].endswith(".db")
     assert len(names) == 3
     assert len(submitted_in(folder / names[2])) == 3
     assert spibot(env_file, "db", "backup", str(tmp_path / "x.db"), "--keep", "2") == 2
