@@ -42,6 +42,7 @@ async def respondent(engine: storage.AsyncEngine, wave: storage.Wave, unit_id: i
         session = moved
         await asyncio.sleep(0.005)  # a person between taps: other writers interleave
     assert await storage.submit(engine, pseudonym, NOW.date(), 300)
+    assert session.response_id is not None
     return session.response_id
 
 

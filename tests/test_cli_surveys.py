@@ -67,7 +67,11 @@ def test_check_only_validates(env: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_bad_input_gets_one_clear_line_each(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    repeat = [*KOBO_SURVEY, {"type": "begin_repeat", "name": "r"}, {"type": "end_repeat"}]
+    repeat: list[dict[str, object]] = [
+        *KOBO_SURVEY,
+        {"type": "begin_repeat", "name": "r"},
+        {"type": "end_repeat"},
+    ]
     form = write_xlsform(env / "bad.xlsx", repeat)
     assert main(["survey", "import", str(form)]) == 1
     assert capsys.readouterr().err.strip() == (
