@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import common, grants, scores, subscriptions, survey
+from handlers import common, data, grants, scores, subscriptions, survey
 from handlers.context import BotContext
 from handlers.menus import MenuEntry, Menus
 from services.i18n import LANGUAGES, Catalog
@@ -75,6 +75,10 @@ COMMANDS: Final = (
     Command("subscribe", "langganan", "subscribe", subscriptions.on_subscribe, OFFICIAL),
     Command("schedule", "jadwal", "schedule", subscriptions.on_schedule, OFFICIAL),
     Command("stop", "berhenti", "stop", subscriptions.on_stop, OFFICIAL),
+    # Suggestions follow the score rules (a unit head sees their own unit's); the data export
+    # is a file of every response, for admins, and only in a private chat.
+    Command("comments", "saran", "suggestions", data.on_comments, OFFICIAL),
+    Command("export", "ekspor", "export", data.on_export, OFFICIAL, private_only=True),
 )
 
 

@@ -26,6 +26,8 @@ from services.reports import ReportBundle
 
 __all__ = [
     "UNIT_ACTION",
+    "Need",
+    "asker_command",
     "on_dimensions",
     "on_progress",
     "on_ranking",
@@ -34,6 +36,7 @@ __all__ = [
     "on_trend",
     "on_unit",
     "on_unit_button",
+    "refuse",
 ]
 
 logger = logging.getLogger(__name__)
@@ -68,7 +71,7 @@ async def _say(
         await context.bot.send_message(update.effective_chat.id, text, reply_markup=reply_markup)
 
 
-async def _refuse(update: Update, context: BotContext, asker: Asker, decision: Decision) -> None:
+async def refuse(update: Update, context: BotContext, asker: Asker, decision: Decision) -> None:
     """Tell the asker politely why they get no numbers."""
     unit = html.escape(asker.viewer.unit_name or asker.viewer.unit_code or "")
     logger.info("score request refused: %s", decision.value)
@@ -95,7 +98,7 @@ def asker_command(need: Need) -> Callable[[AskerHandler], Handler]:
             asker = await asker_for(context.services, user.id, user.language_code)
             decision = _decide(asker, need)
             if decision is not Decision.ALLOWED:
-                await _refuse(update, context, asker, decision)
+                await refuse(update, context, asker, decision)
                 return
             await handler(update, context, asker)
 
@@ -154,7 +157,7 @@ async def _show_unit(update: Update, context: BotContext, asker: Asker, unit_cod
     """Answer with one unit's score card, if the asker may see that unit."""
     decision = asker.viewer.unit(unit_code)
     if decision is not Decision.ALLOWED:
-        await _refuse(update, context, asker, decision)
+        await refuse(update, context, asker, decision)
         return
     bundle = await _bundle(update, context, asker)
     if bundle is None:
@@ -171,7 +174,7 @@ async def on_score(update: Update, context: BotContext, asker: Asker) -> None:
     viewer = asker.viewer
     if not viewer.sees_all:
         if viewer.unit_code is None:
-            await _refuse(update, context, asker, Decision.NO_ROLE)
+            await refuse(update, context, asker, Decision.NO_ROLE)
         else:
             await _show_unit(update, context, asker, viewer.unit_code)
         return

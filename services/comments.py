@@ -10,12 +10,11 @@ from typing import Final
 
 import storage
 from scoring.comments import CommentReview, review_comments
-from services.admin import resolve_wave
-from services.exports import wave_questionnaires
+from services.exports import chosen_wave, wave_questionnaires
 from services.i18n import Catalog
 from storage import AsyncEngine
 
-__all__ = ["WaveComments", "comments_messages", "load_comments"]
+__all__ = ["WaveComments", "comments_messages", "keyword_png", "load_comments"]
 
 # Telegram allows 4096 characters per message; a few messages of suggestions is what a
 # phone reader takes in, the CLI has the rest.
@@ -35,8 +34,8 @@ class WaveComments:
 async def load_comments(
     engine: AsyncEngine, wave_name: str | None, *, k: int, unit: str | None = None
 ) -> WaveComments:
-    """Review the named (default: the open) wave's free-text answers, k-suppressed."""
-    wave = await resolve_wave(engine, wave_name)
+    """Review the named wave's (default: the open, else the newest) free text, k-suppressed."""
+    wave = await chosen_wave(engine, wave_name)
     responses = await storage.responses_frame(engine, wave.id)
     answers = await storage.answers_frame(engine, wave.id)
     questionnaires = await wave_questionnaires(engine, wave)
@@ -44,6 +43,13 @@ async def load_comments(
         functools.partial(review_comments, responses, answers, questionnaires, k=k, unit=unit)
     )
     return WaveComments(wave, review, unit)
+
+
+async def keyword_png(found: WaveComments, language: str) -> bytes:
+    """Draw the keyword chart of a review (off the event loop: matplotlib takes a while)."""
+    from scoring.charts.keywords import keyword_chart  # matplotlib is heavy: load on use
+
+    return await asyncio.to_thread(keyword_chart, found.review, found.wave.name, language)
 
 
 def comments_messages(

@@ -27,9 +27,11 @@ from surveys import Group, Questionnaire, load_questionnaire_text
 __all__ = [
     "ExportFormat",
     "ExportResult",
+    "chosen_wave",
     "describe",
     "export_document",
     "export_wave",
+    "wave_names",
     "wave_questionnaires",
     "write_export",
 ]
@@ -160,10 +162,7 @@ async def export_wave(
     options: ExportOptions,
 ) -> ExportResult:
     """Export a wave's submitted responses with a codebook; AdminError for an unknown wave."""
-    wave = await storage.get_wave(engine, wave_name)
-    if wave is None:
-        known = ", ".join(w.name for w in await storage.list_waves(engine)) or "none yet"
-        raise AdminError(f"no wave named {wave_name!r} (waves: {known})")
+    wave = await chosen_wave(engine, wave_name)
     responses = await storage.responses_frame(engine, wave.id)
     answers = await storage.answers_frame(engine, wave.id)
     questionnaires = await wave_questionnaires(engine, wave)
@@ -196,19 +195,37 @@ def describe(result: ExportResult, options: ExportOptions) -> list[str]:
     return lines
 
 
+async def wave_names(engine: AsyncEngine) -> list[str]:
+    """Return every wave's name, newest first."""
+    return [w.name for w in await storage.list_waves(engine)]
+
+
+async def chosen_wave(engine: AsyncEngine, wave_name: str | None) -> storage.Wave:
+    """Return the named wave, or the open one, else the newest; AdminError when there is none."""
+    waves = await storage.list_waves(engine)  # newest first
+    if wave_name is not None:
+        chosen = next((w for w in waves if w.name == wave_name), None)
+        if chosen is None:
+            known = ", ".join(w.name for w in waves) or "none yet"
+            raise AdminError(f"no wave named {wave_name!r} (waves: {known})")
+        return chosen
+    chosen = next((w for w in waves if w.is_open), waves[0] if waves else None)
+    if chosen is None:
+        raise AdminError("there is no wave yet")
+    return chosen
+
+
 async def export_document(
-    engine: AsyncEngine, wave_name: str | None, options: ExportOptions
+    engine: AsyncEngine, wave_name: str | None, k: int
 ) -> tuple[bytes, str, ExportResult]:
     """Build the XLSX export of a wave (default: the open one, else the newest) in memory.
 
-    Returns the file's bytes, its name and the summary; AdminError when there is no wave.
+    Small cells are always merged and free text is always left out: this is the file that
+    travels through chat. Returns the bytes, the file name and the summary; AdminError when
+    there is no such wave.
     """
-    if wave_name is None:
-        waves = await storage.list_waves(engine)  # newest first
-        chosen = next((w for w in waves if w.is_open), waves[0] if waves else None)
-        if chosen is None:
-            raise AdminError("no wave yet")
-        wave_name = chosen.name
+    options = ExportOptions(k=k)
+    wave_name = (await chosen_wave(engine, wave_name)).name
     with tempfile.TemporaryDirectory(prefix="spibot-export-") as folder:
         result = await export_wave(engine, wave_name, Path(folder), ExportFormat.XLSX, options)
         data = await asyncio.to_thread(result.files[0].read_bytes)
