@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     digest_skip_unchanged: bool = False
     # A push missed while the bot was down is still sent at start-up if at most this late.
     schedule_catch_up_hours: float = Field(default=6.0, gt=0, le=168)
+    # Nightly backups by the bot itself (docs/operations.md): off unless a folder is given.
+    backup_dir: Path | None = None
+    backup_time: str = "01:30"  # local time (TIMEZONE), HH:MM
+    backup_keep: int = Field(default=14, ge=1, le=3650)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("admin_user_ids", mode="before")
@@ -76,6 +80,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("backup_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError(f"{value!r} is not a time of day like 01:30")
+        return f"{int(hours):02d}:{int(minutes):02d}"
 
     @field_validator("telegram_api_base_url")
     @classmethod

@@ -27,6 +27,7 @@ __all__ = [
     "BACKUP_PREFIX",
     "BackupResult",
     "backup_database",
+    "backup_moment",
     "backup_name",
     "prune_backups",
     "restore_database",
@@ -118,6 +119,18 @@ def backup_name(url: str, now: datetime) -> str:
     """Name a backup in a folder: spibot-YYYYMMDD-HHMMSS.db (.dump on PostgreSQL), UTC."""
     suffix = ".db" if _parse_url(url).get_backend_name() == "sqlite" else ".dump"
     return f"{BACKUP_PREFIX}{now.astimezone(UTC):%Y%m%d-%H%M%S}{suffix}"
+
+
+def backup_moment(path: Path) -> datetime | None:
+    """Return when a backup named by backup_name was taken (UTC), or None for other files."""
+    name = path.name
+    if not name.startswith(BACKUP_PREFIX) or path.suffix not in _SUFFIXES:
+        return None
+    stamp = name[len(BACKUP_PREFIX) : -len(path.suffix)]
+    try:
+        return datetime.strptime(stamp, "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def prune_backups(folder: Path, keep: int) -> list[Path]:

@@ -6,15 +6,18 @@ import asyncio
 import secrets
 import shutil
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import storage
 from bot.cli import main
 from services.admin import import_units_csv, open_wave
+from services.backups import NightlyBackup
+from services.settings import ConfigError, load_settings
 from storage.backup import backup_database, restore_database
 from surveys import Group, bundled_questionnaires
 from tests.storage_fixtures import _ThrowawayDatabase
@@ -40,7 +43,7 @@ async def respondent(engine: storage.AsyncEngine, wave: storage.Wave, unit_id: i
         )
         assert moved is not None
         session = moved
-        await asyncio.sleep(0.005)  # a person between taps: other writers interleave
+        await asyncio.sleep(0.02)  # a person between taps: other writers interleave
     assert await storage.submit(engine, pseudonym, NOW.date(), 300)
     assert session.response_id is not None
     return session.response_id
@@ -220,3 +223,62 @@ def test_dated_backups_in_a_folder_keep_the_newest(
     assert len(submitted_in(folder / names[2])) == 3
     assert spibot(env_file, "db", "backup", str(tmp_path / "x.db"), "--keep", "2") == 2
     assert "--keep needs OUT to be a folder" in capsys.readouterr().err
+
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+async def test_nightly_backup_once_a_night_with_retention(env_file: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "nightly"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    settings = load_settings(
+        None, database_url=url, backup_dir=folder, backup_keep=2, backup_time="1:30"
+    )
+    nightly = NightlyBackup(settings)
+    first_start = datetime(2026, 3, 2, 0, 10, tzinfo=WIB)
+    # Nothing in the folder yet: the night before is made up at once.
+    made = await nightly.tick(first_start)
+    assert made is not None
+    assert len(submitted_in(made)) == 3
+    assert await nightly.tick(first_start + timedelta(minutes=1)) is None
+    assert await nightly.tick(datetime(2026, 3, 2, 1, 29, tzinfo=WIB)) is None
+    second = await nightly.tick(datetime(2026, 3, 2, 1, 31, tzinfo=WIB))
+    assert second is not None
+    assert await nightly.tick(datetime(2026, 3, 2, 9, 0, tzinfo=WIB)) is None
+    # Two nights down: the next tick makes one backup, and only two are kept.
+    third = await nightly.tick(datetime(2026, 3, 5, 8, 0, tzinfo=WIB))
+    assert third is not None
+    kept = sorted(p.name for p in folder.iterdir())
+    assert kept == [second.name, third.name]
+    assert third.name == "spibot-20260305-010000.db"  # named in UTC
+
+
+def test_backup_time_must_be_a_time_of_day() -> None:
+    with pytest.raises(ConfigError, match=r"BACKUP_TIME: .*'25:00' is not a time of day"):
+        load_settings(None, backup_time="25:00")
+    assert load_settings(None, backup_time="1:05").backup_time == "01:05"
+
+
+async def test_the_scheduler_tick_takes_the_nightly_backup(tmp_path: Path) -> None:
+    from sandbox import SandboxServer
+    from sandbox.demo import open_sample_wave, sandbox_settings
+    from tests.e2e_fixtures import Clock, Harness
+
+    async with SandboxServer() as sandbox:
+        settings = sandbox_settings(
+            sandbox,
+            f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            secrets.token_urlsafe(32),
+            backup_dir=tmp_path / "nightly",
+        )
+        clock = Clock()
+        async with storage.Database(settings.database_url) as db:
+            wave = await open_sample_wave(db.engine, "2026-S1", clock())
+        h = Harness(sandbox=sandbox, settings=settings, clock=clock, wave=wave)
+        await h.start()
+        try:
+            assert h.app is not None
+            await h.app.bot_data.scheduler.tick()
+        finally:
+            await h.stop()
+    assert [p.suffix for p in (tmp_path / "nightly").iterdir()] == [".db"]

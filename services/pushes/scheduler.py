@@ -26,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from telegram.ext import ExtBot
 
 import storage
+from services.backups import NightlyBackup
 from services.context import Services
 from services.pushes.compose import TickData, digest_text, pack_items
 from services.pushes.cron import CronError, latest_fire, parse_cron
@@ -75,6 +76,7 @@ class PushScheduler:
         self._lock = asyncio.Lock()  # one tick at a time per process (the claim covers others)
         self._aps: AsyncIOScheduler | None = None
         self._ticks: set[asyncio.Task[object]] = set()
+        self.backup = NightlyBackup(services.settings)
 
     @property
     def catch_up(self) -> timedelta:
@@ -144,6 +146,12 @@ class PushScheduler:
                     continue
                 if result is not None:
                     results.append(result)
+            if self.backup.enabled:
+                # After the pushes: a backup of a large database takes a while.
+                try:
+                    await self.backup.tick(moment)
+                except Exception:  # a full disk must not stop tomorrow's pushes
+                    logger.exception("nightly backup failed")
             return results
 
     async def _due(
