@@ -34,7 +34,7 @@ async def store_questionnaire(
     except storage.QuestionnaireConflict as exc:
         # The same questions written differently (e.g. exported and imported again) are
         # the same version, not a conflict.
-        stored = await storage.latest_questionnaire(engine, questionnaire.id)
+        stored = (await storage.latest_questionnaires(engine)).get(questionnaire.id)
         if stored is not None and stored.version == questionnaire.version:
             try:
                 same = load_questionnaire_text(stored.source_yaml) == questionnaire
@@ -47,7 +47,7 @@ async def store_questionnaire(
 
 async def questionnaire_named(engine: AsyncEngine, key: str) -> Questionnaire:
     """Return the newest stored version of questionnaire `key`, else the bundled one."""
-    stored = await storage.latest_questionnaire(engine, key)
+    stored = (await storage.latest_questionnaires(engine)).get(key)
     if stored is not None:
         try:
             return load_questionnaire_text(stored.source_yaml, f"{key} v{stored.version}")
