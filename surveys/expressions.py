@@ -14,7 +14,8 @@ text. Grammar (``not`` binds tightest, then ``and``, then ``or``)::
     literal    := 'text' | "text" | number
 
 XPath semantics: an unanswered question's value is the empty string, which is not a number,
-so every numeric comparison with it is false except ``!=``.
+so every numeric comparison with it is false except ``!=``. XLSForm constraints, which use
+the same tokens, are read by surveys.constraints.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ __all__ = [
     "Not",
     "Or",
     "Selected",
-    "TextLimit",
+    "Token",
     "any_of",
-    "parse_constraint",
     "parse_expression",
+    "tokenize",
 ]
 
 # Multiple-choice answers are stored as option values joined by this character.
@@ -220,12 +221,15 @@ _TOKEN_RE: Final = re.compile(
 
 
 @dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # ref, string, number, op, punct, name, end
+class Token:
+    """One token: its kind (ref, string, number, op, punct, name, end), text and column."""
+
+    kind: str
     text: str
     column: int
 
     def describe(self) -> str:
+        """Name the token the way an error message shows it."""
         if self.kind == "end":
             return "the end"
         if self.kind == "ref":
@@ -233,8 +237,9 @@ class _Token:
         return _quote(self.text) if self.kind == "string" else repr(self.text)
 
 
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
+def tokenize(text: str) -> list[Token]:
+    """Split an expression into tokens, ending with an "end" token."""
+    tokens: list[Token] = []
     position = 0
     while position < len(text):
         match = _TOKEN_RE.match(text, position)
@@ -246,14 +251,14 @@ def _tokenize(text: str) -> list[_Token]:
         if kind == "space":
             continue
         if kind in ("squote", "dquote"):
-            tokens.append(_Token("string", match.group(kind), column))
+            tokens.append(Token("string", match.group(kind), column))
         elif kind == "ref":
-            tokens.append(_Token("ref", match.group("ref").strip(), column))
+            tokens.append(Token("ref", match.group("ref").strip(), column))
         elif kind == "name":
-            tokens.append(_Token("name", match.group("name"), column))
+            tokens.append(Token("name", match.group("name"), column))
         else:
-            tokens.append(_Token(kind, match.group(kind), column))
-    tokens.append(_Token("end", "", len(text) + 1))
+            tokens.append(Token(kind, match.group(kind), column))
+    tokens.append(Token("end", "", len(text) + 1))
     return tokens
 
 
@@ -264,11 +269,11 @@ class _Parser:
     """Recursive descent over the token list; every method consumes what it parses."""
 
     def __init__(self, text: str) -> None:
-        self.tokens = _tokenize(text)
+        self.tokens = tokenize(text)
         self.at = 0
 
     @property
-    def token(self) -> _Token:
+    def token(self) -> Token:
         return self.tokens[self.at]
 
     def fail(self, expected: str) -> ExpressionError:
@@ -277,7 +282,7 @@ class _Parser:
             f"expected {expected} at column {token.column}, found {token.describe()}"
         )
 
-    def take(self, kind: str, text: str | None = None) -> _Token:
+    def take(self, kind: str, text: str | None = None) -> Token:
         token = self.token
         if token.kind != kind or (text is not None and token.text != text):
             raise self.fail(repr(text) if text is not None else kind)
@@ -376,67 +381,3 @@ def parse_expression(text: str) -> Expression:
     if parser.token.kind != "end":
         raise parser.fail("'and', 'or' or the end")
     return expression
-
-
-# --- constraints ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TextLimit:
-    """What a supported XLSForm ``constraint`` says: number bounds or a text length limit."""
-
-    min_value: float | None = None
-    max_value: float | None = None
-    max_length: int | None = None
-
-
-def parse_constraint(text: str) -> TextLimit:
-    """Parse a constraint: ``. >= N``, ``. <= N`` and ``string-length(.) <= N``, joined by and.
-
-    Anything else raises ExpressionError: the bot only enforces inclusive bounds on numbers
-    and a maximum length on texts.
-    """
-    tokens = _tokenize(text)
-    at = 0
-    low: float | None = None
-    high: float | None = None
-    length: int | None = None
-
-    def fail(token: _Token) -> ExpressionError:
-        return ExpressionError(
-            f"unsupported constraint {text!r} (at column {token.column}): use "
-            "'. >= N', '. <= N' or 'string-length(.) <= N', joined by 'and'"
-        )
-
-    def texts(count: int) -> list[str]:
-        return [t.text for t in tokens[at : at + count]]
-
-    while True:
-        token = tokens[at]
-        if texts(3)[:2] == [".", ">="] and tokens[at + 2].kind == "number":
-            value = float(tokens[at + 2].text)
-            low = value if low is None else max(low, value)
-            at += 3
-        elif texts(3)[:2] == [".", "<="] and tokens[at + 2].kind == "number":
-            value = float(tokens[at + 2].text)
-            high = value if high is None else min(high, value)
-            at += 3
-        elif texts(6)[:5] == ["string-length", "(", ".", ")", "<="] and tokens[at + 5].kind == (
-            "number"
-        ):
-            number = float(tokens[at + 5].text)
-            if not number.is_integer():
-                raise fail(tokens[at + 5])
-            length = int(number)
-            at += 6
-        else:
-            raise fail(token)
-        if tokens[at].kind == "end":
-            break
-        if tokens[at].kind == "name" and tokens[at].text == "and":
-            at += 1
-            continue
-        raise fail(tokens[at])
-    if length is not None and (low is not None or high is not None):
-        raise ExpressionError("a constraint cannot limit both a number and a text length")
-    return TextLimit(min_value=low, max_value=high, max_length=length)

@@ -18,7 +18,8 @@ from pyxform.errors import PyXFormError
 from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import DefinitionData, get_xlsform
 
-from surveys.expressions import ExpressionError, parse_constraint
+from surveys.constraints import parse_constraint
+from surveys.expressions import ExpressionError
 from surveys.loader import Problem, QuestionnaireError, load_questionnaire_text
 from surveys.model import Questionnaire
 from surveys.writer import questionnaire_yaml

@@ -18,7 +18,7 @@ from surveys import (
     load_questionnaire_text,
     parse_expression,
 )
-from surveys.expressions import TextLimit, parse_constraint
+from surveys.constraints import TextLimit, parse_constraint
 
 
 def test_precedence_not_and_or() -> None:
