@@ -1,18 +1,7 @@
 """Questionnaires: the model, the YAML and XLSForm loaders, and the bundled questionnaires."""
 
 from surveys.bundled import bundled_path, bundled_questionnaires
-from surveys.expressions import (
-    And,
-    Compare,
-    Expression,
-    ExpressionError,
-    Not,
-    Or,
-    Selected,
-    any_of,
-    parse_expression,
-)
-from surveys.loader import (
+from surveys.checks import (
     DONT_KNOW_LABEL,
     DONT_KNOW_VALUE,
     MAX_LABEL_LENGTH,
@@ -26,10 +15,19 @@ from surveys.loader import (
     Problem,
     QuestionnaireError,
     likert_scores,
-    load_questionnaire,
-    load_questionnaire_text,
-    style_problems,
 )
+from surveys.expressions import (
+    And,
+    Compare,
+    Expression,
+    ExpressionError,
+    Not,
+    Or,
+    Selected,
+    any_of,
+    parse_expression,
+)
+from surveys.loader import load_questionnaire, load_questionnaire_text, style_problems
 from surveys.model import (
     DIMENSIONS,
     LANGUAGES,

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from surveys.loader import DONT_KNOW_LABEL, DONT_KNOW_VALUE, likert_scores
+from surveys.checks import DONT_KNOW_LABEL, DONT_KNOW_VALUE, likert_scores
 from surveys.model import Option, Question, Questionnaire, QuestionType, Text
 
 __all__ = ["OptionList", "option_lists", "questionnaire_data", "questionnaire_yaml", "written"]

@@ -18,9 +18,10 @@ from pyxform.errors import PyXFormError
 from pyxform.xls2json import workbook_to_json
 from pyxform.xls2json_backends import DefinitionData, get_xlsform
 
+from surveys.checks import Problem, QuestionnaireError
 from surveys.constraints import parse_constraint
 from surveys.expressions import ExpressionError
-from surveys.loader import Problem, QuestionnaireError, load_questionnaire_text
+from surveys.loader import load_questionnaire_text
 from surveys.model import Questionnaire
 from surveys.writer import questionnaire_yaml
 from surveys.xlsform_export import INTRO_NAME
