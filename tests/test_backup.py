@@ -121,7 +121,7 @@ def test_backup_and_restore_from_the_command_line(
     assert capsys.readouterr().out.startswith(f"backup written to {out} (")
     assert len(submitted_in(out)) == 3
     # An existing file is not overwritten by accident.
-    assert spibot(env_file, "db", "backup", str(out)) == 1
+    assert spibot(env_file, "db", "backup", str(out)) == 2
     assert "exists; choose another name or pass --force" in capsys.readouterr().err
     assert spibot(env_file, "db", "backup", str(out), "--force") == 0
     capsys.readouterr()
@@ -145,13 +145,13 @@ def test_restore_refuses_what_is_not_a_backup(
 ) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 100)
-    assert spibot(env_file, "db", "restore", str(junk), "--yes") == 1
+    assert spibot(env_file, "db", "restore", str(junk), "--yes") == 2
     assert "not a SQLite database" in capsys.readouterr().err
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
-    assert spibot(env_file, "db", "restore", str(other), "--yes") == 1
+    assert spibot(env_file, "db", "restore", str(other), "--yes") == 2
     assert "not an spi-bot database" in capsys.readouterr().err
-    assert spibot(env_file, "db", "restore", str(tmp_path / "nope.db"), "--yes") == 1
+    assert spibot(env_file, "db", "restore", str(tmp_path / "nope.db"), "--yes") == 2
     assert "no such backup file" in capsys.readouterr().err
     assert len(submitted_in(tmp_path / "bot.db")) == 3  # nothing was touched
 
@@ -166,7 +166,7 @@ def test_postgres_without_pg_dump_prints_the_exact_command(
         f"SPIBOT_SECRET={'s' * 24}\n",
         encoding="utf-8",
     )
-    assert spibot(env, "db", "backup", "spibot.dump") == 1
+    assert spibot(env, "db", "backup", "spibot.dump") == 2
     out = capsys.readouterr().out
     assert out.splitlines() == [
         "pg_dump is not on PATH; run this where the PostgreSQL client tools are installed:",

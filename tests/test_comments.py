@@ -96,7 +96,7 @@ def test_cli_prints_the_review_and_writes_the_chart(
     assert "  antrean          4" in lines
     with Image.open(chart) as image:
         assert image.width == 1080
-    assert main(["--env-file", str(env), "comments", "--wave", "2030"]) == 1
+    assert main(["--env-file", str(env), "comments", "--wave", "2030"]) == 2
     assert capsys.readouterr().err.strip() == "error: no wave named '2030' (waves: 2026-S1)"
 
 

@@ -177,7 +177,7 @@ def test_parquet_without_pyarrow_is_refused_clearly(
         import pyarrow  # noqa: F401
     except ImportError:
         args = ["export", "--wave", "2026-S1", "--out", str(tmp_path / "p"), "--format", "parquet"]
-        assert spibot(env_file, *args) == 1
+        assert spibot(env_file, *args) == 2
         assert "parquet needs the optional pyarrow package" in capsys.readouterr().err
     else:
         args = ["export", "--wave", "2026-S1", "--out", str(tmp_path / "p"), "--format", "parquet"]
@@ -186,11 +186,11 @@ def test_parquet_without_pyarrow_is_refused_clearly(
 
 
 def test_bad_input(env_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert spibot(env_file, "export", "--wave", "2025-X", "--out", str(tmp_path)) == 1
+    assert spibot(env_file, "export", "--wave", "2025-X", "--out", str(tmp_path)) == 2
     assert capsys.readouterr().err.strip() == "error: no wave named '2025-X' (waves: 2026-S1)"
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
-    assert spibot(env_file, "export", "--wave", "2026-S1", "--out", str(blocker)) == 1
+    assert spibot(env_file, "export", "--wave", "2026-S1", "--out", str(blocker)) == 2
     assert capsys.readouterr().err.startswith("cannot write: ")
     with pytest.raises(SystemExit):
         spibot(env_file, "export", "--wave", "2026-S1", "--out", str(tmp_path), "--format", "sav")

@@ -23,7 +23,7 @@ def _report_not_run(result: BackupResult) -> int:
     print(f"{tool} is not on PATH; run this where the PostgreSQL client tools are installed:")
     prefix = "PGPASSWORD='…' " if result.needs_password else ""
     print(f"  {prefix}{shlex.join(result.command)}")
-    return 1
+    return 2  # an expected error: one line, exit 2 (as every spibot command)
 
 
 def _size(size: int) -> str:
@@ -49,10 +49,10 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
         pruned = prune_backups(out.parent, args.keep) if args.keep and result.done else []
     except StorageError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2  # an expected error: one line, exit 2 (as every spibot command)
     except OSError as exc:
         print(f"cannot write {args.out}: {exc.strerror}", file=sys.stderr)
-        return 1
+        return 2  # an expected error: one line, exit 2 (as every spibot command)
     if not result.done:
         return _report_not_run(result)
     held = "" if result.responses is None else f", {result.responses} submitted responses"
@@ -79,7 +79,7 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
         result = restore_database(settings.database_url, Path(args.backup))
     except StorageError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2  # an expected error: one line, exit 2 (as every spibot command)
     if not result.done:
         return _report_not_run(result)
     asyncio.run(upgrade(settings.database_url))  # an older backup gets today's schema

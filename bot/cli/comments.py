@@ -59,7 +59,7 @@ def cmd_comments(args: argparse.Namespace) -> int:
             Path(args.chart).write_bytes(png)
         except OSError as exc:
             print(f"cannot write {args.chart}: {exc.strerror}", file=sys.stderr)
-            return 1
+            return 2  # an expected error: one line, exit 2 (as every spibot command)
         print(f"keyword chart written to {args.chart}")
     return 0
 

@@ -47,7 +47,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         result = run_with_db(args, work)
     except OSError as exc:
         print(f"cannot write: {exc}", file=sys.stderr)
-        return 1
+        return 2  # an expected error: one line, exit 2 (as every spibot command)
     assert options is not None
     print("\n".join(describe(result, options)))
     return 0

@@ -27,10 +27,10 @@ def cmd_survey_import(args: argparse.Namespace) -> int:
         questionnaire = load_xlsform(path)
     except QuestionnaireError as exc:
         print(exc, file=sys.stderr)
-        return 1
+        return 2  # an expected error: one line, exit 2 (as every spibot command)
     except OSError as exc:
         print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
-        return 1
+        return 2  # an expected error: one line, exit 2 (as every spibot command)
     summary = (
         f"{questionnaire.id} v{questionnaire.version} ({questionnaire.group}, "
         f"{len(questionnaire.questions)} questions)"
@@ -75,7 +75,7 @@ def cmd_survey_export(args: argparse.Namespace) -> int:
             written.append(args.yaml)
     except OSError as exc:
         print(f"cannot write: {exc}", file=sys.stderr)
-        return 1
+        return 2  # an expected error: one line, exit 2 (as every spibot command)
     print(f"wrote {questionnaire.id} v{questionnaire.version} to {', '.join(written)}")
     return 0
 
