@@ -17,16 +17,20 @@ from scoring.config import (
     ScoringConfig,
     UnitInfo,
     WaveResult,
+    YearRules,
+    rules_for_year,
 )
 from scoring.index import (
     CATEGORIES,
     Category,
+    categories_of,
     categorize,
     composite_index,
     composite_moe,
     margin_of_error,
     needed_sample,
 )
+from scoring.peers import PublishedResult, YearStanding, find_institution, standings
 from scoring.quality import QualitySummary
 from scoring.report import DimensionScore, GroupResult, Report, ScopeResult, WaveComparison
 from scoring.suppression import suppress_small_cells
@@ -42,6 +46,7 @@ __all__ = [
     "DimensionScore",
     "GroupResult",
     "GroupWeights",
+    "PublishedResult",
     "QualityConfig",
     "QualityRule",
     "QualitySummary",
@@ -52,12 +57,18 @@ __all__ = [
     "UnitInfo",
     "WaveComparison",
     "WaveResult",
+    "YearRules",
+    "YearStanding",
     "build_report",
+    "categories_of",
     "categorize",
     "compare_with_benchmarks",
     "composite_index",
     "composite_moe",
+    "find_institution",
     "margin_of_error",
     "needed_sample",
+    "rules_for_year",
+    "standings",
     "suppress_small_cells",
 ]

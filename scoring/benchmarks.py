@@ -1,13 +1,22 @@
-"""Published SPI benchmarks (DESIGN.md §2) as data, and the comparison of an index with them."""
+"""Published SPI benchmarks and the comparison of an index with them.
+
+The national index and the level averages are derived from the shipped published results
+(`scoring.published`), read on first use; only the RPJMN targets are typed in (DESIGN.md §2).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeVar
 
+from scoring import published
 from surveys.model import Text
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 __all__ = [
     "LEVEL_AVERAGES",
@@ -18,18 +27,32 @@ __all__ = [
     "compare_with_benchmarks",
 ]
 
-NATIONAL_INDEX: Final[Mapping[int, float]] = MappingProxyType(
-    {2021: 72.43, 2022: 71.94, 2023: 70.97, 2024: 71.53, 2025: 72.32}
-)
-LEVEL_AVERAGES: Final[Mapping[str, Mapping[int, float]]] = MappingProxyType(
-    {
-        "kabupaten": MappingProxyType({2021: 70.9, 2022: 70.6, 2023: 69.7, 2024: 69.99}),
-        "provinsi": MappingProxyType({2021: 69.3, 2022: 69.2, 2023: 69.9, 2024: 67.52}),
-        "kementerian": MappingProxyType({2021: 80.0, 2022: 77.8, 2023: 73.5, 2024: 79.02}),
-        "lembaga": MappingProxyType({2021: 81.8, 2022: 79.5, 2023: 76.4, 2024: 79.70}),
-        "kota": MappingProxyType({2024: 71.91}),
-    }
-)
+
+class _Derived(Mapping[K, V]):
+    """A read-only mapping computed from the published results on first access."""
+
+    def __init__(self, compute: Callable[[], Mapping[K, V]]) -> None:
+        self._compute = compute
+
+    @cached_property
+    def _data(self) -> Mapping[K, V]:
+        return self._compute()
+
+    def __getitem__(self, key: K) -> V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self._data)!r})"
+
+
+NATIONAL_INDEX: Final[Mapping[int, float]] = _Derived(published.national_index)
+LEVEL_AVERAGES: Final[Mapping[str, Mapping[int, float]]] = _Derived(published.level_averages)
 RPJMN_TARGETS: Final[Mapping[int, float]] = MappingProxyType({2021: 70.0, 2022: 72.0, 2023: 74.0})
 
 LEVEL_LABELS: Final[Mapping[str, Text]] = MappingProxyType(

@@ -21,7 +21,10 @@ from surveys.model import Group, Text
 
 __all__ = [
     "CATEGORIES",
+    "SANGAT_RENTAN",
+    "TERJAGA",
     "Category",
+    "categories_of",
     "categorize",
     "composite_index",
     "composite_moe",
@@ -134,10 +137,20 @@ class Category:
     label: Text
 
 
+SANGAT_RENTAN: Final = Category(
+    "sangat_rentan", "dark_red", Text(id="Sangat Rentan", en="Highly vulnerable")
+)
 RENTAN: Final = Category("rentan", "red", Text(id="Rentan", en="Vulnerable"))
 WASPADA: Final = Category("waspada", "yellow", Text(id="Waspada", en="Alert"))
 TERJAGA: Final = Category("terjaga", "green", Text(id="Terjaga", en="Maintained"))
+# The three current categories, lowest first (charts draw these bands).
 CATEGORIES: Final = (RENTAN, WASPADA, TERJAGA)
+
+
+def categories_of(thresholds: CategoryThresholds | None = None) -> tuple[Category, ...]:
+    """Return the categories `thresholds` make, lowest first (four when Sangat Rentan is on)."""
+    t = thresholds or CategoryThresholds()
+    return CATEGORIES if t.sangat_rentan_below is None else (SANGAT_RENTAN, *CATEGORIES)
 
 
 def categorize(index: float, thresholds: CategoryThresholds | None = None) -> Category:
@@ -151,4 +164,6 @@ def categorize(index: float, thresholds: CategoryThresholds | None = None) -> Ca
         return TERJAGA
     if shown >= t.waspada_from:
         return WASPADA
+    if t.sangat_rentan_below is not None and shown < t.sangat_rentan_below:
+        return SANGAT_RENTAN
     return RENTAN

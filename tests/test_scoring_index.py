@@ -109,26 +109,33 @@ def test_category_thresholds_are_configurable():
 
 
 def test_benchmarks_for_a_year_and_latest():
-    # 74.00 in 2022: national 71.94 (+2.06), kabupaten 70.6 (+3.4), RPJMN target 72 (+2).
+    # 74.00 in 2022: national 71.94 (+2.06); the kabupaten average of the shipped file,
+    # 70.627 (KPK rounds it to 70.6); RPJMN target 72 (+2).
     got = {b.key: b for b in compare_with_benchmarks(74.0, level="kabupaten", year=2022)}
     assert set(got) == {"national", "level:kabupaten", "rpjmn_target"}
     assert got["national"].delta == pytest.approx(2.06)
-    assert got["level:kabupaten"].delta == pytest.approx(3.4)
+    assert got["level:kabupaten"].value == pytest.approx(70.627, abs=0.001)
     assert got["rpjmn_target"].value == 72.0
-    # Kota has only 2024; no RPJMN target after 2023; year None picks each series' latest.
-    assert [b.key for b in compare_with_benchmarks(70, level="kota", year=2023)] == [
+    # No RPJMN target after 2023; year None picks each series' latest.
+    assert [b.key for b in compare_with_benchmarks(70, level="kota", year=2024)] == [
         "national",
-        "rpjmn_target",
+        "level:kota",
     ]
     latest = {
-        b.key: (b.year, b.value) for b in compare_with_benchmarks(None, level="kota", year=None)
+        b.key: (b.year, round(b.value, 2))
+        for b in compare_with_benchmarks(None, level="kota", year=None)
     }
     assert latest == {
         "national": (2025, 72.32),
-        "level:kota": (2024, 71.91),
+        "level:kota": (2025, 73.35),
         "rpjmn_target": (2023, 74.0),
     }
     assert all(b.delta is None for b in compare_with_benchmarks(None, level="lembaga", year=2021))
+    # A level the file does not know has no level benchmark.
+    assert [b.key for b in compare_with_benchmarks(70, level="desa", year=2022)] == [
+        "national",
+        "rpjmn_target",
+    ]
 
 
 def test_margin_of_error_by_hand():

@@ -74,9 +74,25 @@ ACCENT_LIGHT: Final = "#A9C4E6"
 PARTIAL: Final = "#B0BEC5"  # partial indices: deliberately not a category colour
 
 # Category colours (traffic light) and the text colour that stays readable on each fill.
-CATEGORY_COLOURS: Final = {"rentan": "#C62828", "waspada": "#F9A825", "terjaga": "#2E7D32"}
-CATEGORY_INK: Final = {"rentan": "white", "waspada": INK, "terjaga": "white"}
-BAND_COLOURS: Final = {"rentan": "#F6C9C9", "waspada": "#FCE8A6", "terjaga": "#C7E3C8"}
+# Sangat Rentan (SPI 2022's fourth band) only appears with such thresholds in the config.
+CATEGORY_COLOURS: Final = {
+    "sangat_rentan": "#7F0000",
+    "rentan": "#C62828",
+    "waspada": "#F9A825",
+    "terjaga": "#2E7D32",
+}
+CATEGORY_INK: Final = {
+    "sangat_rentan": "white",
+    "rentan": "white",
+    "waspada": INK,
+    "terjaga": "white",
+}
+BAND_COLOURS: Final = {
+    "sangat_rentan": "#E6A3A3",
+    "rentan": "#F6C9C9",
+    "waspada": "#FCE8A6",
+    "terjaga": "#C7E3C8",
+}
 
 
 def new_figure(height_in: float) -> Figure:

@@ -1,0 +1,1 @@
+"""Data shipped with scoring: KPK's published SPI results (spi-published.csv)."""
