@@ -26,7 +26,7 @@ from scoring.report import DimensionScore, GroupResult, Report, ScopeResult, Wav
 from scoring.suppression import suppress_small_cells
 from surveys.model import DIMENSIONS, Dimension, Group, Questionnaire
 
-__all__ = ["build_report"]
+__all__ = ["build_report", "compose_scope"]
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def _combined_dimensions(
     return tuple(out)
 
 
-def _scope(
+def compose_scope(
     info: UnitInfo,
     cells: tuple[GroupResult, ...],
     config: ScoringConfig,
@@ -161,7 +161,8 @@ def _scope(
     *,
     institution: bool = False,
 ) -> ScopeResult:
-    """Compose a scope's indices from its (already suppressed) cells."""
+    """Compose a scope's indices, category and combined dimensions from its (already
+    suppressed) cells. `build_report` and the what-if (`scoring.whatif`) both use it."""
     shown = [c for c in cells if c.score is not None]
     deduction = corr.total if corr is not None else 0.0
     index = index_moe = partial = None
@@ -291,9 +292,9 @@ def build_report(
     cells = suppress_small_cells(raw, config.min_cell_size)
 
     inst_info = UnitInfo(code="", name=institution_name, kind="institution")
-    institution = _scope(inst_info, cells[None], config, corr, institution=True)
+    institution = compose_scope(inst_info, cells[None], config, corr, institution=True)
     institution = _with_comparisons(institution, config, wave, history)
-    unit_results = tuple(_scope(infos[c], cells[c], config, None) for c in codes)
+    unit_results = tuple(compose_scope(infos[c], cells[c], config, None) for c in codes)
     return Report(wave, wave_open, institution, unit_results, quality, config)
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "CATEGORIES",
     "SANGAT_RENTAN",
     "TERJAGA",
+    "WASPADA",
     "Category",
     "categories_of",
     "categorize",
