@@ -205,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.admin import add_admin_commands
     from bot.cli.comments import add_comment_commands
     from bot.cli.exports import add_export_commands
+    from bot.cli.insight import add_insight_commands
     from bot.cli.scores import add_score_commands
     from bot.cli.surveys import add_survey_commands
 
@@ -214,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_commands(sub)
     add_score_commands(sub)
+    add_insight_commands(sub)
     return parser
 
 
