@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import common, data, grants, scores, subscriptions, survey
+from handlers import common, data, grants, insight, scores, subscriptions, survey
 from handlers.context import BotContext
 from handlers.menus import MenuEntry, Menus
 from services.i18n import LANGUAGES, Catalog
@@ -69,6 +69,7 @@ COMMANDS: Final = (
     Command("dimensions", "dimensi", "dimensions", scores.on_dimensions, OFFICIAL),
     Command("ranking", "peringkat", "ranking", scores.on_ranking, OFFICIAL),
     Command("trend", "tren", "trend", scores.on_trend, OFFICIAL),
+    Command("simulate", "simulasi", "simulate", insight.on_simulate, OFFICIAL),
     Command("progress", "progres", "progress", scores.on_progress, OFFICIAL),
     Command("report", "laporan", "report", scores.on_report, OFFICIAL),
     # Scheduled reports, in private and group chats; only admins and leadership may use them.

@@ -18,7 +18,7 @@ from typing import Any, Final
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.context import BotContext
-from services import callbacks, report_texts, reports
+from services import callbacks, peers, report_texts, reports
 from services.access import Asker, Decision, asker_for
 from services.pushes.delivery import Outgoing, chart_message, send_outgoing
 from services.report_charts import render_chart, report_pack
@@ -268,9 +268,15 @@ async def on_ranking(
 
 @score_command(Need.INSTITUTION)
 async def on_trend(update: Update, context: BotContext, asker: Asker, bundle: ReportBundle) -> None:
-    """Handle /tren (/trend): the institution index across waves."""
+    """Handle /tren (/trend): the institution index across waves, then our KPK results."""
     caption = report_texts.trend_text(bundle, asker.language)
-    await _send_chart(update, context, bundle, "trend", caption, language=asker.language)
+    # Our KPK result per year, percentile and peers: beside our own waves, after the chart.
+    services = context.services
+    ours, found = await peers.load_standings(services.db.engine, services.settings)
+    kpk = peers.peers_text(ours, found, asker.language)
+    await _send_chart(
+        update, context, bundle, "trend", caption, language=asker.language, follow_up=kpk
+    )
 
 
 @score_command(Need.ROLE)

@@ -15,7 +15,7 @@ from typing import Any, Final
 import storage
 from scoring.peers import PublishedResult, YearStanding, standings
 from services.i18n import catalog
-from services.reports import format_number
+from services.report_texts import format_number
 from services.settings import Settings
 from storage import AsyncEngine
 

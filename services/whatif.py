@@ -7,6 +7,7 @@ suppressed unit's answer says "data belum cukup" and nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 from collections.abc import Mapping, Sequence
@@ -15,9 +16,10 @@ from typing import Final
 
 from scoring import GROUP_ORDER, Report, ScopeResult
 from scoring.index import Category
-from scoring.whatif import Lift, TargetPlan, WhatIf
+from scoring.whatif import Lift, TargetPlan, WhatIf, reach_category, what_if
+from services.access import Decision, Viewer
 from services.i18n import catalog
-from services.reports import format_number
+from services.report_texts import format_number
 from surveys.model import Dimension, Group
 
 __all__ = [
@@ -25,8 +27,11 @@ __all__ = [
     "GROUP_WORDS",
     "BadRequest",
     "WhatIfRequest",
+    "answer",
     "parse_request",
     "plan_text",
+    "scope_for",
+    "usage_text",
     "whatif_text",
 ]
 
@@ -244,3 +249,38 @@ def plan_text(plan: TargetPlan, scope: ScopeResult, report: Report, language: st
                 )
     lines += ["", w.t("whatif_basis", wave=html.escape(report.wave))]
     return "\n".join(lines)
+
+
+def scope_for(viewer: Viewer, unit: str | None) -> tuple[Decision, str | None]:
+    """Decide which scope a viewer's request is about: the asked unit, else the institution
+    for leadership and the own unit for a unit head."""
+    if unit is not None:
+        return viewer.unit(unit), unit
+    if viewer.sees_all:
+        return Decision.ALLOWED, None
+    if viewer.unit_code is not None:
+        return Decision.ALLOWED, viewer.unit_code
+    return Decision.NO_ROLE, None
+
+
+def usage_text(language: str, problem: BadRequest | None = None) -> str:
+    """Return the usage help, after what was wrong with the request when there is a problem."""
+    messages = catalog()
+    usage = messages.t(language, "whatif_usage")
+    if problem is None:
+        return usage
+    said = messages.t(language, problem.key, value=html.escape(problem.value))
+    return f"{said}\n\n{usage}"
+
+
+def answer(report: Report, request: WhatIfRequest, unit: str | None, language: str) -> str:
+    """Return the /simulasi answer for `unit` (None: the institution); ValueError when the
+    report has no such unit."""
+    if unit is not None and unit not in {u.code for u in report.units}:
+        raise ValueError(f"unknown unit {unit!r}")
+    if request.lift is None:
+        plan = reach_category(report, unit=unit)
+        scope = report.institution if unit is None else report.unit(unit)
+        return plan_text(plan, scope, report, language)
+    lift = dataclasses.replace(request.lift, unit=unit)
+    return whatif_text(what_if(report, lift), report, language)

@@ -69,8 +69,12 @@ async def test_english_aliases_answer_in_english(harness: Harness) -> None:
     answer = await reply(boss)
     assert answer.photo is not None
     assert "weakest first" in answer.plain_text
+    before = len(boss.chat.messages)
     await boss.command("trend")
-    assert "First wave" in (await reply(boss)).plain_text
+    await reply(boss)
+    trend = boss.chat.messages[before:]
+    assert "First wave" in trend[0].plain_text
+    assert "KPK SPI results" in trend[-1].plain_text  # our published results follow the chart
     await boss.command("progress")
     assert "of target" in (await reply(boss)).plain_text
 
