@@ -6,6 +6,16 @@ dataclasses from `storage.models`. Nothing here stores a Telegram id: people are
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.actions import (
+    Action,
+    ActionStatus,
+    NewAction,
+    add_action,
+    add_actions,
+    get_action,
+    list_actions,
+    update_action,
+)
 from storage.answers import get_answers, get_response
 from storage.corrections import add_correction, correction_history, current_correction
 from storage.db import Database, alembic_config, create_engine, upgrade
@@ -119,6 +129,8 @@ __all__ = [
     "POPULATION_COLUMNS",
     "UNCHANGED",
     "UNIT_KINDS",
+    "Action",
+    "ActionStatus",
     "AlreadyCompleted",
     "AsyncEngine",
     "ChatSchedule",
@@ -129,6 +141,7 @@ __all__ = [
     "Institution",
     "Invitation",
     "InvitationClaim",
+    "NewAction",
     "NewInvitation",
     "NotFound",
     "PushClaim",
@@ -155,6 +168,8 @@ __all__ = [
     "WaveConflict",
     "WaveStatus",
     "active_schedules",
+    "add_action",
+    "add_actions",
     "add_correction",
     "alembic_config",
     "answers_frame",
@@ -173,6 +188,7 @@ __all__ = [
     "ensure_respondent",
     "expire_sessions",
     "finish_push",
+    "get_action",
     "get_answers",
     "get_institution",
     "get_invitation",
@@ -190,6 +206,7 @@ __all__ = [
     "import_units",
     "last_fingerprint",
     "latest_questionnaires",
+    "list_actions",
     "list_pushes",
     "list_role_grants",
     "list_roles",
@@ -215,5 +232,6 @@ __all__ = [
     "submit",
     "subscribe",
     "unsubscribe",
+    "update_action",
     "upgrade",
 ]

@@ -287,3 +287,27 @@ scheduled_pushes = Table(
         name="status",
     ),
 )
+
+# Follow-up plans (tindak lanjut, issue 13): actions per unit, tied to a weak dimension or a
+# KPK recommendation. `who` is a role title ("Kepala Bidang Pengadaan"), never a person's id.
+# `version` counts changes, so two officials editing one action cannot overwrite each other.
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("dimension", String(40), nullable=True),
+    Column("recommendation", Text, nullable=False, server_default=""),
+    Column("what", Text, nullable=False),
+    Column("who", String(120), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("status", String(12), nullable=False, server_default="planned"),
+    Column("note", Text, nullable=False, server_default=""),
+    # Telegram file id of an evidence document (a file reference, not a person).
+    Column("document_file_id", String(200), nullable=True),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('planned', 'in_progress', 'done', 'dropped')", name="status"),
+)
+Index("ix_actions_unit_due", actions.c.unit_id, actions.c.due_on)

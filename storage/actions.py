@@ -1,0 +1,215 @@
+"""Follow-up plans (tindak lanjut): actions per unit with a due date, status and evidence.
+
+An action is tied to a unit and to a weak dimension or a KPK recommendation. Changes carry
+the version the editor saw, so two officials editing one action never overwrite each other
+silently (`update_action` returns None when the version moved on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import from_db, read_connection, utc, write_transaction
+from storage.errors import NotFound
+from storage.models import UNCHANGED, Unchanged
+from storage.schema import actions, units
+
+__all__ = [
+    "Action",
+    "ActionStatus",
+    "NewAction",
+    "add_action",
+    "add_actions",
+    "get_action",
+    "list_actions",
+    "update_action",
+]
+
+
+class ActionStatus(StrEnum):
+    """Where an action stands."""
+
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class NewAction:
+    """An action to add (the unit by code)."""
+
+    unit_code: str
+    what: str
+    who: str
+    due_on: date
+    dimension: str | None = None
+    recommendation: str = ""
+    status: ActionStatus = ActionStatus.PLANNED
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A stored action with its unit."""
+
+    id: int
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    dimension: str | None
+    recommendation: str
+    what: str
+    who: str
+    due_on: date
+    status: ActionStatus
+    note: str
+    document_file_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def _action(row: Any) -> Action:
+    return Action(
+        id=row.id,
+        unit_id=row.unit_id,
+        unit_code=row.unit_code,
+        unit_name=row.unit_name,
+        dimension=row.dimension,
+        recommendation=row.recommendation,
+        what=row.what,
+        who=row.who,
+        due_on=row.due_on,
+        status=ActionStatus(row.status),
+        note=row.note,
+        document_file_id=row.document_file_id,
+        version=row.version,
+        created_at=from_db(row.created_at),
+        updated_at=from_db(row.updated_at),
+    )
+
+
+def _select() -> Any:
+    return select(
+        actions,
+        units.c.code.label("unit_code"),
+        units.c.name.label("unit_name"),
+    ).join(units, units.c.id == actions.c.unit_id)
+
+
+async def add_actions(
+    engine: AsyncEngine, new: Sequence[NewAction], now: datetime
+) -> tuple[Action, ...]:
+    """Add actions in one transaction (all or none); NotFound names an unknown unit code."""
+    async with write_transaction(engine) as conn:
+        codes = sorted({a.unit_code for a in new})
+        rows = await conn.execute(select(units.c.code, units.c.id).where(units.c.code.in_(codes)))
+        found: dict[str, int] = {row.code: row.id for row in rows}
+        missing = [c for c in codes if c not in found]
+        if missing:
+            raise NotFound(f"unknown unit code {missing[0]!r}")
+        ids = []
+        for a in new:
+            result = await conn.execute(
+                insert(actions)
+                .values(
+                    unit_id=found[a.unit_code],
+                    dimension=a.dimension,
+                    recommendation=a.recommendation,
+                    what=a.what,
+                    who=a.who,
+                    due_on=a.due_on,
+                    status=a.status.value,
+                    note=a.note,
+                    created_at=utc(now),
+                    updated_at=utc(now),
+                )
+                .returning(actions.c.id)
+            )
+            ids.append(result.scalar_one())
+        stored = (await conn.execute(_select().where(actions.c.id.in_(ids)))).all()
+    by_id = {row.id: _action(row) for row in stored}
+    return tuple(by_id[i] for i in ids)
+
+
+async def add_action(engine: AsyncEngine, new: NewAction, now: datetime) -> Action:
+    """Add one action (NotFound for an unknown unit code)."""
+    (added,) = await add_actions(engine, [new], now)
+    return added
+
+
+async def get_action(engine: AsyncEngine, action_id: int) -> Action | None:
+    """Return one action, or None."""
+    async with read_connection(engine) as conn:
+        row = (await conn.execute(_select().where(actions.c.id == action_id))).first()
+    return None if row is None else _action(row)
+
+
+async def list_actions(
+    engine: AsyncEngine,
+    *,
+    unit_code: str | None = None,
+    statuses: Sequence[ActionStatus] | None = None,
+    due_before: date | None = None,
+) -> tuple[Action, ...]:
+    """Return actions (one unit's, or all), soonest due first, then by unit and id."""
+    query = _select()
+    conditions = []
+    if unit_code is not None:
+        conditions.append(units.c.code == unit_code)
+    if statuses is not None:
+        conditions.append(actions.c.status.in_([s.value for s in statuses]))
+    if due_before is not None:
+        conditions.append(actions.c.due_on < due_before)
+    if conditions:
+        query = query.where(and_(*conditions))
+    query = query.order_by(actions.c.due_on, units.c.code, actions.c.id)
+    async with read_connection(engine) as conn:
+        return tuple(_action(row) for row in (await conn.execute(query)).all())
+
+
+async def update_action(
+    engine: AsyncEngine,
+    action_id: int,
+    *,
+    version: int,
+    now: datetime,
+    status: ActionStatus | Unchanged = UNCHANGED,
+    note: str | Unchanged = UNCHANGED,
+    document_file_id: str | Unchanged | None = UNCHANGED,
+    due_on: date | Unchanged = UNCHANGED,
+) -> Action | None:
+    """Change an action if it is still at `version`; return it, or None when someone else
+    changed it first. NotFound when there is no such action."""
+    values: dict[str, Any] = {"version": actions.c.version + 1, "updated_at": utc(now)}
+    if not isinstance(status, Unchanged):
+        values["status"] = status.value
+    if not isinstance(note, Unchanged):
+        values["note"] = note
+    if not isinstance(document_file_id, Unchanged):
+        values["document_file_id"] = document_file_id
+    if not isinstance(due_on, Unchanged):
+        values["due_on"] = due_on
+    async with write_transaction(engine) as conn:
+        result = await conn.execute(
+            update(actions)
+            .where(actions.c.id == action_id, actions.c.version == version)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            exists = (
+                await conn.execute(select(func.count()).where(actions.c.id == action_id))
+            ).scalar_one()
+            if not exists:
+                raise NotFound(f"no action {action_id}")
+            return None
+        row = (await conn.execute(_select().where(actions.c.id == action_id))).one()
+    return _action(row)
