@@ -202,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = survey.add_parser("load", help="store a questionnaire version in the database")
     p.add_argument("file", metavar="FILE")
     p.set_defaults(func=cmd_survey_load)
+    from bot.cli.actions import add_action_commands
     from bot.cli.admin import add_admin_commands
     from bot.cli.comments import add_comment_commands
     from bot.cli.exports import add_export_commands
@@ -216,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_commands(sub)
     add_score_commands(sub)
     add_insight_commands(sub)
+    add_action_commands(sub)
     return parser
 
 

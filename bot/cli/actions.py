@@ -1,0 +1,82 @@
+"""`spibot actions import/export`: follow-up plans (tindak lanjut) as a CSV/XLSX matrix.
+
+Heavy modules are imported inside the commands, so `spibot --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.cli.common import now, run_with_db
+
+if TYPE_CHECKING:
+    from services.settings import Settings
+    from storage import AsyncEngine
+
+__all__ = ["add_action_commands"]
+
+
+def cmd_actions_import(args: argparse.Namespace) -> int:
+    """Add every action of a follow-up matrix, all or none."""
+    import storage
+    from services.actions import ActionProblem, read_matrix
+    from services.admin import AdminError
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise AdminError(f"{path}: no such file")
+    try:
+        new = read_matrix(path)
+    except ActionProblem as problem:
+        raise AdminError(f"{path}: {problem}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise AdminError(f"{path}: cannot read: {exc}") from None
+
+    async def work(engine: AsyncEngine, settings: Settings) -> int:
+        try:
+            return len(await storage.add_actions(engine, new, now()))
+        except storage.NotFound as exc:
+            raise AdminError(f"{path}: {exc}; see `spibot units list`") from None
+
+    print(f"actions: {run_with_db(args, work)} added")
+    return 0
+
+
+def cmd_actions_export(args: argparse.Namespace) -> int:
+    """Write the follow-up matrix (every unit, or one) as .csv or .xlsx."""
+    import storage
+    from services.actions import ActionProblem, export_matrix
+    from services.admin import AdminError
+
+    path = Path(args.file)
+
+    async def work(engine: AsyncEngine, settings: Settings) -> tuple[storage.Action, ...]:
+        if args.unit is not None and await storage.get_unit(engine, args.unit) is None:
+            raise AdminError(f"unknown unit code {args.unit!r}; see `spibot units list`")
+        return await storage.list_actions(engine, unit_code=args.unit)
+
+    actions = run_with_db(args, work)
+    try:
+        count = export_matrix(actions, path)
+    except ActionProblem as problem:
+        raise AdminError(f"{path}: {problem} (use .csv or .xlsx)") from None
+    except OSError as exc:
+        raise AdminError(f"{path}: cannot write: {exc.strerror}") from None
+    print(f"wrote {count} actions to {path}")
+    return 0
+
+
+def add_action_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `actions import` and `actions export` (no heavy imports here)."""
+    actions = sub.add_parser("actions", help="follow-up plans (tindak lanjut)").add_subparsers(
+        dest="actions_command", required=True, metavar="ACTION"
+    )
+    p = actions.add_parser("import", help="add the actions of a follow-up matrix (.csv/.xlsx)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_actions_import)
+    p = actions.add_parser("export", help="write the follow-up matrix (.csv/.xlsx)")
+    p.add_argument("file")
+    p.add_argument("--unit", help="only this unit (code)")
+    p.set_defaults(func=cmd_actions_export)
