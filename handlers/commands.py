@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import common, data, grants, insight, scores, subscriptions, survey
+from handlers import actions, common, data, grants, insight, scores, subscriptions, survey
 from handlers.context import BotContext
 from handlers.menus import MenuEntry, Menus
 from services.i18n import LANGUAGES, Catalog
@@ -70,6 +70,7 @@ COMMANDS: Final = (
     Command("ranking", "peringkat", "ranking", scores.on_ranking, OFFICIAL),
     Command("trend", "tren", "trend", scores.on_trend, OFFICIAL),
     Command("simulate", "simulasi", "simulate", insight.on_simulate, OFFICIAL),
+    Command("actions", "tindaklanjut", "actions", actions.on_actions, OFFICIAL),
     Command("progress", "progres", "progress", scores.on_progress, OFFICIAL),
     Command("report", "laporan", "report", scores.on_report, OFFICIAL),
     # Scheduled reports, in private and group chats; only admins and leadership may use them.
@@ -119,11 +120,20 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(
         CallbackQueryHandler(subscriptions.on_schedule_button, pattern=subscriptions.BUTTON_PATTERN)
     )
+    app.add_handler(CallbackQueryHandler(actions.on_action_button, pattern=actions.BUTTON_PATTERN))
     app.add_handler(CallbackQueryHandler(survey.on_button))
     # Last in the group: anything not handled above.
     app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, survey.on_text))
     app.add_handler(
         MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, survey.on_non_text)
+    )
+    # An official's answer in a follow-up dialogue: group -1 runs before the survey's text
+    # handler and stops the update only when a dialogue took it (one lookup otherwise).
+    app.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & private, actions.on_draft_text), group=-1
+    )
+    app.add_handler(
+        MessageHandler(filters.Document.ALL & private, actions.on_draft_document), group=-1
     )
     app.add_error_handler(common.error_handler)

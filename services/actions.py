@@ -24,11 +24,15 @@ from surveys.model import Dimension
 
 __all__ = [
     "MATRIX_COLUMNS",
+    "Action",
     "ActionProblem",
+    "ActionStatus",
     "Change",
     "Outcome",
     "add_for",
     "export_matrix",
+    "find_action",
+    "list_for",
     "may_manage",
     "may_see",
     "new_action",
@@ -157,6 +161,16 @@ async def add_for(engine: AsyncEngine, viewer: Viewer, new: NewAction, now: date
         return Change(Outcome.DONE, await storage.add_action(engine, new, now))
     except storage.NotFound:
         return Change(Outcome.NOT_FOUND, None)
+
+
+async def find_action(engine: AsyncEngine, action_id: int) -> Action | None:
+    """Return one action, or None."""
+    return await storage.get_action(engine, action_id)
+
+
+async def list_for(engine: AsyncEngine, unit_code: str | None) -> tuple[Action, ...]:
+    """Return one unit's actions (None: every unit's), soonest due first."""
+    return await storage.list_actions(engine, unit_code=unit_code)
 
 
 def may_manage(viewer: Viewer, action: Action) -> bool:

@@ -6,6 +6,12 @@ dataclasses from `storage.models`. Nothing here stores a Telegram id: people are
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.action_drafts import (
+    ActionDraft,
+    delete_action_draft,
+    get_action_draft,
+    put_action_draft,
+)
 from storage.actions import (
     Action,
     ActionStatus,
@@ -130,6 +136,7 @@ __all__ = [
     "UNCHANGED",
     "UNIT_KINDS",
     "Action",
+    "ActionDraft",
     "ActionStatus",
     "AlreadyCompleted",
     "AsyncEngine",
@@ -184,11 +191,13 @@ __all__ = [
     "create_role_grant",
     "current_correction",
     "current_wave",
+    "delete_action_draft",
     "delete_schedule",
     "ensure_respondent",
     "expire_sessions",
     "finish_push",
     "get_action",
+    "get_action_draft",
     "get_answers",
     "get_institution",
     "get_invitation",
@@ -217,6 +226,7 @@ __all__ = [
     "move_session",
     "open_wave",
     "pause_subscription",
+    "put_action_draft",
     "response_counts",
     "responses_frame",
     "revoke_role",

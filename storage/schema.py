@@ -311,3 +311,21 @@ actions = Table(
     CheckConstraint("status IN ('planned', 'in_progress', 'done', 'dropped')", name="status"),
 )
 Index("ix_actions_unit_due", actions.c.unit_id, actions.c.due_on)
+
+# A follow-up dialogue in progress (/tindaklanjut): one row per official, deleted when the
+# action is saved or the dialogue cancelled. Holds no answers; the pseudonym is an official's.
+action_drafts = Table(
+    "action_drafts",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("step", String(10), nullable=False),  # what, who, due, note
+    Column("dimension", String(40), nullable=True),
+    Column("what", Text, nullable=True),
+    Column("who", String(120), nullable=True),
+    Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), nullable=True),
+    Column("action_version", Integer, nullable=True),
+    Column("language", String(5), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("step IN ('what', 'who', 'due', 'note')", name="step"),
+)

@@ -1,0 +1,102 @@
+"""Texts of /tindaklanjut: the list of a unit's (or every unit's) actions and one action."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Final
+
+from services.i18n import catalog
+from storage import Action, ActionStatus
+
+__all__ = ["LIST_LIMIT", "STATUS_MARKS", "action_detail", "actions_list", "status_word"]
+
+LIST_LIMIT: Final = 30  # lines in one message; the rest is in the exported matrix
+STATUS_MARKS: Final[Mapping[ActionStatus, str]] = {
+    ActionStatus.PLANNED: "🗓",
+    ActionStatus.IN_PROGRESS: "⏳",
+    ActionStatus.DONE: "✅",
+    ActionStatus.DROPPED: "✖️",
+}
+_OPEN: Final = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
+_WHAT_CHARS: Final = 90
+
+
+def status_word(status: ActionStatus, language: str) -> str:
+    """Return the status in words."""
+    return catalog().t(language, f"actions_status_{status.value}")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _WHAT_CHARS else text[: _WHAT_CHARS - 1].rstrip() + "…"
+
+
+def _line(action: Action, language: str, today: date) -> str:
+    overdue = action.status in _OPEN and action.due_on < today
+    return catalog().t(
+        language,
+        "actions_line",
+        number=action.id,
+        mark=STATUS_MARKS[action.status],
+        what=html.escape(_short(action.what)),
+        who=html.escape(action.who),
+        due=action.due_on.isoformat(),
+        overdue=catalog().t(language, "actions_overdue") if overdue else "",
+    )
+
+
+def actions_list(
+    actions: Sequence[Action], language: str, today: date, *, unit_name: str | None = None
+) -> str:
+    """Return one unit's actions (`unit_name` given) or every unit's, grouped by unit."""
+    t = catalog().t
+    title = (
+        t(language, "actions_title", unit=html.escape(unit_name))
+        if unit_name is not None
+        else t(language, "actions_all_title")
+    )
+    lines = [title, ""]
+    if not actions:
+        return "\n".join([*lines, t(language, "actions_none")])
+    counts = Counter(a.status for a in actions)
+    lines += [t(language, "actions_counts", **{s.value: counts[s] for s in ActionStatus}), ""]
+    ordered = list(actions) if unit_name is not None else sorted(actions, key=_by_unit)
+    current_unit = None
+    for action in ordered[:LIST_LIMIT]:
+        if unit_name is None and action.unit_code != current_unit:
+            current_unit = action.unit_code
+            lines.append(t(language, "actions_unit_header", unit=html.escape(action.unit_name)))
+        lines.append(_line(action, language, today))
+    if len(ordered) > LIST_LIMIT:
+        lines.append(t(language, "actions_more", count=len(ordered) - LIST_LIMIT))
+    return "\n".join(lines)
+
+
+def _by_unit(action: Action) -> tuple[str, date, int]:
+    return action.unit_name, action.due_on, action.id
+
+
+def action_detail(action: Action, language: str, dimension_name: str | None) -> str:
+    """Return one action in full."""
+    t = catalog().t
+    lines = [
+        t(
+            language,
+            "actions_detail",
+            number=action.id,
+            unit=html.escape(action.unit_name),
+            what=html.escape(action.what),
+            who=html.escape(action.who),
+            due=action.due_on.isoformat(),
+            status=f"{STATUS_MARKS[action.status]} {status_word(action.status, language)}",
+        )
+    ]
+    if dimension_name:
+        lines.append(t(language, "actions_detail_dimension", dimension=dimension_name))
+    if action.note:
+        lines.append(t(language, "actions_detail_note", note=html.escape(action.note)))
+    if action.document_file_id:
+        lines.append(t(language, "actions_detail_document"))
+    return "\n".join(lines)
