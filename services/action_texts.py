@@ -11,7 +11,14 @@ from typing import Final
 from services.i18n import catalog
 from storage import Action, ActionStatus
 
-__all__ = ["LIST_LIMIT", "STATUS_MARKS", "action_detail", "actions_list", "status_word"]
+__all__ = [
+    "LIST_LIMIT",
+    "STATUS_MARKS",
+    "action_detail",
+    "actions_list",
+    "overdue_text",
+    "status_word",
+]
 
 LIST_LIMIT: Final = 30  # lines in one message; the rest is in the exported matrix
 STATUS_MARKS: Final[Mapping[ActionStatus, str]] = {
@@ -99,4 +106,27 @@ def action_detail(action: Action, language: str, dimension_name: str | None) -> 
         lines.append(t(language, "actions_detail_note", note=html.escape(action.note)))
     if action.document_file_id:
         lines.append(t(language, "actions_detail_document"))
+    return "\n".join(lines)
+
+
+def overdue_text(actions: Sequence[Action], language: str, today: date) -> str | None:
+    """Return the overdue open actions for the weekly leadership push (None when none)."""
+    late = [a for a in actions if a.status in _OPEN and a.due_on < today]
+    if not late:
+        return None
+    t = catalog().t
+    lines = [t(language, "actions_overdue_title", count=len(late)), ""]
+    for action in sorted(late, key=lambda a: (a.due_on, a.unit_name, a.id))[:LIST_LIMIT]:
+        lines.append(
+            t(
+                language,
+                "actions_overdue_line",
+                unit=html.escape(action.unit_name),
+                what=html.escape(_short(action.what)),
+                due=action.due_on.isoformat(),
+                days=(today - action.due_on).days,
+            )
+        )
+    if len(late) > LIST_LIMIT:
+        lines.append(t(language, "actions_more", count=len(late) - LIST_LIMIT))
     return "\n".join(lines)

@@ -1,16 +1,19 @@
 """What a push says: what one tick reads and renders once and shares between chats.
 
 A digest is one text; a report is the chart pack (each chart with its caption), after a
-heading for a wave's final report. Delivery sends what this module composes.
+heading for a wave's final report; the weekly report ends with the overdue follow-up
+actions. Delivery sends what this module composes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-from datetime import datetime
+from datetime import date, datetime
 
 import storage
+from services.action_texts import overdue_text
+from services.actions import ActionStatus
 from services.context import Services
 from services.pushes.delivery import Outgoing, chart_message
 from services.report_charts import report_pack
@@ -29,6 +32,7 @@ class TickData:
         self._waves: list[storage.Wave] | None = None
         self._bundles: dict[str, ReportBundle | None] = {}
         self._packs: dict[tuple[str, str], list[tuple[str, bytes, str]]] = {}
+        self._overdue: tuple[storage.Action, ...] | None = None
 
     @property
     def _engine(self) -> storage.AsyncEngine:
@@ -61,6 +65,20 @@ class TickData:
             self._packs[key] = await asyncio.to_thread(report_pack, bundle, language)
         return self._packs[key]
 
+    async def overdue_actions(self) -> tuple[storage.Action, ...]:
+        """Return the open follow-up actions due before today (read once per tick)."""
+        if self._overdue is None:
+            open_ones = [ActionStatus.PLANNED, ActionStatus.IN_PROGRESS]
+            self._overdue = await storage.list_actions(
+                self._engine, statuses=open_ones, due_before=self.today
+            )
+        return self._overdue
+
+    @property
+    def today(self) -> date:
+        """Return the tick's date in the bot's time zone."""
+        return self._now.astimezone(self.services.settings.zone).date()
+
     async def fingerprint(self, wave: storage.Wave) -> str:
         counts = await storage.response_counts(self._engine, wave.id)
         return f"{wave.id}:{sum(count.submitted for count in counts)}"
@@ -83,4 +101,9 @@ async def pack_items(
         items.append(Outgoing(text=heading))
     pack = await data.pack(bundle, language)
     items += [chart_message(png, caption, name) for name, png, caption in pack]
+    if not final:
+        # The weekly report ends with the follow-up actions that are past their due date.
+        late = overdue_text(await data.overdue_actions(), language, data.today)
+        if late is not None:
+            items.append(Outgoing(text=late))
     return items
