@@ -8,6 +8,7 @@ unit's actions. Thin: `services.actions`, `services.action_dialogue` and
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from datetime import date
@@ -21,8 +22,9 @@ from handlers.scores import Need, asker_command
 from services import action_dialogue as dialogue
 from services import callbacks
 from services.access import Asker, Decision, asker_for
-from services.action_texts import action_detail, actions_list, status_word
+from services.action_texts import action_detail, actions_chart_png, actions_list, status_word
 from services.actions import Action, ActionStatus, Outcome, find_action, list_for, set_status_for
+from services.pushes.delivery import chart_message, send_outgoing
 from surveys.model import Dimension
 
 __all__ = ["BUTTON_PATTERN", "on_action_button", "on_actions", "on_draft_document", "on_draft_text"]
@@ -73,6 +75,12 @@ async def on_actions(update: Update, context: BotContext, asker: Asker) -> None:
     today = _today(context)
     if viewer.sees_all and viewer.unit_code is None:
         found = await list_for(engine, None)
+        chat = update.effective_chat
+        if found and chat is not None:
+            # Drawing takes a few hundred milliseconds of CPU: keep the event loop serving others.
+            png = await asyncio.to_thread(actions_chart_png, found, asker.language, today)
+            caption = context.t(asker.language, "actions_chart_title")
+            await send_outgoing(context.bot, chat.id, chart_message(png, caption, "actions"))
         await _say(update, context, actions_list(found, asker.language, today))
         return
     assert viewer.unit_code is not None

@@ -15,6 +15,7 @@ __all__ = [
     "LIST_LIMIT",
     "STATUS_MARKS",
     "action_detail",
+    "actions_chart_png",
     "actions_list",
     "overdue_text",
     "status_word",
@@ -130,3 +131,20 @@ def overdue_text(actions: Sequence[Action], language: str, today: date) -> str |
     if len(late) > LIST_LIMIT:
         lines.append(t(language, "actions_more", count=len(late) - LIST_LIMIT))
     return "\n".join(lines)
+
+
+def actions_chart_png(actions: Sequence[Action], language: str, today: date) -> bytes:
+    """Draw every unit's actions by status (matplotlib is imported here: it is heavy)."""
+    from scoring.charts.actions import actions_chart
+
+    per_unit: dict[str, Counter[str]] = {}
+    for action in actions:
+        per_unit.setdefault(action.unit_name, Counter())[action.status.value] += 1
+    t = catalog().t
+    return actions_chart(
+        sorted(per_unit.items()),
+        title=t(language, "actions_chart_title"),
+        subtitle=t(language, "actions_chart_subtitle", date=today.isoformat()),
+        status_words={s.value: status_word(s, language) for s in ActionStatus},
+        language=language,
+    )

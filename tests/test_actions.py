@@ -221,3 +221,23 @@ def test_bad_paths(env_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert "use .csv or .xlsx" in capsys.readouterr().err
     assert _spibot(env_file, "actions", "export", str(tmp_path / "o.csv"), "--unit", "NOPE") == 1
     assert "unknown unit code" in capsys.readouterr().err
+
+
+def test_actions_chart_is_a_phone_sized_png():
+    import io
+
+    from PIL import Image
+
+    from scoring.charts.actions import actions_chart
+
+    words = {
+        "planned": "Direncanakan",
+        "in_progress": "Berjalan",
+        "done": "Selesai",
+        "dropped": "X",
+    }
+    rows = [(f"Unit {i}", {"planned": i % 3, "done": i % 5, "in_progress": 1}) for i in range(40)]
+    for data in (rows, []):
+        png = actions_chart(data, title="Tindak lanjut", subtitle="2026-03-02", status_words=words)
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.width == 1080

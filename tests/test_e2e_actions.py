@@ -121,8 +121,13 @@ async def test_leadership_sees_every_unit_and_respondents_are_refused(harness: H
     head = await _with_role(harness, Role.UNIT_HEAD, "DINKES")
     await _add_action(head)
     boss = await _with_role(harness, Role.LEADERSHIP, language="en")
+    before = len(boss.chat.messages)
     await boss.command("actions")
     listing = await reply(boss)
+    chart, _ = boss.chat.messages[before:]
+    assert chart.photo is not None
+    assert chart.photo.startswith(b"\x89PNG")
+    assert chart.plain_text == "Follow-up per unit"
     assert "Follow-up of every unit" in listing.plain_text
     assert "Dinas Kesehatan" in listing.plain_text
     assert not listing.buttons  # leadership looks; unit heads act
