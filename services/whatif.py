@@ -193,7 +193,12 @@ def whatif_text(result: WhatIf, report: Report, language: str) -> str:
         )
     for before, after in zip(result.before.groups, result.after.groups, strict=True):
         if before.score is None or after.score is None:
-            hidden = "scores_insufficient" if before.suppressed else "scores_no_answers"
+            # Too few, or only responses that wait for the next provisional step.
+            hidden = (
+                "scores_insufficient"
+                if before.suppressed or before.waiting
+                else "scores_no_answers"
+            )
             lines.append(w.t("whatif_group_hidden", group=w.group(before.group), value=w.t(hidden)))
         else:
             lines.append(

@@ -208,18 +208,18 @@ def test_bad_matrix_adds_nothing(
     env_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], rows, message
 ) -> None:
     matrix = _write_csv(tmp_path / "bad.csv", rows)
-    assert _spibot(env_file, "actions", "import", str(matrix)) == 1
+    assert _spibot(env_file, "actions", "import", str(matrix)) == 2
     assert message in capsys.readouterr().err
     assert _spibot(env_file, "actions", "export", str(tmp_path / "empty.csv")) == 0
     assert "wrote 0 actions" in capsys.readouterr().out
 
 
 def test_bad_paths(env_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _spibot(env_file, "actions", "import", str(tmp_path / "missing.csv")) == 1
+    assert _spibot(env_file, "actions", "import", str(tmp_path / "missing.csv")) == 2
     assert "no such file" in capsys.readouterr().err
-    assert _spibot(env_file, "actions", "export", str(tmp_path / "out.pdf")) == 1
+    assert _spibot(env_file, "actions", "export", str(tmp_path / "out.pdf")) == 2
     assert "use .csv or .xlsx" in capsys.readouterr().err
-    assert _spibot(env_file, "actions", "export", str(tmp_path / "o.csv"), "--unit", "NOPE") == 1
+    assert _spibot(env_file, "actions", "export", str(tmp_path / "o.csv"), "--unit", "NOPE") == 2
     assert "unknown unit code" in capsys.readouterr().err
 
 

@@ -138,5 +138,5 @@ def test_whatif_on_a_suppressed_unit_shows_no_number(
 def test_whatif_bad_input(
     env_file: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    assert _spibot(env_file, "whatif", *args) == 1
+    assert _spibot(env_file, "whatif", *args) == 2
     assert message in capsys.readouterr().err

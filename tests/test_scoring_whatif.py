@@ -109,7 +109,7 @@ def test_unreachable_and_already_reached():
         wave="2025-1",
         wave_open=True,
         units=units("A", "B"),
-        corrections=Corrections(30.0, 0.0, "cases"),
+        corrections=Corrections(20.0, 15.0, "cases"),
     )
     assert all(n.lift is None for n in reach_category(heavy).needs)
     # Already there: nothing to lift.

@@ -77,9 +77,9 @@ def _whatif_lines(result: WhatIf) -> list[str]:
         )
     for b, a in zip(before.groups, after.groups, strict=True):
         if b.score is None or a.score is None:
-            lines.append(
-                f"  {b.group.value:<9} insufficient" if b.suppressed else f"  {b.group.value:<9} -"
-            )
+            # Too few, or only responses that wait for the next provisional step.
+            shown = "insufficient" if b.suppressed or b.waiting else "-"
+            lines.append(f"  {b.group.value:<9} {shown}")
         else:
             lines.append(f"  {b.group.value:<9} {b.score:.2f} -> {a.score:.2f}")
     if result.skipped_groups:
