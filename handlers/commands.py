@@ -15,11 +15,22 @@ from typing import TYPE_CHECKING, Any, Final
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import actions, common, data, grants, insight, scores, subscriptions, survey
+from handlers import (
+    actions,
+    common,
+    data,
+    grants,
+    insight,
+    reminders,
+    scores,
+    subscriptions,
+    survey,
+)
 from handlers.context import BotContext
 from handlers.menus import MenuEntry, Menus
 from services.i18n import LANGUAGES, Catalog
 from services.links import GRANT_PREFIX, start_command_pattern
+from services.reminders import BUTTON_PATTERN as REMINDER_BUTTONS
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -121,6 +132,7 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(subscriptions.on_schedule_button, pattern=subscriptions.BUTTON_PATTERN)
     )
     app.add_handler(CallbackQueryHandler(actions.on_action_button, pattern=actions.BUTTON_PATTERN))
+    app.add_handler(CallbackQueryHandler(reminders.on_reminder_button, pattern=REMINDER_BUTTONS))
     app.add_handler(CallbackQueryHandler(survey.on_button))
     # Last in the group: anything not handled above.
     app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))

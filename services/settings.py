@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     backup_time: str = "01:30"  # local time (TIMEZONE), HH:MM
     backup_keep: int = Field(default=14, ge=1, le=3650)
+    # Reminders to people with an unfinished survey of the open wave (issue 10): hours of
+    # inactivity before each round, at most `reminder_max_rounds` rounds, never during quiet
+    # hours (local time, from start to end hour) nor on Sundays when `reminder_quiet_sunday`.
+    reminders_enabled: bool = True
+    reminder_delays_hours: Annotated[tuple[float, ...], NoDecode] = (24.0, 72.0)
+    reminder_max_rounds: int = Field(default=2, ge=0, le=10)
+    reminder_quiet_start_hour: int = Field(default=20, ge=0, le=23)
+    reminder_quiet_end_hour: int = Field(default=7, ge=0, le=23)
+    reminder_quiet_sunday: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("admin_user_ids", mode="before")
@@ -70,6 +79,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",")]
             return tuple(int(p) for p in parts if p)
+        return value
+
+    @field_validator("reminder_delays_hours", mode="before")
+    @classmethod
+    def _split_delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(p) for p in value.replace(";", ",").split(",") if p.strip())
+        return value
+
+    @field_validator("reminder_delays_hours")
+    @classmethod
+    def _increasing_delays(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(hours <= 0 for hours in value) or list(value) != sorted(set(value)):
+            raise ValueError("use increasing positive hours, e.g. 24,72")
         return value
 
     @field_validator("timezone")

@@ -15,7 +15,10 @@ __all__ = [
     "UNCHANGED",
     "ChatSchedule",
     "ClaimStatus",
+    "Contact",
+    "ContactPurpose",
     "Correction",
+    "DueReminder",
     "GrantClaim",
     "Institution",
     "Invitation",
@@ -23,6 +26,7 @@ __all__ = [
     "NewInvitation",
     "PushClaim",
     "PushStatus",
+    "ReminderStatus",
     "Response",
     "ResponseCount",
     "Role",
@@ -316,3 +320,39 @@ class PushClaim:
     id: int
     schedule_id: int
     fire_at: datetime
+
+
+class ContactPurpose(StrEnum):
+    """Why the bot keeps someone's (encrypted) chat id."""
+
+    SURVEY = "survey"  # an unfinished survey: reminders
+    OUTREACH = "outreach"  # opted in to outreach messages after completing
+
+
+class ReminderStatus(StrEnum):
+    """What became of a claimed reminder."""
+
+    CLAIMED = "claimed"
+    SENT = "sent"
+    GONE = "gone"  # Telegram refused the chat (blocked): the contact was deleted
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A stored contact; `chat` is the encrypted chat id (see services/contacts.py)."""
+
+    pseudonym: str
+    purpose: ContactPurpose
+    chat: bytes
+    language: str | None
+    unit_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    """A person owed a reminder: pseudonym, encrypted chat id and the session's language."""
+
+    pseudonym: str
+    chat: bytes
+    language: str

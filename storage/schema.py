@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -328,4 +329,35 @@ action_drafts = Table(
     Column("language", String(5), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("step IN ('what', 'who', 'due', 'note')", name="step"),
+)
+
+# Contacts (issue 10): the chat id of a person the bot may message first, ENCRYPTED (AES-GCM,
+# key derived from the server secret, see services/contacts.py), only while it is needed: an
+# unfinished survey ('survey') or an explicit opt-in to outreach ('outreach'). Keyed by
+# pseudonym and never joined to responses or answers; rows go when the need ends.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("purpose", String(10), primary_key=True),
+    Column("chat", LargeBinary, nullable=False),  # 12-byte nonce + ciphertext + tag
+    Column("language", String(5), nullable=True),
+    # Outreach may go to some units only; NULL for reminders (the session knows the unit).
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
+    CheckConstraint("purpose IN ('survey', 'outreach')", name="purpose"),
+    sqlite_with_rowid=False,  # see the note at the top
+)
+
+# One row per (person, wave, reminder round): the claim that makes each reminder exactly-once
+# across bot processes (only one INSERT wins the primary key), and what became of it.
+reminder_claims = Table(
+    "reminder_claims",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("status", String(10), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('claimed', 'sent', 'gone', 'failed')", name="status"),
+    sqlite_with_rowid=False,  # see the note at the top
 )

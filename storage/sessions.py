@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.answers import write_answers
+from storage.contacts import forget_survey_contact
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.errors import AlreadyCompleted, NotFound, SessionExists
 from storage.models import UNCHANGED, SurveySession, Unchanged
@@ -302,6 +303,7 @@ async def submit(
         except IntegrityError as exc:
             raise AlreadyCompleted("already submitted for this wave and group") from exc
         await conn.execute(delete(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym))
+        await forget_survey_contact(conn, pseudonym)  # nobody to remind any more
     return True
 
 
@@ -324,6 +326,7 @@ async def _discard(
                 responses.c.id.in_(response_ids), responses.c.status == IN_PROGRESS
             )
         )
+        await forget_survey_contact(conn)  # their surveys ended: nobody to remind
 
 
 async def cancel_session(engine: AsyncEngine, pseudonym: str) -> bool:

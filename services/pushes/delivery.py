@@ -18,6 +18,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Final
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
@@ -65,6 +66,8 @@ class Outgoing:
     document: bytes | None = None
     caption: str | None = None
     filename: str | None = None
+    # Inline buttons under a text, as rows of (label, callback data).
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
 def is_tall(png: bytes) -> bool:
@@ -114,7 +117,15 @@ async def send_outgoing(
             rate_limit_args=pace,
         )
     elif item.text is not None:
-        await bot.send_message(chat_id, item.text, rate_limit_args=pace)
+        markup = None
+        if item.buttons:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                    for row in item.buttons
+                ]
+            )
+        await bot.send_message(chat_id, item.text, reply_markup=markup, rate_limit_args=pace)
     else:
         raise ValueError("an Outgoing needs a text, a photo or a document")
 

@@ -1,4 +1,4 @@
-"""Scheduled pushes to subscribed chats: digests, weekly reports and the final report of a wave.
+"""Scheduled pushes to subscribed chats (digests, weekly and final reports), then reminders.
 
 Schedules are database rows, never pickled jobs. APScheduler (memory job store, on the bot's
 event loop) only drives `tick()` once a minute and once at start-up; `tick(now)` does the work:
@@ -31,6 +31,7 @@ from services.context import Services
 from services.pushes.compose import TickData, digest_text, pack_items
 from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
+from services.reminders import Reminders
 from storage import (
     ChatSchedule,
     PushStatus,
@@ -73,6 +74,7 @@ class PushScheduler:
     def __init__(self, services: Services, bot: ExtBot[Any]) -> None:
         self._services = services
         self.delivery = Delivery(bot, services)
+        self.reminders = Reminders(services, self.delivery)
         self._lock = asyncio.Lock()  # one tick at a time per process (the claim covers others)
         self._aps: AsyncIOScheduler | None = None
         self._ticks: set[asyncio.Task[object]] = set()
@@ -152,6 +154,11 @@ class PushScheduler:
                     await self.backup.tick(moment)
                 except Exception:  # a full disk must not stop tomorrow's pushes
                     logger.exception("nightly backup failed")
+            if self._services.settings.reminders_enabled:
+                try:  # after the pushes: a long reminder round must not delay a report
+                    await self.reminders.run(moment)
+                except Exception:
+                    logger.exception("reminder round failed")
             return results
 
     async def _due(

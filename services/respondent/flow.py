@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import storage
-from services import callbacks
+from services import callbacks, contacts
 from services.context import Services
 from services.respondent.answers import Problem, plan_advance, toggle, validate_typed
 from services.respondent.entry import PAGE_ACTION, UNIT_ACTION, Entry
@@ -70,11 +70,20 @@ class RespondentFlow:
     ) -> list[Screen]:
         """Handle /start with or without a deep-link payload."""
         try:
-            return await self.entry.start(
-                await self.turns.load(user_id, telegram_language), payload
-            )
+            live = await self.turns.load(user_id, telegram_language)
+            screens = await self.entry.start(live, payload)
         except SessionEnded as ended:
             return [Screen(self._t(ended.language, ended.key))]
+        if payload is not None:
+            await self._keep_contact(user_id, live)
+        return screens
+
+    async def _keep_contact(self, user_id: int, before: Live) -> None:
+        """Keep the chat id (encrypted) of someone who just began a survey, for reminders."""
+        if before.session is None and await storage.get_session(
+            self.turns.engine, before.actor.pseudonym
+        ):
+            await contacts.remember(self.services, user_id)
 
     async def tap(
         self,
@@ -149,6 +158,7 @@ class RespondentFlow:
             return TapResult(toast=self._t(actor.language, "forged_button"))
         if press.action == UNIT_ACTION:
             picked = await self.entry.pick_unit(live, press.arg)
+            await self._keep_contact(user_id, live)
             if message_id is not None and picked.screen is not None and picked.screen.keyboard:
                 # The survey that just began lives in the tapped message.
                 await storage.set_session_message(self.turns.engine, actor.pseudonym, message_id)

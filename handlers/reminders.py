@@ -1,0 +1,70 @@
+"""The two buttons under a reminder: continue the survey where it stopped, or no more reminders."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from handlers.common import user_language
+from handlers.context import BotContext
+from services import contacts
+from services.reminders import CONTINUE_DATA, OPT_OUT_DATA
+from services.respondent import Screen
+
+__all__ = ["on_reminder_button"]
+
+logger = logging.getLogger(__name__)
+
+
+def _markup(screen: Screen) -> InlineKeyboardMarkup | None:
+    if not screen.keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in screen.keyboard
+        ]
+    )
+
+
+async def _drop_buttons(update: Update) -> None:
+    """Take the buttons off the reminder: it has done its job."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as exc:  # already without buttons (a double tap)
+        logger.debug("could not retire a reminder's buttons: %s", exc.message)
+
+
+async def on_reminder_button(update: Update, context: BotContext) -> None:
+    """Continue the survey (the same as /start without a link), or stop reminders."""
+    query = update.callback_query
+    user = update.effective_user
+    chat = update.effective_chat
+    if query is None or user is None or chat is None:
+        return
+    if query.data == OPT_OUT_DATA:
+        await contacts.opt_out(context.services, user.id)
+        language = await user_language(update, context)
+        await query.answer(context.t(language, "reminder_stop_toast"))
+        await _drop_buttons(update)
+        await context.bot.send_message(chat.id, context.t(language, "reminder_stopped"))
+        return
+    if query.data != CONTINUE_DATA:  # pragma: no cover - the handler's pattern admits two
+        return
+    await query.answer()
+    await _drop_buttons(update)
+    screens = await context.respondents.start(user.id, user.language_code, None)
+    for screen in screens:
+        if screen.retire is not None:  # the question's older message loses its buttons
+            try:
+                await context.bot.edit_message_reply_markup(chat.id, screen.retire)
+            except BadRequest as exc:
+                logger.debug("could not retire an old keyboard: %s", exc.message)
+        sent = await context.bot.send_message(chat.id, screen.text, reply_markup=_markup(screen))
+        if screen.keyboard:
+            await context.respondents.bind_message(user.id, sent.message_id)

@@ -1,0 +1,218 @@
+"""Contacts the bot may message first, and the claims that make each reminder exactly-once.
+
+A contact row holds a chat id *encrypted* by the caller (storage never sees it in clear) under
+a pseudonym and a purpose: an unfinished survey ('survey') or an outreach opt-in ('outreach').
+Survey contacts are deleted in the same transaction that ends the survey (see
+`storage.sessions`) and by `prune_survey_contacts`. Listing is paged by pseudonym (keyset),
+so a reminder round over many thousands of people never holds them all in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.db import read_connection, utc, write_transaction
+from storage.dialects import insert_ignore, upsert
+from storage.models import Contact, ContactPurpose, DueReminder, ReminderStatus
+from storage.schema import contacts, reminder_claims, survey_sessions
+
+__all__ = [
+    "claim_reminder",
+    "contact_count",
+    "contacts_page",
+    "delete_contact",
+    "due_reminders",
+    "finish_reminder",
+    "forget_survey_contact",
+    "prune_survey_contacts",
+    "save_contact",
+]
+
+DEFAULT_PAGE: Final = 500
+
+
+async def save_contact(
+    engine: AsyncEngine,
+    pseudonym: str,
+    purpose: ContactPurpose,
+    chat: bytes,
+    language: str | None = None,
+    unit_id: int | None = None,
+) -> None:
+    """Store (or replace) the encrypted chat id of a person for one purpose."""
+    values = {
+        "pseudonym": pseudonym,
+        "purpose": purpose.value,
+        "chat": chat,
+        "language": language,
+        "unit_id": unit_id,
+    }
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            upsert(
+                conn, contacts, values, ["pseudonym", "purpose"], ["chat", "language", "unit_id"]
+            )
+        )
+
+
+async def delete_contact(
+    engine: AsyncEngine, pseudonym: str, purpose: ContactPurpose | None = None
+) -> bool:
+    """Delete a person's contact for one purpose (every purpose when None); True if any went."""
+    where = [contacts.c.pseudonym == pseudonym]
+    if purpose is not None:
+        where.append(contacts.c.purpose == purpose.value)
+    async with write_transaction(engine) as conn:
+        return (await conn.execute(delete(contacts).where(*where))).rowcount > 0
+
+
+async def forget_survey_contact(conn: AsyncConnection, pseudonym: str | None = None) -> None:
+    """Delete survey contacts that no longer have a session (only `pseudonym`'s when given).
+
+    Runs inside the caller's transaction: the one that submits, cancels or expires a session.
+    """
+    stmt = delete(contacts).where(contacts.c.purpose == ContactPurpose.SURVEY.value)
+    if pseudonym is not None:
+        stmt = stmt.where(contacts.c.pseudonym == pseudonym)
+    else:
+        stmt = stmt.where(~exists().where(survey_sessions.c.pseudonym == contacts.c.pseudonym))
+    await conn.execute(stmt)
+
+
+async def prune_survey_contacts(engine: AsyncEngine) -> None:
+    """Delete every survey contact whose survey has ended (belt and braces for old rows)."""
+    async with write_transaction(engine) as conn:
+        await forget_survey_contact(conn)
+
+
+async def contacts_page(
+    engine: AsyncEngine,
+    purpose: ContactPurpose,
+    *,
+    after: str = "",
+    limit: int = DEFAULT_PAGE,
+    unit_ids: Sequence[int] | None = None,
+) -> list[Contact]:
+    """Return up to `limit` contacts of a purpose with pseudonyms after `after`, in order."""
+    stmt = (
+        select(contacts)
+        .where(contacts.c.purpose == purpose.value, contacts.c.pseudonym > after)
+        .order_by(contacts.c.pseudonym)
+        .limit(limit)
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(contacts.c.unit_id.in_(list(unit_ids)))
+    async with read_connection(engine) as conn:
+        rows = await conn.execute(stmt)
+        return [
+            Contact(
+                pseudonym=row.pseudonym,
+                purpose=ContactPurpose(row.purpose),
+                chat=bytes(row.chat),
+                language=row.language,
+                unit_id=row.unit_id,
+            )
+            for row in rows
+        ]
+
+
+async def contact_count(engine: AsyncEngine, purpose: ContactPurpose) -> int:
+    """Return how many contacts of a purpose are stored."""
+    async with read_connection(engine) as conn:
+        return int(
+            (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(contacts)
+                    .where(contacts.c.purpose == purpose.value)
+                )
+            ).scalar_one()
+        )
+
+
+async def due_reminders(
+    engine: AsyncEngine,
+    wave_id: int,
+    round_number: int,
+    *,
+    idle_since: datetime,
+    previous_before: datetime | None = None,
+    after: str = "",
+    limit: int = DEFAULT_PAGE,
+) -> list[DueReminder]:
+    """Return people of a wave owed reminder `round_number`, a page at a time.
+
+    Owed: a survey contact, a session of the wave untouched since `idle_since`, no claim for
+    this round yet and, after round 1, a claim for the previous round made before
+    `previous_before` (so two rounds never go out in one go after an outage).
+    """
+    claim = reminder_claims.alias("claim")
+    this_round = exists().where(
+        claim.c.pseudonym == contacts.c.pseudonym,
+        claim.c.wave_id == wave_id,
+        claim.c.round == round_number,
+    )
+    stmt = (
+        select(contacts.c.pseudonym, contacts.c.chat, survey_sessions.c.language)
+        .join(survey_sessions, survey_sessions.c.pseudonym == contacts.c.pseudonym)
+        .where(
+            contacts.c.purpose == ContactPurpose.SURVEY.value,
+            survey_sessions.c.wave_id == wave_id,
+            survey_sessions.c.updated_at <= utc(idle_since),
+            contacts.c.pseudonym > after,
+            ~this_round,
+        )
+        .order_by(contacts.c.pseudonym)
+        .limit(limit)
+    )
+    if round_number > 1:
+        previous = reminder_claims.alias("previous")
+        conditions = [
+            previous.c.pseudonym == contacts.c.pseudonym,
+            previous.c.wave_id == wave_id,
+            previous.c.round == round_number - 1,
+        ]
+        if previous_before is not None:
+            conditions.append(previous.c.claimed_at <= utc(previous_before))
+        stmt = stmt.where(exists().where(and_(*conditions)))
+    async with read_connection(engine) as conn:
+        rows = await conn.execute(stmt)
+        return [DueReminder(row.pseudonym, bytes(row.chat), row.language) for row in rows]
+
+
+async def claim_reminder(
+    engine: AsyncEngine, pseudonym: str, wave_id: int, round_number: int, now: datetime
+) -> bool:
+    """Claim one person's reminder round; False when another process (or tick) already did."""
+    values = {
+        "pseudonym": pseudonym,
+        "wave_id": wave_id,
+        "round": round_number,
+        "status": ReminderStatus.CLAIMED.value,
+        "claimed_at": utc(now),
+    }
+    key = ["pseudonym", "wave_id", "round"]
+    async with write_transaction(engine) as conn:
+        result = await conn.execute(insert_ignore(conn, reminder_claims, values, key))
+        return result.rowcount == 1
+
+
+async def finish_reminder(
+    engine: AsyncEngine, pseudonym: str, wave_id: int, round_number: int, status: ReminderStatus
+) -> None:
+    """Record what became of a claimed reminder."""
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            update(reminder_claims)
+            .where(
+                reminder_claims.c.pseudonym == pseudonym,
+                reminder_claims.c.wave_id == wave_id,
+                reminder_claims.c.round == round_number,
+            )
+            .values(status=status.value)
+        )
