@@ -46,7 +46,12 @@ from storage.errors import (
 )
 from storage.exports import responses_frame
 from storage.frames import ANSWER_COLUMNS, answers_frame, response_counts
-from storage.invitations import claim_invitation, create_invitations, get_invitation
+from storage.invitations import (
+    claim_invitation,
+    create_invitations,
+    get_invitation,
+    invitation_uptake,
+)
 from storage.models import (
     UNCHANGED,
     ChatSchedule,
@@ -59,6 +64,7 @@ from storage.models import (
     Institution,
     Invitation,
     InvitationClaim,
+    InvitationUptake,
     NewInvitation,
     PushClaim,
     PushStatus,
@@ -166,6 +172,7 @@ __all__ = [
     "Invitation",
     "InvitationClaim",
     "NewAction",
+    "InvitationUptake",
     "NewInvitation",
     "NotFound",
     "PushClaim",
@@ -237,6 +244,7 @@ __all__ = [
     "get_wave_by_id",
     "has_completed",
     "import_units",
+    "invitation_uptake",
     "last_fingerprint",
     "latest_questionnaires",
     "list_actions",

@@ -6,14 +6,20 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import from_db, read_connection, utc, write_transaction
-from storage.models import ClaimStatus, Invitation, InvitationClaim, NewInvitation
-from storage.schema import invitations
+from storage.models import (
+    ClaimStatus,
+    Invitation,
+    InvitationClaim,
+    InvitationUptake,
+    NewInvitation,
+)
+from storage.schema import invitations, responses, units
 
-__all__ = ["claim_invitation", "create_invitations", "get_invitation"]
+__all__ = ["claim_invitation", "create_invitations", "get_invitation", "invitation_uptake"]
 
 # Rows per INSERT statement for bulk invitations: well under SQLite's variable limit.
 _BATCH: Final = 1000
@@ -78,3 +84,57 @@ async def claim_invitation(engine: AsyncEngine, token_hash: str) -> InvitationCl
         return InvitationClaim(ClaimStatus.UNKNOWN)
     status = ClaimStatus.CLAIMED if claimed.rowcount == 1 else ClaimStatus.ALREADY_USED
     return InvitationClaim(status, _invitation(row))
+
+
+async def invitation_uptake(engine: AsyncEngine, wave_id: int) -> list[InvitationUptake]:
+    """Return, per unit and group, how many personal links were issued, opened and completed.
+
+    Opened counts links in use (a survey started on them, finished or not); completed counts
+    submitted responses of the unit and group, which only personal links can start.
+    """
+    opened = func.sum(case((invitations.c.used.is_(True), 1), else_=0))
+    issued_stmt = (
+        select(
+            invitations.c.unit_id,
+            invitations.c.grp,
+            func.count().label("issued"),
+            opened.label("opened"),
+        )
+        .where(invitations.c.wave_id == wave_id)
+        .group_by(invitations.c.unit_id, invitations.c.grp)
+        .subquery()
+    )
+    done = (
+        select(responses.c.unit_id, responses.c.grp, func.count().label("completed"))
+        .where(responses.c.wave_id == wave_id, responses.c.status == "submitted")
+        .group_by(responses.c.unit_id, responses.c.grp)
+        .subquery()
+    )
+    stmt = (
+        select(
+            units.c.code,
+            units.c.name,
+            issued_stmt.c.grp,
+            issued_stmt.c.issued,
+            issued_stmt.c.opened,
+            func.coalesce(done.c.completed, 0).label("completed"),
+        )
+        .join(units, units.c.id == issued_stmt.c.unit_id)
+        .outerjoin(
+            done, and_(done.c.unit_id == issued_stmt.c.unit_id, done.c.grp == issued_stmt.c.grp)
+        )
+        .order_by(units.c.code, issued_stmt.c.grp)
+    )
+    async with read_connection(engine) as conn:
+        rows = await conn.execute(stmt)
+        return [
+            InvitationUptake(
+                unit_code=row.code,
+                unit_name=row.name,
+                grp=row.grp,
+                issued=int(row.issued),
+                opened=int(row.opened or 0),
+                completed=int(row.completed),
+            )
+            for row in rows
+        ]

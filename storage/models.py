@@ -23,6 +23,7 @@ __all__ = [
     "Institution",
     "Invitation",
     "InvitationClaim",
+    "InvitationUptake",
     "NewInvitation",
     "PushClaim",
     "PushStatus",
@@ -356,3 +357,15 @@ class DueReminder:
     pseudonym: str
     chat: bytes
     language: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationUptake:
+    """Personal links of one unit and group in a wave: issued, opened (in use), completed."""
+
+    unit_code: str
+    unit_name: str
+    grp: str
+    issued: int
+    opened: int
+    completed: int

@@ -127,9 +127,12 @@ async def test_due_reminders_follow_idle_time_rounds_and_claims(survey_setup) ->
     await finish_reminder(engine, idle, wave, 1, ReminderStatus.SENT)
     assert await due_reminders(engine, wave, 1, idle_since=NOW) == []
     two_days = later + timedelta(days=2)
-    assert await due_reminders(
-        engine, wave, 2, idle_since=two_days, previous_before=later - timedelta(seconds=1)
-    ) == []
+    assert (
+        await due_reminders(
+            engine, wave, 2, idle_since=two_days, previous_before=later - timedelta(seconds=1)
+        )
+        == []
+    )
     due2 = await due_reminders(engine, wave, 2, idle_since=two_days, previous_before=two_days)
     assert [d.pseudonym for d in due2] == [idle]
 

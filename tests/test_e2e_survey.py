@@ -525,24 +525,30 @@ async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> No
             "SELECT completed_on FROM responses WHERE status='submitted'"
         ).fetchall()
         answer_rows = conn.execute("SELECT response_id, question_id, value FROM answers").fetchall()
+        contact_rows = conn.execute("SELECT pseudonym, purpose, chat FROM contacts").fetchall()
+        contact_columns = {r[1] for r in conn.execute("PRAGMA table_info(contacts)")}
         # Physical row order must not reveal who started when (see storage/schema.py).
         unordered = {
             name: sql
             for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")
-            if name in ("respondents", "completions", "responses", "answers")
+            if name in ("respondents", "completions", "responses", "answers", "contacts")
         }
     raw = db_file.read_bytes()
     for person in [*people, unfinished]:
         assert str(person.id) not in dump, "a Telegram id is stored"
         assert str(person.id).encode() not in raw
     assert "pseudonym" not in response_columns | answer_columns
+    # Reminders need the unfinished respondent's chat id: kept apart and encrypted only.
+    assert [row[1] for row in contact_rows] == ["survey"]
+    assert {"response_id", "question_id", "value"}.isdisjoint(contact_columns)
+    assert str(unfinished.id).encode() not in contact_rows[0][2]
     assert sessions == 1  # only the unfinished respondent is still linked
     assert len(pseudonyms) == 4
     for pseudonym in pseudonyms:
         assert all(pseudonym not in str(row) for row in answer_rows)
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[0]) for row in submitted)  # a date, no time
     assert "answers" in tables
-    assert len(unordered) == 4
+    assert len(unordered) == 5
     assert all(sql.rstrip().endswith("WITHOUT ROWID") for sql in unordered.values())
 
 

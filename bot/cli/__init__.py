@@ -207,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.comments import add_comment_commands
     from bot.cli.exports import add_export_commands
     from bot.cli.insight import add_insight_commands
+    from bot.cli.reach import add_reach_commands
     from bot.cli.scores import add_score_commands
     from bot.cli.surveys import add_survey_commands
 
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_comment_commands(sub)
 
     add_admin_commands(sub)
+    add_reach_commands(sub)
     add_score_commands(sub)
     add_insight_commands(sub)
     add_action_commands(sub)

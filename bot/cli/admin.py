@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from storage import AsyncEngine
 
 from bot.cli.common import now, run_with_db
+from bot.cli.reach import cmd_invites_status
 
 __all__ = ["add_admin_commands"]
 
@@ -206,6 +207,9 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     p.add_argument("--wave", metavar="NAME", help="bind the link to one wave (default: every wave)")
     p.set_defaults(func=cmd_invites_create)
+    p = invites.add_parser("status", help="per unit: links issued, opened and completed")
+    p.add_argument("--wave", metavar="NAME", help="default: the open wave, else the newest")
+    p.set_defaults(func=cmd_invites_status)
 
     p = sub.add_parser("link", help="a unit's open link for service users (and its QR poster)")
     p.add_argument("--unit", required=True, metavar="CODE")

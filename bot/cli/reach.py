@@ -1,0 +1,89 @@
+"""`spibot` commands for reaching respondents: reminder rounds and invitation uptake."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.settings import Settings
+    from storage import AsyncEngine
+
+from bot.cli.common import configure_logging, run_with_db, settings_from
+
+__all__ = ["add_reach_commands", "cmd_invites_status"]
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    """Run a reminder round now (quiet hours still apply)."""
+    from telegram.constants import ParseMode
+    from telegram.ext import AIORateLimiter, Defaults, ExtBot
+
+    from services.context import Services
+    from services.pushes.delivery import Delivery
+    from services.reminders import Reminders
+    from storage import Database
+
+    settings = settings_from(args)
+    configure_logging(settings.log_level)
+    secret = settings.secret_bytes()
+
+    async def main() -> list[str]:
+        async with Database(settings.database_url) as db:
+            services = Services(settings=settings, db=db, secret=secret)
+            bot: ExtBot[int] = ExtBot(
+                settings.require_token() if not args.dry_run else "0:dry-run",
+                base_url=settings.telegram_api_base_url,
+                base_file_url=settings.file_base_url,
+                defaults=Defaults(parse_mode=ParseMode.HTML),
+                # The same pace as the bot's bulk sends; this process has its own limiter.
+                rate_limiter=AIORateLimiter(
+                    overall_max_rate=settings.rate_limit_per_second, max_retries=2
+                ),
+            )
+            reminders = Reminders(services, Delivery(bot, services))
+            if args.dry_run:
+                report = await reminders.run(wave_name=args.wave, dry_run=True)
+            else:
+                async with bot:
+                    report = await reminders.run(wave_name=args.wave)
+        if report.wave is None:
+            return ["no wave is open: nobody to remind"]
+        if report.quiet:
+            return [f"wave {report.wave}: quiet hours (or Sunday) now, nothing sent"]
+        due = ", ".join(f"round {n}: {count}" for n, count in report.due.items()) or "none"
+        if args.dry_run:
+            return [f"wave {report.wave}: would remind ({due}); nothing sent (--dry-run)"]
+        return [
+            f"wave {report.wave}: due {due}",
+            f"sent {report.sent}, blocked (contact deleted) {report.gone}, "
+            f"failed {report.failed}, taken by another process {report.taken}",
+        ]
+
+    for line in asyncio.run(main()):
+        print(line)
+    return 0
+
+
+def cmd_invites_status(args: argparse.Namespace) -> int:
+    """Show per unit how many personal links were issued, opened and completed."""
+    from services.uptake import uptake_for, uptake_lines
+
+    async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
+        wave, rows = await uptake_for(engine, args.wave)
+        return uptake_lines(wave, rows)
+
+    for line in run_with_db(args, work):
+        print(line)
+    return 0
+
+
+def add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `remind` command to the `spibot` parser (`invites status` lives with invites)."""
+    p = sub.add_parser(
+        "remind", help="remind people with an unfinished survey now (quiet hours apply)"
+    )
+    p.add_argument("--wave", metavar="NAME", help="the open wave (default: whichever is open)")
+    p.add_argument("--dry-run", action="store_true", help="count who is due; send nothing")
+    p.set_defaults(func=cmd_remind)
