@@ -21,6 +21,7 @@ from handlers import (
     data,
     grants,
     insight,
+    inspectorate,
     reminders,
     scores,
     subscriptions,
@@ -29,6 +30,7 @@ from handlers import (
 from handlers.context import BotContext
 from handlers.menus import MenuEntry, Menus
 from services.i18n import LANGUAGES, Catalog
+from services.inspectorate import BUTTON_PATTERN as ADMIN_BUTTONS
 from services.links import GRANT_PREFIX, start_command_pattern
 from services.reminders import BUTTON_PATTERN as REMINDER_BUTTONS
 
@@ -92,6 +94,11 @@ COMMANDS: Final = (
     # is a file of every response, for admins, and only in a private chat.
     Command("comments", "saran", "suggestions", data.on_comments, OFFICIAL),
     Command("export", "ekspor", "export", data.on_export, OFFICIAL, private_only=True),
+    # The inspectorate's admin (admins only; refusals are polite). Private chats only: role
+    # links and pseudonym codes are not for a group's eyes.
+    Command("waves", "gelombang", "wave", inspectorate.on_waves, OFFICIAL, private_only=True),
+    Command("access", "akses", "access", inspectorate.on_access, OFFICIAL, private_only=True),
+    Command("uptake", "undangan", "invites", inspectorate.on_uptake, OFFICIAL, private_only=True),
 )
 
 
@@ -133,6 +140,7 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     )
     app.add_handler(CallbackQueryHandler(actions.on_action_button, pattern=actions.BUTTON_PATTERN))
     app.add_handler(CallbackQueryHandler(reminders.on_reminder_button, pattern=REMINDER_BUTTONS))
+    app.add_handler(CallbackQueryHandler(inspectorate.on_admin_button, pattern=ADMIN_BUTTONS))
     app.add_handler(CallbackQueryHandler(survey.on_button))
     # Last in the group: anything not handled above.
     app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))

@@ -1,0 +1,103 @@
+"""The inspectorate's in-bot admin: /gelombang, /akses, /undangan (admins only).
+
+`admins_only` checks the person typing or tapping on every command and every button, so a
+forwarded message or a button in a group gives nobody else the admin's powers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from handlers.common import user_language
+from handlers.context import BotContext
+from services.inspectorate import Inspectorate, Reply
+
+__all__ = ["on_access", "on_admin_button", "on_uptake", "on_waves"]
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+AdminHandler = Callable[[Update, BotContext, Inspectorate, str], Coroutine[Any, Any, None]]
+
+
+def admins_only(handler: AdminHandler) -> Handler:
+    """Run `handler(update, context, inspectorate, language)` for configured admins only."""
+
+    @wraps(handler)
+    async def guarded(update: Update, context: BotContext) -> None:
+        user = update.effective_user
+        if user is None or update.effective_chat is None:
+            return
+        language = await user_language(update, context)
+        if not context.services.is_admin(user.id):
+            logger.info("admin command refused to a non-admin")
+            refusal = context.t(language, "adm_only")
+            if update.callback_query is not None:
+                await update.callback_query.answer(refusal, show_alert=True)
+            else:
+                await context.bot.send_message(update.effective_chat.id, refusal)
+            return
+        await handler(update, context, Inspectorate(context.services), language)
+
+    return guarded
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+async def _say(update: Update, context: BotContext, reply: Reply) -> None:
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id, reply.text, reply_markup=_markup(reply)
+    )
+
+
+@admins_only
+async def on_waves(update: Update, context: BotContext, admin: Inspectorate, lang: str) -> None:
+    """Show the waves, or ask to confirm opening or closing one."""
+    await _say(update, context, await admin.waves(lang, list(context.args or [])))
+
+
+@admins_only
+async def on_access(update: Update, context: BotContext, admin: Inspectorate, lang: str) -> None:
+    """List role holders (with revoke buttons), or create a one-time role link."""
+    await _say(update, context, await admin.access(lang, list(context.args or [])))
+
+
+@admins_only
+async def on_uptake(update: Update, context: BotContext, admin: Inspectorate, lang: str) -> None:
+    """Show the uptake of personal invitation links per unit."""
+    assert update.effective_chat is not None
+    for text in await admin.uptake(lang):
+        await context.bot.send_message(update.effective_chat.id, text)
+
+
+@admins_only
+async def on_admin_button(
+    update: Update, context: BotContext, admin: Inspectorate, lang: str
+) -> None:
+    """Act on a confirmation or revoke button, then replace the buttons by the outcome."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    reply = await admin.tap(lang, query.data)
+    await query.answer()
+    try:
+        await query.edit_message_text(reply.text, reply_markup=_markup(reply))
+    except BadRequest as exc:
+        if "message is not modified" not in exc.message.lower():
+            raise

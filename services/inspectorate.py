@@ -1,0 +1,206 @@
+"""What the inspectorate's admins run from Telegram: waves, role links and holders, uptake.
+
+Every function here assumes the caller checked that the asker is an admin (the handlers do,
+on every command and every tap). Replies are texts with optional buttons; a button's data is
+`adm.<action>.<arg>` and is re-checked when tapped, so a stale or forged one does no harm.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Final
+
+import storage
+from services import access, admin
+from services.context import Services
+from services.errors import AdminError
+from services.links import deep_link
+from services.uptake import uptake_for, uptake_text
+from storage.models import Role
+
+__all__ = ["BUTTON_PATTERN", "Inspectorate", "Reply"]
+
+BUTTON_PATTERN: Final = r"^adm\.[a-z]{1,4}\."
+_NAME_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")  # wave names that fit in button data
+_PSEUDONYM_SHOWN: Final = 12  # characters of a pseudonym shown and carried in a button
+_ROLE_CODES: Final = {Role.LEADERSHIP: "l", Role.UNIT_HEAD: "u"}
+_OPEN_WORDS: Final = ("buka", "open")
+_CLOSE_WORDS: Final = ("tutup", "close")
+_LEADERSHIP_WORDS: Final = ("pimpinan", "leadership")
+_UNIT_WORDS: Final = ("unit",)
+
+Buttons = tuple[tuple[tuple[str, str], ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A text to show (HTML) and the buttons under it."""
+
+    text: str
+    buttons: Buttons = ()
+
+
+class Inspectorate:
+    """Admin actions behind /gelombang, /akses and /undangan."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    @property
+    def _engine(self) -> storage.AsyncEngine:
+        return self._services.db.engine
+
+    def _t(self, language: str, key: str, /, **values: object) -> str:
+        return self._services.messages.t(language, key, **values)
+
+    # -- waves ---------------------------------------------------------------------------------
+
+    async def waves(self, language: str, args: list[str]) -> Reply:
+        """Handle /gelombang [buka NAME | tutup]: the status, or a confirmation to answer."""
+        if not args:
+            return await self._wave_status(language)
+        word = args[0].lower()
+        if word in _OPEN_WORDS and len(args) == 2:
+            name = args[1]
+            if not _NAME_RE.match(name):
+                return Reply(self._t(language, "adm_wave_bad_name"))
+            if await storage.current_wave(self._engine) is not None:
+                return Reply(self._t(language, "adm_wave_already_open"))
+            if await storage.get_wave(self._engine, name) is not None:
+                return Reply(self._t(language, "adm_wave_name_taken", wave=html.escape(name)))
+            return self._confirm(language, "adm_wave_confirm_open", f"adm.wo.{name}", name)
+        if word in _CLOSE_WORDS and len(args) == 1:
+            wave = await storage.current_wave(self._engine)
+            if wave is None:
+                return Reply(self._t(language, "adm_wave_none_open"))
+            return self._confirm(language, "adm_wave_confirm_close", f"adm.wc.{wave.id}", wave.name)
+        return Reply(self._t(language, "adm_wave_usage"))
+
+    def _confirm(self, language: str, key: str, data: str, wave_name: str) -> Reply:
+        return Reply(
+            self._t(language, key, wave=html.escape(wave_name)),
+            (
+                (
+                    (self._t(language, "btn_adm_yes"), data),
+                    (self._t(language, "btn_adm_no"), "adm.no."),
+                ),
+            ),
+        )
+
+    async def _wave_status(self, language: str) -> Reply:
+        waves = await storage.list_waves(self._engine)
+        if not waves:
+            return Reply(self._t(language, "adm_wave_none"))
+        lines = [self._t(language, "adm_wave_title")]
+        for wave in waves[:8]:
+            key = "adm_wave_line_open" if wave.is_open else "adm_wave_line_closed"
+            lines.append(self._t(language, key, wave=html.escape(wave.name)))
+        open_wave = next((w for w in waves if w.is_open), None)
+        if open_wave is not None:
+            counts = await storage.response_counts(self._engine, open_wave.id)
+            lines += [
+                "",
+                self._t(language, "adm_wave_submitted", n=sum(c.submitted for c in counts)),
+            ]
+        lines += ["", self._t(language, "adm_wave_usage")]
+        return Reply("\n".join(lines))
+
+    async def tap(self, language: str, data: str) -> Reply:
+        """Act on a confirmed (or cancelled) button; a stale or forged one is explained."""
+        _prefix, action, arg = [*data.split(".", 2), "", ""][:3]
+        if action == "no":
+            return Reply(self._t(language, "adm_cancelled"))
+        if action == "wo" and _NAME_RE.match(arg):
+            return await self._open(language, arg)
+        if action == "wc" and arg.isdigit():
+            return await self._close(language, int(arg))
+        if action == "rv":
+            return await self._revoke(language, arg)
+        return Reply(self._t(language, "adm_stale"))
+
+    async def _open(self, language: str, name: str) -> Reply:
+        try:
+            wave = await admin.open_wave(self._engine, name, self._services.clock())
+        except AdminError:
+            return Reply(self._t(language, "adm_wave_already_open"))
+        return Reply(self._t(language, "adm_wave_opened", wave=html.escape(wave.name)))
+
+    async def _close(self, language: str, wave_id: int) -> Reply:
+        wave = await storage.get_wave_by_id(self._engine, wave_id)
+        if wave is None or not await storage.close_wave(
+            self._engine, wave_id, self._services.clock()
+        ):
+            return Reply(self._t(language, "adm_stale"))
+        return Reply(self._t(language, "adm_wave_closed", wave=html.escape(wave.name)))
+
+    # -- roles ---------------------------------------------------------------------------------
+
+    async def access(self, language: str, args: list[str]) -> Reply:
+        """Handle /akses [pimpinan | unit CODE]: list holders, or create a one-time role link."""
+        if not args:
+            return await self._holders(language)
+        word = args[0].lower()
+        if word in _LEADERSHIP_WORDS and len(args) == 1:
+            return await self._grant(language, Role.LEADERSHIP, None)
+        if word in _UNIT_WORDS and len(args) == 2:
+            return await self._grant(language, Role.UNIT_HEAD, args[1].upper())
+        return Reply(self._t(language, "adm_access_usage"))
+
+    async def _grant(self, language: str, role: Role, unit_code: str | None) -> Reply:
+        try:
+            payload, _grant = await access.create_grant(
+                self._engine, role, unit_code, self._services.clock()
+            )
+        except ValueError:
+            return Reply(
+                self._t(language, "adm_access_unknown_unit", unit=html.escape(unit_code or ""))
+            )
+        link = deep_link(
+            self._services.bot_username or self._services.settings.bot_username, payload
+        )
+        return Reply(self._t(language, f"adm_access_link_{role.value}", link=html.escape(link)))
+
+    async def _holders(self, language: str) -> Reply:
+        holders = await storage.list_roles(self._engine)
+        if not holders:
+            return Reply(
+                f"{self._t(language, 'adm_access_none')}\n\n{self._t(language, 'adm_access_usage')}"
+            )
+        lines = [self._t(language, "adm_access_title")]
+        buttons: list[tuple[tuple[str, str], ...]] = []
+        units = {u.id: u for u in await storage.list_units(self._engine)}
+        for holder in holders:
+            shown = holder.pseudonym[:_PSEUDONYM_SHOWN]
+            unit = units.get(holder.unit_id) if holder.unit_id is not None else None
+            role = self._t(language, f"adm_role_{holder.role.value}")
+            where = f" — {html.escape(unit.name)}" if unit else ""
+            lines.append(f"• <code>{shown}</code> {role}{where}")
+            data = f"adm.rv.{shown}{_ROLE_CODES[holder.role]}"
+            buttons.append(((self._t(language, "btn_adm_revoke", who=shown, role=role), data),))
+        lines += ["", self._t(language, "adm_access_usage")]
+        return Reply("\n".join(lines), tuple(buttons))
+
+    async def _revoke(self, language: str, arg: str) -> Reply:
+        shown, code = arg[:-1], arg[-1:]
+        role = next((r for r, c in _ROLE_CODES.items() if c == code), None)
+        matches = [
+            h
+            for h in await storage.list_roles(self._engine)
+            if role is not None and h.role is role and h.pseudonym.startswith(shown)
+        ]
+        if len(shown) != _PSEUDONYM_SHOWN or len(matches) != 1:
+            return Reply(self._t(language, "adm_stale"))
+        await storage.revoke_role(self._engine, matches[0].pseudonym, matches[0].role)
+        return Reply(self._t(language, "adm_access_revoked", who=shown))
+
+    # -- invitation uptake ---------------------------------------------------------------------
+
+    async def uptake(self, language: str) -> list[str]:
+        """Handle /undangan: the uptake of the open (else newest) wave's personal links."""
+        try:
+            wave, rows = await uptake_for(self._engine)
+        except AdminError:
+            return [self._t(language, "adm_wave_none")]
+        return uptake_text(self._services.messages, language, wave, rows)
