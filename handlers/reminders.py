@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 
 from handlers.common import user_language
 from handlers.context import BotContext
@@ -36,8 +36,17 @@ async def _drop_buttons(update: Update) -> None:
         return
     try:
         await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as exc:  # already without buttons (a double tap)
-        logger.debug("could not retire a reminder's buttons: %s", exc.message)
+    except TelegramError as exc:  # already bare (a double tap), or Telegram is down
+        logger.debug("could not retire a reminder's buttons: %s", type(exc).__name__)
+
+
+async def _answer(update: Update, toast: str | None = None) -> None:
+    """Answer the callback query, best effort (a late query is refused, and that is fine)."""
+    assert update.callback_query is not None
+    try:
+        await update.callback_query.answer(toast)
+    except TelegramError as exc:
+        logger.debug("callback query not answered: %s", type(exc).__name__)
 
 
 async def on_reminder_button(update: Update, context: BotContext) -> None:
@@ -50,21 +59,21 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
     if query.data == OPT_OUT_DATA:
         await contacts.opt_out(context.services, user.id)
         language = await user_language(update, context)
-        await query.answer(context.t(language, "reminder_stop_toast"))
+        await _answer(update, context.t(language, "reminder_stop_toast"))
         await _drop_buttons(update)
         await context.bot.send_message(chat.id, context.t(language, "reminder_stopped"))
         return
     if query.data != CONTINUE_DATA:  # pragma: no cover - the handler's pattern admits two
         return
-    await query.answer()
+    await _answer(update)
     await _drop_buttons(update)
     screens = await context.respondents.start(user.id, user.language_code, None)
     for screen in screens:
         if screen.retire is not None:  # the question's older message loses its buttons
             try:
                 await context.bot.edit_message_reply_markup(chat.id, screen.retire)
-            except BadRequest as exc:
-                logger.debug("could not retire an old keyboard: %s", exc.message)
+            except TelegramError as exc:
+                logger.debug("could not retire an old keyboard: %s", type(exc).__name__)
         sent = await context.bot.send_message(chat.id, screen.text, reply_markup=_markup(screen))
         if screen.keyboard:
             await context.respondents.bind_message(user.id, sent.message_id)
