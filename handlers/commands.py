@@ -32,6 +32,7 @@ from handlers.menus import MenuEntry, Menus
 from services.i18n import LANGUAGES, Catalog
 from services.inspectorate import BUTTON_PATTERN as ADMIN_BUTTONS
 from services.links import GRANT_PREFIX, start_command_pattern
+from services.outreach import BUTTON_PATTERN as OUTREACH_BUTTONS
 from services.reminders import BUTTON_PATTERN as REMINDER_BUTTONS
 
 if TYPE_CHECKING:
@@ -99,6 +100,9 @@ COMMANDS: Final = (
     Command("waves", "gelombang", "wave", inspectorate.on_waves, OFFICIAL, private_only=True),
     Command("access", "akses", "access", inspectorate.on_access, OFFICIAL, private_only=True),
     Command("uptake", "undangan", "invites", inspectorate.on_uptake, OFFICIAL, private_only=True),
+    Command(
+        "broadcast", "siaran", "broadcast", inspectorate.on_broadcast, OFFICIAL, private_only=True
+    ),
 )
 
 
@@ -141,6 +145,7 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(actions.on_action_button, pattern=actions.BUTTON_PATTERN))
     app.add_handler(CallbackQueryHandler(reminders.on_reminder_button, pattern=REMINDER_BUTTONS))
     app.add_handler(CallbackQueryHandler(inspectorate.on_admin_button, pattern=ADMIN_BUTTONS))
+    app.add_handler(CallbackQueryHandler(reminders.on_outreach_button, pattern=OUTREACH_BUTTONS))
     app.add_handler(CallbackQueryHandler(survey.on_button))
     # Last in the group: anything not handled above.
     app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))

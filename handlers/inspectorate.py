@@ -16,9 +16,10 @@ from telegram.error import BadRequest
 
 from handlers.common import user_language
 from handlers.context import BotContext
+from services import outreach
 from services.inspectorate import Inspectorate, Reply
 
-__all__ = ["on_access", "on_admin_button", "on_uptake", "on_waves"]
+__all__ = ["on_access", "on_admin_button", "on_broadcast", "on_uptake", "on_waves"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,27 @@ async def on_uptake(update: Update, context: BotContext, admin: Inspectorate, la
 
 
 @admins_only
+async def on_broadcast(update: Update, context: BotContext, admin: Inspectorate, lang: str) -> None:
+    """Preview an outreach broadcast (`/siaran [unit=A,B] TEXT`) and ask to confirm it."""
+    message = update.effective_message
+    text = message.text if message is not None and message.text else ""
+    _command, _, body = text.partition(" ")
+    await _say(update, context, await admin.broadcast(lang, body))
+
+
+async def _run_broadcast(
+    context: BotContext, admin_chat: int, language: str, broadcast: outreach.Broadcast
+) -> None:
+    """Send a confirmed broadcast through the bulk path, then tell the admin how it went."""
+    services = context.services
+    report = await outreach.send_broadcast(services, context.bot_data.scheduler.delivery, broadcast)
+    done = context.t(
+        language, "adm_broadcast_done", sent=report.sent, gone=report.gone, failed=report.failed
+    )
+    await context.bot.send_message(admin_chat, done)
+
+
+@admins_only
 async def on_admin_button(
     update: Update, context: BotContext, admin: Inspectorate, lang: str
 ) -> None:
@@ -101,3 +123,9 @@ async def on_admin_button(
     except BadRequest as exc:
         if "message is not modified" not in exc.message.lower():
             raise
+    if reply.start_broadcast is not None and update.effective_chat is not None:
+        # In the background: thousands of sends must not hold up this update.
+        context.application.create_task(
+            _run_broadcast(context, update.effective_chat.id, lang, reply.start_broadcast),
+            update=update,
+        )

@@ -1,4 +1,5 @@
-"""The two buttons under a reminder: continue the survey where it stopped, or no more reminders."""
+"""Buttons on messages about reaching people: a reminder's continue and opt-out, and the
+outreach opt-in (thank-you screen) and opt-out (every broadcast)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from telegram.error import TelegramError
 
 from handlers.common import user_language
 from handlers.context import BotContext
-from services import contacts
+from services import contacts, outreach
 from services.reminders import CONTINUE_DATA, OPT_OUT_DATA
 from services.respondent import Screen
 
-__all__ = ["on_reminder_button"]
+__all__ = ["on_outreach_button", "on_reminder_button"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,3 +78,23 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
         sent = await context.bot.send_message(chat.id, screen.text, reply_markup=_markup(screen))
         if screen.keyboard:
             await context.respondents.bind_message(user.id, sent.message_id)
+
+
+async def on_outreach_button(update: Update, context: BotContext) -> None:
+    """Opt in to outreach (thank-you screen), or out of it (under every broadcast)."""
+    query = update.callback_query
+    user = update.effective_user
+    chat = update.effective_chat
+    if query is None or query.data is None or user is None or chat is None:
+        return
+    language = await user_language(update, context)
+    if query.data == outreach.OPT_OUT_DATA:
+        await outreach.opt_out(context.services, user.id)
+        key = "outreach_stopped"
+    elif await outreach.opt_in(context.services, user.id, query.data, language):
+        key = "outreach_opted_in"
+    else:
+        key = "forged_button"
+    await _answer(update)
+    await _drop_buttons(update)
+    await context.bot.send_message(chat.id, context.t(language, key))

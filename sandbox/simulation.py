@@ -147,6 +147,8 @@ async def simulate_respondent(
             await user.send(_typed_answer(persona, text))
             answered += 1
             continue
+        if text.startswith(("Terima kasih!", "Thank you!")):  # may carry an outreach opt-in
+            return Outcome.COMPLETED, answered
         if not buttons:
             if any(marker in text for marker in _TERMINAL):
                 return _terminal_outcome(text), answered

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Final
 
 import storage
-from services import access, admin
+from services import access, admin, outreach
 from services.context import Services
 from services.errors import AdminError
 from services.links import deep_link
 from services.uptake import uptake_for, uptake_text
-from storage.models import Role
+from storage.models import Broadcast, Role
 
 __all__ = ["BUTTON_PATTERN", "Inspectorate", "Reply"]
 
@@ -40,6 +40,7 @@ class Reply:
 
     text: str
     buttons: Buttons = ()
+    start_broadcast: Broadcast | None = None  # confirmed: the handler sends it in the background
 
 
 class Inspectorate:
@@ -79,14 +80,8 @@ class Inspectorate:
         return Reply(self._t(language, "adm_wave_usage"))
 
     def _confirm(self, language: str, key: str, data: str, wave_name: str) -> Reply:
-        return Reply(
-            self._t(language, key, wave=html.escape(wave_name)),
-            (
-                (
-                    (self._t(language, "btn_adm_yes"), data),
-                    (self._t(language, "btn_adm_no"), "adm.no."),
-                ),
-            ),
+        return self._confirm_with(
+            language, self._t(language, key, wave=html.escape(wave_name)), data
         )
 
     async def _wave_status(self, language: str) -> Reply:
@@ -118,6 +113,8 @@ class Inspectorate:
             return await self._close(language, int(arg))
         if action == "rv":
             return await self._revoke(language, arg)
+        if action == "bc" and arg.isdigit():
+            return await self._confirm_broadcast(language, int(arg))
         return Reply(self._t(language, "adm_stale"))
 
     async def _open(self, language: str, name: str) -> Reply:
@@ -194,6 +191,45 @@ class Inspectorate:
             return Reply(self._t(language, "adm_stale"))
         await storage.revoke_role(self._engine, matches[0].pseudonym, matches[0].role)
         return Reply(self._t(language, "adm_access_revoked", who=shown))
+
+    # -- outreach broadcasts --------------------------------------------------------------
+
+    async def broadcast(self, language: str, body: str) -> Reply:
+        """Handle /siaran [unit=A,B] TEXT: store a draft and show its preview to confirm."""
+        body = body.strip()
+        codes: list[str] = []
+        if body.lower().startswith("unit="):
+            first, _, body = body.partition(" ")
+            codes = [c for c in first[len("unit=") :].split(",") if c]
+        if not body.strip():
+            return Reply(self._t(language, "adm_broadcast_usage"))
+        try:
+            draft = await outreach.draft_broadcast(self._services, body, codes)
+        except AdminError as exc:
+            return Reply(self._t(language, "adm_broadcast_problem", problem=html.escape(str(exc))))
+        count = await outreach.recipients_count(self._services, draft)
+        units = ", ".join(draft.unit_codes) or self._t(language, "adm_broadcast_all_units")
+        preview = self._t(
+            language,
+            "adm_broadcast_preview",
+            n=count,
+            units=html.escape(units),
+            text=html.escape(draft.text),
+        )
+        return self._confirm_with(language, preview, f"adm.bc.{draft.id}")
+
+    def _confirm_with(self, language: str, text: str, data: str) -> Reply:
+        no = (self._t(language, "btn_adm_no"), "adm.no.")
+        return Reply(text, (((self._t(language, "btn_adm_yes"), data), no),))
+
+    async def _confirm_broadcast(self, language: str, broadcast_id: int) -> Reply:
+        if not await storage.confirm_broadcast(self._engine, broadcast_id):
+            return Reply(self._t(language, "adm_broadcast_already"))
+        confirmed = await storage.get_broadcast(self._engine, broadcast_id)
+        if confirmed is None:  # pragma: no cover - deleted between the two statements
+            return Reply(self._t(language, "adm_stale"))
+        count = await outreach.recipients_count(self._services, confirmed)
+        return Reply(self._t(language, "adm_broadcast_sending", n=count), start_broadcast=confirmed)
 
     # -- invitation uptake ---------------------------------------------------------------------
 

@@ -23,6 +23,13 @@ from storage.actions import (
     update_action,
 )
 from storage.answers import get_answers, get_response
+from storage.broadcasts import (
+    claim_broadcast,
+    confirm_broadcast,
+    create_broadcast,
+    finish_broadcast,
+    get_broadcast,
+)
 from storage.contacts import (
     claim_reminder,
     contact_count,
@@ -54,6 +61,7 @@ from storage.invitations import (
 )
 from storage.models import (
     UNCHANGED,
+    Broadcast,
     ChatSchedule,
     ClaimStatus,
     Contact,
@@ -160,6 +168,7 @@ __all__ = [
     "ActionStatus",
     "AlreadyCompleted",
     "AsyncEngine",
+    "Broadcast",
     "ChatSchedule",
     "ClaimStatus",
     "Contact",
@@ -206,14 +215,17 @@ __all__ = [
     "alembic_config",
     "answers_frame",
     "cancel_session",
+    "claim_broadcast",
     "claim_invitation",
     "claim_push",
     "claim_reminder",
     "claim_role_grant",
     "close_wave",
+    "confirm_broadcast",
     "contact_count",
     "contacts_page",
     "correction_history",
+    "create_broadcast",
     "create_engine",
     "create_invitations",
     "create_role_grant",
@@ -225,11 +237,13 @@ __all__ = [
     "due_reminders",
     "ensure_respondent",
     "expire_sessions",
+    "finish_broadcast",
     "finish_push",
     "get_action",
     "get_action_draft",
     "finish_reminder",
     "get_answers",
+    "get_broadcast",
     "get_institution",
     "get_invitation",
     "get_questionnaire",

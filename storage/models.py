@@ -13,6 +13,7 @@ from typing import Final
 
 __all__ = [
     "UNCHANGED",
+    "Broadcast",
     "ChatSchedule",
     "ClaimStatus",
     "Contact",
@@ -369,3 +370,14 @@ class InvitationUptake:
     issued: int
     opened: int
     completed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """An outreach message; `unit_codes` empty means every unit's opted-in people."""
+
+    id: int
+    text: str
+    unit_codes: tuple[str, ...]
+    created_at: datetime
+    confirmed: bool

@@ -361,3 +361,25 @@ reminder_claims = Table(
     CheckConstraint("status IN ('claimed', 'sent', 'gone', 'failed')", name="status"),
     sqlite_with_rowid=False,  # see the note at the top
 )
+
+# Outreach broadcasts (sosialisasi): the text an admin confirmed, and to which units (NULL: all).
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("unit_codes", String(400), nullable=True),  # comma-separated; NULL = every unit
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed", Boolean, nullable=False, server_default="0"),
+)
+
+# One row per (broadcast, person): the claim that sends each broadcast to each person once.
+broadcast_claims = Table(
+    "broadcast_claims",
+    metadata,
+    Column("broadcast_id", ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True),
+    Column("pseudonym", String(64), primary_key=True),
+    Column("status", String(10), nullable=False),
+    CheckConstraint("status IN ('claimed', 'sent', 'gone', 'failed')", name="status"),
+    sqlite_with_rowid=False,  # see the note at the top
+)

@@ -55,3 +55,40 @@ def test_refusals_name_the_problem(
     capsys.readouterr()
     assert main(argv) == 1
     assert message in capsys.readouterr().err
+
+
+def test_broadcast_previews_and_can_be_declined(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["units", "import", str(units_csv())]) == 0
+    message = env / "msg.md"
+    message.write_text("Sosialisasi gratifikasi: Senin 09.00 di aula.\n", encoding="utf-8")
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    capsys.readouterr()
+    assert main(["broadcast", "--file", str(message), "--units", "DINKES"]) == 0
+    out = capsys.readouterr().out
+    assert "preview (0 opted-in people, DINKES)" in out
+    assert "Sosialisasi gratifikasi" in out
+    assert out.strip().endswith("not sent")
+
+
+@pytest.mark.parametrize(
+    ("text", "units", "message"),
+    [
+        ("", None, "text is empty"),
+        ("halo", "NOPE", "unknown unit code(s): NOPE"),
+        ("x" * 5000, None, "at most"),
+    ],
+)
+def test_broadcast_refuses_bad_input(
+    env: Path, capsys: pytest.CaptureFixture[str], text: str, units: str | None, message: str
+) -> None:
+    assert main(["units", "import", str(units_csv())]) == 0
+    file = env / "msg.md"
+    file.write_text(text, encoding="utf-8")
+    argv = ["broadcast", "--file", str(file), *(["--units", units] if units else []), "--yes"]
+    capsys.readouterr()
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
+    assert main(["broadcast", "--file", str(env / "missing.md")]) == 1
+    assert "cannot read" in capsys.readouterr().err

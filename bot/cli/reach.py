@@ -1,25 +1,25 @@
-"""`spibot` commands for reaching respondents: reminder rounds and invitation uptake."""
+"""`spibot` commands for reaching respondents: reminders, outreach broadcasts, invitation uptake."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from telegram.ext import ExtBot
+
     from services.settings import Settings
     from storage import AsyncEngine
 
 from bot.cli.common import configure_logging, run_with_db, settings_from
 
-__all__ = ["add_reach_commands", "cmd_invites_status"]
+__all__ = ["add_reach_commands", "cmd_broadcast", "cmd_invites_status", "cmd_remind"]
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
     """Run a reminder round now (quiet hours still apply)."""
-    from telegram.constants import ParseMode
-    from telegram.ext import AIORateLimiter, Defaults, ExtBot
-
     from services.context import Services
     from services.pushes.delivery import Delivery
     from services.reminders import Reminders
@@ -32,16 +32,8 @@ def cmd_remind(args: argparse.Namespace) -> int:
     async def main() -> list[str]:
         async with Database(settings.database_url) as db:
             services = Services(settings=settings, db=db, secret=secret)
-            bot: ExtBot[int] = ExtBot(
-                settings.require_token() if not args.dry_run else "0:dry-run",
-                base_url=settings.telegram_api_base_url,
-                base_file_url=settings.file_base_url,
-                defaults=Defaults(parse_mode=ParseMode.HTML),
-                # The same pace as the bot's bulk sends; this process has its own limiter.
-                rate_limiter=AIORateLimiter(
-                    overall_max_rate=settings.rate_limit_per_second, max_retries=2
-                ),
-            )
+            token = "0:dry-run" if args.dry_run else settings.require_token()
+            bot = _bulk_bot(settings, token)
             reminders = Reminders(services, Delivery(bot, services))
             if args.dry_run:
                 report = await reminders.run(wave_name=args.wave, dry_run=True)
@@ -59,6 +51,67 @@ def cmd_remind(args: argparse.Namespace) -> int:
             f"wave {report.wave}: due {due}",
             f"sent {report.sent}, blocked (contact deleted) {report.gone}, "
             f"failed {report.failed}, taken by another process {report.taken}",
+        ]
+
+    for line in asyncio.run(main()):
+        print(line)
+    return 0
+
+
+def _bulk_bot(settings: Settings, token: str) -> ExtBot[int]:
+    """Return a bot for bulk sends from the command line, paced like the running bot."""
+    from telegram.constants import ParseMode
+    from telegram.ext import AIORateLimiter, Defaults, ExtBot
+
+    return ExtBot(
+        token,
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.file_base_url,
+        defaults=Defaults(parse_mode=ParseMode.HTML),
+        # The same pace as the bot's bulk sends; this process has its own limiter.
+        rate_limiter=AIORateLimiter(overall_max_rate=settings.rate_limit_per_second, max_retries=2),
+    )
+
+
+def cmd_broadcast(args: argparse.Namespace) -> int:
+    """Send an outreach text to the opted-in people of all or some units, after a preview."""
+    from services import outreach
+    from services.context import Services
+    from services.errors import AdminError
+    from services.pushes.delivery import Delivery
+    from storage import Database, confirm_broadcast, get_broadcast
+
+    settings = settings_from(args)
+    configure_logging(settings.log_level)
+    secret = settings.secret_bytes()
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AdminError(f"{args.file}: cannot read: {exc.strerror}") from exc
+    units = [code for code in (args.units or "").split(",") if code.strip()]
+
+    async def main() -> list[str]:
+        async with Database(settings.database_url) as db:
+            services = Services(settings=settings, db=db, secret=secret)
+            draft = await outreach.draft_broadcast(services, text, units)
+            count = await outreach.recipients_count(services, draft)
+            where = ", ".join(draft.unit_codes) or "every unit"
+            print(f"--- preview ({count} opted-in people, {where})")
+            print(draft.text)
+            print("---")
+            if not args.yes:
+                answer = await asyncio.to_thread(input, "send it? [y/N] ")
+                if answer.strip().lower() not in ("y", "ya", "yes"):
+                    return ["not sent"]
+            await confirm_broadcast(db.engine, draft.id)
+            confirmed = await get_broadcast(db.engine, draft.id)
+            assert confirmed is not None
+            bot = _bulk_bot(settings, settings.require_token())
+            async with bot:
+                report = await outreach.send_broadcast(services, Delivery(bot, services), confirmed)
+        return [
+            f"broadcast {draft.id}: sent {report.sent}, blocked (contact deleted) {report.gone}, "
+            f"failed {report.failed}"
         ]
 
     for line in asyncio.run(main()):
@@ -87,3 +140,11 @@ def add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--wave", metavar="NAME", help="the open wave (default: whichever is open)")
     p.add_argument("--dry-run", action="store_true", help="count who is due; send nothing")
     p.set_defaults(func=cmd_remind)
+
+    p = sub.add_parser(
+        "broadcast", help="send an outreach text to opted-in employees (preview, then confirm)"
+    )
+    p.add_argument("--file", required=True, metavar="MSG.md", help="the text (plain, UTF-8)")
+    p.add_argument("--units", metavar="CODE,CODE", help="only these units (default: every unit)")
+    p.add_argument("--yes", action="store_true", help="send without asking after the preview")
+    p.set_defaults(func=cmd_broadcast)

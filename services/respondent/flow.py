@@ -14,11 +14,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import storage
-from services import callbacks, contacts
+from services import callbacks, contacts, outreach
 from services.context import Services
 from services.respondent.answers import Problem, plan_advance, toggle, validate_typed
 from services.respondent.entry import PAGE_ACTION, UNIT_ACTION, Entry
-from services.respondent.screens import Action, Screen, TapResult
+from services.respondent.screens import Action, Button, Screen, TapResult
 from services.respondent.session import (
     CONSENT,
     ELIGIBILITY_DIRECT,
@@ -31,7 +31,7 @@ from services.respondent.session import (
     Turns,
     retiring,
 )
-from surveys import Question, QuestionType
+from surveys import Group, Question, QuestionType
 
 __all__ = ["RespondentFlow"]
 
@@ -365,7 +365,12 @@ class RespondentFlow:
             "submitted",
             institution=html.escape(self.services.settings.institution_name),
         )
-        return TapResult(screen=Screen(text))
+        if session.grp != Group.INTERNAL:
+            return TapResult(screen=Screen(text))
+        # Issue 10: employees may opt in to outreach (sosialisasi) messages, with one button.
+        label = self._t(session.language, "btn_outreach_opt_in")
+        opt_in = ((Button(label, outreach.opt_in_data(session.unit_id)),),)
+        return TapResult(screen=Screen(text, opt_in))
 
     async def _tap_cancel(self, live: Live, arg: str, message_id: int | None) -> TapResult:
         assert live.session is not None

@@ -1,4 +1,4 @@
-"""Encrypted contacts (reminders, outreach) and the per-round lease of reminders.
+"""Encrypted contacts (reminders, outreach), reminder claims, outreach broadcasts and claims.
 
 Revision ID: 10_contacts
 Revises: 0002
@@ -53,9 +53,38 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("pseudonym", "wave_id", "round", name=op.f("pk_reminder_claims")),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "broadcasts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("unit_codes", sa.String(length=400), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("confirmed", sa.Boolean(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcasts")),
+    )
+    op.create_table(
+        "broadcast_claims",
+        sa.Column("broadcast_id", sa.Integer(), nullable=False),
+        sa.Column("pseudonym", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('claimed', 'sent', 'gone', 'failed')",
+            name=op.f("ck_broadcast_claims_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["broadcast_id"],
+            ["broadcasts.id"],
+            name=op.f("fk_broadcast_claims_broadcast_id_broadcasts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("broadcast_id", "pseudonym", name=op.f("pk_broadcast_claims")),
+        sqlite_with_rowid=False,
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("broadcast_claims")
+    op.drop_table("broadcasts")
     op.drop_table("reminder_claims")
     op.drop_table("contacts")

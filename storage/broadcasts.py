@@ -1,0 +1,87 @@
+"""Outreach broadcasts: the confirmed text, and the claim that sends it to each person once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import from_db, read_connection, utc, write_transaction
+from storage.dialects import insert_ignore
+from storage.models import Broadcast, ReminderStatus
+from storage.schema import broadcast_claims, broadcasts
+
+__all__ = [
+    "claim_broadcast",
+    "confirm_broadcast",
+    "create_broadcast",
+    "finish_broadcast",
+    "get_broadcast",
+]
+
+
+async def create_broadcast(
+    engine: AsyncEngine, text: str, unit_codes: Sequence[str] | None, now: datetime
+) -> Broadcast:
+    """Store a broadcast draft (not sent until confirmed)."""
+    codes = None if not unit_codes else ",".join(unit_codes)
+    async with write_transaction(engine) as conn:
+        result = await conn.execute(
+            broadcasts.insert()
+            .values(text=text, unit_codes=codes, created_at=utc(now), confirmed=False)
+            .returning(broadcasts.c.id)
+        )
+        broadcast_id = int(result.scalar_one())
+    return Broadcast(broadcast_id, text, tuple(unit_codes or ()), utc(now), confirmed=False)
+
+
+async def get_broadcast(engine: AsyncEngine, broadcast_id: int) -> Broadcast | None:
+    """Return a broadcast, or None."""
+    async with read_connection(engine) as conn:
+        row = (
+            await conn.execute(select(broadcasts).where(broadcasts.c.id == broadcast_id))
+        ).first()
+    if row is None:
+        return None
+    codes = tuple(row.unit_codes.split(",")) if row.unit_codes else ()
+    return Broadcast(row.id, row.text, codes, from_db(row.created_at), bool(row.confirmed))
+
+
+async def confirm_broadcast(engine: AsyncEngine, broadcast_id: int) -> bool:
+    """Mark a draft confirmed; False when it was already confirmed (or does not exist)."""
+    async with write_transaction(engine) as conn:
+        result = await conn.execute(
+            update(broadcasts)
+            .where(broadcasts.c.id == broadcast_id, broadcasts.c.confirmed.is_(False))
+            .values(confirmed=True)
+        )
+        return result.rowcount == 1
+
+
+async def claim_broadcast(engine: AsyncEngine, broadcast_id: int, pseudonym: str) -> bool:
+    """Claim one person's copy of a broadcast; False when it was already claimed."""
+    values = {
+        "broadcast_id": broadcast_id,
+        "pseudonym": pseudonym,
+        "status": ReminderStatus.CLAIMED.value,
+    }
+    async with write_transaction(engine) as conn:
+        stmt = insert_ignore(conn, broadcast_claims, values, ["broadcast_id", "pseudonym"])
+        return (await conn.execute(stmt)).rowcount == 1
+
+
+async def finish_broadcast(
+    engine: AsyncEngine, broadcast_id: int, pseudonym: str, status: ReminderStatus
+) -> None:
+    """Record what became of one person's copy."""
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            update(broadcast_claims)
+            .where(
+                broadcast_claims.c.broadcast_id == broadcast_id,
+                broadcast_claims.c.pseudonym == pseudonym,
+            )
+            .values(status=status.value)
+        )
