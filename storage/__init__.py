@@ -91,6 +91,7 @@ from storage.models import (
     Unit,
     UnitImport,
     Wave,
+    WavePlan,
     WaveStatus,
 )
 from storage.questionnaires import (
@@ -148,6 +149,7 @@ from storage.units import (
     search_units,
     set_institution,
 )
+from storage.wave_plans import list_wave_plans, mark_plan_opened, plan_wave, reopen_wave
 from storage.waves import (
     close_wave,
     current_wave,
@@ -207,6 +209,7 @@ __all__ = [
     "UnitImportError",
     "Wave",
     "WaveConflict",
+    "WavePlan",
     "WaveStatus",
     "active_schedules",
     "add_action",
@@ -267,13 +270,17 @@ __all__ = [
     "list_roles",
     "list_subscriptions",
     "list_units",
+    "list_wave_plans",
     "list_waves",
     "load_turn",
+    "mark_plan_opened",
     "move_session",
     "open_wave",
     "pause_subscription",
     "put_action_draft",
+    "plan_wave",
     "prune_survey_contacts",
+    "reopen_wave",
     "response_counts",
     "responses_frame",
     "revoke_role",

@@ -43,6 +43,7 @@ __all__ = [
     "Unit",
     "UnitImport",
     "Wave",
+    "WavePlan",
     "WaveStatus",
 ]
 
@@ -381,3 +382,13 @@ class Broadcast:
     unit_codes: tuple[str, ...]
     created_at: datetime
     confirmed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WavePlan:
+    """A planned wave: opens (and optionally closes) at these times; `wave_id` once opened."""
+
+    name: str
+    opens_at: datetime
+    closes_at: datetime | None
+    wave_id: int | None

@@ -383,3 +383,14 @@ broadcast_claims = Table(
     CheckConstraint("status IN ('claimed', 'sent', 'gone', 'failed')", name="status"),
     sqlite_with_rowid=False,  # see the note at the top
 )
+
+# The wave calendar: a planned wave (a draft until it opens) with its open and close times.
+wave_plans = Table(
+    "wave_plans",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("opens_at", DateTime(timezone=True), nullable=False),
+    Column("closes_at", DateTime(timezone=True), nullable=True),
+    # Set when the scheduler (or an admin) opened the wave; NULL while the plan is a draft.
+    Column("wave_id", ForeignKey("waves.id", ondelete="SET NULL"), nullable=True),
+)

@@ -92,3 +92,23 @@ def test_broadcast_refuses_bad_input(
     assert message in capsys.readouterr().err
     assert main(["broadcast", "--file", str(env / "missing.md")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_wave_plan_and_reopen(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["units", "import", str(units_csv())]) == 0
+    assert main(["wave", "plan", "2026-S2", "--opens", "2026-03-10 07:00"]) == 0
+    assert "planned: opens 2026-03-10T00:00:00+00:00" in capsys.readouterr().out  # 07:00 WIB
+    assert main(["wave", "plan", "2026-S2", "--opens", "besok"]) == 1
+    assert "like 2026-03-10 07:00" in capsys.readouterr().err
+    argv = ["wave", "plan", "2026-S3", "--opens", "2026-03-10 07:00", "--closes", "2026-03-09"]
+    assert main(argv) == 1
+    assert "close after it opens" in capsys.readouterr().err
+    assert main(["wave", "open", "2026-S1"]) == 0
+    assert main(["wave", "plan", "2026-S1", "--opens", "2026-03-10 07:00"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["wave", "reopen", "2026-S1"]) == 0
+    assert "is open" in capsys.readouterr().out
+    assert main(["wave", "close"]) == 0
+    assert main(["wave", "reopen", "2026-S1"]) == 0
+    assert "open again" in capsys.readouterr().out
+    assert main(["wave", "reopen", "nope"]) == 1

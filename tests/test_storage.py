@@ -34,7 +34,7 @@ async def test_upgrade_from_empty_matches_schema(empty_database_url):
     finally:
         await engine.dispose()
     assert tables == set(metadata.tables) | {"alembic_version"}
-    assert version == "13_actions"
+    assert version == "10_contacts"
 
 
 async def test_upgrade_twice_is_a_no_op(empty_database_url):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -76,6 +77,56 @@ def cmd_wave_close(args: argparse.Namespace) -> int:
             return f"wave {wave.name!r} was already closed"
         await storage.close_wave(engine, wave.id, now())
         return f"wave {wave.name!r} is closed"
+
+    print(run_with_db(args, work))
+    return 0
+
+
+def _moment(text: str, zone_name: str) -> datetime:
+    """Parse `2026-03-10 07:00` (local time zone unless an offset is given)."""
+    from zoneinfo import ZoneInfo
+
+    from services.errors import AdminError
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise AdminError(f"{text!r}: give a date and time like 2026-03-10 07:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone_name))
+
+
+def cmd_wave_plan(args: argparse.Namespace) -> int:
+    """Plan a wave: the scheduler opens it (and closes it) on time."""
+    import storage
+    from services.errors import AdminError
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        opens = _moment(args.opens, settings.timezone)
+        closes = None if args.closes is None else _moment(args.closes, settings.timezone)
+        try:
+            plan = await storage.plan_wave(engine, args.name, opens, closes)
+        except (ValueError, storage.WaveConflict) as exc:
+            raise AdminError(str(exc)) from exc
+        until = "" if plan.closes_at is None else f", closes {plan.closes_at.isoformat()}"
+        return f"wave {plan.name!r} planned: opens {plan.opens_at.isoformat()}{until}"
+
+    print(run_with_db(args, work))
+    return 0
+
+
+def cmd_wave_reopen(args: argparse.Namespace) -> int:
+    """Open a closed wave again."""
+    import storage
+    from services.admin import resolve_wave
+    from services.errors import AdminError
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        wave = await resolve_wave(engine, args.name)
+        try:
+            reopened = await storage.reopen_wave(engine, wave.id)
+        except storage.WaveConflict as exc:
+            raise AdminError(str(exc)) from exc
+        return f"wave {wave.name!r} is open again" if reopened else f"wave {wave.name!r} is open"
 
     print(run_with_db(args, work))
     return 0
@@ -191,6 +242,14 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p = wave.add_parser("close", help="close the open wave (or the named one)")
     p.add_argument("name", metavar="NAME", nargs="?")
     p.set_defaults(func=cmd_wave_close)
+    p = wave.add_parser("plan", help="plan a wave: the bot opens and closes it on time")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--opens", required=True, metavar="'YYYY-MM-DD HH:MM'", help="local time")
+    p.add_argument("--closes", metavar="'YYYY-MM-DD HH:MM'", help="local time (optional)")
+    p.set_defaults(func=cmd_wave_plan)
+    p = wave.add_parser("reopen", help="open a closed wave again")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_wave_reopen)
     p = wave.add_parser("list", help="list waves")
     p.set_defaults(func=cmd_wave_list)
 

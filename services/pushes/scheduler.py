@@ -32,6 +32,7 @@ from services.pushes.compose import TickData, digest_text, pack_items
 from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.reminders import Reminders
+from services.wave_calendar import run_calendar
 from storage import (
     ChatSchedule,
     PushStatus,
@@ -134,6 +135,10 @@ class PushScheduler:
         """Act on every push due at `now` (default: the clock); return what was done here."""
         async with self._lock:
             moment = now or self._services.clock()
+            try:  # first: a wave closed now gets its final report in this same tick
+                await run_calendar(self._services, moment)
+            except Exception:
+                logger.exception("wave calendar failed")
             data = TickData(self._services, moment)
             results: list[PushResult] = []
             for chat_schedule in await active_schedules(self._services.db.engine):

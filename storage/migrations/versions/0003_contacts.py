@@ -1,4 +1,4 @@
-"""Encrypted contacts (reminders, outreach), reminder claims, outreach broadcasts and claims.
+"""Encrypted contacts (reminders, outreach), reminder and broadcast claims, the wave calendar.
 
 Revision ID: 10_contacts
 Revises: 0002
@@ -80,10 +80,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("broadcast_id", "pseudonym", name=op.f("pk_broadcast_claims")),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "wave_plans",
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("opens_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closes_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("wave_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["wave_id"], ["waves.id"], name=op.f("fk_wave_plans_wave_id_waves"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_wave_plans")),
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("wave_plans")
     op.drop_table("broadcast_claims")
     op.drop_table("broadcasts")
     op.drop_table("reminder_claims")

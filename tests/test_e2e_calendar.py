@@ -1,0 +1,61 @@
+"""End to end: planned waves open and close on the scheduler's tick; old and new posters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import storage
+from tests.e2e_fixtures import Harness, action_buttons, reply
+
+pytestmark = pytest.mark.e2e
+
+TUESDAY_7_WIB = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
+
+
+async def tick(h: Harness, at: datetime) -> None:
+    h.clock.now = at
+    assert h.app is not None
+    await h.app.bot_data.scheduler.tick()
+
+
+async def opens_survey(h: Harness, payload: str) -> str:
+    """Open a poster link as a new person; return the bot's first answer."""
+    user = h.user()
+    await user.open_deep_link(payload)
+    message = await reply(user)
+    return "survey" if action_buttons(message, "el") else message.plain_text
+
+
+async def test_planned_wave_opens_and_closes_and_posters_follow(harness: Harness) -> None:
+    engine = harness.engine
+    old_poster = harness.unit_payload(bound=True)  # printed for 2026-S1
+    new_poster = harness.unit_payload()  # every wave
+    await storage.plan_wave(engine, "2026-S2", TUESDAY_7_WIB, TUESDAY_7_WIB + timedelta(days=1))
+    await tick(harness, TUESDAY_7_WIB)  # 2026-S1 is still open: the plan waits
+    wave = await storage.current_wave(engine)
+    assert wave is not None
+    assert wave.name == "2026-S1"
+    assert await opens_survey(harness, old_poster) == "survey"
+    assert await opens_survey(harness, new_poster) == "survey"
+
+    await storage.close_wave(engine, harness.wave.id, TUESDAY_7_WIB)
+    await tick(harness, TUESDAY_7_WIB + timedelta(minutes=1))
+    wave = await storage.current_wave(engine)
+    assert wave is not None
+    assert wave.name == "2026-S2"
+    assert await opens_survey(harness, new_poster) == "survey"  # the same print, a new wave
+    assert await opens_survey(harness, old_poster) != "survey"  # 2026-S1 is over
+
+    await tick(harness, TUESDAY_7_WIB + timedelta(days=1))
+    assert await storage.current_wave(engine) is None
+    assert "belum ada survei yang dibuka" in await opens_survey(harness, new_poster)
+    (plan,) = await storage.list_wave_plans(engine)
+    assert plan.wave_id == wave.id
+    # Later ticks do nothing more; a closed wave can be reopened by hand.
+    await tick(harness, TUESDAY_7_WIB + timedelta(days=2))
+    assert await storage.current_wave(engine) is None
+    assert await storage.reopen_wave(engine, wave.id)
+    with pytest.raises(storage.WaveConflict):
+        await storage.reopen_wave(engine, harness.wave.id)
