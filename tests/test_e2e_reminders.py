@@ -10,15 +10,19 @@ import asyncio
 import random
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_application
+from bot.cli import main
 from bot.runner import running
 from sandbox import SandboxUser
+from sandbox.demo import SANDBOX_TOKEN
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from services.reminders import CONTINUE_DATA, OPT_OUT_DATA, ReminderPolicy
+from services.settings import Settings
 from storage.schema import contacts, reminder_claims
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
@@ -192,3 +196,38 @@ def test_quiet_hours_and_sundays() -> None:
     daytime = ReminderPolicy((), wib, quiet_start_hour=12, quiet_end_hour=14, quiet_sunday=False)
     assert daytime.is_quiet(monday.replace(hour=13))
     assert not daytime.is_quiet(datetime(2026, 3, 8, 10, tzinfo=wib))
+
+
+async def test_spibot_remind_sends_a_round_now(
+    harness: Harness,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`spibot remind` from another process (here: a thread) on the same database."""
+    user = await stopped_respondent(harness)  # idle since March: due by the real clock
+    settings = harness.settings
+    assert settings.spibot_secret is not None
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)
+    environment = {
+        "DATABASE_URL": settings.database_url,
+        "SPIBOT_SECRET": settings.spibot_secret.get_secret_value(),
+        "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
+        "TELEGRAM_API_BASE_URL": settings.telegram_api_base_url,
+        # The real clock decides here: no quiet time, whatever the hour of the test run.
+        "REMINDER_QUIET_START_HOUR": "0",
+        "REMINDER_QUIET_END_HOUR": "0",
+        "REMINDER_QUIET_SUNDAY": "false",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert await asyncio.to_thread(main, ["remind", "--dry-run"]) == 0
+    assert "would remind (round 1: 1, round 2: 0)" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["remind"]) == 0
+    assert "sent 1," in capsys.readouterr().out
+    await harness.sandbox.wait_for(lambda: reminders_in(user))
+    assert await asyncio.to_thread(main, ["remind"]) == 0
+    assert "sent 0," in capsys.readouterr().out
+    assert len(reminders_in(user)) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from telegram.ext import ExtBot
@@ -58,18 +58,23 @@ def cmd_remind(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bulk_bot(settings: Settings, token: str) -> ExtBot[int]:
-    """Return a bot for bulk sends from the command line, paced like the running bot."""
+def _bulk_bot(settings: Settings, token: str) -> ExtBot[dict[str, Any]]:
+    """Return a bot for bulk sends from the command line, paced like the running bot's."""
     from telegram.constants import ParseMode
-    from telegram.ext import AIORateLimiter, Defaults, ExtBot
+    from telegram.ext import Defaults, ExtBot
+
+    from bot.transport import ResilientLimiter
 
     return ExtBot(
         token,
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.file_base_url,
         defaults=Defaults(parse_mode=ParseMode.HTML),
-        # The same pace as the bot's bulk sends; this process has its own limiter.
-        rate_limiter=AIORateLimiter(overall_max_rate=settings.rate_limit_per_second, max_retries=2),
+        # The bot's own limiter: bulk sends paced (this process has its own budget).
+        rate_limiter=ResilientLimiter(
+            bulk_per_second=settings.rate_limit_per_second,
+            retry_seconds=settings.bot_api_retry_seconds,
+        ),
     )
 
 
