@@ -145,3 +145,21 @@ async def test_concurrent_claims_admit_one(survey_setup) -> None:
         *(claim_reminder(engine, person, survey_setup.wave.id, 1, NOW) for _ in range(6))
     )
     assert sorted(won) == [False] * 5 + [True]
+
+
+@pytest.mark.parametrize("delays", ["72,24", "0,24", "24,24", "abc"])
+def test_reminder_delays_must_increase(delays: str) -> None:
+    from services.settings import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="REMINDER_DELAYS_HOURS"):
+        load_settings(None, reminder_delays_hours=delays)
+
+
+def test_reminder_delays_parse_and_limit_rounds() -> None:
+    from services.reminders import ReminderPolicy
+    from services.settings import load_settings
+
+    settings = load_settings(None, reminder_delays_hours="12, 36,100", reminder_max_rounds=2)
+    assert settings.reminder_delays_hours == (12.0, 36.0, 100.0)
+    policy = ReminderPolicy.from_settings(settings)
+    assert policy.delays == (timedelta(hours=12), timedelta(hours=36))
