@@ -82,8 +82,8 @@ async def test_stopped_respondent_is_reminded_once_and_the_tap_resumes(harness: 
     await tick(harness, START + timedelta(hours=25))
     await tick(harness, START + timedelta(hours=25, minutes=1))
     assert len(reminders_in(user)) == 1
-    await tap_reminder(harness, user, CONTINUE_DATA, 2)
-    assert "Melanjutkan" in user.chat.messages[-2].plain_text
+    await tap_reminder(harness, user, CONTINUE_DATA, 1)
+    assert "Melanjutkan" in user.chat.messages[-1].plain_text  # the note and the question
     assert position(user.chat.messages[-1]) == 3
     # The reminder's buttons are gone: it has done its job.
     reminder = next(m for m in user.chat.messages if REMINDER in m.plain_text)
