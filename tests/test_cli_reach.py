@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import EXIT_ERROR, main
 from tests.test_cli_admin import env, units_csv
 
 __all__ = ["env"]
 
 
 def test_invites_status_and_remind_dry_run(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["invites", "status"]) == 1
+    assert main(["invites", "status"]) == EXIT_ERROR
     assert "no wave yet" in capsys.readouterr().err
     assert main(["units", "import", str(units_csv())]) == 0
     assert main(["remind", "--dry-run"]) == 0
@@ -53,7 +53,7 @@ def test_refusals_name_the_problem(
     assert main(["wave", "open", "2026-S0"]) == 0
     assert main(["wave", "close"]) == 0
     capsys.readouterr()
-    assert main(argv) == 1
+    assert main(argv) == EXIT_ERROR
     assert message in capsys.readouterr().err
 
 
@@ -88,9 +88,9 @@ def test_broadcast_refuses_bad_input(
     file.write_text(text, encoding="utf-8")
     argv = ["broadcast", "--file", str(file), *(["--units", units] if units else []), "--yes"]
     capsys.readouterr()
-    assert main(argv) == 1
+    assert main(argv) == EXIT_ERROR
     assert message in capsys.readouterr().err
-    assert main(["broadcast", "--file", str(env / "missing.md")]) == 1
+    assert main(["broadcast", "--file", str(env / "missing.md")]) == EXIT_ERROR
     assert "cannot read" in capsys.readouterr().err
 
 
@@ -98,17 +98,17 @@ def test_wave_plan_and_reopen(env: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["units", "import", str(units_csv())]) == 0
     assert main(["wave", "plan", "2026-S2", "--opens", "2026-03-10 07:00"]) == 0
     assert "planned: opens 2026-03-10T00:00:00+00:00" in capsys.readouterr().out  # 07:00 WIB
-    assert main(["wave", "plan", "2026-S2", "--opens", "besok"]) == 1
+    assert main(["wave", "plan", "2026-S2", "--opens", "besok"]) == EXIT_ERROR
     assert "like 2026-03-10 07:00" in capsys.readouterr().err
     argv = ["wave", "plan", "2026-S3", "--opens", "2026-03-10 07:00", "--closes", "2026-03-09"]
-    assert main(argv) == 1
+    assert main(argv) == EXIT_ERROR
     assert "close after it opens" in capsys.readouterr().err
     assert main(["wave", "open", "2026-S1"]) == 0
-    assert main(["wave", "plan", "2026-S1", "--opens", "2026-03-10 07:00"]) == 1
+    assert main(["wave", "plan", "2026-S1", "--opens", "2026-03-10 07:00"]) == EXIT_ERROR
     assert "already exists" in capsys.readouterr().err
     assert main(["wave", "reopen", "2026-S1"]) == 0
     assert "is open" in capsys.readouterr().out
     assert main(["wave", "close"]) == 0
     assert main(["wave", "reopen", "2026-S1"]) == 0
     assert "open again" in capsys.readouterr().out
-    assert main(["wave", "reopen", "nope"]) == 1
+    assert main(["wave", "reopen", "nope"]) == EXIT_ERROR
