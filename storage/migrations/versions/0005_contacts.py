@@ -1,7 +1,7 @@
 """Encrypted contacts (reminders, outreach), reminder and broadcast claims, the wave calendar.
 
 Revision ID: 10_contacts
-Revises: 14_unit_populations
+Revises: 13_actions
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "10_contacts"
-down_revision: str | None = "14_unit_populations"
+down_revision: str | None = "13_actions"
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 
