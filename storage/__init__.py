@@ -149,6 +149,14 @@ from storage.units import (
     search_units,
     set_institution,
 )
+from storage.updates import (
+    DEFAULT_CLAIM_LEASE,
+    UpdateState,
+    claim_update,
+    finish_update,
+    prune_updates,
+    update_state,
+)
 from storage.wave_plans import list_wave_plans, mark_plan_opened, plan_wave, reopen_wave
 from storage.waves import (
     close_wave,
@@ -161,6 +169,7 @@ from storage.waves import (
 
 __all__ = [
     "ANSWER_COLUMNS",
+    "DEFAULT_CLAIM_LEASE",
     "DEFAULT_TIMEZONE",
     "POPULATION_COLUMNS",
     "UNCHANGED",
@@ -207,6 +216,7 @@ __all__ = [
     "Unit",
     "UnitImport",
     "UnitImportError",
+    "UpdateState",
     "Wave",
     "WaveConflict",
     "WavePlan",
@@ -223,6 +233,7 @@ __all__ = [
     "claim_push",
     "claim_reminder",
     "claim_role_grant",
+    "claim_update",
     "close_wave",
     "confirm_broadcast",
     "contact_count",
@@ -243,6 +254,7 @@ __all__ = [
     "finish_broadcast",
     "finish_push",
     "finish_reminder",
+    "finish_update",
     "get_action",
     "get_action_draft",
     "get_answers",
@@ -279,6 +291,7 @@ __all__ = [
     "pause_subscription",
     "plan_wave",
     "prune_survey_contacts",
+    "prune_updates",
     "put_action_draft",
     "reopen_wave",
     "response_counts",
@@ -298,5 +311,6 @@ __all__ = [
     "subscribe",
     "unsubscribe",
     "update_action",
+    "update_state",
     "upgrade",
 ]
