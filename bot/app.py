@@ -11,7 +11,6 @@ from typing import Any, TypeAlias
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import HTTPXRequest
 
 import storage
 from bot.processor import ChatOrderedProcessor
@@ -20,6 +19,7 @@ from handlers.commands import menus, register
 from handlers.context import BotContext, BotData
 from services.context import Services, utc_now
 from services.i18n import pick_language
+from services.metrics import MeteredRequest
 from services.pushes.scheduler import PushScheduler
 from services.respondent import RespondentFlow
 from services.settings import Settings
@@ -37,11 +37,19 @@ def build_application(
     *,
     token: str | None = None,
     clock: Callable[[], datetime] = utc_now,
+    webhook: bool = False,
 ) -> SpiApplication:
-    """Build the Application; the database is migrated and opened in `post_init`."""
+    """Build the Application; the database is migrated and opened in `post_init`.
+
+    With `webhook` the Application has no updater: updates arrive through `bot.webhook`.
+    """
     services = Services(
         settings=settings,
-        db=Database(settings.database_url),
+        db=Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        ),
         secret=settings.secret_bytes(),
         clock=clock,
     )
@@ -53,7 +61,8 @@ def build_application(
         # Every text the bot sends is HTML (catalog texts escape what people typed).
         defaults=Defaults(parse_mode=ParseMode.HTML),
         # Many chats are answered at once: a small pool would queue replies behind each other.
-        request=HTTPXRequest(
+        # Every Bot API call passes here, so its error answers are counted by code.
+        request=MeteredRequest(
             connection_pool_size=256,
             connect_timeout=timeout,
             read_timeout=timeout,
@@ -73,7 +82,7 @@ def build_application(
         per_second=settings.chat_updates_per_second,
         on_flood=functools.partial(_flood_notice, services),
     )
-    application: SpiApplication = (
+    builder = (
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
@@ -81,8 +90,10 @@ def build_application(
         .concurrent_updates(processor)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .build()
     )
+    if webhook:
+        builder = builder.updater(None)  # as PTB's customwebhookbot example
+    application: SpiApplication = builder.build()
     application.bot_data.services = services
     application.bot_data.respondents = RespondentFlow(services)
     application.bot_data.scheduler = PushScheduler(services, application.bot)

@@ -37,15 +37,15 @@ async def running(
         await app.post_init(app)
     try:
         await app.start()
-        assert app.updater is not None
         if polling:
+            assert app.updater is not None, "a webhook Application has no updater to poll"
             await app.updater.start_polling(
                 poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
             )
         try:
             yield app
         finally:
-            if app.updater.running:
+            if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
                 await app.stop()

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from handlers.context import BotContext
+from services.metrics import HANDLER_ERRORS
 from services.people import person_for
 
 __all__ = [
@@ -66,6 +67,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 async def error_handler(update: object, context: BotContext) -> None:
     """Log the failure with context (never ids or answers) and tell the user something useful."""
     error = context.error
+    HANDLER_ERRORS.labels(type(error).__name__).inc()
     kind = "unknown"
     if isinstance(update, Update):
         kind = "callback" if update.callback_query else "message" if update.message else "other"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +14,8 @@ __all__ = ["ConfigError", "Settings", "load_settings"]
 
 TELEGRAM_API: Final = "https://api.telegram.org/bot"
 TELEGRAM_FILE_API: Final = "https://api.telegram.org/file/bot"
+# Telegram's rule for setWebhook's secret_token.
+_WEBHOOK_SECRET: Final = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class ConfigError(Exception):
@@ -72,6 +75,21 @@ class Settings(BaseSettings):
     reminder_quiet_end_hour: int = Field(default=7, ge=0, le=23)
     reminder_quiet_sunday: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # text for a terminal, json (one object a line) for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    # Webhook mode (`spibot run --webhook`): where the ASGI server listens, the public HTTPS
+    # base URL Telegram posts to (setWebhook on start when set), and the shared secret
+    # Telegram sends back in X-Telegram-Bot-Api-Secret-Token.
+    webhook_listen: str = "127.0.0.1:8080"
+    webhook_public_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # An update claimed by a process that never finished it is taken over after this long.
+    update_claim_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # PostgreSQL connections per bot process: pool size plus overflow, times the number of
+    # processes, must stay under the server's max_connections (100 by default).
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+    db_max_overflow: int = Field(default=5, ge=0, le=100)
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod
@@ -125,6 +143,43 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
         return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("use HOST:PORT, e.g. 127.0.0.1:8080")
+        return value
+
+    @field_validator("webhook_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (Telegram only posts to HTTPS)")
+        return value.rstrip("/")
+
+    @property
+    def webhook_host_port(self) -> tuple[str, int]:
+        """Return WEBHOOK_LISTEN as (host, port)."""
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    def require_webhook_secret(self) -> str:
+        """Return the webhook secret; ConfigError when it is missing or malformed."""
+        if self.webhook_secret is None or not self.webhook_secret.get_secret_value():
+            raise ConfigError(
+                "WEBHOOK_SECRET: required in webhook mode; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        secret = self.webhook_secret.get_secret_value()
+        if not _WEBHOOK_SECRET.match(secret):
+            raise ConfigError("WEBHOOK_SECRET: use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        if len(secret) < 16:
+            raise ConfigError("WEBHOOK_SECRET: too short; use at least 16 characters")
+        return secret
 
     @property
     def zone(self) -> ZoneInfo:

@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.errors import StorageError
@@ -47,6 +47,8 @@ SQLITE_MMAP_BYTES: Final = 256 * 1024 * 1024
 _WRITE_OPTION: Final = "spibot_write"
 # Any constant: serialises concurrent `upgrade` calls from several processes on PostgreSQL.
 _MIGRATION_LOCK_KEY: Final = 0x5B1B07
+DEFAULT_POOL_SIZE: Final = 5
+DEFAULT_MAX_OVERFLOW: Final = 5
 _SUPPORTED: Final = "use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB"
 
 
@@ -134,11 +136,24 @@ def _enable_wal(file: Path) -> None:
         return
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """Create the async engine for a `sqlite+aiosqlite://` or `postgresql+asyncpg://` URL."""
+def create_engine(
+    url: str, *, pool_size: int = DEFAULT_POOL_SIZE, max_overflow: int = DEFAULT_MAX_OVERFLOW
+) -> AsyncEngine:
+    """Create the async engine for a `sqlite+aiosqlite://` or `postgresql+asyncpg://` URL.
+
+    `pool_size` and `max_overflow` bound the PostgreSQL connections of this process: several
+    bot processes share one server's max_connections.
+    """
     parsed = _parse_url(url)
     if parsed.get_backend_name() == "postgresql":
-        return create_async_engine(parsed, pool_pre_ping=True)
+        return create_async_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            # A failed statement's message would otherwise carry its parameters (answers).
+            hide_parameters=True,
+        )
     file = _sqlite_file(parsed)
     if file is not None:
         try:
@@ -146,7 +161,7 @@ def create_engine(url: str) -> AsyncEngine:
         except OSError as exc:
             raise StorageError(f"DATABASE_URL: cannot create {file.parent}: {exc}") from exc
         _enable_wal(file)
-    engine = create_async_engine(parsed)
+    engine = create_async_engine(parsed, hide_parameters=True)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
@@ -230,9 +245,16 @@ def from_db(moment: datetime) -> datetime:
 class Database:
     """The bot's database: owns the engine from `initialize()` (migrations) to `close()`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        max_overflow: int = DEFAULT_MAX_OVERFLOW,
+    ) -> None:
         self.url = url
         self._parsed = _parse_url(url)
+        self._pool = {"pool_size": pool_size, "max_overflow": max_overflow}
         self._engine: AsyncEngine | None = None
 
     @property
@@ -251,7 +273,7 @@ class Database:
         """Create the engine and, unless told not to, bring the schema up to date."""
         if self._engine is not None:
             return
-        engine = create_engine(self.url)
+        engine = create_engine(self.url, **self._pool)
         try:
             if migrate:
                 await _upgrade_engine(engine)
@@ -260,6 +282,18 @@ class Database:
             raise
         self._engine = engine
         logger.info("database ready (%s)", self.dialect_name)
+
+    async def ping(self) -> bool:
+        """Return whether the database answers a trivial query (for a readiness probe)."""
+        if self._engine is None:
+            return False
+        try:
+            async with self._engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (OSError, SQLAlchemyError) as exc:
+            logger.warning("database not reachable: %s", type(exc).__name__)
+            return False
+        return True
 
     async def close(self) -> None:
         """Dispose of the engine and its pooled connections."""

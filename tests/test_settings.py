@@ -54,6 +54,11 @@ def test_env_file(tmp_path: Path) -> None:
         ("DATABASE_URL", "mysql://root@localhost/spi"),
         ("TELEGRAM_API_BASE_URL", "api.telegram.org"),
         ("SMALL_CELL_K", "0"),
+        ("WEBHOOK_LISTEN", "8080"),
+        ("WEBHOOK_LISTEN", "127.0.0.1:http"),
+        ("WEBHOOK_PUBLIC_URL", "bot.example.go.id"),
+        ("LOG_FORMAT", "xml"),
+        ("DB_POOL_SIZE", "0"),
     ],
 )
 def test_malformed_setting_names_the_variable(
@@ -75,3 +80,29 @@ def test_secret_and_token_required_for_run() -> None:
         settings.require_token()
     with pytest.raises(ConfigError, match=r"^SPIBOT_SECRET: too short"):
         load_settings(None, spibot_secret="short").secret_bytes()
+
+
+def test_webhook_settings() -> None:
+    settings = load_settings(None)
+    assert settings.webhook_host_port == ("127.0.0.1", 8080)
+    assert settings.webhook_public_url is None
+    assert settings.log_format == "text"
+    custom = load_settings(
+        None,
+        webhook_listen="0.0.0.0:9000",
+        webhook_public_url="https://spi.example.go.id/",
+        webhook_secret="A" * 20,
+    )
+    assert custom.webhook_host_port == ("0.0.0.0", 9000)
+    assert custom.webhook_public_url == "https://spi.example.go.id"
+    assert custom.require_webhook_secret() == "A" * 20
+
+
+@pytest.mark.parametrize(
+    ("secret", "problem"),
+    [(None, "required in webhook mode"), ("short_secret", "too short"), ("x" * 20 + "!", "use")],
+)
+def test_webhook_secret_is_required_and_checked(secret: str | None, problem: str) -> None:
+    settings = load_settings(None, webhook_secret=secret)
+    with pytest.raises(ConfigError, match=rf"^WEBHOOK_SECRET: {problem}"):
+        settings.require_webhook_secret()

@@ -33,7 +33,7 @@ def _error(message: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the bot with long polling."""
+    """Run the bot with long polling, or behind a webhook with `--webhook`."""
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
@@ -43,15 +43,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     from storage import upgrade
 
     settings = settings_from(args)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     settings.require_token()
     settings.secret_bytes()
+    if args.webhook:
+        settings.require_webhook_secret()  # before touching the database: fail fast
     asyncio.run(upgrade(settings.database_url))
     # One getMe first: a refused token or an unreachable Bot API is then one line, not PTB's
     # logged traceback from inside run_polling. Once polling runs, PTB retries by itself.
     try:
         asyncio.run(_check_bot_api(settings))
-        run_polling(build_application(settings))
+        if args.webhook:
+            from bot.webhook import run_webhook
+
+            run_webhook(build_application(settings, webhook=True), settings)
+        else:
+            run_polling(build_application(settings))
     except InvalidToken as exc:
         raise ConfigError(f"TELEGRAM_BOT_TOKEN: the Bot API refused it ({exc})") from None
     except NetworkError as exc:
@@ -169,7 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env-file", help="settings file (default: .env in this folder)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("run", help="run the bot (long polling)")
+    p = sub.add_parser("run", help="run the bot (long polling, or --webhook)")
+    p.add_argument(
+        "--webhook",
+        action="store_true",
+        help="serve the Bot API webhook on WEBHOOK_LISTEN instead of polling "
+        "(needs WEBHOOK_SECRET; several processes may share one PostgreSQL)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="simulate a survey wave offline, against the sandbox Bot API")

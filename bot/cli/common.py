@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from services.settings import Settings
     from storage import AsyncEngine
 
-__all__ = ["configure_logging", "now", "run_with_db", "settings_from"]
+__all__ = ["JsonFormatter", "configure_logging", "now", "run_with_db", "settings_from"]
 
 T = TypeVar("T")
 
@@ -40,11 +41,38 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(env_file)
 
 
-def configure_logging(level: str) -> None:
-    """Configure logging once for the process (never log answers or Telegram ids)."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message and, on failure, the traceback.
+
+    Only these fields: `extra` attributes a library attaches to a record are not copied, so
+    nothing reaches the log collector that our own messages do not say (never ids or answers).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record as one line of JSON."""
+        entry: dict[str, str] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = record.exc_info[0].__name__ if record.exc_info[0] else "unknown"
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Configure logging once for the process (never log answers or Telegram ids).
+
+    `log_format` is "text" for a terminal or "json" (one object a line) for a log collector.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # httpx logs every request URL, and a Bot API URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -28,6 +28,7 @@ from telegram.ext import ExtBot
 import storage
 from services.backups import NightlyBackup
 from services.context import Services
+from services.metrics import PUSH_OUTCOMES
 from services.pushes.compose import TickData, digest_text, pack_items
 from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
@@ -145,6 +146,7 @@ class PushScheduler:
                 try:
                     result = await self._run(chat_schedule, moment, data)
                 except Exception:  # one chat's failure must not stop the others
+                    PUSH_OUTCOMES.labels(chat_schedule.schedule.kind.value, "error").inc()
                     logger.exception(
                         "schedule %d (%s) failed",
                         chat_schedule.schedule.id,
@@ -152,6 +154,7 @@ class PushScheduler:
                     )
                     continue
                 if result is not None:
+                    PUSH_OUTCOMES.labels(result.kind.value, result.status.value).inc()
                     results.append(result)
             if self.backup.enabled:
                 # After the pushes: a backup of a large database takes a while.

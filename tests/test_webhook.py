@@ -1,0 +1,259 @@
+"""Webhook mode end to end: a real uvicorn server on loopback, the real Application, and the
+sandbox Bot API, fed by plain HTTP POSTs and by the sandbox's own webhook delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import storage
+from bot.app import SpiApplication, build_application
+from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, WebhookServer, serving
+from sandbox import SandboxServer
+from sandbox.demo import open_sample_wave, sandbox_settings
+from sandbox.simulation import Outcome, Persona, simulate_respondent
+from sandbox.webhook import DeliveryPolicy
+from services.links import unit_payload
+from services.settings import Settings
+from tests.e2e_fixtures import Clock, reply
+
+pytestmark = pytest.mark.e2e
+
+WEBHOOK_SECRET = "webhook_" + secrets.token_urlsafe(24)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class WebhookBot:
+    """A bot in webhook mode against the sandbox, and an HTTP client for its server."""
+
+    sandbox: SandboxServer
+    settings: Settings
+    app: SpiApplication
+    server: WebhookServer
+    http: httpx.AsyncClient
+    clock: Clock
+
+    @property
+    def engine(self) -> storage.AsyncEngine:
+        return self.app.bot_data.services.db.engine
+
+    async def post(self, update: Any, secret: str | None = WEBHOOK_SECRET) -> httpx.Response:
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        body = update if isinstance(update, bytes) else json.dumps(update).encode()
+        return await self.http.post(self.server.webhook_url, content=body, headers=headers)
+
+
+async def _webhook_bot(
+    tmp_path: Path, *, deliver: bool, **overrides: Any
+) -> AsyncIterator[WebhookBot]:
+    policy = DeliveryPolicy(timeout=5.0, retry_delay=0.05, max_retry_delay=0.2)
+    async with SandboxServer(webhook_policy=policy) as sandbox:
+        port = _free_port()
+        public = {"webhook_public_url": f"http://127.0.0.1:{port}"} if deliver else {}
+        settings = sandbox_settings(
+            sandbox,
+            f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            secrets.token_urlsafe(32),
+            webhook_secret=WEBHOOK_SECRET,
+            webhook_listen=f"127.0.0.1:{port}",
+            **public,
+            **overrides,
+        )
+        clock = Clock()
+        async with storage.Database(settings.database_url) as db:
+            await open_sample_wave(db.engine, "2026-S1", clock())
+        app = build_application(settings, clock=clock, webhook=True)
+        async with (
+            serving(app, settings) as server,
+            httpx.AsyncClient(base_url=server.url, timeout=10) as http,
+        ):
+            yield WebhookBot(sandbox, settings, app, server, http, clock)
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[WebhookBot]:
+    """A webhook bot that only the test posts to (no webhook set at the sandbox)."""
+    async for value in _webhook_bot(tmp_path, deliver=False):
+        yield value
+
+
+@pytest.fixture
+async def delivered_bot(tmp_path: Path) -> AsyncIterator[WebhookBot]:
+    """A webhook bot that set its webhook at the sandbox, which delivers every update."""
+    async for value in _webhook_bot(tmp_path, deliver=True):
+        yield value
+
+
+# What /start without a payload sends: the welcome, then the menu.
+_START_MESSAGES = 2
+_update_ids = iter(range(900_000, 1_000_000))
+
+
+def _update(message: dict[str, Any]) -> dict[str, Any]:
+    """Wrap a message a sandbox user sent as the update Telegram would POST."""
+    return {"update_id": next(_update_ids), "message": message}
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+async def test_health_readiness_and_metrics(bot: WebhookBot) -> None:
+    assert (await bot.http.get("/healthz")).text == "ok"
+    ready = await bot.http.get("/readyz")
+    assert (ready.status_code, ready.text) == (200, "ready")
+    scraped = await bot.http.get("/metrics")
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain")
+    for name in ("spibot_updates_handled_total", "spibot_update_queue_depth"):
+        assert name in scraped.text
+    # The webhook only takes POSTs; the probes only GETs.
+    assert (await bot.http.get(WEBHOOK_PATH)).status_code == 405
+
+
+async def test_readiness_fails_when_the_database_is_gone(bot: WebhookBot) -> None:
+    await bot.app.bot_data.services.db.close()
+    ready = await bot.http.get("/readyz")
+    assert ready.status_code == 503
+    assert (await bot.http.get("/healthz")).status_code == 200
+
+
+async def test_an_update_is_answered_only_after_it_is_handled(bot: WebhookBot) -> None:
+    user = bot.sandbox.user(user_id=50_001, first_name="Ani", language_code="id")
+    update = _update(await user.command("start"))
+    answer = await bot.post(update)
+    assert answer.status_code == 200
+    # No waiting: the replies were sent before the webhook answered.
+    assert user.chat.messages
+    assert await storage.update_state(bot.engine, update["update_id"]) is (
+        storage.UpdateState.FINISHED
+    )
+
+
+async def test_a_redelivered_update_is_handled_once(bot: WebhookBot) -> None:
+    user = bot.sandbox.user(user_id=50_002, first_name="Budi", language_code="id")
+    update = _update(await user.command("start"))
+    before = _metric((await bot.http.get("/metrics")).text, "spibot_duplicate_updates_total")
+    assert (await bot.post(update)).status_code == 200
+    sent = len(user.chat.messages)
+    assert sent >= 1
+    for _ in range(3):  # Telegram retrying after a timeout, or a second process receiving it
+        again = await bot.post(update)
+        assert again.status_code == 200
+    assert len(user.chat.messages) == sent
+    after = _metric((await bot.http.get("/metrics")).text, "spibot_duplicate_updates_total")
+    assert after - before == 3
+
+
+async def test_simultaneous_copies_of_an_update_are_handled_once(bot: WebhookBot) -> None:
+    user = bot.sandbox.user(user_id=50_003, first_name="Citra", language_code="id")
+    update = _update(await user.command("start"))
+    answers = await asyncio.gather(*(bot.post(update) for _ in range(5)))
+    codes = sorted(answer.status_code for answer in answers)
+    # One copy is handled (200); the rest see it finished (200) or still in hand (503, retried).
+    assert codes.count(200) >= 1
+    assert set(codes) <= {200, 503}
+    assert (await bot.post(update)).status_code == 200
+    assert len(user.chat.messages) == _START_MESSAGES
+
+
+async def test_an_update_a_dead_process_claimed_is_handled_after_its_lease(
+    bot: WebhookBot,
+) -> None:
+    user = bot.sandbox.user(user_id=50_004, first_name="Dewi", language_code="id")
+    update = _update(await user.command("start"))
+    # Another process claimed it and died before answering Telegram.
+    assert await storage.claim_update(bot.engine, update["update_id"], bot.clock())
+    refused = await bot.post(update)
+    assert refused.status_code == 503  # Telegram will redeliver it
+    assert user.chat.messages == []
+    lease = timedelta(seconds=bot.settings.update_claim_lease_seconds)
+    bot.clock.advance(seconds=lease.total_seconds() + 1)
+    assert (await bot.post(update)).status_code == 200
+    assert len(user.chat.messages) == _START_MESSAGES
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong_secret_of_good_length", WEBHOOK_SECRET + "x"])
+async def test_a_wrong_secret_is_refused(bot: WebhookBot, secret: str | None) -> None:
+    user = bot.sandbox.user(user_id=50_005, first_name="Eko", language_code="id")
+    update = _update(await user.command("start"))
+    refused = await bot.post(update, secret=secret)
+    assert refused.status_code == 403
+    assert user.chat.messages == []
+    assert await storage.update_state(bot.engine, update["update_id"]) is (
+        storage.UpdateState.UNKNOWN
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1, 2]", b'{"message": {}}', b'{"update_id": "7"}', b"\xff\xfe"],
+)
+async def test_a_body_that_is_no_update_is_refused(bot: WebhookBot, body: bytes) -> None:
+    answer = await bot.post(body)
+    assert answer.status_code == 400
+    assert (await bot.http.get("/healthz")).status_code == 200
+
+
+async def test_the_sandbox_delivers_a_survey_through_the_webhook(
+    delivered_bot: WebhookBot,
+) -> None:
+    bot = delivered_bot
+    hook = bot.sandbox.webhook
+    assert hook is not None
+    assert hook.url == f"{bot.settings.webhook_public_url}{WEBHOOK_PATH}"
+    assert hook.secret_token == WEBHOOK_SECRET
+    payload = unit_payload(bot.settings.secret_bytes(), "DINKES", None)
+    user = bot.sandbox.user(user_id=50_010, first_name="Fajar", language_code="id")
+    outcome, answered = await simulate_respondent(user, payload, Persona(0.6, random.Random(1)))
+    assert outcome is Outcome.COMPLETED
+    assert answered > 0
+    counts = await storage.response_counts(bot.engine, 1)
+    assert [(c.unit_code, c.grp, c.submitted) for c in counts] == [("DINKES", "external", 1)]
+    # Every delivery was answered 200 on its first attempt: nothing was handled twice.
+    assert {attempt.status for attempt in bot.sandbox.webhook_attempts} == {200}
+    assert bot.sandbox.pending_updates == 0
+
+
+async def test_the_sandbox_retries_until_the_bot_can_take_the_update(
+    delivered_bot: WebhookBot,
+) -> None:
+    bot = delivered_bot
+    # Every coming update id is held by a claim of a process that died: refused with 503.
+    for update_id in range(1, 50):
+        await storage.claim_update(bot.engine, update_id, bot.clock())
+    user = bot.sandbox.user(user_id=50_011, first_name="Gita", language_code="id")
+    await user.command("start")
+    for _ in range(200):
+        if any(a.status == 503 for a in bot.sandbox.webhook_attempts):
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the sandbox never tried to deliver the update")
+    assert user.chat.messages == []
+    # The lease runs out; Telegram's (the sandbox's) next retry is handled.
+    bot.clock.advance(seconds=bot.settings.update_claim_lease_seconds + 1)
+    answer = await reply(user)
+    assert answer.plain_text
+    assert len(user.chat.messages) == _START_MESSAGES
+    assert [a.status for a in bot.sandbox.webhook_attempts][-1] == 200
