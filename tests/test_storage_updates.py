@@ -72,3 +72,14 @@ async def test_rows_older_than_a_day_are_pruned(db: Database) -> None:
 async def test_naive_times_are_refused(db: Database) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await claim_update(db.engine, 1, datetime(2026, 3, 2))  # noqa: DTZ001
+
+
+async def test_ping_tells_whether_the_database_answers(db: Database) -> None:
+    assert await db.ping() is True
+    assert await Database(db.url).ping() is False  # not initialised
+    unreachable = Database("postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
+    await unreachable.initialize(migrate=False)  # creates the engine, connects lazily
+    try:
+        assert await unreachable.ping() is False
+    finally:
+        await unreachable.close()

@@ -257,3 +257,20 @@ async def test_the_sandbox_retries_until_the_bot_can_take_the_update(
     assert answer.plain_text
     assert len(user.chat.messages) == _START_MESSAGES
     assert [a.status for a in bot.sandbox.webhook_attempts][-1] == 200
+
+
+def test_run_webhook_without_a_secret_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
+    env = tmp_path / ".env"
+    env.write_text(
+        f"TELEGRAM_BOT_TOKEN=123:abc\nSPIBOT_SECRET={secrets.token_urlsafe(32)}\n"
+        f"DATABASE_URL=sqlite+aiosqlite:///{tmp_path / 'never.db'}\n"
+    )
+    assert main(["--env-file", str(env), "run", "--webhook"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("configuration error: WEBHOOK_SECRET: required in webhook mode")
+    assert not (tmp_path / "never.db").exists()  # refused before touching the database

@@ -13,15 +13,32 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 if TYPE_CHECKING:
     from services.settings import Settings
     from storage import AsyncEngine
 
-__all__ = ["JsonFormatter", "configure_logging", "now", "run_with_db", "settings_from"]
+__all__ = [
+    "LIBRARIES_WITH_CONTENT_IN_DEBUG",
+    "JsonFormatter",
+    "configure_logging",
+    "now",
+    "run_with_db",
+    "settings_from",
+]
 
 T = TypeVar("T")
+
+LIBRARIES_WITH_CONTENT_IN_DEBUG: Final = (
+    "telegram",
+    "httpcore",
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy",
+    "uvicorn",
+    "starlette",
+)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -76,6 +93,10 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     # httpx logs every request URL, and a Bot API URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Below INFO these libraries log what passes through them: chat ids, message texts and
+    # statement parameters (answers). LOG_LEVEL=DEBUG is for our own code only.
+    for name in LIBRARIES_WITH_CONTENT_IN_DEBUG:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 def run_with_db(
