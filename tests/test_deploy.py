@@ -79,7 +79,7 @@ def test_each_bot_process_starts_with_valid_webhook_settings(compose: dict[str, 
         settings = load_settings(None, **{key.lower(): value for key, value in env.items()})
         assert settings.require_webhook_secret() == ENV["WEBHOOK_SECRET"]
         assert settings.database_url.startswith("postgresql+asyncpg://spibot:pw@postgres:5432/")
-        assert settings.webhook_host_port == ("0.0.0.0", 8080)  # noqa: S104 - in its container
+        assert settings.webhook_host_port == ("0.0.0.0", 8080)
         assert settings.log_format == "json"
         assert settings.concurrent_updates > 1
         connections += settings.db_pool_size + settings.db_max_overflow
