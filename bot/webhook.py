@@ -32,6 +32,7 @@ from bot.app import SpiApplication
 from bot.runner import running
 from services import metrics
 from services.settings import Settings
+from storage.anonymity import reshuffle_heaps
 
 __all__ = [
     "HEALTH_PATH",
@@ -52,8 +53,8 @@ HEALTH_PATH: Final = "/healthz"
 READY_PATH: Final = "/readyz"
 METRICS_PATH: Final = "/metrics"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-# How often a process deletes ledger rows older than a day (every process may: it is a DELETE).
-PRUNE_INTERVAL: Final = timedelta(hours=1)
+# How often a process prunes the ledger and reshuffles the answer tables' physical order.
+MAINTENANCE_INTERVAL: Final = timedelta(hours=1)
 _STARTUP_TIMEOUT: Final = 10.0
 
 
@@ -190,17 +191,20 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def _prune_forever(app: SpiApplication) -> None:
-    """Delete ledger rows older than a day, now and every PRUNE_INTERVAL."""
+async def _maintain_forever(app: SpiApplication) -> None:
+    """Now and every MAINTENANCE_INTERVAL: prune the ledger, and rewrite the answer tables in
+    random-key order on PostgreSQL (one process at a time; see storage.anonymity)."""
     services = app.bot_data.services
     while True:
         try:
             pruned = await storage.prune_updates(services.db.engine, services.clock())
             if pruned:
                 logger.info("pruned %d processed-update rows older than a day", pruned)
+            if services.settings.heap_reshuffle:
+                await reshuffle_heaps(services.db.engine)
         except Exception as exc:  # try again next time; never stop the server for this
-            logger.warning("could not prune processed updates: %s", type(exc).__name__)
-        await asyncio.sleep(PRUNE_INTERVAL.total_seconds())
+            logger.warning("maintenance failed: %s", type(exc).__name__)
+        await asyncio.sleep(MAINTENANCE_INTERVAL.total_seconds())
 
 
 async def _set_webhook(app: SpiApplication, settings: Settings, secret: str) -> None:
@@ -238,7 +242,7 @@ async def serving(
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve(sockets=[sock]), name="webhook-server")
-        pruner = asyncio.create_task(_prune_forever(app), name="webhook-ledger-pruning")
+        pruner = asyncio.create_task(_maintain_forever(app), name="webhook-maintenance")
         try:
             await _wait_started(server, task)
             url_host = f"[{host}]" if ":" in host else host

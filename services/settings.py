@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # processes, must stay under the server's max_connections (100 by default).
     db_pool_size: int = Field(default=5, ge=1, le=100)
     db_max_overflow: int = Field(default=5, ge=0, le=100)
+    # PostgreSQL: rewrite responses/answers/completions hourly in random-key order (webhook
+    # mode), so their physical order does not tell submission order. See docs/deploy.md.
+    heap_reshuffle: bool = True
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod

@@ -48,7 +48,7 @@ GROUPS = "('internal', 'external', 'expert')"
 # who started (respondents: first contact; responses: survey start) and so let someone with
 # the database file rank-match pseudonyms to responses. WITHOUT ROWID stores them in primary
 # key order instead, and those keys are random (HMAC pseudonyms, random response ids).
-# PostgreSQL's heap has the same weakness; see docs/architecture.md.
+# PostgreSQL's heap has the same weakness: storage.anonymity rewrites it in key order.
 
 institution = Table(
     "institution",

@@ -102,6 +102,24 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_reshuffle(args: argparse.Namespace) -> int:
+    """Rewrite the answer tables in random-key order (PostgreSQL)."""
+    from storage import Database
+    from storage.anonymity import reshuffle_heaps
+
+    settings = settings_from(args)
+
+    async def work() -> bool:
+        async with Database(settings.database_url) as db:
+            return await reshuffle_heaps(db.engine)
+
+    if asyncio.run(work()):
+        print("answer tables rewritten in random-key order")
+    else:
+        print("nothing to do (SQLite keeps them in key order, or another process is on it)")
+    return 0
+
+
 def cmd_survey_validate(args: argparse.Namespace) -> int:
     """Validate questionnaire files."""
     from surveys import QuestionnaireError, load_questionnaire
@@ -202,6 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = db.add_parser("upgrade", help="apply migrations")
     p.set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser(
+        "reshuffle",
+        help="PostgreSQL: rewrite the answer tables so physical order hides submission order",
+    )
+    p.set_defaults(func=cmd_db_reshuffle)
     from bot.cli.backups import add_backup_commands
 
     add_backup_commands(db)
