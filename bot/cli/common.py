@@ -93,10 +93,10 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     # httpx logs every request URL, and a Bot API URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # Below INFO these libraries log what passes through them: chat ids, message texts and
-    # statement parameters (answers). LOG_LEVEL=DEBUG is for our own code only.
+    # At INFO and below these libraries log what passes through them (SQL, chat ids, message
+    # texts, parameters): they log warnings only. LOG_LEVEL=DEBUG is for our own code.
     for name in LIBRARIES_WITH_CONTENT_IN_DEBUG:
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def run_with_db(
