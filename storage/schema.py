@@ -394,16 +394,3 @@ wave_plans = Table(
     # Set when the scheduler (or an admin) opened the wave; NULL while the plan is a draft.
     Column("wave_id", ForeignKey("waves.id", ondelete="SET NULL"), nullable=True),
 )
-
-# One row per Telegram update a process took on: the ledger that makes a redelivered webhook
-# update (Telegram retries until it gets a 200; two processes may both receive it) a no-op.
-# Only the update id and when it was claimed and finished: no chat, no person, no content.
-# Rows older than a day are pruned (Telegram gives up redelivering long before that).
-processed_updates = Table(
-    "processed_updates",
-    metadata,
-    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("claimed_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
-    Index("ix_processed_updates_claimed_at", "claimed_at"),
-)

@@ -13,12 +13,12 @@ import enum
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import BigInteger, Column, DateTime, Index, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection, utc, write_transaction
 from storage.dialects import insert_ignore
-from storage.schema import processed_updates
+from storage.schema import metadata
 
 __all__ = [
     "DEFAULT_CLAIM_LEASE",
@@ -29,6 +29,20 @@ __all__ = [
     "prune_updates",
     "update_state",
 ]
+
+# Defined here rather than in storage.schema (which is at its size limit); same metadata.
+# One row per Telegram update a process took on: the ledger that makes a redelivered webhook
+# update (Telegram retries until it gets a 200; two processes may both receive it) a no-op.
+# Only the update id and when it was claimed and finished: no chat, no person, no content.
+# Rows older than a day are pruned (Telegram gives up redelivering long before that).
+processed_updates = Table(
+    "processed_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Index("ix_processed_updates_claimed_at", "claimed_at"),
+)
 
 # Longer than any handler runs; a claim this old and unfinished belonged to a dead process.
 DEFAULT_CLAIM_LEASE: Final = timedelta(seconds=60)

@@ -33,7 +33,8 @@ from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from sandbox.webhook import DeliveryPolicy
 from services.links import unit_payload
-from storage.schema import processed_updates, responses
+from storage.schema import responses
+from storage.updates import processed_updates
 from tests.storage_fixtures import _ThrowawayDatabase
 
 pytestmark = [
