@@ -7,8 +7,10 @@ every subcommand the parser has, so a new command cannot skip this.
 from __future__ import annotations
 
 import argparse
+import logging
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -32,6 +34,16 @@ def _leaf_commands(
     for name, child in subs[0].choices.items():
         out |= _leaf_commands(child, (*prefix, name))
     return out
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Each call is its own process in real life: undo what a command did to logging."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
@@ -82,6 +94,22 @@ BAD_CALLS: dict[tuple[str, ...], list[str]] = {
     ("correction", "list"): ["correction", "list", "--wave", "1999"],
     ("grant",): ["grant", "--role", "unit_head"],
     ("report",): ["report", "--out", "a-file"],
+    ("actions", "export"): ["actions", "export", "--out", "a-file/x.csv"],
+    ("actions", "import"): ["actions", "import", "missing.csv"],
+    ("broadcast",): ["broadcast", "--file", "missing.md"],
+    ("comments",): ["comments", "--wave", "1999"],
+    ("db", "backup"): ["db", "backup", "a-file"],
+    ("db", "reshuffle"): ["--env-file", "bad-db.env", "db", "reshuffle"],
+    ("db", "restore"): ["db", "restore", "missing.db", "--yes"],
+    ("export",): ["export", "--wave", "1999", "--out", "out"],
+    ("invites", "status"): ["invites", "status", "--wave", "1999"],
+    ("peers",): ["peers", "--year", "next"],
+    ("remind",): ["remind", "--wave", "1999"],
+    ("survey", "export"): ["survey", "export", "nope", "--xlsx", "out.xlsx"],
+    ("survey", "import"): ["survey", "import", "missing.xlsx"],
+    ("wave", "plan"): ["wave", "plan", "2026-S9", "--opens", "not-a-date"],
+    ("wave", "reopen"): ["wave", "reopen", "1999"],
+    ("whatif",): ["whatif", "--dimension", "nope", "--delta", "5"],
 }
 
 

@@ -78,7 +78,7 @@ def test_bad_input_gets_one_clear_line_each(env: Path, capsys: pytest.CaptureFix
         f"{form}: sheet 'survey', row 13, column 'type': repeats are not supported"
     )
     assert main(["survey", "import", "missing.xlsx"]) == 2
-    assert capsys.readouterr().err.strip() == "missing.xlsx: cannot read: no such file"
+    assert capsys.readouterr().err.strip() == "error: missing.xlsx: cannot read: no such file"
     assert main(["survey", "export", "nope", "--xlsx", "x.xlsx"]) == 2
     assert capsys.readouterr().err.strip() == (
         "error: no questionnaire named 'nope' (known: expert, external, internal)"

@@ -9,11 +9,12 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 if TYPE_CHECKING:
     from services.settings import Settings
@@ -45,12 +46,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Load the settings named by `--env-file` (default `.env`, which may be absent).
 
     A file named with `--env-file` must exist: falling back to the defaults would quietly
-    create `./spibot.db` and run against the wrong database.
+    create `./spibot.db` and run against the wrong database. `--env-file /dev/null` says
+    "no file, the environment only" (containers, tests).
     """
     from services.settings import ConfigError, load_settings
 
     if not args.env_file:
         return load_settings(Path(".env"))
+    if args.env_file == os.devnull:
+        return load_settings(None)
     env_file = Path(args.env_file)
     if not env_file.is_file():
         what = "is not a file" if env_file.exists() else "does not exist"
@@ -79,12 +83,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Write to whatever `sys.stderr` is when a record is emitted (it may be replaced)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass  # always the current sys.stderr
+
+
 def configure_logging(level: str, log_format: str = "text") -> None:
     """Configure logging once for the process (never log answers or Telegram ids).
 
     `log_format` is "text" for a terminal or "json" (one object a line) for a log collector.
     """
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -93,6 +112,7 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     # httpx logs every request URL, and a Bot API URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" is noise
     # At INFO and below these libraries log what passes through them (SQL, chat ids, message
     # texts, parameters): they log warnings only. LOG_LEVEL=DEBUG is for our own code.
     for name in LIBRARIES_WITH_CONTENT_IN_DEBUG:

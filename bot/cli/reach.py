@@ -26,7 +26,8 @@ def cmd_remind(args: argparse.Namespace) -> int:
     from storage import Database
 
     settings = settings_from(args)
-    configure_logging(settings.log_level)
+    # Our own summary is printed; library chatter at INFO would only bury it.
+    configure_logging("WARNING")
     secret = settings.secret_bytes()
 
     async def main() -> list[str]:
@@ -87,7 +88,8 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
     from storage import Database, confirm_broadcast, get_broadcast
 
     settings = settings_from(args)
-    configure_logging(settings.log_level)
+    # Our own summary is printed; library chatter at INFO would only bury it.
+    configure_logging("WARNING")
     secret = settings.secret_bytes()
     try:
         text = Path(args.file).read_text(encoding="utf-8")

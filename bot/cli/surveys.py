@@ -29,7 +29,7 @@ def cmd_survey_import(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2  # an expected error: one line, exit 2 (as every spibot command)
     except OSError as exc:
-        print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+        print(f"error: {path}: cannot read: {exc.strerror}", file=sys.stderr)
         return 2  # an expected error: one line, exit 2 (as every spibot command)
     summary = (
         f"{questionnaire.id} v{questionnaire.version} ({questionnaire.group}, "
