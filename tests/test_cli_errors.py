@@ -7,10 +7,8 @@ every subcommand the parser has, so a new command cannot skip this.
 from __future__ import annotations
 
 import argparse
-import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -34,16 +32,6 @@ def _leaf_commands(
     for name, child in subs[0].choices.items():
         out |= _leaf_commands(child, (*prefix, name))
     return out
-
-
-@pytest.fixture(autouse=True)
-def _fresh_logging() -> Iterator[None]:
-    """Each call is its own process in real life: undo what a command did to logging."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.fixture
