@@ -143,14 +143,42 @@ class ResilientLimiter(BaseRateLimiter[dict[str, Any]]):
             backoff = min(_MAX_BACKOFF, backoff * 2) * (0.8 + 0.4 * self._random.random())
 
 
+class _NoRawUpdates(logging.Filter):
+    """Drop PTB's log line that quotes a whole undecodable batch (ids and answers in it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Error while parsing updates!")
+
+
+_NO_RAW_UPDATES: Final = _NoRawUpdates()
+
+
 class TolerantBot(ExtBot[dict[str, Any]]):
     """An ExtBot whose getUpdates survives an update it cannot decode."""
+
+    _raw_updates: list[Any] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Logger.addFilter ignores a filter it already has: one filter however many bots.
+        self._LOGGER.addFilter(_NO_RAW_UPDATES)
 
     async def _post(self, endpoint: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         result = await super()._post(endpoint, data, **kwargs)
         if endpoint == "getUpdates" and isinstance(result, list):
-            return [self._decodable(raw) for raw in result]
+            self._raw_updates = result  # kept for get_updates' fallback, one poll at a time
         return result
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        """Return the pending updates; one PTB cannot decode becomes an empty update."""
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except Exception:
+            raw = self._raw_updates
+            if raw is None:
+                raise
+        # The normal path decodes once; only a batch with a bad update is decoded one by one.
+        return tuple(Update.de_json(self._decodable(item), self) for item in raw)
 
     def _decodable(self, raw: Any) -> Any:
         """Return `raw`, or an empty update with its id when PTB cannot decode it."""
