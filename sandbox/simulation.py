@@ -128,8 +128,13 @@ async def simulate_respondent(
         await user.open_deep_link(payload)
     answered = 0
     went_back = False
+    looks = 0  # second looks at a screen without buttons
+    look_again = False
     for _ in range(200):  # a bound: no questionnaire needs this many moves
-        message = await _settled(user, timeout)
+        if look_again and user.chat.last_message is not None:
+            message, look_again = user.chat.last_message, False
+        else:
+            message = await _settled(user, timeout)
         text = message.plain_text
         buttons = message.flat_buttons
         actions = {_action(b): b for b in buttons}
@@ -152,7 +157,13 @@ async def simulate_respondent(
         if not buttons:
             if any(marker in text for marker in _TERMINAL):
                 return _terminal_outcome(text), answered
+            if looks < 3:  # the bot may still be replying: a person looks again shortly
+                looks += 1
+                look_again = True
+                await asyncio.sleep(0.2)
+                continue
             return Outcome.REFUSED, answered
+        looks = 0
         if "el" in actions:
             label = "Tidak" if persona.ineligible else "Ya"
             if persona.language == "en":

@@ -84,18 +84,19 @@ class JsonFormatter(logging.Formatter):
 
 
 class _StderrHandler(logging.StreamHandler):
-    """Write to whatever `sys.stderr` is when a record is emitted (it may be replaced)."""
+    """Write to whatever `sys.stderr` is when a record is emitted, unless given a stream."""
 
     def __init__(self) -> None:
         super().__init__()
+        self._fixed: Any = None  # StreamHandler's own __init__ went through the setter
 
     @property
     def stream(self) -> Any:
-        return sys.stderr
+        return self._fixed if self._fixed is not None else sys.stderr
 
     @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass  # always the current sys.stderr
+    def stream(self, value: Any) -> None:
+        self._fixed = None if value is sys.stderr else value
 
 
 def configure_logging(level: str, log_format: str = "text") -> None:
