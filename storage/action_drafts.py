@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import from_db, read_connection, utc, write_transaction
+from storage.db import from_db, utc, write_transaction
 from storage.dialects import upsert
+from storage.onehop import run_read
 from storage.schema import action_drafts, units
 
 __all__ = ["ActionDraft", "delete_action_draft", "get_action_draft", "put_action_draft"]
@@ -73,14 +74,13 @@ async def put_action_draft(engine: AsyncEngine, draft: ActionDraft) -> None:
 
 async def get_action_draft(engine: AsyncEngine, pseudonym: str) -> ActionDraft | None:
     """Return an official's dialogue state, or None."""
-    async with read_connection(engine) as conn:
-        row = (
-            await conn.execute(
-                select(action_drafts, units.c.code.label("unit_code"))
-                .join(units, units.c.id == action_drafts.c.unit_id)
-                .where(action_drafts.c.pseudonym == pseudonym)
-            )
-        ).first()
+    # Asked for every private text (is a dialogue waiting for it?): one hop, not a cursor's.
+    statement = (
+        select(action_drafts, units.c.code.label("unit_code"))
+        .join(units, units.c.id == action_drafts.c.unit_id)
+        .where(action_drafts.c.pseudonym == pseudonym)
+    )
+    row = await run_read(engine, lambda conn: conn.execute(statement).first())
     if row is None:
         return None
     return ActionDraft(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection
-from storage.dialects import upsert
+from storage.dialects import prepared_upsert
 from storage.frames import SEPARATOR
 from storage.models import Response
 from storage.schema import answers, responses
@@ -16,23 +16,22 @@ from storage.schema import answers, responses
 __all__ = ["get_answers", "get_response", "write_answers"]
 
 
-async def write_answers(conn: AsyncConnection, response_id: str, values: Mapping[str, str]) -> None:
-    """Upsert answers inside `move_session`'s write transaction."""
+def write_answers(conn: Connection, response_id: str, values: Mapping[str, str]) -> None:
+    """Upsert answers inside `move_session`'s (synchronous, one-hop) write transaction."""
     for question_id in values:
         if SEPARATOR in question_id:
             raise ValueError("question ids must not contain control characters")
-    for question_id, raw_value in values.items():
-        # answers_frame packs answers with this separator; nobody types it on purpose.
-        value = raw_value.replace(SEPARATOR, " ")
-        await conn.execute(
-            upsert(
-                conn,
-                answers,
-                {"response_id": response_id, "question_id": question_id, "value": value},
-                ["response_id", "question_id"],
-                ["value"],
-            )
-        )
+    statement = prepared_upsert(
+        conn.dialect.name, answers, ("response_id", "question_id"), ("value",)
+    )
+    conn.execute(
+        statement,
+        [
+            # answers_frame packs answers with this separator; nobody types it on purpose.
+            {"response_id": response_id, "question_id": q, "value": v.replace(SEPARATOR, " ")}
+            for q, v in values.items()
+        ],
+    )
 
 
 async def get_answers(engine: AsyncEngine, response_id: str) -> dict[str, str]:

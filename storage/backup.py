@@ -20,7 +20,7 @@ from typing import Final
 
 from sqlalchemy.engine import URL
 
-from storage.db import _parse_url, _sqlite_file
+from storage.db import _parse_url, sqlite_file
 from storage.errors import StorageError
 
 __all__ = [
@@ -157,7 +157,7 @@ def backup_database(url: str, out: Path, *, overwrite: bool = False) -> BackupRe
     if out.exists() and not overwrite:
         raise StorageError(f"{out} exists; choose another name or pass --force")
     if parsed.get_backend_name() == "sqlite":
-        source = _sqlite_file(parsed)
+        source = sqlite_file(parsed)
         if source is None:
             raise StorageError("an in-memory SQLite database cannot be backed up")
         if not source.is_file():
@@ -182,7 +182,7 @@ def restore_database(url: str, backup: Path) -> BackupResult:
     if not backup.is_file():
         raise StorageError(f"{backup}: no such backup file")
     if parsed.get_backend_name() == "sqlite":
-        target = _sqlite_file(parsed)
+        target = sqlite_file(parsed)
         if target is None:
             raise StorageError("an in-memory SQLite database cannot be restored into")
         _check_sqlite(backup)

@@ -17,8 +17,9 @@ from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import read_connection, utc, write_transaction
-from storage.dialects import insert_ignore, upsert
+from storage.dialects import insert_ignore, prepared_upsert
 from storage.models import Contact, ContactPurpose, DueReminder, ReminderStatus
+from storage.onehop import run_write
 from storage.schema import contacts, reminder_claims, survey_sessions
 
 __all__ = [
@@ -52,12 +53,14 @@ async def save_contact(
         "language": language,
         "unit_id": unit_id,
     }
-    async with write_transaction(engine) as conn:
-        await conn.execute(
-            upsert(
-                conn, contacts, values, ["pseudonym", "purpose"], ["chat", "language", "unit_id"]
-            )
-        )
+    statement = prepared_upsert(
+        engine.dialect.name,
+        contacts,
+        ("pseudonym", "purpose"),
+        ("chat", "language", "unit_id"),
+    )
+    # One hop: every survey that starts from a link stores its contact.
+    await run_write(engine, lambda conn: conn.execute(statement, values))
 
 
 async def delete_contact(

@@ -28,11 +28,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from storage.errors import StorageError
 
 __all__ = [
+    "WRITE_OPTION",
     "Database",
     "alembic_config",
     "create_engine",
     "from_db",
+    "on_sqlite_begin",
+    "on_sqlite_connect",
     "read_connection",
+    "sqlite_file",
+    "sqlite_write_lock",
     "upgrade",
     "utc",
     "write_transaction",
@@ -44,7 +49,7 @@ MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
 SQLITE_MMAP_BYTES: Final = 256 * 1024 * 1024
 # Execution option that makes the SQLite "begin" hook take the write lock up front.
-_WRITE_OPTION: Final = "spibot_write"
+WRITE_OPTION: Final = "spibot_write"
 # Any constant: serialises concurrent `upgrade` calls from several processes on PostgreSQL.
 _MIGRATION_LOCK_KEY: Final = 0x5B1B07
 DEFAULT_POOL_SIZE: Final = 5
@@ -70,7 +75,7 @@ def _parse_url(url: str) -> URL:
     return parsed
 
 
-def _sqlite_file(parsed: URL) -> Path | None:
+def sqlite_file(parsed: URL) -> Path | None:
     """Return the database file of a SQLite URL, or None for an in-memory database."""
     database = parsed.database
     if not database or database == ":memory:" or database.startswith("file:"):
@@ -78,10 +83,10 @@ def _sqlite_file(parsed: URL) -> Path | None:
     return Path(database)
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
+def on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
     """Set the pragmas every SQLite connection needs and hand BEGIN over to SQLAlchemy."""
     # The sqlite3 module's own implicit BEGIN skips SELECTs and DDL; we emit BEGIN ourselves
-    # (see _on_sqlite_begin), the recipe from SQLAlchemy's SQLite dialect documentation.
+    # (see on_sqlite_begin), the recipe from SQLAlchemy's SQLite dialect documentation.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -107,11 +112,11 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
         cursor.close()
 
 
-def _on_sqlite_begin(connection: Connection) -> None:
+def on_sqlite_begin(connection: Connection) -> None:
     """Begin a transaction; writers take the lock first so busy_timeout can apply."""
     # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
     # another writer committed in between; BEGIN IMMEDIATE waits for the lock instead.
-    immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -154,7 +159,7 @@ def create_engine(
             # A failed statement's message would otherwise carry its parameters (answers).
             hide_parameters=True,
         )
-    file = _sqlite_file(parsed)
+    file = sqlite_file(parsed)
     if file is not None:
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -162,8 +167,8 @@ def create_engine(
             raise StorageError(f"DATABASE_URL: cannot create {file.parent}: {exc}") from exc
         _enable_wal(file)
     engine = create_async_engine(parsed, hide_parameters=True)
-    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
-    event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    event.listen(engine.sync_engine, "connect", on_sqlite_connect)
+    event.listen(engine.sync_engine, "begin", on_sqlite_begin)
     return engine
 
 
@@ -173,6 +178,11 @@ def create_engine(
 _SQLITE_WRITERS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
+def sqlite_write_lock(engine: AsyncEngine) -> asyncio.Lock:
+    """Return the lock every writer of this SQLite engine holds while it writes."""
+    return _SQLITE_WRITERS.setdefault(engine, asyncio.Lock())
+
+
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """Open a transaction meant to write: committed on success, rolled back on error."""
@@ -180,9 +190,8 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         async with engine.connect() as connection, connection.begin():
             yield connection
         return
-    lock = _SQLITE_WRITERS.setdefault(engine, asyncio.Lock())
-    async with lock, engine.connect() as connection:
-        await connection.execution_options(**{_WRITE_OPTION: True})
+    async with sqlite_write_lock(engine), engine.connect() as connection:
+        await connection.execution_options(**{WRITE_OPTION: True})
         async with connection.begin():
             yield connection
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table
+from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["insert_ignore", "upsert"]
+__all__ = ["insert_ignore", "prepared_upsert", "upsert"]
 
 
-def _insert(conn: AsyncConnection, table: Table, values: Mapping[str, Any]) -> Any:
+def _insert(conn: AsyncConnection | Connection, table: Table, values: Mapping[str, Any]) -> Any:
     """Return the dialect's INSERT (both have ON CONFLICT, under different classes)."""
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table).values(dict(values))
@@ -20,7 +21,7 @@ def _insert(conn: AsyncConnection, table: Table, values: Mapping[str, Any]) -> A
 
 
 def upsert(
-    conn: AsyncConnection,
+    conn: AsyncConnection | Connection,
     table: Table,
     values: Mapping[str, Any],
     key: Sequence[str],
@@ -35,8 +36,20 @@ def upsert(
 
 
 def insert_ignore(
-    conn: AsyncConnection, table: Table, values: Mapping[str, Any], key: Sequence[str]
+    conn: AsyncConnection | Connection, table: Table, values: Mapping[str, Any], key: Sequence[str]
 ) -> Insert:
     """Return INSERT ... ON CONFLICT (key) DO NOTHING."""
     result: Insert = _insert(conn, table, values).on_conflict_do_nothing(index_elements=list(key))
+    return result
+
+
+@functools.cache
+def prepared_upsert(
+    dialect: str, table: Table, key: tuple[str, ...], update: tuple[str, ...]
+) -> Insert:
+    """Return an upsert built once per dialect, its values given at execution."""
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    result: Insert = stmt.on_conflict_do_update(
+        index_elements=list(key), set_={name: stmt.excluded[name] for name in update}
+    )
     return result

@@ -5,30 +5,30 @@ A respondent row holds a pseudonym (never a Telegram id) and nothing that links 
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection, write_transaction
 from storage.dialects import insert_ignore, upsert
+from storage.onehop import run_write
 from storage.schema import respondents
 
 __all__ = [
-    "add_respondent",
+    "add_respondent_now",
     "ensure_respondent",
     "get_respondent_language",
     "set_respondent_language",
 ]
 
 
-async def add_respondent(conn: AsyncConnection, pseudonym: str) -> None:
-    """Insert the respondent row if it is missing."""
-    await conn.execute(insert_ignore(conn, respondents, {"pseudonym": pseudonym}, ["pseudonym"]))
+def add_respondent_now(conn: Connection, pseudonym: str) -> None:
+    """Insert the respondent row if it is missing (inside a one-hop write)."""
+    conn.execute(insert_ignore(conn, respondents, {"pseudonym": pseudonym}, ["pseudonym"]))
 
 
 async def ensure_respondent(engine: AsyncEngine, pseudonym: str) -> None:
     """Record that this pseudonym has talked to the bot (idempotent)."""
-    async with write_transaction(engine) as conn:
-        await add_respondent(conn, pseudonym)
+    await run_write(engine, lambda conn: add_respondent_now(conn, pseudonym))
 
 
 async def set_respondent_language(

@@ -10,18 +10,20 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.answers import write_answers
 from storage.contacts import forget_survey_contact
-from storage.db import from_db, read_connection, utc, write_transaction
+from storage.db import from_db, utc, write_transaction
 from storage.errors import AlreadyCompleted, NotFound, SessionExists
-from storage.models import UNCHANGED, SurveySession, Unchanged
-from storage.respondents import add_respondent
+from storage.models import UNCHANGED, SurveySession, Unchanged, WaveStatus
+from storage.onehop import run_read, run_write
+from storage.respondents import add_respondent_now
 from storage.schema import (
     answers,
     completions,
@@ -29,10 +31,12 @@ from storage.schema import (
     responses,
     survey_sessions,
     wave_questionnaires,
+    waves,
 )
 
 __all__ = [
     "cancel_session",
+    "completed_in_open_wave",
     "expire_sessions",
     "get_session",
     "has_completed",
@@ -65,17 +69,15 @@ def session_from_row(row: Any) -> SurveySession:
     )
 
 
-async def _completed(conn: AsyncConnection, pseudonym: str, wave_id: int, grp: str) -> bool:
+def _completed(conn: Connection, pseudonym: str, wave_id: int, grp: str) -> bool:
     """Tell whether a completion marker exists."""
     return bool(
-        (
-            await conn.execute(
-                select(
-                    exists().where(
-                        completions.c.pseudonym == pseudonym,
-                        completions.c.wave_id == wave_id,
-                        completions.c.grp == grp,
-                    )
+        conn.execute(
+            select(
+                exists().where(
+                    completions.c.pseudonym == pseudonym,
+                    completions.c.wave_id == wave_id,
+                    completions.c.grp == grp,
                 )
             )
         ).scalar()
@@ -102,20 +104,34 @@ async def start_session(
     """
     now = utc(now)
     response_id = secrets.token_hex(16)
-    async with write_transaction(engine) as conn:
-        questionnaire_id = (
-            await conn.execute(
-                select(wave_questionnaires.c.questionnaire_id).where(
-                    wave_questionnaires.c.wave_id == wave_id, wave_questionnaires.c.grp == grp
-                )
+    session = SurveySession(
+        pseudonym=pseudonym,
+        response_id=response_id,
+        wave_id=wave_id,
+        grp=grp,
+        unit_id=unit_id,
+        invitation_id=invitation_id,
+        step=step,
+        question_id=None,
+        language=language,
+        message_id=None,
+        version=0,
+        started_at=now,
+        updated_at=now,
+    )
+
+    def write(conn: Connection) -> None:
+        questionnaire_id = conn.execute(
+            select(wave_questionnaires.c.questionnaire_id).where(
+                wave_questionnaires.c.wave_id == wave_id, wave_questionnaires.c.grp == grp
             )
         ).scalar_one_or_none()
         if questionnaire_id is None:
             raise NotFound(f"wave {wave_id} has no questionnaire for group {grp!r}")
-        if await _completed(conn, pseudonym, wave_id, grp):
+        if _completed(conn, pseudonym, wave_id, grp):
             raise AlreadyCompleted("already submitted for this wave and group")
-        await add_respondent(conn, pseudonym)
-        await conn.execute(
+        add_respondent_now(conn, pseudonym)
+        conn.execute(
             responses.insert().values(
                 id=response_id,
                 wave_id=wave_id,
@@ -127,37 +143,20 @@ async def start_session(
                 expires_on=now.date() + timedelta(days=expires_after_days),
             )
         )
-        session = SurveySession(
-            pseudonym=pseudonym,
-            response_id=response_id,
-            wave_id=wave_id,
-            grp=grp,
-            unit_id=unit_id,
-            invitation_id=invitation_id,
-            step=step,
-            question_id=None,
-            language=language,
-            message_id=None,
-            version=0,
-            started_at=now,
-            updated_at=now,
-        )
         try:
-            async with conn.begin_nested():
-                await conn.execute(survey_sessions.insert().values(asdict(session)))
+            with conn.begin_nested():
+                conn.execute(survey_sessions.insert().values(asdict(session)))
         except IntegrityError as exc:
             raise SessionExists("a survey is already in progress") from exc
+
+    await run_write(engine, write)
     return session
 
 
 async def get_session(engine: AsyncEngine, pseudonym: str) -> SurveySession | None:
     """Return the respondent's in-progress session, or None."""
-    async with read_connection(engine) as conn:
-        row = (
-            await conn.execute(
-                select(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym)
-            )
-        ).first()
+    statement = select(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym)
+    row = await run_read(engine, lambda conn: conn.execute(statement).first())
     return None if row is None else session_from_row(row)
 
 
@@ -172,16 +171,23 @@ def _moves(
     return values
 
 
-async def _move(conn: AsyncConnection, pseudonym: str, expected_version: int, values: Any) -> bool:
+# Built once (a tap runs it); the columns to set are given at execution.
+_MOVE: Final = update(survey_sessions).where(
+    survey_sessions.c.pseudonym == bindparam("where_pseudonym"),
+    survey_sessions.c.version == bindparam("where_version"),
+)
+_BIND_MESSAGE: Final = (
+    update(survey_sessions)
+    .where(survey_sessions.c.pseudonym == bindparam("where_pseudonym"))
+    .values(message_id=bindparam("message_id"))
+)
+
+
+def _move(conn: Connection, pseudonym: str, expected_version: int, values: Any) -> bool:
     """Apply a move if the session is still at `expected_version`."""
     # Optimistic concurrency: of two taps on the same screen only one finds the old version.
-    result = await conn.execute(
-        update(survey_sessions)
-        .where(
-            survey_sessions.c.pseudonym == pseudonym,
-            survey_sessions.c.version == expected_version,
-        )
-        .values(values)
+    result = conn.execute(
+        _MOVE, {"where_pseudonym": pseudonym, "where_version": expected_version, **values}
     )
     return result.rowcount == 1
 
@@ -215,19 +221,24 @@ async def move_session(
         },
     )
     dropped = [q for q in drop_answers if answer is None or q != answer[0]]
-    async with write_transaction(engine) as conn:
-        if not await _move(conn, session.pseudonym, session.version, values):
-            return None
+
+    def write(conn: Connection) -> bool:
+        if not _move(conn, session.pseudonym, session.version, values):
+            return False
         if session.response_id is not None:
             if dropped:
-                await conn.execute(
+                conn.execute(
                     delete(answers).where(
                         answers.c.response_id == session.response_id,
                         answers.c.question_id.in_(dropped),
                     )
                 )
             if answer is not None:
-                await write_answers(conn, session.response_id, {answer[0]: answer[1]})
+                write_answers(conn, session.response_id, {answer[0]: answer[1]})
+        return True
+
+    if not await run_write(engine, write):
+        return None
     return replace(
         session,
         version=values["version"],
@@ -242,12 +253,8 @@ async def move_session(
 
 async def set_session_message(engine: AsyncEngine, pseudonym: str, message_id: int) -> None:
     """Remember which message carries the session's live buttons (no version bump)."""
-    async with write_transaction(engine) as conn:
-        await conn.execute(
-            update(survey_sessions)
-            .where(survey_sessions.c.pseudonym == pseudonym)
-            .values(message_id=message_id)
-        )
+    values = {"where_pseudonym": pseudonym, "message_id": message_id}
+    await run_write(engine, lambda conn: conn.execute(_BIND_MESSAGE, values))
 
 
 async def submit(
@@ -350,10 +357,21 @@ async def cancel_session(engine: AsyncEngine, pseudonym: str) -> bool:
     return True
 
 
+async def completed_in_open_wave(engine: AsyncEngine, pseudonym: str) -> bool:
+    """Tell whether this pseudonym has submitted a survey of the open wave (any group)."""
+    statement = select(
+        exists().where(
+            completions.c.pseudonym == pseudonym,
+            completions.c.wave_id == waves.c.id,
+            waves.c.status == WaveStatus.OPEN.value,
+        )
+    )
+    return bool(await run_read(engine, lambda conn: conn.execute(statement).scalar()))
+
+
 async def has_completed(engine: AsyncEngine, pseudonym: str, wave_id: int, grp: str) -> bool:
     """Tell whether this pseudonym has submitted for the wave and group."""
-    async with read_connection(engine) as conn:
-        return await _completed(conn, pseudonym, wave_id, grp)
+    return await run_read(engine, lambda conn: _completed(conn, pseudonym, wave_id, grp))
 
 
 async def expire_sessions(engine: AsyncEngine, today: date) -> int:

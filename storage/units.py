@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from storage.db import read_connection, write_transaction
 from storage.errors import UnitImportError
 from storage.models import Institution, Unit, UnitImport
+from storage.onehop import run_read
 from storage.schema import institution, units
 
 __all__ = [
@@ -104,15 +105,15 @@ async def list_units(engine: AsyncEngine) -> list[Unit]:
 
 async def get_unit(engine: AsyncEngine, code: str) -> Unit | None:
     """Return the unit with this code, or None."""
-    async with read_connection(engine) as conn:
-        row = (await conn.execute(_unit_select().where(units.c.code == code))).first()
+    statement = _unit_select().where(units.c.code == code)
+    row = await run_read(engine, lambda conn: conn.execute(statement).first())
     return None if row is None else _unit(row)
 
 
 async def get_unit_by_id(engine: AsyncEngine, unit_id: int) -> Unit | None:
     """Return the unit with this id, or None."""
-    async with read_connection(engine) as conn:
-        row = (await conn.execute(_unit_select().where(units.c.id == unit_id))).first()
+    statement = _unit_select().where(units.c.id == unit_id)
+    row = await run_read(engine, lambda conn: conn.execute(statement).first())
     return None if row is None else _unit(row)
 
 

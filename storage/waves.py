@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.errors import NotFound, WaveConflict
 from storage.models import Wave, WaveStatus
+from storage.onehop import run_read
 from storage.schema import questionnaires, wave_questionnaires, waves
 
 __all__ = [
@@ -25,17 +26,15 @@ __all__ = [
 ]
 
 
-async def _waves(conn: AsyncConnection, *conditions: Any) -> list[Wave]:
+def _waves_sync(conn: Connection, *conditions: Any) -> list[Wave]:
     """Return the waves matching `conditions`, newest first, with their questionnaires."""
-    rows = (
-        await conn.execute(
-            select(waves).where(*conditions).order_by(waves.c.opened_at.desc(), waves.c.id.desc())
-        )
+    rows = conn.execute(
+        select(waves).where(*conditions).order_by(waves.c.opened_at.desc(), waves.c.id.desc())
     ).all()
     if not rows:
         return []
     links: dict[int, dict[str, int]] = {row.id: {} for row in rows}
-    for wave_id, grp, questionnaire_id in await conn.execute(
+    for wave_id, grp, questionnaire_id in conn.execute(
         select(
             wave_questionnaires.c.wave_id,
             wave_questionnaires.c.grp,
@@ -54,6 +53,16 @@ async def _waves(conn: AsyncConnection, *conditions: Any) -> list[Wave]:
         )
         for row in rows
     ]
+
+
+async def _waves(conn: AsyncConnection, *conditions: Any) -> list[Wave]:
+    """`_waves_sync` on an async connection (inside a larger transaction)."""
+    return await conn.run_sync(_waves_sync, *conditions)
+
+
+async def _waves_now(engine: AsyncEngine, *conditions: Any) -> list[Wave]:
+    """`_waves_sync` in one read of its own (one hop: the respondent path asks it)."""
+    return await run_read(engine, lambda conn: _waves_sync(conn, *conditions))
 
 
 async def open_wave(
@@ -123,8 +132,7 @@ async def list_waves(engine: AsyncEngine) -> list[Wave]:
 
 async def current_wave(engine: AsyncEngine) -> Wave | None:
     """Return the open wave, or None."""
-    async with read_connection(engine) as conn:
-        found = await _waves(conn, waves.c.status == WaveStatus.OPEN.value)
+    found = await _waves_now(engine, waves.c.status == WaveStatus.OPEN.value)
     return found[0] if found else None
 
 
@@ -137,6 +145,5 @@ async def get_wave(engine: AsyncEngine, name: str) -> Wave | None:
 
 async def get_wave_by_id(engine: AsyncEngine, wave_id: int) -> Wave | None:
     """Return the wave with this id, or None."""
-    async with read_connection(engine) as conn:
-        found = await _waves(conn, waves.c.id == wave_id)
+    found = await _waves_now(engine, waves.c.id == wave_id)
     return found[0] if found else None
