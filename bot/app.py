@@ -13,13 +13,13 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import storage
+from bot.http import BotApiRequest
 from bot.processor import ChatOrderedProcessor
 from bot.transport import ResilientLimiter, TolerantBot
 from handlers.commands import menus, register
 from handlers.context import BotContext, BotData
 from services.context import Services, utc_now
 from services.i18n import pick_language
-from services.metrics import MeteredRequest
 from services.pushes.scheduler import PushScheduler
 from services.respondent import RespondentFlow
 from services.settings import Settings
@@ -61,9 +61,16 @@ def build_application(
         # Every text the bot sends is HTML (catalog texts escape what people typed).
         defaults=Defaults(parse_mode=ParseMode.HTML),
         # Many chats are answered at once: a small pool would queue replies behind each other.
-        # Every Bot API call passes here, so its error answers are counted by code.
-        request=MeteredRequest(
+        # Every Bot API call passes here (bot/http.py), so its error answers are counted.
+        request=BotApiRequest(
             connection_pool_size=256,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            pool_timeout=timeout,
+        ),
+        get_updates_request=BotApiRequest(
+            connection_pool_size=1,
             connect_timeout=timeout,
             read_timeout=timeout,
             write_timeout=timeout,

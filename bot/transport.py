@@ -5,8 +5,9 @@
   `retry_after`; 5xx, network errors and timeouts are retried with backoff; all within a
   bounded time (`BOT_API_RETRY_SECONDS`), after which the error reaches the caller and the
   person's next tap or message repairs the screen.
-- A send whose outcome is unknown (the request left, the answer never came) is not retried:
-  Telegram has no idempotency key, and a retried send would show the message twice.
+- A send whose outcome is unknown (the request left, the answer never came: a read timeout or
+  a connection broken mid-answer, see bot/http.py) is not retried: Telegram has no idempotency
+  key, and a retried send would show the message twice. Edits are idempotent and are retried.
 - Bulk sends (scheduled pushes, reminders, broadcasts) pass `rate_limit_args=BULK` and share
   one pacer: `RATE_LIMIT_PER_SECOND` overall (Telegram allows about 30), 20 a minute per
   group and one a second per private chat.
@@ -25,12 +26,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
-import httpx
 from aiolimiter import AsyncLimiter
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter, ExtBot
 
+from bot.http import AnswerLost, NotSent
 from services.pushes.delivery import BULK, retry_after_seconds
 
 __all__ = ["BULK", "ResilientLimiter", "TolerantBot"]
@@ -54,12 +55,6 @@ _NOT_RETRIED: Final = frozenset({"getUpdates", "answerCallbackQuery"})
 _FIRST_BACKOFF: Final = 0.2
 _MAX_BACKOFF: Final = 2.0
 _CHAT_LIMITERS: Final = 10_000  # per-chat pacers kept (least recently used are dropped)
-
-
-def _unknown_outcome(error: TimedOut) -> bool:
-    """Tell whether a timed-out request may have reached Telegram (read or write timeout)."""
-    cause = error.__cause__
-    return not isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 class _BulkPacer:
@@ -129,11 +124,11 @@ class ResilientLimiter(BaseRateLimiter[dict[str, Any]]):
                 wait = retry_after_seconds(exc)
             except (BadRequest, Forbidden, InvalidToken):
                 raise  # Telegram's considered answer: retrying changes nothing
-            except TimedOut as exc:
-                if endpoint in _SENDS and _unknown_outcome(exc):
-                    raise
+            except (TimedOut, AnswerLost) as exc:
+                if endpoint in _SENDS and not isinstance(exc, NotSent):
+                    raise  # it may have been delivered: never risk showing it twice
                 error, wait = exc, backoff
-            except NetworkError as exc:  # 5xx, connection refused or reset
+            except NetworkError as exc:  # 5xx, connection refused
                 error, wait = exc, backoff
             if self._clock() + wait > deadline:
                 raise error

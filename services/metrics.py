@@ -1,8 +1,8 @@
 """Prometheus metrics of the bot process (served at /metrics in webhook mode).
 
 Counters only count: no label ever carries a chat, a person or an answer. Bot API errors are
-counted where every request passes (`MeteredRequest`), so handler replies, pushes and
-reminders all show up, whatever caught the error afterwards.
+counted where every request passes (`bot.http.BotApiRequest`), so handler replies, pushes
+and reminders all show up, whatever caught the error afterwards.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Final
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
-from telegram._utils.types import ODVInput  # PTB's own type of its timeout arguments
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 __all__ = [
     "BOT_API_ERRORS",
@@ -21,7 +19,6 @@ __all__ = [
     "PUSH_OUTCOMES",
     "UPDATES_HANDLED",
     "UPDATE_QUEUE_DEPTH",
-    "MeteredRequest",
     "render",
 ]
 
@@ -53,38 +50,3 @@ PUSH_OUTCOMES: Final = Counter(
 def render() -> bytes:
     """Return every metric of this process in Prometheus' text format."""
     return generate_latest()
-
-
-class MeteredRequest(HTTPXRequest):
-    """PTB's HTTP transport, counting Bot API answers that are errors."""
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        """Send the request (see HTTPXRequest) and count an error answer by its code."""
-        # The method name only: the token sits before the last slash, and a file download's
-        # path is no method at all.
-        api_method = "file" if "/file/bot" in url else url.rsplit("/", 1)[-1]
-        try:
-            code, payload = await super().do_request(
-                url,
-                method,
-                request_data,
-                read_timeout,
-                write_timeout,
-                connect_timeout,
-                pool_timeout,
-            )
-        except Exception:
-            BOT_API_ERRORS.labels(api_method, "network").inc()
-            raise
-        if code >= 400:
-            BOT_API_ERRORS.labels(api_method, str(code)).inc()
-        return code, payload
