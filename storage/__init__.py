@@ -122,6 +122,7 @@ from storage.schedules import (
 )
 from storage.sessions import (
     cancel_session,
+    completed_in_open_wave,
     expire_sessions,
     get_session,
     has_completed,
@@ -228,6 +229,7 @@ __all__ = [
     "alembic_config",
     "answers_frame",
     "cancel_session",
+    "completed_in_open_wave",
     "claim_broadcast",
     "claim_invitation",
     "claim_push",

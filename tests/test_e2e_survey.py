@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import sqlite3
@@ -353,6 +354,22 @@ async def test_double_tap_is_recorded_once(harness: Harness) -> None:
     await reply(user)
     assert position(user.chat.message(first.message_id)) == 2
     assert await count(harness, answers) == 1
+
+
+async def test_a_second_tap_on_submit_keeps_the_thank_you(harness: Harness) -> None:
+    user = harness.user()
+    message = await open_survey(harness, user, harness.unit_payload())
+    review = await answer_until(user, message, "Hampir selesai")
+    submit = action_buttons(review, "sb")[0]
+    before = len(harness.sandbox.callback_answers)
+    await user.tap(review, data=submit)
+    # The same button again, as a client still showing the review sends it.
+    await user.tap_raw(review.message_id, submit)
+    assert await next_toast(harness, before + 1) == "Jawaban Anda sudah terkirim. Terima kasih!"
+    await asyncio.sleep(0.1)
+    shown = user.chat.message(review.message_id)
+    assert shown.plain_text.startswith("Terima kasih!")  # not replaced by "no survey"
+    assert await count(harness, responses, responses.c.status == "submitted") == 1
 
 
 async def test_callback_data_not_issued_by_the_bot_is_refused(

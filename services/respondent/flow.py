@@ -38,6 +38,12 @@ __all__ = ["RespondentFlow"]
 logger = logging.getLogger(__name__)
 
 Step = Callable[[Live, str, int | None], Awaitable[TapResult]]
+# The steps before the questions: the step "y" leads to, and what "n" is told.
+_GATES = {
+    ELIGIBILITY_RECENT: (ELIGIBILITY_DIRECT, "not_eligible"),
+    ELIGIBILITY_DIRECT: (CONSENT, "not_eligible"),
+    CONSENT: (LANGUAGE, "consent_declined"),
+}
 
 
 class RespondentFlow:
@@ -48,8 +54,8 @@ class RespondentFlow:
         self.turns = Turns(services)
         self.entry = Entry(self.turns)
         self._steps: dict[str, Step] = {
-            Action.ELIGIBLE: self._tap_eligibility,
-            Action.CONSENT: self._tap_consent,
+            Action.ELIGIBLE: self._tap_gate,
+            Action.CONSENT: self._tap_gate,
             Action.LANGUAGE: self._tap_language,
             Action.OPTION: self._tap_option,
             Action.TOGGLE: self._tap_toggle,
@@ -80,9 +86,8 @@ class RespondentFlow:
 
     async def _keep_contact(self, user_id: int, before: Live) -> None:
         """Keep the chat id (encrypted) of someone who just began a survey, for reminders."""
-        if before.session is None and await storage.get_session(
-            self.turns.engine, before.actor.pseudonym
-        ):
+        pseudonym = before.actor.pseudonym
+        if before.session is None and await storage.get_session(self.turns.engine, pseudonym):
             await contacts.remember(self.services, user_id)
 
     async def tap(
@@ -178,9 +183,7 @@ class RespondentFlow:
             return TapResult(screen=Screen(self._t(press.arg, "language_set")))
         step = self._steps.get(press.action)
         if session is None:
-            # A button of a survey that is over: say so in that message, so it is not dead.
-            toast = self._t(actor.language, "stale_button")
-            return TapResult(toast=toast, screen=Screen(self._t(actor.language, "no_session")))
+            return await self.turns.no_session_tap(actor)
         if press.version != session.version or step is None:
             return await self._reshow(live, message_id)
         return await step(live, press.arg, message_id)
@@ -214,26 +217,18 @@ class RespondentFlow:
         after = await self.turns.move(live, message_id=message_id, **move)  # type: ignore[arg-type]
         return await self._moved(live, after, message_id)
 
-    async def _tap_eligibility(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+    async def _tap_gate(self, live: Live, arg: str, message_id: int | None) -> TapResult:
+        """Eligibility and consent: "n" ends the visit politely, "y" goes to the next step."""
         session = live.session
         assert session is not None
-        if session.step not in (ELIGIBILITY_RECENT, ELIGIBILITY_DIRECT) or arg not in ("y", "n"):
+        gate = _GATES.get(session.step)
+        if gate is None or arg not in ("y", "n"):
             return await self._reshow(live, message_id)
+        following, declined = gate
         if arg == "n":
             await storage.cancel_session(self.turns.engine, live.actor.pseudonym)
-            return TapResult(screen=Screen(self._t(session.language, "not_eligible")))
-        following = ELIGIBILITY_DIRECT if session.step == ELIGIBILITY_RECENT else CONSENT
+            return TapResult(screen=Screen(self._t(session.language, declined)))
         return await self._move(live, message_id, step=following)
-
-    async def _tap_consent(self, live: Live, arg: str, message_id: int | None) -> TapResult:
-        session = live.session
-        assert session is not None
-        if session.step != CONSENT or arg not in ("y", "n"):
-            return await self._reshow(live, message_id)
-        if arg == "n":
-            await storage.cancel_session(self.turns.engine, live.actor.pseudonym)
-            return TapResult(screen=Screen(self._t(session.language, "consent_declined")))
-        return await self._move(live, message_id, step=LANGUAGE)
 
     async def _tap_language(self, live: Live, arg: str, message_id: int | None) -> TapResult:
         session = live.session

@@ -17,7 +17,7 @@ import storage
 from services import callbacks
 from services.context import Services
 from services.people import Person, choose_language
-from services.respondent.screens import Action, Renderer, Screen
+from services.respondent.screens import Action, Renderer, Screen, TapResult
 from storage.models import UNCHANGED
 from storage.models import SurveySession as Session
 from surveys import Questionnaire, load_questionnaire_text
@@ -178,6 +178,15 @@ class Turns:
         """Remember which message carries the live buttons (so it can be retired later)."""
         if live.session is not None and live.session.message_id != message_id:
             await storage.set_session_message(self.engine, live.actor.pseudonym, message_id)
+
+    async def no_session_tap(self, actor: Actor) -> TapResult:
+        """A survey button with no survey behind it: already sent, or over some other way."""
+        if await storage.completed_in_open_wave(self.engine, actor.pseudonym):
+            # A second tap on "Kirim": the message keeps its thank-you; a toast says so.
+            return TapResult(toast=self.t(actor.language, "already_sent"))
+        # Ended otherwise (cancelled, expired): say so in that message, so it is not dead.
+        toast = self.t(actor.language, "stale_button")
+        return TapResult(toast=toast, screen=Screen(self.t(actor.language, "no_session")))
 
     async def current(self, live: Live, notice: str | None = None) -> Screen:
         """Render the step the session is on."""
