@@ -108,13 +108,23 @@ def _pick(persona: Persona, options: list[Button], question: Question | None) ->
 
 
 async def _settled(user: SandboxUser, timeout: float) -> SentMessage:
-    """Wait for the bot's reply to the last action and for it to finish replying."""
+    """Wait for the bot's reply to the last action and for it to finish replying.
+
+    Finished means quiet for a moment and, as the bot promises, at most one message with
+    live buttons: after a new question message the old one loses its keyboard, and that
+    edit must not be mistaken for the reply to the person's next action.
+    """
     reply = await user.wait_for_reply(timeout=timeout)
     chat = user.chat
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     while True:
         stamp = chat.last_bot_activity
         await asyncio.sleep(0.02)
-        if chat.last_bot_activity == stamp:
+        if chat.last_bot_activity != stamp:
+            continue
+        live = sum(1 for message in chat.messages if message.flat_buttons)
+        if live <= 1 or loop.time() > deadline:
             return chat.last_message or reply
 
 
