@@ -126,8 +126,6 @@ from storage.sessions import (
     expire_sessions,
     get_session,
     has_completed,
-    move_session,
-    set_session_message,
     start_session,
     submit,
 )
@@ -138,7 +136,7 @@ from storage.subscriptions import (
     subscribe,
     unsubscribe,
 )
-from storage.turns import Turn, load_turn
+from storage.turns import Turn, load_turn, move_session, set_session_message
 from storage.units import (
     POPULATION_COLUMNS,
     UNIT_KINDS,
@@ -229,7 +227,6 @@ __all__ = [
     "alembic_config",
     "answers_frame",
     "cancel_session",
-    "completed_in_open_wave",
     "claim_broadcast",
     "claim_invitation",
     "claim_push",
@@ -237,6 +234,7 @@ __all__ = [
     "claim_role_grant",
     "claim_update",
     "close_wave",
+    "completed_in_open_wave",
     "confirm_broadcast",
     "contact_count",
     "contacts_page",

@@ -7,21 +7,19 @@ and a response id, and `submit` deletes it in the same transaction that files th
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.answers import write_answers
 from storage.contacts import forget_survey_contact
 from storage.db import from_db, utc, write_transaction
 from storage.errors import AlreadyCompleted, NotFound, SessionExists
-from storage.models import UNCHANGED, SurveySession, Unchanged, WaveStatus
+from storage.models import SurveySession, WaveStatus
 from storage.onehop import run_read, run_write
 from storage.respondents import add_respondent_now
 from storage.schema import (
@@ -40,8 +38,6 @@ __all__ = [
     "expire_sessions",
     "get_session",
     "has_completed",
-    "move_session",
-    "set_session_message",
     "start_session",
     "submit",
 ]
@@ -158,103 +154,6 @@ async def get_session(engine: AsyncEngine, pseudonym: str) -> SurveySession | No
     statement = select(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym)
     row = await run_read(engine, lambda conn: conn.execute(statement).first())
     return None if row is None else session_from_row(row)
-
-
-def _moves(
-    now: datetime,
-    expected_version: int,
-    changes: Mapping[str, object],
-) -> dict[str, Any]:
-    """Return the column values of a session move (unchanged fields left out)."""
-    values: dict[str, Any] = {"version": expected_version + 1, "updated_at": utc(now)}
-    values.update({k: v for k, v in changes.items() if not isinstance(v, Unchanged)})
-    return values
-
-
-# Built once (a tap runs it); the columns to set are given at execution.
-_MOVE: Final = update(survey_sessions).where(
-    survey_sessions.c.pseudonym == bindparam("where_pseudonym"),
-    survey_sessions.c.version == bindparam("where_version"),
-)
-_BIND_MESSAGE: Final = (
-    update(survey_sessions)
-    .where(survey_sessions.c.pseudonym == bindparam("where_pseudonym"))
-    .values(message_id=bindparam("message_id"))
-)
-
-
-def _move(conn: Connection, pseudonym: str, expected_version: int, values: Any) -> bool:
-    """Apply a move if the session is still at `expected_version`."""
-    # Optimistic concurrency: of two taps on the same screen only one finds the old version.
-    result = conn.execute(
-        _MOVE, {"where_pseudonym": pseudonym, "where_version": expected_version, **values}
-    )
-    return result.rowcount == 1
-
-
-async def move_session(
-    engine: AsyncEngine,
-    session: SurveySession,
-    *,
-    now: datetime,
-    step: str | Unchanged = UNCHANGED,
-    question_id: str | Unchanged | None = UNCHANGED,
-    language: str | Unchanged = UNCHANGED,
-    answer: tuple[str, str] | None = None,
-    drop_answers: Iterable[str] = (),
-    message_id: int | Unchanged | None = UNCHANGED,
-) -> SurveySession | None:
-    """Move the session and record an answer in one transaction, if nobody moved it first.
-
-    `answer` is (question_id, value); `drop_answers` are answers a changed branch no longer
-    asks; `message_id` is the message that will show the new step's buttons. Returns the
-    moved session, or None when `session` is stale (a double tap).
-    """
-    values = _moves(
-        now,
-        session.version,
-        {
-            "step": step,
-            "question_id": question_id,
-            "language": language,
-            "message_id": message_id,
-        },
-    )
-    dropped = [q for q in drop_answers if answer is None or q != answer[0]]
-
-    def write(conn: Connection) -> bool:
-        if not _move(conn, session.pseudonym, session.version, values):
-            return False
-        if session.response_id is not None:
-            if dropped:
-                conn.execute(
-                    delete(answers).where(
-                        answers.c.response_id == session.response_id,
-                        answers.c.question_id.in_(dropped),
-                    )
-                )
-            if answer is not None:
-                write_answers(conn, session.response_id, {answer[0]: answer[1]})
-        return True
-
-    if not await run_write(engine, write):
-        return None
-    return replace(
-        session,
-        version=values["version"],
-        updated_at=values["updated_at"],
-        **{
-            k: v
-            for k, v in values.items()
-            if k in ("step", "question_id", "language", "message_id")
-        },
-    )
-
-
-async def set_session_message(engine: AsyncEngine, pseudonym: str, message_id: int) -> None:
-    """Remember which message carries the session's live buttons (no version bump)."""
-    values = {"where_pseudonym": pseudonym, "message_id": message_id}
-    await run_write(engine, lambda conn: conn.execute(_BIND_MESSAGE, values))
 
 
 async def submit(

@@ -1,26 +1,31 @@
-"""Everything one respondent move needs, read in one transaction.
+"""A respondent's move: everything it needs, read in one transaction, and the move, one write.
 
 A tap or a typed answer needs the person's chosen language, their session, whether its wave
 still takes answers, the questionnaire version and the answers so far. Reading them in one
 consistent read (instead of five round trips) is most of the work per tap; the move itself is
-then one write (`storage.move_session`). Both run whole in one hop (`storage.onehop`).
+then one write (`move_session`), guarded by the session's version. Both run whole in one hop
+(`storage.onehop`), with statements built once.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
-from typing import Final
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Final
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import SurveySession, WaveStatus
-from storage.onehop import run_read
+from storage.answers import write_answers
+from storage.db import utc
+from storage.models import UNCHANGED, SurveySession, Unchanged, WaveStatus
+from storage.onehop import run_read, run_write
 from storage.schema import answers, respondents, responses, survey_sessions, waves
 from storage.sessions import session_from_row
 
-__all__ = ["Turn", "load_turn"]
+__all__ = ["Turn", "load_turn", "move_session", "set_session_message"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +81,103 @@ def _load_turn(conn: Connection, *, pseudonym: str) -> Turn:
         questionnaire_id=row.turn_questionnaire_id,
         answers=given,
     )
+
+
+# -- the move: one write ------------------------------------------------------------------
+
+
+def _moves(
+    now: datetime,
+    expected_version: int,
+    changes: Mapping[str, object],
+) -> dict[str, Any]:
+    """Return the column values of a session move (unchanged fields left out)."""
+    values: dict[str, Any] = {"version": expected_version + 1, "updated_at": utc(now)}
+    values.update({k: v for k, v in changes.items() if not isinstance(v, Unchanged)})
+    return values
+
+
+# Built once (a tap runs it); the columns to set are given at execution.
+_MOVE: Final = update(survey_sessions).where(
+    survey_sessions.c.pseudonym == bindparam("where_pseudonym"),
+    survey_sessions.c.version == bindparam("where_version"),
+)
+_BIND_MESSAGE: Final = (
+    update(survey_sessions)
+    .where(survey_sessions.c.pseudonym == bindparam("where_pseudonym"))
+    .values(message_id=bindparam("message_id"))
+)
+
+
+def _move(conn: Connection, pseudonym: str, expected_version: int, values: Any) -> bool:
+    """Apply a move if the session is still at `expected_version`."""
+    # Optimistic concurrency: of two taps on the same screen only one finds the old version.
+    result = conn.execute(
+        _MOVE, {"where_pseudonym": pseudonym, "where_version": expected_version, **values}
+    )
+    return result.rowcount == 1
+
+
+async def move_session(
+    engine: AsyncEngine,
+    session: SurveySession,
+    *,
+    now: datetime,
+    step: str | Unchanged = UNCHANGED,
+    question_id: str | Unchanged | None = UNCHANGED,
+    language: str | Unchanged = UNCHANGED,
+    answer: tuple[str, str] | None = None,
+    drop_answers: Iterable[str] = (),
+    message_id: int | Unchanged | None = UNCHANGED,
+) -> SurveySession | None:
+    """Move the session and record an answer in one transaction, if nobody moved it first.
+
+    `answer` is (question_id, value); `drop_answers` are answers a changed branch no longer
+    asks; `message_id` is the message that will show the new step's buttons. Returns the
+    moved session, or None when `session` is stale (a double tap).
+    """
+    values = _moves(
+        now,
+        session.version,
+        {
+            "step": step,
+            "question_id": question_id,
+            "language": language,
+            "message_id": message_id,
+        },
+    )
+    dropped = [q for q in drop_answers if answer is None or q != answer[0]]
+
+    def write(conn: Connection) -> bool:
+        if not _move(conn, session.pseudonym, session.version, values):
+            return False
+        if session.response_id is not None:
+            if dropped:
+                conn.execute(
+                    delete(answers).where(
+                        answers.c.response_id == session.response_id,
+                        answers.c.question_id.in_(dropped),
+                    )
+                )
+            if answer is not None:
+                write_answers(conn, session.response_id, {answer[0]: answer[1]})
+        return True
+
+    if not await run_write(engine, write):
+        return None
+    return replace(
+        session,
+        version=values["version"],
+        updated_at=values["updated_at"],
+        **{
+            k: v
+            for k, v in values.items()
+            if k in ("step", "question_id", "language", "message_id")
+        },
+    )
+
+
+async def set_session_message(engine: AsyncEngine, pseudonym: str, message_id: int) -> None:
+    """Remember which message carries the session's live buttons (no version bump)."""
+    values = {"where_pseudonym": pseudonym, "message_id": message_id}
+    await run_write(engine, lambda conn: conn.execute(_BIND_MESSAGE, values))

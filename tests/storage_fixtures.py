@@ -39,6 +39,7 @@ __all__ = [
     "database_url",
     "db",
     "empty_database_url",
+    "make_survey_setup",
     "postgres_module_url",
     "record_answers",
     "survey_setup",
@@ -166,6 +167,11 @@ class SurveySetup:
 @pytest.fixture
 async def survey_setup(db: Database) -> SurveySetup:
     """Create units DINKES (opd) with PKM-01 (service) and KEC-01, and open wave 2025-1."""
+    return await make_survey_setup(db)
+
+
+async def make_survey_setup(db: Database) -> SurveySetup:
+    """What `survey_setup` creates, on any database."""
     await import_units(
         db.engine,
         [
