@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     reminder_quiet_start_hour: int = Field(default=20, ge=0, le=23)
     reminder_quiet_end_hour: int = Field(default=7, ge=0, le=23)
     reminder_quiet_sunday: bool = True
+    # Due-date reminders of follow-up actions to unit heads (3 days before, on the day, weekly
+    # while late), in the same quiet hours.
+    action_reminders_enabled: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # text for a terminal, json (one object a line) for a log collector.
     log_format: Literal["text", "json"] = "text"

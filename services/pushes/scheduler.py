@@ -26,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from telegram.ext import ExtBot
 
 import storage
+from services.action_reminders import ActionReminders
 from services.backups import NightlyBackup
 from services.context import Services
 from services.metrics import PUSH_OUTCOMES
@@ -77,6 +78,7 @@ class PushScheduler:
         self._services = services
         self.delivery = Delivery(bot, services)
         self.reminders = Reminders(services, self.delivery)
+        self.action_reminders = ActionReminders(services, self.delivery)
         self._lock = asyncio.Lock()  # one tick at a time per process (the claim covers others)
         self._aps: AsyncIOScheduler | None = None
         self._ticks: set[asyncio.Task[object]] = set()
@@ -167,6 +169,11 @@ class PushScheduler:
                     await self.reminders.run(moment)
                 except Exception:
                     logger.exception("reminder round failed")
+            if self._services.settings.action_reminders_enabled:
+                try:  # due-date reminders to unit heads: a handful of messages a day
+                    await self.action_reminders.run(moment)
+                except Exception:
+                    logger.exception("action reminders failed")
             return results
 
     async def _due(
