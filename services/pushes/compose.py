@@ -22,7 +22,7 @@ from services.report_charts import report_pack
 from services.report_texts import progress_digest
 from services.reports import ReportBundle, load_report
 
-__all__ = ["TickData", "digest_text", "pack_items"]
+__all__ = ["TickData", "digest_text", "overdue_item", "pack_items"]
 
 
 class TickData:
@@ -134,7 +134,13 @@ async def pack_items(
         items.append(Outgoing(text=outcomes_text(bundle.report, previous, done, language)))
     else:
         # The weekly report ends with the follow-up actions that are past their due date.
-        late = overdue_text(await data.overdue_actions(), language, data.today)
+        late = await overdue_item(data, language)
         if late is not None:
-            items.append(Outgoing(text=late))
+            items.append(late)
     return items
+
+
+async def overdue_item(data: TickData, language: str) -> Outgoing | None:
+    """Return the follow-up actions past their due date as one message (None when none)."""
+    late = overdue_text(await data.overdue_actions(), language, data.today)
+    return None if late is None else Outgoing(text=late)
