@@ -217,3 +217,27 @@ async def test_switched_off(harness: Harness) -> None:
 )
 def test_occasions(today: date, created: date, expected: tuple[Occasion, date] | None) -> None:
     assert occasion_for(DUE, created, today) == expected
+
+
+async def test_an_old_reminder_button_after_the_role_is_revoked(harness: Harness) -> None:
+    head = await unit_head(harness)
+    action = await add(harness, "Publikasikan RUP")
+    await tick(harness, wib(9, 9))
+    (message,) = [m for m in head.chat.messages if REMINDER in m.plain_text]
+    # Another unit's head replaying the button's data: it is signed for this head only.
+    other = await unit_head(harness, "BAPPEDA")
+    data = message.flat_buttons[0].data
+    assert data is not None
+    own = other.chat.messages[-1]
+    answers = harness.sandbox.callback_answers
+    before = len(answers)
+    await other.tap_raw(own.message_id, data)
+    await harness.sandbox.wait_for(lambda: len(answers) > before, 5)
+    assert "bukan untuk Anda" in (answers[-1].text or "")
+    pseudonym = head_pseudonym(harness, head)
+    assert await storage.revoke_role(harness.engine, pseudonym, Role.UNIT_HEAD)
+    await head.tap(message, text=f"✏️ Perbarui aksi #{action.id}")
+    assert "hanya dapat dilihat oleh pimpinan" in (await reply(head)).plain_text
+    await tick(harness, wib(12, 9))  # no role, no reminders (and no chat kept)
+    assert len(reminders(head)) == 1
+    assert await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 1  # BAPPEDA's
