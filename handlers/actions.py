@@ -22,8 +22,17 @@ from handlers.scores import Need, asker_command
 from services import action_dialogue as dialogue
 from services import callbacks
 from services.access import Asker, Decision, asker_for
+from services.action_reminders import remember_unit_head
 from services.action_texts import action_detail, actions_chart_png, actions_list, status_word
-from services.actions import Action, ActionStatus, Outcome, find_action, list_for, set_status_for
+from services.actions import (
+    SHOW_BUTTON,
+    Action,
+    ActionStatus,
+    Outcome,
+    find_action,
+    list_for,
+    set_status_for,
+)
 from services.pushes.delivery import chart_message, send_outgoing
 from surveys.model import Dimension
 
@@ -33,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 ADD: Final = "tla"  # start adding: choose a dimension
 DIMENSION: Final = "tld"  # arg: the dimension, or OTHER
-SHOW: Final = "tls"  # arg: action id
+SHOW: Final = SHOW_BUTTON  # arg: action id (due-date reminders carry it too)
 STATUS: Final = "tlu"  # arg: "<id>-<status index>", version: the action's version
 NOTE: Final = "tln"  # arg: action id, version: the action's version
 CANCEL: Final = "tlx"
@@ -84,6 +93,9 @@ async def on_actions(update: Update, context: BotContext, asker: Asker) -> None:
         await _say(update, context, actions_list(found, asker.language, today))
         return
     assert viewer.unit_code is not None
+    if update.effective_user is not None:
+        # Keeps the head reachable for due-date reminders (heads from before they existed too).
+        await remember_unit_head(context.services, update.effective_user.id, asker.language)
     found = await list_for(engine, viewer.unit_code)
     text = actions_list(
         found, asker.language, today, unit_name=viewer.unit_name or viewer.unit_code

@@ -8,6 +8,7 @@ from telegram import Update
 
 from handlers.context import BotContext
 from services.access import ClaimStatus, Role, claim_grant
+from services.action_reminders import remember_unit_head
 from services.people import person_for
 
 __all__ = ["on_grant"]
@@ -26,6 +27,8 @@ async def on_grant(update: Update, context: BotContext) -> None:
     )
     if outcome.status is ClaimStatus.CLAIMED:
         if outcome.role is Role.UNIT_HEAD:
+            # Due-date reminders of the unit's follow-up actions need their chat (encrypted).
+            await remember_unit_head(services, user.id, language)
             unit = html.escape(outcome.unit_name or "")
             text = context.t(language, "grant_claimed_unit_head", unit=unit)
         else:

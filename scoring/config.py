@@ -31,6 +31,7 @@ __all__ = [
     "YearRules",
     "check_correction",
     "rules_for_year",
+    "year_rules_from_mapping",
 ]
 
 # Groups are always reported in this order, and array code i means GROUP_ORDER[i].
@@ -264,28 +265,94 @@ class YearRules:
 
 
 # Checked against the shipped published results (scoring/data/spi-published.csv, see
-# docs/scoring.md §2): the fixed weights reproduce 2021, 2023, 2024 and 2025 to ±0.02 for
-# 628/629, 636/636, 638/643 and 658/658 rows. For 2024 the weights 0.3064/0.3273/0.3665
-# suggested in issue 13 reproduce fewer rows (635/643, mean error 0.0074 against 0.0054),
-# so 2024 keeps the fixed weights. 2022 fits no weights: 180 rows sit about 3 points below
-# the weighted sum minus both published corrections (a deduction the file does not carry).
+# docs/scoring.md §2). The fixed weights reproduce 2021, 2023 and 2025 to ±0.02 for 628/629,
+# 636/636 and 658/658 rows. 2024 fits its own weights better: 0.3050/0.3280/0.3670 (a least
+# squares fit, rounded) reproduce 643/643 rows (largest error 0.014), the fixed weights
+# 638/643 and the 0.3064/0.3273/0.3665 suggested in issue 13 only 635/643. 2022 fits no
+# weights: 180 rows sit about 3 points below the weighted sum minus both published
+# corrections (a deduction the file does not carry), so it keeps the fixed weights.
 # 2022 is the year with four bands; the Sangat Rentan bound below is our assumption, not a
-# published figure (the data and its README do not state it): change it here when the KPK
-# 2022 report is at hand.
+# published figure (neither the data, its README nor the public pages we searched state
+# it). Operators can set every year's rules without a code change: SPI_YEAR_RULES_FILE,
+# read by `year_rules_from_mapping`.
 SANGAT_RENTAN_2022: Final = 60.0
+WEIGHTS_2024: Final = GroupWeights(0.3050, 0.3280, 0.3670)
 RULES_BY_YEAR: Final[Mapping[int, YearRules]] = MappingProxyType(
     {
         2021: YearRules(),
         2022: YearRules(thresholds=CategoryThresholds(sangat_rentan_below=SANGAT_RENTAN_2022)),
         2023: YearRules(),
-        2024: YearRules(),
+        2024: YearRules(weights=WEIGHTS_2024),
         2025: YearRules(),
     }
 )
+_THRESHOLD_KEYS: Final = ("waspada_from", "terjaga_from", "sangat_rentan_below")
 
 
-def rules_for_year(year: int | None) -> YearRules:
-    """Return the weights and thresholds of SPI `year`; the current (2024) rules otherwise."""
+def rules_for_year(year: int | None, rules: Mapping[int, YearRules] | None = None) -> YearRules:
+    """Return the weights and thresholds of SPI `year` (from `rules`, default the built-in
+    table); the current rules (DESIGN.md §2) for a year the table does not hold."""
     if year is None:
         return YearRules()
-    return RULES_BY_YEAR.get(year, YearRules())
+    return (RULES_BY_YEAR if rules is None else rules).get(year, YearRules())
+
+
+def _year_rule(year: int, entry: Mapping[str, object], base: YearRules) -> YearRules:
+    unknown = sorted(set(entry) - {"weights", *_THRESHOLD_KEYS})
+    if unknown:
+        raise ValueError(f"year {year}: unknown keys {unknown}")
+    weights = base.weights
+    if "weights" in entry:
+        given = entry["weights"]
+        if not isinstance(given, Mapping):
+            raise ValueError(f"year {year}: weights must be a table of internal/external/expert")
+        weights = GroupWeights.from_mapping(given)
+    bounds: dict[str, float | None] = {
+        key: getattr(base.thresholds, key) for key in _THRESHOLD_KEYS
+    }
+    for key in _THRESHOLD_KEYS:
+        if key not in entry:
+            continue
+        value = entry[key]
+        if key == "sangat_rentan_below" and value is False:
+            bounds[key] = None  # false: three bands, no Sangat Rentan
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            bounds[key] = float(value)
+        else:
+            raise ValueError(f"year {year}: {key} must be a number, got {value!r}")
+    waspada, terjaga = bounds["waspada_from"], bounds["terjaga_from"]
+    # Only the lowest band may be absent (false); the other bounds are numbers.
+    assert waspada is not None
+    assert terjaga is not None
+    thresholds = CategoryThresholds(waspada, terjaga, bounds["sangat_rentan_below"])
+    return YearRules(weights, thresholds)
+
+
+def year_rules_from_mapping(
+    overrides: Mapping[str, object], base: Mapping[int, YearRules] = RULES_BY_YEAR
+) -> Mapping[int, YearRules]:
+    """Return `base` with some years' rules replaced, from a parsed SPI_YEAR_RULES_FILE:
+
+    {"2024": {"weights": {"internal": .305, "external": .328, "expert": .367}},
+     "2022": {"sangat_rentan_below": 60.0, "waspada_from": 73.0}}
+
+    A year's missing keys keep `base`'s value (the defaults for a year `base` lacks);
+    `sangat_rentan_below = false` means three bands. ValueError names what is wrong.
+    """
+    out = dict(base)
+    for key, entry in overrides.items():
+        try:
+            year = int(key)
+        except ValueError:
+            raise ValueError(f"{key!r} is not a year") from None
+        if not 2000 <= year <= 2100:
+            raise ValueError(f"{key!r} is not a year")
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"year {year}: expected a table of weights and thresholds")
+        try:
+            out[year] = _year_rule(year, entry, out.get(year, YearRules()))
+        except (TypeError, ValueError) as exc:
+            message = str(exc)
+            text = message if message.startswith("year") else f"year {year}: {message}"
+            raise ValueError(text) from None
+    return MappingProxyType(out)

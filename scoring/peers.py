@@ -10,12 +10,12 @@ provinces themselves are compared with their whole level.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from scoring.config import rules_for_year
+from scoring.config import YearRules, rules_for_year
 from scoring.index import Category, categorize
 from scoring.published import (
     LEVELS,
@@ -78,7 +78,7 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _result(row: pd.Series) -> PublishedResult:
+def _result(row: pd.Series, rules: Mapping[int, YearRules] | None = None) -> PublishedResult:
     year = int(row["year"])
     index = float(row["index"])
     province = row["province_code"]
@@ -93,23 +93,28 @@ def _result(row: pd.Series) -> PublishedResult:
         expert=_number(row["expert"]),
         correction_integrity=_number(row["correction_integrity"]),
         correction_prevalence=_number(row["correction_prevalence"]),
-        category=categorize(index, rules_for_year(year).thresholds),
+        category=categorize(index, rules_for_year(year, rules).thresholds),
     )
 
 
 def find_institution(
-    name: str, *, level: str | None = None, frame: pd.DataFrame | None = None
+    name: str,
+    *,
+    level: str | None = None,
+    frame: pd.DataFrame | None = None,
+    rules: Mapping[int, YearRules] | None = None,
 ) -> tuple[PublishedResult, ...]:
     """Return the published results of the institution called `name`, oldest year first.
 
     Names are matched after `normalize_name` (case, punctuation, "Kab."/"Kota" short forms);
-    `level` narrows the match when a name is ambiguous. Empty when nothing matches.
+    `level` narrows the match when a name is ambiguous. Empty when nothing matches. Each
+    result's category follows its year's thresholds in `rules` (default: the built-in table).
     """
     rows = institutions(frame)
     rows = rows[rows["key"] == normalize_name(name)]
     if level is not None:
         rows = rows[rows["level"] == level]
-    return tuple(_result(row) for _, row in rows.sort_values("year").iterrows())
+    return tuple(_result(row, rules) for _, row in rows.sort_values("year").iterrows())
 
 
 def _level_rows(level: str, year: int, frame: pd.DataFrame | None) -> pd.DataFrame:
@@ -133,7 +138,11 @@ def percentile(
 
 
 def nearest_peers(
-    result: PublishedResult, *, count: int = 5, frame: pd.DataFrame | None = None
+    result: PublishedResult,
+    *,
+    count: int = 5,
+    frame: pd.DataFrame | None = None,
+    rules: Mapping[int, YearRules] | None = None,
 ) -> tuple[PublishedResult, ...]:
     """Return up to `count` institutions of `result`'s level, year and province, nearest
     index first (ties: higher index first, then name); never `result` itself."""
@@ -146,10 +155,15 @@ def nearest_peers(
     order = rows.assign(
         distance=(rows["index"] - result.index).abs(), minus_index=-rows["index"]
     ).sort_values(["distance", "minus_index", "key"])
-    return tuple(_result(row) for _, row in order.head(count).iterrows())
+    return tuple(_result(row, rules) for _, row in order.head(count).iterrows())
 
 
-def _standing(result: PublishedResult, peers: int, frame: pd.DataFrame | None) -> YearStanding:
+def _standing(
+    result: PublishedResult,
+    peers: int,
+    frame: pd.DataFrame | None,
+    rules: Mapping[int, YearRules] | None,
+) -> YearStanding:
     same = _level_rows(result.level, result.year, frame)["index"]
     share = percentile(result.index, level=result.level, year=result.year, frame=frame)
     averages = level_averages(frame).get(result.level, {})
@@ -160,7 +174,7 @@ def _standing(result: PublishedResult, peers: int, frame: pd.DataFrame | None) -
         of=len(same),
         level_average=averages.get(result.year),
         national=national_index(frame).get(result.year),
-        peers=nearest_peers(result, count=peers, frame=frame),
+        peers=nearest_peers(result, count=peers, frame=frame, rules=rules),
     )
 
 
@@ -171,9 +185,10 @@ def standings(
     years: Sequence[int] | None = None,
     peers: int = 5,
     frame: pd.DataFrame | None = None,
+    rules: Mapping[int, YearRules] | None = None,
 ) -> tuple[YearStanding, ...]:
     """Return the institution's standing in each published year (or only in `years`)."""
-    found = find_institution(name, level=level, frame=frame)
+    found = find_institution(name, level=level, frame=frame, rules=rules)
     if years is not None:
         found = tuple(r for r in found if r.year in set(years))
-    return tuple(_standing(r, peers, frame) for r in found)
+    return tuple(_standing(r, peers, frame, rules) for r in found)

@@ -8,8 +8,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Final
 
+from scoring import Report
+from scoring.changes import DimensionChange, unit_dimension_changes
 from services.i18n import catalog
+from services.numbers import format_delta, format_number
 from storage import Action, ActionStatus
+from surveys.model import Dimension
 
 __all__ = [
     "LIST_LIMIT",
@@ -17,11 +21,13 @@ __all__ = [
     "action_detail",
     "actions_chart_png",
     "actions_list",
+    "outcomes_text",
     "overdue_text",
     "status_word",
 ]
 
 LIST_LIMIT: Final = 30  # lines in one message; the rest is in the exported matrix
+TEXT_LIMIT: Final = 4096  # Telegram's message limit
 STATUS_MARKS: Final[Mapping[ActionStatus, str]] = {
     ActionStatus.PLANNED: "🗓",
     ActionStatus.IN_PROGRESS: "⏳",
@@ -30,6 +36,7 @@ STATUS_MARKS: Final[Mapping[ActionStatus, str]] = {
 }
 _OPEN: Final = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 _WHAT_CHARS: Final = 90
+_DIMENSIONS: Final = frozenset(d.value for d in Dimension)
 
 
 def status_word(status: ActionStatus, language: str) -> str:
@@ -148,3 +155,78 @@ def actions_chart_png(actions: Sequence[Action], language: str, today: date) -> 
         status_words={s.value: status_word(s, language) for s in ActionStatus},
         language=language,
     )
+
+
+def _score(value: float | None, language: str) -> str:
+    return (
+        catalog().t(language, "scores_insufficient")
+        if value is None
+        else format_number(value, language)
+    )
+
+
+def _done_lines(actions: Sequence[Action], language: str) -> list[str]:
+    return [
+        catalog().t(language, "actions_outcomes_action", what=html.escape(_short(a.what)))
+        for a in actions
+    ]
+
+
+def _change(change: DimensionChange, language: str, *, first: bool) -> str:
+    """Return "61,20 → 68,40 (+7,20)"; a side that is not shown reads "data belum cukup"."""
+    after = _score(change.after, language)
+    if first:  # no earlier closed wave: this wave's score only
+        return after
+    text = f"{_score(change.before, language)} → {after}"
+    if change.before is None or change.after is None:
+        return text
+    # The change of the numbers as shown, so the line adds up for the reader.
+    shown = round(change.after, 2) - round(change.before, 2)
+    return f"{text} ({format_delta(shown, language)})"
+
+
+def outcomes_text(
+    report: Report,
+    previous: Report | None,
+    done: Sequence[Action],
+    language: str,
+) -> str:
+    """Return, for each unit with actions done, its dimension changes since the previous
+    closed wave beside those actions (the final report of a wave)."""
+    t = catalog().t
+    lines = [t(language, "actions_outcomes_title", wave=html.escape(report.wave))]
+    if previous is None:
+        lines.append(t(language, "actions_outcomes_first"))
+    else:
+        lines.append(t(language, "actions_outcomes_since", previous=html.escape(previous.wave)))
+    lines.append("")
+    if not done:
+        lines.append(t(language, "actions_outcomes_none"))
+        return "\n".join(lines)
+    units: dict[str, list[Action]] = {}
+    for action in sorted(done, key=_by_unit):
+        units.setdefault(action.unit_code, []).append(action)
+    for code, actions in units.items():
+        changes = unit_dimension_changes(report, previous, code)
+        lines.append(t(language, "actions_unit_header", unit=html.escape(actions[0].unit_name)))
+        for dimension in Dimension:
+            tied = [a for a in actions if a.dimension == dimension.value]
+            if tied:
+                change = _change(changes[dimension], language, first=previous is None)
+                name = t(language, f"scores_dim_{dimension.value}")
+                lines.append(
+                    t(language, "actions_outcomes_dimension", dimension=name, change=change)
+                )
+                lines += _done_lines(tied, language)
+        other = [a for a in actions if a.dimension not in _DIMENSIONS]
+        if other:  # a KPK recommendation or another reason: no dimension to measure it by
+            lines.append(t(language, "actions_outcomes_other"))
+            lines += _done_lines(other, language)
+        lines.append("")
+    text = "\n".join(lines).rstrip()
+    if len(text) <= TEXT_LIMIT:
+        return text
+    more = t(language, "actions_outcomes_more")
+    while len(text) + len(more) + 1 > TEXT_LIMIT:
+        text = text[: text.rindex("\n")]
+    return f"{text}\n{more}"

@@ -24,6 +24,7 @@ from surveys.model import Dimension
 
 __all__ = [
     "MATRIX_COLUMNS",
+    "SHOW_BUTTON",
     "Action",
     "ActionProblem",
     "ActionStatus",
@@ -41,6 +42,8 @@ __all__ = [
     "set_status_for",
 ]
 
+# Button action of "show this action" (/tindaklanjut lists, due-date reminders): arg = id.
+SHOW_BUTTON: Final = "tls"
 WHAT_MAX: Final = 500
 WHO_MAX: Final = 120
 NOTE_MAX: Final = 500

@@ -18,7 +18,7 @@ from services.context import Services
 from services.errors import AdminError
 from services.links import deep_link
 from services.uptake import uptake_for, uptake_text
-from storage.models import Broadcast, Role
+from storage.models import Broadcast, ContactPurpose, Role
 
 __all__ = ["BUTTON_PATTERN", "Inspectorate", "Reply"]
 
@@ -190,6 +190,10 @@ class Inspectorate:
         if len(shown) != _PSEUDONYM_SHOWN or len(matches) != 1:
             return Reply(self._t(language, "adm_stale"))
         await storage.revoke_role(self._engine, matches[0].pseudonym, matches[0].role)
+        if matches[0].role is Role.UNIT_HEAD:  # no role, no due-date reminders: no chat kept
+            await storage.delete_contact(
+                self._engine, matches[0].pseudonym, ContactPurpose.OFFICIAL
+            )
         return Reply(self._t(language, "adm_access_revoked", who=shown))
 
     # -- outreach broadcasts --------------------------------------------------------------

@@ -70,7 +70,10 @@ async def load_standings(
     """Return our institution and its published standing per year (only `year` if given)."""
     ours = await our_institution(engine, settings)
     years = None if year is None else [year]
-    return ours, standings(ours.name, level=ours.level, years=years, peers=peers)
+    found = standings(
+        ours.name, level=ours.level, years=years, peers=peers, rules=settings.year_rules
+    )
+    return ours, found
 
 
 def display_name(name: str) -> str:

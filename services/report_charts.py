@@ -29,7 +29,7 @@ def render_chart(
     "progress"); the first three can show one unit. CPU-bound: call it off the event loop."""
     from scoring import charts
 
-    return charts.render(name, bundle.report, language, unit_code, bundle.history)
+    return charts.render(name, bundle.report, language, unit_code, bundle.history, bundle.published)
 
 
 def report_pack(bundle: ReportBundle, language: str) -> list[tuple[str, bytes, str]]:
@@ -39,7 +39,7 @@ def report_pack(bundle: ReportBundle, language: str) -> list[tuple[str, bytes, s
     """
     from scoring.charts import CHART_NAMES, render_pack
 
-    pngs = render_pack(bundle.report, language, bundle.history)
+    pngs = render_pack(bundle.report, language, bundle.history, bundle.published)
     texts = captions(bundle, language)
     return [(name, pngs[name], texts[name]) for name in CHART_NAMES]
 

@@ -1,7 +1,7 @@
 """Phone-friendly texts of a report: captions, digests and the officials' answers.
 
-Every number shown to a person is formatted here (decimal comma in Indonesian); suppressed
-cells read "data belum cukup", never a number.
+Every number shown to a person is written by `services.numbers` (decimal comma in
+Indonesian); suppressed cells read "data belum cukup", never a number.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from typing import Final
 from scoring import Report, ScopeResult
 from scoring.report import GroupResult
 from services.i18n import Catalog, catalog
+from services.numbers import format_count as _count
+from services.numbers import format_delta as _delta
+from services.numbers import format_number
 from services.reports import ReportBundle
 from surveys import Group
 
@@ -41,27 +44,9 @@ _GROUP_KEYS: Final[Mapping[Group, str]] = {
     Group.EXTERNAL: "scores_group_external",
     Group.EXPERT: "scores_group_expert",
 }
-_SWAP: Final = str.maketrans(",.", ".,")
 
 
-# -- formatting helpers -------------------------------------------------------------------------
-
-
-def format_number(value: float, language: str, digits: int = 2) -> str:
-    """Return a number at display precision: 74,00 in Indonesian, 74.00 in English."""
-    formatted = f"{value:,.{digits}f}"
-    return formatted if language == "en" else formatted.translate(_SWAP)
-
-
-def _count(value: int, language: str) -> str:
-    formatted = f"{value:,d}"
-    return formatted if language == "en" else formatted.translate(_SWAP)
-
-
-def _delta(value: float, language: str) -> str:
-    shown = round(value, 2)
-    sign = "+" if shown > 0 else "−" if shown < 0 else "±"
-    return sign + format_number(abs(value), language)
+# -- helpers (numbers are written by services.numbers) --------------------------------------
 
 
 def category_mark(scope: ScopeResult, language: str) -> str:

@@ -11,9 +11,10 @@ import difflib
 import functools
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Final
 
 import storage
@@ -24,6 +25,7 @@ from scoring import (
     UnitInfo,
     WaveResult,
     build_report,
+    find_institution,
 )
 from scoring.provisional import shown_responses, waiting_counts
 from services.context import Services
@@ -36,6 +38,7 @@ __all__ = [
     "current_bundle",
     "find_units",
     "load_report",
+    "published_results",
     "unit_by_id",
     "units_matching",
 ]
@@ -51,6 +54,8 @@ class ReportBundle:
     wave: storage.Wave
     history: tuple[WaveResult, ...]
     as_of: date | None = None  # the day the report was built, in the bot's time zone
+    # Our institution's index in KPK's published results, per year (drawn on the trend).
+    published: Mapping[int, float] = field(default_factory=lambda: MappingProxyType({}))
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -215,7 +220,18 @@ async def load_report(
     for wave in earlier:  # oldest first
         history.append(await _earlier_result(engine, wave, config, units, name, as_of))
     report = await _build(engine, chosen, config, units, name, tuple(history), as_of)
-    return ReportBundle(report=report, wave=chosen, history=tuple(history), as_of=as_of)
+    return ReportBundle(
+        report=report,
+        wave=chosen,
+        history=tuple(history),
+        as_of=as_of,
+        published=published_results(name, level),
+    )
+
+
+def published_results(name: str, level: str) -> Mapping[int, float]:
+    """Return our index in KPK's published results per year (empty when not found)."""
+    return MappingProxyType({r.year: r.index for r in find_institution(name, level=level)})
 
 
 async def current_bundle(services: Services) -> ReportBundle | None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:  # scoring pulls in pandas: imported where the rules are read
+    from scoring.config import YearRules
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
@@ -45,6 +51,8 @@ class Settings(BaseSettings):
     institution_level: Literal["kabupaten", "kota", "provinsi", "kementerian", "lembaga"] = (
         "kabupaten"
     )
+    # SPI weights and category thresholds per year, over the built-in table (docs/scoring.md).
+    spi_year_rules_file: Path | None = None
     # Updates handled at the same time (different chats; one chat's updates stay in order).
     concurrent_updates: int = Field(default=32, ge=1, le=512)
     # Bulk sends (pushes, reminders) per second in total; replies to a person are not paced.
@@ -74,6 +82,9 @@ class Settings(BaseSettings):
     reminder_quiet_start_hour: int = Field(default=20, ge=0, le=23)
     reminder_quiet_end_hour: int = Field(default=7, ge=0, le=23)
     reminder_quiet_sunday: bool = True
+    # Due-date reminders of follow-up actions to unit heads (3 days before, on the day, weekly
+    # while late), in the same quiet hours.
+    action_reminders_enabled: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # text for a terminal, json (one object a line) for a log collector.
     log_format: Literal["text", "json"] = "text"
@@ -115,6 +126,26 @@ class Settings(BaseSettings):
         if any(hours <= 0 for hours in value) or list(value) != sorted(set(value)):
             raise ValueError("use increasing positive hours, e.g. 24,72")
         return value
+
+    @field_validator("spi_year_rules_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("spi_year_rules_file")
+    @classmethod
+    def _readable_rules(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _read_year_rules(value, _mtime(value))
+        return value
+
+    @property
+    def year_rules(self) -> Mapping[int, YearRules]:
+        """Return the SPI rules per year: the built-in table with SPI_YEAR_RULES_FILE's years."""
+        from scoring.config import RULES_BY_YEAR
+
+        path = self.spi_year_rules_file
+        return RULES_BY_YEAR if path is None else _read_year_rules(path, _mtime(path))
 
     @field_validator("timezone")
     @classmethod
@@ -215,6 +246,25 @@ class Settings(BaseSettings):
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
             raise ConfigError("TELEGRAM_BOT_TOKEN: not set; get one from @BotFather")
         return self.telegram_bot_token.get_secret_value()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+
+
+@functools.lru_cache(maxsize=4)
+def _read_year_rules(path: Path, _mtime: float) -> Mapping[int, YearRules]:
+    """Parse a rules file (TOML, one table per year); cached until the file changes."""
+    from scoring.config import year_rules_from_mapping
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+    return year_rules_from_mapping(data)
 
 
 def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:

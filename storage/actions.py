@@ -77,7 +77,8 @@ class Action:
     updated_at: datetime
 
 
-def _action(row: Any) -> Action:
+def action_from_row(row: Any) -> Action:
+    """Build an Action from an `action_query` row."""
     return Action(
         id=row.id,
         unit_id=row.unit_id,
@@ -97,7 +98,8 @@ def _action(row: Any) -> Action:
     )
 
 
-def _select() -> Any:
+def action_query() -> Any:
+    """Select actions with their unit code and name (storage modules build on it)."""
     return select(
         actions,
         units.c.code.label("unit_code"),
@@ -135,8 +137,8 @@ async def add_actions(
                 .returning(actions.c.id)
             )
             ids.append(result.scalar_one())
-        stored = (await conn.execute(_select().where(actions.c.id.in_(ids)))).all()
-    by_id = {row.id: _action(row) for row in stored}
+        stored = (await conn.execute(action_query().where(actions.c.id.in_(ids)))).all()
+    by_id = {row.id: action_from_row(row) for row in stored}
     return tuple(by_id[i] for i in ids)
 
 
@@ -149,8 +151,8 @@ async def add_action(engine: AsyncEngine, new: NewAction, now: datetime) -> Acti
 async def get_action(engine: AsyncEngine, action_id: int) -> Action | None:
     """Return one action, or None."""
     async with read_connection(engine) as conn:
-        row = (await conn.execute(_select().where(actions.c.id == action_id))).first()
-    return None if row is None else _action(row)
+        row = (await conn.execute(action_query().where(actions.c.id == action_id))).first()
+    return None if row is None else action_from_row(row)
 
 
 async def list_actions(
@@ -161,7 +163,7 @@ async def list_actions(
     due_before: date | None = None,
 ) -> tuple[Action, ...]:
     """Return actions (one unit's, or all), soonest due first, then by unit and id."""
-    query = _select()
+    query = action_query()
     conditions = []
     if unit_code is not None:
         conditions.append(units.c.code == unit_code)
@@ -173,7 +175,7 @@ async def list_actions(
         query = query.where(and_(*conditions))
     query = query.order_by(actions.c.due_on, units.c.code, actions.c.id)
     async with read_connection(engine) as conn:
-        return tuple(_action(row) for row in (await conn.execute(query)).all())
+        return tuple(action_from_row(row) for row in (await conn.execute(query)).all())
 
 
 async def update_action(
@@ -211,5 +213,5 @@ async def update_action(
             if not exists:
                 raise NotFound(f"no action {action_id}")
             return None
-        row = (await conn.execute(_select().where(actions.c.id == action_id))).one()
-    return _action(row)
+        row = (await conn.execute(action_query().where(actions.c.id == action_id))).one()
+    return action_from_row(row)

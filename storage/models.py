@@ -330,6 +330,7 @@ class ContactPurpose(StrEnum):
 
     SURVEY = "survey"  # an unfinished survey: reminders
     OUTREACH = "outreach"  # opted in to outreach messages after completing
+    OFFICIAL = "official"  # a unit head: due-date reminders of the unit's follow-up actions
 
 
 class ReminderStatus(StrEnum):

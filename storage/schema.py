@@ -333,8 +333,8 @@ action_drafts = Table(
 
 # Contacts (issue 10): the chat id of a person the bot may message first, ENCRYPTED (AES-GCM,
 # key derived from the server secret, see services/contacts.py), only while it is needed: an
-# unfinished survey ('survey') or an explicit opt-in to outreach ('outreach'). Keyed by
-# pseudonym and never joined to responses or answers; rows go when the need ends.
+# unfinished survey ('survey'), an opt-in to outreach ('outreach'), a unit head's role for
+# due-date reminders ('official'). Keyed by pseudonym, never joined to responses or answers.
 contacts = Table(
     "contacts",
     metadata,
@@ -344,7 +344,7 @@ contacts = Table(
     Column("language", String(5), nullable=True),
     # Outreach may go to some units only; NULL for reminders (the session knows the unit).
     Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
-    CheckConstraint("purpose IN ('survey', 'outreach')", name="purpose"),
+    CheckConstraint("purpose IN ('survey', 'outreach', 'official')", name="purpose"),
     sqlite_with_rowid=False,  # see the note at the top
 )
 

@@ -344,3 +344,61 @@ def test_the_trend_shows_a_partial_composite_apart_and_labelled(
     assert 66.25 not in full_values
     hollow = [line for line in ax.get_lines() if line.get_markerfacecolor() == "white"]
     assert [np.asarray(line.get_ydata()).tolist() for line in hollow] == [[66.25]]
+
+
+KPK = {2022: 74.0, 2023: 71.8, 2024: 73.63}
+
+
+def _kpk_line(fig: Figure) -> list[tuple[float, float]]:
+    (line,) = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == ":"]
+    return list(zip(line.get_xdata(), line.get_ydata(), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("language", "legend", "value"),
+    [("id", "Hasil SPI KPK (per tahun)", "73,63"), ("en", "KPK's SPI result (per year)", "73.63")],
+)
+def test_the_trend_draws_our_kpk_results_as_their_own_series(
+    reports: dict[str, Report], language: str, legend: str, value: str
+) -> None:
+    fig = _trend_figure(reports["full"], language, HISTORY, KPK)
+    drawn = texts(fig)
+    assert legend in drawn
+    assert value in drawn
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    # 2022 has no wave of ours: a slot of its own, in year order before 2023-1.
+    assert ticks == ["2022", "2023-1", "2024-1", "2025-1"]
+    assert _kpk_line(fig) == [(0, 74.0), (1, 71.8), (2, 73.63)]
+    # The national index now has a point at the KPK-only year too.
+    national = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "--"]
+    assert np.asarray(national[0].get_ydata()).tolist() == [71.94, 70.97, 71.53, 72.32]
+    # Our own line still joins our waves only.
+    (ours,) = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "-"]
+    assert np.asarray(ours.get_xdata()).tolist() == [1, 2, 3]
+
+
+def test_a_first_wave_with_kpk_results_keeps_its_note(reports: dict[str, Report]) -> None:
+    fig = _trend_figure(reports["first"], "id", (), KPK)
+    drawn = texts(fig)
+    assert "gelombang pertama — belum ada tren" in drawn
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["2022", "2023", "2024", "2025-1"]
+    assert _kpk_line(fig) == [(0, 74.0), (1, 71.8), (2, 73.63)]
+    # Without published results nothing KPK is drawn or named.
+    bare = _trend_figure(reports["first"], "id")
+    assert "Hasil SPI KPK (per tahun)" not in texts(bare)
+    assert not [line for line in bare.axes[0].get_lines() if line.get_linestyle() == ":"]
+
+
+def test_kpk_results_beside_a_partial_composite(reports: dict[str, Report]) -> None:
+    history = [WaveResult("2024-1", None, partial_index=66.25, groups_included=(Group.INTERNAL,))]
+    fig = _trend_figure(reports["full"], "id", history, {2024: 73.63, 2026: 75.0})
+    drawn = texts(fig)
+    assert "66,25 parsial" in drawn
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["2024-1", "2025-1", "2026"]  # a later KPK year goes at the end
+    assert _kpk_line(fig) == [(0, 73.63), (2, 75.0)]  # at the 2024 wave, beside its partial
+    hollow = [line for line in fig.axes[0].get_lines() if line.get_markerfacecolor() == "white"]
+    assert [np.asarray(line.get_ydata()).tolist() for line in hollow] == [[66.25]]
+    png = render("trend", reports["full"], "en", history=history, published={2024: 73.63})
+    assert png_size(png)[0] == 1080

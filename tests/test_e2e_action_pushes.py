@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -66,3 +66,35 @@ async def test_weekly_report_lists_overdue_actions(harness: Harness) -> None:
     assert "Publikasikan RUP (target 2026-03-05, lewat 4 hari)" in overdue
     assert "Sudah beres" not in overdue
     assert "Belum jatuh tempo" not in overdue
+
+
+async def test_between_waves_the_weekly_report_is_the_overdue_list(harness: Harness) -> None:
+    admin = harness.user("id", user_id=ADMIN)
+    group = harness.sandbox.group(GROUP, "Pimpinan")
+    await admin.command("langganan", chat=group)
+    await admin.wait_for_reply(chat=group)
+    await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
+    harness.clock.advance(minutes=1)
+    assert harness.app is not None
+    await harness.app.bot_data.scheduler.tick()  # the final report of the closed wave
+    await _settle(group)
+
+    before = len(group.messages)
+    harness.clock.now = MONDAY_7_WIB
+    results = await harness.app.bot_data.scheduler.tick()
+    await _settle(group)
+    assert len(group.messages) == before  # nothing overdue: nothing to say
+    assert {r.status.value for r in results} == {"idle"}
+
+    await storage.add_actions(
+        harness.engine,
+        [_action("DPUPR", "Audit paket tender", date(2026, 3, 1), ActionStatus.IN_PROGRESS)],
+        harness.clock(),
+    )
+    harness.clock.now = MONDAY_7_WIB + timedelta(days=7)
+    await harness.app.bot_data.scheduler.tick()
+    await _settle(group)
+    (sent,) = group.messages[before:]
+    assert sent.photo is None
+    assert "Tindak lanjut lewat target: 1 aksi" in sent.plain_text
+    assert "Audit paket tender (target 2026-03-01, lewat 15 hari)" in sent.plain_text

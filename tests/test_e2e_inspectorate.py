@@ -7,6 +7,7 @@ import pytest
 import storage
 from sandbox import SandboxUser
 from sandbox.models import SentMessage
+from storage.models import ContactPurpose
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
 
@@ -102,8 +103,11 @@ async def test_access_link_holders_and_revoke(harness: Harness) -> None:
     holders = await say(admin, "akses")
     assert holder.pseudonym[:12] in holders.plain_text
     assert str(head.id) not in holders.plain_text
+    # The unit head's chat is kept (encrypted) for due-date reminders while the role lasts.
+    assert await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 1
     assert "dicabut" in await tap(harness, admin, holders, 0)
     assert await storage.list_roles(harness.engine) == []
+    assert await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 0
     leadership = await say(admin, "access", "leadership")
     assert "pimpinan" in leadership.plain_text
 

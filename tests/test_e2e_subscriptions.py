@@ -303,13 +303,16 @@ async def test_final_report_when_the_wave_closes(harness: Harness) -> None:
     assert "Laporan akhir gelombang 2026-S1" in sent[0].plain_text
     assert len([m for m in sent if m.photo or m.document]) == 6
     assert "Gelombang 2026-S1 · final" in sent[1].plain_text  # no longer provisional
+    # Then what was done about it: no follow-up action was done in this first wave.
+    assert "Tindak lanjut dan perubahan dimensi" in sent[-1].plain_text
+    assert "Belum ada aksi tindak lanjut yang selesai" in sent[-1].plain_text
 
     # Once per chat per wave: later ticks and a restart send nothing more; and with the
     # wave closed, digests stop.
     await harness.restart()
     await _tick(harness, TUESDAY_7_WIB)
     await _settle(group)
-    assert len(group.messages) == before + 7
+    assert len(group.messages) == before + 8
 
 
 async def test_stop_ends_the_subscription(harness: Harness) -> None:

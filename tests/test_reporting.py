@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import storage
-from scoring import ScopeResult
+from scoring import ScopeResult, find_institution
 from services import report_charts, report_texts
 from services import reports as reporting
 from services.admin import import_units_csv, open_wave
@@ -131,6 +131,10 @@ async def test_pack_digest_and_captions(engine: storage.AsyncEngine, settings: S
     for _, png, caption in pack:
         assert png.startswith(b"\x89PNG")
         assert 0 < len(caption) <= report_texts.CAPTION_LIMIT
+    # Our KPK result per year travels with the bundle to the trend chart.
+    shipped = find_institution("Pemerintah Kabupaten Mojokerto", level="kabupaten")
+    assert dict(bundle.published) == {r.year: r.index for r in shipped}
+    assert bundle.published[2022] == 74.00
     digest = report_texts.progress_digest(bundle, "id")
     assert "2026-03-03" in digest
     assert "Pegawai: 10 dari target 30 (kurang 20)" in digest

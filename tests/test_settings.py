@@ -106,3 +106,43 @@ def test_webhook_secret_is_required_and_checked(secret: str | None, problem: str
     settings = load_settings(None, webhook_secret=secret)
     with pytest.raises(ConfigError, match=rf"^WEBHOOK_SECRET: {problem}"):
         settings.require_webhook_secret()
+
+
+def test_year_rules_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(None).year_rules[2024].weights.internal == 0.305  # built in
+    rules = tmp_path / "spi-rules.toml"
+    rules.write_text(
+        "# KPK 2022 report, p. 12\n"
+        "[2022]\nsangat_rentan_below = 55.0\n\n"
+        "[2024]\nweights = { internal = 0.3, external = 0.3, expert = 0.4 }\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SPI_YEAR_RULES_FILE", str(rules))
+    settings = load_settings(None)
+    assert settings.year_rules[2022].thresholds.sangat_rentan_below == 55.0
+    assert settings.year_rules[2024].weights.expert == 0.4
+    assert settings.year_rules[2023].weights.internal == 0.3046
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "cannot read"),
+        ("[2022\n", "cannot read"),
+        ("[2022]\nwaspada_from = 90\n", "year 2022: waspada_from must not exceed terjaga_from"),
+        ("[next]\n", "'next' is not a year"),
+    ],
+)
+def test_bad_year_rules_file_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, problem: str
+) -> None:
+    rules = tmp_path / "spi-rules.toml"
+    if content is not None:
+        rules.write_text(content, encoding="utf-8")
+    monkeypatch.setenv("SPI_YEAR_RULES_FILE", str(rules))
+    with pytest.raises(ConfigError) as info:
+        load_settings(None)
+    message = str(info.value)
+    assert message.startswith("SPI_YEAR_RULES_FILE:")
+    assert problem in message
+    assert "\n" not in message

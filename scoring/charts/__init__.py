@@ -35,8 +35,8 @@ __all__ = [
     "trend_chart",
 ]
 
-# (report, language, unit code or None, history oldest first) -> PNG
-Renderer = Callable[[Report, str, str | None, Sequence[WaveResult]], bytes]
+# (report, language, unit code or None, history oldest first, our KPK result per year) -> PNG
+Renderer = Callable[[Report, str, str | None, Sequence[WaveResult], Mapping[int, float]], bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +50,16 @@ class Chart:
 # The pack, in the order the charts are meant to be read.
 CHARTS: Final[Mapping[str, Chart]] = MappingProxyType(
     {
-        "index": Chart(lambda r, lang, unit, _h: index_chart(r, lang, unit), per_unit=True),
-        "groups": Chart(lambda r, lang, unit, _h: groups_chart(r, lang, unit), per_unit=True),
+        "index": Chart(lambda r, lang, unit, _h, _k: index_chart(r, lang, unit), per_unit=True),
+        "groups": Chart(lambda r, lang, unit, _h, _k: groups_chart(r, lang, unit), per_unit=True),
         "dimensions": Chart(
-            lambda r, lang, unit, _h: dimensions_chart(r, lang, unit), per_unit=True
+            lambda r, lang, unit, _h, _k: dimensions_chart(r, lang, unit), per_unit=True
         ),
-        "ranking": Chart(lambda r, lang, _u, _h: ranking_chart(r, lang), per_unit=False),
-        "trend": Chart(lambda r, lang, _u, history: trend_chart(r, lang, history), per_unit=False),
-        "progress": Chart(lambda r, lang, _u, _h: progress_chart(r, lang), per_unit=False),
+        "ranking": Chart(lambda r, lang, _u, _h, _k: ranking_chart(r, lang), per_unit=False),
+        "trend": Chart(
+            lambda r, lang, _u, history, kpk: trend_chart(r, lang, history, kpk), per_unit=False
+        ),
+        "progress": Chart(lambda r, lang, _u, _h, _k: progress_chart(r, lang), per_unit=False),
     }
 )
 CHART_NAMES: Final = tuple(CHARTS)
@@ -69,8 +71,10 @@ def render(
     language: str = "id",
     unit_code: str | None = None,
     history: Sequence[WaveResult] = (),
+    published: Mapping[int, float] | None = None,
 ) -> bytes:
-    """Render one chart of `CHARTS` as PNG; `history` feeds the trend (oldest first).
+    """Render one chart of `CHARTS` as PNG; `history` (oldest first) and `published` (our
+    KPK result per year) feed the trend.
 
     Raises ValueError for an unknown name, or a unit code for a chart of the whole institution.
     """
@@ -79,11 +83,17 @@ def render(
         raise ValueError(f"unknown chart {name!r}; known: {', '.join(CHART_NAMES)}")
     if unit_code is not None and not chart.per_unit:
         raise ValueError(f"the {name} chart shows the whole institution, not one unit")
-    return chart.draw(report, language, unit_code, history)
+    return chart.draw(report, language, unit_code, history, published or {})
 
 
 def render_pack(
-    report: Report, language: str = "id", history: Sequence[WaveResult] = ()
+    report: Report,
+    language: str = "id",
+    history: Sequence[WaveResult] = (),
+    published: Mapping[int, float] | None = None,
 ) -> dict[str, bytes]:
     """Render every chart for the institution, keyed by name in reading order."""
-    return {name: render(name, report, language, history=history) for name in CHARTS}
+    return {
+        name: render(name, report, language, history=history, published=published)
+        for name in CHARTS
+    }

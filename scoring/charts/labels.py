@@ -76,6 +76,7 @@ LABELS: Final[Mapping[str, Text]] = MappingProxyType(
         "this_institution": Text(id="Indeks institusi", en="Institution index"),
         "national_line": Text(id="Indeks nasional (per tahun)", en="National index (per year)"),
         "partial_legend": Text(id="parsial (bukan indeks SPI)", en="partial (not an SPI index)"),
+        "kpk_line": Text(id="Hasil SPI KPK (per tahun)", en="KPK's SPI result (per year)"),
         # progress
         "progress_title": Text(id="Responden vs target", en="Responses vs target"),
         "progress_key": Text(

@@ -2,7 +2,8 @@
 
 A digest is one text; a report is the chart pack (each chart with its caption), after a
 heading for a wave's final report; the weekly report ends with the overdue follow-up
-actions. Delivery sends what this module composes.
+actions, the final report with each unit's dimension changes since the previous closed wave
+beside the follow-up actions done there. Delivery sends what this module composes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import html
 from datetime import date, datetime
 
 import storage
-from services.action_texts import overdue_text
+from scoring import Report
+from services.action_texts import outcomes_text, overdue_text
 from services.actions import ActionStatus
 from services.context import Services
 from services.pushes.delivery import Outgoing, chart_message
@@ -20,7 +22,7 @@ from services.report_charts import report_pack
 from services.report_texts import progress_digest
 from services.reports import ReportBundle, load_report
 
-__all__ = ["TickData", "digest_text", "pack_items"]
+__all__ = ["TickData", "digest_text", "overdue_item", "pack_items"]
 
 
 class TickData:
@@ -33,6 +35,7 @@ class TickData:
         self._bundles: dict[str, ReportBundle | None] = {}
         self._packs: dict[tuple[str, str], list[tuple[str, bytes, str]]] = {}
         self._overdue: tuple[storage.Action, ...] | None = None
+        self._outcomes: dict[str, tuple[Report | None, tuple[storage.Action, ...]]] = {}
 
     @property
     def _engine(self) -> storage.AsyncEngine:
@@ -74,6 +77,30 @@ class TickData:
             )
         return self._overdue
 
+    async def outcomes(
+        self, wave: storage.Wave
+    ) -> tuple[Report | None, tuple[storage.Action, ...]]:
+        """Return the previous closed wave's report (None without one) and the actions done
+        between its closing and `wave`'s (last changed in that time, status done)."""
+        if wave.name not in self._outcomes:
+            waves = await self.waves()  # newest first: the ones after `wave` came before it
+            earlier = waves[[w.id for w in waves].index(wave.id) + 1 :]
+            previous = next((w for w in earlier if w.closed_at is not None), None)
+            report = None
+            if previous is not None:
+                found = await load_report(
+                    self._engine, self.services.settings, wave_name=previous.name, today=self.today
+                )
+                report = None if found is None else found.report
+            done = await storage.list_actions(self._engine, statuses=[ActionStatus.DONE])
+            since = None if previous is None else previous.closed_at
+            until = wave.closed_at or self._now
+            between = tuple(
+                a for a in done if (since is None or since < a.updated_at) and a.updated_at <= until
+            )
+            self._outcomes[wave.name] = (report, between)
+        return self._outcomes[wave.name]
+
     @property
     def today(self) -> date:
         """Return the tick's date in the bot's time zone."""
@@ -101,9 +128,19 @@ async def pack_items(
         items.append(Outgoing(text=heading))
     pack = await data.pack(bundle, language)
     items += [chart_message(png, caption, name) for name, png, caption in pack]
-    if not final:
+    if final:
+        # What was done about it: each unit's dimension changes beside its actions done.
+        previous, done = await data.outcomes(bundle.wave)
+        items.append(Outgoing(text=outcomes_text(bundle.report, previous, done, language)))
+    else:
         # The weekly report ends with the follow-up actions that are past their due date.
-        late = overdue_text(await data.overdue_actions(), language, data.today)
+        late = await overdue_item(data, language)
         if late is not None:
-            items.append(Outgoing(text=late))
+            items.append(late)
     return items
+
+
+async def overdue_item(data: TickData, language: str) -> Outgoing | None:
+    """Return the follow-up actions past their due date as one message (None when none)."""
+    late = overdue_text(await data.overdue_actions(), language, data.today)
+    return None if late is None else Outgoing(text=late)

@@ -26,10 +26,11 @@ from apscheduler.triggers.cron import CronTrigger
 from telegram.ext import ExtBot
 
 import storage
+from services.action_reminders import ActionReminders
 from services.backups import NightlyBackup
 from services.context import Services
 from services.metrics import PUSH_OUTCOMES
-from services.pushes.compose import TickData, digest_text, pack_items
+from services.pushes.compose import TickData, digest_text, overdue_item, pack_items
 from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.reminders import Reminders
@@ -77,6 +78,7 @@ class PushScheduler:
         self._services = services
         self.delivery = Delivery(bot, services)
         self.reminders = Reminders(services, self.delivery)
+        self.action_reminders = ActionReminders(services, self.delivery)
         self._lock = asyncio.Lock()  # one tick at a time per process (the claim covers others)
         self._aps: AsyncIOScheduler | None = None
         self._ticks: set[asyncio.Task[object]] = set()
@@ -167,6 +169,11 @@ class PushScheduler:
                     await self.reminders.run(moment)
                 except Exception:
                     logger.exception("reminder round failed")
+            if self._services.settings.action_reminders_enabled:
+                try:  # due-date reminders to unit heads: a handful of messages a day
+                    await self.action_reminders.run(moment)
+                except Exception:
+                    logger.exception("action reminders failed")
             return results
 
     async def _due(
@@ -234,8 +241,15 @@ class PushScheduler:
             assert closed_wave is not None
             return await self._send_pack(chat_schedule, closed_wave, data, final=True), None
         wave = await data.open_wave()
+        if wave is None and kind is ScheduleKind.REPORT:
+            # Between waves the weekly report is the overdue follow-up actions alone: that is
+            # when most of them are carried out.
+            late = await overdue_item(data, chat_schedule.language)
+            if late is None:
+                return PushStatus.IDLE, None
+            return _STATUS[await self.delivery.send(chat_schedule.chat_id, late)], None
         if wave is None:
-            return PushStatus.IDLE, None  # digests and weekly reports follow an open wave
+            return PushStatus.IDLE, None  # digests follow an open wave
         if kind is ScheduleKind.REPORT:
             return await self._send_pack(chat_schedule, wave, data, final=False), None
         return await self._send_digest(chat_schedule, wave, data)
