@@ -24,7 +24,15 @@ import storage
 from services.context import Services
 from storage.models import ContactPurpose
 
-__all__ = ["ContactCipher", "ContactPurpose", "cipher_for", "forget", "opt_out", "remember"]
+__all__ = [
+    "ContactCipher",
+    "ContactPurpose",
+    "cipher_for",
+    "forget",
+    "opt_out",
+    "remember",
+    "remember_survey",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +88,24 @@ async def remember(
 ) -> None:
     """Keep a person's chat id (encrypted) for `purpose`; their private chat id is their id.
 
-    The hook the respondent flow calls when a survey session starts (and the thank-you
-    screen's opt-in button, for outreach).
+    The thank-you screen's opt-in button calls it for outreach, the role links for officials.
     """
     pseudonym = services.pseudonym(user_id)
     blob = cipher_for(services).encrypt(pseudonym, purpose, user_id)
     await storage.save_contact(services.db.engine, pseudonym, purpose, blob, language, unit_id)
+
+
+async def remember_survey(services: Services, user_id: int) -> bool:
+    """Keep the chat id of someone whose survey is in progress, for reminders; True if kept.
+
+    The hook the respondent flow calls when a link may have started a session: the check
+    and the write are one transaction.
+    """
+    pseudonym = services.pseudonym(user_id)
+    blob = cipher_for(services).encrypt(pseudonym, ContactPurpose.SURVEY, user_id)
+    return await storage.save_contact(
+        services.db.engine, pseudonym, ContactPurpose.SURVEY, blob, with_session_only=True
+    )
 
 
 async def forget(services: Services, user_id: int, purpose: ContactPurpose | None = None) -> bool:

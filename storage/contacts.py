@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import read_connection, utc, write_transaction
@@ -44,8 +44,14 @@ async def save_contact(
     chat: bytes,
     language: str | None = None,
     unit_id: int | None = None,
-) -> None:
-    """Store (or replace) the encrypted chat id of a person for one purpose."""
+    *,
+    with_session_only: bool = False,
+) -> bool:
+    """Store (or replace) the encrypted chat id of a person for one purpose; True if stored.
+
+    `with_session_only`: only if the person has a survey in progress (checked in the same
+    transaction, so a survey that just began keeps its contact and no other does).
+    """
     values = {
         "pseudonym": pseudonym,
         "purpose": purpose.value,
@@ -59,8 +65,16 @@ async def save_contact(
         ("pseudonym", "purpose"),
         ("chat", "language", "unit_id"),
     )
+    has_session = select(exists().where(survey_sessions.c.pseudonym == pseudonym))
+
+    def write(conn: Connection) -> bool:
+        if with_session_only and not conn.execute(has_session).scalar():
+            return False
+        conn.execute(statement, values)
+        return True
+
     # One hop: every survey that starts from a link stores its contact.
-    await run_write(engine, lambda conn: conn.execute(statement, values))
+    return await run_write(engine, write)
 
 
 async def delete_contact(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -81,6 +81,12 @@ def _unit_select() -> Any:
     ).outerjoin(parent, parent.c.id == units.c.parent_id)
 
 
+# Built once: a survey's way in looks a unit up, and an aliased SELECT built anew each time
+# is compiled anew each time too.
+_UNIT_BY_CODE: Final = _unit_select().where(units.c.code == bindparam("code"))
+_UNIT_BY_ID: Final = _unit_select().where(units.c.id == bindparam("unit_id"))
+
+
 def _unit(row: Row[Any]) -> Unit:
     """Build a Unit from a `_unit_select` row."""
     return Unit(
@@ -105,15 +111,15 @@ async def list_units(engine: AsyncEngine) -> list[Unit]:
 
 async def get_unit(engine: AsyncEngine, code: str) -> Unit | None:
     """Return the unit with this code, or None."""
-    statement = _unit_select().where(units.c.code == code)
-    row = await run_read(engine, lambda conn: conn.execute(statement).first())
+    row = await run_read(engine, lambda conn: conn.execute(_UNIT_BY_CODE, {"code": code}).first())
     return None if row is None else _unit(row)
 
 
 async def get_unit_by_id(engine: AsyncEngine, unit_id: int) -> Unit | None:
     """Return the unit with this id, or None."""
-    statement = _unit_select().where(units.c.id == unit_id)
-    row = await run_read(engine, lambda conn: conn.execute(statement).first())
+    row = await run_read(
+        engine, lambda conn: conn.execute(_UNIT_BY_ID, {"unit_id": unit_id}).first()
+    )
     return None if row is None else _unit(row)
 
 

@@ -86,9 +86,8 @@ class RespondentFlow:
 
     async def _keep_contact(self, user_id: int, before: Live) -> None:
         """Keep the chat id (encrypted) of someone who just began a survey, for reminders."""
-        pseudonym = before.actor.pseudonym
-        if before.session is None and await storage.get_session(self.turns.engine, pseudonym):
-            await contacts.remember(self.services, user_id)
+        if before.session is None:
+            await contacts.remember_survey(self.services, user_id)
 
     async def tap(
         self,
