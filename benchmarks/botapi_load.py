@@ -1,31 +1,35 @@
 """The echo side of the Bot API load benchmark, and the measuring both sides share.
 
-`echo_bot` is the ceiling: a bare PTB Application that answers at once. `run_echo` keeps N
-closed-loop users (each acts again as soon as the bot replied) on any `BotFactory`.
+`echo_bot` is the ceiling: a bare PTB Application (`benchmarks.echo_bot`) that answers at
+once, in its own process. `run_echo` keeps N closed-loop users (each acts again as soon as
+the bot replied) on any `BotFactory`, and reads how much CPU the bot and the harness used.
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
-
+from benchmarks.botapi_procs import BotProcess
 from sandbox import SandboxServer, SandboxUser
 
-__all__ = ["BotFactory", "Samples", "cancel_all", "echo_bot", "polling", "run_echo", "stats"]
+__all__ = [
+    "BotFactory",
+    "Samples",
+    "busy",
+    "cancel_all",
+    "cpu_mark",
+    "cpu_shares",
+    "echo_bot",
+    "echo_bot_aiohttp",
+    "run_echo",
+    "stats",
+]
 
 BotFactory = Callable[[SandboxServer], AbstractAsyncContextManager[object]]
 
@@ -75,57 +79,44 @@ def stats(values: list[float], seconds: float) -> dict[str, Any]:
 # -- the echo bot ----------------------------------------------------------------------------
 
 
-def _keyboard(counter: int) -> InlineKeyboardMarkup:
-    # The label changes on every edit, so an edit is never "message is not modified".
-    return InlineKeyboardMarkup([[InlineKeyboardButton(f"Tap {counter}", callback_data="tap")]])
-
-
-async def _echo_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Echo a message with a one-button keyboard."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        update.effective_message.text or "?", reply_markup=_keyboard(0)
-    )
-
-
-async def _echo_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer a tap and edit the message at once."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    await query.edit_message_text(f"tapped {query.id}", reply_markup=_keyboard(int(query.id)))
+def echo_bot(sandbox: SandboxServer) -> AbstractAsyncContextManager[BotProcess]:
+    """The bare PTB echo bot (`benchmarks.echo_bot`) in its own process, polling `sandbox`."""
+    return _echo(sandbox, "")
 
 
 @asynccontextmanager
-async def echo_bot(sandbox: SandboxServer) -> AsyncIterator[object]:
-    """A bare PTB Application on the sandbox: updates handled concurrently, no limiter."""
-    app: Application[Any, Any, Any, Any, Any, Any] = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .base_url(sandbox.base_url)
-        .base_file_url(sandbox.base_file_url)
-        .concurrent_updates(True)  # PTB's 256 at a time: nothing waits for another chat
-        .build()
-    )
-    app.add_handler(MessageHandler(filters.TEXT, _echo_message))
-    app.add_handler(CallbackQueryHandler(_echo_tap))
-    async with polling(app):
-        yield app
+async def _echo(sandbox: SandboxServer, transport: str) -> AsyncIterator[BotProcess]:
+    argv = ["-m", "benchmarks.echo_bot", sandbox.base_url, sandbox.base_file_url, TOKEN]
+    bot = BotProcess([*argv, transport] if transport else argv)
 
+    async def ready() -> None:
+        probe = sandbox.user(999_999, "Probe")
+        await probe.send("halo")
+        await probe.wait_for_reply(timeout=60)
 
-@asynccontextmanager
-async def polling(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
-    """Start an Application with its polling updater; stop it on exit."""
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await bot.start(ready)
     try:
-        yield
+        yield bot
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+        bot.stop()
+
+
+def echo_bot_aiohttp(sandbox: SandboxServer) -> AbstractAsyncContextManager[BotProcess]:
+    """The same echo bot on spi-bot's HTTP transport (bot/http.py) instead of PTB's httpx."""
+    return _echo(sandbox, "aiohttp")
+
+
+def busy(bot: object, since: tuple[float, float]) -> dict[str, float]:
+    """CPU seconds used since `since` by the bot's process (when it is one) and this one."""
+    used = {"harness": time.process_time() - since[1]}
+    if isinstance(bot, BotProcess):
+        used["bot"] = bot.cpu_seconds - since[0]
+    return used
+
+
+def cpu_mark(bot: object) -> tuple[float, float]:
+    """Return the CPU clocks `busy` measures from."""
+    return (bot.cpu_seconds if isinstance(bot, BotProcess) else 0.0, time.process_time())
 
 
 async def _echo_user(user: SandboxUser, samples: Samples, stop: asyncio.Event) -> None:
@@ -154,14 +145,17 @@ async def run_echo(
     warm_up: float = WARM_UP_SECONDS,
 ) -> dict[str, Any]:
     """Measure `users` closed-loop users for `seconds` against the bot `factory` starts."""
-    async with SandboxServer() as sandbox, factory(sandbox):
+    async with SandboxServer() as sandbox, factory(sandbox) as bot:
         people = [sandbox.user(1_000_000 + n, f"U{n}") for n in range(users)]
         loop = asyncio.get_running_loop()
         samples = Samples(window_start=loop.time() + warm_up)
         samples.window_end = samples.window_start + seconds
         stop = asyncio.Event()
         tasks = [asyncio.create_task(_echo_user(person, samples, stop)) for person in people]
-        await asyncio.sleep(warm_up + seconds)
+        await asyncio.sleep(warm_up)
+        mark = cpu_mark(bot)
+        await asyncio.sleep(seconds)
+        used = busy(bot, mark)
         stop.set()
         await cancel_all(tasks)
     result = samples.summary(seconds)
@@ -170,7 +164,18 @@ async def run_echo(
         "seconds": seconds,
         "replies_per_second": result["all"]["per_second"],
         "actions": result,
+        "cpu": cpu_shares(used, seconds, result["all"]["count"]),
     }
+
+
+def cpu_shares(used: dict[str, float], seconds: float, actions: int) -> dict[str, float | None]:
+    """Share of a core each side used in the window, and the bot's CPU ms per action."""
+    shares: dict[str, float | None] = {
+        f"{side}_core_share": round(value / seconds, 2) for side, value in used.items()
+    }
+    if "bot" in used:
+        shares["bot_ms_per_action"] = round(used["bot"] * 1000 / actions, 2) if actions else None
+    return shares
 
 
 async def cancel_all(tasks: list[asyncio.Task[Any]]) -> None:

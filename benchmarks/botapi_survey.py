@@ -8,55 +8,97 @@ once at a person's pace. Any other survey bot plugs in as a `SurveyFactory`.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import secrets
 import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from benchmarks.botapi_load import WARM_UP_SECONDS, Samples, cancel_all, stats
+from benchmarks.botapi_load import (
+    WARM_UP_SECONDS,
+    Samples,
+    busy,
+    cancel_all,
+    cpu_mark,
+    cpu_shares,
+    stats,
+)
+from benchmarks.botapi_procs import BotProcess
 from sandbox import SandboxServer, SandboxUser
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 
-__all__ = ["PayloadFor", "SurveyFactory", "run_survey", "run_wave_morning", "spibot_survey"]
+__all__ = [
+    "PayloadFor",
+    "SurveyBot",
+    "SurveyFactory",
+    "run_survey",
+    "run_wave_morning",
+    "spibot_survey",
+]
 
 PayloadFor = Callable[[int], Awaitable[str]]
-SurveyFactory = Callable[[SandboxServer], AbstractAsyncContextManager[PayloadFor]]
+SurveyFactory = Callable[[SandboxServer], AbstractAsyncContextManager["SurveyBot"]]
 
 
-def spibot_survey(folder: Path, **overrides: Any) -> SurveyFactory:
-    """Return a factory running spi-bot on a fresh SQLite file in `folder`, with a wave open.
+@dataclass(frozen=True)
+class SurveyBot:
+    """A running survey bot: the /start payload of the n-th respondent, and its process."""
 
-    `overrides` are settings (for example `concurrent_updates=16`); by default the bot
-    runs as shipped. Every respondent uses the open link of one unit.
+    payload_for: PayloadFor
+    process: BotProcess | None = None
+
+
+def spibot_survey(folder: Path, **settings: str) -> SurveyFactory:
+    """Return a factory running `spibot run` in its own process on a fresh SQLite file.
+
+    `settings` are extra environment settings (for example `CONCURRENT_UPDATES="16"`); by
+    default the bot runs as shipped. Every respondent uses the open link of one unit.
     """
 
     @asynccontextmanager
-    async def start(sandbox: SandboxServer) -> AsyncIterator[PayloadFor]:
+    async def start(sandbox: SandboxServer) -> AsyncIterator[SurveyBot]:
         # Imported here: the echo benchmark needs none of the bot.
         import storage
-        from bot.app import build_application
-        from bot.runner import running
-        from sandbox.demo import open_sample_wave, sandbox_settings
+        from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
         from services.context import utc_now
         from services.links import unit_payload
 
-        db_file = folder / f"bench-{secrets.token_hex(4)}.db"
-        settings = sandbox_settings(
-            sandbox, f"sqlite+aiosqlite:///{db_file}", secrets.token_urlsafe(32), **overrides
-        )
-        async with storage.Database(settings.database_url) as db:
+        secret = secrets.token_urlsafe(32)
+        url = f"sqlite+aiosqlite:///{folder / f'bench-{secrets.token_hex(4)}.db'}"
+        async with storage.Database(url) as db:
             await open_sample_wave(db.engine, "Bench", utc_now())
-        payload = unit_payload(settings.secret_bytes(), "DISPENDUKCAPIL")
+        env = {
+            "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
+            "TELEGRAM_API_BASE_URL": sandbox.base_url,
+            "TELEGRAM_API_BASE_FILE_URL": sandbox.base_file_url,
+            "DATABASE_URL": url,
+            "SPIBOT_SECRET": secret,
+            "BOT_USERNAME": "spi_sandbox_bot",
+            "LOG_LEVEL": "WARNING",
+            **settings,
+        }
+        bot = BotProcess(["-m", "bot", "--env-file", os.devnull, "run"], env)
+
+        async def ready() -> None:
+            probe = sandbox.user(999_998, "Probe")
+            await probe.command("bantuan")
+            await probe.wait_for_reply(timeout=60)
+
+        await bot.start(ready)
+        payload = unit_payload(secret.encode(), "DISPENDUKCAPIL")
 
         async def payload_for(index: int) -> str:
             return payload
 
-        async with running(build_application(settings)):
-            yield payload_for
+        try:
+            yield SurveyBot(payload_for, bot)
+        finally:
+            bot.stop()
 
     return start
 
@@ -128,7 +170,7 @@ async def run_survey(
 ) -> dict[str, Any]:
     """Closed loop: `users` respondents at a time answer without pause; a finished one is
     replaced by a new person. Taps/s and p50/p99 per tap inside the window."""
-    async with SandboxServer() as sandbox, factory(sandbox) as payload_for:
+    async with SandboxServer() as sandbox, factory(sandbox) as bot:
         loop = asyncio.get_running_loop()
         samples = Samples(window_start=loop.time() + warm_up)
         samples.window_end = samples.window_start + seconds
@@ -138,11 +180,14 @@ async def run_survey(
         async def slot() -> None:
             while True:
                 outcomes.append(
-                    await _respondent(next(counter), sandbox, payload_for, samples, 0.0, 60.0)
+                    await _respondent(next(counter), sandbox, bot.payload_for, samples, 0.0, 60.0)
                 )
 
         tasks = [asyncio.create_task(slot()) for _ in range(users)]
-        await asyncio.sleep(warm_up + seconds)
+        await asyncio.sleep(warm_up)
+        mark = cpu_mark(bot.process)
+        await asyncio.sleep(seconds)
+        used = busy(bot.process, mark)
         await cancel_all(tasks)
     result = samples.summary(seconds)
     return {
@@ -150,6 +195,7 @@ async def run_survey(
         "seconds": seconds,
         "taps_per_second": result.get("tap", {}).get("per_second", 0.0),
         "actions": result,
+        "cpu": cpu_shares(used, seconds, result["all"]["count"]),
         "finished_surveys": sum(1 for o in outcomes if o is Outcome.COMPLETED),
         "other_outcomes": sum(1 for o in outcomes if o is not Outcome.COMPLETED),
     }
@@ -159,15 +205,17 @@ async def run_wave_morning(
     people: int, think: float, factory: SurveyFactory, limit_seconds: float = 600.0
 ) -> dict[str, Any]:
     """`people` open the link at once and answer at `think` s per screen, one survey each."""
-    async with SandboxServer() as sandbox, factory(sandbox) as payload_for:
+    async with SandboxServer() as sandbox, factory(sandbox) as bot:
         samples = Samples(window_start=0.0)
         started = time.monotonic()
+        mark = cpu_mark(bot.process)
         tasks = [
-            asyncio.create_task(_respondent(n, sandbox, payload_for, samples, think, 120.0))
+            asyncio.create_task(_respondent(n, sandbox, bot.payload_for, samples, think, 120.0))
             for n in range(people)
         ]
         done, pending = await asyncio.wait(tasks, timeout=limit_seconds)
         elapsed = time.monotonic() - started
+        used = busy(bot.process, mark)
         await cancel_all(list(pending))
     outcomes = [t.result() for t in done if t.exception() is None]
     errors = [t.exception() for t in done if t.exception() is not None]
@@ -182,4 +230,5 @@ async def run_wave_morning(
         "elapsed_seconds": round(elapsed, 1),
         "median_wait_ms": round(statistics.median(waits) * 1000, 1) if waits else None,
         "tap": stats(taps, elapsed),
+        "cpu": cpu_shares(used, elapsed, len(waits)),
     }

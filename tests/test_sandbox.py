@@ -921,6 +921,17 @@ async def test_load_benchmark_measures_each_action_of_the_echo_bot() -> None:
     assert {"all", "message", "tap"} <= result["actions"].keys()
     assert result["actions"]["tap"]["count"] > 0
     assert result["replies_per_second"] > 0
+    assert result["cpu"]["bot_ms_per_action"] > 0  # the bot is its own process, measured
+
+
+async def test_load_benchmark_runs_spibot_as_its_own_process(tmp_path: Path) -> None:
+    from benchmarks.botapi_survey import run_survey, spibot_survey
+
+    result = await run_survey(2, 1.0, spibot_survey(tmp_path), warm_up=0.5)
+
+    assert result["actions"]["tap"]["count"] > 0
+    assert result["cpu"]["bot_ms_per_action"] > 0
+    assert result["other_outcomes"] == 0  # nobody was refused or lost on the way
 
 
 def test_load_benchmark_writes_its_own_section(tmp_path: Path) -> None:
