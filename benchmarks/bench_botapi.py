@@ -31,6 +31,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -77,14 +78,18 @@ async def _main(
             for key, echo in (("echo", bot), ("echo_aiohttp", echo_bot_aiohttp)):
                 if key == "echo_aiohttp" and bot is not echo_bot:
                     continue  # a reference bot of the caller's: no transport variant
-                result[key].append(await run_echo(users, window, echo, warm_up=warm_up))
+                result[key].append(
+                    await _bounded(run_echo(users, window, echo, warm_up=warm_up), window)
+                )
                 print(
                     f"{key} {users}: {json.dumps(result[key][-1]['actions']['all'])}",
                     file=sys.stderr,
                     flush=True,
                 )
             if survey:
-                result["survey"].append(await run_survey(users, window, factory, warm_up=warm_up))
+                result["survey"].append(
+                    await _bounded(run_survey(users, window, factory, warm_up=warm_up), window)
+                )
                 print(
                     f"survey {users}: {json.dumps(result['survey'][-1]['actions']['all'])}",
                     file=sys.stderr,
@@ -94,6 +99,11 @@ async def _main(
             result["wave_morning"] = await run_wave_morning(wave_people, 1.5, factory)
     result["verdict"] = _verdict(result)
     return result
+
+
+async def _bounded(run: Coroutine[Any, Any, dict[str, Any]], window: float) -> dict[str, Any]:
+    """Run one measurement, but never hang the whole benchmark on a stuck bot."""
+    return await asyncio.wait_for(run, timeout=4 * window + 180)
 
 
 def _verdict(result: dict[str, Any]) -> dict[str, Any]:

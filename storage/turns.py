@@ -44,22 +44,24 @@ async def load_turn(engine: AsyncEngine, pseudonym: str) -> Turn:
     return await run_read(engine, functools.partial(_load_turn, pseudonym=pseudonym))
 
 
-# Built once: a tap runs them, and building a statement costs more than running it.
-_LANGUAGE: Final = select(respondents.c.language).where(
-    respondents.c.pseudonym == bindparam("pseudonym")
-)
-_SESSION: Final = (
+# Built once: a tap runs them, and building a statement costs more than running it. A
+# session row always has its respondent row (a foreign key), so one outer join from the
+# respondent reads the language and the session together.
+_RESPONDENT: Final = (
     select(
+        respondents.c.language.label("chosen_language"),
         survey_sessions,
         waves.c.status.label("wave_status"),
         responses.c.questionnaire_id.label("turn_questionnaire_id"),
     )
     .select_from(
-        survey_sessions.outerjoin(waves, waves.c.id == survey_sessions.c.wave_id).outerjoin(
-            responses, responses.c.id == survey_sessions.c.response_id
+        respondents.outerjoin(
+            survey_sessions, survey_sessions.c.pseudonym == respondents.c.pseudonym
         )
+        .outerjoin(waves, waves.c.id == survey_sessions.c.wave_id)
+        .outerjoin(responses, responses.c.id == survey_sessions.c.response_id)
     )
-    .where(survey_sessions.c.pseudonym == bindparam("pseudonym"))
+    .where(respondents.c.pseudonym == bindparam("pseudonym"))
 )
 _ANSWERS: Final = select(answers.c.question_id, answers.c.value).where(
     answers.c.response_id == bindparam("response_id")
@@ -67,10 +69,10 @@ _ANSWERS: Final = select(answers.c.question_id, answers.c.value).where(
 
 
 def _load_turn(conn: Connection, *, pseudonym: str) -> Turn:
-    language = conn.execute(_LANGUAGE, {"pseudonym": pseudonym}).scalar_one_or_none()
-    row = conn.execute(_SESSION, {"pseudonym": pseudonym}).first()
-    if row is None:
-        return Turn(language, None)
+    row = conn.execute(_RESPONDENT, {"pseudonym": pseudonym}).first()
+    if row is None or row.pseudonym is None:  # a stranger, or nobody with a session
+        return Turn(None if row is None else row.chosen_language, None)
+    language = row.chosen_language
     given: dict[str, str] = {}
     if row.response_id is not None:
         given = dict(conn.execute(_ANSWERS, {"response_id": row.response_id}).all())
