@@ -8,7 +8,6 @@ through `Delivery`, the bulk path, like reminders.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -21,6 +20,7 @@ from services.contacts import cipher_for
 from services.context import Services
 from services.errors import AdminError
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
+from services.pushes.fanout import Outcomes, claim_in_chunks, fan_out
 from services.report_texts import TEXT_LIMIT
 from storage.models import Broadcast, Contact, ContactPurpose, ReminderStatus
 
@@ -144,30 +144,39 @@ async def send_broadcast(
         raise AdminError("the broadcast is not confirmed")
     engine = services.db.engine
     report = BroadcastReport()
-    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def claim(pseudonyms: list[str]) -> set[str]:
+        return await storage.claim_broadcasts(engine, broadcast.id, pseudonyms)
+
+    async def write(batch: dict[str, ReminderStatus]) -> None:
+        await storage.finish_broadcasts(engine, broadcast.id, batch)
+
+    def taken(count: int) -> None:
+        report.taken += count
+
+    outcomes = Outcomes(write)
 
     async def one(contact: Contact) -> None:
-        async with gate:
-            if not await storage.claim_broadcast(engine, broadcast.id, contact.pseudonym):
-                report.taken += 1
-                return
-            chat_id = cipher_for(services).decrypt(
-                contact.pseudonym, ContactPurpose.OUTREACH, contact.chat
-            )
-            status = ReminderStatus.FAILED
-            if chat_id is not None:
-                language = contact.language or services.settings.default_language
-                stop = services.messages.t(language, "btn_outreach_stop")
-                text = html.escape(broadcast.text)  # the admin's words, never markup
-                item = Outgoing(text=text, buttons=(((stop, OPT_OUT_DATA),),))
-                status = _STATUS[await delivery.send(chat_id, item)]
-            if status is ReminderStatus.GONE:
-                await storage.delete_contact(engine, contact.pseudonym)
-            await storage.finish_broadcast(engine, broadcast.id, contact.pseudonym, status)
-            report.add(status)
+        chat_id = cipher_for(services).decrypt(
+            contact.pseudonym, ContactPurpose.OUTREACH, contact.chat
+        )
+        status = ReminderStatus.FAILED
+        if chat_id is not None:
+            language = contact.language or services.settings.default_language
+            stop = services.messages.t(language, "btn_outreach_stop")
+            text = html.escape(broadcast.text)  # the admin's words, never markup
+            item = Outgoing(text=text, buttons=(((stop, OPT_OUT_DATA),),))
+            status = _STATUS[await delivery.send(chat_id, item)]
+        if status is ReminderStatus.GONE:
+            await storage.delete_contact(engine, contact.pseudonym)
+        report.add(status)
+        await outcomes.add(contact.pseudonym, status)
 
-    async for page in _pages(services, broadcast):
-        await asyncio.gather(*(one(contact) for contact in page))
+    try:
+        people = claim_in_chunks(_pages(services, broadcast), _pseudonym, claim, taken=taken)
+        await fan_out(people, one, concurrency=CONCURRENCY)
+    finally:
+        await outcomes.flush()
     logger.info(
         "broadcast %d: %d sent, %d gone, %d failed, %d already sent",
         broadcast.id,
@@ -177,3 +186,7 @@ async def send_broadcast(
         report.taken,
     )
     return report
+
+
+def _pseudonym(contact: Contact) -> str:
+    return contact.pseudonym

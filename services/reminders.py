@@ -5,14 +5,15 @@ Round n goes to someone whose session has been idle for the n-th configured dela
 local) nor on Sundays. Every (person, wave, round) is first *claimed* with a row whose primary
 key admits one INSERT, so with several bot processes each reminder goes out once. People are
 read a page at a time (keyset by pseudonym), so a round over many thousands of people keeps
-memory flat. Every send goes through `services.pushes.delivery.Delivery` (the bulk limiter).
+memory flat; claims, sends and outcomes run as one stream (`services.pushes.fanout`). Every
+send goes through `services.pushes.delivery.Delivery` (the bulk limiter).
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
@@ -23,6 +24,7 @@ from services.contacts import cipher_for
 from services.context import Services
 from services.errors import AdminError
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
+from services.pushes.fanout import Outcomes, claim_in_chunks, fan_out
 from services.settings import Settings
 from storage.models import ContactPurpose, DueReminder, ReminderStatus, Wave
 
@@ -94,16 +96,18 @@ class ReminderReport:
     failed: int = 0
     taken: int = 0  # claimed by another process first
 
-    def add(self, outcome: ReminderStatus | None) -> None:
-        """Count one person's outcome (None: another process had the claim)."""
-        if outcome is None:
-            self.taken += 1
-        elif outcome is ReminderStatus.SENT:
+    def add(self, outcome: ReminderStatus) -> None:
+        """Count one person's outcome."""
+        if outcome is ReminderStatus.SENT:
             self.sent += 1
         elif outcome is ReminderStatus.GONE:
             self.gone += 1
         else:
             self.failed += 1
+
+
+def _pseudonym(person: DueReminder) -> str:
+    return person.pseudonym
 
 
 _STATUS: Final = {
@@ -160,23 +164,12 @@ class Reminders:
             number = index + 1
             previous_before = None if index == 0 else moment - (delay - policy.delays[index - 1])
             report.due[number] = 0
-            after = ""
-            while True:
-                page = await storage.due_reminders(
-                    engine,
-                    wave.id,
-                    number,
-                    idle_since=moment - delay,
-                    previous_before=previous_before,
-                    after=after,
-                    limit=PAGE,
-                )
-                if not page:
-                    break
-                after = page[-1].pseudonym
-                report.due[number] += len(page)
-                if not dry_run:
-                    await self._send_page(wave, number, page, moment, report)
+            pages = self._pages(wave, number, moment - delay, previous_before, report)
+            if dry_run:
+                async for _page in pages:
+                    pass
+            else:
+                await self._send_round(wave, number, pages, moment, report)
         if not dry_run and any(report.due.values()):
             logger.info(
                 "reminders for wave %s: %d sent, %d gone, %d failed, %d taken elsewhere",
@@ -188,42 +181,74 @@ class Reminders:
             )
         return report
 
-    async def _send_page(
+    async def _pages(
         self,
         wave: Wave,
         number: int,
-        page: list[DueReminder],
+        idle_since: datetime,
+        previous_before: datetime | None,
+        report: ReminderReport,
+    ) -> AsyncIterator[list[DueReminder]]:
+        """Yield the people owed round `number`, a page at a time, counting them as due."""
+        after = ""
+        while page := await storage.due_reminders(
+            self._services.db.engine,
+            wave.id,
+            number,
+            idle_since=idle_since,
+            previous_before=previous_before,
+            after=after,
+            limit=PAGE,
+        ):
+            after = page[-1].pseudonym
+            report.due[number] += len(page)
+            yield page
+
+    async def _send_round(
+        self,
+        wave: Wave,
+        number: int,
+        pages: AsyncIterator[list[DueReminder]],
         now: datetime,
         report: ReminderReport,
     ) -> None:
-        """Claim and send one page, a bounded number at a time."""
-        gate = asyncio.Semaphore(self._concurrency)
+        """Claim and send one round: streamed, claimed in chunks, a bounded number in flight."""
+        engine = self._services.db.engine
+
+        async def claim(pseudonyms: list[str]) -> set[str]:
+            return await storage.claim_reminders(engine, wave.id, number, pseudonyms, now)
+
+        async def write(batch: dict[str, ReminderStatus]) -> None:
+            await storage.finish_reminders(engine, wave.id, number, batch)
+
+        def taken(count: int) -> None:
+            report.taken += count
+
+        outcomes = Outcomes(write)
 
         async def one(person: DueReminder) -> None:
-            async with gate:
-                report.add(await self._remind(wave, number, person, now))
+            status = await self._remind(number, person)
+            report.add(status)
+            await outcomes.add(person.pseudonym, status)
 
-        await asyncio.gather(*(one(person) for person in page))
+        try:
+            people = claim_in_chunks(pages, _pseudonym, claim, taken=taken)
+            await fan_out(people, one, concurrency=self._concurrency)
+        finally:
+            await outcomes.flush()
 
-    async def _remind(
-        self, wave: Wave, number: int, person: DueReminder, now: datetime
-    ) -> ReminderStatus | None:
-        """Claim one person's round and send it; None when another process claimed it."""
-        engine = self._services.db.engine
-        if not await storage.claim_reminder(engine, person.pseudonym, wave.id, number, now):
-            return None
+    async def _remind(self, number: int, person: DueReminder) -> ReminderStatus:
+        """Send one claimed person their reminder; a blocked chat loses its contact."""
         chat_id = cipher_for(self._services).decrypt(
             person.pseudonym, ContactPurpose.SURVEY, person.chat
         )
         if chat_id is None:
-            status = ReminderStatus.FAILED
-        else:
-            outcome = await self._delivery.send(chat_id, self.message(person.language, number))
-            status = _STATUS[outcome]
+            return ReminderStatus.FAILED
+        outcome = await self._delivery.send(chat_id, self.message(person.language, number))
+        status = _STATUS[outcome]
         if status is ReminderStatus.GONE:
             # Blocked or deleted: the bot can never reach them, so it keeps nothing.
-            await storage.delete_contact(engine, person.pseudonym)
-        await storage.finish_reminder(engine, person.pseudonym, wave.id, number, status)
+            await storage.delete_contact(self._services.db.engine, person.pseudonym)
         return status
 
     def message(self, language: str, number: int) -> Outgoing:

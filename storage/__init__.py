@@ -35,18 +35,22 @@ from storage.actions import (
 from storage.answers import get_answers, get_response
 from storage.broadcasts import (
     claim_broadcast,
+    claim_broadcasts,
     confirm_broadcast,
     create_broadcast,
     finish_broadcast,
+    finish_broadcasts,
     get_broadcast,
 )
 from storage.contacts import (
     claim_reminder,
+    claim_reminders,
     contact_count,
     contacts_page,
     delete_contact,
     due_reminders,
     finish_reminder,
+    finish_reminders,
     prune_survey_contacts,
     save_contact,
 )
@@ -109,7 +113,11 @@ from storage.questionnaires import (
     latest_questionnaires,
     save_questionnaire,
 )
-from storage.respondents import ensure_respondent, get_respondent_language, set_respondent_language
+from storage.respondents import (
+    ensure_respondent,
+    get_respondent_language,
+    set_respondent_language,
+)
 from storage.roles import (
     claim_role_grant,
     create_role_grant,
@@ -243,9 +251,11 @@ __all__ = [
     "cancel_session",
     "claim_action_reminder",
     "claim_broadcast",
+    "claim_broadcasts",
     "claim_invitation",
     "claim_push",
     "claim_reminder",
+    "claim_reminders",
     "claim_role_grant",
     "claim_update",
     "claimed_action_reminders",
@@ -269,8 +279,10 @@ __all__ = [
     "expire_sessions",
     "finish_action_reminder",
     "finish_broadcast",
+    "finish_broadcasts",
     "finish_push",
     "finish_reminder",
+    "finish_reminders",
     "finish_update",
     "get_action",
     "get_action_draft",

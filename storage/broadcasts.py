@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -15,9 +15,11 @@ from storage.schema import broadcast_claims, broadcasts
 
 __all__ = [
     "claim_broadcast",
+    "claim_broadcasts",
     "confirm_broadcast",
     "create_broadcast",
     "finish_broadcast",
+    "finish_broadcasts",
     "get_broadcast",
 ]
 
@@ -60,28 +62,53 @@ async def confirm_broadcast(engine: AsyncEngine, broadcast_id: int) -> bool:
         return result.rowcount == 1
 
 
+async def claim_broadcasts(
+    engine: AsyncEngine, broadcast_id: int, pseudonyms: Sequence[str]
+) -> set[str]:
+    """Claim several people's copies of a broadcast in one statement; return those won."""
+    if not pseudonyms:
+        return set()
+    rows = [
+        {
+            "broadcast_id": broadcast_id,
+            "pseudonym": p,
+            "status": ReminderStatus.CLAIMED.value,
+        }
+        for p in pseudonyms
+    ]
+    async with write_transaction(engine) as conn:
+        stmt = insert_ignore(conn, broadcast_claims, rows, ["broadcast_id", "pseudonym"])
+        return set((await conn.execute(stmt.returning(broadcast_claims.c.pseudonym))).scalars())
+
+
 async def claim_broadcast(engine: AsyncEngine, broadcast_id: int, pseudonym: str) -> bool:
     """Claim one person's copy of a broadcast; False when it was already claimed."""
-    values = {
-        "broadcast_id": broadcast_id,
-        "pseudonym": pseudonym,
-        "status": ReminderStatus.CLAIMED.value,
-    }
+    return bool(await claim_broadcasts(engine, broadcast_id, [pseudonym]))
+
+
+async def finish_broadcasts(
+    engine: AsyncEngine, broadcast_id: int, outcomes: Mapping[str, ReminderStatus]
+) -> None:
+    """Record what became of claimed copies (one statement per outcome)."""
+    by_status: dict[ReminderStatus, list[str]] = {}
+    for pseudonym, status in outcomes.items():
+        by_status.setdefault(status, []).append(pseudonym)
+    if not by_status:
+        return
     async with write_transaction(engine) as conn:
-        stmt = insert_ignore(conn, broadcast_claims, values, ["broadcast_id", "pseudonym"])
-        return (await conn.execute(stmt)).rowcount == 1
+        for status, people in by_status.items():
+            await conn.execute(
+                update(broadcast_claims)
+                .where(
+                    broadcast_claims.c.broadcast_id == broadcast_id,
+                    broadcast_claims.c.pseudonym.in_(people),
+                )
+                .values(status=status.value)
+            )
 
 
 async def finish_broadcast(
     engine: AsyncEngine, broadcast_id: int, pseudonym: str, status: ReminderStatus
 ) -> None:
     """Record what became of one person's copy."""
-    async with write_transaction(engine) as conn:
-        await conn.execute(
-            update(broadcast_claims)
-            .where(
-                broadcast_claims.c.broadcast_id == broadcast_id,
-                broadcast_claims.c.pseudonym == pseudonym,
-            )
-            .values(status=status.value)
-        )
+    await finish_broadcasts(engine, broadcast_id, {pseudonym: status})

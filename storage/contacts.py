@@ -9,7 +9,7 @@ so a reminder round over many thousands of people never holds them all in memory
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -24,11 +24,13 @@ from storage.schema import contacts, reminder_claims, survey_sessions
 
 __all__ = [
     "claim_reminder",
+    "claim_reminders",
     "contact_count",
     "contacts_page",
     "delete_contact",
     "due_reminders",
     "finish_reminder",
+    "finish_reminders",
     "forget_survey_contact",
     "prune_survey_contacts",
     "save_contact",
@@ -202,34 +204,72 @@ async def due_reminders(
         return [DueReminder(row.pseudonym, bytes(row.chat), row.language) for row in rows]
 
 
+async def claim_reminders(
+    engine: AsyncEngine,
+    wave_id: int,
+    round_number: int,
+    pseudonyms: Sequence[str],
+    now: datetime,
+) -> set[str]:
+    """Claim a reminder round for several people in one statement; return those won.
+
+    A person claimed before (by another process, or an earlier tick) is not returned: the
+    primary key admits one INSERT, so each reminder is sent at most once across processes.
+    """
+    if not pseudonyms:
+        return set()
+    rows = [
+        {
+            "pseudonym": pseudonym,
+            "wave_id": wave_id,
+            "round": round_number,
+            "status": ReminderStatus.CLAIMED.value,
+            "claimed_at": utc(now),
+        }
+        for pseudonym in pseudonyms
+    ]
+    key = ["pseudonym", "wave_id", "round"]
+    async with write_transaction(engine) as conn:
+        stmt = insert_ignore(conn, reminder_claims, rows, key).returning(
+            reminder_claims.c.pseudonym
+        )
+        return set((await conn.execute(stmt)).scalars())
+
+
 async def claim_reminder(
     engine: AsyncEngine, pseudonym: str, wave_id: int, round_number: int, now: datetime
 ) -> bool:
     """Claim one person's reminder round; False when another process (or tick) already did."""
-    values = {
-        "pseudonym": pseudonym,
-        "wave_id": wave_id,
-        "round": round_number,
-        "status": ReminderStatus.CLAIMED.value,
-        "claimed_at": utc(now),
-    }
-    key = ["pseudonym", "wave_id", "round"]
+    return bool(await claim_reminders(engine, wave_id, round_number, [pseudonym], now))
+
+
+async def finish_reminders(
+    engine: AsyncEngine,
+    wave_id: int,
+    round_number: int,
+    outcomes: Mapping[str, ReminderStatus],
+) -> None:
+    """Record what became of claimed reminders (one statement per outcome)."""
+    by_status: dict[ReminderStatus, list[str]] = {}
+    for pseudonym, status in outcomes.items():
+        by_status.setdefault(status, []).append(pseudonym)
+    if not by_status:
+        return
     async with write_transaction(engine) as conn:
-        result = await conn.execute(insert_ignore(conn, reminder_claims, values, key))
-        return result.rowcount == 1
+        for status, people in by_status.items():
+            await conn.execute(
+                update(reminder_claims)
+                .where(
+                    reminder_claims.c.pseudonym.in_(people),
+                    reminder_claims.c.wave_id == wave_id,
+                    reminder_claims.c.round == round_number,
+                )
+                .values(status=status.value)
+            )
 
 
 async def finish_reminder(
     engine: AsyncEngine, pseudonym: str, wave_id: int, round_number: int, status: ReminderStatus
 ) -> None:
-    """Record what became of a claimed reminder."""
-    async with write_transaction(engine) as conn:
-        await conn.execute(
-            update(reminder_claims)
-            .where(
-                reminder_claims.c.pseudonym == pseudonym,
-                reminder_claims.c.wave_id == wave_id,
-                reminder_claims.c.round == round_number,
-            )
-            .values(status=status.value)
-        )
+    """Record what became of one claimed reminder."""
+    await finish_reminders(engine, wave_id, round_number, {pseudonym: status})

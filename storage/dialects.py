@@ -13,11 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 __all__ = ["insert_ignore", "prepared_upsert", "upsert"]
 
 
-def _insert(conn: AsyncConnection | Connection, table: Table, values: Mapping[str, Any]) -> Any:
-    """Return the dialect's INSERT (both have ON CONFLICT, under different classes)."""
+Rows = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+
+
+def _insert(conn: AsyncConnection | Connection, table: Table, values: Rows) -> Any:
+    """Return the dialect's INSERT of one row or several (both have ON CONFLICT, under
+    different classes)."""
+    rows = dict(values) if isinstance(values, Mapping) else [dict(row) for row in values]
     if conn.dialect.name == "postgresql":
-        return postgresql.insert(table).values(dict(values))
-    return sqlite.insert(table).values(dict(values))
+        return postgresql.insert(table).values(rows)
+    return sqlite.insert(table).values(rows)
 
 
 def upsert(
@@ -36,9 +41,9 @@ def upsert(
 
 
 def insert_ignore(
-    conn: AsyncConnection | Connection, table: Table, values: Mapping[str, Any], key: Sequence[str]
+    conn: AsyncConnection | Connection, table: Table, values: Rows, key: Sequence[str]
 ) -> Insert:
-    """Return INSERT ... ON CONFLICT (key) DO NOTHING."""
+    """Return INSERT ... ON CONFLICT (key) DO NOTHING, of one row or several."""
     result: Insert = _insert(conn, table, values).on_conflict_do_nothing(index_elements=list(key))
     return result
 

@@ -14,12 +14,14 @@ from storage import (
     ReminderStatus,
     cancel_session,
     claim_reminder,
+    claim_reminders,
     contact_count,
     contacts_page,
     delete_contact,
     due_reminders,
     expire_sessions,
     finish_reminder,
+    finish_reminders,
     move_session,
     prune_survey_contacts,
     save_contact,
@@ -145,6 +147,32 @@ async def test_concurrent_claims_admit_one(survey_setup) -> None:
         *(claim_reminder(engine, person, survey_setup.wave.id, 1, NOW) for _ in range(6))
     )
     assert sorted(won) == [False] * 5 + [True]
+
+
+async def test_claims_in_one_statement_return_only_those_won(survey_setup) -> None:
+    from sqlalchemy import select
+
+    from storage.schema import reminder_claims
+
+    engine = survey_setup.db.engine
+    wave = survey_setup.wave.id
+    a, b, c = names(3)
+    for person in (a, b, c):
+        await _start(survey_setup, person)
+    assert await claim_reminders(engine, wave, 1, [a, b], NOW) == {a, b}
+    # Another process's chunk overlaps: it wins only the one nobody had.
+    assert await claim_reminders(engine, wave, 1, [b, c], NOW) == {c}
+    assert await claim_reminders(engine, wave, 1, [], NOW) == set()
+    assert await claim_reminders(engine, wave, 2, [a], NOW) == {a}  # another round
+    await finish_reminders(
+        engine, wave, 1, {a: ReminderStatus.SENT, b: ReminderStatus.GONE, c: ReminderStatus.SENT}
+    )
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(reminder_claims.c.pseudonym, reminder_claims.c.round, reminder_claims.c.status)
+        )
+        statuses = {(row.pseudonym, row.round): row.status for row in rows}
+    assert statuses == {(a, 1): "sent", (b, 1): "gone", (c, 1): "sent", (a, 2): "claimed"}
 
 
 @pytest.mark.parametrize("delays", ["72,24", "0,24", "24,24", "abc"])
