@@ -124,6 +124,9 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     groups = filters.ChatType.GROUPS
     private_only = [name for c in COMMANDS if c.private_only for name in c.names]
     app.add_handler(CommandHandler(private_only, common.group_refusal, filters=groups))
+    # A photo captioned with a private-only command (/siaran) in a group: the same refusal.
+    captioned = filters.CaptionRegex(rf"^/({'|'.join(private_only)})(@\w+)?(\s|$)")
+    app.add_handler(MessageHandler(filters.PHOTO & groups & captioned, common.group_refusal))
     # Deep links are routed here, before the plain /start: a role link is not a survey.
     grant_link = filters.Regex(start_command_pattern(GRANT_PREFIX))
     app.add_handler(CommandHandler("start", grants.on_grant, filters=private & grant_link))
@@ -160,5 +163,10 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     )
     app.add_handler(
         MessageHandler(filters.Document.ALL & private, actions.on_draft_document), group=-1
+    )
+    # A broadcast's picture (captioned /siaran, or sent after it); other photos go on to the
+    # survey, which answers them as before.
+    app.add_handler(
+        MessageHandler(filters.PHOTO & private, inspectorate.on_broadcast_photo), group=-1
     )
     app.add_error_handler(common.error_handler)

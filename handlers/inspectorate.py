@@ -7,21 +7,37 @@ forwarded message or a button in a group gives nobody else the admin's powers.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from functools import wraps
-from typing import Any
+from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop
 
 from handlers.common import user_language
 from handlers.context import BotContext
 from services import outreach
 from services.inspectorate import Inspectorate, Reply
+from services.pushes.delivery import send_outgoing
 
-__all__ = ["on_access", "on_admin_button", "on_broadcast", "on_uptake", "on_waves"]
+__all__ = [
+    "BROADCAST_CAPTION",
+    "on_access",
+    "on_admin_button",
+    "on_broadcast",
+    "on_broadcast_photo",
+    "on_uptake",
+    "on_waves",
+]
 
 logger = logging.getLogger(__name__)
+
+# A photo's caption that is the broadcast command: `/siaran [unit=A,B] TEXT` (or /broadcast).
+BROADCAST_CAPTION: Final = re.compile(
+    r"^/(?:siaran|broadcast)(?:@\w+)?(?:\s+(?P<body>.*))?$", re.IGNORECASE | re.DOTALL
+)
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 AdminHandler = Callable[[Update, BotContext, Inspectorate, str], Coroutine[Any, Any, None]]
@@ -37,16 +53,21 @@ def admins_only(handler: AdminHandler) -> Handler:
             return
         language = await user_language(update, context)
         if not context.services.is_admin(user.id):
-            logger.info("admin command refused to a non-admin")
-            refusal = context.t(language, "adm_only")
-            if update.callback_query is not None:
-                await update.callback_query.answer(refusal, show_alert=True)
-            else:
-                await context.bot.send_message(update.effective_chat.id, refusal)
+            await _refuse(update, context, language)
             return
         await handler(update, context, Inspectorate(context.services), language)
 
     return guarded
+
+
+async def _refuse(update: Update, context: BotContext, language: str) -> None:
+    """Tell a non-admin that this is for admins only (an alert for a button)."""
+    logger.info("admin command refused to a non-admin")
+    refusal = context.t(language, "adm_only")
+    if update.callback_query is not None:
+        await update.callback_query.answer(refusal, show_alert=True)
+    elif update.effective_chat is not None:
+        await context.bot.send_message(update.effective_chat.id, refusal)
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -62,9 +83,10 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
 
 async def _say(update: Update, context: BotContext, reply: Reply) -> None:
     assert update.effective_chat is not None
-    await context.bot.send_message(
-        update.effective_chat.id, reply.text, reply_markup=_markup(reply)
-    )
+    chat_id = update.effective_chat.id
+    for item in reply.preview:  # a broadcast's picture, as its recipients will see it
+        await send_outgoing(context.bot, chat_id, item)
+    await context.bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
 
 
 @admins_only
@@ -90,10 +112,37 @@ async def on_uptake(update: Update, context: BotContext, admin: Inspectorate, la
 @admins_only
 async def on_broadcast(update: Update, context: BotContext, admin: Inspectorate, lang: str) -> None:
     """Preview an outreach broadcast (`/siaran [unit=A,B] TEXT`) and ask to confirm it."""
-    message = update.effective_message
+    message, user = update.effective_message, update.effective_user
+    assert user is not None
     text = message.text if message is not None and message.text else ""
     _command, _, body = text.partition(" ")
-    await _say(update, context, await admin.broadcast(lang, body))
+    author = context.services.pseudonym(user.id)
+    await _say(update, context, await admin.broadcast(lang, body, author=author))
+
+
+async def on_broadcast_photo(update: Update, context: BotContext) -> None:
+    """Take a private photo as a broadcast's picture: captioned /siaran TEXT, or sent after
+    /siaran TEXT. Other photos (and a non-admin's plain photo) go on to the survey's handler."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not message.photo:
+        return
+    caption = message.caption or ""
+    command = BROADCAST_CAPTION.match(caption)
+    if not context.services.is_admin(user.id):
+        if command is None:
+            return  # someone's photo in their survey chat: the survey answers it
+        await _refuse(update, context, await user_language(update, context))
+        raise ApplicationHandlerStop
+    admin, language = Inspectorate(context.services), await user_language(update, context)
+    author = context.services.pseudonym(user.id)
+    file_id = message.photo[-1].file_id  # the largest size Telegram made
+    if command is not None:
+        body = command.group("body") or ""
+        reply = await admin.broadcast(language, body, author=author, photo_file_id=file_id)
+    else:
+        reply = await admin.broadcast_photo(language, author, file_id, caption or None)
+    await _say(update, context, reply)
+    raise ApplicationHandlerStop
 
 
 async def _run_broadcast(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Final
 
 import storage
@@ -17,6 +18,7 @@ from services import access, admin, outreach
 from services.context import Services
 from services.errors import AdminError
 from services.links import deep_link
+from services.pushes.delivery import Outgoing
 from services.uptake import uptake_for, uptake_text
 from storage.models import Broadcast, ContactPurpose, Role
 
@@ -30,6 +32,8 @@ _OPEN_WORDS: Final = ("buka", "open")
 _CLOSE_WORDS: Final = ("tutup", "close")
 _LEADERSHIP_WORDS: Final = ("pimpinan", "leadership")
 _UNIT_WORDS: Final = ("unit",)
+# A photo sent within this time of /siaran TEXT attaches to that draft.
+DRAFT_LIFETIME: Final = timedelta(minutes=30)
 
 Buttons = tuple[tuple[tuple[str, str], ...], ...]
 
@@ -41,6 +45,7 @@ class Reply:
     text: str
     buttons: Buttons = ()
     start_broadcast: Broadcast | None = None  # confirmed: the handler sends it in the background
+    preview: tuple[Outgoing, ...] = ()  # sent before the text (a broadcast's picture)
 
 
 class Inspectorate:
@@ -115,6 +120,8 @@ class Inspectorate:
             return await self._revoke(language, arg)
         if action == "bc" and arg.isdigit():
             return await self._confirm_broadcast(language, int(arg))
+        if action == "bx" and arg.isdigit():
+            return await self._cancel_broadcast(language, int(arg))
         return Reply(self._t(language, "adm_stale"))
 
     async def _open(self, language: str, name: str) -> Reply:
@@ -198,35 +205,81 @@ class Inspectorate:
 
     # -- outreach broadcasts --------------------------------------------------------------
 
-    async def broadcast(self, language: str, body: str) -> Reply:
-        """Handle /siaran [unit=A,B] TEXT: store a draft and show its preview to confirm."""
+    async def broadcast(
+        self, language: str, body: str, *, author: str, photo_file_id: str | None = None
+    ) -> Reply:
+        """Handle /siaran [unit=A,B] TEXT (typed, or as a photo's caption): store a draft and
+        show its preview to confirm."""
         body = body.strip()
         codes: list[str] = []
         if body.lower().startswith("unit="):
             first, _, body = body.partition(" ")
             codes = [c for c in first[len("unit=") :].split(",") if c]
-        if not body.strip():
+        if not body.strip() and photo_file_id is None:
             return Reply(self._t(language, "adm_broadcast_usage"))
         try:
-            draft = await outreach.draft_broadcast(self._services, body, codes)
+            draft = await outreach.draft_broadcast(
+                self._services, body, codes, author=author, photo_file_id=photo_file_id
+            )
         except AdminError as exc:
             return Reply(self._t(language, "adm_broadcast_problem", problem=html.escape(str(exc))))
+        return await self._broadcast_preview(language, draft)
+
+    async def broadcast_photo(
+        self, language: str, author: str, photo_file_id: str, caption: str | None
+    ) -> Reply:
+        """A photo sent after /siaran: the draft gets the picture (a caption replaces its text)
+        and a new preview; without a recent draft, say how to send a picture."""
+        since = self._services.clock() - DRAFT_LIFETIME
+        draft = await storage.latest_draft(self._engine, author, since)
+        if draft is None:
+            return Reply(self._t(language, "adm_broadcast_photo_hint"))
+        text = caption.strip() if caption and caption.strip() else draft.text
+        try:
+            new = await outreach.draft_broadcast(
+                self._services, text, draft.unit_codes, author=author, photo_file_id=photo_file_id
+            )
+        except AdminError as exc:
+            return Reply(self._t(language, "adm_broadcast_problem", problem=html.escape(str(exc))))
+        # The old preview's buttons now find no draft: only the newest preview can be sent.
+        await storage.delete_draft(self._engine, draft.id)
+        return await self._broadcast_preview(language, new)
+
+    async def _broadcast_preview(self, language: str, draft: Broadcast) -> Reply:
         count = await outreach.recipients_count(self._services, draft)
         units = ", ".join(draft.unit_codes) or self._t(language, "adm_broadcast_all_units")
-        preview = self._t(
-            language,
-            "adm_broadcast_preview",
-            n=count,
-            units=html.escape(units),
-            text=html.escape(draft.text),
-        )
-        return self._confirm_with(language, preview, f"adm.bc.{draft.id}")
+        buttons = self._broadcast_buttons(language, draft.id)
+        if not draft.has_photo:
+            preview = self._t(
+                language,
+                "adm_broadcast_preview",
+                n=count,
+                units=html.escape(units),
+                text=html.escape(draft.text),
+            )
+            return Reply(preview, buttons)
+        # The picture as each person will see it, then the question.
+        items = outreach.broadcast_items(draft, draft.photo_file_id, None)
+        lines = [
+            self._t(language, "adm_broadcast_photo_confirm", n=count, units=html.escape(units))
+        ]
+        if len(items) > 1:
+            lines.append(self._t(language, "adm_broadcast_split"))
+        return Reply("\n\n".join(lines), buttons, preview=tuple(items))
+
+    def _broadcast_buttons(self, language: str, broadcast_id: int) -> Buttons:
+        yes = (self._t(language, "btn_adm_yes"), f"adm.bc.{broadcast_id}")
+        no = (self._t(language, "btn_adm_no"), f"adm.bx.{broadcast_id}")
+        return ((yes, no),)
 
     def _confirm_with(self, language: str, text: str, data: str) -> Reply:
         no = (self._t(language, "btn_adm_no"), "adm.no.")
         return Reply(text, (((self._t(language, "btn_adm_yes"), data), no),))
 
     async def _confirm_broadcast(self, language: str, broadcast_id: int) -> Reply:
+        draft = await storage.get_broadcast(self._engine, broadcast_id)
+        if draft is None:  # replaced by a newer preview, cancelled, or forged
+            return Reply(self._t(language, "adm_stale"))
         if not await storage.confirm_broadcast(self._engine, broadcast_id):
             return Reply(self._t(language, "adm_broadcast_already"))
         confirmed = await storage.get_broadcast(self._engine, broadcast_id)
@@ -234,6 +287,13 @@ class Inspectorate:
             return Reply(self._t(language, "adm_stale"))
         count = await outreach.recipients_count(self._services, confirmed)
         return Reply(self._t(language, "adm_broadcast_sending", n=count), start_broadcast=confirmed)
+
+    async def _cancel_broadcast(self, language: str, broadcast_id: int) -> Reply:
+        if await storage.delete_draft(self._engine, broadcast_id):
+            return Reply(self._t(language, "adm_cancelled"))
+        draft = await storage.get_broadcast(self._engine, broadcast_id)
+        key = "adm_broadcast_already" if draft is not None else "adm_stale"
+        return Reply(self._t(language, key))
 
     # -- invitation uptake ---------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Outreach (sosialisasi): employees who completed the internal survey may opt in, and admins
-broadcast a text to the opted-in people of all or some units, each person once per broadcast.
+broadcast a text, optionally with a picture, to the opted-in people of all or some units,
+each person once per broadcast.
 
 The opt-in keeps the chat id encrypted in `contacts` (purpose `outreach`, see
 `services.contacts`); every broadcast message carries a button to opt out again. Sends go
@@ -8,7 +9,9 @@ through `Delivery`, the bulk path, like reminders.
 
 from __future__ import annotations
 
+import asyncio
 import html
+import io
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +32,10 @@ __all__ = [
     "OPT_OUT_DATA",
     "Broadcast",
     "BroadcastReport",
+    "PhotoInfo",
+    "broadcast_items",
+    "caption_fits",
+    "check_photo",
     "draft_broadcast",
     "opt_in",
     "opt_in_data",
@@ -44,6 +51,12 @@ OPT_OUT_DATA: Final = "out.off"
 BUTTON_PATTERN: Final = r"^out\.(in\.\d{1,9}|off)$"
 CONCURRENCY: Final = 16
 PAGE: Final = 500
+# Telegram's limits: captions (UTF-16 code units), and photos sent by upload.
+CAPTION_LIMIT: Final = 1024
+PHOTO_MAX_BYTES: Final = 10 * 1024 * 1024
+PHOTO_MAX_SIDES: Final = 10_000
+PHOTO_MAX_RATIO: Final = 20
+PHOTO_FORMATS: Final = ("JPEG", "PNG", "WEBP")
 _STATUS: Final = {
     DeliveryOutcome.SENT: ReminderStatus.SENT,
     DeliveryOutcome.GONE: ReminderStatus.GONE,
@@ -76,11 +89,23 @@ async def opt_out(services: Services, user_id: int) -> bool:
 
 
 async def draft_broadcast(
-    services: Services, text: str, unit_codes: Sequence[str] = ()
+    services: Services,
+    text: str,
+    unit_codes: Sequence[str] = (),
+    *,
+    author: str | None = None,
+    photo: bytes | None = None,
+    photo_file_id: str | None = None,
 ) -> Broadcast:
-    """Store a broadcast to confirm; AdminError names what is wrong with the text or units."""
+    """Store a broadcast to confirm; AdminError names what is wrong with the text or units.
+
+    With a picture the text may be empty (the picture goes alone); `photo` bytes are checked
+    against Telegram's limits for photos first.
+    """
     body = text.strip()
-    if not body:
+    if photo is not None:
+        check_photo(photo)
+    if not body and photo is None and photo_file_id is None:
         raise AdminError("the broadcast text is empty")
     if len(body) > TEXT_LIMIT - 200:
         raise AdminError(
@@ -91,7 +116,84 @@ async def draft_broadcast(
     unknown = [code for code in codes if code not in known]
     if unknown:
         raise AdminError(f"unknown unit code(s): {', '.join(unknown)}")
-    return await storage.create_broadcast(services.db.engine, body, codes, services.clock())
+    return await storage.create_broadcast(
+        services.db.engine,
+        body,
+        codes,
+        services.clock(),
+        author=author,
+        photo=photo,
+        photo_file_id=photo_file_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoInfo:
+    """What the picture of a broadcast is, for the preview."""
+
+    width: int
+    height: int
+    kind: str  # JPEG, PNG, WEBP...
+    size: int  # bytes
+
+
+def check_photo(data: bytes) -> PhotoInfo:
+    """Return what the picture is; AdminError when Telegram would refuse it as a photo."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise AdminError("the picture file is empty")
+    if len(data) > PHOTO_MAX_BYTES:
+        raise AdminError(
+            f"the picture is {len(data) / 1024**2:.1f} MB; Telegram takes photos up to "
+            f"{PHOTO_MAX_BYTES // 1024**2} MB"
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height, kind = image.width, image.height, image.format or "?"
+            image.verify()
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as exc:
+        raise AdminError("the picture is not an image file (use a JPEG or PNG)") from exc
+    if kind not in PHOTO_FORMATS:
+        raise AdminError(f"the picture is {kind}; send a JPEG, PNG or WEBP")
+    if width + height > PHOTO_MAX_SIDES or max(width, height) > PHOTO_MAX_RATIO * min(
+        width, height
+    ):
+        raise AdminError(
+            f"the picture is {width}x{height} px; Telegram wants width + height at most "
+            f"{PHOTO_MAX_SIDES} and one side at most {PHOTO_MAX_RATIO} times the other"
+        )
+    return PhotoInfo(width, height, kind, len(data))
+
+
+def caption_fits(text: str) -> bool:
+    """Tell whether a text fits a photo's caption (Telegram counts UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2 <= CAPTION_LIMIT
+
+
+def broadcast_items(
+    broadcast: Broadcast, photo: bytes | str | None, stop: tuple[str, str] | None
+) -> list[Outgoing]:
+    """Return the message(s) a person receives: the text, the picture with the text as its
+    caption, or (text longer than a caption) the picture and then the text.
+
+    `stop` is the opt-out button (label, data) under the last message; None for a preview.
+    """
+    text = html.escape(broadcast.text)  # the admin's words, never markup
+    buttons = ((stop,),) if stop is not None else ()
+    if photo is None:
+        return [Outgoing(text=text, buttons=buttons)]
+    if not text:
+        return [Outgoing(photo=photo, buttons=buttons)]
+    if caption_fits(broadcast.text):
+        return [Outgoing(photo=photo, caption=text, buttons=buttons)]
+    return [Outgoing(photo=photo), Outgoing(text=text, buttons=buttons)]
 
 
 @dataclass
@@ -155,6 +257,22 @@ async def send_broadcast(
         report.taken += count
 
     outcomes = Outcomes(write)
+    # An uploaded picture is sent to the first person alone; Telegram's file id for it then
+    # serves everyone else (and later runs), so the bytes go up once.
+    photo: bytes | str | None = broadcast.photo_file_id or broadcast.photo
+    upload = asyncio.Lock()
+
+    async def deliver(chat_id: int, language: str) -> ReminderStatus:
+        nonlocal photo
+        stop = (services.messages.t(language, "btn_outreach_stop"), OPT_OUT_DATA)
+        items = broadcast_items(broadcast, photo, stop)
+        outcome, sent = await delivery.send_returning(chat_id, items[0])
+        if isinstance(photo, bytes) and sent is not None and sent.photo:
+            photo = sent.photo[-1].file_id
+            await storage.remember_photo_file_id(engine, broadcast.id, photo)
+        if outcome is DeliveryOutcome.SENT and len(items) > 1:
+            outcome = await delivery.send_all(chat_id, items[1:])
+        return _STATUS[outcome]
 
     async def one(contact: Contact) -> None:
         chat_id = cipher_for(services).decrypt(
@@ -163,10 +281,11 @@ async def send_broadcast(
         status = ReminderStatus.FAILED
         if chat_id is not None:
             language = contact.language or services.settings.default_language
-            stop = services.messages.t(language, "btn_outreach_stop")
-            text = html.escape(broadcast.text)  # the admin's words, never markup
-            item = Outgoing(text=text, buttons=(((stop, OPT_OUT_DATA),),))
-            status = _STATUS[await delivery.send(chat_id, item)]
+            if isinstance(photo, bytes):
+                async with upload:  # the others wait for the first upload's file id
+                    status = await deliver(chat_id, language)
+            else:
+                status = await deliver(chat_id, language)
         if status is ReminderStatus.GONE:
             await storage.delete_contact(engine, contact.pseudonym)
         report.add(status)

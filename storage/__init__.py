@@ -38,9 +38,12 @@ from storage.broadcasts import (
     claim_broadcasts,
     confirm_broadcast,
     create_broadcast,
+    delete_draft,
     finish_broadcast,
     finish_broadcasts,
     get_broadcast,
+    latest_draft,
+    remember_photo_file_id,
 )
 from storage.contacts import (
     claim_reminder,
@@ -113,11 +116,7 @@ from storage.questionnaires import (
     latest_questionnaires,
     save_questionnaire,
 )
-from storage.respondents import (
-    ensure_respondent,
-    get_respondent_language,
-    set_respondent_language,
-)
+from storage.respondents import ensure_respondent, get_respondent_language, set_respondent_language
 from storage.roles import (
     claim_role_grant,
     create_role_grant,
@@ -273,6 +272,7 @@ __all__ = [
     "current_wave",
     "delete_action_draft",
     "delete_contact",
+    "delete_draft",
     "delete_schedule",
     "due_reminders",
     "ensure_respondent",
@@ -304,6 +304,7 @@ __all__ = [
     "import_units",
     "invitation_uptake",
     "last_fingerprint",
+    "latest_draft",
     "latest_questionnaires",
     "list_actions",
     "list_pushes",
@@ -323,6 +324,7 @@ __all__ = [
     "prune_survey_contacts",
     "prune_updates",
     "put_action_draft",
+    "remember_photo_file_id",
     "reopen_wave",
     "response_counts",
     "responses_frame",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import from_db, read_connection, utc, write_transaction
@@ -18,25 +19,63 @@ __all__ = [
     "claim_broadcasts",
     "confirm_broadcast",
     "create_broadcast",
+    "delete_draft",
     "finish_broadcast",
     "finish_broadcasts",
     "get_broadcast",
+    "latest_draft",
+    "remember_photo_file_id",
 ]
 
 
 async def create_broadcast(
-    engine: AsyncEngine, text: str, unit_codes: Sequence[str] | None, now: datetime
+    engine: AsyncEngine,
+    text: str,
+    unit_codes: Sequence[str] | None,
+    now: datetime,
+    *,
+    author: str | None = None,
+    photo: bytes | None = None,
+    photo_file_id: str | None = None,
 ) -> Broadcast:
     """Store a broadcast draft (not sent until confirmed)."""
     codes = None if not unit_codes else ",".join(unit_codes)
+    values = {
+        "text": text,
+        "unit_codes": codes,
+        "created_at": utc(now),
+        "confirmed": False,
+        "author": author,
+        "photo": photo,
+        "photo_file_id": photo_file_id,
+    }
     async with write_transaction(engine) as conn:
-        result = await conn.execute(
-            broadcasts.insert()
-            .values(text=text, unit_codes=codes, created_at=utc(now), confirmed=False)
-            .returning(broadcasts.c.id)
-        )
+        result = await conn.execute(broadcasts.insert().values(values).returning(broadcasts.c.id))
         broadcast_id = int(result.scalar_one())
-    return Broadcast(broadcast_id, text, tuple(unit_codes or ()), utc(now), confirmed=False)
+    return Broadcast(
+        broadcast_id,
+        text,
+        tuple(unit_codes or ()),
+        utc(now),
+        confirmed=False,
+        author=author,
+        photo=photo,
+        photo_file_id=photo_file_id,
+    )
+
+
+def _broadcast(row: Row[Any]) -> Broadcast:
+    codes = tuple(row.unit_codes.split(",")) if row.unit_codes else ()
+    return Broadcast(
+        row.id,
+        row.text,
+        codes,
+        from_db(row.created_at),
+        bool(row.confirmed),
+        author=row.author,
+        photo=bytes(row.photo) if row.photo is not None else None,
+        photo_file_id=row.photo_file_id,
+    )
 
 
 async def get_broadcast(engine: AsyncEngine, broadcast_id: int) -> Broadcast | None:
@@ -45,10 +84,35 @@ async def get_broadcast(engine: AsyncEngine, broadcast_id: int) -> Broadcast | N
         row = (
             await conn.execute(select(broadcasts).where(broadcasts.c.id == broadcast_id))
         ).first()
-    if row is None:
-        return None
-    codes = tuple(row.unit_codes.split(",")) if row.unit_codes else ()
-    return Broadcast(row.id, row.text, codes, from_db(row.created_at), bool(row.confirmed))
+    return None if row is None else _broadcast(row)
+
+
+async def latest_draft(engine: AsyncEngine, author: str, since: datetime) -> Broadcast | None:
+    """Return the newest unconfirmed draft of this author made at or after `since`, or None."""
+    stmt = (
+        select(broadcasts)
+        .where(
+            broadcasts.c.author == author,
+            broadcasts.c.confirmed.is_(False),
+            broadcasts.c.created_at >= utc(since),
+        )
+        .order_by(broadcasts.c.id.desc())
+        .limit(1)
+    )
+    async with read_connection(engine) as conn:
+        row = (await conn.execute(stmt)).first()
+    return None if row is None else _broadcast(row)
+
+
+async def delete_draft(engine: AsyncEngine, broadcast_id: int) -> bool:
+    """Delete an unconfirmed draft (replaced by a new one); False if confirmed or gone."""
+    async with write_transaction(engine) as conn:
+        result = await conn.execute(
+            delete(broadcasts).where(
+                broadcasts.c.id == broadcast_id, broadcasts.c.confirmed.is_(False)
+            )
+        )
+        return result.rowcount == 1
 
 
 async def confirm_broadcast(engine: AsyncEngine, broadcast_id: int) -> bool:
@@ -62,6 +126,16 @@ async def confirm_broadcast(engine: AsyncEngine, broadcast_id: int) -> bool:
         return result.rowcount == 1
 
 
+async def remember_photo_file_id(engine: AsyncEngine, broadcast_id: int, file_id: str) -> None:
+    """Keep Telegram's id of an uploaded picture, so no later send uploads it again."""
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            update(broadcasts)
+            .where(broadcasts.c.id == broadcast_id, broadcasts.c.photo_file_id.is_(None))
+            .values(photo_file_id=file_id)
+        )
+
+
 async def claim_broadcasts(
     engine: AsyncEngine, broadcast_id: int, pseudonyms: Sequence[str]
 ) -> set[str]:
@@ -69,11 +143,7 @@ async def claim_broadcasts(
     if not pseudonyms:
         return set()
     rows = [
-        {
-            "broadcast_id": broadcast_id,
-            "pseudonym": p,
-            "status": ReminderStatus.CLAIMED.value,
-        }
+        {"broadcast_id": broadcast_id, "pseudonym": p, "status": ReminderStatus.CLAIMED.value}
         for p in pseudonyms
     ]
     async with write_transaction(engine) as conn:

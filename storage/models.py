@@ -11,6 +11,16 @@ from datetime import date, datetime
 from enum import Enum, StrEnum
 from typing import Final
 
+from storage.models_reach import (
+    Broadcast,
+    Contact,
+    ContactPurpose,
+    DueReminder,
+    InvitationUptake,
+    ReminderStatus,
+    WavePlan,
+)
+
 __all__ = [
     "UNCHANGED",
     "Broadcast",
@@ -323,73 +333,3 @@ class PushClaim:
     id: int
     schedule_id: int
     fire_at: datetime
-
-
-class ContactPurpose(StrEnum):
-    """Why the bot keeps someone's (encrypted) chat id."""
-
-    SURVEY = "survey"  # an unfinished survey: reminders
-    OUTREACH = "outreach"  # opted in to outreach messages after completing
-    OFFICIAL = "official"  # a unit head: due-date reminders of the unit's follow-up actions
-
-
-class ReminderStatus(StrEnum):
-    """What became of a claimed reminder."""
-
-    CLAIMED = "claimed"
-    SENT = "sent"
-    GONE = "gone"  # Telegram refused the chat (blocked): the contact was deleted
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """A stored contact; `chat` is the encrypted chat id (see services/contacts.py)."""
-
-    pseudonym: str
-    purpose: ContactPurpose
-    chat: bytes
-    language: str | None
-    unit_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class DueReminder:
-    """A person owed a reminder: pseudonym, encrypted chat id and the session's language."""
-
-    pseudonym: str
-    chat: bytes
-    language: str
-
-
-@dataclass(frozen=True, slots=True)
-class InvitationUptake:
-    """Personal links of one unit and group in a wave: issued, opened (in use), completed."""
-
-    unit_code: str
-    unit_name: str
-    grp: str
-    issued: int
-    opened: int
-    completed: int
-
-
-@dataclass(frozen=True, slots=True)
-class Broadcast:
-    """An outreach message; `unit_codes` empty means every unit's opted-in people."""
-
-    id: int
-    text: str
-    unit_codes: tuple[str, ...]
-    created_at: datetime
-    confirmed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class WavePlan:
-    """A planned wave: opens (and optionally closes) at these times; `wave_id` once opened."""
-
-    name: str
-    opens_at: datetime
-    closes_at: datetime | None
-    wave_id: int | None

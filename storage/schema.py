@@ -20,8 +20,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
@@ -29,20 +27,23 @@ from sqlalchemy import (
     text,
 )
 
-__all__ = ["metadata"]
-
-# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
+from storage.metadata import GROUPS, metadata
+from storage.schema_reach import (
+    broadcast_claims,
+    broadcasts,
+    contacts,
+    reminder_claims,
+    wave_plans,
 )
 
-GROUPS = "('internal', 'external', 'expert')"
+__all__ = [
+    "broadcast_claims",
+    "broadcasts",
+    "contacts",
+    "metadata",
+    "reminder_claims",
+    "wave_plans",
+]
 
 # SQLite keeps a rowid table in insertion order. For the tables below that order would tell
 # who started (respondents: first contact; responses: survey start) and so let someone with
@@ -329,68 +330,4 @@ action_drafts = Table(
     Column("language", String(5), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("step IN ('what', 'who', 'due', 'note')", name="step"),
-)
-
-# Contacts (issue 10): the chat id of a person the bot may message first, ENCRYPTED (AES-GCM,
-# key derived from the server secret, see services/contacts.py), only while it is needed: an
-# unfinished survey ('survey'), an opt-in to outreach ('outreach'), a unit head's role for
-# due-date reminders ('official'). Keyed by pseudonym, never joined to responses or answers.
-contacts = Table(
-    "contacts",
-    metadata,
-    Column("pseudonym", String(64), primary_key=True),
-    Column("purpose", String(10), primary_key=True),
-    Column("chat", LargeBinary, nullable=False),  # 12-byte nonce + ciphertext + tag
-    Column("language", String(5), nullable=True),
-    # Outreach may go to some units only; NULL for reminders (the session knows the unit).
-    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
-    CheckConstraint("purpose IN ('survey', 'outreach', 'official')", name="purpose"),
-    sqlite_with_rowid=False,  # see the note at the top
-)
-
-# One row per (person, wave, reminder round): the claim that makes each reminder exactly-once
-# across bot processes (only one INSERT wins the primary key), and what became of it.
-reminder_claims = Table(
-    "reminder_claims",
-    metadata,
-    Column("pseudonym", String(64), primary_key=True),
-    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
-    Column("round", Integer, primary_key=True),
-    Column("status", String(10), nullable=False),
-    Column("claimed_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint("status IN ('claimed', 'sent', 'gone', 'failed')", name="status"),
-    sqlite_with_rowid=False,  # see the note at the top
-)
-
-# Outreach broadcasts (sosialisasi): the text an admin confirmed, and to which units (NULL: all).
-broadcasts = Table(
-    "broadcasts",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("text", Text, nullable=False),
-    Column("unit_codes", String(400), nullable=True),  # comma-separated; NULL = every unit
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("confirmed", Boolean, nullable=False, server_default="0"),
-)
-
-# One row per (broadcast, person): the claim that sends each broadcast to each person once.
-broadcast_claims = Table(
-    "broadcast_claims",
-    metadata,
-    Column("broadcast_id", ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True),
-    Column("pseudonym", String(64), primary_key=True),
-    Column("status", String(10), nullable=False),
-    CheckConstraint("status IN ('claimed', 'sent', 'gone', 'failed')", name="status"),
-    sqlite_with_rowid=False,  # see the note at the top
-)
-
-# The wave calendar: a planned wave (a draft until it opens) with its open and close times.
-wave_plans = Table(
-    "wave_plans",
-    metadata,
-    Column("name", String(80), primary_key=True),
-    Column("opens_at", DateTime(timezone=True), nullable=False),
-    Column("closes_at", DateTime(timezone=True), nullable=True),
-    # Set when the scheduler (or an admin) opened the wave; NULL while the plan is a draft.
-    Column("wave_id", ForeignKey("waves.id", ondelete="SET NULL"), nullable=True),
 )

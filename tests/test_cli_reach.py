@@ -112,3 +112,79 @@ def test_wave_plan_and_reopen(env: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["wave", "reopen", "2026-S1"]) == 0
     assert "open again" in capsys.readouterr().out
     assert main(["wave", "reopen", "nope"]) == EXIT_ERROR
+
+
+def test_broadcast_preview_describes_the_picture(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from PIL import Image
+
+    assert main(["units", "import", str(units_csv())]) == 0
+    picture = env / "poster.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 400), (0, 90, 160)).save(buffer, format="JPEG")
+    picture.write_bytes(buffer.getvalue())
+    message = env / "msg.md"
+    message.write_text("Aksi antikorupsi. " * 80, encoding="utf-8")  # 1,440 characters
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    capsys.readouterr()
+    assert main(["broadcast", "--file", str(message), "--photo", str(picture)]) == 0
+    out = capsys.readouterr().out
+    assert "[picture: " in out
+    assert "JPEG 600x400 px" in out
+    assert "sent first; the text below follows as a second message" in out
+    assert out.strip().endswith("not sent")
+    assert main(["broadcast", "--photo", str(picture)]) == 0
+    assert "sent alone]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the picture file is empty"),
+        (b"%PDF-1.4 not a picture", "not an image file"),
+        (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "not an image file"),
+    ],
+)
+def test_broadcast_refuses_a_bad_picture(
+    env: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    assert main(["units", "import", str(units_csv())]) == 0
+    picture = env / "poster.png"
+    picture.write_bytes(content)
+    text = env / "msg.md"
+    text.write_text("halo", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["broadcast", "--file", str(text), "--photo", str(picture), "--yes"]) == EXIT_ERROR
+    assert message in capsys.readouterr().err
+
+
+def test_broadcast_refuses_odd_pictures_and_files(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from PIL import Image
+
+    assert main(["units", "import", str(units_csv())]) == 0
+    banner = env / "banner.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (4200, 100), (0, 0, 0)).save(buffer, format="PNG")
+    banner.write_bytes(buffer.getvalue())
+    capsys.readouterr()
+    assert main(["broadcast", "--photo", str(banner), "--yes"]) == EXIT_ERROR
+    assert "at most 20 times the other" in capsys.readouterr().err
+    huge = env / "huge.png"
+    huge.write_bytes(b"\x89PNG" + b"\x00" * (10 * 1024 * 1024))
+    assert main(["broadcast", "--photo", str(huge), "--yes"]) == EXIT_ERROR
+    assert "Telegram takes photos up to 10 MB" in capsys.readouterr().err
+    assert main(["broadcast", "--yes"]) == EXIT_ERROR
+    assert "--file MSG.md" in capsys.readouterr().err
+    latin = env / "latin.md"
+    latin.write_bytes("Sosialisasi café".encode("latin-1"))
+    assert main(["broadcast", "--file", str(latin), "--yes"]) == EXIT_ERROR
+    assert "not UTF-8" in capsys.readouterr().err
+    assert main(["broadcast", "--photo", str(env / "missing.png")]) == EXIT_ERROR
+    assert "cannot read the picture" in capsys.readouterr().err

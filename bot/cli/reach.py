@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from telegram.ext import ExtBot
 
+    from services.outreach import PhotoInfo
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -80,7 +81,8 @@ def _bulk_bot(settings: Settings, token: str) -> ExtBot[dict[str, Any]]:
 
 
 def cmd_broadcast(args: argparse.Namespace) -> int:
-    """Send an outreach text to the opted-in people of all or some units, after a preview."""
+    """Send an outreach text (and picture) to the opted-in people of all or some units, after a
+    preview."""
     from services import outreach
     from services.context import Services
     from services.errors import AdminError
@@ -91,20 +93,28 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
     # Our own summary is printed; library chatter at INFO would only bury it.
     configure_logging("WARNING")
     secret = settings.secret_bytes()
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AdminError(f"{args.file}: cannot read: {exc.strerror}") from exc
+    if not args.file and not args.photo:
+        raise AdminError("give the text (--file MSG.md), a picture (--photo FILE) or both")
+    text = ""
+    if args.file:
+        try:
+            text = _read(Path(args.file), "text").decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise AdminError(f"{args.file}: not UTF-8 text (save it as UTF-8)") from exc
+    photo = _read(Path(args.photo), "picture") if args.photo else None
     units = [code for code in (args.units or "").split(",") if code.strip()]
 
     async def main() -> list[str]:
         async with Database(settings.database_url) as db:
             services = Services(settings=settings, db=db, secret=secret)
-            draft = await outreach.draft_broadcast(services, text, units)
+            draft = await outreach.draft_broadcast(services, text, units, photo=photo)
             count = await outreach.recipients_count(services, draft)
             where = ", ".join(draft.unit_codes) or "every unit"
             print(f"--- preview ({count} opted-in people, {where})")
-            print(draft.text)
+            if photo is not None:
+                print(_picture_line(outreach.check_photo(photo), draft.text, args.photo))
+            if draft.text:
+                print(draft.text)
             print("---")
             if not args.yes:
                 answer = await asyncio.to_thread(input, "send it? [y/N] ")
@@ -124,6 +134,30 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
     for line in asyncio.run(main()):
         print(line)
     return 0
+
+
+def _read(path: Path, what: str) -> bytes:
+    """Return a file's bytes; AdminError (one line) when it cannot be read."""
+    from services.errors import AdminError
+
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise AdminError(f"{path}: cannot read the {what}: {exc.strerror}") from exc
+
+
+def _picture_line(info: PhotoInfo, text: str, name: str) -> str:
+    """Describe the picture in the preview, and how the text travels with it."""
+    from services.outreach import caption_fits
+
+    what = f"[picture: {name}, {info.kind} {info.width}x{info.height} px, {info.size // 1024} KB"
+    if not text:
+        return f"{what}, sent alone]"
+    if caption_fits(text):
+        return f"{what}, with the text below as its caption]"
+    return (
+        f"{what}, sent first; the text below follows as a second message (over 1,024 characters)]"
+    )
 
 
 def cmd_invites_status(args: argparse.Namespace) -> int:
@@ -151,7 +185,13 @@ def add_reach_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p = sub.add_parser(
         "broadcast", help="send an outreach text to opted-in employees (preview, then confirm)"
     )
-    p.add_argument("--file", required=True, metavar="MSG.md", help="the text (plain, UTF-8)")
+    p.add_argument("--file", metavar="MSG.md", help="the text (plain, UTF-8)")
+    p.add_argument(
+        "--photo",
+        metavar="FILE",
+        help="a picture (JPEG, PNG or WEBP, at most 10 MB) sent with the text as its caption, "
+        "or before the text when it is longer than a caption (1,024 characters)",
+    )
     p.add_argument("--units", metavar="CODE,CODE", help="only these units (default: every unit)")
     p.add_argument("--yes", action="store_true", help="send without asking after the preview")
     p.set_defaults(func=cmd_broadcast)

@@ -18,7 +18,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
@@ -62,11 +62,11 @@ class Outgoing:
     """One message to send: a text, or a photo/document with an optional caption (HTML)."""
 
     text: str | None = None
-    photo: bytes | None = None
+    photo: bytes | str | None = None  # bytes to upload, or Telegram's file id
     document: bytes | None = None
     caption: str | None = None
     filename: str | None = None
-    # Inline buttons under a text, as rows of (label, callback data).
+    # Inline buttons under the message, as rows of (label, callback data).
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
@@ -92,42 +92,43 @@ def chart_message(png: bytes, caption: str, name: str) -> Outgoing:
 
 async def send_outgoing(
     bot: ExtBot[Any], chat_id: int, item: Outgoing, *, bulk: bool = False
-) -> None:
+) -> Message:
     """Make the one Bot API call an item needs (HTML is the bot's default parse mode).
 
     `bulk` sends (pushes, reminders) are paced by the bot's one bulk limiter; replies to a
-    person's own action are not.
+    person's own action are not. Returns Telegram's copy of the message.
     """
     # A bot without a rate limiter (a bare ExtBot in a script) refuses rate_limit_args.
     pace: dict[str, Any] | None = BULK if bulk and bot.rate_limiter is not None else None
+    markup = None
+    if item.buttons:
+        markup = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                for row in item.buttons
+            ]
+        )
     if item.photo is not None:
-        await bot.send_photo(
+        return await bot.send_photo(
             chat_id,
             item.photo,
             caption=item.caption,
             filename=item.filename,
+            reply_markup=markup,
             rate_limit_args=pace,
         )
-    elif item.document is not None:
-        await bot.send_document(
+    if item.document is not None:
+        return await bot.send_document(
             chat_id,
             item.document,
             caption=item.caption,
             filename=item.filename,
+            reply_markup=markup,
             rate_limit_args=pace,
         )
-    elif item.text is not None:
-        markup = None
-        if item.buttons:
-            markup = InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                    for row in item.buttons
-                ]
-            )
-        await bot.send_message(chat_id, item.text, reply_markup=markup, rate_limit_args=pace)
-    else:
-        raise ValueError("an Outgoing needs a text, a photo or a document")
+    if item.text is not None:
+        return await bot.send_message(chat_id, item.text, reply_markup=markup, rate_limit_args=pace)
+    raise ValueError("an Outgoing needs a text, a photo or a document")
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -156,7 +157,20 @@ class Delivery:
 
     async def send(self, chat_id: int, item: Outgoing) -> DeliveryOutcome:
         """Send one message; never raises a Telegram error."""
-        return await self._attempt(chat_id, lambda: self._call(chat_id, item))
+        outcome, _sent = await self.send_returning(chat_id, item)
+        return outcome
+
+    async def send_returning(
+        self, chat_id: int, item: Outgoing
+    ) -> tuple[DeliveryOutcome, Message | None]:
+        """Send one message; return the outcome and, when sent, Telegram's copy of it."""
+        sent: list[Message] = []
+
+        async def call() -> None:
+            sent.append(await send_outgoing(self._bot, chat_id, item, bulk=True))
+
+        outcome = await self._attempt(chat_id, call)
+        return outcome, (sent[-1] if sent else None)
 
     async def send_all(self, chat_id: int, items: Sequence[Outgoing]) -> DeliveryOutcome:
         """Send messages in order; stop at a gone chat. FAILED if any message failed."""
@@ -168,10 +182,6 @@ class Delivery:
             if result is DeliveryOutcome.FAILED:
                 outcome = result
         return outcome
-
-    async def _call(self, chat_id: int, item: Outgoing) -> None:
-        """Make the one Bot API call this item needs."""
-        await send_outgoing(self._bot, chat_id, item, bulk=True)
 
     async def _attempt(self, chat_id: int, call: Callable[[], Awaitable[None]]) -> DeliveryOutcome:
         """Run `call`, waiting out escaped 429s; map refusals to outcomes."""

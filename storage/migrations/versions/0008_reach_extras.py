@@ -1,0 +1,32 @@
+"""Pictures in outreach broadcasts (issue 10).
+
+Revision ID: 10_reach_extras
+Revises: 13_action_reminders
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "10_reach_extras"
+down_revision: str | None = "13_action_reminders"
+branch_labels: str | tuple[str, ...] | None = None
+depends_on: str | tuple[str, ...] | None = None
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+    with op.batch_alter_table("broadcasts") as batch:
+        batch.add_column(sa.Column("author", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("photo", sa.LargeBinary(), nullable=True))
+        batch.add_column(sa.Column("photo_file_id", sa.String(length=255), nullable=True))
+
+
+def downgrade() -> None:
+    """Revert this revision."""
+    with op.batch_alter_table("broadcasts") as batch:
+        batch.drop_column("photo_file_id")
+        batch.drop_column("photo")
+        batch.drop_column("author")
