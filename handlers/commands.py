@@ -23,6 +23,7 @@ from handlers import (
     insight,
     inspectorate,
     reminders,
+    rosters,
     scores,
     subscriptions,
     survey,
@@ -34,6 +35,7 @@ from services.inspectorate import BUTTON_PATTERN as ADMIN_BUTTONS
 from services.links import GRANT_PREFIX, start_command_pattern
 from services.outreach import BUTTON_PATTERN as OUTREACH_BUTTONS
 from services.reminders import BUTTON_PATTERN as REMINDER_BUTTONS
+from services.rosters import BUTTON_PATTERN as ROSTER_BUTTONS
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -149,7 +151,14 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(reminders.on_reminder_button, pattern=REMINDER_BUTTONS))
     app.add_handler(CallbackQueryHandler(inspectorate.on_admin_button, pattern=ADMIN_BUTTONS))
     app.add_handler(CallbackQueryHandler(reminders.on_outreach_button, pattern=OUTREACH_BUTTONS))
+    app.add_handler(CallbackQueryHandler(rosters.on_roster_button, pattern=ROSTER_BUTTONS))
     app.add_handler(CallbackQueryHandler(survey.on_button))
+    # A roster CSV: an admin's document (any, so a wrong one is explained), or someone else's
+    # CSV (refused). Other documents go on to the survey's answer below.
+    admins = filters.User(user_id=app.bot_data.services.settings.admin_user_ids)
+    roster = filters.Document.ALL & private & (admins | rosters.CSV_DOCUMENT)
+    app.add_handler(MessageHandler(roster, rosters.on_roster_document))
+    app.add_handler(MessageHandler(rosters.CSV_DOCUMENT & groups, rosters.on_group_document))
     # Last in the group: anything not handled above.
     app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, survey.on_text))

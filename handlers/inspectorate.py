@@ -24,6 +24,7 @@ from services.pushes.delivery import send_outgoing
 
 __all__ = [
     "BROADCAST_CAPTION",
+    "admins_only",
     "on_access",
     "on_admin_button",
     "on_broadcast",

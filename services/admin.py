@@ -22,10 +22,16 @@ from surveys import Group, bundled_questionnaires
 __all__ = [
     "AdminError",
     "InvitationRow",
+    "RosterError",
+    "RosterProblem",
     "create_invitations",
+    "decode_csv",
     "ensure_questionnaires",
     "import_units_csv",
+    "invitations_csv",
     "open_wave",
+    "parse_csv",
+    "parse_roster",
     "read_roster",
     "resolve_wave",
     "write_invitations_csv",
@@ -35,23 +41,52 @@ UNIT_COLUMNS: Final = ("code", "name", "kind", "parent", "serves_public")
 MAX_ROSTER_ROWS: Final = 100_000
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
+def decode_csv(data: bytes, source: str) -> str:
+    """Return a CSV file's text; AdminError when it is not UTF-8 (Excel's BOM is dropped)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # Excel writes a BOM
-    except OSError as exc:
-        raise AdminError(f"{path}: cannot read: {exc.strerror}") from exc
-    sample = text[:2048]
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RosterError(
+            source, [RosterProblem(None, "not_utf8")], f"{source}: not UTF-8 text"
+        ) from exc
+
+
+def parse_csv(text: str, source: str) -> list[tuple[int, dict[str, str]]]:
+    """Return the rows of a CSV text with their line numbers (the header is line 1).
+
+    Headers are lower-cased and trimmed, values trimmed; blank lines are skipped. The
+    delimiter (comma, semicolon or tab: Excel's choice depends on the locale) is sniffed.
+    """
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:2048], delimiters=",;\t"
+        )
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    rows = [
-        {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader
-    ]
-    if len(rows) > MAX_ROSTER_ROWS:
-        raise AdminError(f"{path}: more than {MAX_ROSTER_ROWS} rows")
+    reader = csv.reader(io.StringIO(text), dialect=dialect)
+    header = [name.strip().lower() for name in next(reader, [])]
+    rows: list[tuple[int, dict[str, str]]] = []
+    for values in reader:
+        if not any(value.strip() for value in values):
+            continue
+        if len(rows) >= MAX_ROSTER_ROWS:
+            raise RosterError(
+                source,
+                [RosterProblem(None, "too_many_rows", str(MAX_ROSTER_ROWS))],
+                f"{source}: more than {MAX_ROSTER_ROWS} rows",
+            )
+        cells = [*values, *[""] * (len(header) - len(values))][: len(header)]
+        row = {name: value.strip() for name, value in zip(header, cells, strict=True)}
+        rows.append((reader.line_num, row))
     return rows
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AdminError(f"{path}: cannot read: {exc.strerror}") from exc
+    return [row for _line, row in parse_csv(decode_csv(data, str(path)), str(path))]
 
 
 async def import_units_csv(engine: AsyncEngine, path: Path) -> storage.UnitImport:
@@ -119,29 +154,82 @@ class InvitationRow:
     link: str
 
 
-def read_roster(path: Path, units_by_code: Mapping[str, Unit]) -> list[dict[str, str]]:
-    """Read a roster CSV (a `unit` column with unit codes), checking every row."""
-    rows = _read_csv(path)
+@dataclass(frozen=True, slots=True)
+class RosterProblem:
+    """One thing wrong with a roster: where (a line, or None for the whole file) and what."""
+
+    line: int | None
+    kind: str  # not_utf8, empty, no_unit_column, too_many_rows, no_unit, unknown_unit
+    value: str = ""
+
+    def english(self) -> str:
+        """Describe the problem for the command line."""
+        where = f"line {self.line}: " if self.line is not None else ""
+        what = {
+            "not_utf8": "not UTF-8 text",
+            "empty": "no rows",
+            "no_unit_column": "needs a 'unit' column with unit codes",
+            "too_many_rows": f"more than {self.value} rows",
+            "no_unit": "no unit code",
+            "unknown_unit": f"unknown unit code {self.value!r}",
+        }[self.kind]
+        return where + what
+
+
+class RosterError(AdminError):
+    """A roster that cannot be used, with every problem found (at most `SHOWN` in the text)."""
+
+    SHOWN: Final = 5
+
+    def __init__(self, source: str, problems: list[RosterProblem], text: str | None = None):
+        self.source = source
+        self.problems = problems
+        if text is None:
+            shown = "; ".join(p.english() for p in problems[: self.SHOWN])
+            more = len(problems) - self.SHOWN
+            text = f"{source}: {shown}" + (f"; and {more} more" if more > 0 else "")
+        super().__init__(text)
+
+
+def parse_roster(
+    data: bytes, units_by_code: Mapping[str, Unit], source: str
+) -> list[dict[str, str]]:
+    """Check a roster CSV (a `unit` column with unit codes) and return its rows.
+
+    Every row is checked; RosterError lists each bad line with what is wrong. The unit codes
+    are upper-cased into a `unit` column; every other column is kept as it is.
+    """
+    rows = parse_csv(decode_csv(data, source), source)
     if not rows:
-        raise AdminError(f"{path}: no rows")
+        raise RosterError(source, [RosterProblem(None, "empty")])
     unit_column = next(
-        (c for c in ("unit", "unit_code", "code", "kode_unit") if c in rows[0]), None
+        (c for c in ("unit", "unit_code", "code", "kode_unit") if c in rows[0][1]), None
     )
     if unit_column is None:
-        raise AdminError(f"{path}: needs a 'unit' column with unit codes")
+        raise RosterError(source, [RosterProblem(None, "no_unit_column")])
     problems = [
-        f"line {i}: unknown unit code {row[unit_column]!r}"
-        for i, row in enumerate(rows, start=2)
+        RosterProblem(line, "unknown_unit", row[unit_column])
+        if row[unit_column]
+        else RosterProblem(line, "no_unit")
+        for line, row in rows
         if row[unit_column].upper() not in units_by_code
     ]
     if problems:
-        shown = "; ".join(problems[:5]) + (
-            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-        )
-        raise AdminError(f"{path}: {shown}")
-    for row in rows:
-        row["unit"] = row.pop(unit_column).upper() if unit_column != "unit" else row["unit"].upper()
-    return rows
+        raise RosterError(source, problems)
+    out = []
+    for _line, row in rows:
+        code = row.pop(unit_column).upper()
+        out.append({"unit": code, **row})
+    return out
+
+
+def read_roster(path: Path, units_by_code: Mapping[str, Unit]) -> list[dict[str, str]]:
+    """Read a roster CSV file (see `parse_roster`)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise AdminError(f"{path}: cannot read: {exc.strerror}") from exc
+    return parse_roster(data, units_by_code, str(path))
 
 
 async def create_invitations(
@@ -172,16 +260,23 @@ async def create_invitations(
     return out
 
 
-def write_invitations_csv(path: Path, rows: Iterable[InvitationRow]) -> int:
-    """Write the roster back with a `link` column; return the number of rows."""
+def invitations_csv(rows: Iterable[InvitationRow]) -> tuple[str, int]:
+    """Return the roster back as CSV text with a `link` column, and the number of rows."""
     materialised = list(rows)
     columns: list[str] = []
     for row in materialised:
         columns += [c for c in row.fields if c not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*columns, "link"], lineterminator="\n")
+    writer.writeheader()
+    for row in materialised:
+        writer.writerow({**row.fields, "link": row.link})
+    return out.getvalue(), len(materialised)
+
+
+def write_invitations_csv(path: Path, rows: Iterable[InvitationRow]) -> int:
+    """Write the roster back with a `link` column; return the number of rows."""
+    text, count = invitations_csv(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*columns, "link"])
-        writer.writeheader()
-        for row in materialised:
-            writer.writerow({**row.fields, "link": row.link})
-    return len(materialised)
+    path.write_text(text, encoding="utf-8")
+    return count

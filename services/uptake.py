@@ -76,8 +76,9 @@ def uptake_text(
 ) -> list[str]:
     """Return the uptake as chat messages (HTML), split to fit Telegram's limit."""
     title = messages.t(language, "uptake_title", wave=html.escape(wave.name))
+    hint = messages.t(language, "uptake_roster_hint")
     if not rows:
-        return [f"{title}\n\n{messages.t(language, 'uptake_none')}"]
+        return [f"{title}\n\n{messages.t(language, 'uptake_none')}\n\n{hint}"]
     lines = [
         messages.t(
             language,
@@ -98,4 +99,4 @@ def uptake_text(
         opened=sum(r.opened for r in rows),
         completed=sum(r.completed for r in rows),
     )
-    return pages([title, "", *lines, "", total])
+    return pages([title, "", *lines, "", total, "", hint])

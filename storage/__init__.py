@@ -126,6 +126,12 @@ from storage.roles import (
     revoke_role,
     revoke_role_grant,
 )
+from storage.rosters import (
+    RosterUpload,
+    roster_upload_taken,
+    save_roster_upload,
+    take_roster_upload,
+)
 from storage.schedules import (
     DEFAULT_TIMEZONE,
     active_schedules,
@@ -223,6 +229,7 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "RoleGrant",
+    "RosterUpload",
     "Schedule",
     "ScheduleKind",
     "SessionExists",
@@ -330,8 +337,10 @@ __all__ = [
     "responses_frame",
     "revoke_role",
     "revoke_role_grant",
+    "roster_upload_taken",
     "save_contact",
     "save_questionnaire",
+    "save_roster_upload",
     "schedules_for_chat",
     "search_units",
     "set_institution",
@@ -341,6 +350,7 @@ __all__ = [
     "start_session",
     "submit",
     "subscribe",
+    "take_roster_upload",
     "unsubscribe",
     "update_action",
     "update_state",

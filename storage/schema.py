@@ -33,6 +33,7 @@ from storage.schema_reach import (
     broadcasts,
     contacts,
     reminder_claims,
+    roster_uploads,
     wave_plans,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "contacts",
     "metadata",
     "reminder_claims",
+    "roster_uploads",
     "wave_plans",
 ]
 

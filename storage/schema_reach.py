@@ -21,7 +21,14 @@ from sqlalchemy import (
 
 from storage.metadata import metadata
 
-__all__ = ["broadcast_claims", "broadcasts", "contacts", "reminder_claims", "wave_plans"]
+__all__ = [
+    "broadcast_claims",
+    "broadcasts",
+    "contacts",
+    "reminder_claims",
+    "roster_uploads",
+    "wave_plans",
+]
 
 # Contacts (issue 10): the chat id of a person the bot may message first, ENCRYPTED (AES-GCM,
 # key derived from the server secret, see services/contacts.py), only while it is needed: an
@@ -91,4 +98,17 @@ wave_plans = Table(
     Column("closes_at", DateTime(timezone=True), nullable=True),
     # Set when the scheduler (or an admin) opened the wave; NULL while the plan is a draft.
     Column("wave_id", ForeignKey("waves.id", ondelete="SET NULL"), nullable=True),
+)
+
+# A roster CSV an admin sent to the bot, waiting for "internal or expert?" (issue 10). Only
+# Telegram's file id is kept (the names stay in Telegram); `grp` is set by the one tap that
+# uses it, so a double tap cannot create the links twice. Old rows are pruned.
+roster_uploads = Table(
+    "roster_uploads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_id", String(255), nullable=False),
+    Column("file_name", String(255), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("grp", String(10), nullable=True),
 )

@@ -1,4 +1,4 @@
-"""Pictures in outreach broadcasts (issue 10).
+"""Pictures in outreach broadcasts, roster CSVs waiting for their group (issue 10).
 
 Revision ID: 10_reach_extras
 Revises: 13_action_reminders
@@ -22,10 +22,20 @@ def upgrade() -> None:
         batch.add_column(sa.Column("author", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("photo", sa.LargeBinary(), nullable=True))
         batch.add_column(sa.Column("photo_file_id", sa.String(length=255), nullable=True))
+    op.create_table(
+        "roster_uploads",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("file_id", sa.String(length=255), nullable=False),
+        sa.Column("file_name", sa.String(length=255), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("grp", sa.String(length=10), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_roster_uploads")),
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("roster_uploads")
     with op.batch_alter_table("broadcasts") as batch:
         batch.drop_column("photo_file_id")
         batch.drop_column("photo")
