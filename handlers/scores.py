@@ -18,7 +18,7 @@ from typing import Any, Final
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.context import BotContext
-from services import callbacks, peers, report_texts, reports
+from services import callbacks, funnel, peers, report_texts, reports
 from services.access import Asker, Decision, asker_for
 from services.pushes.delivery import Outgoing, chart_message, send_outgoing
 from services.report_charts import render_chart, report_pack
@@ -283,15 +283,27 @@ async def on_trend(update: Update, context: BotContext, asker: Asker, bundle: Re
 async def on_progress(
     update: Update, context: BotContext, asker: Asker, bundle: ReportBundle
 ) -> None:
-    """Handle /progres (/progress): responses against targets (a unit head: own unit)."""
+    """Handle /progres (/progress): responses against targets, then started / stopped /
+    completed and invitation uptake per unit (a unit head: own unit)."""
     viewer = asker.viewer
+    services = context.services
+    found = await funnel.load_funnel(services, bundle.wave)
     if not viewer.sees_all and viewer.unit_code is not None:
         # The progress chart shows every unit: a unit head gets their own unit as text.
         text = report_texts.unit_progress_text(bundle, asker.language, viewer.unit_code)
         await _say(update, context, text)
+        own = funnel.funnel_text(
+            services, asker.language, found, unit_code=viewer.unit_code, unit_name=viewer.unit_name
+        )
+        for page in own:
+            await _say(update, context, page)
         return
     caption = report_texts.progress_text(bundle, asker.language)
     await _send_chart(update, context, bundle, "progress", caption, language=asker.language)
+    # Then started / stopped / completed and invitation uptake per unit (counts, no scores).
+    units = len(bundle.report.units)
+    for page in funnel.funnel_text(services, asker.language, found, unit_count=units):
+        await _say(update, context, page)
 
 
 @score_command(Need.INSTITUTION)

@@ -70,6 +70,7 @@ from storage.errors import (
 )
 from storage.exports import responses_frame
 from storage.frames import ANSWER_COLUMNS, answers_frame, response_counts
+from storage.funnel import unit_funnel
 from storage.invitations import (
     claim_invitation,
     create_invitations,
@@ -106,6 +107,7 @@ from storage.models import (
     SurveySession,
     Unchanged,
     Unit,
+    UnitFunnel,
     UnitImport,
     Wave,
     WavePlan,
@@ -240,6 +242,7 @@ __all__ = [
     "Turn",
     "Unchanged",
     "Unit",
+    "UnitFunnel",
     "UnitImport",
     "UnitImportError",
     "UpdateState",
@@ -351,6 +354,7 @@ __all__ = [
     "submit",
     "subscribe",
     "take_roster_upload",
+    "unit_funnel",
     "unsubscribe",
     "update_action",
     "update_state",

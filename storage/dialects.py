@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["insert_ignore", "prepared_upsert", "upsert"]
+__all__ = ["insert_ignore", "prepared_upsert", "upsert", "upsert_add"]
 
 
 Rows = Mapping[str, Any] | Sequence[Mapping[str, Any]]
@@ -56,5 +56,16 @@ def prepared_upsert(
     stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     result: Insert = stmt.on_conflict_do_update(
         index_elements=list(key), set_={name: stmt.excluded[name] for name in update}
+    )
+    return result
+
+
+def upsert_add(
+    conn: AsyncConnection, table: Table, rows: Rows, key: Sequence[str], column: str
+) -> Insert:
+    """Return INSERT ... ON CONFLICT (key) DO UPDATE SET column = column + the new value."""
+    stmt = _insert(conn, table, rows)
+    result: Insert = stmt.on_conflict_do_update(
+        index_elements=list(key), set_={column: table.c[column] + stmt.excluded[column]}
     )
     return result

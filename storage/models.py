@@ -18,6 +18,7 @@ from storage.models_reach import (
     DueReminder,
     InvitationUptake,
     ReminderStatus,
+    UnitFunnel,
     WavePlan,
 )
 
@@ -51,6 +52,7 @@ __all__ = [
     "SurveySession",
     "Unchanged",
     "Unit",
+    "UnitFunnel",
     "UnitImport",
     "Wave",
     "WavePlan",

@@ -13,6 +13,7 @@ __all__ = [
     "DueReminder",
     "InvitationUptake",
     "ReminderStatus",
+    "UnitFunnel",
     "WavePlan",
 ]
 
@@ -96,3 +97,26 @@ class WavePlan:
     opens_at: datetime
     closes_at: datetime | None
     wave_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFunnel:
+    """A unit's surveys of one group in a wave, by where they are.
+
+    `in_progress`: moved recently; `stopped`: idle for a while (still resumable, reminded);
+    `abandoned`: ended without a submission (cancelled, or expired); `completed`: submitted.
+    Counts surveys begun, not people: someone who cancels and starts again counts twice.
+    """
+
+    unit_code: str
+    unit_name: str
+    grp: str
+    in_progress: int
+    stopped: int
+    abandoned: int
+    completed: int
+
+    @property
+    def started(self) -> int:
+        """Every survey begun, however it is going."""
+        return self.in_progress + self.stopped + self.abandoned + self.completed

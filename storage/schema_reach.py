@@ -25,6 +25,7 @@ __all__ = [
     "broadcast_claims",
     "broadcasts",
     "contacts",
+    "dropouts",
     "reminder_claims",
     "roster_uploads",
     "wave_plans",
@@ -111,4 +112,16 @@ roster_uploads = Table(
     Column("file_name", String(255), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("grp", String(10), nullable=True),
+)
+
+# Surveys begun and ended without a submission (cancelled, or expired), counted per wave, unit
+# and group when their partial response is deleted: /progres shows them as abandoned. Only a
+# count: no pseudonym, no time.
+dropouts = Table(
+    "dropouts",
+    metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+    Column("grp", String(10), primary_key=True),
+    Column("count", Integer, nullable=False),
 )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage.contacts import forget_survey_contact
 from storage.db import from_db, utc, write_transaction
 from storage.errors import AlreadyCompleted, NotFound, SessionExists
+from storage.funnel import tally_dropouts
 from storage.models import SurveySession, WaveStatus
 from storage.onehop import run_read, run_write
 from storage.respondents import add_respondent_now
@@ -223,6 +224,7 @@ async def _discard(
             update(invitations).where(invitations.c.id.in_(invitation_ids)).values(used=False)
         )
     if response_ids:
+        await tally_dropouts(conn, response_ids)  # /progres counts them as abandoned
         await conn.execute(delete(answers).where(answers.c.response_id.in_(response_ids)))
         await conn.execute(
             delete(survey_sessions).where(survey_sessions.c.response_id.in_(response_ids))

@@ -75,8 +75,12 @@ async def test_english_aliases_answer_in_english(harness: Harness) -> None:
     trend = boss.chat.messages[before:]
     assert "First wave" in trend[0].plain_text
     assert "KPK SPI results" in trend[-1].plain_text  # our published results follow the chart
+    before = len(boss.chat.messages)
     await boss.command("progress")
-    assert "of target" in (await reply(boss)).plain_text
+    await reply(boss)
+    progress = boss.chat.messages[before:]
+    assert "of target" in progress[0].plain_text
+    assert "How the surveys go" in progress[-1].plain_text  # the funnel follows the chart
 
 
 async def test_ranking_and_full_report(harness: Harness) -> None:
@@ -177,10 +181,13 @@ async def test_unit_head_sees_own_unit_only(harness: Harness) -> None:
     assert refused.photo is None
     assert "hanya dapat melihat skor unit Anda sendiri" in refused.plain_text
 
+    before = len(head.chat.messages)
     await head.command("progres")
-    progress = await reply(head)
-    assert "Dinas Kesehatan" in progress.plain_text
-    assert "Dinas Kependudukan" not in progress.plain_text
+    await reply(head)
+    progress = " ".join(m.plain_text for m in head.chat.messages[before:])
+    assert "Dinas Kesehatan" in progress
+    assert "Alur pengisian" in progress
+    assert "Dinas Kependudukan" not in progress
 
 
 @pytest.mark.parametrize("command", ["peringkat", "tren", "laporan"])

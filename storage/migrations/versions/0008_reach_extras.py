@@ -1,4 +1,5 @@
-"""Pictures in outreach broadcasts, roster CSVs waiting for their group (issue 10).
+"""Pictures in outreach broadcasts, roster CSVs waiting for their group, and the count of
+surveys abandoned per wave, unit and group (issue 10).
 
 Revision ID: 10_reach_extras
 Revises: 13_action_reminders
@@ -31,10 +32,25 @@ def upgrade() -> None:
         sa.Column("grp", sa.String(length=10), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_roster_uploads")),
     )
+    op.create_table(
+        "dropouts",
+        sa.Column("wave_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("grp", sa.String(length=10), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["units.id"], name=op.f("fk_dropouts_unit_id_units"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["wave_id"], ["waves.id"], name=op.f("fk_dropouts_wave_id_waves"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("wave_id", "unit_id", "grp", name=op.f("pk_dropouts")),
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("dropouts")
     op.drop_table("roster_uploads")
     with op.batch_alter_table("broadcasts") as batch:
         batch.drop_column("photo_file_id")

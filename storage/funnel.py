@@ -1,0 +1,99 @@
+"""How a wave's surveys are going per unit and group: begun, in progress, stopped, abandoned,
+completed (the `/progres` funnel). Counts only: no pseudonym and no time leaves here.
+
+A survey that ends without a submission (cancelled, or expired unfinished) loses its partial
+response; `tally_dropouts` counts it first, in the same transaction, into `dropouts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.db import read_connection, utc
+from storage.dialects import upsert_add
+from storage.models_reach import UnitFunnel
+from storage.schema import dropouts, responses, survey_sessions, units
+
+__all__ = ["tally_dropouts", "unit_funnel"]
+
+_IN_PROGRESS = "in_progress"
+
+
+async def tally_dropouts(conn: AsyncConnection, response_ids: Sequence[str]) -> None:
+    """Count partial responses about to be deleted as abandoned (inside the caller's
+    transaction: the one that cancels or expires them)."""
+    if not response_ids:
+        return
+    counted = await conn.execute(
+        select(responses.c.wave_id, responses.c.unit_id, responses.c.grp, func.count())
+        .where(responses.c.id.in_(list(response_ids)), responses.c.status == _IN_PROGRESS)
+        .group_by(responses.c.wave_id, responses.c.unit_id, responses.c.grp)
+    )
+    rows = [
+        {"wave_id": wave_id, "unit_id": unit_id, "grp": grp, "count": int(count)}
+        for wave_id, unit_id, grp, count in counted
+    ]
+    if rows:
+        await conn.execute(upsert_add(conn, dropouts, rows, ["wave_id", "unit_id", "grp"], "count"))
+
+
+async def unit_funnel(engine: AsyncEngine, wave_id: int, idle_before: datetime) -> list[UnitFunnel]:
+    """Return per unit and group: surveys in progress (moved since `idle_before`), stopped
+    (idle since then, still resumable), abandoned (ended unsubmitted) and completed."""
+    idle = survey_sessions.c.updated_at <= utc(idle_before)
+    sessions = (
+        select(
+            survey_sessions.c.unit_id.label("unit_id"),
+            survey_sessions.c.grp.label("grp"),
+            func.sum(case((idle, 0), else_=1)).label("active"),
+            func.sum(case((idle, 1), else_=0)).label("stopped"),
+            literal(0).label("ended"),
+            literal(0).label("completed"),
+        )
+        .where(survey_sessions.c.wave_id == wave_id)
+        .group_by(survey_sessions.c.unit_id, survey_sessions.c.grp)
+    )
+    ended = select(
+        dropouts.c.unit_id,
+        dropouts.c.grp,
+        literal(0),
+        literal(0),
+        dropouts.c.count,
+        literal(0),
+    ).where(dropouts.c.wave_id == wave_id)
+    completed = (
+        select(
+            responses.c.unit_id,
+            responses.c.grp,
+            literal(0),
+            literal(0),
+            literal(0),
+            func.count(),
+        )
+        .where(responses.c.wave_id == wave_id, responses.c.status == "submitted")
+        .group_by(responses.c.unit_id, responses.c.grp)
+    )
+    parts = sessions.union_all(ended, completed).subquery()
+    stmt = (
+        select(
+            units.c.code,
+            units.c.name,
+            parts.c.grp,
+            func.sum(parts.c.active),
+            func.sum(parts.c.stopped),
+            func.sum(parts.c.ended),
+            func.sum(parts.c.completed),
+        )
+        .join(units, units.c.id == parts.c.unit_id)
+        .group_by(units.c.code, units.c.name, parts.c.grp)
+        .order_by(units.c.code, parts.c.grp)
+    )
+    async with read_connection(engine) as conn:
+        return [
+            UnitFunnel(code, name, grp, int(active), int(stopped), int(ended), int(done))
+            for code, name, grp, active, stopped, ended, done in await conn.execute(stmt)
+        ]
