@@ -1,4 +1,5 @@
-"""End to end: planned waves open and close on the scheduler's tick; old and new posters."""
+"""End to end: planned waves open and close on the scheduler's tick (the final report follows
+the planned close); old and new posters."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import storage
+from surveys import Group
 from tests.e2e_fixtures import Harness, action_buttons, reply
+from tests.score_data import add_responses
+from tests.test_e2e_subscriptions import _settle, _subscribed_group
 
 pytestmark = pytest.mark.e2e
 
@@ -59,3 +63,27 @@ async def test_planned_wave_opens_and_closes_and_posters_follow(harness: Harness
     assert await storage.reopen_wave(engine, wave.id)
     with pytest.raises(storage.WaveConflict):
         await storage.reopen_wave(engine, harness.wave.id)
+
+
+async def test_a_planned_close_posts_the_final_report_on_the_same_tick(harness: Harness) -> None:
+    engine = harness.engine
+    await storage.close_wave(engine, harness.wave.id, harness.clock())
+    closes = TUESDAY_7_WIB + timedelta(days=1)
+    await storage.plan_wave(engine, "2026-S2", TUESDAY_7_WIB, closes)
+    await tick(harness, TUESDAY_7_WIB)
+    wave = await storage.current_wave(engine)
+    assert wave is not None
+    assert wave.name == "2026-S2"
+    for group in Group:
+        await add_responses(engine, wave, "DINKES", group, 5, harness.clock())
+    _admin, chat = await _subscribed_group(harness)
+    before = len(chat.messages)
+    await tick(harness, closes - timedelta(minutes=1))  # not yet
+    await _settle(chat)
+    assert not any("Laporan akhir" in m.plain_text for m in chat.messages[before:])
+    await tick(harness, closes)
+    await _settle(chat)
+    assert await storage.current_wave(engine) is None
+    sent = chat.messages[before:]
+    assert any("Laporan akhir gelombang 2026-S2" in m.plain_text for m in sent)
+    assert any("Gelombang 2026-S2 · final" in m.plain_text for m in sent)

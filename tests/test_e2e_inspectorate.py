@@ -32,7 +32,10 @@ async def tap(h: Harness, user: SandboxUser, message: SentMessage, index: int = 
     return user.chat.message(message.message_id).plain_text
 
 
-@pytest.mark.parametrize("command", ["gelombang", "wave", "akses", "access", "undangan", "invites"])
+@pytest.mark.parametrize(
+    "command",
+    ["gelombang", "wave", "akses", "access", "undangan", "invites", "siaran", "broadcast"],
+)
 async def test_every_admin_command_is_refused_to_others(harness: Harness, command: str) -> None:
     stranger = harness.user()
     assert "hanya untuk admin" in (await say(stranger, command)).plain_text
@@ -108,6 +111,14 @@ async def test_access_link_holders_and_revoke(harness: Harness) -> None:
     assert "dicabut" in await tap(harness, admin, holders, 0)
     assert await storage.list_roles(harness.engine) == []
     assert await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 0
+    # Revoked at once: the former unit head's next score command is refused.
+    assert "hanya dapat dilihat oleh pimpinan" in (await say(head, "progres")).plain_text
+    # The revoke button again (a double tap) changes nothing and says so.
+    before = len(harness.sandbox.callback_answers)
+    await admin.tap_raw(holders.message_id, holders.flat_buttons[0].data or "")
+    await harness.sandbox.wait_for(lambda: len(harness.sandbox.callback_answers) > before)
+    await reply(admin)
+    assert "tidak berlaku" in admin.chat.message(holders.message_id).plain_text
     leadership = await say(admin, "access", "leadership")
     assert "pimpinan" in leadership.plain_text
 

@@ -16,6 +16,7 @@ from sandbox import SandboxUser
 from sandbox.demo import open_sample_wave
 from sandbox.models import SentMessage
 from sandbox.simulation import Outcome, Persona, simulate_respondent
+from services import outreach
 from services.security import sign_payload
 from storage.schema import answers, completions, invitations, responses, survey_sessions
 from surveys import Group
@@ -528,6 +529,18 @@ async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> No
         assert outcome is Outcome.COMPLETED
     unfinished = harness.user()
     await open_survey(harness, unfinished, await harness.invitation(Group.EXPERT))
+    # An employee opts in to outreach, and a broadcast reaches them (a claim by pseudonym).
+    thanks = people[1].chat.messages[-1]
+    await people[1].tap(thanks, data=thanks.flat_buttons[0].data)
+    await reply(people[1])
+    assert harness.app is not None
+    services = harness.app.bot_data.services
+    draft = await outreach.draft_broadcast(services, "Sosialisasi")
+    await storage.confirm_broadcast(harness.engine, draft.id)
+    confirmed = await storage.get_broadcast(harness.engine, draft.id)
+    assert confirmed is not None
+    delivery = harness.app.bot_data.scheduler.delivery
+    assert (await outreach.send_broadcast(services, delivery, confirmed)).sent == 1
     await harness.stop()  # checkpoint the WAL so the file holds everything
 
     db_file = tmp_path / "bot.db"
@@ -555,10 +568,12 @@ async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> No
         assert str(person.id) not in dump, "a Telegram id is stored"
         assert str(person.id).encode() not in raw
     assert "pseudonym" not in response_columns | answer_columns
-    # Reminders need the unfinished respondent's chat id: kept apart and encrypted only.
-    assert [row[1] for row in contact_rows] == ["survey"]
+    # Reminders need the unfinished respondent's chat id, outreach the opted-in employee's:
+    # kept apart and encrypted only.
+    assert sorted(row[1] for row in contact_rows) == ["outreach", "survey"]
     assert {"response_id", "question_id", "value"}.isdisjoint(contact_columns)
-    assert str(unfinished.id).encode() not in contact_rows[0][2]
+    assert all(str(p.id).encode() not in row[2] for row in contact_rows for p in people)
+    assert str(unfinished.id).encode() not in b"".join(row[2] for row in contact_rows)
     assert sessions == 1  # only the unfinished respondent is still linked
     assert len(pseudonyms) == 4
     for pseudonym in pseudonyms:
