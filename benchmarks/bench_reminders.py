@@ -225,12 +225,12 @@ def render(result: dict[str, Any]) -> list[str]:
         f"- lost **{result['lost']}**, duplicated **{result['duplicated']}** (target 0 and 0)",
         f"- memory: resident {result['rss_mib_round_start']:.0f} MiB when the round started, "
         f"at most {result['rss_mib_round_max']:.0f} MiB during it "
-        f"(+{result['rss_mib_round_growth']:.1f} MiB). Contacts are read 500 at a time; what "
-        "grows is the transport's per-chat pacer cache (about 0.5 KB a chat, capped at "
-        "10,000 chats)",
+        f"(+{result['rss_mib_round_growth']:.1f} MiB, "
+        f"{1024 * result['rss_mib_round_growth'] / max(result['people'], 1):.1f} KB a person). "
+        "Contacts are read 500 at a time; what grows is discussed in docs/reminders.md",
         f"- bot CPU: {result['bot_cpu_ms_per_reminder']:.1f} ms per reminder "
         f"({os.cpu_count()} CPUs, shared)",
-        f"- verdict: {verdict}",
+        f"- verdict on rate, lost and duplicated: {verdict}",
         "",
     ]
 
