@@ -70,11 +70,19 @@ class _BulkPacer:
             if limiter is None:
                 # Groups (negative ids): 20 a minute; private chats: about one a second.
                 limiter = AsyncLimiter(20, 60) if chat_id < 0 else AsyncLimiter(1, 1)
+            self._forget_idle()  # before this chat's pacer goes back in: it is about to be used
             self._chats[chat_id] = limiter
-            while len(self._chats) > _CHAT_LIMITERS:
-                self._chats.popitem(last=False)
             await limiter.acquire()
         await self._overall.acquire()
+
+    def _forget_idle(self) -> None:
+        """Drop the pacers of chats that could send a full burst again (a new one is the same),
+        oldest first, so a round to 10,000 people does not keep 10,000 pacers."""
+        while self._chats:
+            oldest = next(iter(self._chats.values()))
+            if len(self._chats) <= _CHAT_LIMITERS and not oldest.has_capacity(oldest.max_rate):
+                return
+            self._chats.popitem(last=False)
 
 
 class ResilientLimiter(BaseRateLimiter[dict[str, Any]]):

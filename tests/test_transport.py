@@ -234,3 +234,19 @@ def _count(method: str, code: str) -> float:
 async def _quietly(call: Coroutine[Any, Any, Any]) -> None:
     with contextlib.suppress(TimedOut):
         await call
+
+
+async def test_bulk_pacers_of_idle_chats_are_forgotten_and_a_busy_chat_keeps_its_pace() -> None:
+    from bot.transport import _BulkPacer
+
+    pacer = _BulkPacer(1000)
+    for chat in range(1, 51):
+        await pacer.wait(chat)
+    assert len(pacer._chats) == 50
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await pacer.wait(50)  # the same private chat again: about one a second
+    assert loop.time() - started >= 0.9
+    await pacer.wait(51)
+    # Every chat but the two just used could send again: their pacers are gone.
+    assert set(pacer._chats) == {50, 51}
