@@ -123,9 +123,19 @@ async def _settled(user: SandboxUser, timeout: float) -> SentMessage:
         await asyncio.sleep(0.02)
         if chat.last_bot_activity != stamp:
             continue
-        live = sum(1 for message in chat.messages if message.flat_buttons)
-        if live <= 1 or loop.time() > deadline:
-            return chat.last_message or reply
+        live = [message for message in chat.messages if message.flat_buttons]
+        if len(live) <= 1 or loop.time() > deadline:
+            return _looked_at(user) or reply
+
+
+def _looked_at(user: SandboxUser) -> SentMessage | None:
+    """The message a person answers: the one with live buttons, else the newest one.
+
+    After a restart a tap on an older message can make that message the live one again
+    (the bot answers in the message that was tapped); the newest message is then bare.
+    """
+    live = [message for message in user.chat.messages if message.flat_buttons]
+    return live[-1] if len(live) == 1 else user.chat.last_message
 
 
 async def simulate_respondent(
@@ -141,8 +151,8 @@ async def simulate_respondent(
     looks = 0  # second looks at a screen without buttons
     look_again = False
     for _ in range(200):  # a bound: no questionnaire needs this many moves
-        if look_again and user.chat.last_message is not None:
-            message, look_again = user.chat.last_message, False
+        if look_again and (seen := _looked_at(user)) is not None:
+            message, look_again = seen, False
         else:
             message = await _settled(user, timeout)
         text = message.plain_text
@@ -152,9 +162,10 @@ async def simulate_respondent(
         question = _question_in(text)
         typed = question is None or question.type in (QuestionType.TEXT, QuestionType.NUMBER)
         if is_question and not typed and not ({"a", "m"} & actions.keys()):
-            # A choice question without buttons: an older copy whose keyboard was just
-            # removed. A person looks at the newest message instead.
+            # A choice question without buttons: a copy whose keyboard was just removed.
+            # A person looks at the message that has the buttons instead.
             await asyncio.sleep(0.1)
+            look_again = _looked_at(user) is not message
             continue
         if not ({"a", "m"} & actions.keys()) and is_question:  # typed answer expected
             if persona.abandon_at is not None and answered >= persona.abandon_at:
