@@ -98,7 +98,7 @@ async def _echo(sandbox: SandboxServer, transport: str) -> AsyncIterator[BotProc
     try:
         yield bot
     finally:
-        bot.stop()
+        await bot.stop()
 
 
 def echo_bot_aiohttp(sandbox: SandboxServer) -> AbstractAsyncContextManager[BotProcess]:

@@ -57,7 +57,7 @@ class BotProcess:
         try:
             await asyncio.wait_for(ready(), timeout)
         except BaseException:
-            self.stop()
+            await self.stop()
             raise
 
     @property
@@ -65,15 +65,20 @@ class BotProcess:
         """CPU seconds the child has used so far."""
         return 0.0 if self.process is None else cpu_seconds(self.process.pid)
 
-    def stop(self) -> None:
-        """Stop the child (SIGTERM, then SIGKILL after 10 s)."""
+    async def stop(self) -> None:
+        """Stop the child (SIGTERM, then SIGKILL after 10 s).
+
+        Waits without blocking the loop: the sandbox in this process must go on answering
+        the bot's last calls while it shuts down.
+        """
         if self.process is None:
             return
         process, self.process = self.process, None
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            for _ in range(200):
+                if process.poll() is not None:
+                    return
+                await asyncio.sleep(0.05)
+            process.kill()
+            process.wait()

@@ -98,7 +98,7 @@ def spibot_survey(folder: Path, **settings: str) -> SurveyFactory:
         try:
             yield SurveyBot(payload_for, bot)
         finally:
-            bot.stop()
+            await bot.stop()
 
     return start
 

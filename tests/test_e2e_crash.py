@@ -72,13 +72,16 @@ class BotProcess:
         self.process.wait(timeout=10)
         self.process = None
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        # Without blocking the loop: the sandbox must answer the bot's last calls meanwhile.
         if self.process is not None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            for _ in range(200):
+                if self.process.poll() is not None:
+                    self.process = None
+                    return
+                await asyncio.sleep(0.05)
+            self.kill()
 
 
 @pytest.fixture
@@ -91,7 +94,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[SandboxServer, BotProcess
         try:
             yield sandbox, bot, url
         finally:
-            bot.stop()
+            await bot.stop()
 
 
 async def _invitations(url: str, count: int) -> list[str]:
