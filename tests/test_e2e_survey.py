@@ -1,4 +1,7 @@
-"""End to end through the sandbox: the respondent journey, bad input on it, and restarts."""
+"""End to end through the sandbox: the respondent journey, bad input on it, and restarts.
+
+Every test runs on a SQLite file and on PostgreSQL: the same suite on both databases.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import asyncio
 import random
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,8 +25,20 @@ from services.security import sign_payload
 from storage.schema import answers, completions, invitations, responses, survey_sessions
 from surveys import Group
 from tests.e2e_fixtures import Harness, action_buttons, live, reply
+from tests.storage_fixtures import BACKENDS, empty_database
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url_for(request: pytest.FixtureRequest) -> Callable[[Path], str]:
+    """Run every test here on a SQLite file and on PostgreSQL (the module's database, emptied)."""
+    if request.param == "sqlite":
+        return lambda tmp: f"sqlite+aiosqlite:///{tmp / 'bot.db'}"
+    url: str = request.getfixturevalue("postgres_module_url")
+    await empty_database(url)
+    return lambda _tmp: url
+
 
 PROGRESS = re.compile(r"Pertanyaan (\d+) dari (\d+)|Question (\d+) of (\d+)")
 
@@ -615,6 +631,8 @@ async def test_partial_sessions_expire(harness: Harness) -> None:
     assert action_buttons(await reply(user), "ok")
 
 
+# It reads the SQLite file; PostgreSQL's physical order: tests/test_storage_anonymity.py.
+@pytest.mark.parametrize("database_url_for", ["sqlite"], indirect=True)
 async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> None:
     people = [harness.user() for _ in range(3)]
     for i, person in enumerate(people):
