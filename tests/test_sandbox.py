@@ -973,3 +973,18 @@ def test_load_benchmark_writes_its_own_section(tmp_path: Path) -> None:
     assert "second" in text
     assert "first" not in text
     assert "old charts" in text
+
+
+def test_scaleout_benchmark_writes_its_section_beside_the_bot_api_one(tmp_path: Path) -> None:
+    from benchmarks import bench_botapi, bench_scaleout
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n\n{bench_botapi.SECTION_TITLE}\n\nbot api\n", encoding="utf-8")
+    title = bench_scaleout.SECTION_TITLE
+    bench_botapi.write_section(doc, [title, "", "first", ""], title)
+    bench_botapi.write_section(doc, [title, "", "second", ""], title)
+    text = doc.read_text(encoding="utf-8")
+    assert text.count(title) == 1
+    assert "second" in text
+    assert "first" not in text
+    assert "bot api" in text
