@@ -41,6 +41,10 @@ WEBHOOK_SECRET = "wh_" + secrets.token_urlsafe(24)
 # Respondents answering at the same moment: enough to keep every process busy, few enough for
 # a shared 2-core machine to answer each of them within the step timeout.
 ACTIVE = 12
+# A simulated person's patience per step. It also bounds how long they wait for the bot to
+# leave one live keyboard: a process killed after sending a new screen but before recording
+# it leaves an extra one that nobody knows of (tapping either still works).
+STEP_TIMEOUT = 30
 UNITS = ("DISPENDUKCAPIL", "BAPENDA", "DPMPTSP")  # units that serve the public
 LEADERSHIP = -1_002_024
 ZONE = ZoneInfo("Asia/Jakarta")  # the bot's default TIMEZONE: crontabs are local time
@@ -106,7 +110,7 @@ async def _respondents(
             user = sandbox.user(user_id=70_000 + i, first_name=f"R{i}", language_code="id")
             payload = unit_payload(SECRET.encode(), UNITS[i % len(UNITS)], None)
             persona = Persona(random.Random(i).random(), random.Random(i))
-            outcome, _ = await simulate_respondent(user, payload, persona, timeout=60)
+            outcome, _ = await simulate_respondent(user, payload, persona, timeout=STEP_TIMEOUT)
         assert outcome is Outcome.COMPLETED, (i, outcome, user.chat.last_message)
         finished += 1
         if kill_after is not None and finished == kill_after:
