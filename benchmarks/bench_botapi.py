@@ -234,14 +234,14 @@ def render(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_section(doc: Path, section: list[str]) -> None:
-    """Replace (or append) this benchmark's section in docs/benchmarks.md."""
+def write_section(doc: Path, section: list[str], title: str = SECTION_TITLE) -> None:
+    """Replace (or append) a benchmark's section (this one's by default) in docs/benchmarks.md."""
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    start = text.find(SECTION_TITLE)
+    start = text.find(title)
     if start == -1:
         text = text.rstrip("\n") + "\n\n" + "\n".join(section)
     else:
-        end = text.find("\n## ", start + len(SECTION_TITLE))
+        end = text.find("\n## ", start + len(title))
         rest = text[end + 1 :] if end != -1 else ""
         text = text[:start] + "\n".join(section) + ("\n" + rest if rest else "")
     doc.write_text(text, encoding="utf-8")

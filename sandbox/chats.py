@@ -137,8 +137,11 @@ class SandboxChat:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # arrives with the wake-up, and a cancelled simulated user would run on forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._bot_acted.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._bot_acted.wait()
         return True
 
     def delete_message(self, message_id: int) -> bool:

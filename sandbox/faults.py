@@ -75,8 +75,9 @@ async def hold_request(world: World, fault: Fault) -> None:
     """Wait out a fault's delay (cut short when the server stops)."""
     if fault.delay <= 0:
         return
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(world.stopped.wait(), fault.delay)
+    with contextlib.suppress(TimeoutError):  # not wait_for: see SandboxChat.wait_bot_activity
+        async with asyncio.timeout(fault.delay):
+            await world.stopped.wait()
 
 
 def raise_for(fault: Fault) -> None:

@@ -86,8 +86,9 @@ class World:
 
     async def wait_changed(self, seconds: float) -> None:
         """Wait until something changes or `seconds` pass."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), seconds)
+        with contextlib.suppress(TimeoutError):  # not wait_for: see SandboxChat.wait_bot_activity
+            async with asyncio.timeout(seconds):
+                await self._changed.wait()
 
     async def wait_for(
         self, predicate: Callable[[], T], seconds: float, description: str | None = None

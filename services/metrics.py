@@ -17,6 +17,7 @@ __all__ = [
     "DUPLICATE_UPDATES",
     "HANDLER_ERRORS",
     "PUSH_OUTCOMES",
+    "REMINDER_OUTCOMES",
     "UPDATES_HANDLED",
     "UPDATE_QUEUE_DEPTH",
     "render",
@@ -44,6 +45,11 @@ UPDATE_QUEUE_DEPTH: Final = Gauge(
 )
 PUSH_OUTCOMES: Final = Counter(
     "spibot_push_outcomes", "Scheduled pushes by what became of them", ["kind", "status"]
+)
+REMINDER_OUTCOMES: Final = Counter(
+    "spibot_reminder_outcomes",
+    "Reminders by what became of them (taken: another process had the claim)",
+    ["status"],
 )
 
 

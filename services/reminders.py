@@ -23,6 +23,7 @@ import storage
 from services.contacts import cipher_for
 from services.context import Services
 from services.errors import AdminError
+from services.metrics import REMINDER_OUTCOMES
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.pushes.fanout import Outcomes, claim_in_chunks, fan_out
 from services.settings import Settings
@@ -223,12 +224,14 @@ class Reminders:
 
         def taken(count: int) -> None:
             report.taken += count
+            REMINDER_OUTCOMES.labels("taken").inc(count)
 
         outcomes = Outcomes(write)
 
         async def one(person: DueReminder) -> None:
             status = await self._remind(number, person)
             report.add(status)
+            REMINDER_OUTCOMES.labels(status.value).inc()
             await outcomes.add(person.pseudonym, status)
 
         try:

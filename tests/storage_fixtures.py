@@ -38,6 +38,7 @@ __all__ = [
     "SurveySetup",
     "database_url",
     "db",
+    "empty_database",
     "empty_database_url",
     "make_survey_setup",
     "postgres_module_url",
@@ -141,6 +142,16 @@ async def _empty_tables(database: Database) -> None:
     names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     async with database.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+async def empty_database(url: str) -> None:
+    """Migrate a database and delete every row in it (a shared PostgreSQL test database)."""
+    database = Database(url)
+    await database.initialize()
+    try:
+        await _empty_tables(database)
+    finally:
+        await database.close()
 
 
 @pytest.fixture

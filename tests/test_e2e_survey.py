@@ -1,4 +1,7 @@
-"""End to end through the sandbox: the respondent journey, bad input on it, and restarts."""
+"""End to end through the sandbox: the respondent journey, bad input on it, and restarts.
+
+Every test runs on a SQLite file and on PostgreSQL: the same suite on both databases.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import asyncio
 import random
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,8 +25,20 @@ from services.security import sign_payload
 from storage.schema import answers, completions, invitations, responses, survey_sessions
 from surveys import Group
 from tests.e2e_fixtures import Harness, action_buttons, live, reply
+from tests.storage_fixtures import BACKENDS, empty_database
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url_for(request: pytest.FixtureRequest) -> Callable[[Path], str]:
+    """Run every test here on a SQLite file and on PostgreSQL (the module's database, emptied)."""
+    if request.param == "sqlite":
+        return lambda tmp: f"sqlite+aiosqlite:///{tmp / 'bot.db'}"
+    url: str = request.getfixturevalue("postgres_module_url")
+    await empty_database(url)
+    return lambda _tmp: url
+
 
 PROGRESS = re.compile(r"Pertanyaan (\d+) dari (\d+)|Question (\d+) of (\d+)")
 
@@ -373,6 +389,100 @@ async def test_a_second_tap_on_submit_keeps_the_thank_you(harness: Harness) -> N
     assert await count(harness, responses, responses.c.status == "submitted") == 1
 
 
+async def review_screen(harness: Harness, user: SandboxUser) -> SentMessage:
+    """Open an employee's invitation and answer every question; return the review screen."""
+    first = await open_survey(harness, user, await harness.invitation(Group.INTERNAL))
+    return await answer_until(user, first, "Hampir selesai")
+
+
+async def test_an_employees_second_tap_on_submit_keeps_the_opt_in(harness: Harness) -> None:
+    user = harness.user()
+    review = await review_screen(harness, user)
+    data = action_buttons(review, "sb")[0]
+    await user.tap(review, data=data)
+    await user.tap_raw(review.message_id, data)  # again, before the bot has answered
+    await reply(user)
+    shown = user.chat.message(review.message_id)
+    assert shown.plain_text.startswith("Terima kasih!"), shown.plain_text
+    assert shown.buttons, "the employee's outreach opt-in button is still there"
+    assert not any("Tidak ada survei" in m.plain_text for m in user.chat.messages)
+    assert await count(harness, responses, responses.c.status == "submitted") == 1
+
+
+async def test_submit_tapped_again_after_the_thank_you_was_lost_shows_it(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The answers were filed but the thank-you never reached the screen (the edit failed, or
+    the process died before it): tapping Kirim again shows it, not "no survey"."""
+    harness.settings = harness.settings.model_copy(update={"bot_api_retry_seconds": 0.3})
+    await harness.restart()
+    user = harness.user()
+    review = await review_screen(harness, user)
+    outage = harness.sandbox.inject_fault("editMessageText", 502, times=None, chat_id=user.id)
+    await user.tap(review, data=action_buttons(review, "sb")[0])
+    # The handler gives up on the edit once its retry budget is spent.
+    await harness.sandbox.wait_for(lambda: "handler failed" in caplog.text, 10)
+    assert outage.hits > 0
+    assert await count(harness, responses, responses.c.status == "submitted") == 1
+    assert "Hampir selesai" in user.chat.message(review.message_id).plain_text
+    harness.sandbox.clear_faults()
+    await user.tap(review, data=action_buttons(review, "sb")[0])
+    await reply(user)
+    assert user.chat.message(review.message_id).plain_text.startswith("Terima kasih!")
+    assert await count(harness, responses, responses.c.status == "submitted") == 1
+
+
+async def test_submit_of_a_cancelled_survey_is_not_thanked(harness: Harness) -> None:
+    user = harness.user()
+    review = await review_screen(harness, user)
+    data = action_buttons(review, "sb")[0]
+    await user.command("batal")
+    await reply(user)
+    await tap_action(user, "cx", 0)  # yes, cancel
+    before = len(harness.sandbox.callback_answers)
+    await user.tap_raw(review.message_id, data)  # the old review's button, kept by the client
+    assert await next_toast(harness, before) == "Tombol ini sudah tidak berlaku."
+    await reply(user)
+    assert "Tidak ada survei" in user.chat.message(review.message_id).plain_text
+    assert await count(harness, responses) == 0
+
+
+@pytest.mark.parametrize(
+    ("action", "index", "shown"),
+    [("el", 1, "Survei ini khusus"), ("ok", 1, "Tidak apa-apa")],
+)
+async def test_declining_tapped_twice_keeps_the_answer(
+    harness: Harness, action: str, index: int, shown: str
+) -> None:
+    user = harness.user()
+    await user.open_deep_link(harness.unit_payload())
+    message = await reply(user)
+    while action_buttons(message, "el") and action != "el":
+        message = await tap_action(user, "el", 0)
+    data = action_buttons(message, action)[index]
+    await user.tap(message, data=data)
+    await user.tap_raw(message.message_id, data)
+    await reply(user)
+    assert shown in user.chat.message(message.message_id).plain_text
+    assert await count(harness, responses) == 0
+
+
+async def test_concurrent_submits_never_show_no_survey(harness: Harness) -> None:
+    """Two processes handling the same Kirim at once: one files it, neither says "no survey"."""
+    user = harness.user()
+    review = await review_screen(harness, user)
+    assert harness.app is not None
+    flow = harness.app.bot_data.respondents
+    data = action_buttons(review, "sb")[0]
+    results = await asyncio.gather(
+        *(flow.tap(user.id, "id", data, review.message_id) for _ in range(2))
+    )
+    screens = [r.screen.text for r in results if r.screen is not None]
+    assert screens
+    assert all(text.startswith("<b>Terima kasih!</b>") for text in screens), screens
+    assert await count(harness, responses, responses.c.status == "submitted") == 1
+
+
 async def test_callback_data_not_issued_by_the_bot_is_refused(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -521,6 +631,8 @@ async def test_partial_sessions_expire(harness: Harness) -> None:
     assert action_buttons(await reply(user), "ok")
 
 
+# It reads the SQLite file; PostgreSQL's physical order: tests/test_storage_anonymity.py.
+@pytest.mark.parametrize("database_url_for", ["sqlite"], indirect=True)
 async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> None:
     people = [harness.user() for _ in range(3)]
     for i, person in enumerate(people):

@@ -7,6 +7,7 @@ import json
 import logging
 import random
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from prometheus_client import REGISTRY
@@ -14,6 +15,7 @@ from prometheus_client import REGISTRY
 from bot.cli.common import LIBRARIES_WITH_CONTENT_IN_DEBUG, configure_logging
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from tests.e2e_fixtures import Harness, reply
+from tests.test_e2e_reminders import START, reminders_in, stopped_respondent, tick
 from tests.test_e2e_subscriptions import TUESDAY_7_WIB, _data, _settle, _subscribed_group, _tick
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +48,18 @@ async def test_push_outcomes_are_counted(harness: Harness) -> None:
     await _tick(harness, TUESDAY_7_WIB)
     await _settle(group)
     assert _sample("spibot_push_outcomes_total", kind="digest", status="sent") == before + 1
+
+
+async def test_reminder_outcomes_are_counted(harness: Harness) -> None:
+    sent = _sample("spibot_reminder_outcomes_total", status="sent")
+    gone = _sample("spibot_reminder_outcomes_total", status="gone")
+    user = await stopped_respondent(harness)
+    blocked = await stopped_respondent(harness)
+    blocked.block_bot()
+    await tick(harness, START + timedelta(hours=25))
+    assert len(reminders_in(user)) == 1
+    assert _sample("spibot_reminder_outcomes_total", status="sent") == sent + 1
+    assert _sample("spibot_reminder_outcomes_total", status="gone") == gone + 1
 
 
 @pytest.fixture

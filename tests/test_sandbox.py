@@ -101,6 +101,33 @@ async def test_message_ids_are_shared_by_user_and_bot(server: SandboxServer, bot
     assert [first["message_id"], reply.message_id, second["message_id"]] == [1, 2, 3]
 
 
+async def test_a_user_cancelled_as_the_bot_replies_stops_waiting(
+    server: SandboxServer, bot: Bot
+) -> None:
+    """A closed-loop benchmark cancels users who may be woken by the bot at that very moment:
+    the cancel must win (Python 3.11's wait_for would swallow it and the user would run on)."""
+    user = server.user()
+    await bot.send_message(user.id, "hai")
+    await user.send("halo")
+    rounds = 0
+
+    async def closed_loop() -> None:
+        nonlocal rounds
+        while True:
+            await user.wait_for_reply(timeout=5)
+            rounds += 1
+
+    task = asyncio.create_task(closed_loop())
+    await asyncio.sleep(0.05)  # the user waits
+    shown = user.chat.last_message
+    assert shown is not None
+    user.chat.put_bot_message(shown)  # the bot acts (as an edit would)...
+    task.cancel()  # ...and the benchmark stops the user, in the same instant
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert rounds == 0
+
+
 async def test_edit_applies_and_identical_edit_is_rejected(server: SandboxServer, bot: Bot) -> None:
     user = server.user()
     sent = await bot.send_message(user.id, "Pertanyaan 1", reply_markup=yes_no())
@@ -946,3 +973,18 @@ def test_load_benchmark_writes_its_own_section(tmp_path: Path) -> None:
     assert "second" in text
     assert "first" not in text
     assert "old charts" in text
+
+
+def test_scaleout_benchmark_writes_its_section_beside_the_bot_api_one(tmp_path: Path) -> None:
+    from benchmarks import bench_botapi, bench_scaleout
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n\n{bench_botapi.SECTION_TITLE}\n\nbot api\n", encoding="utf-8")
+    title = bench_scaleout.SECTION_TITLE
+    bench_botapi.write_section(doc, [title, "", "first", ""], title)
+    bench_botapi.write_section(doc, [title, "", "second", ""], title)
+    text = doc.read_text(encoding="utf-8")
+    assert text.count(title) == 1
+    assert "second" in text
+    assert "first" not in text
+    assert "bot api" in text

@@ -7,7 +7,6 @@ import asyncio
 import json
 import random
 import secrets
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,22 +20,18 @@ import storage
 from bot.app import SpiApplication, build_application
 from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, WebhookServer, serving
 from sandbox import SandboxServer
-from sandbox.demo import open_sample_wave, sandbox_settings
+from sandbox.cluster import free_port
+from sandbox.demo import SANDBOX_TOKEN, open_sample_wave, sandbox_settings
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from sandbox.webhook import DeliveryPolicy
 from services.links import unit_payload
-from services.settings import Settings
+from services.settings import Settings, load_settings
 from tests.e2e_fixtures import Clock, reply
+from tests.storage_fixtures import _ThrowawayDatabase
 
 pytestmark = pytest.mark.e2e
 
 WEBHOOK_SECRET = "webhook_" + secrets.token_urlsafe(24)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -65,7 +60,7 @@ async def _webhook_bot(
 ) -> AsyncIterator[WebhookBot]:
     policy = DeliveryPolicy(timeout=5.0, retry_delay=0.05, max_retry_delay=0.2)
     async with SandboxServer(webhook_policy=policy) as sandbox:
-        port = _free_port()
+        port = free_port()
         public = {"webhook_public_url": f"http://127.0.0.1:{port}"} if deliver else {}
         settings = sandbox_settings(
             sandbox,
@@ -275,3 +270,33 @@ def test_run_webhook_without_a_secret_is_a_config_error(
     err = capsys.readouterr().err
     assert err.startswith("configuration error: WEBHOOK_SECRET: required in webhook mode")
     assert not (tmp_path / "never.db").exists()  # refused before touching the database
+
+
+@pytest.mark.postgres
+async def test_pool_settings_bound_the_connections_of_a_process() -> None:
+    """N processes share one server's max_connections: each holds at most pool + overflow."""
+    database = _ThrowawayDatabase.create()
+    try:
+        settings = load_settings(
+            None,
+            telegram_bot_token=SANDBOX_TOKEN,  # the bot never calls the Bot API here
+            database_url=database.url,
+            spibot_secret=secrets.token_urlsafe(32),
+            db_pool_size=2,
+            db_max_overflow=1,
+        )
+        db = build_application(settings).bot_data.services.db
+        await db.initialize()
+        try:
+            held = [await db.engine.connect() for _ in range(3)]
+            with pytest.raises(TimeoutError):  # a fourth waits for one to come back
+                await asyncio.wait_for(db.engine.connect(), 0.5)
+            await held.pop().close()
+            async with db.engine.connect() as conn:  # ...and gets it
+                held.append(conn)
+                for other in held[:-1]:
+                    await other.close()
+        finally:
+            await db.close()
+    finally:
+        database.drop()

@@ -9,16 +9,16 @@ current step in place (with a short toast), it is never silently ignored.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Awaitable, Callable
 
 import storage
-from services import callbacks, contacts, outreach
+from services import callbacks, contacts
 from services.context import Services
+from services.respondent import endings
 from services.respondent.answers import Problem, plan_advance, toggle, validate_typed
 from services.respondent.entry import PAGE_ACTION, UNIT_ACTION, Entry
-from services.respondent.screens import Action, Button, Screen, TapResult
+from services.respondent.screens import Action, Screen, TapResult
 from services.respondent.session import (
     CONSENT,
     ELIGIBILITY_DIRECT,
@@ -31,7 +31,7 @@ from services.respondent.session import (
     Turns,
     retiring,
 )
-from surveys import Group, Question, QuestionType
+from surveys import Question, QuestionType
 
 __all__ = ["RespondentFlow"]
 
@@ -181,8 +181,8 @@ class RespondentFlow:
             await storage.set_respondent_language(self.turns.engine, actor.pseudonym, press.arg)
             return TapResult(screen=Screen(self._t(press.arg, "language_set")))
         step = self._steps.get(press.action)
-        if session is None:
-            return await self.turns.no_session_tap(actor)
+        if session is None:  # a survey that is over, or its ending tapped again
+            return await endings.again(self.turns, actor, press)
         if press.version != session.version or step is None:
             return await self._reshow(live, message_id)
         return await step(live, press.arg, message_id)
@@ -203,8 +203,8 @@ class RespondentFlow:
         """Show where a move ended; a lost race shows where the session really is."""
         if after is None:  # another update moved the session first
             fresh = await self.turns.reload(before)
-            if fresh.session is None:
-                return TapResult(screen=Screen(self._t(before.actor.language, "no_session")))
+            if fresh.session is None:  # the update that ended it shows its own screen
+                return TapResult(toast=self._t(before.actor.language, "stale_button"))
             return await self._reshow(fresh, message_id)
         retire = before.session.message_id if before.session else None
         return TapResult(
@@ -354,17 +354,8 @@ class RespondentFlow:
         )
         if not submitted:
             return await self._moved(live, None, message_id)
-        text = self._t(
-            session.language,
-            "submitted",
-            institution=html.escape(self.services.settings.institution_name),
-        )
-        if session.grp != Group.INTERNAL:
-            return TapResult(screen=Screen(text))
-        # Issue 10: employees may opt in to outreach (sosialisasi) messages, with one button.
-        label = self._t(session.language, "btn_outreach_opt_in")
-        opt_in = ((Button(label, outreach.opt_in_data(session.unit_id)),),)
-        return TapResult(screen=Screen(text, opt_in))
+        thanks = endings.thanks(self.turns, session.language, session.grp, session.unit_id)
+        return TapResult(screen=thanks)
 
     async def _tap_cancel(self, live: Live, arg: str, message_id: int | None) -> TapResult:
         assert live.session is not None

@@ -12,7 +12,7 @@ from services.i18n import Catalog
 from surveys import Question, Questionnaire, QuestionType
 from surveys.model import MULTI_SEPARATOR
 
-__all__ = ["Action", "Button", "Renderer", "Screen", "TapResult"]
+__all__ = ["Action", "Button", "Renderer", "Screen", "TapResult", "submit_arg"]
 
 
 class Action:
@@ -26,7 +26,7 @@ class Action:
     MULTI_DONE: Final = "md"
     SKIP: Final = "sk"
     BACK: Final = "bk"
-    SUBMIT: Final = "sb"
+    SUBMIT: Final = "sb"  # wave-group-unit (see submit_arg)
     CANCEL: Final = "cx"  # y / n
 
 
@@ -58,6 +58,11 @@ class TapResult:
     screen: Screen | None = None
     follow_up: Screen | None = None  # sent as a new message after the edit
     retire: int | None = None  # an older message whose buttons must go (it is no longer live)
+
+
+def submit_arg(wave_id: int, grp: str, unit_id: int) -> str:
+    """Return the submit button's argument: what its thank-you needs if it is tapped again."""
+    return f"{wave_id}-{grp}-{unit_id}"
 
 
 # Signs (version, action, arg) into callback data for the current respondent.
@@ -181,11 +186,11 @@ class Renderer:
             return self.t("multi_hint")
         return ""
 
-    def review(self, answered: int, skipped: int) -> Screen:
-        """Return the review screen before submission."""
+    def review(self, answered: int, skipped: int, submit_arg: str = "") -> Screen:
+        """Return the review screen before submission (see `submit_arg` for the argument)."""
         extra = self.t("review_skipped", skipped=skipped) if skipped else ""
         keyboard = (
-            (self.button("btn_submit", Action.SUBMIT),),
+            (self.button("btn_submit", Action.SUBMIT, submit_arg),),
             (self.button("btn_back", Action.BACK),),
         )
         return Screen(self.t("review", answered=answered, skipped=extra), keyboard)

@@ -18,7 +18,7 @@ import storage
 from services import callbacks
 from services.context import Services
 from services.people import Person, choose_language
-from services.respondent.screens import Action, Renderer, Screen, TapResult
+from services.respondent.screens import Action, Renderer, Screen, TapResult, submit_arg
 from storage.models import UNCHANGED
 from storage.models import SurveySession as Session
 from surveys import Questionnaire, load_questionnaire_text
@@ -224,7 +224,8 @@ class Turns:
         if session.step == REVIEW or session.question_id is None:
             visible = questionnaire.visible(answers)
             answered = sum(1 for q in visible if q.id in answers)
-            screen = render.review(answered, len(visible) - answered)
+            ending = submit_arg(session.wave_id, session.grp, session.unit_id)
+            screen = render.review(answered, len(visible) - answered, ending)
             return Screen(with_notice(screen.text, notice), screen.keyboard)
         return render.question(
             questionnaire,
