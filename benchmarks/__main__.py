@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_botapi, bench_charts, bench_reminders, bench_score
+from benchmarks import bench_botapi, bench_charts, bench_reminders, bench_scaleout, bench_score
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -119,6 +119,19 @@ def render(
     return "\n".join(lines)
 
 
+def _echo_ceiling(botapi: dict[str, Any], users: int) -> list[str]:
+    """The echo bots of the Bot API benchmark at the scale-out benchmark's size, beside it."""
+    lines = []
+    for key, name in (("echo", "PTB's default transport"), ("echo_aiohttp", "spi-bot's transport")):
+        row = next((r for r in botapi.get(key, []) if r["users"] == users), None)
+        if row is not None:
+            lines.append(
+                f"- echo ceiling at {users} users (Bot API benchmark above, one polling "
+                f"process, {name}): {row['replies_per_second']:.0f} replies/s"
+            )
+    return [*lines, ""] if lines else []
+
+
 def main() -> int:
     """Run all benchmarks, print them as JSON and update the document."""
     host = machine()
@@ -131,7 +144,13 @@ def main() -> int:
     print(f"botapi: {json.dumps(botapi, indent=1)}", flush=True)
     reminders = bench_reminders.main()  # about 6 minutes: 10,000 people at 30 a second
     print(f"reminders: {json.dumps(reminders, indent=1)}", flush=True)
-    sections = [bench_botapi.render(botapi), bench_reminders.render(reminders)]
+    scaleout = bench_scaleout.main()  # 1, 2 and 3 webhook processes on PostgreSQL
+    print(f"scaleout: {json.dumps(scaleout, indent=1)}", flush=True)
+    sections = [
+        bench_botapi.render(botapi),
+        bench_reminders.render(reminders),
+        bench_scaleout.render(scaleout) + _echo_ceiling(botapi, scaleout["users"]),
+    ]
     DOC.write_text(render(host, score, charts, *sections), encoding="utf-8")
     print(f"wrote {DOC}")
     ok = (
