@@ -188,7 +188,11 @@ async def test_an_update_a_dead_process_claimed_is_handled_after_its_lease(
     assert len(user.chat.messages) == _START_MESSAGES
 
 
-@pytest.mark.parametrize("secret", [None, "", "wrong_secret_of_good_length", WEBHOOK_SECRET + "x"])
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", "wrong_secret_of_good_length", WEBHOOK_SECRET + "x"],
+    ids=["missing", "empty", "wrong", "one_character_longer"],
+)
 async def test_a_wrong_secret_is_refused(bot: WebhookBot, secret: str | None) -> None:
     user = bot.sandbox.user(user_id=50_005, first_name="Eko", language_code="id")
     update = _update(await user.command("start"))
