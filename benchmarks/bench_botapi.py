@@ -149,6 +149,27 @@ def _cpu(row: dict[str, Any] | None) -> str:
     return f"{cpu['bot_ms_per_action']:.2f} ms ({cpu['bot_core_share']:.2f} core)"
 
 
+def _reading(result: dict[str, Any]) -> list[str]:
+    """What the CPU figures say, computed from them."""
+    at = result["verdict"].get("users")
+    survey = next((r for r in result["survey"] if r["users"] == at), None)
+    fast = next((r for r in result.get("echo_aiohttp", []) if r["users"] == at), None)
+    if survey is None or fast is None:
+        return []
+    mine = survey["cpu"].get("bot_ms_per_action")
+    echo = fast["cpu"].get("bot_ms_per_action")
+    if not (mine and echo):
+        return []
+    return [
+        f"- at {at} users spi-bot used {mine:.2f} ms of CPU per action against {echo:.2f} ms "
+        "for the echo bot on the same transport: the difference is the survey's own work "
+        "(one read and one write transaction, the signed keyboard, a larger message to decode "
+        f"and to send); with the bot at {survey['cpu'].get('bot_core_share', 0):.2f} of a core "
+        "the closed loop is CPU-bound, so latency is users ÷ rate and its tail follows the "
+        "machine (a larger core or webhook processes on PostgreSQL, issue 11, move it)",
+    ]
+
+
 def render(result: dict[str, Any]) -> list[str]:
     """Return the docs/benchmarks.md section for this benchmark."""
     lines = [
@@ -216,6 +237,7 @@ def render(result: dict[str, Any]) -> list[str]:
             f"(target ≥ {TARGET_RATIO}); p99 per tap **{verdict['tap_p99_ms']} ms** "
             f"(target ≤ {TARGET_P99_SECONDS * 1000:.0f} ms)",
         ]
+    lines += _reading(result)
     wave = result["wave_morning"]
     if wave:
         lines.append(

@@ -336,8 +336,8 @@ def render(result: dict[str, Any]) -> list[str]:
         "processes (any client's), the benchmark's own process (users, sandbox, proxy) and "
         "everything else on the machine; and the bots' CPU per update they handled.",
         "",
-        f"Measured on {result['machine']} (1/5/15 min). The machine is shared with other "
-        "engineers' tests and benchmarks, which take cores from every figure.",
+        f"Measured on {result['machine']} (1/5/15 min). Whatever else runs on the "
+        "machine takes cores from every figure (the last column).",
         "",
         "| processes | taps/s | × 1 process | p50 per tap | p99 per tap | bots CPU | "
         "bots CPU per update | PostgreSQL CPU | users + sandbox CPU | others' CPU |",

@@ -16,16 +16,17 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = [
     "WRITE_OPTION",
@@ -205,6 +206,9 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
 
 def alembic_config(url: str | None = None) -> Config:
     """Return an Alembic config for the packaged migrations (no alembic.ini needed)."""
+    # Imported here: every CLI command imports storage, and Alembic costs ~0.1 s to import.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -215,6 +219,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def _upgrade_on(connection: Connection, revision: str) -> None:
     """Run `alembic upgrade` on an open (sync-facade) connection."""
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
