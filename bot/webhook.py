@@ -29,7 +29,7 @@ from telegram import Update
 
 import storage
 from bot.app import SpiApplication
-from bot.runner import running
+from bot.runner import running, tune_gc
 from services import metrics
 from services.settings import Settings
 from storage.anonymity import reshuffle_heaps
@@ -280,4 +280,5 @@ def run_webhook(app: SpiApplication, settings: Settings) -> None:
         async with serving(app, settings) as server:
             await server.wait_closed()
 
+    tune_gc()
     asyncio.run(main())
