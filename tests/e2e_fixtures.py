@@ -101,15 +101,28 @@ class Harness:
         return unit_payload(self.settings.secret_bytes(), unit_code, wave_id)
 
 
-async def reply(user: SandboxUser, timeout: float = 5.0) -> SentMessage:
-    """Wait for the bot to settle after the user's last action; return the newest message."""
+async def reply(
+    user: SandboxUser, timeout: float = 5.0, *, one_keyboard: bool = False
+) -> SentMessage:
+    """Wait for the bot to settle after the user's last action; return the newest message.
+
+    With `one_keyboard`, settled also means at most one message with live buttons (the survey's
+    promise: a late edit retiring the old keyboard must not pass for the reply to the next
+    action). Admin screens may keep several menus live, so it is off by default.
+    """
     import asyncio
 
     await user.wait_for_reply(timeout=timeout)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     while True:
         stamp = user.chat.last_bot_activity
         await asyncio.sleep(0.05)
-        if user.chat.last_bot_activity == stamp:
+        if user.chat.last_bot_activity != stamp:
+            continue
+        if not one_keyboard or loop.time() > deadline:
+            break
+        if sum(1 for m in user.chat.messages if m.buttons) <= 1:
             break
     message = user.chat.last_message
     assert message is not None
