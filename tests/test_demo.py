@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -33,9 +35,21 @@ def test_demo_runs_offline_and_is_repeatable(
     stored = sum(sum(row.values()) for row in first["stored_submitted"].values())
     assert stored == completed  # what the simulated people finished is what the database holds
     assert (tmp_path / "one" / "demo.db").exists()
+    # ...down to every stored answer (only answering times are real, so they may differ).
+    assert _answers(tmp_path / "one" / "demo.db") == _answers(tmp_path / "two" / "demo.db")
     # The result the leadership group received is part of the summary (tests/test_demo_result.py
     # checks its content on a wave large enough for an index).
     result = first["leadership_report"]["result"]
     assert result["final"] is True
     assert set(result["groups"]) == {"internal", "external", "expert"}
     assert result["charts"] == first["leadership_report"]["charts"]
+
+
+def _answers(path: Path) -> list[tuple[str, str, str]]:
+    """Every stored answer with its group, in a stable order (response ids aside)."""
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute(
+            "SELECT r.grp, a.question_id, a.value FROM answers a "
+            "JOIN responses r ON r.id = a.response_id"
+        ).fetchall()
+    return sorted(rows)
