@@ -58,3 +58,14 @@ class Menus:
             )
         except TelegramError as exc:  # e.g. an admin who has not started the bot yet
             logger.info("could not set an official's command menu: %s", type(exc).__name__)
+
+    async def reset(self, bot: Bot, chat_id: int) -> None:
+        """Drop a private chat's own menu, so it falls back to the respondents' one (best effort).
+
+        Called when someone without a role asks for an official command: a revoked role leaves
+        its menu behind, and this is the first moment the bot sees that chat again.
+        """
+        try:
+            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+        except TelegramError as exc:
+            logger.info("could not reset a command menu: %s", type(exc).__name__)

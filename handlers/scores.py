@@ -16,6 +16,7 @@ from functools import wraps
 from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 
 from handlers.context import BotContext
 from services import callbacks, funnel, peers, report_texts, reports
@@ -76,6 +77,11 @@ async def refuse(update: Update, context: BotContext, asker: Asker, decision: De
     unit = html.escape(asker.viewer.unit_name or asker.viewer.unit_code or "")
     logger.info("score request refused: %s", decision.value)
     await _say(update, context, context.t(asker.language, _REFUSALS[decision], unit=unit))
+    chat = update.effective_chat
+    if decision is Decision.NO_ROLE and chat is not None and chat.type == ChatType.PRIVATE:
+        # No role (any more): the official commands leave this chat's menu. A revoked role's
+        # menu is reset here, at the first official command after the revoke.
+        await context.bot_data.menus.reset(context.bot, chat.id)
 
 
 def _decide(asker: Asker, need: Need) -> Decision:
