@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sandbox import SandboxUser
-from sandbox.models import Button, SentMessage
+from sandbox.models import Button, SandboxError, SentMessage
 from surveys import Question, QuestionType, bundled_questionnaires
 
 __all__ = ["Outcome", "Persona", "simulate_respondent"]
@@ -191,7 +191,10 @@ async def simulate_respondent(
                 label = "No" if persona.ineligible else "Yes"
             await user.tap(message, text=label)
         elif "ok" in actions:
-            agree = next(b for b in buttons if _action(b) == "ok" and _arg(b) == "y")
+            agree = next((b for b in buttons if _action(b) == "ok" and _arg(b) == "y"), None)
+            if agree is None:  # a consent screen without its Yes: look again
+                look_again = True
+                continue
             await user.tap(message, data=agree.data)
         elif "lg" in actions:
             await user.tap(
@@ -210,8 +213,17 @@ async def simulate_respondent(
             await user.tap(message, data=_pick(persona, options, _question_in(text)).data)
             if "m" in actions:  # multiple choice: one pick, then Done
                 await _settled(user, timeout)
-                done = user.chat.message(message.message_id).flat_buttons
-                await user.tap(message, data=next(b.data for b in done if _action(b) == "md"))
+                try:
+                    done = user.chat.message(message.message_id).flat_buttons
+                except SandboxError:  # the message was deleted (a newer screen replaced it)
+                    done = []
+                finish = next((b.data for b in done if _action(b) == "md"), None)
+                if finish is None:
+                    # The screen moved on without a Done button (a restarted bot redrew it,
+                    # or a stale copy lost its keyboard): look at the live screen again.
+                    look_again = True
+                    continue
+                await user.tap(message, data=finish)
             answered += 1
         elif "pu" in actions:
             await user.tap(message, data=persona.rng.choice(buttons).data)

@@ -16,7 +16,7 @@ import pytest
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 PACKAGES: Final = ("bot", "handlers", "services", "sandbox", "storage", "scoring", "surveys")
-MAX_LINES: Final = 400
+MAX_LINES: Final = 600  # a smell alarm, not a target (issue 25)
 
 # (importing package, imported package or module prefix): never allowed.
 FORBIDDEN: Final = {
