@@ -116,6 +116,8 @@ from storage.models import (
 from storage.questionnaires import (
     get_questionnaire,
     latest_questionnaires,
+    list_questionnaires,
+    questionnaire_waves,
     save_questionnaire,
 )
 from storage.respondents import ensure_respondent, get_respondent_language, set_respondent_language
@@ -318,6 +320,7 @@ __all__ = [
     "latest_questionnaires",
     "list_actions",
     "list_pushes",
+    "list_questionnaires",
     "list_role_grants",
     "list_roles",
     "list_subscriptions",
@@ -334,6 +337,7 @@ __all__ = [
     "prune_survey_contacts",
     "prune_updates",
     "put_action_draft",
+    "questionnaire_waves",
     "remember_photo_file_id",
     "reopen_wave",
     "response_counts",

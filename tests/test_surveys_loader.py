@@ -360,7 +360,7 @@ BROKEN: list[tuple[str, str, list[str]]] = [
         [
             "broken.yaml: question 'saran': unknown key 'maxlength' (allowed: id, type, "
             "dimension, text, scale, options, dont_know, reverse, required, show_if, min, max, "
-            "integer, max_length)"
+            "integer, max_length, hint, min_exclusive, max_exclusive)"
         ],
     ),
     (

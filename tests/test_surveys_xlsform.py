@@ -145,11 +145,11 @@ REFUSED = [
         "sheet 'survey', row 5, column 'label::English (en)': missing text",
     ),
     (
-        "strict_bound",
-        _replace(3, constraint=". > 16"),
+        "not_equal_constraint",
+        _replace(3, constraint=". != 16"),
         None,
         None,
-        "sheet 'survey', row 5, column 'constraint': unsupported constraint '. > 16'",
+        "sheet 'survey', row 5, column 'constraint': unsupported constraint '. != 16'",
     ),
     (
         "bounds_on_text",
@@ -222,10 +222,13 @@ REFUSED = [
         "sheet 'settings', row 2, column 'version': must be a whole number ≥ 1, got 'v2'",
     ),
     (
-        "title_without_english",
+        "title_in_indonesian_only",
         S,
         None,
-        {k: v for k, v in KOBO_SETTINGS.items() if k != "form_title::English (en)"},
+        {
+            "form_title::Indonesian (id)": "Survei",
+            **{k: v for k, v in KOBO_SETTINGS.items() if not k.startswith("form_title")},
+        },
         "sheet 'settings', row 2, column 'form_title::English (en)': missing text",
     ),
     (
