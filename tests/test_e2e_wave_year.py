@@ -8,7 +8,7 @@ import asyncio
 import csv
 import secrets
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 UNITS = Path(__file__).parents[1] / "sandbox" / "data" / "mojokerto-units.csv"
 # The CLI plans on the real clock: the year of waves is next year, whenever the test runs.
-Y = date.today().year + 1
+Y = datetime.now(UTC).year + 1
 S2_OPENS = datetime(Y, 7, 1, 0, 0, tzinfo=UTC)  # 07:00 WIB
 
 
