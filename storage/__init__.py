@@ -24,10 +24,12 @@ from storage.action_reminders import (
 )
 from storage.actions import (
     Action,
+    ActionEdit,
     ActionStatus,
     NewAction,
     add_action,
     add_actions,
+    apply_actions,
     get_action,
     list_actions,
     update_action,
@@ -202,6 +204,7 @@ __all__ = [
     "UNIT_KINDS",
     "Action",
     "ActionDraft",
+    "ActionEdit",
     "ActionRecipient",
     "ActionStatus",
     "AlreadyCompleted",
@@ -259,6 +262,7 @@ __all__ = [
     "add_correction",
     "alembic_config",
     "answers_frame",
+    "apply_actions",
     "cancel_session",
     "claim_action_reminder",
     "claim_broadcast",
