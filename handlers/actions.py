@@ -1,9 +1,10 @@
 """/tindaklanjut (/actions): follow-up plans per unit in chat.
 
 A unit head sees their unit's actions with buttons to add one (a guided dialogue: dimension,
-what, who, due date), change a status, or attach a note or document; leadership sees every
-unit's actions. Thin: `services.actions`, `services.action_dialogue` and
-`services.action_texts` do the work; buttons are signed for the person who asked.
+what, who, due date), change a status, the due date or the person in charge, or attach a
+note, document or photo as evidence; leadership sees every unit's actions. Thin:
+`services.actions`, `services.action_dialogue` and `services.action_texts` do the work;
+buttons are signed for the person who asked.
 """
 
 from __future__ import annotations
@@ -36,7 +37,14 @@ from services.actions import (
 from services.pushes.delivery import chart_message, send_outgoing
 from surveys.model import Dimension
 
-__all__ = ["BUTTON_PATTERN", "on_action_button", "on_actions", "on_draft_document", "on_draft_text"]
+__all__ = [
+    "BUTTON_PATTERN",
+    "on_action_button",
+    "on_actions",
+    "on_draft_document",
+    "on_draft_photo",
+    "on_draft_text",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +53,11 @@ DIMENSION: Final = "tld"  # arg: the dimension, or OTHER
 SHOW: Final = SHOW_BUTTON  # arg: action id (due-date reminders carry it too)
 STATUS: Final = "tlu"  # arg: "<id>-<status index>", version: the action's version
 NOTE: Final = "tln"  # arg: action id, version: the action's version
+DUE: Final = "tlt"  # change the due date (target waktu); arg: action id, version: its version
+WHO: Final = "tlp"  # change the person in charge (penanggung jawab); likewise
 CANCEL: Final = "tlx"
 OTHER: Final = "x"
-BUTTON_PATTERN: Final = r"^\d+\.tl[adsunx]\."
+BUTTON_PATTERN: Final = r"^\d+\.tl[adsunxtp]\."
 _STATUSES: Final = tuple(ActionStatus)
 _EDIT_BUTTONS: Final = 8  # per list: the soonest due open actions
 
@@ -183,8 +193,19 @@ async def on_action_button(update: Update, context: BotContext, asker: Asker) ->
         return
     if pressed.action == SHOW:
         await _show(update, context, pseudonym, language, action)
-    elif pressed.action == NOTE:
-        reply = await dialogue.start_note(engine, asker.viewer, pseudonym, action, language, now)
+    elif pressed.action in (NOTE, DUE, WHO):
+        if pressed.version != action.version:  # an old button: the action changed since
+            await _say(update, context, context.t(language, "actions_stale"))
+            return
+        if pressed.action == NOTE:
+            reply = await dialogue.start_note(
+                engine, asker.viewer, pseudonym, action, language, now
+            )
+        else:
+            step = dialogue.Step.DUE if pressed.action == DUE else dialogue.Step.WHO
+            reply = await dialogue.start_edit(
+                engine, asker.viewer, pseudonym, action, step, language, now
+            )
         markup = _cancel_keyboard(context, pseudonym, language) if reply.asking else None
         await _say(update, context, context.t(language, reply.key, **reply.values), markup)
     elif pressed.action == STATUS and index.isdigit() and int(index) < len(_STATUSES):
@@ -229,6 +250,17 @@ async def _show(
             _button(
                 context,
                 pseudonym,
+                context.t(language, key),
+                kind,
+                str(action.id),
+                action.version,
+            )
+            for key, kind in (("actions_due_button", DUE), ("actions_who_button", WHO))
+        ],
+        [
+            _button(
+                context,
+                pseudonym,
                 context.t(language, "actions_note_button"),
                 NOTE,
                 str(action.id),
@@ -266,8 +298,28 @@ async def on_draft_text(update: Update, context: BotContext) -> None:
 
 async def on_draft_document(update: Update, context: BotContext) -> None:
     """Take a private document as the evidence a note question asked for."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None or message.document is None:
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    await _evidence(update, context, message.document.file_id, "document")
+
+
+async def on_draft_photo(update: Update, context: BotContext) -> None:
+    """Take a private photo as the evidence a note question asked for (like a document).
+
+    Registered before the broadcast's photo handler: without a note question waiting it does
+    nothing, and the photo goes on to /siaran or the survey as before.
+    """
+    message = update.effective_message
+    if message is None or not message.photo or (message.caption or "").startswith("/"):
+        return  # a photo captioned with a command (/siaran TEKS) is not evidence
+    await _evidence(update, context, message.photo[-1].file_id, "photo")
+
+
+async def _evidence(update: Update, context: BotContext, file_id: str, kind: str) -> None:
+    """Attach a file as evidence if a note question waits for it, and stop the update."""
+    user = update.effective_user
+    if user is None:
         return
     services = context.services
     pseudonym = services.pseudonym(user.id)
@@ -275,7 +327,7 @@ async def on_draft_document(update: Update, context: BotContext) -> None:
         return
     asker = await asker_for(services, user.id, user.language_code)
     reply = await dialogue.attach_document(
-        services.db.engine, asker.viewer, pseudonym, message.document.file_id, services.clock()
+        services.db.engine, asker.viewer, pseudonym, file_id, services.clock(), kind
     )
     if reply is None:
         return

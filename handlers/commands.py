@@ -173,6 +173,9 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(
         MessageHandler(filters.Document.ALL & private, actions.on_draft_document), group=-1
     )
+    # A photo sent as an action's evidence, when a note question waits for it (group -2: it
+    # runs before the broadcast's photo handler and stops the update only when it took it).
+    app.add_handler(MessageHandler(filters.PHOTO & private, actions.on_draft_photo), group=-2)
     # A broadcast's picture (captioned /siaran, or sent after it); other photos go on to the
     # survey, which answers them as before.
     app.add_handler(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from handlers.context import BotContext
+from services.access import asker_for
 from services.metrics import HANDLER_ERRORS
 from services.people import person_for
 
@@ -39,11 +41,23 @@ async def _safe_language(update: Update, context: BotContext) -> str:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """List the commands."""
-    if update.effective_message is None:
+    """List the commands this person has: the survey's, an official's, an admin's."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
         return
-    lang = await user_language(update, context)
-    await update.effective_message.reply_text(context.t(lang, "help"))
+    asker = await asker_for(context.services, user.id, user.language_code)
+    lang, viewer = asker.language, asker.viewer
+    parts = [context.t(lang, "help")]
+    if not viewer.has_role:
+        parts.append(context.t(lang, "help_respondent_note"))
+    else:
+        parts.append(context.t(lang, "help_official"))
+        if not viewer.sees_all and viewer.unit_code is not None:
+            unit = html.escape(viewer.unit_name or viewer.unit_code)
+            parts.append(context.t(lang, "help_unit_head", unit=unit))
+    if viewer.admin:
+        parts.append(context.t(lang, "help_admin"))
+    await message.reply_text("\n\n".join(parts))
 
 
 async def group_refusal(update: Update, context: BotContext) -> None:

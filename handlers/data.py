@@ -53,7 +53,10 @@ async def on_comments(update: Update, context: BotContext, asker: Asker) -> None
         return
     k = context.services.settings.small_cell_k
     try:
-        found = await load_comments(context.services.db.engine, None, k=k, unit=unit_code)
+        today = context.services.clock().astimezone(context.services.settings.zone).date()
+        found = await load_comments(
+            context.services.db.engine, None, k=k, unit=unit_code, today=today
+        )
     except AdminError:
         await _say(update, context, context.t(language, "scores_no_wave"))
         return

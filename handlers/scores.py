@@ -1,4 +1,5 @@
-"""Leadership queries: /skor, /unit, /dimensi, /peringkat, /tren, /progres, /laporan.
+"""Leadership queries: /skor [wave], /unit, /dimensi, /peringkat, /tren, /progres, /laporan
+(a unit head gets /skor, /tren and /laporan for their own unit).
 
 Thin: `score_command` decides who asks and what they may see (`services.access`) and builds
 the wave's report once (`services.reports`); each command picks its text and chart and sends
@@ -22,7 +23,7 @@ from handlers.context import BotContext
 from services import callbacks, funnel, peers, report_texts, reports
 from services.access import Asker, Decision, asker_for
 from services.pushes.delivery import Outgoing, chart_message, send_outgoing
-from services.report_charts import render_chart, report_pack
+from services.report_charts import render_chart, report_pack, unit_pack
 from services.reports import ReportBundle
 
 __all__ = [
@@ -113,12 +114,24 @@ def asker_command(need: Need) -> Callable[[AskerHandler], Handler]:
     return decorate
 
 
-async def _bundle(update: Update, context: BotContext, asker: Asker) -> ReportBundle | None:
-    """Build the current wave's report once for this command; tell the chat if there is none."""
-    bundle = await reports.current_bundle(context.services)
-    if bundle is None:
+async def _bundle(
+    update: Update, context: BotContext, asker: Asker, wave_name: str | None = None
+) -> ReportBundle | None:
+    """Build the report once for this command (the current wave, or the named one); tell the
+    chat if there is none, with the waves there are when a name was not found."""
+    bundle = await reports.current_bundle(context.services, wave_name)
+    if bundle is not None:
+        return bundle
+    if wave_name is None:
         await _say(update, context, context.t(asker.language, "scores_no_wave"))
-    return bundle
+    else:
+        names = await reports.wave_names(context.services)
+        waves = ", ".join(f"<code>{html.escape(n)}</code>" for n in names) or "—"
+        text = context.t(
+            asker.language, "scores_unknown_wave", wave=html.escape(wave_name[:60]), waves=waves
+        )
+        await _say(update, context, text)
+    return None
 
 
 def score_command(need: Need) -> Callable[[ScoreHandler], Handler]:
@@ -159,13 +172,15 @@ async def _send_chart(
         await _say(update, context, follow_up)
 
 
-async def _show_unit(update: Update, context: BotContext, asker: Asker, unit_code: str) -> None:
+async def _show_unit(
+    update: Update, context: BotContext, asker: Asker, unit_code: str, wave_name: str | None = None
+) -> None:
     """Answer with one unit's score card, if the asker may see that unit."""
     decision = asker.viewer.unit(unit_code)
     if decision is not Decision.ALLOWED:
         await refuse(update, context, asker, decision)
         return
-    bundle = await _bundle(update, context, asker)
+    bundle = await _bundle(update, context, asker, wave_name)
     if bundle is None:
         return
     caption = report_texts.score_text(bundle, asker.language, unit_code)
@@ -176,15 +191,17 @@ async def _show_unit(update: Update, context: BotContext, asker: Asker, unit_cod
 
 @asker_command(Need.ANY)
 async def on_score(update: Update, context: BotContext, asker: Asker) -> None:
-    """Handle /skor (/score): the index; a unit head gets their own unit."""
+    """Handle /skor [wave] (/score): the index of the current (or named) wave; a unit head
+    gets their own unit."""
     viewer = asker.viewer
+    wave_name = " ".join(context.args or []).strip() or None
     if not viewer.sees_all:
         if viewer.unit_code is None:
             await refuse(update, context, asker, Decision.NO_ROLE)
         else:
-            await _show_unit(update, context, asker, viewer.unit_code)
+            await _show_unit(update, context, asker, viewer.unit_code, wave_name)
         return
-    bundle = await _bundle(update, context, asker)
+    bundle = await _bundle(update, context, asker, wave_name)
     if bundle is not None:
         caption = report_texts.score_text(bundle, asker.language)
         await _send_chart(update, context, bundle, "index", caption, language=asker.language)
@@ -272,9 +289,18 @@ async def on_ranking(
     )
 
 
-@score_command(Need.INSTITUTION)
+@score_command(Need.ROLE)
 async def on_trend(update: Update, context: BotContext, asker: Asker, bundle: ReportBundle) -> None:
-    """Handle /tren (/trend): the institution index across waves, then our KPK results."""
+    """Handle /tren (/trend): the institution index across waves, then our KPK results; a
+    unit head gets their own unit's index across waves."""
+    viewer = asker.viewer
+    if not viewer.sees_all and viewer.unit_code is not None:
+        own = viewer.unit_code
+        caption = report_texts.trend_text(bundle, asker.language, own)
+        await _send_chart(
+            update, context, bundle, "trend", caption, language=asker.language, unit_code=own
+        )
+        return
     caption = report_texts.trend_text(bundle, asker.language)
     # Our KPK result per year, percentile and peers: beside our own waves, after the chart.
     services = context.services
@@ -312,13 +338,18 @@ async def on_progress(
         await _say(update, context, page)
 
 
-@score_command(Need.INSTITUTION)
+@score_command(Need.ROLE)
 async def on_report(
     update: Update, context: BotContext, asker: Asker, bundle: ReportBundle
 ) -> None:
-    """Handle /laporan (/report): the whole chart pack, each chart with its numbers."""
+    """Handle /laporan (/report): the whole chart pack, each chart with its numbers; a unit
+    head gets their own unit's pack."""
     chat = update.effective_chat
     if chat is None:
+        return
+    viewer = asker.viewer
+    if not viewer.sees_all and viewer.unit_code is not None:
+        await _unit_report(update, context, asker, bundle, viewer.unit_code)
         return
     pack = await asyncio.to_thread(report_pack, bundle, asker.language)
     intro = context.t(
@@ -327,4 +358,25 @@ async def on_report(
     items = [Outgoing(text=intro)] + [chart_message(png, cap, name) for name, png, cap in pack]
     # One message after another (not gathered): Telegram allows about one a second per chat.
     for item in items:
+        await send_outgoing(context.bot, chat.id, item)
+
+
+async def _unit_report(
+    update: Update, context: BotContext, asker: Asker, bundle: ReportBundle, unit_code: str
+) -> None:
+    """Send a unit head their unit's pack: its charts, then its progress as text."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    pack = await asyncio.to_thread(unit_pack, bundle, asker.language, unit_code)
+    intro = context.t(
+        asker.language,
+        "scores_unit_pack_intro",
+        wave=html.escape(bundle.wave.name),
+        unit=html.escape(asker.viewer.unit_name or unit_code),
+        count=len(pack),
+    )
+    items = [Outgoing(text=intro)] + [chart_message(png, cap, chart) for chart, png, cap in pack]
+    items.append(Outgoing(text=report_texts.unit_progress_text(bundle, asker.language, unit_code)))
+    for item in items:  # one after another: about one message a second per chat
         await send_outgoing(context.bot, chat.id, item)

@@ -120,9 +120,10 @@ class Report:
                 return result
         raise KeyError(code)
 
-    def to_wave_result(self) -> WaveResult:
-        """Return this wave's institution result, to pass as `history` to a later report."""
-        inst = self.institution
+    def to_wave_result(self, unit_code: str | None = None) -> WaveResult:
+        """Return this wave's institution result (or one unit's, for that unit's trend), to
+        pass as `history` to a later report."""
+        inst = self.institution if unit_code is None else self.unit(unit_code)
         partial = inst.index is None and inst.partial_index is not None
         return WaveResult(
             wave=self.wave,

@@ -32,6 +32,7 @@ __all__ = [
     "Lift",
     "TargetPlan",
     "WhatIf",
+    "next_band",
     "reach_category",
     "what_if",
 ]
@@ -122,8 +123,16 @@ class TargetPlan:
     reached: bool  # already at or above the target: nothing to lift
     needs: tuple[DimensionNeed, ...]  # weakest dimension first
 
+    @property
+    def cheapest(self) -> DimensionNeed | None:
+        """Return the dimension that reaches the target with the smallest lift (the weaker
+        one on a tie); None when none reaches it alone."""
+        reaching = [n for n in self.needs if n.lift is not None]
+        return min(reaching, key=lambda n: n.lift or 0.0) if reaching else None
+
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form, rounded to 2 decimals."""
+        cheapest = self.cheapest
         return {
             "unit": self.unit,
             "name": self.name,
@@ -131,6 +140,9 @@ class TargetPlan:
             "index": _round(self.index),
             "category": self.category.key if self.category else None,
             "reached": self.reached,
+            "cheapest": None
+            if cheapest is None
+            else {"dimension": cheapest.dimension.value, "lift": _round(cheapest.lift)},
             "needs": [
                 {
                     "dimension": n.dimension.value,
@@ -271,6 +283,17 @@ def reach_category(
             lift, index = _smallest_lift(report, dim.dimension, unit, target)
             needs.append(DimensionNeed(dim.dimension, dim.score, lift, index))
     return TargetPlan(unit, scope.name, target, scope.index, scope.category, reached, tuple(needs))
+
+
+def next_band(report: Report, unit: str | None = None) -> Category | None:
+    """Return the category just above the scope's (None without an index, or at the top)."""
+    scope = _scope_of(report, unit)
+    if scope.category is None:
+        return None
+    bands = categories_of(report.config.thresholds)
+    keys = [c.key for c in bands]
+    at = keys.index(scope.category.key)
+    return bands[at + 1] if at + 1 < len(bands) else None
 
 
 def _at_least(category: Category | None, target: Category, keys: list[str]) -> bool:

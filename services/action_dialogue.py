@@ -1,8 +1,11 @@
-"""The /tindaklanjut dialogue: add an action step by step, or attach a note or document.
+"""The /tindaklanjut dialogue: add an action step by step, attach a note, document or photo,
+or change an action's due date or person in charge.
 
 State lives in `action_drafts` (one row per official), so a restart resumes the question
-that was asked. Permissions are checked again when the action is saved: a role revoked
-mid-dialogue saves nothing.
+that was asked. A draft about an existing action carries its id and the version the official
+saw: its step names the field asked for (`note`, `due`, `who`), and a change someone made in
+between is refused as stale. Permissions are checked again when the action is saved: a role
+revoked mid-dialogue saves nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +17,16 @@ from typing import Final
 
 import storage
 from services.access import Viewer
-from services.actions import ActionProblem, Outcome, add_for, new_action, parse_due, set_status_for
+from services.actions import (
+    ActionProblem,
+    Outcome,
+    add_for,
+    check_who,
+    new_action,
+    parse_due,
+    set_status_for,
+)
+from services.dates import format_day
 from storage import Action, ActionDraft, AsyncEngine
 from surveys.model import Dimension
 
@@ -27,6 +39,7 @@ __all__ = [
     "cancel",
     "in_progress",
     "start_add",
+    "start_edit",
     "start_note",
 ]
 
@@ -97,6 +110,38 @@ async def start_note(
     return Reply("actions_ask_note", {"number": str(action.id)}, asking=True)
 
 
+async def start_edit(
+    engine: AsyncEngine,
+    viewer: Viewer,
+    pseudonym: str,
+    action: Action,
+    step: Step,
+    language: str,
+    now: datetime,
+) -> Reply:
+    """Begin changing an action's due date (`Step.DUE`) or person in charge (`Step.WHO`)."""
+    if viewer.unit_code != action.unit_code and not viewer.admin:
+        return Reply("actions_refused")
+    draft = ActionDraft(
+        pseudonym,
+        action.unit_code,
+        step,
+        language,
+        now,
+        action_id=action.id,
+        action_version=action.version,
+    )
+    await storage.put_action_draft(engine, draft)
+    if step is Step.DUE:
+        current = format_day(action.due_on, language)
+        return Reply(
+            "actions_ask_new_due", {"number": str(action.id), "current": current}, asking=True
+        )
+    return Reply(
+        "actions_ask_new_who", {"number": str(action.id), "current": action.who}, asking=True
+    )
+
+
 async def in_progress(engine: AsyncEngine, pseudonym: str, now: datetime) -> bool:
     """Tell whether the official is in the middle of a dialogue (one cheap lookup)."""
     return await _live_draft(engine, pseudonym, now) is not None
@@ -136,6 +181,8 @@ async def answer(
     if draft is None:
         return None
     step = Step(draft.step)
+    if draft.action_id is not None and step is not Step.NOTE:
+        return await _edit(engine, viewer, draft, step, text, now, today)
     try:
         if step is Step.NOTE:
             assert draft.action_id is not None
@@ -168,6 +215,44 @@ async def answer(
     return Reply("actions_added", {"number": str(added.action.id)}, added.action)
 
 
+async def _edit(
+    engine: AsyncEngine,
+    viewer: Viewer,
+    draft: ActionDraft,
+    step: Step,
+    text: str,
+    now: datetime,
+    today: date,
+) -> Reply:
+    """Save a new due date or person in charge of an existing action."""
+    assert draft.action_id is not None
+    assert draft.action_version is not None
+    due: date | None = None
+    who: str | None = None
+    try:
+        if step is Step.DUE:
+            due = parse_due(text)
+            if due < today:
+                return Reply("actions_due_past", {"detail": text.strip()[:20]}, asking=True)
+        else:
+            who = check_who(text)
+    except ActionProblem as problem:
+        return Reply(problem.key, {"detail": problem.detail}, asking=True)
+    await storage.delete_action_draft(engine, draft.pseudonym)
+    change = await set_status_for(
+        engine, viewer, draft.action_id, draft.action_version, now, due_on=due, who=who
+    )
+    if change.outcome is Outcome.DONE and change.action is not None:
+        action = change.action
+        values = {
+            "number": str(action.id),
+            "due": format_day(action.due_on, draft.language),
+            "who": action.who,
+        }
+        return Reply("actions_edit_saved", values, action)
+    return _changed(change.outcome, change.action)
+
+
 def _next(draft: ActionDraft, step: Step, now: datetime, **changes: str) -> ActionDraft:
     return ActionDraft(
         pseudonym=draft.pseudonym,
@@ -182,10 +267,15 @@ def _next(draft: ActionDraft, step: Step, now: datetime, **changes: str) -> Acti
 
 
 async def attach_document(
-    engine: AsyncEngine, viewer: Viewer, pseudonym: str, file_id: str, now: datetime
+    engine: AsyncEngine,
+    viewer: Viewer,
+    pseudonym: str,
+    file_id: str,
+    now: datetime,
+    kind: str = "document",
 ) -> Reply | None:
-    """Attach a document as the evidence of the action a note is asked for (None: no such
-    question pending, so the document is someone else's business)."""
+    """Attach a document or a photo (`kind`) as the evidence of the action a note is asked
+    for (None: no such question pending, so the file is someone else's business)."""
     draft = await _live_draft(engine, pseudonym, now)
     if draft is None or draft.step != Step.NOTE:
         return None
@@ -193,6 +283,12 @@ async def attach_document(
     assert draft.action_version is not None
     await storage.delete_action_draft(engine, pseudonym)
     change = await set_status_for(
-        engine, viewer, draft.action_id, draft.action_version, now, document_file_id=file_id
+        engine,
+        viewer,
+        draft.action_id,
+        draft.action_version,
+        now,
+        document_file_id=file_id,
+        evidence_kind=kind,
     )
     return _changed(change.outcome, change.action)

@@ -113,7 +113,8 @@ def action_detail(action: Action, language: str, dimension_name: str | None) -> 
     if action.note:
         lines.append(t(language, "actions_detail_note", note=html.escape(action.note)))
     if action.document_file_id:
-        lines.append(t(language, "actions_detail_document"))
+        photo = action.evidence_kind == "photo"
+        lines.append(t(language, "actions_detail_photo" if photo else "actions_detail_document"))
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
-"""Follow-up plans (tindak lanjut): who may change which action, input checks, and the
-follow-up matrix as CSV or XLSX (`spibot actions import/export`).
+"""Follow-up plans (tindak lanjut): who may change which action, and input checks (dates as
+people type them, the dimension and status names the bot shows). The matrix file is
+`services.action_matrix`.
 
 Unit heads manage their own unit's actions; leadership and admins see every unit's (and may
 manage them from the shell). Every change carries the version the editor saw.
@@ -7,23 +8,20 @@ manage them from the shell). Every change carries the version the editor saw.
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Final
 
 import storage
 from services.access import Decision, Viewer
+from services.dates import BadDate, parse_date
 from services.i18n import catalog
+from services.names import dimension_named, status_named
 from storage import Action, ActionStatus, AsyncEngine, NewAction
-from surveys.model import Dimension
 
 __all__ = [
-    "MATRIX_COLUMNS",
     "SHOW_BUTTON",
     "Action",
     "ActionProblem",
@@ -31,14 +29,16 @@ __all__ = [
     "Change",
     "Outcome",
     "add_for",
-    "export_matrix",
+    "check_what",
+    "check_who",
     "find_action",
     "list_for",
     "may_manage",
     "may_see",
     "new_action",
+    "parse_dimension",
     "parse_due",
-    "read_matrix",
+    "parse_status",
     "set_status_for",
 ]
 
@@ -47,37 +47,29 @@ SHOW_BUTTON: Final = "tls"
 WHAT_MAX: Final = 500
 WHO_MAX: Final = 120
 NOTE_MAX: Final = 500
-# The follow-up matrix (matriks tindak lanjut) as KPK asks for it, one row per action. The
-# headers are the document's own (Indonesian); import also accepts the English keys.
-MATRIX_COLUMNS: Final[Mapping[str, str]] = {
-    "no": "No",
-    "unit_code": "Kode unit",
-    "unit": "Unit",
-    "dimension": "Dimensi",
-    "recommendation": "Rekomendasi KPK",
-    "what": "Rencana aksi",
-    "who": "Penanggung jawab",
-    "due_on": "Target waktu",
-    "status": "Status",
-    "note": "Bukti / catatan",
-}
-_DATE_FORMATS: Final = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y")
 _SPACES: Final = re.compile(r"\s+")
 
 
 class ActionProblem(ValueError):
-    """Input that cannot become an action; `key` names the catalog message, `row` the line."""
+    """Input that cannot become an action; `key` names the catalog message, `row` the line
+    (or spreadsheet row, `where` says which) of a matrix."""
 
-    def __init__(self, key: str, detail: str = "", row: int | None = None) -> None:
+    def __init__(
+        self, key: str, detail: str = "", row: int | None = None, where: str = "line"
+    ) -> None:
         super().__init__(key)
         self.key = key
         self.detail = detail
         self.row = row
+        self.where = where
 
     def describe(self, language: str) -> str:
-        """Return the problem in words (with the row of a matrix, when known)."""
+        """Return the problem in words (with the line of a matrix, when known)."""
         text = catalog().t(language, self.key, detail=self.detail)
-        return text if self.row is None else f"row {self.row}: {text}"
+        if self.row is None:
+            return text
+        where = catalog().t(language, f"actions_where_{self.where}", row=self.row)
+        return f"{where}: {text}"
 
     def __str__(self) -> str:
         return self.describe("en")
@@ -101,14 +93,13 @@ class Change:
 
 
 def parse_due(text: str) -> date:
-    """Parse a due date: 2026-04-30, 30-04-2026, 30/04/2026 or 30.04.2026."""
-    cleaned = text.strip()
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(cleaned, fmt).date()  # noqa: DTZ007 - a date, no time
-        except ValueError:
-            continue
-    raise ActionProblem("actions_bad_date", cleaned[:20])
+    """Parse a due date as people type it: 30/04/2027, 30-04-2027, 2027-04-30,
+    31 Januari 2027, 31 Jan 2027, January 31, 2027 (`services.dates`)."""
+    try:
+        return parse_date(text)
+    except BadDate as exc:
+        key = "actions_impossible_date" if exc.impossible else "actions_bad_date"
+        raise ActionProblem(key, text.strip()[:30]) from None
 
 
 def _clean(text: str, limit: int, key: str) -> str:
@@ -118,14 +109,35 @@ def _clean(text: str, limit: int, key: str) -> str:
     return cleaned
 
 
-def _dimension(text: str) -> str | None:
-    cleaned = text.strip().lower()
-    if not cleaned:
+def check_what(text: str) -> str:
+    """Return an action's description cleaned, or ActionProblem."""
+    return _clean(text, WHAT_MAX, "actions_bad_what")
+
+
+def check_who(text: str) -> str:
+    """Return a person in charge (a role title) cleaned, or ActionProblem."""
+    return _clean(text, WHO_MAX, "actions_bad_who")
+
+
+def parse_dimension(text: str) -> str | None:
+    """Return a dimension's code from any name the bot shows or accepts; None when empty."""
+    if not text.strip():
         return None
-    known = {d.value for d in Dimension}
-    if cleaned not in known:
-        raise ActionProblem("actions_bad_dimension", cleaned[:40])
-    return cleaned
+    dimension = dimension_named(text)
+    if dimension is None:
+        raise ActionProblem("actions_bad_dimension", text.strip()[:40])
+    return dimension.value
+
+
+def parse_status(text: str) -> ActionStatus:
+    """Return a status from any name the bot shows ("Berjalan", "in progress"); empty:
+    planned."""
+    if not text.strip():
+        return ActionStatus.PLANNED
+    status = status_named(text)
+    if status is None:
+        raise ActionProblem("actions_bad_status", text.strip()[:30])
+    return status
 
 
 def new_action(
@@ -140,18 +152,14 @@ def new_action(
     note: str = "",
 ) -> NewAction:
     """Check and build an action to add (ActionProblem names what is wrong)."""
-    try:
-        state = ActionStatus(status.strip().lower() or "planned")
-    except ValueError:
-        raise ActionProblem("actions_bad_status", status[:20]) from None
     return NewAction(
         unit_code=unit_code.strip().upper(),
-        what=_clean(what, WHAT_MAX, "actions_bad_what"),
-        who=_clean(who, WHO_MAX, "actions_bad_who"),
+        what=check_what(what),
+        who=check_who(who),
         due_on=due if isinstance(due, date) else parse_due(due),
-        dimension=_dimension(dimension),
+        dimension=parse_dimension(dimension),
         recommendation=_SPACES.sub(" ", recommendation).strip()[:WHAT_MAX],
-        status=state,
+        status=parse_status(status),
         note=_SPACES.sub(" ", note).strip()[:NOTE_MAX],
     )
 
@@ -196,133 +204,33 @@ async def set_status_for(
     status: ActionStatus | None = None,
     note: str | None = None,
     document_file_id: str | None = None,
+    evidence_kind: str | None = None,
+    who: str | None = None,
+    due_on: date | None = None,
 ) -> Change:
-    """Change an action's status, note or evidence document, if the viewer may."""
+    """Change an action's status, note, evidence, person in charge or due date, if the
+    viewer may (only what is given changes)."""
     action = await storage.get_action(engine, action_id)
     if action is None:
         return Change(Outcome.NOT_FOUND, None)
     if not may_manage(viewer, action):
         return Change(Outcome.REFUSED, None)
+    keep = storage.UNCHANGED
     try:
         changed = await storage.update_action(
             engine,
             action_id,
             version=version,
             now=now,
-            status=storage.UNCHANGED if status is None else status,
-            note=storage.UNCHANGED if note is None else note.strip()[:NOTE_MAX],
-            document_file_id=storage.UNCHANGED if document_file_id is None else document_file_id,
+            status=keep if status is None else status,
+            note=keep if note is None else note.strip()[:NOTE_MAX],
+            document_file_id=keep if document_file_id is None else document_file_id,
+            evidence_kind=keep if document_file_id is None else evidence_kind or "document",
+            who=keep if who is None else who,
+            due_on=keep if due_on is None else due_on,
         )
     except storage.NotFound:
         return Change(Outcome.NOT_FOUND, None)
     if changed is None:
         return Change(Outcome.STALE, await storage.get_action(engine, action_id))
     return Change(Outcome.DONE, changed)
-
-
-# -- the follow-up matrix ---------------------------------------------------------------------
-
-
-def _matrix_rows(actions: Sequence[Action]) -> list[list[str]]:
-    rows = [list(MATRIX_COLUMNS.values())]
-    for number, a in enumerate(actions, start=1):
-        rows.append(
-            [
-                str(number),
-                a.unit_code,
-                a.unit_name,
-                a.dimension or "",
-                a.recommendation,
-                a.what,
-                a.who,
-                a.due_on.isoformat(),
-                a.status.value,
-                a.note,
-            ]
-        )
-    return rows
-
-
-def export_matrix(actions: Sequence[Action], path: Path) -> int:
-    """Write the follow-up matrix as .csv or .xlsx (by the file's suffix); return the rows."""
-    rows = _matrix_rows(actions)
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = "Tindak lanjut"
-        for row in rows:
-            sheet.append(row)
-        book.save(path)
-    elif path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8", newline="") as out:
-            csv.writer(out).writerows(rows)
-    else:
-        raise ActionProblem("actions_bad_format", path.suffix)
-    return len(rows) - 1
-
-
-def _records(path: Path) -> list[list[str]]:
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = book.active
-            assert sheet is not None
-            return [
-                [
-                    ""
-                    if v is None
-                    else (v.date().isoformat() if isinstance(v, datetime) else str(v))
-                    for v in row
-                ]
-                for row in sheet.iter_rows(values_only=True)
-            ]
-        finally:
-            book.close()
-    if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as source:
-            return [list(row) for row in csv.reader(source)]
-    raise ActionProblem("actions_bad_format", path.suffix)
-
-
-def _header_keys(header: Iterable[str]) -> list[str | None]:
-    by_label = {label.lower(): key for key, label in MATRIX_COLUMNS.items()}
-    by_label.update({key: key for key in MATRIX_COLUMNS})
-    return [by_label.get(str(h).strip().lower()) for h in header]
-
-
-def read_matrix(path: Path) -> list[NewAction]:
-    """Read a follow-up matrix (.csv or .xlsx); ActionProblem names the first bad row."""
-    records = [r for r in _records(path) if any(str(v).strip() for v in r)]
-    if not records:
-        raise ActionProblem("actions_empty_file")
-    keys = _header_keys(records[0])
-    needed = {"unit_code", "what", "who", "due_on"}
-    missing = [k for k in MATRIX_COLUMNS if k in needed and k not in keys]
-    if missing:
-        raise ActionProblem(
-            "actions_missing_columns", ", ".join(MATRIX_COLUMNS[k] for k in missing)
-        )
-    out = []
-    for number, record in enumerate(records[1:], start=2):
-        values = {k: str(v) for k, v in zip(keys, record, strict=False) if k is not None}
-        try:
-            out.append(
-                new_action(
-                    values.get("unit_code", ""),
-                    values.get("what", ""),
-                    values.get("who", ""),
-                    values.get("due_on", ""),
-                    dimension=values.get("dimension", ""),
-                    recommendation=values.get("recommendation", ""),
-                    status=values.get("status", ""),
-                    note=values.get("note", ""),
-                )
-            )
-        except ActionProblem as problem:
-            raise ActionProblem(problem.key, problem.detail, number) from None
-    return out

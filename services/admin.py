@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Final
 
 import storage
+from services import questionnaires
 from services.errors import AdminError
 from services.links import deep_link, invitation_payload
 from services.security import new_token, token_hash
 from storage import AsyncEngine
-from storage.models import NewInvitation, Unit, Wave
-from surveys import Group, bundled_questionnaires
+from storage.models import NewInvitation, Unit, Wave, WavePlan
+from surveys import Group
 
 __all__ = [
     "AdminError",
@@ -26,9 +27,10 @@ __all__ = [
     "RosterProblem",
     "create_invitations",
     "decode_csv",
-    "ensure_questionnaires",
     "import_units_csv",
+    "invitation_target",
     "invitations_csv",
+    "issue_invitations",
     "open_wave",
     "parse_csv",
     "parse_roster",
@@ -106,30 +108,22 @@ async def import_units_csv(engine: AsyncEngine, path: Path) -> storage.UnitImpor
         raise AdminError(f"{path}: {exc}") from exc
 
 
-async def ensure_questionnaires(engine: AsyncEngine, now: datetime) -> dict[str, int]:
-    """Return the newest stored questionnaire per group, storing the bundled ones if missing."""
-    latest = await storage.latest_questionnaires(engine)
-    chosen: dict[str, int] = {}
-    for group, questionnaire in bundled_questionnaires().items():
-        stored = latest.get(questionnaire.id)
-        if stored is None:
-            stored = await storage.save_questionnaire(
-                engine,
-                questionnaire.id,
-                questionnaire.version,
-                group.value,
-                questionnaire.source,
-                now,
-            )
-        chosen[group.value] = stored.id
-    return chosen
-
-
-async def open_wave(engine: AsyncEngine, name: str, now: datetime) -> Wave:
-    """Open a wave with the current questionnaire of each group."""
+async def open_wave(
+    engine: AsyncEngine,
+    name: str,
+    now: datetime,
+    choices: Mapping[Group, str] | None = None,
+) -> Wave:
+    """Open a wave in which each group answers the chosen questionnaire ("NAME" or
+    "NAME@VERSION"), else the default (`services.questionnaires`). A plan of the same name
+    lends its stored choice for the groups `choices` does not name."""
     if not name.strip() or len(name) > 80:
         raise AdminError("wave name: give 1 to 80 characters, e.g. 2026-S1")
-    questionnaire_ids = await ensure_questionnaires(engine, now)
+    plan = await storage.wave_plans.get_wave_plan(engine, name.strip())
+    chosen = questionnaires.choices_from_text(plan.questionnaire_choice if plan else None)
+    chosen.update(choices or {})
+    stored = await questionnaires.choose_questionnaires(engine, chosen, now)
+    questionnaire_ids = {group.value: s.id for group, s in stored.items()}
     try:
         return await storage.open_wave(engine, name.strip(), questionnaire_ids, now)
     except storage.StorageError as exc:
@@ -159,7 +153,9 @@ class RosterProblem:
     """One thing wrong with a roster: where (a line, or None for the whole file) and what."""
 
     line: int | None
-    kind: str  # not_utf8, empty, no_unit_column, too_many_rows, no_unit, unknown_unit
+    # not_utf8, empty, no_unit_column, too_many_rows, no_unit, unknown_unit; renewing
+    # (services.renewal): renew_no_link, renew_not_a_link, renew_duplicate, renew_other_wave
+    kind: str
     value: str = ""
 
     def english(self) -> str:
@@ -172,6 +168,11 @@ class RosterProblem:
             "too_many_rows": f"more than {self.value} rows",
             "no_unit": "no unit code",
             "unknown_unit": f"unknown unit code {self.value!r}",
+            "renew_no_link": f"no link from wave {self.value!r}: a new person? give --group",
+            "renew_not_a_link": f"{self.value!r} is not a personal invitation link",
+            "renew_duplicate": f"the same link as line {self.value}",
+            "renew_other_wave": "the link is not one of the --from wave's"
+            + (f" (it is from {self.value!r})" if self.value else ""),
         }[self.kind]
         return where + what
 
@@ -232,31 +233,79 @@ def read_roster(path: Path, units_by_code: Mapping[str, Unit]) -> list[dict[str,
     return parse_roster(data, units_by_code, str(path))
 
 
+async def invitation_target(engine: AsyncEngine, name: str | None) -> Wave | WavePlan:
+    """Return the wave invitations are for: the named wave, the named plan that has not
+    opened yet, or (no name) the open wave."""
+    if name:
+        wave = await storage.get_wave(engine, name)
+        if wave is not None:
+            return wave
+        plan = await storage.wave_plans.get_wave_plan(engine, name)
+        if plan is not None and plan.wave_id is None:
+            return plan
+        raise AdminError(f"no wave or planned wave named {name!r} (see `spibot wave list`)")
+    return await resolve_wave(engine, None)
+
+
 async def create_invitations(
     engine: AsyncEngine,
     *,
-    wave: Wave,
+    wave: Wave | WavePlan,
     group: Group,
     roster: Sequence[Mapping[str, str]],
     bot_username: str,
     now: datetime,
 ) -> list[InvitationRow]:
-    """Create one personal one-time link per roster row; only token hashes are stored."""
-    if group is Group.EXTERNAL:
+    """Create one personal one-time link per roster row; only token hashes are stored.
+
+    For a planned wave the links are stored with the plan and work from its opening; tapped
+    earlier, they say when the survey opens.
+    """
+    return await issue_invitations(
+        engine,
+        wave=wave,
+        rows=[(group, row) for row in roster],
+        bot_username=bot_username,
+        now=now,
+    )
+
+
+async def issue_invitations(
+    engine: AsyncEngine,
+    *,
+    wave: Wave | WavePlan,
+    rows: Sequence[tuple[Group, Mapping[str, str]]],
+    bot_username: str,
+    now: datetime,
+) -> list[InvitationRow]:
+    """Create one link per (group, roster row) for a wave or a plan, in roster order."""
+    if any(group is Group.EXTERNAL for group, _ in rows):
         raise AdminError(
             "--group: service users get the open unit link (`spibot link`), not invitations"
         )
-    if not wave.is_open:
+    if isinstance(wave, Wave) and not wave.is_open:
         raise AdminError(f"wave {wave.name!r} is closed")
     units_by_code = {u.code: u for u in await storage.list_units(engine)}
     out: list[InvitationRow] = []
     new: list[NewInvitation] = []
-    for row in roster:
+    planned: list[storage.wave_plans.NewPlannedInvitation] = []
+    for group, row in rows:
         token = new_token()
         unit = units_by_code[row["unit"]]
-        new.append(NewInvitation(token_hash(token), wave.id, group.value, unit.id))
+        if isinstance(wave, Wave):
+            new.append(NewInvitation(token_hash(token), wave.id, group.value, unit.id))
+        else:
+            planned.append(
+                storage.wave_plans.NewPlannedInvitation(token_hash(token), group.value, unit.id)
+            )
         out.append(InvitationRow(row, deep_link(bot_username, invitation_payload(token))))
-    await storage.create_invitations(engine, new, now)
+    if isinstance(wave, Wave):
+        await storage.create_invitations(engine, new, now)
+    else:
+        try:
+            await storage.wave_plans.create_planned_invitations(engine, wave.name, planned, now)
+        except storage.StorageError as exc:  # the plan opened (or was cancelled) meanwhile
+            raise AdminError(f"{exc}; issue the links for the wave again") from exc
     return out
 
 

@@ -1,20 +1,33 @@
-"""Respondents' suggestions for the people who read them: load, review, render as text."""
+"""Respondents' suggestions for the people who read them: load, review, render as text.
+
+In the bot an open wave's suggestions pass the release rule of every result (whole days
+before today, steps of k per unit × group: `scoring/provisional.py`); when none can be shown,
+the reader is told why (no free-text question, none written, not released yet, a unit too
+small to show apart), from response counts only, never from whether a text was written.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
 from typing import Final
+
+import pandas as pd
 
 import storage
 from scoring.comments import CommentReview, review_comments
+from scoring.provisional import shown_responses
 from services.exports import chosen_wave, wave_questionnaires
 from services.i18n import Catalog
 from storage import AsyncEngine
+from surveys import Group, Questionnaire, QuestionType
 
-__all__ = ["WaveComments", "comments_messages", "keyword_png", "load_comments"]
+__all__ = ["Empty", "WaveComments", "comments_messages", "keyword_png", "load_comments"]
 
 # Telegram allows 4096 characters per message; a few messages of suggestions is what a
 # phone reader takes in, the CLI has the rest.
@@ -22,27 +35,81 @@ MESSAGE_LIMIT: Final = 4000
 MAX_MESSAGES: Final = 3
 
 
+class Empty(StrEnum):
+    """Why there is no suggestion to show (the catalog key is `comments_empty_<value>`)."""
+
+    NO_TEXT_QUESTION = "no_text_question"  # the wave's questionnaires ask for no free text
+    NONE_YET = "none_yet"  # nobody wrote one (in what may be shown)
+    NOT_RELEASED = "not_released"  # responses wait for the release rule's next step
+    SUPPRESSED = "suppressed"  # the unit has fewer than k responses in a group: pooled
+    WITHHELD = "withheld"  # every response is in a cell under k, even pooled
+
+
 @dataclass(frozen=True, slots=True)
 class WaveComments:
-    """A wave's comment review and the wave it belongs to."""
+    """A wave's comment review and the wave it belongs to; `empty` says why there is none
+    (None when there are comments), `waiting` how many responses the release holds back."""
 
     wave: storage.Wave
     review: CommentReview
     unit: str | None
+    empty: Empty | None = None
+    waiting: int = 0
 
 
 async def load_comments(
-    engine: AsyncEngine, wave_name: str | None, *, k: int, unit: str | None = None
+    engine: AsyncEngine,
+    wave_name: str | None,
+    *,
+    k: int,
+    unit: str | None = None,
+    today: date | None = None,
 ) -> WaveComments:
-    """Review the named wave's (default: the open, else the newest) free text, k-suppressed."""
+    """Review the named wave's (default: the open, else the newest) free text, k-suppressed.
+
+    With `today` an open wave shows only released responses (`scoring.provisional`).
+    """
     wave = await chosen_wave(engine, wave_name)
     responses = await storage.responses_frame(engine, wave.id)
     answers = await storage.answers_frame(engine, wave.id)
     questionnaires = await wave_questionnaires(engine, wave)
+    in_scope = answers if unit is None else answers[answers["unit_code"] == unit]
+    waiting = 0
+    if wave.is_open and today is not None:
+        shown = shown_responses(answers, k, today)
+        released = set(shown["response_id"].astype(str))
+        waiting = in_scope["response_id"].astype(str).nunique() - len(
+            set(in_scope["response_id"].astype(str)) & released
+        )
+        responses = responses[responses["response_id"].astype(str).isin(released)]
+        answers = shown
     review = await asyncio.to_thread(
         functools.partial(review_comments, responses, answers, questionnaires, k=k, unit=unit)
     )
-    return WaveComments(wave, review, unit)
+    empty = None
+    if not review.comments:
+        empty = _why_empty(questionnaires, responses, unit, k, waiting)
+        if empty is Empty.NONE_YET and review.withheld:
+            empty = Empty.WITHHELD
+    return WaveComments(wave, review, unit, empty, waiting)
+
+
+def _why_empty(
+    questionnaires: Mapping[Group, Questionnaire],
+    responses: pd.DataFrame,
+    unit: str | None,
+    k: int,
+    waiting: int,
+) -> Empty:
+    """Say why a review is empty, from the questionnaires and response counts only."""
+    asks = any(q.type is QuestionType.TEXT for qn in questionnaires.values() for q in qn.questions)
+    if not asks:
+        return Empty.NO_TEXT_QUESTION
+    if unit is not None and not responses.empty:
+        counts = responses[responses["unit_code"] == unit].groupby("grp").size()
+        if any(0 < int(n) < k for n in counts):
+            return Empty.SUPPRESSED
+    return Empty.NOT_RELEASED if waiting else Empty.NONE_YET
 
 
 async def keyword_png(found: WaveComments, language: str) -> bytes:
@@ -64,8 +131,9 @@ def comments_messages(
         t(language, "comments_count", n=len(review.comments), k=k),
     ]
     if not review.comments:
-        key = "comments_unit_small" if found.unit else "comments_none"
-        return ["\n".join([*head, "", t(language, key, k=k)])]
+        empty = found.empty or Empty.NONE_YET
+        why = t(language, f"comments_empty_{empty.value}", k=k, n=found.waiting)
+        return ["\n".join([*head, "", why])]
     body: list[str] = []
     last: tuple[str, str] | None = None
     for comment in review.comments:

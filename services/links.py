@@ -31,6 +31,7 @@ __all__ = [
     "grant_payload",
     "invitation_payload",
     "parse_payload",
+    "payload_of_link",
     "start_command_pattern",
     "unit_payload",
 ]
@@ -119,3 +120,9 @@ def deep_link(bot_username: str, payload: str) -> str:
     if not bot_username:
         raise AdminError("BOT_USERNAME: not set; the links need the bot's @username")
     return f"https://t.me/{bot_username.lstrip('@')}?start={payload}"
+
+
+def payload_of_link(link: str) -> str | None:
+    """Return the /start payload of a t.me link as `deep_link` writes it (None otherwise)."""
+    _, found, payload = link.strip().partition("?start=")
+    return payload if found and PAYLOAD_RE.match(payload) else None

@@ -6,6 +6,8 @@ call these off the event loop (`asyncio.to_thread`).
 
 from __future__ import annotations
 
+from typing import Final
+
 from services.report_texts import (
     CAPTION_LIMIT,
     dimensions_text,
@@ -17,7 +19,7 @@ from services.report_texts import (
 )
 from services.reports import ReportBundle
 
-__all__ = ["captions", "render_chart", "report_pack"]
+__all__ = ["UNIT_PACK", "captions", "render_chart", "report_pack", "unit_pack"]
 
 # -- charts ---------------------------------------------------------------------------------
 
@@ -26,10 +28,12 @@ def render_chart(
     bundle: ReportBundle, name: str, language: str, unit_code: str | None = None
 ) -> bytes:
     """Draw one chart of the pack ("index", "groups", "dimensions", "ranking", "trend",
-    "progress"); the first three can show one unit. CPU-bound: call it off the event loop."""
+    "progress"); the first three and the trend can show one unit. CPU-bound: call it off the
+    event loop."""
     from scoring import charts
 
-    return charts.render(name, bundle.report, language, unit_code, bundle.history, bundle.published)
+    history = bundle.history_of(unit_code)
+    return charts.render(name, bundle.report, language, unit_code, history, bundle.published)
 
 
 def report_pack(bundle: ReportBundle, language: str) -> list[tuple[str, bytes, str]]:
@@ -42,6 +46,23 @@ def report_pack(bundle: ReportBundle, language: str) -> list[tuple[str, bytes, s
     pngs = render_pack(bundle.report, language, bundle.history, bundle.published)
     texts = captions(bundle, language)
     return [(name, pngs[name], texts[name]) for name in CHART_NAMES]
+
+
+UNIT_PACK: Final = ("index", "groups", "dimensions", "trend")
+
+
+def unit_pack(bundle: ReportBundle, language: str, unit_code: str) -> list[tuple[str, bytes, str]]:
+    """Return one unit's pack for its head (`UNIT_PACK`: the charts that show one unit; the
+    ranking and progress charts show every unit). CPU-bound: call it off the event loop."""
+    texts = {
+        "index": score_text(bundle, language, unit_code),
+        "groups": groups_text(bundle, language, unit_code),
+        "dimensions": dimensions_text(bundle, language, unit_code),
+        "trend": trend_text(bundle, language, unit_code),
+    }
+    return [
+        (name, render_chart(bundle, name, language, unit_code), texts[name]) for name in UNIT_PACK
+    ]
 
 
 def captions(bundle: ReportBundle, language: str, *, limit: int = CAPTION_LIMIT) -> dict[str, str]:

@@ -283,12 +283,14 @@ def ranking_text(bundle: ReportBundle, language: str, *, limit: int = TEXT_LIMIT
     return _fit("\n".join(lines), limit, w.t("scores_more"))
 
 
-def trend_text(bundle: ReportBundle, language: str) -> str:
-    """Return the institution index across waves, oldest first."""
+def trend_text(bundle: ReportBundle, language: str, unit_code: str | None = None) -> str:
+    """Return the institution's (or one unit's) index across waves, oldest first."""
     w = _writer(bundle, language)
-    lines = [w.header("scores_trend_title"), ""]
-    waves = [(h, False) for h in bundle.history]
-    waves.append((w.report.to_wave_result(), w.report.provisional))
+    scope = None if unit_code is None else w.report.unit(unit_code)
+    lines = [w.header("scores_trend_title", scope), ""]
+    history = bundle.history_of(unit_code)
+    waves = [(h, False) for h in history]
+    waves.append((w.report.to_wave_result(unit_code), w.report.provisional))
     for result, provisional in waves:
         mark = f" — {w.t('scores_provisional_short')}" if provisional else ""
         partial = result.partial_index if result.index is None else None
@@ -298,10 +300,10 @@ def trend_text(bundle: ReportBundle, language: str) -> str:
         key = "scores_trend_line" if partial is None else "scores_trend_partial_line"
         groups = ", ".join(w.group_name(g) for g in result.groups_included)
         lines.append(w.t(key, wave=html.escape(result.wave), value=value, groups=groups, mark=mark))
-    if not bundle.history:
+    if not history:
         lines += ["", w.t("scores_trend_first")]
     national = next((b for b in w.report.institution.benchmarks if b.key == "national"), None)
-    if national is not None:
+    if national is not None and unit_code is None:
         value = w.num(national.value)
         lines += ["", w.t("scores_trend_national", year=national.year, value=value)]
     return _fit("\n".join(lines), CAPTION_LIMIT, w.t("scores_more"))

@@ -41,6 +41,7 @@ __all__ = [
     "published_results",
     "unit_by_id",
     "units_matching",
+    "wave_names",
 ]
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,14 @@ class ReportBundle:
     as_of: date | None = None  # the day the report was built, in the bot's time zone
     # Our institution's index in KPK's published results, per year (drawn on the trend).
     published: Mapping[int, float] = field(default_factory=lambda: MappingProxyType({}))
+    # Each unit's results in the earlier waves (oldest first): a unit head's /tren.
+    unit_history: Mapping[str, tuple[WaveResult, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def history_of(self, unit_code: str | None) -> tuple[WaveResult, ...]:
+        """Return the earlier waves' results of the institution (None) or one unit."""
+        return self.history if unit_code is None else self.unit_history.get(unit_code, ())
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -141,9 +150,10 @@ async def _build(
     )
 
 
-# Institution results of closed waves, which only change when a correction is added: without
-# this every /skor would re-score every earlier wave (each possibly a million answers).
-_EARLIER: dict[tuple[object, ...], WaveResult] = {}
+# Results of closed waves (the institution's under None, each unit's under its code), which
+# only change when a correction is added: without this every /skor would re-score every
+# earlier wave (each possibly a million answers).
+_EARLIER: dict[tuple[object, ...], Mapping[str | None, WaveResult]] = {}
 _EARLIER_MAX: Final = 64
 
 
@@ -154,8 +164,9 @@ async def _earlier_result(
     units: Sequence[UnitInfo],
     institution_name: str,
     today: date,
-) -> WaveResult:
-    """Return an earlier wave's institution result, scoring it only when something changed."""
+) -> Mapping[str | None, WaveResult]:
+    """Return an earlier wave's results (institution under None, units by code), scoring it
+    only when something changed."""
     correction = await storage.current_correction(engine, wave.id)
     key = (
         engine.url.render_as_string(hide_password=True),
@@ -169,7 +180,12 @@ async def _earlier_result(
     if cached is not None:
         return cached
     report = await _build(engine, wave, config, units, institution_name, (), today)
-    result = report.to_wave_result()
+    result: Mapping[str | None, WaveResult] = MappingProxyType(
+        {
+            None: report.to_wave_result(),
+            **{u.code: report.to_wave_result(u.code) for u in report.units if u.code},
+        }
+    )
     if wave.closed_at is not None:
         if len(_EARLIER) >= _EARLIER_MAX:
             _EARLIER.pop(next(iter(_EARLIER)))
@@ -216,16 +232,20 @@ async def load_report(
     as_of = today or datetime.now(settings.zone).date()
     # list_waves is newest first (opening time, then id): the waves after `chosen` came before.
     earlier = list(reversed(waves[waves.index(chosen) + 1 :]))
-    history: list[WaveResult] = []
-    for wave in earlier:  # oldest first
-        history.append(await _earlier_result(engine, wave, config, units, name, as_of))
-    report = await _build(engine, chosen, config, units, name, tuple(history), as_of)
+    results = [
+        await _earlier_result(engine, wave, config, units, name, as_of)
+        for wave in earlier  # oldest first
+    ]
+    history = tuple(r[None] for r in results)
+    per_unit = {u.code: tuple(r[u.code] for r in results if u.code in r) for u in units if u.code}
+    report = await _build(engine, chosen, config, units, name, history, as_of)
     return ReportBundle(
         report=report,
         wave=chosen,
-        history=tuple(history),
+        history=history,
         as_of=as_of,
         published=published_results(name, level),
+        unit_history=MappingProxyType(per_unit),
     )
 
 
@@ -234,10 +254,18 @@ def published_results(name: str, level: str) -> Mapping[int, float]:
     return MappingProxyType({r.year: r.index for r in find_institution(name, level=level)})
 
 
-async def current_bundle(services: Services) -> ReportBundle | None:
-    """Build the report of the open wave (else the newest), as of today in the bot's zone."""
+async def current_bundle(services: Services, wave_name: str | None = None) -> ReportBundle | None:
+    """Build the report of the named wave (default: the open one, else the newest), as of
+    today in the bot's zone; None when there is no such wave."""
     today = services.clock().astimezone(services.settings.zone).date()
-    return await load_report(services.db.engine, services.settings, today=today)
+    return await load_report(
+        services.db.engine, services.settings, wave_name=wave_name, today=today
+    )
+
+
+async def wave_names(services: Services) -> list[str]:
+    """Return every wave's name, newest first (to answer a wave name that does not exist)."""
+    return [w.name for w in await storage.list_waves(services.db.engine)]
 
 
 async def unit_by_id(engine: AsyncEngine, unit_id: int) -> storage.Unit | None:

@@ -16,18 +16,18 @@ from typing import Final
 
 from scoring import GROUP_ORDER, Report, ScopeResult
 from scoring.index import Category
-from scoring.whatif import Lift, TargetPlan, WhatIf, reach_category, what_if
+from scoring.whatif import Lift, TargetPlan, WhatIf, next_band, reach_category, what_if
 from services.access import Decision, Viewer
 from services.i18n import catalog
+from services.names import dimension_named, group_named
 from services.report_texts import format_number
 from surveys.model import Dimension, Group
 
 __all__ = [
-    "DIMENSION_WORDS",
-    "GROUP_WORDS",
     "BadRequest",
     "WhatIfRequest",
     "answer",
+    "cheapest_text",
     "parse_request",
     "plan_text",
     "scope_for",
@@ -35,31 +35,6 @@ __all__ = [
     "whatif_text",
 ]
 
-# Words people type for a dimension or a group, in either language (lower case, no accents).
-DIMENSION_WORDS: Final[Mapping[str, Dimension]] = {
-    **{d.value: d for d in Dimension},
-    "transparansi": Dimension.TRANSPARENCY,
-    "integritas": Dimension.TASK_INTEGRITY,
-    "integrity": Dimension.TASK_INTEGRITY,
-    "pengadaan": Dimension.PROCUREMENT,
-    "pbj": Dimension.PROCUREMENT,
-    "sdm": Dimension.HR_MANAGEMENT,
-    "hr": Dimension.HR_MANAGEMENT,
-    "pengaruh": Dimension.TRADING_IN_INFLUENCE,
-    "influence": Dimension.TRADING_IN_INFLUENCE,
-    "anggaran": Dimension.BUDGET_MANAGEMENT,
-    "budget": Dimension.BUDGET_MANAGEMENT,
-    "sosialisasi": Dimension.ANTICORRUPTION_OUTREACH,
-    "outreach": Dimension.ANTICORRUPTION_OUTREACH,
-}
-GROUP_WORDS: Final[Mapping[str, Group]] = {
-    **{g.value: g for g in Group},
-    "pegawai": Group.INTERNAL,
-    "pengguna": Group.EXTERNAL,
-    "eksternal": Group.EXTERNAL,
-    "eksper": Group.EXPERT,
-    "ahli": Group.EXPERT,
-}
 _GROUP_KEYS: Final[Mapping[Group, str]] = {
     Group.INTERNAL: "scores_group_internal",
     Group.EXTERNAL: "scores_group_external",
@@ -118,7 +93,7 @@ def parse_request(words: Sequence[str]) -> WhatIfRequest:
         tokens = tokens[:at]
     if not tokens:
         return WhatIfRequest(None, unit)
-    dimension = DIMENSION_WORDS.get(tokens[0].lower())
+    dimension = dimension_named(tokens[0])
     if dimension is None:
         raise BadRequest("whatif_bad_dimension", tokens[0])
     if len(tokens) < 2:
@@ -126,7 +101,7 @@ def parse_request(words: Sequence[str]) -> WhatIfRequest:
     delta = _delta(tokens[1])
     groups: list[Group] = []
     for word in tokens[2:]:
-        group = GROUP_WORDS.get(word.lower().strip(","))
+        group = group_named(word)
         if group is None:
             raise BadRequest("whatif_bad_group", word)
         groups.append(group)
@@ -256,6 +231,38 @@ def plan_text(plan: TargetPlan, scope: ScopeResult, report: Report, language: st
     return "\n".join(lines)
 
 
+def cheapest_text(report: Report, scope: ScopeResult, terjaga: TargetPlan, language: str) -> str:
+    """Return the cheapest way up: the smallest one-dimension lift to the next band (Waspada
+    from Rentan) and to Terjaga, each with the index it gives."""
+    w = _Text(language)
+    lines = [w.t("whatif_cheapest_title", name=w.name(scope))]
+    assert scope.index is not None
+    lines.append(
+        w.t("whatif_plan_now_short", value=w.num(scope.index), mark=w.mark(scope.category))
+    )
+    plans = []
+    band = next_band(report, scope.code)
+    if band is not None and band.key != terjaga.target.key:
+        plans.append(reach_category(report, unit=scope.code, target=band))
+    plans.append(terjaga)
+    for plan in plans:
+        need = plan.cheapest
+        target = w.mark(plan.target)
+        if need is None or need.lift is None or need.index_after is None:
+            lines.append(w.t("whatif_cheapest_none", target=target))
+        else:
+            lines.append(
+                w.t(
+                    "whatif_cheapest_line",
+                    target=target,
+                    dimension=w.dimension(need.dimension),
+                    lift=w.num(need.lift),
+                    after=w.num(need.index_after),
+                )
+            )
+    return "\n".join(lines)
+
+
 def scope_for(viewer: Viewer, unit: str | None) -> tuple[Decision, str | None]:
     """Decide which scope a viewer's request is about: the asked unit, else the institution
     for leadership and the own unit for a unit head."""
@@ -286,6 +293,9 @@ def answer(report: Report, request: WhatIfRequest, unit: str | None, language: s
     if request.lift is None:
         plan = reach_category(report, unit=unit)
         scope = report.institution if unit is None else report.unit(unit)
-        return plan_text(plan, scope, report, language)
+        detail = plan_text(plan, scope, report, language)
+        if plan.index is None or plan.reached:
+            return detail
+        return f"{cheapest_text(report, scope, plan, language)}\n\n{detail}"
     lift = dataclasses.replace(request.lift, unit=unit)
     return whatif_text(what_if(report, lift), report, language)

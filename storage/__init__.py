@@ -24,10 +24,12 @@ from storage.action_reminders import (
 )
 from storage.actions import (
     Action,
+    ActionEdit,
     ActionStatus,
     NewAction,
     add_action,
     add_actions,
+    apply_actions,
     get_action,
     list_actions,
     update_action,
@@ -116,6 +118,8 @@ from storage.models import (
 from storage.questionnaires import (
     get_questionnaire,
     latest_questionnaires,
+    list_questionnaires,
+    questionnaire_waves,
     save_questionnaire,
 )
 from storage.respondents import ensure_respondent, get_respondent_language, set_respondent_language
@@ -200,6 +204,7 @@ __all__ = [
     "UNIT_KINDS",
     "Action",
     "ActionDraft",
+    "ActionEdit",
     "ActionRecipient",
     "ActionStatus",
     "AlreadyCompleted",
@@ -257,6 +262,7 @@ __all__ = [
     "add_correction",
     "alembic_config",
     "answers_frame",
+    "apply_actions",
     "cancel_session",
     "claim_action_reminder",
     "claim_broadcast",
@@ -318,6 +324,7 @@ __all__ = [
     "latest_questionnaires",
     "list_actions",
     "list_pushes",
+    "list_questionnaires",
     "list_role_grants",
     "list_roles",
     "list_subscriptions",
@@ -334,6 +341,7 @@ __all__ = [
     "prune_survey_contacts",
     "prune_updates",
     "put_action_draft",
+    "questionnaire_waves",
     "remember_photo_file_id",
     "reopen_wave",
     "response_counts",

@@ -23,10 +23,12 @@ from storage.schema import actions, units
 
 __all__ = [
     "Action",
+    "ActionEdit",
     "ActionStatus",
     "NewAction",
     "add_action",
     "add_actions",
+    "apply_actions",
     "get_action",
     "list_actions",
     "update_action",
@@ -75,6 +77,21 @@ class Action:
     version: int
     created_at: datetime
     updated_at: datetime
+    evidence_kind: str | None = None  # "document" or "photo" (None: a document, from before)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionEdit:
+    """An existing action's new fields, from an edited follow-up matrix (evidence stays)."""
+
+    id: int
+    dimension: str | None
+    recommendation: str
+    what: str
+    who: str
+    due_on: date
+    status: ActionStatus
+    note: str
 
 
 def action_from_row(row: Any) -> Action:
@@ -95,6 +112,7 @@ def action_from_row(row: Any) -> Action:
         version=row.version,
         created_at=from_db(row.created_at),
         updated_at=from_db(row.updated_at),
+        evidence_kind=row.evidence_kind,
     )
 
 
@@ -111,6 +129,18 @@ async def add_actions(
     engine: AsyncEngine, new: Sequence[NewAction], now: datetime
 ) -> tuple[Action, ...]:
     """Add actions in one transaction (all or none); NotFound names an unknown unit code."""
+    added, _ = await apply_actions(engine, new, (), now)
+    return added
+
+
+async def apply_actions(
+    engine: AsyncEngine, new: Sequence[NewAction], edits: Sequence[ActionEdit], now: datetime
+) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
+    """Add `new` and change `edits` in one transaction (all or none); return both as stored.
+
+    NotFound names an unknown unit code or action number. An edit bumps the version, so a
+    dialogue that started before it is told the action changed.
+    """
     async with write_transaction(engine) as conn:
         codes = sorted({a.unit_code for a in new})
         rows = await conn.execute(select(units.c.code, units.c.id).where(units.c.code.in_(codes)))
@@ -137,9 +167,28 @@ async def add_actions(
                 .returning(actions.c.id)
             )
             ids.append(result.scalar_one())
-        stored = (await conn.execute(action_query().where(actions.c.id.in_(ids)))).all()
+        for edit in edits:
+            changed = await conn.execute(
+                update(actions)
+                .where(actions.c.id == edit.id)
+                .values(
+                    dimension=edit.dimension,
+                    recommendation=edit.recommendation,
+                    what=edit.what,
+                    who=edit.who,
+                    due_on=edit.due_on,
+                    status=edit.status.value,
+                    note=edit.note,
+                    version=actions.c.version + 1,
+                    updated_at=utc(now),
+                )
+            )
+            if changed.rowcount != 1:
+                raise NotFound(f"no action {edit.id}")
+        wanted = [*ids, *(e.id for e in edits)]
+        stored = (await conn.execute(action_query().where(actions.c.id.in_(wanted)))).all()
     by_id = {row.id: action_from_row(row) for row in stored}
-    return tuple(by_id[i] for i in ids)
+    return tuple(by_id[i] for i in ids), tuple(by_id[e.id] for e in edits)
 
 
 async def add_action(engine: AsyncEngine, new: NewAction, now: datetime) -> Action:
@@ -188,6 +237,8 @@ async def update_action(
     note: str | Unchanged = UNCHANGED,
     document_file_id: str | Unchanged | None = UNCHANGED,
     due_on: date | Unchanged = UNCHANGED,
+    who: str | Unchanged = UNCHANGED,
+    evidence_kind: str | Unchanged | None = UNCHANGED,
 ) -> Action | None:
     """Change an action if it is still at `version`; return it, or None when someone else
     changed it first. NotFound when there is no such action."""
@@ -200,6 +251,10 @@ async def update_action(
         values["document_file_id"] = document_file_id
     if not isinstance(due_on, Unchanged):
         values["due_on"] = due_on
+    if not isinstance(who, Unchanged):
+        values["who"] = who
+    if not isinstance(evidence_kind, Unchanged):
+        values["evidence_kind"] = evidence_kind
     async with write_transaction(engine) as conn:
         result = await conn.execute(
             update(actions)

@@ -132,6 +132,9 @@ class StoredQuestionnaire:
     grp: str
     source_yaml: str
     loaded_at: datetime
+    # Where it came from: "bundled", "yaml: FILE", "xlsform: FILE"; None when stored before
+    # this was recorded (issue 22).
+    origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,12 +91,17 @@ class Broadcast:
 
 @dataclass(frozen=True, slots=True)
 class WavePlan:
-    """A planned wave: opens (and optionally closes) at these times; `wave_id` once opened."""
+    """A planned wave: opens (and optionally closes) at these times; `wave_id` once opened.
+
+    `questionnaire_choice` is what `wave plan --questionnaire` chose ("external=layanan");
+    groups it does not name take the default when the wave opens.
+    """
 
     name: str
     opens_at: datetime
     closes_at: datetime | None
     wave_id: int | None
+    questionnaire_choice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.errors import QuestionnaireConflict
 from storage.models import StoredQuestionnaire
-from storage.schema import questionnaires
+from storage.schema import questionnaires, wave_questionnaires, waves
 
 __all__ = [
     "get_questionnaire",
     "latest_questionnaires",
+    "list_questionnaires",
+    "questionnaire_waves",
     "save_questionnaire",
 ]
 
@@ -30,6 +32,7 @@ def _questionnaire(row: Row[Any]) -> StoredQuestionnaire:
         grp=row.grp,
         source_yaml=row.source_yaml,
         loaded_at=from_db(row.loaded_at),
+        origin=row.origin,
     )
 
 
@@ -60,9 +63,18 @@ def _same_or_conflict(
 
 
 async def save_questionnaire(
-    engine: AsyncEngine, key: str, version: int, grp: str, source_yaml: str, now: datetime
+    engine: AsyncEngine,
+    key: str,
+    version: int,
+    grp: str,
+    source_yaml: str,
+    now: datetime,
+    origin: str | None = None,
 ) -> StoredQuestionnaire:
-    """Store a questionnaire version; the same key, version and text returns the stored one."""
+    """Store a questionnaire version; the same key, version and text returns the stored one.
+
+    `origin` says where it came from ("bundled", "xlsform: FORM.xlsx"), for `survey list`.
+    """
     async with write_transaction(engine) as conn:
         found = await _find_questionnaire(conn, key, version)
         if found is not None:
@@ -77,6 +89,7 @@ async def save_questionnaire(
                         grp=grp,
                         source_yaml=source_yaml,
                         loaded_at=utc(now),
+                        origin=None if origin is None else origin[:200],
                     )
                     .returning(questionnaires.c.id)
                 )
@@ -87,7 +100,9 @@ async def save_questionnaire(
                 raise
             return _same_or_conflict(found, grp, source_yaml)
         new_id = result.scalar_one()
-    return StoredQuestionnaire(new_id, key, version, grp, source_yaml, utc(now))
+    return StoredQuestionnaire(
+        new_id, key, version, grp, source_yaml, utc(now), None if origin is None else origin[:200]
+    )
 
 
 async def get_questionnaire(
@@ -116,3 +131,26 @@ async def latest_questionnaires(engine: AsyncEngine) -> dict[str, StoredQuestion
     )
     async with read_connection(engine) as conn:
         return {row.key: _questionnaire(row) for row in await conn.execute(stmt)}
+
+
+async def list_questionnaires(engine: AsyncEngine) -> list[StoredQuestionnaire]:
+    """Return every stored questionnaire version, by group, name and version."""
+    stmt = select(questionnaires).order_by(
+        questionnaires.c.grp, questionnaires.c.key, questionnaires.c.version
+    )
+    async with read_connection(engine) as conn:
+        return [_questionnaire(row) for row in await conn.execute(stmt)]
+
+
+async def questionnaire_waves(engine: AsyncEngine) -> dict[int, list[str]]:
+    """Return, per questionnaire id, the names of the waves that used it (oldest first)."""
+    stmt = (
+        select(wave_questionnaires.c.questionnaire_id, waves.c.name)
+        .join(waves, waves.c.id == wave_questionnaires.c.wave_id)
+        .order_by(waves.c.opened_at, waves.c.id)
+    )
+    used: dict[int, list[str]] = {}
+    async with read_connection(engine) as conn:
+        for questionnaire_id, name in await conn.execute(stmt):
+            used.setdefault(questionnaire_id, []).append(name)
+    return used

@@ -33,6 +33,7 @@ from storage.schema_reach import (
     broadcasts,
     contacts,
     dropouts,
+    planned_invitations,
     reminder_claims,
     roster_uploads,
     wave_plans,
@@ -44,6 +45,7 @@ __all__ = [
     "contacts",
     "dropouts",
     "metadata",
+    "planned_invitations",
     "reminder_claims",
     "roster_uploads",
     "wave_plans",
@@ -91,6 +93,8 @@ questionnaires = Table(
     # The validated YAML, reloaded with surveys.load_questionnaire_text.
     Column("source_yaml", Text, nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
+    # Where it came from (issue 22): "bundled", "yaml: FILE" or "xlsform: FILE"; NULL before.
+    Column("origin", String(200), nullable=True),
     UniqueConstraint("key", "version", name="key_version"),
     CheckConstraint(f"grp IN {GROUPS}", name="grp"),
 )
@@ -311,6 +315,8 @@ actions = Table(
     Column("note", Text, nullable=False, server_default=""),
     # Telegram file id of an evidence document (a file reference, not a person).
     Column("document_file_id", String(200), nullable=True),
+    # What the evidence file is (issue 22): "document" or "photo"; NULL before, a document.
+    Column("evidence_kind", String(10), nullable=True),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

@@ -26,6 +26,7 @@ __all__ = [
     "broadcasts",
     "contacts",
     "dropouts",
+    "planned_invitations",
     "reminder_claims",
     "roster_uploads",
     "wave_plans",
@@ -99,6 +100,23 @@ wave_plans = Table(
     Column("closes_at", DateTime(timezone=True), nullable=True),
     # Set when the scheduler (or an admin) opened the wave; NULL while the plan is a draft.
     Column("wave_id", ForeignKey("waves.id", ondelete="SET NULL"), nullable=True),
+    # The questionnaire each group answers (issue 22), as chosen at planning time:
+    # "external=layanan,internal=internal@3"; a group not named takes the default when opened.
+    Column("questionnaire_choice", String(400), nullable=True),
+)
+
+# Personal invitations issued for a planned wave before it opens (issue 22): like
+# `invitations` (a token hash, a group and a unit; no name), moved there in the transaction
+# that opens the wave. A link tapped before that is told when the survey opens.
+planned_invitations = Table(
+    "planned_invitations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("plan_name", ForeignKey("wave_plans.name", ondelete="CASCADE"), nullable=False),
+    Column("grp", String(10), nullable=False),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("grp IN ('internal', 'expert')", name="grp"),
 )
 
 # A roster CSV an admin sent to the bot, waiting for "internal or expert?" (issue 10). Only

@@ -15,6 +15,7 @@ from storage.errors import NotFound, WaveConflict
 from storage.models import Wave, WaveStatus
 from storage.onehop import run_read
 from storage.schema import questionnaires, wave_questionnaires, waves
+from storage.wave_plans import move_planned_invitations
 
 __all__ = [
     "close_wave",
@@ -71,7 +72,8 @@ async def open_wave(
     """Open a new wave in which each group answers the given questionnaire.
 
     Raises WaveConflict when a wave is already open or the name is taken, and NotFound for
-    an unknown questionnaire id.
+    an unknown questionnaire id. A plan of this name is marked opened and the invitations
+    issued for it become the wave's, in the same transaction.
     """
     async with write_transaction(engine) as conn:
         if await _waves(conn, waves.c.status == WaveStatus.OPEN.value):
@@ -110,6 +112,7 @@ async def open_wave(
                     for grp, qid in questionnaire_ids.items()
                 ],
             )
+        await move_planned_invitations(conn, name, wave_id)
         return (await _waves(conn, waves.c.id == wave_id))[0]
 
 

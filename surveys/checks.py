@@ -166,6 +166,38 @@ class BaseChecker:
             texts[lang] = value
         return Text(id=texts["id"], en=texts["en"]) if ok else None
 
+    def hint(self, raw: object, qid: str | None) -> Text | None:
+        """Check a hint: a text for both languages, or {id:, en:} with at least one of them.
+
+        Kobo and ODK forms often carry a hint in one language only; the other language then
+        shows none (an empty string), rather than a hint in a language the reader chose not to.
+        """
+        if isinstance(raw, str):
+            raw = {"id": raw, "en": raw}
+        if not isinstance(raw, Mapping):
+            self.add(
+                qid, f"hint must be a text or a mapping with 'id' and/or 'en', got {_show(raw)}"
+            )
+            return None
+        texts: dict[str, str] = {}
+        for key, value in raw.items():
+            if key not in LANGUAGES:
+                self.add(qid, f"hint: unknown language {_show(key)} (expected id, en)")
+            elif value is not None and not isinstance(value, str):
+                self.add(qid, f"hint: {key!r} text must be a string, got {_show(value)}")
+            elif value and len(value.strip()) > MAX_QUESTION_TEXT_LENGTH:
+                self.add(
+                    qid,
+                    f"hint: {key!r} text is {len(value.strip())} characters; the limit is "
+                    f"{MAX_QUESTION_TEXT_LENGTH}",
+                )
+            else:
+                texts[str(key)] = (value or "").strip()
+        if not any(texts.values()):
+            self.add(qid, "hint: give a text in at least one language (id, en)")
+            return None
+        return Text(id=texts.get("id", ""), en=texts.get("en", ""))
+
     def flag(self, raw: Mapping[str, Any], key: str, qid: str | None) -> bool | None:
         """Return a true/false setting, False when absent, None (reported) when invalid."""
         value = raw.get(key, False)
@@ -367,8 +399,14 @@ class BaseChecker:
             else:
                 bounds[key] = float(raw[key])
         low, high = bounds["min"], bounds["max"]
+        strict = raw.get("min_exclusive") is True or raw.get("max_exclusive") is True
         if low is not None and high is not None and low > high:
             self.add(qid, f"min {raw['min']} is greater than max {raw['max']}")
+        elif low is not None and high is not None and low == high and strict:
+            self.add(qid, f"no number is above min and below max ({raw['min']})")
+        for key, bound in (("min_exclusive", "min"), ("max_exclusive", "max")):
+            if raw.get(key) is True and bound not in raw:
+                self.add(qid, f"{key}: true needs {bound!r}")
         max_length: int | None = None
         if "max_length" in raw:
             value = raw["max_length"]

@@ -20,7 +20,9 @@ Pure: no telegram, no database, no clock. The full format is described in
         required: true           # default true
         show_if: {question: earlier_qid, in: [yes]}   # or not_in: [...], or an XLSForm
                                  # relevant expression: "${q} = 'yes' and ${visits} >= 2"
+        hint: {id: "...", en: "..."}   # optional, shown under the question (one language ok)
       - {id: visits, type: number, text: {...}, min: 1, max: 365, integer: true}
+      - {id: paid, type: number, text: {...}, min: 0, min_exclusive: true}   # XLSForm ". > 0"
       - {id: saran, type: text, text: {...}, max_length: 1000, required: false}
 
 Scoring conventions (option scores 0-100 or null, likert spacing, ``reverse``) are in
@@ -87,6 +89,9 @@ _QUESTION_KEYS: Final = (
     "max",
     "integer",
     "max_length",
+    "hint",
+    "min_exclusive",
+    "max_exclusive",
 )
 # --- YAML ----------------------------------------------------------------------------------
 
@@ -186,6 +191,9 @@ class _Checker(BaseChecker):
         options = self._options(raw, qid, qtype, scales, bool(dont_know))
         self._scoring(raw, qid, qtype, dimension, options, bool(reverse))
         min_value, max_value, max_length = self._limits(raw, qid, qtype)
+        hint = self.hint(raw["hint"], qid) if "hint" in raw else None
+        min_exclusive = self.flag(raw, "min_exclusive", qid)
+        max_exclusive = self.flag(raw, "max_exclusive", qid)
         show_if, problems = check_show_if(raw.get("show_if"), qid, earlier, all_ids)
         for problem in problems:
             self.add(qid, problem)
@@ -215,6 +223,9 @@ class _Checker(BaseChecker):
             max_length=max_length,
             integer=bool(integer),
             scale=raw["scale"] if isinstance(raw.get("scale"), str) else None,
+            hint=hint,
+            min_exclusive=bool(min_exclusive),
+            max_exclusive=bool(max_exclusive),
         )
         return question, info
 
@@ -353,9 +364,19 @@ def load_questionnaire(path: Path) -> Questionnaire:
 def style_problems(questionnaire: Questionnaire, source: str = "<questionnaire>") -> list[Problem]:
     """List recommendations a valid questionnaire misses (long button labels, many options).
 
-    These are not errors: the bot handles them, but they make the survey slower on a phone.
+    These are not errors: the bot handles them, but they make the survey slower on a phone,
+    leave a language without a hint, or (no scored item) add nothing to the index.
     """
     found: list[Problem] = []
+    if not any(q.scored for q in questionnaire.questions):
+        found.append(
+            Problem(
+                source,
+                None,
+                "no question is scored (none has a dimension and options with scores): "
+                "its answers add nothing to the index",
+            )
+        )
     for q in questionnaire.questions:
         if len(q.options) > RECOMMENDED_MAX_OPTIONS:
             found.append(
@@ -366,6 +387,12 @@ def style_problems(questionnaire: Questionnaire, source: str = "<questionnaire>"
                     "is recommended",
                 )
             )
+        if q.hint is not None:
+            for lang in LANGUAGES:
+                if not q.hint.get(lang):
+                    found.append(
+                        Problem(source, q.id, f"hint has no {lang!r} text: readers in it see none")
+                    )
         for option in q.options:
             for lang in LANGUAGES:
                 label = option.label.get(lang)

@@ -87,7 +87,9 @@ class Question:
     """One questionnaire item.
 
     `show_if` is the skip logic (surveys.expressions): the question is asked only when it
-    holds for the answers so far. `integer` makes a number question refuse fractions.
+    holds for the answers so far. `integer` makes a number question refuse fractions;
+    `min_exclusive` / `max_exclusive` make a bound strict (XLSForm's ``. > 0``). `hint` is
+    shown under the question; a language without a hint text has an empty string.
     `scale` names the shared option list the options came from (for writing the
     questionnaire back out); it is not part of the question's identity.
     """
@@ -105,11 +107,21 @@ class Question:
     max_length: int | None = None
     integer: bool = False
     scale: str | None = field(default=None, compare=False)
+    hint: Text | None = None
+    min_exclusive: bool = False
+    max_exclusive: bool = False
 
     @property
     def scored(self) -> bool:
         """Tell whether this item contributes to a dimension score."""
         return self.dimension is not None and any(o.score is not None for o in self.options)
+
+    def accepts(self, number: float) -> bool:
+        """Tell whether a number lies within this question's bounds (strict ones excluded)."""
+        low, high = self.min_value, self.max_value
+        if low is not None and (number <= low if self.min_exclusive else number < low):
+            return False
+        return not (high is not None and (number >= high if self.max_exclusive else number > high))
 
     def option(self, value: str) -> Option | None:
         """Return the option with this value, if any."""

@@ -112,10 +112,16 @@ def _question(q: Question, list_name: str | None, shared: bool) -> dict[str, Any
         item["integer"] = True
     if q.min_value is not None:
         item["min"] = _number(q.min_value)
+        if q.min_exclusive:
+            item["min_exclusive"] = True
     if q.max_value is not None:
         item["max"] = _number(q.max_value)
+        if q.max_exclusive:
+            item["max_exclusive"] = True
     if q.max_length is not None:
         item["max_length"] = q.max_length
+    if q.hint is not None:
+        item["hint"] = {lang: text for lang, text in _text(q.hint).items() if text}
     return item
 
 

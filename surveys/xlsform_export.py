@@ -30,6 +30,8 @@ LANGUAGE_ID: Final = "Indonesian (id)"
 LANGUAGE_EN: Final = "English (en)"
 LABEL_ID: Final = f"label::{LANGUAGE_ID}"
 LABEL_EN: Final = f"label::{LANGUAGE_EN}"
+HINT_ID: Final = f"hint::{LANGUAGE_ID}"
+HINT_EN: Final = f"hint::{LANGUAGE_EN}"
 # The introduction travels as a note before the first question.
 INTRO_NAME: Final = "intro"
 
@@ -38,6 +40,8 @@ SURVEY_COLUMNS: Final = (
     "name",
     LABEL_ID,
     LABEL_EN,
+    HINT_ID,
+    HINT_EN,
     "required",
     "relevant",
     "constraint",
@@ -76,9 +80,11 @@ def _type(question: Question, list_name: str | None) -> str:
 def _constraint(question: Question) -> str | None:
     parts: list[str] = []
     if question.min_value is not None:
-        parts.append(f". >= {_number(question.min_value)}")
+        op = ">" if question.min_exclusive else ">="
+        parts.append(f". {op} {_number(question.min_value)}")
     if question.max_value is not None:
-        parts.append(f". <= {_number(question.max_value)}")
+        op = "<" if question.max_exclusive else "<="
+        parts.append(f". {op} {_number(question.max_value)}")
     if question.max_length is not None:
         parts.append(f"string-length(.) <= {question.max_length}")
     return " and ".join(parts) or None
@@ -105,6 +111,8 @@ def questionnaire_workbook(questionnaire: Questionnaire) -> Workbook:
             "type": _type(q, list_name),
             "name": q.id,
             **_labels(q.text),
+            HINT_ID: q.hint.id or None if q.hint is not None else None,
+            HINT_EN: q.hint.en or None if q.hint is not None else None,
             "required": "yes" if q.required else "no",
             "relevant": str(q.show_if) if q.show_if is not None else None,
             "constraint": _constraint(q),

@@ -4,7 +4,7 @@ Pure apart from reading the given file. ``pyxform`` parses the workbook into its
 (no Java, no ODK Validate); we map that onto our questionnaire format, write it as YAML and
 validate it with the YAML loader, so both formats obey exactly the same rules and the
 database keeps one format. Features the bot cannot run are refused with the sheet, row and
-column named. Mapping: docs/questionnaire-format.md, "XLSForm".
+column named, all of them in one run. Mapping: docs/questionnaire-format.md, "XLSForm".
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ _MEDIA: Final = frozenset(
     {"photo", "image", "audio", "video", "file", "background-audio", "barcode", "signature"}
 )
 _SUPPORTED: Final = "select_one, select_multiple, integer, decimal, text, note, begin/end group"
-# Columns whose meaning the bot cannot honour; presentational ones (hint, constraint_message,
-# required_message, guidance_hint) are read by people, not the bot, and are ignored.
+# Columns whose meaning the bot cannot honour. `hint` is shown under the question; the other
+# presentational ones (constraint_message, required_message, guidance_hint) are ignored: the
+# bot words its own refusals in the respondent's language.
 _REFUSED_COLUMNS: Final = {
     "calculation": "calculations are not supported",
     "choice_filter": "choice filters are not supported",
@@ -60,14 +61,21 @@ class _Reader:
         self.path = path
         self.raw = raw
         self.problems: list[Problem] = []
+        self.rows_with_problems: set[tuple[str, int | None]] = set()
         # pyxform keeps empty rows as {} in the raw sheet, so list index + 2 is the row.
         self.row_of: dict[str, int] = {}
+        # pyxform adds a text question "<name>_other" after a select with or_other: it is
+        # not in the sheet, and or_other is refused on its own row.
+        self.generated: set[str] = set()
         for index, row in enumerate(raw.survey or []):
             name = str(row.get("name", "") or "").strip()
             if name and name not in self.row_of:
                 self.row_of[name] = index + 2
+            if name and "or_other" in str(row.get("type") or "").split():
+                self.generated.add(f"{name}_other")
 
     def add(self, sheet: str, row: int | None, column: str | None, message: str) -> None:
+        self.rows_with_problems.add((sheet, row))
         where = f"sheet {sheet!r}" + (f", row {row}" if row else "")
         where += f", column {column!r}" if column else ""
         self.problems.append(Problem(str(self.path), None, f"{where}: {message}"))
@@ -116,6 +124,10 @@ class _Reader:
             for column, value in row.items()
             if column.split("::", 1)[0] == "form_title" and value
         }
+        # ODK's form_title has no language: a plain one titles the form in both languages
+        # (a language-specific one, as Kobo allows, wins for its language).
+        if "default" in titles:
+            titles.setdefault("English (en)", titles["default"])
         data["title"] = self.texts(titles, "settings", 2, "form_title")
         return data
 
@@ -142,6 +154,26 @@ class _Reader:
                 self.add(sheet, row, f"{column}::{header}", "missing text")
         return found
 
+    def hint(self, raw: object, row: int | None) -> dict[str, str] | None:
+        """Map a hint (a text, or language -> text); one language may be missing."""
+        if isinstance(raw, str):
+            raw = {"default": raw}
+        if not isinstance(raw, Mapping):
+            return None
+        found: dict[str, str] = {}
+        for language, text in raw.items():
+            code = "id" if language == "default" else _language(str(language))
+            if code is None:
+                self.add(
+                    "survey",
+                    row,
+                    f"hint::{language}",
+                    "only Indonesian (id) and English (en) are supported",
+                )
+            elif str(text or "").strip() and (code not in found or language != "default"):
+                found[code] = str(text).strip()
+        return found or None
+
     def flag(self, raw: object, row: int | None, column: str) -> bool:
         value = str(raw if raw is not None else "").strip().lower()
         if value in _TRUE:
@@ -161,6 +193,8 @@ class _Reader:
             joined = " and ".join(f"({r})" for r in parts) if len(parts) > 1 else own or relevant
             if kind == "group" and name == "meta" and (child.get("control") or {}).get("bodyless"):
                 continue  # pyxform's own instanceID (and audit) metadata
+            if name in self.generated and row is None:
+                continue  # pyxform's text question of an or_other (refused on its own row)
             if kind == "group":
                 questions.extend(self.children(child.get("children", []), joined))
             elif kind == "repeat":
@@ -198,6 +232,9 @@ class _Reader:
         if child.get("dimension"):
             item["dimension"] = str(child["dimension"]).strip()
         item["text"] = self.texts(child.get("label"), "survey", row, "label")
+        hint = self.hint(child.get("hint"), row)
+        if hint:
+            item["hint"] = hint
         if kind.startswith("select"):
             item["scale"] = child.get("list_name") or child.get("itemset")
             if re.search(r"\.(csv|xml|geojson)$", str(item["scale"])):
@@ -230,10 +267,14 @@ class _Reader:
             return
         if item["type"] != "number":
             self.add("survey", row, "constraint", "bounds apply to integer and decimal only")
-        if limit.min_value is not None:
-            item["min"] = _whole(limit.min_value)
-        if limit.max_value is not None:
-            item["max"] = _whole(limit.max_value)
+        for key, bound, strict in (
+            ("min", limit.min_value, limit.min_exclusive),
+            ("max", limit.max_value, limit.max_exclusive),
+        ):
+            if bound is not None:
+                item[key] = _whole(bound)
+                if strict:  # ". > 0": the bound itself is refused
+                    item[f"{key}_exclusive"] = True
 
     def choice_lists(self, lists: Mapping[str, list[dict[str, Any]]]) -> dict[str, list]:
         rows: dict[tuple[str, str], int] = {}
@@ -337,16 +378,34 @@ def load_xlsform(path: Path) -> Questionnaire:
         raise QuestionnaireError([Problem(str(path), None, f"not a valid XLSForm: {exc}")]) from exc
     reader = _Reader(path, raw)
     reader.check_columns()
-    if reader.problems:  # e.g. or_other: mapping the rest would only add follow-on noise
-        raise QuestionnaireError(reader.problems)
     data = _form_data(reader, form)
+    try:
+        questionnaire = load_questionnaire_text(questionnaire_yaml(data), source=str(path))
+    except QuestionnaireError as exc:
+        found = [*reader.problems, *_loader_problems(reader, exc.problems)]
+        raise QuestionnaireError(found) from exc
     if reader.problems:
         raise QuestionnaireError(reader.problems)
-    text = questionnaire_yaml(data)
-    try:
-        return load_questionnaire_text(text, source=str(path))
-    except QuestionnaireError as exc:
-        raise QuestionnaireError([_locate(p, reader.row_of) for p in exc.problems]) from exc
+    return questionnaire
+
+
+def _loader_problems(reader: _Reader, problems: list[Problem]) -> list[Problem]:
+    """Return the YAML loader's problems that add to the reader's, pointed at their rows.
+
+    Every problem of the form is reported in one run, but not twice: a row the reader
+    already refused (its mapped question is incomplete), or the file-level echo of a
+    settings or introduction problem, would only repeat it in the loader's words.
+    """
+    whole_form = any(sheet == "settings" or row is None for sheet, row in reader.rows_with_problems)
+    kept: list[Problem] = []
+    for problem in problems:
+        row = reader.row_of.get(problem.question_id or "")
+        if problem.question_id is None and whole_form:
+            continue
+        if row is not None and ("survey", row) in reader.rows_with_problems:
+            continue
+        kept.append(_locate(problem, reader.row_of))
+    return kept
 
 
 def _locate(problem: Problem, row_of: Mapping[str, int]) -> Problem:

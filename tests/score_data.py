@@ -14,7 +14,7 @@ import storage
 from storage.models import Wave
 from surveys import Group, bundled_questionnaires
 
-__all__ = ["add_responses"]
+__all__ = ["add_profile", "add_responses"]
 
 
 async def add_responses(
@@ -50,6 +50,44 @@ async def add_responses(
             target = min(len(scored) - 1, max(0, round(rng.gauss(level, 0.3) * (len(scored) - 1))))
             moved = await storage.move_session(
                 engine, session, now=now, answer=(question.id, scored[target].value)
+            )
+            assert moved is not None
+            session = moved
+        assert await storage.submit(engine, pseudonym, now.date(), 500 + rng.randint(0, 200))
+
+
+async def add_profile(
+    engine: storage.AsyncEngine,
+    wave: Wave,
+    unit_code: str,
+    group: Group,
+    count: int,
+    now: datetime,
+    scores: dict[str, float],
+    *,
+    default: float = 80.0,
+    seed: int = 1,
+) -> None:
+    """Submit `count` responses whose item scores sit near a score per dimension (0-100;
+    `default` for the others), reverse-scored items included: a profile with one weak
+    dimension, as a what-if needs."""
+    rng = random.Random(f"{seed}-{unit_code}-{group.value}-profile")
+    unit = await storage.get_unit(engine, unit_code)
+    assert unit is not None, unit_code
+    questionnaire = bundled_questionnaires()[group]
+    for _ in range(count):
+        pseudonym = secrets.token_hex(16)
+        session = await storage.start_session(
+            engine, pseudonym, wave.id, group.value, unit.id, None, "id", "question", now
+        )
+        for question in questionnaire.questions:
+            if not question.scored or question.dimension is None:
+                continue
+            aim = scores.get(question.dimension.value, default) + rng.gauss(0, 12)
+            options = [o for o in question.options if question.item_score(o.value) is not None]
+            best = min(options, key=lambda o: abs((question.item_score(o.value) or 0) - aim))
+            moved = await storage.move_session(
+                engine, session, now=now, answer=(question.id, best.value)
             )
             assert moved is not None
             session = moved

@@ -14,14 +14,13 @@ from openpyxl import load_workbook
 import storage
 from bot.cli import main
 from services.access import Viewer
+from services.action_matrix import MATRIX_COLUMNS, read_matrix
 from services.actions import (
-    MATRIX_COLUMNS,
     ActionProblem,
     Outcome,
     add_for,
     new_action,
     parse_due,
-    read_matrix,
     set_status_for,
 )
 from services.admin import import_units_csv
@@ -33,16 +32,59 @@ HEAD_BAPPEDA = Viewer(unit_code="BAPPEDA", unit_name="Bappeda")
 LEADERSHIP = Viewer(leadership=True)
 
 
-@pytest.mark.parametrize("text", ["2026-04-30", "30-04-2026", "30/04/2026", " 30.04.2026 "])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-04-30",
+        "30-04-2026",
+        "30/04/2026",
+        " 30.04.2026 ",
+        "30 April 2026",
+        "30 april 2026",
+        "30 Apr 2026",
+        "30 Apr. 2026",
+        "April 30, 2026",
+        "30  APRIL  2026",
+    ],
+)
 def test_due_dates_in_usual_forms(text):
     assert parse_due(text) == date(2026, 4, 30)
 
 
-@pytest.mark.parametrize("text", ["", "besok", "2026-02-30", "31/13/2026", "2026-04-30T10:00"])
-def test_bad_due_dates(text):
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("31 Januari 2027", date(2027, 1, 31)),
+        ("31 Jan 2027", date(2027, 1, 31)),
+        ("17 Agustus 2027", date(2027, 8, 17)),
+        ("17 Agu 2027", date(2027, 8, 17)),
+        ("1 Mei 2027", date(2027, 5, 1)),
+        ("1 May 2027", date(2027, 5, 1)),
+        ("25 Desember 2027", date(2027, 12, 25)),
+        ("25 December 2027", date(2027, 12, 25)),
+        ("3 Okt 2027", date(2027, 10, 3)),
+        ("29/02/2028", date(2028, 2, 29)),
+    ],
+)
+def test_due_dates_with_month_names_in_both_languages(text, expected):
+    assert parse_due(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "besok", "2026-04-30T10:00", "30/04/26", "30 Foo 2026"])
+def test_text_that_is_no_date(text):
     with pytest.raises(ActionProblem) as caught:
         parse_due(text)
     assert caught.value.key == "actions_bad_date"
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-02-30", "31/13/2026", "31/02/2027", "31 April 2027", "29 Februari 2027"]
+)
+def test_a_date_that_cannot_exist_is_told_as_such(text):
+    with pytest.raises(ActionProblem) as caught:
+        parse_due(text)
+    assert caught.value.key == "actions_impossible_date"
+    assert "tidak ada di kalender" in caught.value.describe("id")
 
 
 def test_new_action_checks_its_fields():
@@ -166,17 +208,21 @@ def test_import_then_export_csv_and_xlsx(
         ],
     )
     assert _spibot(env_file, "actions", "import", str(matrix)) == 0
-    assert "actions: 2 added" in capsys.readouterr().out
+    assert "actions: 2 added, 0 updated, 0 unchanged" in capsys.readouterr().out
 
     out_csv = tmp_path / "out.csv"
     assert _spibot(env_file, "actions", "export", str(out_csv)) == 0
     assert "wrote 2 actions" in capsys.readouterr().out
     rows = list(csv.reader(out_csv.open(encoding="utf-8")))
     assert rows[0] == list(MATRIX_COLUMNS.values())
-    assert rows[1][1:3] == ["DINKES", "Dinas Kesehatan"]
-    assert rows[1][7:9] == ["2026-04-30", "planned"]
-    # The export reads back as it is.
-    assert [a.what for a in read_matrix(out_csv)] == [
+    assert rows[1][:4] == ["1", "DINKES", "Dinas Kesehatan", "Pengelolaan PBJ"]
+    assert rows[1][7:9] == ["2026-04-30", "Direncanakan"]
+    # The export reads back as it is, each row with its action's number.
+    assert [(r.number, r.action.what) for r in read_matrix(out_csv)] == [
+        (1, "Publish the procurement plan"),
+        (2, "Conflict-of-interest declarations"),
+    ]
+    assert [r.action.what for r in read_matrix(out_csv)] == [
         "Publish the procurement plan",
         "Conflict-of-interest declarations",
     ]
@@ -188,7 +234,7 @@ def test_import_then_export_csv_and_xlsx(
     values = list(sheet.iter_rows(values_only=True))
     assert len(values) == 2
     assert values[1][1] == "BAPPEDA"
-    assert [a.unit_code for a in read_matrix(out_xlsx)] == ["BAPPEDA"]
+    assert [r.action.unit_code for r in read_matrix(out_xlsx)] == ["BAPPEDA"]
 
 
 @pytest.mark.parametrize(
@@ -197,10 +243,13 @@ def test_import_then_export_csv_and_xlsx(
         ([["Unit", "Rencana aksi"]], "Missing columns: Kode unit, Penanggung jawab, Target waktu"),
         (
             [HEADER, ["DINKES", "", "Publish", "Kabid", "next week"]],
-            "row 2: “next week” is not a date",
+            "line 2: “next week” is not a date",
         ),
         ([HEADER, ["DINKES", "bribes", "Publish", "Kabid", "2026-04-30"]], "Unknown dimension"),
-        ([HEADER, ["NOPE", "", "Publish", "Kabid", "2026-04-30"]], "unknown unit code 'NOPE'"),
+        (
+            [HEADER, ["NOPE", "", "Publish", "Kabid", "2026-04-30"]],
+            "line 2: unknown unit code “NOPE”",
+        ),
         ([], "The file is empty."),
     ],
 )

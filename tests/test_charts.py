@@ -113,6 +113,7 @@ def test_one_chart_table_names_the_pack_and_the_unit_charts() -> None:
         "index",
         "groups",
         "dimensions",
+        "trend",  # a unit head's /tren: the unit's own history
     }
 
 

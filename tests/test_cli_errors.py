@@ -50,9 +50,12 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     with resources.as_file(units) as path:
         assert main(["units", "import", str(path)]) == 0
     assert main(["wave", "open", "2026-S1"]) == 0
-    # The same id and version as the stored bundled questionnaire, with other content.
+    # The same id and version as the stored bundled questionnaire, with other content (a
+    # comment alone is the same questionnaire written differently: no conflict).
     source = bundled_path(Group.EXPERT).read_text(encoding="utf-8")
-    (tmp_path / "conflict.yaml").write_text(source + "\n# edited after it was stored\n")
+    edited = source.replace("Integrity Assessment Survey — Experts", "Integrity Survey — Experts")
+    assert edited != source
+    (tmp_path / "conflict.yaml").write_text(edited)
     (tmp_path / "bad-db.env").write_text("DATABASE_URL=mysql://root@localhost/spibot\n")
     (tmp_path / "a-file").write_text("not a folder\n")
     return tmp_path
@@ -91,10 +94,16 @@ BAD_CALLS: dict[tuple[str, ...], list[str]] = {
     ("db", "restore"): ["db", "restore", "missing.db", "--yes"],
     ("export",): ["export", "--wave", "1999", "--out", "out"],
     ("invites", "status"): ["invites", "status", "--wave", "1999"],
+    ("invites", "renew"): [
+        *("invites", "renew", "--from", "2026-S1", "--roster", "missing.csv"),
+        *("--out", "links.csv"),
+    ],
     ("peers",): ["peers", "--year", "next"],
     ("remind",): ["remind", "--wave", "1999"],
     ("survey", "export"): ["survey", "export", "nope", "--xlsx", "out.xlsx"],
     ("survey", "import"): ["survey", "import", "missing.xlsx"],
+    ("survey", "list"): ["--env-file", "bad-db.env", "survey", "list"],
+    ("survey", "show"): ["survey", "show", "nope"],
     ("wave", "plan"): ["wave", "plan", "2026-S9", "--opens", "not-a-date"],
     ("wave", "reopen"): ["wave", "reopen", "1999"],
     ("whatif",): ["whatif", "--dimension", "nope", "--delta", "5"],

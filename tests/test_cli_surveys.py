@@ -31,7 +31,8 @@ def test_import_stores_an_xlsform_and_export_writes_it_back(
     form = write_xlsform(env / "kecamatan.xlsx")
     assert main(["survey", "import", str(form)]) == 0
     assert capsys.readouterr().out.strip() == (
-        "stored kecamatan v2 (external, 6 questions) as questionnaire #1"
+        "stored kecamatan v2 (external, 6 questions) as questionnaire #1; no wave uses it until "
+        "one chooses it: spibot wave open NAME --questionnaire external=kecamatan"
     )
     # Importing the same form again is the same version, not a conflict.
     assert main(["survey", "import", str(form)]) == 0

@@ -118,7 +118,7 @@ def test_no_suggestions_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert (tmp_path / "c.png").stat().st_size > 0
 
 
-def _found(comments, counts=(("antrean", 2), ("calo", 0)), unit=None):
+def _found(comments, counts=(("antrean", 2), ("calo", 0)), unit=None, empty=None, waiting=0):
     from datetime import date
 
     from scoring.comments import CommentReview
@@ -127,7 +127,8 @@ def _found(comments, counts=(("antrean", 2), ("calo", 0)), unit=None):
 
     wave = Wave(1, "2026-S1", WaveStatus.OPEN, NOW, None, {})
     del date
-    return WaveComments(wave, CommentReview(tuple(comments), tuple(counts), 0, 0), unit)
+    review = CommentReview(tuple(comments), tuple(counts), 0, 0)
+    return WaveComments(wave, review, unit, empty, waiting)
 
 
 def _comment(text: str, unit: str = "DINKES"):
@@ -156,5 +157,15 @@ def test_chat_rendering_escapes_and_pages() -> None:
     assert max(len(p) for p in pages) <= MESSAGE_LIMIT + 200
     shown = sum(p.count("komentar nomor") for p in pages)
     assert f"…and {200 - shown} more." in pages[-1]
-    empty = comments_messages(_found([], unit="KEC-SOOKO"), catalog(), "id", k=5, unit_name="X")
-    assert "hanya ditampilkan bergabung" in empty[0]
+    from services.comments import Empty
+
+    for why, expected in [
+        (Empty.SUPPRESSED, "hanya ditampilkan bergabung"),
+        (Empty.NOT_RELEASED, "3 jawaban yang sudah masuk belum dirilis"),
+        (Empty.NO_TEXT_QUESTION, "tidak memuat pertanyaan isian bebas"),
+        (Empty.NONE_YET, "Belum ada responden yang menulis saran."),
+        (Empty.WITHHELD, "bahkan digabung, masih kurang dari 5"),
+    ]:
+        found = _found([], unit="KEC-SOOKO", empty=why, waiting=3)
+        empty = comments_messages(found, catalog(), "id", k=5, unit_name="X")
+        assert expected in empty[0], why

@@ -68,7 +68,7 @@ async def test_unit_head_adds_and_updates_an_action(harness: Harness) -> None:
     detail = await reply(head)
     assert "⏳ Berjalan" in detail.plain_text
     await head.tap(detail, text="📝 Catatan / dokumen")
-    assert "kirim dokumennya" in (await reply(head)).plain_text
+    assert "kirim dokumen atau fotonya" in (await reply(head)).plain_text
     await head.send_document(b"%PDF-1.4 bukti", "bukti.pdf", mime_type="application/pdf")
     assert "Aksi #1 diperbarui." in (await reply(head)).plain_text
     await head.tap(listing, text="✏️ 1")

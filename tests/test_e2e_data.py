@@ -20,10 +20,12 @@ ADMIN_ID = 999  # the harness's admin_user_ids
 
 
 async def _data(h: Harness) -> None:
-    """DPMPTSP: six suggestions; DINKES: two, so only ever shown pooled."""
+    """DPMPTSP: six suggestions; DINKES: two, so never released (under k)."""
     texts = ["Antrean <panjang>", "Ada calo", "Petugas ramah", None, "Antri lama", "Pungli!"]
     await add_suggestions(h.engine, h.wave, "DPMPTSP", texts, h.clock())
     await add_suggestions(h.engine, h.wave, "DINKES", ["Kasir Budi kasar", "Parkir"], h.clock())
+    # An open wave's suggestions follow the release rule: whole days before today.
+    h.clock.advance(days=1)
 
 
 async def _with_role(h: Harness, role: Role, unit: str | None = None) -> SandboxUser:
@@ -71,7 +73,8 @@ async def test_unit_head_sees_only_their_unit(harness: Harness) -> None:
     assert "Kasir Budi" not in "\n".join(m.plain_text for m in head.chat.messages)
     other = await _with_role(harness, Role.UNIT_HEAD, "DINKES")
     await other.command("saran")
-    assert "hanya ditampilkan bergabung" in (await reply(other)).plain_text
+    # Two responses wait for a step of k = 5 before anything of theirs is shown.
+    assert "2 jawaban yang sudah masuk belum dirilis" in (await reply(other)).plain_text
 
 
 async def test_suggestions_refuse_respondents_and_unknown_units(harness: Harness) -> None:

@@ -67,6 +67,7 @@ async def test_imported_xlsform_runs_with_constraints_and_relevance(kobo: Harnes
     user = kobo.user()
     question = await open_survey(kobo, user, kobo.unit_payload())
     assert "Berapa umur Anda?" in question.plain_text
+    assert "In years" not in question.plain_text  # the form's hint is in English only
     # The integer constraint: a fraction, then an age below the bound, are refused.
     await user.send("2,5")
     assert "bukan bilangan bulat" in (await reply(user)).plain_text
@@ -107,6 +108,7 @@ async def test_relevance_hides_the_group_in_english(kobo: Harness) -> None:
     user = kobo.user("en")
     question = await open_survey(kobo, user, kobo.unit_payload())
     assert "How old are you?" in question.plain_text
+    assert "In years" in question.plain_text  # the form's hint, under the question
     match = PROGRESS.search(question.plain_text)
     assert match is not None
     await user.send("40")

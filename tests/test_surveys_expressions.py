@@ -148,6 +148,12 @@ def test_printed_expression_means_the_same(expression, answers) -> None:
         (".<=10", TextLimit(None, 10.0)),
         ("string-length(.) <= 1000", TextLimit(max_length=1000)),
         (". >= 1 and . >= 3", TextLimit(3.0)),
+        # XLSForm's strict bounds, as Kobo users write them (issue 22).
+        (". > 0", TextLimit(0.0, min_exclusive=True)),
+        (". >= 1 and . < 100", TextLimit(1.0, 100.0, max_exclusive=True)),
+        (". > 0 and . >= 0", TextLimit(0.0, min_exclusive=True)),
+        (". >= 2 and . > 1", TextLimit(2.0)),
+        ("string-length(.) < 11", TextLimit(max_length=10)),
     ],
 )
 def test_supported_constraints(text: str, limit: TextLimit) -> None:
@@ -156,7 +162,7 @@ def test_supported_constraints(text: str, limit: TextLimit) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [". > 0", "regex(., '[0-9]+')", ". >= 1 or . <= 5", ". != 3", "string-length(.) <= 2.5", ""],
+    ["regex(., '[0-9]+')", ". >= 1 or . <= 5", ". != 3", "string-length(.) <= 2.5", ". > x", ""],
 )
 def test_unsupported_constraints_are_refused(text: str) -> None:
     with pytest.raises(ExpressionError, match="unsupported constraint"):

@@ -360,7 +360,7 @@ BROKEN: list[tuple[str, str, list[str]]] = [
         [
             "broken.yaml: question 'saran': unknown key 'maxlength' (allowed: id, type, "
             "dimension, text, scale, options, dont_know, reverse, required, show_if, min, max, "
-            "integer, max_length)"
+            "integer, max_length, hint, min_exclusive, max_exclusive)"
         ],
     ),
     (
@@ -640,6 +640,8 @@ def test_style_problems_flags_long_labels_and_many_options():
         """)
     q = load_questionnaire_text(text)
     assert [str(p) for p in style_problems(q, "x.yaml")] == [
+        "x.yaml: no question is scored (none has a dimension and options with scores): its "
+        "answers add nothing to the index",
         "x.yaml: question 'source': has 6 options; at most 5 is recommended",
         "x.yaml: question 'source': option 'a': label 'id' text is 42 characters; at most 40 "
         "is recommended",

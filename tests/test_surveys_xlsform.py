@@ -145,11 +145,11 @@ REFUSED = [
         "sheet 'survey', row 5, column 'label::English (en)': missing text",
     ),
     (
-        "strict_bound",
-        _replace(3, constraint=". > 16"),
+        "not_equal_constraint",
+        _replace(3, constraint=". != 16"),
         None,
         None,
-        "sheet 'survey', row 5, column 'constraint': unsupported constraint '. > 16'",
+        "sheet 'survey', row 5, column 'constraint': unsupported constraint '. != 16'",
     ),
     (
         "bounds_on_text",
@@ -222,10 +222,13 @@ REFUSED = [
         "sheet 'settings', row 2, column 'version': must be a whole number ≥ 1, got 'v2'",
     ),
     (
-        "title_without_english",
+        "title_in_indonesian_only",
         S,
         None,
-        {k: v for k, v in KOBO_SETTINGS.items() if k != "form_title::English (en)"},
+        {
+            "form_title::Indonesian (id)": "Survei",
+            **{k: v for k, v in KOBO_SETTINGS.items() if not k.startswith("form_title")},
+        },
         "sheet 'settings', row 2, column 'form_title::English (en)': missing text",
     ),
     (
@@ -333,3 +336,77 @@ questions:
     path = tmp_path / "rt.xlsx"
     questionnaire_workbook(qn).save(path)
     assert load_xlsform(path) == qn
+
+
+def test_kobo_conventions_a_plain_title_hints_and_strict_bounds(tmp_path: Path):
+    """What Kobo and ODK users write: one form_title, hints (in one language or both),
+    `. > 0` on a decimal and `. < 100` on an integer; and it survives export → import."""
+    rows = [
+        *S[:4],
+        {
+            "type": "decimal",
+            "name": "biaya",
+            **_label("Biaya"),
+            "hint::Indonesian (id)": "Dalam ribu rupiah",
+            "hint::English (en)": "In thousands",
+            "constraint": ". > 0",
+        },
+        {
+            "type": "integer",
+            "name": "hari",
+            **_label("Hari"),
+            "hint::English (en)": "Working days",
+            "constraint": ". >= 1 and . < 100",
+        },
+        *S[4:],
+    ]
+    settings = {"form_title": "Survei Kecamatan", "form_id": "kec", "version": "1"}
+    path = write_xlsform(
+        tmp_path / "kobo.xlsx", rows, KOBO_CHOICES, {**settings, "group": "external"}
+    )
+    qn = load_xlsform(path)
+    assert (qn.title.id, qn.title.en) == ("Survei Kecamatan", "Survei Kecamatan")
+    biaya, hari = qn.question("biaya"), qn.question("hari")
+    assert biaya.hint is not None
+    assert (biaya.hint.id, biaya.hint.en) == ("Dalam ribu rupiah", "In thousands")
+    assert (biaya.min_value, biaya.min_exclusive, biaya.max_value) == (0.0, True, None)
+    assert not biaya.accepts(0)
+    assert biaya.accepts(0.01)
+    assert hari.hint is not None
+    assert (hari.hint.id, hari.hint.en) == ("", "Working days")
+    assert (hari.min_value, hari.min_exclusive, hari.max_value, hari.max_exclusive) == (
+        1.0,
+        False,
+        100.0,
+        True,
+    )
+    assert hari.accepts(99)
+    assert not hari.accepts(100)
+    assert qn.question("umur").hint is not None  # the fixture's English-only hint
+    # What is stored (YAML) and what is exported (XLSForm) give the same questionnaire back.
+    assert load_questionnaire_text(qn.source) == qn
+    out = tmp_path / "again.xlsx"
+    questionnaire_workbook(qn).save(out)
+    assert load_xlsform(out) == qn
+
+
+def test_a_bad_hint_or_a_strict_bound_without_a_bound_is_refused():
+    base = """\
+id: h
+version: 1
+group: internal
+title: {id: Judul, en: Title}
+intro: {id: Halo, en: Hello}
+questions:
+  - id: a
+    type: number
+    text: {id: A, en: A}
+"""
+    for extra, expected in [
+        ("    hint: {jv: Pinten}\n", "hint: unknown language 'jv'"),
+        ("    hint: {id: '', en: ''}\n", "hint: give a text in at least one language"),
+        ("    min_exclusive: true\n", "min_exclusive: true needs 'min'"),
+        ("    min: 5\n    max: 5\n    max_exclusive: true\n", "no number is above min"),
+    ]:
+        with pytest.raises(QuestionnaireError, match=expected):
+            load_questionnaire_text(base + extra)

@@ -135,6 +135,9 @@ def cmd_survey_validate(args: argparse.Namespace) -> int:
             print(f"error: {name}: cannot read: {exc.strerror}", file=sys.stderr)
             failed += 1
         else:
+            from bot.cli.surveys import print_warnings
+
+            print_warnings(q, name)
             print(f"{name}: ok ({q.id} v{q.version}, {q.group}, {len(q.questions)} questions)")
     return EXIT_ERROR if failed else 0
 
@@ -149,16 +152,19 @@ def cmd_survey_load(args: argparse.Namespace) -> int:
         return _error(f"error: {exc}")
     except OSError as exc:
         return _error(f"error: {args.file}: cannot read: {exc.strerror}")
+    from bot.cli.surveys import print_warnings
+
+    print_warnings(q, args.file)
     settings = settings_from(args)
 
     async def store() -> int:
         from services.context import utc_now
-        from storage import Database, save_questionnaire
+        from services.questionnaires import store_questionnaire
+        from storage import Database
 
         async with Database(settings.database_url) as db:
-            stored = await save_questionnaire(
-                db.engine, q.id, q.version, q.group.value, q.source, utc_now()
-            )
+            origin = f"yaml: {Path(args.file).name}"
+            stored = await store_questionnaire(db.engine, q, utc_now(), origin)
             return stored.id
 
     qid = asyncio.run(store())

@@ -1,6 +1,7 @@
 """`spibot actions import/export`: follow-up plans (tindak lanjut) as a CSV/XLSX matrix.
 
-Heavy modules are imported inside the commands, so `spibot --help` stays fast.
+Export → edit → import is a round trip: rows keep their action's number (No). Heavy modules
+are imported inside the commands, so `spibot --help` stays fast.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.cli.common import now, run_with_db
 
 if TYPE_CHECKING:
+    from services.action_matrix import MatrixResult
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -19,35 +21,43 @@ __all__ = ["add_action_commands"]
 
 
 def cmd_actions_import(args: argparse.Namespace) -> int:
-    """Add every action of a follow-up matrix, all or none."""
-    import storage
-    from services.actions import ActionProblem, read_matrix
+    """Add the new rows of a follow-up matrix and update the numbered ones, all or none."""
+    from services.action_matrix import ActionProblems, apply_matrix, read_matrix
+    from services.actions import ActionProblem
     from services.admin import AdminError
 
     path = Path(args.file)
     if not path.is_file():
         raise AdminError(f"{path}: no such file")
+    where = "row" if path.suffix.lower() == ".xlsx" else "line"
     try:
-        new = read_matrix(path)
+        rows = read_matrix(path)
+    except ActionProblems as problems:
+        raise AdminError(f"{path}: nothing imported:\n{problems}") from None
     except ActionProblem as problem:
         raise AdminError(f"{path}: {problem}") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise AdminError(f"{path}: cannot read: {exc}") from None
 
-    async def work(engine: AsyncEngine, settings: Settings) -> int:
+    async def work(engine: AsyncEngine, settings: Settings) -> MatrixResult:
         try:
-            return len(await storage.add_actions(engine, new, now()))
-        except storage.NotFound as exc:
-            raise AdminError(f"{path}: {exc}; see `spibot units list`") from None
+            return await apply_matrix(engine, rows, now(), where)
+        except ActionProblems as problems:
+            raise AdminError(f"{path}: nothing imported:\n{problems}") from None
 
-    print(f"actions: {run_with_db(args, work)} added")
+    result = run_with_db(args, work)
+    print(
+        f"actions: {len(result.added)} added, {len(result.updated)} updated, "
+        f"{result.unchanged} unchanged"
+    )
     return 0
 
 
 def cmd_actions_export(args: argparse.Namespace) -> int:
     """Write the follow-up matrix (every unit, or one) as .csv or .xlsx."""
     import storage
-    from services.actions import ActionProblem, export_matrix
+    from services.action_matrix import export_matrix
+    from services.actions import ActionProblem
     from services.admin import AdminError
 
     path = Path(args.file)
@@ -59,7 +69,7 @@ def cmd_actions_export(args: argparse.Namespace) -> int:
 
     actions = run_with_db(args, work)
     try:
-        count = export_matrix(actions, path)
+        count = export_matrix(actions, path, args.language)
     except ActionProblem as problem:
         raise AdminError(f"{path}: {problem} (use .csv or .xlsx)") from None
     except OSError as exc:
@@ -73,10 +83,19 @@ def add_action_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     actions = sub.add_parser("actions", help="follow-up plans (tindak lanjut)").add_subparsers(
         dest="actions_command", required=True, metavar="ACTION"
     )
-    p = actions.add_parser("import", help="add the actions of a follow-up matrix (.csv/.xlsx)")
+    p = actions.add_parser(
+        "import",
+        help="add a follow-up matrix's new rows and update its numbered ones (.csv/.xlsx)",
+    )
     p.add_argument("file")
     p.set_defaults(func=cmd_actions_import)
     p = actions.add_parser("export", help="write the follow-up matrix (.csv/.xlsx)")
     p.add_argument("file")
     p.add_argument("--unit", help="only this unit (code)")
+    p.add_argument(
+        "--language",
+        choices=["id", "en"],
+        default="id",
+        help="words for status and dimension (default id, as the bot shows them)",
+    )
     p.set_defaults(func=cmd_actions_export)

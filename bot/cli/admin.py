@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -55,15 +56,46 @@ def cmd_units_list(args: argparse.Namespace) -> int:
 
 
 def cmd_wave_open(args: argparse.Namespace) -> int:
-    """Open a survey wave."""
+    """Open a survey wave and say which questionnaire each group answers."""
     from services.admin import open_wave
+    from services.questionnaires import parse_choices
 
-    async def work(engine: AsyncEngine, settings: Settings) -> str:
-        wave = await open_wave(engine, args.name, now())
-        return f"wave {wave.name!r} is open (id {wave.id})"
+    choices = parse_choices(args.questionnaire or [])
 
-    print(run_with_db(args, work))
+    async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
+        wave = await open_wave(engine, args.name, now(), choices)
+        return [
+            f"wave {wave.name!r} is open (id {wave.id})",
+            *await _questionnaire_lines(engine, wave.questionnaire_ids),
+        ]
+
+    print("\n".join(run_with_db(args, work)))
     return 0
+
+
+async def _questionnaire_lines(engine: AsyncEngine, ids: Mapping[str, int]) -> list[str]:
+    """Say which questionnaire each group answers, and what is stored but left unused."""
+    import storage
+    from services.questionnaires import catalogue, origin_of
+    from surveys import Group
+
+    lines: list[str] = []
+    chosen: dict[str, str] = {}
+    for group in Group:
+        stored = await storage.get_questionnaire(engine, ids[group.value])
+        if stored is None:
+            continue
+        chosen[group.value] = stored.key
+        lines.append(
+            f"  {group.value + ':':<9} {stored.key} v{stored.version} ({origin_of(stored)})"
+        )
+    for entry in await catalogue(engine):
+        if entry.unused and entry.key != chosen.get(entry.group.value):
+            lines.append(
+                f"note: {entry.key} v{entry.version} ({entry.group}) is stored but no wave "
+                f"uses it; choose it with --questionnaire {entry.group}={entry.key}"
+            )
+    return lines
 
 
 def cmd_wave_close(args: argparse.Namespace) -> int:
@@ -95,20 +127,124 @@ def _moment(text: str, zone_name: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone_name))
 
 
+def _local(moment: datetime | None, zone_name: str) -> str:
+    """Write a moment in the bot's time zone, to the minute ("2026-07-01 07:00")."""
+    from zoneinfo import ZoneInfo
+
+    if moment is None:
+        return "-"
+    return moment.astimezone(ZoneInfo(zone_name)).strftime("%Y-%m-%d %H:%M")
+
+
 def cmd_wave_plan(args: argparse.Namespace) -> int:
-    """Plan a wave: the scheduler opens it (and closes it) on time."""
-    import storage
+    """Plan a wave (the scheduler opens and closes it on time), list plans, or cancel one."""
+    from services.errors import AdminError
+
+    if args.list:
+        return _print_plans(args)
+    if args.cancel:
+        return _cancel_plan(args)
+    if args.name is None or args.opens is None:
+        raise AdminError("wave plan: give NAME and --opens (or --list, or --cancel NAME)")
+    from services.questionnaires import check_choices, choice_text, parse_choices
+    from storage.wave_plans import PlanOverlap
+
+    choices = parse_choices(args.questionnaire or [])
+
+    async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
+        import storage
+
+        zone = settings.timezone
+        opens = _moment(args.opens, zone)
+        closes = None if args.closes is None else _moment(args.closes, zone)
+        await check_choices(engine, choices)
+        try:
+            plan = await storage.plan_wave(engine, args.name, opens, closes, choice_text(choices))
+        except PlanOverlap as exc:
+            span = f"{_local(exc.opens_at, zone)} to {_local(exc.closes_at, zone)}"
+            if exc.closes_at is None:
+                span = f"from {_local(exc.opens_at, zone)}, with no closing time"
+            raise AdminError(
+                f"{args.name!r} overlaps wave {exc.other!r} ({span}); plan it after that wave "
+                f"closes, or re-plan {exc.other!r} with an earlier --closes"
+            ) from exc
+        except (ValueError, storage.WaveConflict) as exc:
+            raise AdminError(str(exc)) from exc
+        until = "" if plan.closes_at is None else f", closes {_local(plan.closes_at, zone)}"
+        chosen = "; questionnaires: " + (choice_text(choices) or "the defaults")
+        lines = [f"wave {plan.name!r} planned: opens {_local(plan.opens_at, zone)}{until}{chosen}"]
+        current = await storage.current_wave(engine)
+        plans = await storage.list_wave_plans(engine)
+        if current is not None and not any(
+            p.wave_id == current.id and p.closes_at is not None for p in plans
+        ):
+            lines.append(
+                f"note: wave {current.name!r} is open with no planned close; {plan.name!r} "
+                "waits until it is closed (spibot wave close)"
+            )
+        return lines
+
+    for line in run_with_db(args, work):
+        print(line, file=sys.stderr if line.startswith("note:") else sys.stdout)
+    return 0
+
+
+def _print_plans(args: argparse.Namespace) -> int:
+    """Print every plan: when, which questionnaires, invitations issued, and what became of it."""
+
+    async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
+        import storage
+
+        plans = await storage.list_wave_plans(engine)
+        if not plans:
+            return ["no planned waves; plan one with `spibot wave plan NAME --opens ...`"]
+        waves = {w.id: w for w in await storage.list_waves(engine)}
+        issued = await storage.wave_plans.planned_invitation_counts(engine)
+        current = await storage.current_wave(engine)
+        zone, moment = settings.timezone, now()
+        lines = [
+            f"{'name':<16} {'opens':<16} {'closes':<16} {'status':<26} {'links':>5}  questionnaires"
+        ]
+        for plan in plans:
+            wave = waves.get(plan.wave_id) if plan.wave_id is not None else None
+            if wave is not None:
+                status = f"opened ({wave.status.value})"
+            elif plan.wave_id is not None:
+                status = "opened (wave deleted)"
+            elif plan.opens_at <= moment and current is not None:
+                status = f"waits: {current.name} is open"[:26]
+            else:
+                status = "planned"
+            lines.append(
+                f"{plan.name:<16} {_local(plan.opens_at, zone):<16} "
+                f"{_local(plan.closes_at, zone):<16} {status:<26} {issued.get(plan.name, 0):>5}  "
+                f"{plan.questionnaire_choice or 'defaults'}"
+            )
+        return lines
+
+    print("\n".join(run_with_db(args, work)))
+    return 0
+
+
+def _cancel_plan(args: argparse.Namespace) -> int:
+    """Cancel a plan that has not opened (its invitation links stop working: --yes)."""
     from services.errors import AdminError
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
-        opens = _moment(args.opens, settings.timezone)
-        closes = None if args.closes is None else _moment(args.closes, settings.timezone)
+        import storage
+
+        issued = (await storage.wave_plans.planned_invitation_counts(engine)).get(args.cancel, 0)
+        if issued and not args.yes:
+            raise AdminError(
+                f"{issued} personal links were issued for {args.cancel!r}; they stop working "
+                "if the plan is cancelled. Add --yes to cancel it anyway"
+            )
         try:
-            plan = await storage.plan_wave(engine, args.name, opens, closes)
-        except (ValueError, storage.WaveConflict) as exc:
+            dropped = await storage.wave_plans.cancel_plan(engine, args.cancel)
+        except storage.StorageError as exc:
             raise AdminError(str(exc)) from exc
-        until = "" if plan.closes_at is None else f", closes {plan.closes_at.isoformat()}"
-        return f"wave {plan.name!r} planned: opens {plan.opens_at.isoformat()}{until}"
+        gone = f"; its {dropped} personal links no longer work" if dropped else ""
+        return f"planned wave {args.cancel!r} cancelled{gone}"
 
     print(run_with_db(args, work))
     return 0
@@ -154,13 +290,18 @@ def cmd_wave_list(args: argparse.Namespace) -> int:
 
 
 def cmd_invites_create(args: argparse.Namespace) -> int:
-    """Create personal invitation links for a roster."""
+    """Create personal invitation links for a roster (the open wave, a named or planned one)."""
     import storage
-    from services.admin import create_invitations, read_roster, resolve_wave, write_invitations_csv
+    from services.admin import (
+        create_invitations,
+        invitation_target,
+        read_roster,
+        write_invitations_csv,
+    )
     from surveys import Group
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
-        wave = await resolve_wave(engine, args.wave)
+        wave = await invitation_target(engine, args.wave)
         units = {u.code: u for u in await storage.list_units(engine)}
         roster = read_roster(Path(args.roster), units)
         rows = await create_invitations(
@@ -172,10 +313,62 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
             now=now(),
         )
         count = write_invitations_csv(Path(args.out), rows)
+        when = ""
+        if isinstance(wave, storage.WavePlan):
+            when = f" (planned: they work from {_local(wave.opens_at, settings.timezone)})"
         return (
-            f"{count} personal links for wave {wave.name!r} written to {args.out}; "
+            f"{count} personal links for wave {wave.name!r}{when} written to {args.out}; "
             "share each link only with its person (each works once)"
         )
+
+    print(run_with_db(args, work))
+    return 0
+
+
+def cmd_invites_renew(args: argparse.Namespace) -> int:
+    """Issue the next wave's links for the roster of an earlier wave, in one step."""
+    import storage
+    from services.admin import AdminError, invitation_target, resolve_wave, write_invitations_csv
+    from services.renewal import next_target, renew_invitations
+    from surveys import Group
+
+    roster = Path(args.roster)
+    try:
+        data = roster.read_bytes()
+    except OSError as exc:
+        raise AdminError(f"{roster}: cannot read: {exc.strerror}") from None
+
+    async def work(engine: AsyncEngine, settings: Settings) -> str:
+        source = await resolve_wave(engine, args.source)
+        target = (
+            await invitation_target(engine, args.to)
+            if args.to
+            else await next_target(engine, source)
+        )
+        renewal = await renew_invitations(
+            engine,
+            secret=settings.secret_bytes(),
+            source=source,
+            target=target,
+            data=data,
+            file_name=str(roster),
+            group=Group(args.group) if args.group else None,
+            bot_username=settings.bot_username,
+            now=now(),
+        )
+        count = write_invitations_csv(Path(args.out), renewal.rows)
+        groups = ", ".join(f"{n} {g}" for g, n in sorted(renewal.by_group.items()))
+        issued = ", ".join(f"{n} {g}" for g, n in sorted(renewal.source_issued.items()))
+        when = ""
+        if isinstance(target, storage.WavePlan):
+            when = f", working from {_local(target.opens_at, settings.timezone)}"
+        lines = [
+            f"{count} personal links for wave {renewal.target!r} ({groups}{when}) written to "
+            f"{args.out}; share each link only with its person (each works once)",
+            f"{source.name!r} issued {issued or 'no links'}; "
+            f"{renewal.new_people} rows had no link from it",
+        ]
+        return "\n".join(lines)
 
     print(run_with_db(args, work))
     return 0
@@ -236,16 +429,36 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     wave = sub.add_parser("wave", help="survey waves").add_subparsers(
         dest="wave_command", required=True, metavar="ACTION"
     )
-    p = wave.add_parser("open", help="open a wave with the current questionnaires")
+    p = wave.add_parser("open", help="open a wave (each group: its newest default questionnaire)")
     p.add_argument("name", metavar="NAME")
+    p.add_argument(
+        "--questionnaire",
+        action="append",
+        metavar="GROUP=NAME",
+        help="the questionnaire a group answers, e.g. external=layanan (repeat per group; "
+        "NAME@VERSION for an older version; see `spibot survey list`)",
+    )
     p.set_defaults(func=cmd_wave_open)
     p = wave.add_parser("close", help="close the open wave (or the named one)")
     p.add_argument("name", metavar="NAME", nargs="?")
     p.set_defaults(func=cmd_wave_close)
-    p = wave.add_parser("plan", help="plan a wave: the bot opens and closes it on time")
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("--opens", required=True, metavar="'YYYY-MM-DD HH:MM'", help="local time")
+    p = wave.add_parser(
+        "plan", help="plan a wave: the bot opens and closes it on time (--list, --cancel)"
+    )
+    p.add_argument("name", metavar="NAME", nargs="?")
+    p.add_argument("--opens", metavar="'YYYY-MM-DD HH:MM'", help="local time")
     p.add_argument("--closes", metavar="'YYYY-MM-DD HH:MM'", help="local time (optional)")
+    p.add_argument(
+        "--questionnaire",
+        action="append",
+        metavar="GROUP=NAME",
+        help="the questionnaire a group answers (repeat per group; default: the newest)",
+    )
+    p.add_argument("--list", action="store_true", help="list the planned waves")
+    p.add_argument("--cancel", metavar="NAME", help="cancel a plan that has not opened")
+    p.add_argument(
+        "--yes", action="store_true", help="with --cancel: even if invitations were issued"
+    )
     p.set_defaults(func=cmd_wave_plan)
     p = wave.add_parser("reopen", help="open a closed wave again")
     p.add_argument("name", metavar="NAME")
@@ -264,8 +477,27 @@ def add_admin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument(
         "--out", required=True, metavar="FILE.csv", help="the roster with a 'link' column"
     )
-    p.add_argument("--wave", metavar="NAME", help="bind the link to one wave (default: every wave)")
+    p.add_argument(
+        "--wave",
+        metavar="NAME",
+        help="the wave (default: the open one); a planned wave's links work from its opening",
+    )
     p.set_defaults(func=cmd_invites_create)
+    p = invites.add_parser(
+        "renew",
+        help="the next wave's links for the same roster (the file an earlier wave's links "
+        "were written to)",
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="WAVE", help="earlier wave")
+    p.add_argument("--to", metavar="WAVE", help="default: the open wave, else the next planned one")
+    p.add_argument(
+        "--roster", required=True, metavar="FILE.csv", help="a 'unit' column and the old 'link'"
+    )
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="the roster with new links")
+    p.add_argument(
+        "--group", choices=["internal", "expert"], help="for rows without an old link (new people)"
+    )
+    p.set_defaults(func=cmd_invites_renew)
     p = invites.add_parser("status", help="per unit: links issued, opened and completed")
     p.add_argument("--wave", metavar="NAME", help="default: the open wave, else the newest")
     p.set_defaults(func=cmd_invites_status)

@@ -104,11 +104,24 @@ def _plan_lines(plan: TargetPlan) -> list[str]:
     return lines
 
 
+def _cheapest_line(plan: TargetPlan) -> str:
+    """Say the smallest one-dimension lift that reaches the plan's target."""
+    name, target = plan.name or "institution", plan.target.label.get("en")
+    need = plan.cheapest
+    if need is None or need.lift is None or need.index_after is None:
+        return f"{name}: no single dimension reaches {target}, even at +100"
+    return (
+        f"{name}: cheapest to {target}: {need.dimension.value} +{need.lift:.2f} "
+        f"-> {need.index_after:.2f}"
+    )
+
+
 def cmd_whatif(args: argparse.Namespace) -> int:
     """Print the index after lifting a dimension, or what it takes to reach Terjaga."""
     from scoring import GROUP_ORDER
-    from scoring.whatif import Lift, reach_category, what_if
+    from scoring.whatif import Lift, next_band, reach_category, what_if
     from services.admin import AdminError
+    from services.names import dimension_named
     from services.reports import load_report
     from surveys.model import Dimension, Group
 
@@ -128,14 +141,28 @@ def cmd_whatif(args: argparse.Namespace) -> int:
         raise AdminError(f"unknown unit code {args.unit!r}; see `spibot units list`")
     if args.dimension is None:
         plan = reach_category(report, unit=args.unit)
-        print(json.dumps(plan.to_dict(), indent=1) if args.json else "\n".join(_plan_lines(plan)))
+        band = next_band(report, args.unit)
+        first = None
+        if band is not None and band.key != plan.target.key and not plan.reached:
+            first = reach_category(report, unit=args.unit, target=band)
+        if args.json:
+            data = {**plan.to_dict(), "next_band": None if first is None else first.to_dict()}
+            print(json.dumps(data, indent=1))
+        else:
+            steps = [p for p in (first, plan) if p is not None and not p.reached]
+            cheapest = [_cheapest_line(p) for p in steps if p.index is not None]
+            print("\n".join([*cheapest, *_plan_lines(plan)]))
         return 0
-    known = [d.value for d in Dimension]
-    if args.dimension not in known:
-        raise AdminError(f"unknown dimension {args.dimension!r}; one of {', '.join(known)}")
+    dimension = dimension_named(args.dimension)  # the names the bot accepts, any language
+    if dimension is None:
+        known = ", ".join(d.value for d in Dimension)
+        raise AdminError(
+            f"unknown dimension {args.dimension!r}; one of {known} (or as the bot names them: "
+            "transparansi, pengadaan, sdm, anggaran, ...)"
+        )
     groups = tuple(Group(g) for g in args.group) if args.group else GROUP_ORDER
     try:
-        lift = Lift(Dimension(args.dimension), args.delta, groups, args.unit)
+        lift = Lift(dimension, args.delta, groups, args.unit)
     except ValueError as exc:
         raise AdminError(str(exc)) from exc
     result = what_if(report, lift)
@@ -156,7 +183,10 @@ def add_insight_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p = sub.add_parser(
         "whatif", help="index after lifting a dimension; without --dimension: the plan to Terjaga"
     )
-    p.add_argument("--dimension", help="dimension to lift, e.g. procurement")
+    p.add_argument(
+        "--dimension",
+        help="dimension to lift: procurement, or as the bot names it (pengadaan, Pengelolaan PBJ)",
+    )
     p.add_argument("--delta", type=float, help="points to add (-100 to 100)")
     p.add_argument(
         "--group",

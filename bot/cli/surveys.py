@@ -1,4 +1,5 @@
-"""`spibot survey import/export`: questionnaires as XLSForm spreadsheets."""
+"""`spibot survey import/export/list/show`: questionnaires as XLSForm spreadsheets, which
+ones are stored and which waves used them, and one questionnaire as respondents meet it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ if TYPE_CHECKING:
     from storage import AsyncEngine
     from surveys import Questionnaire
 
-__all__ = ["add_survey_commands"]
+__all__ = ["add_survey_commands", "print_warnings"]
+
+
+def print_warnings(questionnaire: Questionnaire, source: str) -> None:
+    """Print what a valid questionnaire misses (no scored item, long labels) to stderr."""
+    from surveys import style_problems
+
+    for problem in style_problems(questionnaire, source):
+        print(f"warning: {problem}", file=sys.stderr)
 
 
 def cmd_survey_import(args: argparse.Namespace) -> int:
@@ -35,6 +44,7 @@ def cmd_survey_import(args: argparse.Namespace) -> int:
         f"{questionnaire.id} v{questionnaire.version} ({questionnaire.group}, "
         f"{len(questionnaire.questions)} questions)"
     )
+    print_warnings(questionnaire, str(path))
     if args.check:
         print(f"{path}: ok: {summary}")
         return 0
@@ -42,10 +52,58 @@ def cmd_survey_import(args: argparse.Namespace) -> int:
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         from services.questionnaires import store_questionnaire
 
-        stored = await store_questionnaire(engine, questionnaire, now())
-        return f"stored {summary} as questionnaire #{stored.id}"
+        origin = f"xlsform: {path.name}"
+        stored = await store_questionnaire(engine, questionnaire, now(), origin)
+        return f"stored {summary} as questionnaire #{stored.id}" + _use_hint(questionnaire)
 
     print(run_with_db(args, work))
+    return 0
+
+
+def _use_hint(questionnaire: Questionnaire) -> str:
+    """Tell how a stored questionnaire reaches respondents (only the default is automatic)."""
+    from surveys import bundled_questionnaires
+
+    if questionnaire.id == bundled_questionnaires()[questionnaire.group].id:
+        return f"; the next wave uses it for the {questionnaire.group} group"
+    return (
+        f"; no wave uses it until one chooses it: spibot wave open NAME --questionnaire "
+        f"{questionnaire.group}={questionnaire.id}"
+    )
+
+
+def cmd_survey_list(args: argparse.Namespace) -> int:
+    """List every questionnaire version: group, source, and the waves that used it."""
+    from services.questionnaires import CatalogueEntry, catalogue
+
+    async def work(engine: AsyncEngine, settings: Settings) -> list[CatalogueEntry]:
+        return await catalogue(engine)
+
+    entries = run_with_db(args, work)
+    print(f"{'name':<20} {'group':<9} {'version':>7}  {'source':<34} waves")
+    for e in entries:
+        if e.waves or e.plans:
+            used = ", ".join([*e.waves, *(f"{p} (planned)" for p in e.plans)])
+        elif e.default:
+            used = "none yet; the next wave uses it by default"
+        else:
+            used = f"none: no wave used it (choose it with --questionnaire {e.group}={e.key})"
+        if e.waves and e.default:
+            used += "; the next wave's default"
+        print(f"{e.key:<20} {e.group.value:<9} {e.version:>7}  {e.origin[:34]:<34} {used}")
+    return 0
+
+
+def cmd_survey_show(args: argparse.Namespace) -> int:
+    """Print a questionnaire as respondents meet it, in both languages, skip logic in words."""
+    from surveys.describe import describe_questionnaire
+
+    async def work(engine: AsyncEngine, settings: Settings) -> Questionnaire:
+        from services.questionnaires import questionnaire_named
+
+        return await questionnaire_named(engine, args.name)
+
+    print("\n".join(describe_questionnaire(run_with_db(args, work))))
     return 0
 
 
@@ -89,7 +147,16 @@ def add_survey_commands(survey: argparse._SubParsersAction[argparse.ArgumentPars
     p.add_argument("--check", action="store_true", help="only validate; store nothing")
     p.set_defaults(func=cmd_survey_import)
     p = survey.add_parser("export", help="write a questionnaire as XLSForm (and/or YAML)")
-    p.add_argument("name", metavar="NAME", help="questionnaire id, e.g. external")
+    p.add_argument("name", metavar="NAME", help="questionnaire id, e.g. external (or NAME@VERSION)")
     p.add_argument("--xlsx", metavar="OUT", help="XLSForm workbook to write")
     p.add_argument("--yaml", metavar="OUT", help="YAML file to write")
     p.set_defaults(func=cmd_survey_export)
+    p = survey.add_parser(
+        "list", help="every stored questionnaire: group, version, source and waves that used it"
+    )
+    p.set_defaults(func=cmd_survey_list)
+    p = survey.add_parser(
+        "show", help="a questionnaire as respondents meet it (both languages, skip logic)"
+    )
+    p.add_argument("name", metavar="NAME", help="questionnaire name, or NAME@VERSION")
+    p.set_defaults(func=cmd_survey_show)

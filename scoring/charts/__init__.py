@@ -57,7 +57,8 @@ CHARTS: Final[Mapping[str, Chart]] = MappingProxyType(
         ),
         "ranking": Chart(lambda r, lang, _u, _h, _k: ranking_chart(r, lang), per_unit=False),
         "trend": Chart(
-            lambda r, lang, _u, history, kpk: trend_chart(r, lang, history, kpk), per_unit=False
+            lambda r, lang, unit, history, kpk: trend_chart(r, lang, history, kpk, unit),
+            per_unit=True,  # a unit's trend takes that unit's history
         ),
         "progress": Chart(lambda r, lang, _u, _h, _k: progress_chart(r, lang), per_unit=False),
     }

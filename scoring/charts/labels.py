@@ -74,6 +74,7 @@ LABELS: Final[Mapping[str, Text]] = MappingProxyType(
         "trend_title": Text(id="Tren indeks", en="Index trend"),
         "first_wave": Text(id="gelombang pertama — belum ada tren", en="first wave — no trend yet"),
         "this_institution": Text(id="Indeks institusi", en="Institution index"),
+        "this_unit": Text(id="Indeks unit", en="Unit index"),
         "national_line": Text(id="Indeks nasional (per tahun)", en="National index (per year)"),
         "partial_legend": Text(id="parsial (bukan indeks SPI)", en="partial (not an SPI index)"),
         "kpk_line": Text(id="Hasil SPI KPK (per tahun)", en="KPK's SPI result (per year)"),

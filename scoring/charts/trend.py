@@ -10,6 +10,9 @@ rests on fewer groups, so it is not comparable with them.
 `published` (year → our index in KPK's published results) is drawn as its own series: at the
 last wave of that year (the year in the wave's name), or at a slot of its own, in year order
 among the waves, for a year without a wave of ours.
+
+With `unit_code` the chart is one unit's index across waves (a unit head's /tren): `history`
+then holds that unit's earlier results, and KPK's institution-wide results are not drawn.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from scoring.charts.style import (
     WIDTH_IN,
     add_axes_in,
     draw_header,
+    ellipsize,
     new_figure,
     no_number_word,
     to_png,
@@ -51,13 +55,15 @@ PARTIAL_EDGE = "#78909C"  # grey: a partial composite has no category colour
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
-def _waves(report: Report, history: Sequence[WaveResult]) -> list[WaveResult]:
-    """Return the waves oldest first, ending with this one."""
+def _waves(
+    report: Report, history: Sequence[WaveResult], unit_code: str | None = None
+) -> list[WaveResult]:
+    """Return the waves oldest first, ending with this one (the unit's, with `unit_code`)."""
     earlier = [h for h in history if h.wave != report.wave]
     prev = report.institution.previous
-    if not earlier and prev is not None:
+    if not earlier and prev is not None and unit_code is None:
         earlier = [WaveResult(prev.wave, prev.index)]
-    return [*earlier, report.to_wave_result()]
+    return [*earlier, report.to_wave_result(unit_code)]
 
 
 def _year(wave: str) -> int | None:
@@ -97,9 +103,13 @@ def _trend_figure(
     language: str = "id",
     history: Sequence[WaveResult] = (),
     published: Mapping[int, float] | None = None,
+    unit_code: str | None = None,
 ) -> Figure:
     """Build the trend figure (exposed for tests that inspect its text)."""
-    waves = _waves(report, history)
+    if unit_code is not None:
+        published = None  # KPK scores the institution, never one unit
+    waves = _waves(report, history, unit_code)
+    scope = report.institution if unit_code is None else report.unit(unit_code)
     slots = _slots(waves, published or {})
     xs = list(range(len(slots)))
     kpk = _kpk_points(slots, published or {})
@@ -120,7 +130,10 @@ def _trend_figure(
     lo = max(0.0, min(60.0, math.floor((min([*values, t.waspada_from]) - 4) / 10) * 10))
 
     fig = new_figure(HEIGHT_IN)
-    draw_header(fig, label("trend_title", language), report, language)
+    title = label("trend_title", language)
+    if unit_code is not None:
+        title = f"{title} — {ellipsize(scope.name, 32)}"
+    draw_header(fig, title, report, language)
     ax = add_axes_in(fig, left=0.85, top=HEADER_IN + 0.25, width=WIDTH_IN - 1.2, height=3.35)
     edges = [lo, t.waspada_from, t.terjaga_from, 100.0]
     for category, a, b in zip(CATEGORIES, edges, edges[1:], strict=False):
@@ -214,7 +227,7 @@ def _trend_figure(
         ax.text(
             max(x for x, s in zip(xs, slots, strict=True) if s.wave is last),
             lo + (100 - lo) * 0.5,
-            no_number_word(report.institution, language),
+            no_number_word(scope, language),
             fontsize=BODY_PT,
             color=MUTED,
             style="italic",
@@ -238,7 +251,7 @@ def _trend_figure(
         )
 
     handles = [Line2D([], [], color=INK, lw=3, marker="o", ms=9)]
-    names = [label("this_institution", language)]
+    names = [label("this_institution" if unit_code is None else "this_unit", language)]
     if partials:
         handles.append(
             Line2D([], [], ls="none", marker="o", ms=9, mfc="white", mec=PARTIAL_EDGE, mew=2.5)
@@ -268,7 +281,9 @@ def trend_chart(
     language: str = "id",
     history: Sequence[WaveResult] = (),
     published: Mapping[int, float] | None = None,
+    unit_code: str | None = None,
 ) -> bytes:
     """Render the index across waves as PNG; `history` is oldest first, as for build_report;
-    `published` is our KPK result per year."""
-    return to_png(_trend_figure(report, language, history, published))
+    `published` is our KPK result per year. With `unit_code`, one unit's trend (its own
+    `history`)."""
+    return to_png(_trend_figure(report, language, history, published, unit_code))

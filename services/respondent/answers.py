@@ -10,7 +10,7 @@ from typing import Final
 from surveys import Question, Questionnaire, QuestionType
 from surveys.model import MULTI_SEPARATOR
 
-__all__ = ["Advance", "Problem", "plan_advance", "toggle", "validate_typed"]
+__all__ = ["Advance", "Problem", "bounds_kind", "plan_advance", "toggle", "validate_typed"]
 
 _NUMBER_RE: Final = re.compile(r"^[+-]?\d{1,12}([.,]\d{1,6})?$")
 
@@ -35,6 +35,34 @@ def _fmt(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
+def bounds_kind(question: Question) -> str | None:
+    """Name a number question's bounds for its messages: None (no bounds), "range" (both,
+    inclusive), "min", "min_strict", "max", "max_strict", or "range_strict_min",
+    "range_strict_max", "range_strict" (both, one or both strict: XLSForm's ``. > 0``)."""
+    low, high = question.min_value is not None, question.max_value is not None
+    if low and high:
+        if question.min_exclusive and question.max_exclusive:
+            return "range_strict"
+        if question.min_exclusive:
+            return "range_strict_min"
+        return "range_strict_max" if question.max_exclusive else "range"
+    if low:
+        return "min_strict" if question.min_exclusive else "min"
+    if high:
+        return "max_strict" if question.max_exclusive else "max"
+    return None
+
+
+def bound_values(question: Question) -> dict[str, object]:
+    """Return the bounds as the messages show them."""
+    values: dict[str, object] = {}
+    if question.min_value is not None:
+        values["min"] = _fmt(question.min_value)
+    if question.max_value is not None:
+        values["max"] = _fmt(question.max_value)
+    return values
+
+
 def validate_typed(question: Question, text: str, default_limit: int) -> str | Problem:
     """Return the value to store for a typed answer, or the Problem to tell the respondent."""
     cleaned = text.strip()
@@ -45,15 +73,10 @@ def validate_typed(question: Question, text: str, default_limit: int) -> str | P
         number = float(cleaned.replace(",", "."))  # Indonesian writes 2,5
         if question.integer and not number.is_integer():
             return Problem("number_not_whole", {"value": cleaned})
-        low, high = question.min_value, question.max_value
-        if (low is not None and number < low) or (high is not None and number > high):
-            return Problem(
-                "number_out_of_range",
-                {
-                    "min": _fmt(low) if low is not None else "-∞",
-                    "max": _fmt(high) if high is not None else "∞",
-                },
-            )
+        if not question.accepts(number):
+            kind = bounds_kind(question)
+            key = "number_out_of_range" if kind == "range" else f"number_out_of_range_{kind}"
+            return Problem(key, bound_values(question))
         return _fmt(number)
     limit = question.max_length or default_limit
     if not cleaned:

@@ -13,6 +13,7 @@ from typing import Final
 
 import storage
 from services import links
+from services.dates import format_moment
 from services.respondent.screens import Button, Screen, TapResult
 from services.respondent.session import (
     CONSENT,
@@ -136,6 +137,12 @@ class Entry:
         engine, actor, lang = self.turns.engine, live.actor, live.actor.language
         invitation = await storage.get_invitation(engine, token_hash(token))
         if invitation is None:
+            # Issued for a planned wave: it works from the opening, and says when.
+            opens = await storage.wave_plans.plan_opening_for_token(engine, token_hash(token))
+            if opens is not None:
+                local = opens.astimezone(self.turns.services.settings.zone)
+                when = format_moment(local, lang)
+                return [Screen(self.turns.t(lang, "invitation_not_yet_open", when=when))]
             logger.warning("refused an unknown invitation link")
             return [Screen(self.turns.t(lang, "link_invalid"))]
         if live.session is not None:

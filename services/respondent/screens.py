@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from services.i18n import Catalog
+from services.respondent.answers import bound_values, bounds_kind
 from surveys import Question, Questionnaire, QuestionType
 from surveys.model import MULTI_SEPARATOR
 
@@ -138,6 +139,10 @@ class Renderer:
             f"<b>{html.escape(question.text.get(self.language))}</b>",
         ]
         previous = answers.get(question.id)
+        # The author's hint (XLSForm's `hint` column) under the question, before the bot's.
+        authored = question.hint.get(self.language) if question.hint is not None else ""
+        if authored:
+            lines += [html.escape(authored)]
         hint = self._hint(question, text_limit)
         if hint:
             lines += ["", f"<i>{hint}</i>"]
@@ -177,11 +182,10 @@ class Renderer:
         if question.type is QuestionType.TEXT:
             return self.t("type_text", limit=question.max_length or text_limit)
         if question.type is QuestionType.NUMBER:
-            if question.min_value is not None and question.max_value is not None:
-                return self.t(
-                    "type_number_range", min=_num(question.min_value), max=_num(question.max_value)
-                )
-            return self.t("type_number")
+            kind = bounds_kind(question)
+            if kind is None:
+                return self.t("type_number")
+            return self.t(f"type_number_{kind}", **bound_values(question))
         if question.type is QuestionType.MULTIPLE:
             return self.t("multi_hint")
         return ""
@@ -204,7 +208,3 @@ class Renderer:
             ),
         )
         return Screen(self.t("cancel_confirm"), keyboard)
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
