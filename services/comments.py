@@ -1,4 +1,8 @@
-"""Respondents' suggestions for the people who read them: load, review, render as text."""
+"""Respondents' suggestions for the people who read them: load, review, render as text.
+
+Suggestions are read through the one release rule (`services.release`), shown without a date
+and in alphabetical order, and only ever in a private chat (`handlers.data`).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,15 @@ import asyncio
 import functools
 import html
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 import storage
 from scoring.comments import CommentReview, review_comments
 from services.exports import chosen_wave, wave_questionnaires
 from services.i18n import Catalog
+from services.release import released
+from services.untrusted import clean_typed
 from storage import AsyncEngine
 
 __all__ = ["WaveComments", "comments_messages", "keyword_png", "load_comments"]
@@ -32,15 +39,22 @@ class WaveComments:
 
 
 async def load_comments(
-    engine: AsyncEngine, wave_name: str | None, *, k: int, unit: str | None = None
+    engine: AsyncEngine, wave_name: str | None, *, k: int, today: date, unit: str | None = None
 ) -> WaveComments:
-    """Review the named wave's (default: the open, else the newest) free text, k-suppressed."""
+    """Review the named wave's (default: the open, else the newest) free text as released
+    on `today` (`services.release`), k-suppressed."""
     wave = await chosen_wave(engine, wave_name)
-    responses = await storage.responses_frame(engine, wave.id)
-    answers = await storage.answers_frame(engine, wave.id)
+    release = await released(engine, wave, k=k, today=today, with_responses=True)
     questionnaires = await wave_questionnaires(engine, wave)
     review = await asyncio.to_thread(
-        functools.partial(review_comments, responses, answers, questionnaires, k=k, unit=unit)
+        functools.partial(
+            review_comments,
+            release.response_rows(),
+            release.answers,
+            questionnaires,
+            k=k,
+            unit=unit,
+        )
     )
     return WaveComments(wave, review, unit)
 
@@ -63,6 +77,8 @@ def comments_messages(
         t(language, "comments_title", wave=html.escape(found.wave.name), unit=unit),
         t(language, "comments_count", n=len(review.comments), k=k),
     ]
+    if found.wave.is_open:
+        head.append(t(language, "comments_released", k=k))
     if not review.comments:
         key = "comments_unit_small" if found.unit else "comments_none"
         return ["\n".join([*head, "", t(language, key, k=k)])]
@@ -74,8 +90,9 @@ def comments_messages(
         if last != (comment.unit, comment.question_id):
             body.append(f"<i>{html.escape(comment.question.get(language))}</i>")
         last = (comment.unit, comment.question_id)
-        text = html.escape(" ".join(comment.text.split()))
-        body.append(f"• {comment.completed_on:%d.%m} — {text}")
+        # No date beside a suggestion: see scoring.comments.
+        text = html.escape(" ".join(clean_typed(comment.text).split()))
+        body.append(f"• {text}")
     keywords = [t(language, "comments_keywords")] + [
         t(language, "comments_keyword_line", word=word, count=count)
         for word, count in review.keyword_counts
