@@ -15,6 +15,7 @@ from typing import Final
 import storage
 from services.access import Viewer
 from services.actions import ActionProblem, Outcome, add_for, new_action, parse_due, set_status_for
+from services.untrusted import clean_typed
 from storage import Action, ActionDraft, AsyncEngine
 from surveys.model import Dimension
 
@@ -135,6 +136,7 @@ async def answer(
     draft = await _live_draft(engine, pseudonym, now)
     if draft is None:
         return None
+    text = clean_typed(text)  # what leadership reads must show as typed (no bidi tricks)
     step = Step(draft.step)
     try:
         if step is Step.NOTE:

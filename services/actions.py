@@ -19,6 +19,7 @@ from typing import Final
 import storage
 from services.access import Decision, Viewer
 from services.i18n import catalog
+from services.untrusted import defuse_xlsx, restore_cell, spreadsheet_cell
 from storage import Action, ActionStatus, AsyncEngine, NewAction
 from surveys.model import Dimension
 
@@ -255,10 +256,11 @@ def export_matrix(actions: Sequence[Action], path: Path) -> int:
         sheet.title = "Tindak lanjut"
         for row in rows:
             sheet.append(row)
+        defuse_xlsx(book)  # an action text typed as "=…" stays text, never a formula
         book.save(path)
     elif path.suffix.lower() == ".csv":
         with path.open("w", encoding="utf-8", newline="") as out:
-            csv.writer(out).writerows(rows)
+            csv.writer(out).writerows([[spreadsheet_cell(c) for c in row] for row in rows])
     else:
         raise ActionProblem("actions_bad_format", path.suffix)
     return len(rows) - 1
@@ -285,7 +287,8 @@ def _records(path: Path) -> list[list[str]]:
             book.close()
     if path.suffix.lower() == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as source:
-            return [list(row) for row in csv.reader(source)]
+            # An exported "'=…" cell comes back as the text it was.
+            return [[restore_cell(c) for c in row] for row in csv.reader(source)]
     raise ActionProblem("actions_bad_format", path.suffix)
 
 

@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 _STATA_NAME: Final = re.compile(r"[^A-Za-z0-9_]")
+# RFC 4180 line ends: the csv module then quotes a value holding a lone CR, which with "\n"
+# line ends it writes bare and every reader takes for the end of the row.
+_CSV_LINE_END: Final = "\r\n"
 _STATA_LABEL_LIMIT: Final = 80
 _STATA_NAME_LIMIT: Final = 32
 
@@ -137,7 +140,7 @@ def write_export(export: DataExport, out_dir: Path, fmt: ExportFormat) -> tuple[
     files: list[Path] = []
     if fmt is ExportFormat.CSV:
         path = out_dir / "data.csv"
-        defuse_frame(export.data).to_csv(path, index=False)
+        defuse_frame(export.data).to_csv(path, index=False, lineterminator=_CSV_LINE_END)
         files.append(path)
     elif fmt is ExportFormat.STATA:
         path = out_dir / "data.dta"
@@ -156,7 +159,7 @@ def write_export(export: DataExport, out_dir: Path, fmt: ExportFormat) -> tuple[
         export.data.to_parquet(path, index=False)
         files.append(path)
     for name, table in (("codebook.csv", codebook), ("options.csv", export.options)):
-        defuse_frame(table).to_csv(out_dir / name, index=False)
+        defuse_frame(table).to_csv(out_dir / name, index=False, lineterminator=_CSV_LINE_END)
         files.append(out_dir / name)
     return tuple(files)
 

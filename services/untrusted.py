@@ -14,9 +14,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
-import pandas as pd
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the respondent flow imports this module: no pandas on its way
+    import pandas as pd
     from openpyxl import Workbook
 
 __all__ = [
@@ -24,6 +23,7 @@ __all__ = [
     "clean_typed",
     "defuse_frame",
     "defuse_xlsx",
+    "restore_cell",
     "spreadsheet_cell",
 ]
 
@@ -48,12 +48,21 @@ def spreadsheet_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
+def restore_cell(value: str) -> str:
+    """Return a cell read back from one of our CSVs as it was before `spreadsheet_cell`."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
 def _defuse_value(value: object) -> object:
     return spreadsheet_cell(value) if isinstance(value, str) else value
 
 
 def defuse_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy whose text cells are safe in a CSV (numbers stay numbers)."""
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):

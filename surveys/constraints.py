@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from surveys.expressions import ExpressionError, Token, tokenize
+from surveys.expressions import ExpressionError, Token, number_literal, tokenize
 
 __all__ = ["TextLimit", "parse_constraint"]
 
@@ -46,17 +46,17 @@ def parse_constraint(text: str) -> TextLimit:
     while True:
         token = tokens[at]
         if texts(3)[:2] == [".", ">="] and tokens[at + 2].kind == "number":
-            value = float(tokens[at + 2].text)
+            value = number_literal(tokens[at + 2].text, tokens[at + 2].column)
             low = value if low is None else max(low, value)
             at += 3
         elif texts(3)[:2] == [".", "<="] and tokens[at + 2].kind == "number":
-            value = float(tokens[at + 2].text)
+            value = number_literal(tokens[at + 2].text, tokens[at + 2].column)
             high = value if high is None else min(high, value)
             at += 3
         elif texts(6)[:5] == ["string-length", "(", ".", ")", "<="] and tokens[at + 5].kind == (
             "number"
         ):
-            number = float(tokens[at + 5].text)
+            number = number_literal(tokens[at + 5].text, tokens[at + 5].column)
             if not number.is_integer():
                 raise fail(tokens[at + 5])
             length = int(number)
