@@ -141,4 +141,6 @@ async def test_pushes_to_a_group_carry_no_free_text(harness: Harness) -> None:
     await _settle(group)
     pushed = _texts(group)
     assert not any(s in pushed for s in [*BACKGROUND, LONE])
+    assert "(n=5)" in pushed  # the report pushed is the released one: today's lone one waits
+    assert "(n=6)" not in pushed
     assert "saran" not in {m.filename for m in group.messages if m.filename}
