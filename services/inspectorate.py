@@ -27,6 +27,10 @@ __all__ = ["BUTTON_PATTERN", "Inspectorate", "Reply"]
 BUTTON_PATTERN: Final = r"^adm\.[a-z]{1,4}\."
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")  # wave names that fit in button data
 _PENDING_SHOWN: Final = 10  # unopened links listed by /akses (spibot grant --list has all)
+# One Telegram message holds 4,096 characters: holders first, then links, then the usage
+# line (~300); `spibot grant --list` lists everything.
+_HOLDERS_BUDGET: Final = 2400
+_TEXT_BUDGET: Final = 3600
 _BUTTON_LABEL: Final = 24  # characters of a label on a button
 _ROLE_CODES: Final = {Role.LEADERSHIP: "l", Role.UNIT_HEAD: "u"}
 _OPEN_WORDS: Final = ("buka", "open")
@@ -224,17 +228,20 @@ class Inspectorate:
         buttons: list[tuple[tuple[str, str], ...]] = []
         if held:
             lines.append(self._t(language, "adm_access_title"))
-            for holder in held:
+            for shown, holder in enumerate(held):
                 role = self._role(language, holder.role, holder.unit_name)
-                lines.append(
-                    self._t(
-                        language,
-                        "adm_access_holder",
-                        label=self._label(language, holder.label),
-                        role=role,
-                        code=holder.code,
-                    )
+                line = self._t(
+                    language,
+                    "adm_access_holder",
+                    label=self._label(language, holder.label),
+                    role=role,
+                    code=holder.code,
                 )
+                if sum(len(x) + 1 for x in lines) + len(line) > _HOLDERS_BUDGET:
+                    more = len(held) - shown
+                    lines.append(self._t(language, "adm_access_holders_more", n=more))
+                    break
+                lines.append(line)
                 data = f"adm.rv.{holder.code}{_ROLE_CODES[holder.role]}"
                 who = _short(holder.label or holder.code)
                 text = self._t(language, "btn_adm_revoke", who=who, role=role)
@@ -243,23 +250,26 @@ class Inspectorate:
             lines.append(self._t(language, "adm_access_none"))
         if pending:
             lines += ["", self._t(language, "adm_access_pending_title")]
+            listed = 0
             for link in pending[:_PENDING_SHOWN]:
                 key = "adm_access_expired" if link.expired(now) else "adm_access_until"
-                lines.append(
-                    self._t(
-                        language,
-                        "adm_access_pending",
-                        id=link.id,
-                        label=self._label(language, link.label),
-                        role=self._role(language, link.role, link.unit_name),
-                        when=self._t(language, key, day=self._day(link.expires_at)),
-                    )
+                line = self._t(
+                    language,
+                    "adm_access_pending",
+                    id=link.id,
+                    label=self._label(language, link.label),
+                    role=self._role(language, link.role, link.unit_name),
+                    when=self._t(language, key, day=self._day(link.expires_at)),
                 )
+                if sum(len(x) + 1 for x in lines) + len(line) > _TEXT_BUDGET:
+                    break
+                lines.append(line)
+                listed += 1
                 who = _short(link.label or f"#{link.id}")
                 text = self._t(language, "btn_adm_withdraw", id=link.id, who=who)
                 buttons.append(((text, f"adm.wd.{link.id}"),))
-            if len(pending) > _PENDING_SHOWN:
-                more = len(pending) - _PENDING_SHOWN
+            if len(pending) > listed:
+                more = len(pending) - listed
                 lines.append(self._t(language, "adm_access_pending_more", n=more))
         lines += ["", self._usage(language)]
         return Reply("\n".join(lines), tuple(buttons))

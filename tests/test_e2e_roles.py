@@ -258,3 +258,28 @@ async def test_the_cli_lists_and_revokes_and_resets_the_menu(
     code, _, err = await asyncio.to_thread(spibot, "grant", "--revoke", holder.pseudonym[:8])
     assert code == 2
     assert "matches no holder" in err
+
+
+async def test_akses_fits_one_message_with_many_holders(harness: Harness) -> None:
+    """49 unit heads with long labels and a dozen unopened links: one message, the rest named."""
+    for number, unit in enumerate(await storage.list_units(harness.engine)):
+        label = f"Kepala {unit.name} (Plt.) — nomor {number}"[:80]
+        await create_grant(harness.engine, Role.UNIT_HEAD, unit.code, harness.clock(), label=label)
+    # 37 of the 49 links are opened (claimed by their stored hash, as opening them would).
+    async with harness.engine.connect() as conn:
+        hashes = [
+            row.token_hash
+            for row in await conn.execute(
+                storage.schema.role_grants.select().order_by(storage.schema.role_grants.c.id)
+            )
+        ]
+    for number, token_hash in enumerate(hashes[:37]):
+        await storage.claim_role_grant(
+            harness.engine, token_hash, f"{number:064x}", harness.clock()
+        )
+    admin = harness.user(user_id=ADMIN)
+    listing = await _say(admin, "akses")
+    assert len(listing.plain_text) <= 4096
+    assert "pemegang peran lagi: spibot grant --list" in listing.plain_text
+    assert "tautan lagi: spibot grant --list" in listing.plain_text
+    assert len(listing.flat_buttons) < 100
