@@ -1,7 +1,9 @@
 """Data for officials: /saran (respondents' suggestions) and /ekspor (the data export, admins).
 
 Thin: decide who asks (handlers.scores.asker_command), call services.comments or
-services.exports, and send what they return. Suggestions are k-suppressed like every result.
+services.exports, and send what they return. Both read the wave through the one release rule
+(services.release) and are k-suppressed like every result. Free text never goes to a group:
+/saran there asks for a private chat, /ekspor is private-only in the command table.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import html
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from handlers.context import BotContext
 from handlers.scores import Need, asker_command, refuse
@@ -19,6 +22,7 @@ from services.admin import AdminError
 from services.comments import comments_messages, keyword_png, load_comments
 from services.exports import export_document, wave_names
 from services.pushes.delivery import chart_message, send_outgoing
+from services.release import today_for
 
 __all__ = ["on_comments", "on_export"]
 
@@ -34,6 +38,12 @@ async def _say(update: Update, context: BotContext, text: str) -> None:
 async def on_comments(update: Update, context: BotContext, asker: Asker) -> None:
     """Handle /saran [unit] (/suggestions): suggestions by unit and question, with keywords."""
     language, viewer = asker.language, asker.viewer
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        # What respondents typed is never shown to a group, whoever asks there.
+        logger.info("suggestions asked in a group chat: pointed to a private chat")
+        await _say(update, context, context.t(language, "comments_private_only"))
+        return
     query = " ".join(context.args or []).strip()
     unit_code, unit_name = (None, None) if viewer.sees_all else (viewer.unit_code, viewer.unit_name)
     if query:
@@ -53,9 +63,12 @@ async def on_comments(update: Update, context: BotContext, asker: Asker) -> None
         return
     k = context.services.settings.small_cell_k
     try:
-        today = context.services.clock().astimezone(context.services.settings.zone).date()
         found = await load_comments(
-            context.services.db.engine, None, k=k, unit=unit_code, today=today
+            context.services.db.engine,
+            None,
+            k=k,
+            today=today_for(context.services),
+            unit=unit_code,
         )
     except AdminError:
         await _say(update, context, context.t(language, "scores_no_wave"))
@@ -64,8 +77,7 @@ async def on_comments(update: Update, context: BotContext, asker: Asker) -> None
         found, context.services.messages, language, k=k, unit_name=unit_name
     ):
         await _say(update, context, text)
-    chat = update.effective_chat
-    if found.review.comments and chat is not None:
+    if found.review.comments:
         png = await keyword_png(found, language)
         caption = context.t(language, "comments_keywords")
         await send_outgoing(context.bot, chat.id, chart_message(png, caption, "saran"))
@@ -83,7 +95,9 @@ async def on_export(update: Update, context: BotContext, asker: Asker) -> None:
     engine = context.services.db.engine
     k = context.services.settings.small_cell_k
     try:
-        data, filename, result = await export_document(engine, wave_name, k)
+        data, filename, result = await export_document(
+            engine, wave_name, k, today_for(context.services)
+        )
     except AdminError:
         if wave_name is None:
             await _say(update, context, context.t(language, "export_no_wave"))

@@ -23,7 +23,11 @@ async def on_grant(update: Update, context: BotContext) -> None:
     person = await person_for(services, user.id, user.language_code)
     language = person.language
     outcome = await claim_grant(
-        services.db.engine, person.pseudonym, context.args[0], services.clock()
+        services.db.engine,
+        person.pseudonym,
+        context.args[0],
+        services.clock(),
+        ttl=services.settings.role_link_ttl,
     )
     if outcome.status is ClaimStatus.CLAIMED:
         if outcome.role is Role.UNIT_HEAD:
@@ -36,6 +40,9 @@ async def on_grant(update: Update, context: BotContext) -> None:
         await context.bot_data.menus.show_official(context.bot, user.id, language)
     elif outcome.status is ClaimStatus.ALREADY_USED:
         text = context.t(language, "grant_already_used")
+    elif outcome.status is ClaimStatus.EXPIRED:
+        days = services.settings.role_link_ttl_days
+        text = context.t(language, "grant_expired", days=days)
     else:
         text = context.t(language, "grant_invalid")
     if update.effective_chat is not None:

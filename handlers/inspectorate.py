@@ -98,7 +98,8 @@ async def on_waves(update: Update, context: BotContext, admin: Inspectorate, lan
 
 @admins_only
 async def on_access(update: Update, context: BotContext, admin: Inspectorate, lang: str) -> None:
-    """List role holders (with revoke buttons), or create a one-time role link."""
+    """List role holders and unopened links (with revoke and withdraw buttons), or create a
+    labelled one-time role link."""
     await _say(update, context, await admin.access(lang, list(context.args or [])))
 
 
@@ -162,7 +163,8 @@ async def _run_broadcast(
 async def on_admin_button(
     update: Update, context: BotContext, admin: Inspectorate, lang: str
 ) -> None:
-    """Act on a confirmation or revoke button, then replace the buttons by the outcome."""
+    """Act on a confirmation, revoke or withdraw button, then replace the buttons by the
+    outcome (a revoke also resets the person's command menu where the bot knows their chat)."""
     query = update.callback_query
     if query is None or query.data is None:
         return
@@ -173,6 +175,8 @@ async def on_admin_button(
     except BadRequest as exc:
         if "message is not modified" not in exc.message.lower():
             raise
+    for chat_id in reply.reset_menus:  # a revoked official's private chats: the menu goes now
+        await context.bot_data.menus.reset(context.bot, chat_id)
     if reply.start_broadcast is not None and update.effective_chat is not None:
         # In the background: thousands of sends must not hold up this update.
         context.application.create_task(

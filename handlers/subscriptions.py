@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from functools import wraps
 from typing import Any, Final
 
@@ -18,7 +19,15 @@ from telegram.error import BadRequest
 from handlers.common import user_language
 from handlers.context import BotContext
 from services import subscriptions
-from services.subscriptions import CronError, ScheduleKind, SubscribeOutcome, Timing
+from services.roles import REVOKED_REASON
+from services.subscriptions import (
+    CronError,
+    ScheduleKind,
+    SubscribeOutcome,
+    Timing,
+    TooOften,
+    ZoneError,
+)
 
 __all__ = ["BUTTON_PATTERN", "on_schedule", "on_schedule_button", "on_stop", "on_subscribe"]
 
@@ -57,6 +66,16 @@ async def _tell(update: Update, text: str, *, alert: bool = False) -> None:
         await update.effective_message.reply_text(text)
 
 
+def _interval(minimum: timedelta, context: BotContext, lang: str) -> str:
+    """Say a minimum interval in words: "jam", "2 jam", "30 menit"."""
+    minutes = int(minimum.total_seconds() // 60)
+    if minutes == 60:
+        return context.t(lang, "sub_interval_hour")
+    if minutes % 60 == 0:
+        return context.t(lang, "sub_interval_hours", n=minutes // 60)
+    return context.t(lang, "sub_interval_minutes", n=minutes)
+
+
 def _when(
     timing: Timing, time: str | None, cron: str, zone: str, context: BotContext, lang: str
 ) -> str:
@@ -87,7 +106,9 @@ async def _view(chat_id: int, context: BotContext, lang: str) -> tuple[str, Inli
         lines.append(
             context.t(lang, "sub_line", kind=context.t(lang, f"sub_kind_{kind}"), when=when)
         )
-    if state.paused_reason is not None:
+    if state.paused_reason == REVOKED_REASON:
+        lines += ["", context.t(lang, "sub_status_paused_revoked")]
+    elif state.paused_reason is not None:
         reason = html.escape(state.paused_reason)
         lines += ["", context.t(lang, "sub_status_paused", reason=reason)]
     lines += ["", context.t(lang, "sub_view_help")]
@@ -119,7 +140,10 @@ async def _reply_view(
 @managers_only
 async def on_subscribe(update: Update, context: BotContext, chat_id: int, lang: str) -> None:
     """Subscribe this chat to scheduled reports (admins and leadership only)."""
-    outcome = await subscriptions.subscribe(context.services, chat_id, lang)
+    user = update.effective_user
+    outcome = await subscriptions.subscribe(
+        context.services, chat_id, lang, by_user=user.id if user is not None else None
+    )
     if outcome is not SubscribeOutcome.ALREADY and update.effective_chat is not None:
         logger.info("chat subscribed (%s chat)", update.effective_chat.type)
     await _reply_view(update, context, chat_id, lang, f"sub_{outcome}")
@@ -154,6 +178,15 @@ async def on_schedule(update: Update, context: BotContext, chat_id: int, lang: s
         zone = rest[5] if len(rest) == 6 else None
         try:
             await subscriptions.set_kind(context.services, chat_id, kind, True, cron, zone)
+        except ZoneError as exc:  # one clear line, not the crontab lesson
+            await message.reply_text(context.t(lang, "sub_bad_zone", zone=html.escape(exc.zone)))
+            return
+        except TooOften as exc:
+            interval = _interval(exc.minimum, context, lang)
+            await message.reply_text(
+                context.t(lang, "sub_too_often", cron=html.escape(cron), interval=interval)
+            )
+            return
         except CronError as exc:
             await message.reply_text(
                 context.t(lang, "sub_bad_cron", cron=html.escape(cron), error=html.escape(str(exc)))

@@ -2,8 +2,10 @@
 
 Pure pandas: no telegram, no database, no clock. Comments of a unit × group cell under k
 are shown under ``lainnya`` (and withheld when even the pooled cell is under k), as in the
-data export; within a unit and question the newest come first. Keywords are counted per
-comment (a comment naming "antrean" twice counts once).
+data export. A comment carries no date, and within a unit and question comments come in
+alphabetical order: neither tells when someone wrote, so a reader who knows when a colleague
+answered cannot pick out their comment. Keywords are counted per comment (a comment naming
+"antrean" twice counts once).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Final
 
 import pandas as pd
@@ -39,19 +40,18 @@ KEYWORDS: Final[Mapping[str, tuple[str, ...]]] = {
 
 @dataclass(frozen=True, slots=True)
 class Comment:
-    """One free-text answer with where and when (the date only) it was given."""
+    """One free-text answer and where it was given (never when)."""
 
     unit: str
     group: Group
     question_id: str
     question: Text
-    completed_on: date
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class CommentReview:
-    """Comments grouped by unit and question (newest first) and how often keywords appear."""
+    """Comments grouped by unit and question (alphabetical) and how often keywords appear."""
 
     comments: tuple[Comment, ...]
     keyword_counts: tuple[tuple[str, int], ...]  # most mentioned first; zero counts kept
@@ -72,13 +72,15 @@ def review_comments(
     unit: str | None = None,
     keywords: Mapping[str, Sequence[str]] = KEYWORDS,
 ) -> CommentReview:
-    """Collect the text answers of submitted responses, k-suppressed, optionally for one unit."""
+    """Collect the text answers of the given responses, k-suppressed, optionally for one unit.
+
+    `responses` and `answers` are what the release rule let out (`services.release`).
+    """
     frame = pd.DataFrame(
         {
             "response_id": responses["response_id"].astype(str),
             "unit": responses["unit_code"].astype(str),
             "group": responses["grp"].astype(str),
-            "completed_on": pd.to_datetime(responses["completed_on"]),
         }
     )
     frame, merged, withheld_responses = merge_small_cells(frame, k)
@@ -101,26 +103,21 @@ def review_comments(
     joined = joined[joined["order"] >= 0]
     if unit is not None:
         joined = joined[joined["unit"] == unit]
-    joined = joined.assign(pooled=joined["unit"] == MERGED_UNIT).sort_values(
-        ["pooled", "unit", "order", "completed_on", "response_id"],
-        ascending=[True, True, True, False, True],
-    )
+    # Alphabetical within a unit and question: the order of arrival (and so of the rows
+    # read from the database) must not show through.
+    joined = joined.assign(
+        pooled=joined["unit"] == MERGED_UNIT, folded=joined["value"].str.casefold()
+    ).sort_values(["pooled", "unit", "order", "folded", "value"], kind="stable")
     comments = tuple(
         Comment(
             unit=str(unit_code),
             group=Group(str(group)),
             question_id=str(qid),
             question=text_questions[(str(group), str(qid))].text,
-            completed_on=pd.Timestamp(when).date(),
             text=str(value),
         )
-        for unit_code, group, qid, when, value in zip(
-            joined["unit"],
-            joined["group"],
-            joined["question_id"],
-            joined["completed_on"],
-            joined["value"],
-            strict=True,
+        for unit_code, group, qid, value in zip(
+            joined["unit"], joined["group"], joined["question_id"], joined["value"], strict=True
         )
     )
     counts = [

@@ -1,11 +1,12 @@
 """The respondent-level data export and its codebook, built from a wave's answers.
 
-Pure pandas: no telegram, no database, no clock. One row per submitted response (wave,
-group, unit, language, completion date, duration, quality flags, one column per question and
-one ``<question>_score`` column per scored item); a codebook row per column; an options
-table with every answer code, its labels and score. Privacy (DESIGN.md): unit × group cells
-under k are merged into ``lainnya`` by default, and free-text answers are left out unless
-asked for. docs/exports.md describes the files.
+Pure pandas: no telegram, no database, no clock. One row per released response (wave,
+group, unit, quality flags, one column per question and one ``<question>_score`` column per
+scored item); a codebook row per column; an options table with every answer code, its labels
+and score. Privacy (DESIGN.md, docs/exports.md): unit × group cells under k are merged into
+``lainnya`` by default, and free-text answers are left out unless asked for. What a colleague
+could have seen of a respondent (the day they answered, how long they took, the language they
+chose) is not exported, and rows are in the order of their content, never of their arrival.
 """
 
 from __future__ import annotations
@@ -44,9 +45,6 @@ META_COLUMNS: Final[Mapping[str, Text]] = {
         f"Kode unit; '{MERGED_UNIT}' = unit × kelompok dengan terlalu sedikit responden",
         f"Unit code; '{MERGED_UNIT}' = unit × group cells with too few responses",
     ),
-    "language": Text("Bahasa pengisian (id, en)", "Language answered in (id, en)"),
-    "completed_on": Text("Tanggal selesai (tanpa jam)", "Completion date (no time of day)"),
-    "duration_seconds": Text("Lama pengisian dalam detik", "Time taken in seconds"),
     "excluded_by_quality": Text(
         "Benar bila aturan kualitas data mengeluarkan respons ini dari skor",
         "True when a data-quality rule excludes this response from the scores",
@@ -146,9 +144,6 @@ def build_export(
             "wave": wave,
             "group": responses["grp"].astype(str),
             "unit": responses["unit_code"].astype(str),
-            "language": responses["language"].astype(str),
-            "completed_on": pd.to_datetime(responses["completed_on"]),
-            "duration_seconds": responses["duration_seconds"].astype("Int64"),
         }
     )
     data.index = pd.Index(responses["response_id"].astype(str), name="response_id")
@@ -185,9 +180,21 @@ def build_export(
     merged = withheld = 0
     if options.merge_small:
         data, merged, withheld = merge_small_cells(data, options.k)
-    data = data.sort_values(["group", "unit", "completed_on"], kind="stable").reset_index(drop=True)
+    data = _content_order(data)
     codebook, option_rows = _codebook(data, questions)
     return DataExport(data, codebook, option_rows, merged, withheld, text_ids)
+
+
+def _content_order(data: pd.DataFrame) -> pd.DataFrame:
+    """Sort rows by group, unit and then their values, so row order says nothing of time.
+
+    Rows arrive in completion order (and response ids could be made in time order); sorted by
+    content, two rows change places only if their answers differ, and identical rows cannot
+    be told apart anyway.
+    """
+    keys = data.drop(columns=["wave"]).astype(str)
+    order = keys.sort_values(list(keys.columns), kind="stable").index
+    return data.loc[order].reset_index(drop=True)
 
 
 def _codebook(

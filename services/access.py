@@ -2,15 +2,18 @@
 
 Admins come from configuration; leadership and unit heads hold a role row under their
 pseudonym, granted by opening a `g<token>` deep link that `spibot grant` printed. Only the
-token's hash is stored, so a database leak does not leak usable links.
+token's hash is stored, so a database leak does not leak usable links; a link expires after
+ROLE_LINK_TTL_DAYS and carries the label the admin gave it ("Bupati"). How a role ends is in
+`services.roles`.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
 import storage
 from services.context import Services
@@ -21,6 +24,7 @@ from storage import AsyncEngine
 from storage.models import ClaimStatus, Role
 
 __all__ = [
+    "DEFAULT_LINK_TTL",
     "Asker",
     "ClaimStatus",
     "Decision",
@@ -34,6 +38,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_LINK_TTL: Final = timedelta(days=7)  # ROLE_LINK_TTL_DAYS' default
 
 
 class Decision(StrEnum):
@@ -92,10 +98,16 @@ async def viewer_for(engine: AsyncEngine, pseudonym: str, *, admin: bool) -> Vie
 
 
 async def create_grant(
-    engine: AsyncEngine, role: Role, unit_code: str | None, now: datetime
+    engine: AsyncEngine,
+    role: Role,
+    unit_code: str | None,
+    now: datetime,
+    *,
+    label: str | None = None,
 ) -> tuple[str, storage.RoleGrant]:
     """Create a one-time role link; return its /start payload (shown once) and the grant.
 
+    `label` says who it is for ("Bupati"; cleaned by `services.roles.clean_label` first).
     Raises ValueError for an unknown unit, a unit_head grant without a unit or a leadership
     grant with one.
     """
@@ -106,7 +118,9 @@ async def create_grant(
             raise ValueError(f"unknown unit code {unit_code!r}")
         unit_id = unit.id
     token = new_token()
-    grant = await storage.create_role_grant(engine, token_hash(token), role, unit_id, now)
+    grant = await storage.create_role_grant(
+        engine, token_hash(token), role, unit_id, now, label=label
+    )
     return grant_payload(token), grant
 
 
@@ -117,17 +131,26 @@ class GrantOutcome:
     status: ClaimStatus
     role: Role | None = None
     unit_name: str | None = None
+    label: str | None = None
 
 
 async def claim_grant(
-    engine: AsyncEngine, pseudonym: str, payload: str, now: datetime
+    engine: AsyncEngine,
+    pseudonym: str,
+    payload: str,
+    now: datetime,
+    *,
+    ttl: timedelta = DEFAULT_LINK_TTL,
 ) -> GrantOutcome:
-    """Claim a role link's payload for `pseudonym`: the first opener gets the role."""
+    """Claim a role link's payload for `pseudonym`: the first opener within `ttl` of the
+    link's creation gets the role; later, EXPIRED (and the link stays unused)."""
     link = parse_payload(b"", payload)
     if not isinstance(link, GrantLink):
         return GrantOutcome(ClaimStatus.UNKNOWN)
     token = link.token
-    claim = await storage.claim_role_grant(engine, token_hash(token), pseudonym, now)
+    claim = await storage.claim_role_grant(
+        engine, token_hash(token), pseudonym, now, created_after=now - ttl
+    )
     if claim.status is not ClaimStatus.CLAIMED or claim.grant is None:
         logger.info("role link refused: %s", claim.status.value)
         return GrantOutcome(claim.status)
@@ -136,7 +159,7 @@ async def claim_grant(
         unit = await storage.get_unit_by_id(engine, claim.grant.unit_id)
         unit_name = unit.name if unit else None
     logger.info("role link claimed: %s", claim.grant.role.value)
-    return GrantOutcome(ClaimStatus.CLAIMED, claim.grant.role, unit_name)
+    return GrantOutcome(ClaimStatus.CLAIMED, claim.grant.role, unit_name, claim.grant.label)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from services.actions import (
     set_status_for,
 )
 from services.dates import format_day
+from services.untrusted import clean_typed
 from storage import Action, ActionDraft, AsyncEngine
 from surveys.model import Dimension
 
@@ -180,6 +181,7 @@ async def answer(
     draft = await _live_draft(engine, pseudonym, now)
     if draft is None:
         return None
+    text = clean_typed(text)  # what leadership reads must show as typed (no bidi tricks)
     step = Step(draft.step)
     if draft.action_id is not None and step is not Step.NOTE:
         return await _edit(engine, viewer, draft, step, text, now, today)

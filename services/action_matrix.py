@@ -29,6 +29,7 @@ from services.actions import (
     parse_status,
 )
 from services.names import dimension_labels, status_labels
+from services.untrusted import defuse_xlsx, restore_cell, spreadsheet_cell
 from storage import Action, ActionEdit, AsyncEngine, NewAction
 from surveys.model import Dimension
 
@@ -131,17 +132,22 @@ def export_matrix(actions: Sequence[Action], path: Path, language: str = "id") -
         for row in rows:
             sheet.append(row)
             sheet.cell(sheet.max_row, 8).number_format = "yyyy-mm-dd"
+        defuse_xlsx(book)  # an action text typed as "=…" stays text, never a formula
         book.save(path)
     elif path.suffix.lower() == ".csv":
         with path.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
+            writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a CR stays in its cell
             writer.writerow(header)
             writer.writerows(
-                [c.isoformat() if isinstance(c, date) else c for c in row] for row in rows
+                [c.isoformat() if isinstance(c, date) else _safe(c) for c in row] for row in rows
             )
     else:
         raise ActionProblem("actions_bad_format", path.suffix)
     return len(rows)
+
+
+def _safe(value: object) -> object:
+    return spreadsheet_cell(value) if isinstance(value, str) else value
 
 
 # -- import -----------------------------------------------------------------------------------
@@ -173,7 +179,8 @@ def _records(path: Path) -> tuple[list[list[str]], str]:
             book.close()
     if path.suffix.lower() == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as source:
-            return [list(row) for row in csv.reader(source)], "line"
+            # An exported "'=…" cell comes back as the text it was.
+            return [[restore_cell(c) for c in row] for row in csv.reader(source)], "line"
     raise ActionProblem("actions_bad_format", path.suffix)
 
 

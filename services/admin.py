@@ -14,8 +14,9 @@ from typing import Final
 import storage
 from services import questionnaires
 from services.errors import AdminError
-from services.links import deep_link, invitation_payload
+from services.links import UNIT_CODE_RE, deep_link, invitation_payload
 from services.security import new_token, token_hash
+from services.untrusted import spreadsheet_cell
 from storage import AsyncEngine
 from storage.models import NewInvitation, Unit, Wave, WavePlan
 from surveys import Group
@@ -41,6 +42,9 @@ __all__ = [
 
 UNIT_COLUMNS: Final = ("code", "name", "kind", "parent", "serves_public")
 MAX_ROSTER_ROWS: Final = 100_000
+# A roster cell longer than this is a mistake (a pasted document, a broken export), not a
+# name or an e-mail address; Python's csv module itself stops at 128 KiB with an exception.
+MAX_FIELD_LENGTH: Final = 1000
 
 
 def decode_csv(data: bytes, source: str) -> str:
@@ -58,6 +62,7 @@ def parse_csv(text: str, source: str) -> list[tuple[int, dict[str, str]]]:
 
     Headers are lower-cased and trimmed, values trimmed; blank lines are skipped. The
     delimiter (comma, semicolon or tab: Excel's choice depends on the locale) is sniffed.
+    RosterError names every line with a cell over MAX_FIELD_LENGTH characters.
     """
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
@@ -68,40 +73,70 @@ def parse_csv(text: str, source: str) -> list[tuple[int, dict[str, str]]]:
     reader = csv.reader(io.StringIO(text), dialect=dialect)
     header = [name.strip().lower() for name in next(reader, [])]
     rows: list[tuple[int, dict[str, str]]] = []
-    for values in reader:
-        if not any(value.strip() for value in values):
-            continue
-        if len(rows) >= MAX_ROSTER_ROWS:
-            raise RosterError(
-                source,
-                [RosterProblem(None, "too_many_rows", str(MAX_ROSTER_ROWS))],
-                f"{source}: more than {MAX_ROSTER_ROWS} rows",
-            )
-        cells = [*values, *[""] * (len(header) - len(values))][: len(header)]
-        row = {name: value.strip() for name, value in zip(header, cells, strict=True)}
-        rows.append((reader.line_num, row))
+    too_long: list[RosterProblem] = []
+    limit = str(MAX_FIELD_LENGTH)
+    try:
+        for values in reader:
+            if not any(value.strip() for value in values):
+                continue
+            if len(rows) >= MAX_ROSTER_ROWS:
+                raise RosterError(
+                    source,
+                    [RosterProblem(None, "too_many_rows", str(MAX_ROSTER_ROWS))],
+                    f"{source}: more than {MAX_ROSTER_ROWS} rows",
+                )
+            if any(len(value) > MAX_FIELD_LENGTH for value in values):
+                too_long.append(RosterProblem(reader.line_num, "field_too_long", limit))
+            cells = [*values, *[""] * (len(header) - len(values))][: len(header)]
+            row = {name: value.strip() for name, value in zip(header, cells, strict=True)}
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:  # the csv module cannot read on (e.g. a cell over 128 KiB)
+        kind = "field_too_long" if "field larger" in str(exc) else "unreadable"
+        too_long.append(RosterProblem(reader.line_num, kind, limit))
+    if too_long:
+        raise RosterError(source, too_long)
     return rows
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
+def _read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise AdminError(f"{path}: cannot read: {exc.strerror}") from exc
-    return [row for _line, row in parse_csv(decode_csv(data, str(path)), str(path))]
+    return parse_csv(decode_csv(data, str(path)), str(path))
+
+
+def _bad_codes(rows: Sequence[tuple[int, Mapping[str, str]]]) -> list[str]:
+    """Name every line whose unit code (or parent code) could not be in a poster's link."""
+    bad = []
+    for line, row in rows:
+        for column in ("code", "parent"):
+            code = row.get(column, "")
+            if (code or column == "code") and not UNIT_CODE_RE.match(code):
+                bad.append(f"line {line}: {column} {code!r}")
+    return bad
 
 
 async def import_units_csv(engine: AsyncEngine, path: Path) -> storage.UnitImport:
     """Import units from a CSV with columns code, name, kind, parent, serves_public.
 
     Optional columns give each group's population in the unit (`storage.POPULATION_COLUMNS`).
+    Every unit code must fit in a deep link (A-Z, 0-9 and "-", at most 40 characters), so
+    each printed poster works; AdminError names every line that does not.
     """
-    rows = _read_csv(path)
-    if not rows:
+    numbered = _read_csv(path)
+    if not numbered:
         raise AdminError(f"{path}: no rows")
+    rows = [row for _line, row in numbered]
     missing = [c for c in ("code", "name", "kind") if c not in rows[0]]
     if missing:
         raise AdminError(f"{path}: missing column(s) {', '.join(missing)}")
+    bad = _bad_codes(numbered)
+    if bad:
+        raise AdminError(
+            f"{path}: unit codes may only use A-Z, 0-9 and '-' (at most 40 characters), so "
+            f"that their poster links work: {'; '.join(bad)}"
+        )
     try:
         return await storage.import_units(engine, rows)
     except storage.StorageError as exc:
@@ -153,8 +188,9 @@ class RosterProblem:
     """One thing wrong with a roster: where (a line, or None for the whole file) and what."""
 
     line: int | None
-    # not_utf8, empty, no_unit_column, too_many_rows, no_unit, unknown_unit; renewing
-    # (services.renewal): renew_no_link, renew_not_a_link, renew_duplicate, renew_other_wave
+    # not_utf8, empty, no_unit_column, too_many_rows, no_unit, unknown_unit, field_too_long,
+    # unreadable; renewing (services.renewal): renew_no_link, renew_not_a_link,
+    # renew_duplicate, renew_other_wave
     kind: str
     value: str = ""
 
@@ -173,6 +209,8 @@ class RosterProblem:
             "renew_duplicate": f"the same link as line {self.value}",
             "renew_other_wave": "the link is not one of the --from wave's"
             + (f" (it is from {self.value!r})" if self.value else ""),
+            "field_too_long": f"a cell longer than {self.value} characters",
+            "unreadable": "not readable as CSV from here on (a NUL byte?)",
         }[self.kind]
         return where + what
 
@@ -319,7 +357,9 @@ def invitations_csv(rows: Iterable[InvitationRow]) -> tuple[str, int]:
     writer = csv.DictWriter(out, fieldnames=[*columns, "link"], lineterminator="\n")
     writer.writeheader()
     for row in materialised:
-        writer.writerow({**row.fields, "link": row.link})
+        # HR opens this in a spreadsheet: a roster cell such as "=…" or "+62…" stays text.
+        fields = {name: spreadsheet_cell(value) for name, value in row.fields.items()}
+        writer.writerow({**fields, "link": row.link})
     return out.getvalue(), len(materialised)
 
 

@@ -1,9 +1,9 @@
 """Respondents' suggestions for the people who read them: load, review, render as text.
 
-In the bot an open wave's suggestions pass the release rule of every result (whole days
-before today, steps of k per unit × group: `scoring/provisional.py`); when none can be shown,
-the reader is told why (no free-text question, none written, not released yet, a unit too
-small to show apart), from response counts only, never from whether a text was written.
+Suggestions are read through the one release rule (`services.release`), shown without a date
+and in alphabetical order, and only ever in a private chat (`handlers.data`). When none can be
+shown, the reader is told why (no free-text question, none written, not released yet, a unit
+too small to show apart), from response counts only, never from whether a text was written.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import pandas as pd
 
 import storage
 from scoring.comments import CommentReview, review_comments
-from scoring.provisional import shown_responses
 from services.exports import chosen_wave, wave_questionnaires
 from services.i18n import Catalog
+from services.release import released
+from services.untrusted import clean_typed
 from storage import AsyncEngine
 from surveys import Group, Questionnaire, QuestionType
 
@@ -58,33 +59,24 @@ class WaveComments:
 
 
 async def load_comments(
-    engine: AsyncEngine,
-    wave_name: str | None,
-    *,
-    k: int,
-    unit: str | None = None,
-    today: date | None = None,
+    engine: AsyncEngine, wave_name: str | None, *, k: int, today: date, unit: str | None = None
 ) -> WaveComments:
-    """Review the named wave's (default: the open, else the newest) free text, k-suppressed.
-
-    With `today` an open wave shows only released responses (`scoring.provisional`).
-    """
+    """Review the named wave's (default: the open, else the newest) free text as released
+    on `today` (`services.release`), k-suppressed."""
     wave = await chosen_wave(engine, wave_name)
-    responses = await storage.responses_frame(engine, wave.id)
-    answers = await storage.answers_frame(engine, wave.id)
+    release = await released(engine, wave, k=k, today=today, with_responses=True)
     questionnaires = await wave_questionnaires(engine, wave)
-    in_scope = answers if unit is None else answers[answers["unit_code"] == unit]
-    waiting = 0
-    if wave.is_open and today is not None:
-        shown = shown_responses(answers, k, today)
-        released = set(shown["response_id"].astype(str))
-        waiting = in_scope["response_id"].astype(str).nunique() - len(
-            set(in_scope["response_id"].astype(str)) & released
-        )
-        responses = responses[responses["response_id"].astype(str).isin(released)]
-        answers = shown
+    waiting = sum(n for (code, _), n in release.waiting.items() if unit is None or code == unit)
+    responses = release.response_rows()
     review = await asyncio.to_thread(
-        functools.partial(review_comments, responses, answers, questionnaires, k=k, unit=unit)
+        functools.partial(
+            review_comments,
+            responses,
+            release.answers,
+            questionnaires,
+            k=k,
+            unit=unit,
+        )
     )
     empty = None
     if not review.comments:
@@ -130,6 +122,8 @@ def comments_messages(
         t(language, "comments_title", wave=html.escape(found.wave.name), unit=unit),
         t(language, "comments_count", n=len(review.comments), k=k),
     ]
+    if found.wave.is_open:
+        head.append(t(language, "comments_released", k=k))
     if not review.comments:
         empty = found.empty or Empty.NONE_YET
         why = t(language, f"comments_empty_{empty.value}", k=k, n=found.waiting)
@@ -142,8 +136,9 @@ def comments_messages(
         if last != (comment.unit, comment.question_id):
             body.append(f"<i>{html.escape(comment.question.get(language))}</i>")
         last = (comment.unit, comment.question_id)
-        text = html.escape(" ".join(comment.text.split()))
-        body.append(f"• {comment.completed_on:%d.%m} — {text}")
+        # No date beside a suggestion: see scoring.comments.
+        text = html.escape(" ".join(clean_typed(comment.text).split()))
+        body.append(f"• {text}")
     keywords = [t(language, "comments_keywords")] + [
         t(language, "comments_keyword_line", word=word, count=count)
         for word, count in review.keyword_counts

@@ -3,6 +3,11 @@
 Formats: ``csv`` (data.csv, codebook.csv, options.csv), ``xlsx`` (one workbook with the
 three sheets), ``stata`` (data.dta with variable labels, plus the codebook CSVs) and
 ``parquet`` (data.parquet plus the codebook CSVs; needs the optional ``pyarrow``).
+
+A wave is read through the one release rule (`services.release`): an open wave's export holds
+what its scores hold, never today's responses. Every CSV and XLSX cell that a spreadsheet
+would run as a formula stays text (`services.untrusted`). docs/exports.md says what an export
+holds and why.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import functools
 import re
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
@@ -21,6 +27,8 @@ import pandas as pd
 import storage
 from scoring.exports import DataExport, ExportOptions, build_export
 from services.admin import AdminError
+from services.release import released
+from services.untrusted import defuse_frame, defuse_xlsx
 from storage import AsyncEngine
 from surveys import Group, Questionnaire, load_questionnaire_text
 
@@ -37,6 +45,9 @@ __all__ = [
 ]
 
 _STATA_NAME: Final = re.compile(r"[^A-Za-z0-9_]")
+# RFC 4180 line ends: the csv module then quotes a value holding a lone CR, which with "\n"
+# line ends it writes bare and every reader takes for the end of the row.
+_CSV_LINE_END: Final = "\r\n"
 _STATA_LABEL_LIMIT: Final = 80
 _STATA_NAME_LIMIT: Final = 32
 
@@ -59,6 +70,9 @@ class ExportResult:
     merged_cells: int
     withheld: int
     free_text_left_out: tuple[str, ...]
+    # An open wave's export holds what the release rule let out as of this day.
+    provisional: bool = False
+    as_of: date | None = None
 
 
 async def wave_questionnaires(
@@ -105,13 +119,8 @@ def _write_stata(export: DataExport, path: Path) -> dict[str, str]:
     variable_labels = {
         names[c]: str(labels.get(c, ""))[:_STATA_LABEL_LIMIT] for c in export.data.columns
     }
-    data.to_stata(
-        path,
-        write_index=False,
-        version=118,
-        convert_dates={names["completed_on"]: "td"},
-        variable_labels=variable_labels,
-    )
+    # Stata runs no formulas: values are kept as typed (the CSVs beside it are defused).
+    data.to_stata(path, write_index=False, version=118, variable_labels=variable_labels)
     return names
 
 
@@ -121,16 +130,17 @@ def write_export(export: DataExport, out_dir: Path, fmt: ExportFormat) -> tuple[
     codebook = export.codebook
     if fmt is ExportFormat.XLSX:
         path = out_dir / "export.xlsx"
-        data = export.data.assign(completed_on=export.data["completed_on"].dt.date)
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            data.to_excel(writer, sheet_name="data", index=False)
+            export.data.to_excel(writer, sheet_name="data", index=False)
             codebook.to_excel(writer, sheet_name="codebook", index=False)
             export.options.to_excel(writer, sheet_name="options", index=False)
+            # Text typed by respondents stays text: no cell of ours is a formula.
+            defuse_xlsx(writer.book)
         return (path,)
     files: list[Path] = []
     if fmt is ExportFormat.CSV:
         path = out_dir / "data.csv"
-        export.data.to_csv(path, index=False, date_format="%Y-%m-%d")
+        defuse_frame(export.data).to_csv(path, index=False, lineterminator=_CSV_LINE_END)
         files.append(path)
     elif fmt is ExportFormat.STATA:
         path = out_dir / "data.dta"
@@ -149,7 +159,7 @@ def write_export(export: DataExport, out_dir: Path, fmt: ExportFormat) -> tuple[
         export.data.to_parquet(path, index=False)
         files.append(path)
     for name, table in (("codebook.csv", codebook), ("options.csv", export.options)):
-        table.to_csv(out_dir / name, index=False)
+        defuse_frame(table).to_csv(out_dir / name, index=False, lineterminator=_CSV_LINE_END)
         files.append(out_dir / name)
     return tuple(files)
 
@@ -160,14 +170,23 @@ async def export_wave(
     out_dir: Path,
     fmt: ExportFormat,
     options: ExportOptions,
+    *,
+    today: date,
 ) -> ExportResult:
-    """Export a wave's submitted responses with a codebook; AdminError for an unknown wave."""
+    """Export a wave's released responses (as of `today`, see `services.release`) with a
+    codebook; AdminError for an unknown wave."""
     wave = await chosen_wave(engine, wave_name)
-    responses = await storage.responses_frame(engine, wave.id)
-    answers = await storage.answers_frame(engine, wave.id)
+    release = await released(engine, wave, k=options.k, today=today, with_responses=True)
     questionnaires = await wave_questionnaires(engine, wave)
     export = await asyncio.to_thread(
-        functools.partial(build_export, wave.name, responses, answers, questionnaires, options)
+        functools.partial(
+            build_export,
+            wave.name,
+            release.response_rows(),
+            release.answers,
+            questionnaires,
+            options,
+        )
     )
     files = await asyncio.to_thread(write_export, export, out_dir, fmt)
     return ExportResult(
@@ -176,12 +195,19 @@ async def export_wave(
         merged_cells=export.merged_cells,
         withheld=export.withheld,
         free_text_left_out=() if options.free_text else export.free_text_columns,
+        provisional=release.provisional,
+        as_of=today,
     )
 
 
 def describe(result: ExportResult, options: ExportOptions) -> list[str]:
     """Return the lines that tell an admin what was written and what privacy changed."""
     lines = [f"wrote {result.responses} responses: " + ", ".join(str(f) for f in result.files)]
+    if result.provisional:
+        lines.append(
+            f"open wave: responses released as of {result.as_of} (whole days before that "
+            f"day, in steps of at least {options.k} per unit × group); today's come later"
+        )
     if options.merge_small:
         lines.append(
             f"{result.merged_cells} unit × group cells under k={options.k} merged into "
@@ -216,7 +242,7 @@ async def chosen_wave(engine: AsyncEngine, wave_name: str | None) -> storage.Wav
 
 
 async def export_document(
-    engine: AsyncEngine, wave_name: str | None, k: int
+    engine: AsyncEngine, wave_name: str | None, k: int, today: date
 ) -> tuple[bytes, str, ExportResult]:
     """Build the XLSX export of a wave (default: the open one, else the newest) in memory.
 
@@ -227,7 +253,9 @@ async def export_document(
     options = ExportOptions(k=k)
     wave_name = (await chosen_wave(engine, wave_name)).name
     with tempfile.TemporaryDirectory(prefix="spibot-export-") as folder:
-        result = await export_wave(engine, wave_name, Path(folder), ExportFormat.XLSX, options)
+        result = await export_wave(
+            engine, wave_name, Path(folder), ExportFormat.XLSX, options, today=today
+        )
         data = await asyncio.to_thread(result.files[0].read_bytes)
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", wave_name)
     return data, f"spi-{safe}.xlsx", result

@@ -10,23 +10,28 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import storage
-from services import access, admin, outreach
+from services import access, admin, outreach, roles
 from services.context import Services
 from services.errors import AdminError
 from services.links import deep_link
 from services.pushes.delivery import Outgoing
 from services.uptake import uptake_for, uptake_text
-from storage.models import Broadcast, ContactPurpose, Role
+from storage.models import Broadcast, Role
 
 __all__ = ["BUTTON_PATTERN", "Inspectorate", "Reply"]
 
 BUTTON_PATTERN: Final = r"^adm\.[a-z]{1,4}\."
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")  # wave names that fit in button data
-_PSEUDONYM_SHOWN: Final = 12  # characters of a pseudonym shown and carried in a button
+_PENDING_SHOWN: Final = 10  # unopened links listed by /akses (spibot grant --list has all)
+# One Telegram message holds 4,096 characters: holders first, then links, then the usage
+# line (~300); `spibot grant --list` lists everything.
+_HOLDERS_BUDGET: Final = 2400
+_TEXT_BUDGET: Final = 3600
+_BUTTON_LABEL: Final = 24  # characters of a label on a button
 _ROLE_CODES: Final = {Role.LEADERSHIP: "l", Role.UNIT_HEAD: "u"}
 _OPEN_WORDS: Final = ("buka", "open")
 _CLOSE_WORDS: Final = ("tutup", "close")
@@ -38,6 +43,11 @@ DRAFT_LIFETIME: Final = timedelta(minutes=30)
 Buttons = tuple[tuple[tuple[str, str], ...], ...]
 
 
+def _short(text: str) -> str:
+    """Shorten a label for a button."""
+    return text if len(text) <= _BUTTON_LABEL else text[: _BUTTON_LABEL - 1] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A text to show (HTML) and the buttons under it."""
@@ -46,6 +56,7 @@ class Reply:
     buttons: Buttons = ()
     start_broadcast: Broadcast | None = None  # confirmed: the handler sends it in the background
     preview: tuple[Outgoing, ...] = ()  # sent before the text (a broadcast's picture)
+    reset_menus: tuple[int, ...] = ()  # private chats whose command menu the handler resets
 
 
 class Inspectorate:
@@ -118,6 +129,8 @@ class Inspectorate:
             return await self._close(language, int(arg))
         if action == "rv":
             return await self._revoke(language, arg)
+        if action == "wd" and arg.isdigit():
+            return await self._withdraw(language, int(arg))
         if action == "bc" and arg.isdigit():
             return await self._confirm_broadcast(language, int(arg))
         if action == "bx" and arg.isdigit():
@@ -142,20 +155,32 @@ class Inspectorate:
     # -- roles ---------------------------------------------------------------------------------
 
     async def access(self, language: str, args: list[str]) -> Reply:
-        """Handle /akses [pimpinan | unit CODE]: list holders, or create a one-time role link."""
+        """Handle /akses [pimpinan LABEL… | unit CODE LABEL…]: list holders and unopened
+        links, or create a one-time role link labelled with who it is for."""
         if not args:
             return await self._holders(language)
         word = args[0].lower()
-        if word in _LEADERSHIP_WORDS and len(args) == 1:
-            return await self._grant(language, Role.LEADERSHIP, None)
-        if word in _UNIT_WORDS and len(args) == 2:
-            return await self._grant(language, Role.UNIT_HEAD, args[1].upper())
-        return Reply(self._t(language, "adm_access_usage"))
+        if word in _LEADERSHIP_WORDS:
+            return await self._grant(language, Role.LEADERSHIP, None, args[1:])
+        if word in _UNIT_WORDS and len(args) >= 2:
+            return await self._grant(language, Role.UNIT_HEAD, args[1].upper(), args[2:])
+        return Reply(self._usage(language))
 
-    async def _grant(self, language: str, role: Role, unit_code: str | None) -> Reply:
+    def _usage(self, language: str) -> str:
+        return self._t(
+            language, "adm_access_usage", days=self._services.settings.role_link_ttl_days
+        )
+
+    async def _grant(
+        self, language: str, role: Role, unit_code: str | None, words: list[str]
+    ) -> Reply:
         try:
-            payload, _grant = await access.create_grant(
-                self._engine, role, unit_code, self._services.clock()
+            label = roles.clean_label(" ".join(words))
+        except roles.LabelError:
+            return Reply(self._t(language, "adm_access_label_too_long", limit=roles.LABEL_MAX))
+        try:
+            payload, grant = await access.create_grant(
+                self._engine, role, unit_code, self._services.clock(), label=label
             )
         except ValueError:
             return Reply(
@@ -164,26 +189,89 @@ class Inspectorate:
         link = deep_link(
             self._services.bot_username or self._services.settings.bot_username, payload
         )
-        return Reply(self._t(language, f"adm_access_link_{role.value}", link=html.escape(link)))
+        expires = grant.created_at + self._services.settings.role_link_ttl
+        lines = [
+            self._t(
+                language,
+                f"adm_access_link_{role.value}",
+                link=html.escape(link),
+            ),
+            self._t(
+                language,
+                "adm_access_link_details",
+                label=self._label(language, label),
+                id=grant.id,
+                until=self._day(expires),
+            ),
+        ]
+        if label is None:
+            lines.append(self._t(language, "adm_access_label_hint"))
+        return Reply("\n".join(lines))
+
+    def _label(self, language: str, label: str | None) -> str:
+        if label is None:
+            return self._t(language, "adm_access_no_label")
+        return f"<b>{html.escape(label)}</b>"
+
+    def _day(self, moment: datetime) -> str:
+        return moment.astimezone(self._services.settings.zone).date().isoformat()
+
+    def _role(self, language: str, role: Role, unit_name: str | None) -> str:
+        text = self._t(language, f"adm_role_{role.value}")
+        return f"{text} {html.escape(unit_name)}" if unit_name else text
 
     async def _holders(self, language: str) -> Reply:
-        holders = await storage.list_roles(self._engine)
-        if not holders:
-            return Reply(
-                f"{self._t(language, 'adm_access_none')}\n\n{self._t(language, 'adm_access_usage')}"
-            )
-        lines = [self._t(language, "adm_access_title")]
+        now = self._services.clock()
+        held = await roles.holders(self._engine)
+        pending = await roles.pending_links(self._engine, self._services.settings.role_link_ttl)
+        lines: list[str] = []
         buttons: list[tuple[tuple[str, str], ...]] = []
-        units = {u.id: u for u in await storage.list_units(self._engine)}
-        for holder in holders:
-            shown = holder.pseudonym[:_PSEUDONYM_SHOWN]
-            unit = units.get(holder.unit_id) if holder.unit_id is not None else None
-            role = self._t(language, f"adm_role_{holder.role.value}")
-            where = f" — {html.escape(unit.name)}" if unit else ""
-            lines.append(f"• <code>{shown}</code> {role}{where}")
-            data = f"adm.rv.{shown}{_ROLE_CODES[holder.role]}"
-            buttons.append(((self._t(language, "btn_adm_revoke", who=shown, role=role), data),))
-        lines += ["", self._t(language, "adm_access_usage")]
+        if held:
+            lines.append(self._t(language, "adm_access_title"))
+            for shown, holder in enumerate(held):
+                role = self._role(language, holder.role, holder.unit_name)
+                line = self._t(
+                    language,
+                    "adm_access_holder",
+                    label=self._label(language, holder.label),
+                    role=role,
+                    code=holder.code,
+                )
+                if sum(len(x) + 1 for x in lines) + len(line) > _HOLDERS_BUDGET:
+                    more = len(held) - shown
+                    lines.append(self._t(language, "adm_access_holders_more", n=more))
+                    break
+                lines.append(line)
+                data = f"adm.rv.{holder.code}{_ROLE_CODES[holder.role]}"
+                who = _short(holder.label or holder.code)
+                text = self._t(language, "btn_adm_revoke", who=who, role=role)
+                buttons.append(((text, data),))
+        else:
+            lines.append(self._t(language, "adm_access_none"))
+        if pending:
+            lines += ["", self._t(language, "adm_access_pending_title")]
+            listed = 0
+            for link in pending[:_PENDING_SHOWN]:
+                key = "adm_access_expired" if link.expired(now) else "adm_access_until"
+                line = self._t(
+                    language,
+                    "adm_access_pending",
+                    id=link.id,
+                    label=self._label(language, link.label),
+                    role=self._role(language, link.role, link.unit_name),
+                    when=self._t(language, key, day=self._day(link.expires_at)),
+                )
+                if sum(len(x) + 1 for x in lines) + len(line) > _TEXT_BUDGET:
+                    break
+                lines.append(line)
+                listed += 1
+                who = _short(link.label or f"#{link.id}")
+                text = self._t(language, "btn_adm_withdraw", id=link.id, who=who)
+                buttons.append(((text, f"adm.wd.{link.id}"),))
+            if len(pending) > listed:
+                more = len(pending) - listed
+                lines.append(self._t(language, "adm_access_pending_more", n=more))
+        lines += ["", self._usage(language)]
         return Reply("\n".join(lines), tuple(buttons))
 
     async def _revoke(self, language: str, arg: str) -> Reply:
@@ -191,17 +279,33 @@ class Inspectorate:
         role = next((r for r, c in _ROLE_CODES.items() if c == code), None)
         matches = [
             h
-            for h in await storage.list_roles(self._engine)
+            for h in await roles.holders(self._engine)
             if role is not None and h.role is role and h.pseudonym.startswith(shown)
         ]
-        if len(shown) != _PSEUDONYM_SHOWN or len(matches) != 1:
+        if len(shown) != roles.CODE_LENGTH or len(matches) != 1:
             return Reply(self._t(language, "adm_stale"))
-        await storage.revoke_role(self._engine, matches[0].pseudonym, matches[0].role)
-        if matches[0].role is Role.UNIT_HEAD:  # no role, no due-date reminders: no chat kept
-            await storage.delete_contact(
-                self._engine, matches[0].pseudonym, ContactPurpose.OFFICIAL
+        done = await roles.revoke(self._services, matches[0])
+        holder = done.holder
+        lines = [
+            self._t(
+                language,
+                "adm_access_revoked",
+                who=self._label(language, holder.label),
+                code=holder.code,
+                role=self._role(language, holder.role, holder.unit_name),
             )
-        return Reply(self._t(language, "adm_access_revoked", who=shown))
+        ]
+        if done.paused_chats:
+            lines.append(self._t(language, "adm_access_paused", n=len(done.paused_chats)))
+        if not done.still_official:
+            key = "adm_access_menu_now" if done.menu_chats else "adm_access_menu_later"
+            lines.append(self._t(language, key))
+        return Reply("\n".join(lines), reset_menus=done.menu_chats)
+
+    async def _withdraw(self, language: str, grant_id: int) -> Reply:
+        if await roles.withdraw_link(self._engine, grant_id):
+            return Reply(self._t(language, "adm_access_withdrawn", id=grant_id))
+        return Reply(self._t(language, "adm_stale"))
 
     # -- outreach broadcasts --------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from services.security import sign_payload, verify_signed_payload
 __all__ = [
     "GRANT_PREFIX",
     "PAYLOAD_RE",
+    "UNIT_CODE_RE",
     "GrantLink",
     "InvitationLink",
     "Link",
@@ -42,6 +43,8 @@ GRANT_PREFIX: Final = "g"
 INVITATION_PREFIX: Final = "i"
 UNIT_PREFIX: Final = "p"
 WAVE_UNIT_PREFIX: Final = "u"  # printed before units links stopped naming the wave
+# What a unit code may be so that its poster's link works: `spibot units import` checks it.
+UNIT_CODE_RE: Final = re.compile(r"^[A-Z0-9-]{1,40}$")
 _UNIT_BODY_RE: Final = re.compile(r"^p([A-Z0-9-]{1,40})$")
 _WAVE_UNIT_BODY_RE: Final = re.compile(r"^u(\d{1,9})-([A-Z0-9-]{1,40})$")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import storage
-from services import contacts
+from services import callbacks, contacts
 from services.contacts import cipher_for
 from services.context import Services
 from services.errors import AdminError
@@ -46,9 +46,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-OPT_IN_PREFIX: Final = "out.in."
+OPT_IN_PREFIX: Final = "out.in."  # the unsigned opt-in of old thank-you screens: refused
+OPT_IN_ACTION: Final = "oi"  # the signed opt-in: services.callbacks, bound to the person
 OPT_OUT_DATA: Final = "out.off"
-BUTTON_PATTERN: Final = r"^out\.(in\.\d{1,9}|off)$"
+BUTTON_PATTERN: Final = (
+    r"^(out\.(in\.\d{1,9}|off)|\d{1,9}\." + OPT_IN_ACTION + r"\.\d{1,9}\.[A-Za-z0-9_-]+)$"
+)
 CONCURRENCY: Final = 16
 PAGE: Final = 500
 # Telegram's limits: captions (UTF-16 code units), and photos sent by upload.
@@ -64,17 +67,19 @@ _STATUS: Final = {
 }
 
 
-def opt_in_data(unit_id: int) -> str:
-    """Return the thank-you screen's opt-in button data (the unit lets admins target units)."""
-    return f"{OPT_IN_PREFIX}{unit_id}"
+def opt_in_data(secret: bytes, pseudonym: str, unit_id: int) -> str:
+    """Return the thank-you screen's opt-in button data, signed for this person like every
+    button (`services.callbacks`); the unit lets admins target units."""
+    return callbacks.encode(secret, pseudonym, 0, OPT_IN_ACTION, str(unit_id))
 
 
 async def opt_in(services: Services, user_id: int, data: str, language: str) -> bool:
-    """Keep this person's chat id for outreach; False for data the bot did not issue."""
-    unit_part = data.removeprefix(OPT_IN_PREFIX)
-    if not unit_part.isdigit():
+    """Keep this person's chat id for outreach; False for data the bot did not issue to them
+    (forged, another person's, or an unsigned button of an old thank-you screen)."""
+    pressed = callbacks.decode(services.secret, services.pseudonym(user_id), data)
+    if pressed is None or pressed.action != OPT_IN_ACTION or not pressed.arg.isdigit():
         return False
-    unit = await storage.get_unit_by_id(services.db.engine, int(unit_part))
+    unit = await storage.get_unit_by_id(services.db.engine, int(pressed.arg))
     if unit is None:
         return False
     await contacts.remember(

@@ -27,8 +27,8 @@ from scoring import (
     build_report,
     find_institution,
 )
-from scoring.provisional import shown_responses, waiting_counts
 from services.context import Services
+from services.release import released, today_for
 from services.settings import Settings
 from storage import AsyncEngine
 from surveys import Group, Questionnaire, load_questionnaire_text
@@ -120,23 +120,19 @@ async def _build(
 ) -> Report:
     """Read one wave's answers and score them (the scoring runs in a worker thread).
 
-    An open wave is scored from the responses `shown_responses` lets a provisional result
-    show (whole days before `today`, in steps of at least k per unit and group), so that
-    reading a result before and after one person submits tells nothing about their answers.
+    The answers come through the one release rule (`services.release.released`): an open
+    wave is scored from whole days before `today`, in steps of at least k per unit and
+    group, so that reading a result before and after one person submits tells nothing
+    about their answers.
     """
-    answers = await storage.answers_frame(engine, wave.id)
-    waiting: dict[tuple[str, Group], int] = {}
-    if wave.is_open:
-        shown = shown_responses(answers, config.min_cell_size, today)
-        waiting = waiting_counts(answers, shown)
-        answers = shown
+    release = await released(engine, wave, k=config.min_cell_size, today=today)
     questionnaires = await _questionnaires(engine, wave)
     corrections = _corrections(wave, await storage.current_correction(engine, wave.id))
     # Scoring a large wave takes a noticeable fraction of a second: keep the event loop free.
     return await asyncio.to_thread(
         functools.partial(
             build_report,
-            answers,
+            release.answers,
             questionnaires,
             config,
             wave=wave.name,
@@ -145,7 +141,7 @@ async def _build(
             corrections=corrections,
             history=history,
             institution_name=institution_name,
-            waiting=waiting,
+            waiting=release.waiting,
         )
     )
 
@@ -257,9 +253,8 @@ def published_results(name: str, level: str) -> Mapping[int, float]:
 async def current_bundle(services: Services, wave_name: str | None = None) -> ReportBundle | None:
     """Build the report of the named wave (default: the open one, else the newest), as of
     today in the bot's zone; None when there is no such wave."""
-    today = services.clock().astimezone(services.settings.zone).date()
     return await load_report(
-        services.db.engine, services.settings, wave_name=wave_name, today=today
+        services.db.engine, services.settings, wave_name=wave_name, today=today_for(services)
     )
 
 

@@ -6,6 +6,7 @@ import functools
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -104,6 +105,10 @@ class Settings(BaseSettings):
     # PostgreSQL: rewrite responses/answers/completions hourly in random-key order (webhook
     # mode), so their physical order does not tell submission order. See docs/deploy.md.
     heap_reshuffle: bool = True
+    # Issue 20: a role link not opened within this many days expires (`spibot grant`,
+    # /akses); /jadwal refuses a crontab that fires more often than this.
+    role_link_ttl_days: int = Field(default=7, ge=1, le=90)
+    schedule_min_interval_minutes: int = Field(default=60, ge=1, le=1440)
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod
@@ -214,6 +219,11 @@ class Settings(BaseSettings):
         if len(secret) < 16:
             raise ConfigError("WEBHOOK_SECRET: too short; use at least 16 characters")
         return secret
+
+    @property
+    def role_link_ttl(self) -> timedelta:
+        """Return how long a role link may wait to be opened."""
+        return timedelta(days=self.role_link_ttl_days)
 
     @property
     def zone(self) -> ZoneInfo:

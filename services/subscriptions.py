@@ -9,13 +9,21 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
 import storage
 from services.access import viewer_for
 from services.context import Services
-from services.pushes.cron import CronError, parse_cron
+from services.pushes.cron import (
+    CronError,
+    TooOften,
+    ZoneError,
+    parse_cron,
+    parse_zone,
+    shortest_gap,
+)
 from storage import (
     Schedule,
     ScheduleKind,
@@ -32,6 +40,8 @@ __all__ = [
     "ScheduleKind",
     "SubscribeOutcome",
     "Timing",
+    "TooOften",
+    "ZoneError",
     "may_manage",
     "parse_kind",
     "parse_switch",
@@ -145,15 +155,24 @@ async def set_kind(
 ) -> None:
     """Turn one kind of push off, or on (with `cron`, by default the kind's preset).
 
-    Raises CronError for a crontab or time zone that cannot be scheduled.
+    Raises ZoneError for an unknown time zone, TooOften for a crontab that fires more often
+    than SCHEDULE_MIN_INTERVAL_MINUTES, CronError for any other crontab that cannot be
+    scheduled.
     """
     engine = services.db.engine
     if not on:
         await delete_schedule(engine, chat_id, kind)
         return
     zone = timezone or services.settings.timezone
+    parse_zone(zone)
     if cron is not None:
-        parse_cron(cron, zone)
+        trigger = parse_cron(cron, zone)
+        minimum = timedelta(minutes=services.settings.schedule_min_interval_minutes)
+        gap = shortest_gap(trigger, services.clock())
+        if gap is not None and gap < minimum:
+            # A push every minute to a leadership group is noise, and bulk sends share one
+            # limiter with reminders and broadcasts.
+            raise TooOften(cron, gap, minimum)
     await set_schedule(
         engine,
         chat_id,
@@ -164,13 +183,20 @@ async def set_kind(
     )
 
 
-async def subscribe(services: Services, chat_id: int, language: str) -> SubscribeOutcome:
-    """Subscribe a chat; a new one gets the defaults (daily digest, weekly and final report)."""
+async def subscribe(
+    services: Services, chat_id: int, language: str, *, by_user: int | None = None
+) -> SubscribeOutcome:
+    """Subscribe a chat; a new one gets the defaults (daily digest, weekly and final report).
+
+    `by_user` is the official doing it: their pseudonym is kept with the subscription, so
+    revoking their role pauses it (`services.roles.revoke`).
+    """
     engine = services.db.engine
     existing = await storage.get_subscription(engine, chat_id)
     if existing is not None and existing.active:
         return SubscribeOutcome.ALREADY
-    await storage.subscribe(engine, chat_id, language, services.clock())
+    by = services.pseudonym(by_user) if by_user is not None else None
+    await storage.subscribe(engine, chat_id, language, services.clock(), created_by=by)
     if not await schedules_for_chat(engine, chat_id):
         for kind in ScheduleKind:
             await set_kind(services, chat_id, kind, True)

@@ -32,6 +32,7 @@ __all__ = [
     "finish_reminder",
     "finish_reminders",
     "forget_survey_contact",
+    "get_contact",
     "prune_survey_contacts",
     "save_contact",
 ]
@@ -88,6 +89,29 @@ async def delete_contact(
         where.append(contacts.c.purpose == purpose.value)
     async with write_transaction(engine) as conn:
         return (await conn.execute(delete(contacts).where(*where))).rowcount > 0
+
+
+async def get_contact(
+    engine: AsyncEngine, pseudonym: str, purpose: ContactPurpose
+) -> Contact | None:
+    """Return a person's contact for one purpose, or None."""
+    async with read_connection(engine) as conn:
+        row = (
+            await conn.execute(
+                select(contacts).where(
+                    contacts.c.pseudonym == pseudonym, contacts.c.purpose == purpose.value
+                )
+            )
+        ).first()
+    if row is None:
+        return None
+    return Contact(
+        pseudonym=row.pseudonym,
+        purpose=ContactPurpose(row.purpose),
+        chat=bytes(row.chat),
+        language=row.language,
+        unit_id=row.unit_id,
+    )
 
 
 async def forget_survey_contact(conn: AsyncConnection, pseudonym: str | None = None) -> None:

@@ -89,6 +89,7 @@ class ClaimStatus(StrEnum):
     CLAIMED = "claimed"
     UNKNOWN = "unknown"
     ALREADY_USED = "already_used"
+    EXPIRED = "expired"  # a role link older than ROLE_LINK_TTL_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +229,7 @@ class RoleGrant:
     unit_id: int | None
     created_at: datetime
     used: bool
+    label: str | None = None  # who it is for, as the admin wrote it ("Bupati")
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +248,8 @@ class RoleAssignment:
     role: Role
     unit_id: int | None
     granted_at: datetime
+    label: str | None = None  # the label of the link that gave it
+    grant_id: int | None = None  # that link (None for roles from before issue 20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +262,7 @@ class Subscription:
     active: bool
     paused_reason: str | None
     created_at: datetime
+    created_by: str | None = None  # the pseudonym of the official who set it up
 
 
 @dataclass(frozen=True, slots=True)

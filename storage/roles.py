@@ -1,21 +1,38 @@
-"""Roles (leadership, unit head) and the one-time links that grant them."""
+"""Roles (leadership, unit head), the one-time links that grant them, and how a role ends.
+
+Officials are not anonymous: a link and the role it gives carry the label the admin wrote
+("Bupati"). Ending a role (`end_role`) is one transaction: the role row, the person's
+follow-up drafts and their due-date contact go, and the subscriptions they set up pause.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.dialects import upsert
-from storage.models import ClaimStatus, GrantClaim, Role, RoleAssignment, RoleGrant
-from storage.schema import role_grants, roles
+from storage.models import (
+    ClaimStatus,
+    ContactPurpose,
+    GrantClaim,
+    Role,
+    RoleAssignment,
+    RoleGrant,
+)
+from storage.schema import action_drafts, contacts, role_grants, roles, subscriptions
 
 __all__ = [
+    "RoleEnd",
     "claim_role_grant",
     "create_role_grant",
+    "end_role",
+    "get_role_grant",
     "get_roles",
     "list_role_grants",
     "list_roles",
@@ -32,6 +49,7 @@ def _grant(row: Any) -> RoleGrant:
         unit_id=row.unit_id,
         created_at=from_db(row.created_at),
         used=bool(row.used),
+        label=row.label,
     )
 
 
@@ -42,13 +60,20 @@ def _assignment(row: Any) -> RoleAssignment:
         role=Role(row.role),
         unit_id=row.unit_id,
         granted_at=from_db(row.granted_at),
+        label=row.label,
+        grant_id=row.grant_id,
     )
 
 
 async def create_role_grant(
-    engine: AsyncEngine, token_hash: str, role: Role, unit_id: int | None, now: datetime
+    engine: AsyncEngine,
+    token_hash: str,
+    role: Role,
+    unit_id: int | None,
+    now: datetime,
+    label: str | None = None,
 ) -> RoleGrant:
-    """Store a one-time role link (its token's hash only)."""
+    """Store a one-time role link (its token's hash only) with the admin's label."""
     if (role is Role.UNIT_HEAD) != (unit_id is not None):
         raise ValueError("a unit_head grant needs a unit; a leadership grant has none")
     async with write_transaction(engine) as conn:
@@ -61,31 +86,40 @@ async def create_role_grant(
                     unit_id=unit_id,
                     created_at=utc(now),
                     used=False,
+                    label=label,
                 )
                 .returning(role_grants.c.id)
             )
         ).scalar_one()
-    return RoleGrant(grant_id, role, unit_id, utc(now), used=False)
+    return RoleGrant(grant_id, role, unit_id, utc(now), used=False, label=label)
 
 
 async def claim_role_grant(
-    engine: AsyncEngine, token_hash: str, pseudonym: str, now: datetime
+    engine: AsyncEngine,
+    token_hash: str,
+    pseudonym: str,
+    now: datetime,
+    *,
+    created_after: datetime | None = None,
 ) -> GrantClaim:
-    """Use a role link once: the first claimer gets the role, later ones ALREADY_USED."""
+    """Use a role link once: the first claimer gets the role, later ones ALREADY_USED.
+
+    A link created at or before `created_after` has expired: EXPIRED, and it stays unused.
+    """
     async with write_transaction(engine) as conn:
         # The conditional UPDATE is the claim: only one transaction can flip used to true.
-        claimed = await conn.execute(
-            update(role_grants)
-            .where(role_grants.c.token_hash == token_hash, role_grants.c.used.is_(False))
-            .values(used=True)
-        )
+        fresh = [role_grants.c.token_hash == token_hash, role_grants.c.used.is_(False)]
+        if created_after is not None:
+            fresh.append(role_grants.c.created_at > utc(created_after))
+        claimed = await conn.execute(update(role_grants).where(*fresh).values(used=True))
         row = (
             await conn.execute(select(role_grants).where(role_grants.c.token_hash == token_hash))
         ).first()
         if row is None:
             return GrantClaim(ClaimStatus.UNKNOWN)
         if claimed.rowcount != 1:
-            return GrantClaim(ClaimStatus.ALREADY_USED, _grant(row))
+            status = ClaimStatus.ALREADY_USED if row.used else ClaimStatus.EXPIRED
+            return GrantClaim(status, _grant(row))
         await conn.execute(
             upsert(
                 conn,
@@ -95,12 +129,21 @@ async def claim_role_grant(
                     "role": row.role,
                     "unit_id": row.unit_id,
                     "granted_at": utc(now),
+                    "label": row.label,
+                    "grant_id": row.id,
                 },
                 ["pseudonym", "role"],
-                ["unit_id", "granted_at"],
+                ["unit_id", "granted_at", "label", "grant_id"],
             )
         )
     return GrantClaim(ClaimStatus.CLAIMED, _grant(row))
+
+
+async def get_role_grant(engine: AsyncEngine, grant_id: int) -> RoleGrant | None:
+    """Return a role link by its id (used or not), or None."""
+    async with read_connection(engine) as conn:
+        row = (await conn.execute(select(role_grants).where(role_grants.c.id == grant_id))).first()
+    return None if row is None else _grant(row)
 
 
 async def get_roles(engine: AsyncEngine, pseudonym: str) -> list[RoleAssignment]:
@@ -144,3 +187,71 @@ async def revoke_role_grant(engine: AsyncEngine, grant_id: int) -> bool:
             delete(role_grants).where(role_grants.c.id == grant_id, role_grants.c.used.is_(False))
         )
         return result.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class RoleEnd:
+    """What `end_role` did."""
+
+    revoked: bool  # the role row was there and is gone
+    paused_chats: tuple[int, ...]  # subscriptions paused (chat ids)
+    drafts_dropped: int
+    contact_dropped: bool
+
+
+async def end_role(
+    engine: AsyncEngine,
+    pseudonym: str,
+    role: Role,
+    *,
+    reason: str,
+    pause_subscriptions: bool,
+    private_chats: Sequence[int] = (),
+    drop_official_contact: bool,
+) -> RoleEnd:
+    """Take a role away and, in the same transaction, what it set up.
+
+    Always drops the person's follow-up drafts. With `pause_subscriptions`, pauses (with
+    `reason`) every active subscription they set up (`created_by`) and those of
+    `private_chats` (their own private chat, for rows from before `created_by`). With
+    `drop_official_contact`, deletes the encrypted chat id kept for due-date reminders.
+    """
+    async with write_transaction(engine) as conn:
+        revoked = (
+            await conn.execute(
+                delete(roles).where(roles.c.pseudonym == pseudonym, roles.c.role == role.value)
+            )
+        ).rowcount == 1
+        drafts = (
+            await conn.execute(delete(action_drafts).where(action_drafts.c.pseudonym == pseudonym))
+        ).rowcount
+        dropped = False
+        if drop_official_contact:
+            dropped = (
+                await conn.execute(
+                    delete(contacts).where(
+                        contacts.c.pseudonym == pseudonym,
+                        contacts.c.purpose == ContactPurpose.OFFICIAL.value,
+                    )
+                )
+            ).rowcount > 0
+        paused: list[int] = []
+        if pause_subscriptions:
+            theirs = or_(
+                subscriptions.c.created_by == pseudonym,
+                subscriptions.c.chat_id.in_(list(private_chats)),
+            )
+            where = [theirs, subscriptions.c.active.is_(True)]
+            paused = [
+                int(chat)
+                for (chat,) in await conn.execute(
+                    select(subscriptions.c.chat_id).where(*where).order_by(subscriptions.c.id)
+                )
+            ]
+            if paused:
+                await conn.execute(
+                    update(subscriptions)
+                    .where(subscriptions.c.chat_id.in_(paused))
+                    .values(active=False, paused_reason=reason[:200])
+                )
+    return RoleEnd(revoked, tuple(paused), int(drafts), dropped)

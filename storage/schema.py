@@ -220,6 +220,9 @@ roles = Table(
     Column("role", String(20), primary_key=True),
     Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
     Column("granted_at", DateTime(timezone=True), nullable=False),
+    # Officials are not anonymous: the label the admin gave the link ("Bupati"), and the link.
+    Column("label", String(80), nullable=True),
+    Column("grant_id", Integer, nullable=True),
     CheckConstraint("role IN ('leadership', 'unit_head')", name="role"),
 )
 
@@ -233,6 +236,8 @@ role_grants = Table(
     Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("used", Boolean, nullable=False, server_default="0"),
+    # Who the link is for, as the admin wrote it ("Kadis Kesehatan"); shown by /akses.
+    Column("label", String(80), nullable=True),
     CheckConstraint("role IN ('leadership', 'unit_head')", name="role"),
 )
 
@@ -246,6 +251,9 @@ subscriptions = Table(
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("paused_reason", String(200), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The official who subscribed it (or resumed it last): their pseudonym, so revoking
+    # their role pauses what they set up. NULL for rows from before issue 20.
+    Column("created_by", String(64), nullable=True),
 )
 
 # Corrections per wave, with history: the newest row is in force.

@@ -31,13 +31,22 @@ def _subscription(row: Any) -> Subscription:
         active=bool(row.active),
         paused_reason=row.paused_reason,
         created_at=from_db(row.created_at),
+        created_by=row.created_by,
     )
 
 
 async def subscribe(
-    engine: AsyncEngine, chat_id: int, language: str, now: datetime
+    engine: AsyncEngine,
+    chat_id: int,
+    language: str,
+    now: datetime,
+    created_by: str | None = None,
 ) -> Subscription:
-    """Subscribe a chat to reports, or re-activate it with a new language."""
+    """Subscribe a chat to reports, or re-activate it with a new language.
+
+    `created_by` is the pseudonym of the official doing it (the last one to (re)subscribe):
+    revoking that person's role pauses the subscription.
+    """
     async with write_transaction(engine) as conn:
         await conn.execute(
             upsert(
@@ -49,9 +58,10 @@ async def subscribe(
                     "active": True,
                     "paused_reason": None,
                     "created_at": utc(now),
+                    "created_by": created_by,
                 },
                 ["chat_id"],
-                ["language", "active", "paused_reason"],
+                ["language", "active", "paused_reason", "created_by"],
             )
         )
         row = (

@@ -3,6 +3,7 @@ option lists and scales, scoring and bounds. Pure; every problem is collected, n
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -97,7 +98,10 @@ def _show(value: object) -> str:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # YAML reads .inf and .nan as floats: a bound or a score must be a finite number.
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def likert_scores(count: int) -> tuple[float, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from surveys.expressions import ExpressionError, Token, tokenize
+from surveys.expressions import ExpressionError, Token, number_literal, tokenize
 
 __all__ = ["TextLimit", "parse_constraint"]
 
@@ -27,7 +27,7 @@ class TextLimit:
 
 def _number(token: Token) -> float | None:
     """Return a number token's value (None when the token is not a number)."""
-    return float(token.text) if token.kind == "number" else None
+    return number_literal(token.text, token.column) if token.kind == "number" else None
 
 
 def parse_constraint(text: str) -> TextLimit:

@@ -28,6 +28,7 @@ from typing import Final
 
 __all__ = [
     "COMPARISON_OPERATORS",
+    "MAX_DEPTH",
     "MULTI_SEPARATOR",
     "And",
     "Compare",
@@ -38,12 +39,16 @@ __all__ = [
     "Selected",
     "Token",
     "any_of",
+    "number_literal",
     "parse_expression",
     "tokenize",
 ]
 
 # Multiple-choice answers are stored as option values joined by this character.
 MULTI_SEPARATOR: Final = ","
+# Parentheses and not() nested deeper than this are refused: no real form needs it, and the
+# recursive parser (and every walk of the tree) must not run out of stack on a hostile one.
+MAX_DEPTH: Final = 20
 COMPARISON_OPERATORS: Final = ("=", "!=", "<", "<=", ">", ">=")
 _FLIPPED: Final = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
@@ -220,6 +225,15 @@ _TOKEN_RE: Final = re.compile(
 )
 
 
+def number_literal(text: str, column: int) -> float:
+    """Return a number token's value; ExpressionError for one too large to be finite."""
+    value = float(text)
+    if not math.isfinite(value):
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise ExpressionError(f"number {shown} at column {column} is too large")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     """One token: its kind (ref, string, number, op, punct, name, end), text and column."""
@@ -271,6 +285,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
         self.at = 0
+        self.depth = 0
 
     @property
     def token(self) -> Token:
@@ -309,18 +324,26 @@ class _Parser:
             parts.append(self.unary())
         return _join(And, parts)
 
+    def nested(self) -> Expression:
+        """Parse a parenthesised expression (after its '('), within MAX_DEPTH levels."""
+        if self.depth >= MAX_DEPTH:
+            raise ExpressionError(
+                f"nested more than {MAX_DEPTH} levels deep at column {self.token.column}"
+            )
+        self.depth += 1
+        inner = self.expression()
+        self.depth -= 1
+        self.take("punct", ")")
+        return inner
+
     def unary(self) -> Expression:
         if self.is_name("not"):
             self.at += 1
             self.take("punct", "(")
-            inner = self.expression()
-            self.take("punct", ")")
-            return Not(inner)
+            return Not(self.nested())
         if self.is_punct("("):
             self.at += 1
-            inner = self.expression()
-            self.take("punct", ")")
-            return inner
+            return self.nested()
         if self.is_name("selected"):
             self.at += 1
             self.take("punct", "(")
@@ -349,7 +372,7 @@ class _Parser:
             return token.text
         if token.kind == "number":
             self.at += 1
-            return float(token.text)
+            return number_literal(token.text, token.column)
         return None
 
     def comparison(self) -> Expression:

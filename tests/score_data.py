@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 import storage
 from storage.models import Wave
@@ -27,6 +27,7 @@ async def add_responses(
     *,
     level: float = 0.75,
     seed: int = 1,
+    completed_on: date | None = None,
 ) -> None:
     """Submit `count` varied responses for a unit and group; `level` 0-1 steers the scores.
 
@@ -53,7 +54,8 @@ async def add_responses(
             )
             assert moved is not None
             session = moved
-        assert await storage.submit(engine, pseudonym, now.date(), 500 + rng.randint(0, 200))
+        day = completed_on or now.date()
+        assert await storage.submit(engine, pseudonym, day, 500 + rng.randint(0, 200))
 
 
 async def add_profile(

@@ -1,4 +1,6 @@
-"""Free-text review: suggestions by unit and question, newest first, k-suppressed, keywords."""
+"""Free-text review: suggestions by unit and question, alphabetical and undated, k-suppressed,
+with keywords. The wave is closed here (released whole); tests/test_release_gate.py has the open
+wave's release rule."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ YESTERDAY = (NOW - timedelta(days=1)).date()
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """DPMPTSP: 6 responses over two days; three small units that pool to 6."""
+    """DPMPTSP: 6 responses over two days; three small units that pool to 6; wave closed."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('comments') / 'bot.db'}"
 
     async def prepare() -> None:
@@ -38,6 +40,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
             await add_suggestions(db.engine, wave, "DISPENDUKCAPIL", ["Antrean KTP lama"] * 2, NOW)
             await add_suggestions(db.engine, wave, "KEC-SOOKO", ["Biaya tidak jelas"] * 3, NOW)
             await add_suggestions(db.engine, wave, "DINKES", ["Nama saya Budi, kasir"], NOW)
+            await storage.close_wave(db.engine, wave.id, NOW + timedelta(days=1))
 
     asyncio.run(prepare())
     return url
@@ -45,15 +48,19 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 async def review(url: str, unit: str | None = None, k: int = 5):
     async with storage.Database(url) as db:
-        return await load_comments(db.engine, None, k=k, unit=unit)
+        return await load_comments(db.engine, None, k=k, today=NOW.date(), unit=unit)
 
 
-async def test_grouped_newest_first_and_k_suppressed(database: str) -> None:
+async def test_grouped_alphabetically_undated_and_k_suppressed(database: str) -> None:
     found = await review(database)
     comments = found.review.comments
     assert [c.unit for c in comments] == ["DPMPTSP"] * 5 + ["lainnya"] * 6
-    dpmptsp = [(c.completed_on, c.text) for c in comments if c.unit == "DPMPTSP"]
-    assert [d for d, _ in dpmptsp] == [NOW.date()] * 3 + [YESTERDAY] * 2
+    # Alphabetical, whatever the day each was sent: the order tells nothing about time, and a
+    # comment carries no date at all.
+    dpmptsp = [c.text for c in comments if c.unit == "DPMPTSP"]
+    assert dpmptsp == sorted(dpmptsp, key=str.casefold)
+    assert dpmptsp[0] == "Ada calo di depan kantor"
+    assert not hasattr(comments[0], "completed_on")
     assert all(c.question_id == "saran" for c in comments)
     assert comments[0].question.en.startswith("What")
     # Units under k are only ever shown pooled: no comment carries their name.
@@ -91,7 +98,8 @@ def test_cli_prints_the_review_and_writes_the_chart(
     lines = out.splitlines()
     assert lines[0] == "suggestions in wave 2026-S1: 11 (k=5)"
     assert any(line.startswith("  saran (external): Apa saran Anda") for line in lines)
-    assert out.index("Ada pungli dan calo") < out.index("Ada calo di depan kantor")
+    assert out.index("Ada calo di depan kantor") < out.index("Ada pungli dan calo")
+    assert "2026-03" not in out  # no dates beside suggestions
     assert out.index("DPMPTSP") < out.index("lainnya")
     assert "  antrean          4" in lines
     with Image.open(chart) as image:
@@ -135,7 +143,7 @@ def _comment(text: str, unit: str = "DINKES"):
     from scoring.comments import Comment
     from surveys import Group, Text
 
-    return Comment(unit, Group.EXTERNAL, "saran", Text("Saran?", "Ideas?"), NOW.date(), text)
+    return Comment(unit, Group.EXTERNAL, "saran", Text("Saran?", "Ideas?"), text)
 
 
 def test_chat_rendering_escapes_and_pages() -> None:

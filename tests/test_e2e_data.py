@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import openpyxl
 import pytest
@@ -20,12 +21,19 @@ ADMIN_ID = 999  # the harness's admin_user_ids
 
 
 async def _data(h: Harness) -> None:
-    """DPMPTSP: six suggestions; DINKES: two, so never released (under k)."""
+    """DPMPTSP: six suggestions; DINKES: two, so only ever shown pooled. Sent yesterday: an
+    open wave releases whole days before today (tests/test_e2e_release.py has today's)."""
     texts = ["Antrean <panjang>", "Ada calo", "Petugas ramah", None, "Antri lama", "Pungli!"]
-    await add_suggestions(h.engine, h.wave, "DPMPTSP", texts, h.clock())
-    await add_suggestions(h.engine, h.wave, "DINKES", ["Kasir Budi kasar", "Parkir"], h.clock())
-    # An open wave's suggestions follow the release rule: whole days before today.
-    h.clock.advance(days=1)
+    yesterday = (h.clock() - timedelta(days=1)).date()
+    await add_suggestions(h.engine, h.wave, "DPMPTSP", texts, h.clock(), completed_on=yesterday)
+    await add_suggestions(
+        h.engine,
+        h.wave,
+        "DINKES",
+        ["Kasir Budi kasar", "Parkir"],
+        h.clock(),
+        completed_on=yesterday,
+    )
 
 
 async def _with_role(h: Harness, role: Role, unit: str | None = None) -> SandboxUser:

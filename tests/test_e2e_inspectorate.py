@@ -108,16 +108,18 @@ async def test_access_link_holders_and_revoke(harness: Harness) -> None:
     assert str(head.id) not in holders.plain_text
     # The unit head's chat is kept (encrypted) for due-date reminders while the role lasts.
     assert await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 1
-    assert "dicabut" in await tap(harness, admin, holders, 0)
-    assert await storage.list_roles(harness.engine) == []
-    assert await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 0
     # The unit head's chat had the officials' menu since the link was claimed.
     head_scope = {"type": "chat", "chat_id": head.id}
     assert "progres" in {c["command"] for c in harness.sandbox.commands(scope=head_scope)}
-    # Revoked at once: the former unit head's next score command is refused...
-    assert "hanya dapat dilihat oleh pimpinan" in (await say(head, "progres")).plain_text
-    # ...and their chat's own menu is dropped, back to the respondents' commands.
+    revoked = await tap(harness, admin, holders, 0)
+    assert "dicabut" in revoked
+    assert await storage.list_roles(harness.engine) == []
+    assert await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 0
+    # Their chat is known (the due-date contact): the menu goes at the revoke, not later.
+    assert "sudah dikembalikan ke menu responden" in revoked
     await harness.sandbox.wait_for(lambda: not harness.sandbox.commands(scope=head_scope))
+    # Revoked at once: the former unit head's next score command is refused.
+    assert "hanya dapat dilihat oleh pimpinan" in (await say(head, "progres")).plain_text
     # The revoke button again (a double tap) changes nothing and says so.
     before = len(harness.sandbox.callback_answers)
     await admin.tap_raw(holders.message_id, holders.flat_buttons[0].data or "")

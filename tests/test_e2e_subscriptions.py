@@ -134,7 +134,19 @@ async def test_schedule_presets_cron_and_bad_input(harness: Harness) -> None:
     assert "61 7 * * * tidak dapat dipakai" in bad
     assert "lima kolom" in bad
     await admin.command("jadwal", "digest 0 7 * * * Mars/Olympus", chat=group)
-    assert "unknown time zone" in (await admin.wait_for_reply(chat=group)).plain_text
+    zone = (await admin.wait_for_reply(chat=group)).plain_text
+    assert zone.startswith("Zona waktu Mars/Olympus tidak dikenal")
+    assert len(zone.splitlines()) == 1  # one clear line, not the crontab lesson
+    # A schedule that would push to the group more often than once an hour is refused.
+    for too_often in ("*/5 * * * *", "0,30 7 * * *", "* 7 * * 1"):
+        await admin.command("jadwal", f"digest {too_often}", chat=group)
+        refused = (await admin.wait_for_reply(chat=group)).plain_text
+        assert f"{too_often} terlalu sering" in refused
+        assert "sekali setiap jam" in refused
+    await admin.command("jadwal", "report 0 7,8 * * 1", chat=group)  # hourly is the limit
+    assert "Jadwal diperbarui" in (await admin.wait_for_reply(chat=group)).plain_text
+    await admin.command("jadwal", "report 0 8 * * 1 Asia/Makassar", chat=group)
+    await admin.wait_for_reply(chat=group)
     await admin.command("jadwal", "digest 0 7 * *", chat=group)
     assert "Format:" in (await admin.wait_for_reply(chat=group)).plain_text
     await admin.command("jadwal", "weekly 0 7 * * *", chat=group)

@@ -248,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.admin import add_admin_commands
     from bot.cli.comments import add_comment_commands
     from bot.cli.exports import add_export_commands
+    from bot.cli.grants import add_grant_commands
     from bot.cli.insight import add_insight_commands
     from bot.cli.reach import add_reach_commands
     from bot.cli.scores import add_score_commands
@@ -260,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_commands(sub)
     add_reach_commands(sub)
     add_score_commands(sub)
+    add_grant_commands(sub)
     add_insight_commands(sub)
     add_action_commands(sub)
     return parser

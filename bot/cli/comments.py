@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import run_with_db
+from bot.cli.common import now, run_with_db
 
 if TYPE_CHECKING:
     from services.comments import WaveComments
@@ -18,10 +18,22 @@ __all__ = ["add_comment_commands", "comments_text"]
 
 
 def comments_text(found: WaveComments, k: int, language: str) -> str:
-    """Render a review as plain text for the terminal."""
+    """Render a review as plain text for the terminal.
+
+    No dates, alphabetical within a question (see scoring.comments); control characters are
+    dropped and a suggestion that a spreadsheet would run is shown with a leading apostrophe,
+    since this listing is often pasted into one.
+    """
+    from services.untrusted import clean_typed, spreadsheet_cell
+
     review = found.review
     scope = f", unit {found.unit}" if found.unit else ""
     lines = [f"suggestions in wave {found.wave.name}{scope}: {len(review.comments)} (k={k})"]
+    if found.wave.is_open:
+        lines.append(
+            "open wave: only what the release rule lets out (whole days before today, "
+            f"steps of {k} per unit and group)"
+        )
     if review.withheld:
         lines.append(f"{review.withheld} responses withheld: under k even after merging")
     last: tuple[str, str] | None = None
@@ -33,8 +45,8 @@ def comments_text(found: WaveComments, k: int, language: str) -> str:
                 f"  {comment.question_id} ({comment.group}): {comment.question.get(language)}"
             )
         last = (comment.unit, comment.question_id)
-        text = " ".join(comment.text.split())
-        lines.append(f"    {comment.completed_on.isoformat()}  {text}")
+        text = spreadsheet_cell(" ".join(clean_typed(comment.text).split()))
+        lines.append(f"    {text}")
     lines += ["", "keyword       comments"]
     lines += [f"  {word:<12}{count:>6}" for word, count in review.keyword_counts]
     return "\n".join(lines)
@@ -47,7 +59,8 @@ def cmd_comments(args: argparse.Namespace) -> int:
         from services.comments import load_comments
 
         k = settings.small_cell_k
-        return await load_comments(engine, args.wave, k=k, unit=args.unit), k
+        today = now().astimezone(settings.zone).date()
+        return await load_comments(engine, args.wave, k=k, today=today, unit=args.unit), k
 
     found, k = run_with_db(args, work)
     print(comments_text(found, k, args.language))

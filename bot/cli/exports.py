@@ -1,4 +1,4 @@
-"""`spibot export`: a wave's responses, one row each, with a codebook."""
+"""`spibot export`: a wave's released responses, one row each, with a codebook."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import run_with_db
+from bot.cli.common import now, run_with_db
 
 if TYPE_CHECKING:
     from services.exports import ExportResult
@@ -39,8 +39,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             merge_small=not args.no_merge_small,
             free_text=args.free_text,
         )
+        today = now().astimezone(settings.zone).date()
         return await export_wave(
-            engine, args.wave, Path(args.out), ExportFormat(args.format), options
+            engine, args.wave, Path(args.out), ExportFormat(args.format), options, today=today
         )
 
     try:

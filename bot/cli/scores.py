@@ -1,4 +1,4 @@
-"""`spibot` commands for results: score, correction, grant, report.
+"""`spibot` commands for results: score, correction, report (`grant` is in bot/cli/grants.py).
 
 Heavy modules (pandas through scoring, matplotlib through the charts) are imported inside
 the commands, so `spibot --help` stays fast.
@@ -167,33 +167,6 @@ def cmd_correction_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_grant(args: argparse.Namespace) -> int:
-    """Print a one-time link that grants a role to whoever opens it first."""
-    from services.access import create_grant
-    from services.admin import AdminError, deep_link
-    from storage.models import Role
-
-    role = Role(args.role)
-    if (role is Role.UNIT_HEAD) != (args.unit is not None):
-        raise AdminError("--unit is required for unit_head and not allowed for leadership")
-
-    async def work(engine: AsyncEngine, settings: Settings) -> str:
-        if not settings.bot_username:
-            deep_link("", "")  # raises the AdminError that names BOT_USERNAME
-        try:
-            payload, _ = await create_grant(engine, role, args.unit, now())
-        except ValueError as exc:
-            raise AdminError(str(exc)) from exc
-        who = f"unit head of {args.unit}" if args.unit else "leadership"
-        return (
-            f"{deep_link(settings.bot_username, payload)}\n"
-            f"one-time link granting {who}: give it to that person only; it works once"
-        )
-
-    print(run_with_db(args, work))
-    return 0
-
-
 def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], language: str) -> str:
     """Return the Markdown summary of a report pack: each chart with its numbers."""
     import re
@@ -238,7 +211,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def add_score_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register score, correction, grant and report (no heavy imports here)."""
+    """Register score, correction and report (no heavy imports here)."""
     p = sub.add_parser("score", help="print the scores of a wave (default: the open one)")
     p.add_argument("--wave", help="wave name (default: the open wave, else the newest)")
     p.add_argument("--unit", help="only this unit (code)")
@@ -257,11 +230,6 @@ def add_score_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p = correction.add_parser("list", help="show a wave's corrections with their history")
     p.add_argument("--wave", help="wave name (default: the open wave)")
     p.set_defaults(func=cmd_correction_list)
-
-    p = sub.add_parser("grant", help="print a one-time link that grants a role")
-    p.add_argument("--role", required=True, choices=["leadership", "unit_head"])
-    p.add_argument("--unit", help="unit code (unit_head only)")
-    p.set_defaults(func=cmd_grant)
 
     p = sub.add_parser("report", help="write the chart pack and a Markdown summary")
     p.add_argument("--wave", help="wave name (default: the open wave, else the newest)")

@@ -12,7 +12,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
-__all__ = ["LOOKBACK", "CronError", "latest_fire", "parse_cron"]
+__all__ = [
+    "LOOKBACK",
+    "CronError",
+    "TooOften",
+    "ZoneError",
+    "latest_fire",
+    "parse_cron",
+    "parse_zone",
+    "shortest_gap",
+]
 
 # How far back a fire time is looked for: enough to notice (and log) a missed weekly push,
 # while bounding the work for a per-minute crontab after a long outage.
@@ -22,8 +31,39 @@ LOOKBACK: Final = timedelta(days=8)
 _WEEKDAYS: Final = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
+# Fire times looked at by `shortest_gap`. A crontab is a product of minutes × hours × days, so
+# its shortest gap shows among the fires of its first hour and day (or the turn of a day or
+# month right after): a handful of fires for any crontab, 500 to be generous.
+_GAP_FIRES: Final = 500
+
+
 class CronError(ValueError):
     """A crontab expression or time zone that cannot be scheduled; the message says why."""
+
+
+class ZoneError(CronError):
+    """A time zone name that is not in the time zone database."""
+
+    def __init__(self, zone: str) -> None:
+        super().__init__(f"unknown time zone {zone!r}")
+        self.zone = zone
+
+
+class TooOften(CronError):
+    """A crontab that fires more often than allowed (/jadwal's minimum interval)."""
+
+    def __init__(self, expression: str, gap: timedelta, minimum: timedelta) -> None:
+        super().__init__(f"{expression!r} fires every {gap}; at most once every {minimum}")
+        self.gap = gap
+        self.minimum = minimum
+
+
+def parse_zone(timezone: str) -> ZoneInfo:
+    """Return the time zone of a name, or raise ZoneError."""
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ZoneError(timezone) from None
 
 
 def _weekday_part(part: str) -> str:
@@ -55,10 +95,7 @@ def parse_cron(expression: str, timezone: str) -> CronTrigger:
         raise CronError(
             f"needs 5 fields (minute hour day month weekday), got {len(fields)}: {expression!r}"
         )
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CronError(f"unknown time zone {timezone!r}") from None
+    zone = parse_zone(timezone)
     fields[4] = ",".join(_weekday_part(part) for part in fields[4].split(","))
     try:
         trigger = CronTrigger.from_crontab(" ".join(fields), timezone=zone)
@@ -67,6 +104,25 @@ def parse_cron(expression: str, timezone: str) -> CronTrigger:
     if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
         raise CronError(f"{expression!r} never fires")
     return trigger
+
+
+def shortest_gap(trigger: CronTrigger, start: datetime) -> timedelta | None:
+    """Return the shortest time between fire times after `start` (None: fires at most once).
+
+    Looks at the first `_GAP_FIRES` fire times (see there why that is enough).
+    """
+    shortest: timedelta | None = None
+    previous = trigger.get_next_fire_time(None, start)
+    for _ in range(_GAP_FIRES):
+        if previous is None:
+            break
+        fire = trigger.get_next_fire_time(None, previous + timedelta(seconds=1))
+        if fire is None:
+            break
+        gap = fire - previous
+        shortest = gap if shortest is None else min(shortest, gap)
+        previous = fire
+    return shortest
 
 
 def latest_fire(trigger: CronTrigger, after: datetime, now: datetime) -> datetime | None:

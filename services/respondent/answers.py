@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from services.untrusted import clean_typed
 from surveys import Question, Questionnaire, QuestionType
 from surveys.model import MULTI_SEPARATOR
 
@@ -64,8 +65,12 @@ def bound_values(question: Question) -> dict[str, object]:
 
 
 def validate_typed(question: Question, text: str, default_limit: int) -> str | Problem:
-    """Return the value to store for a typed answer, or the Problem to tell the respondent."""
-    cleaned = text.strip()
+    """Return the value to store for a typed answer, or the Problem to tell the respondent.
+
+    Control and bidi characters are dropped first (`services.untrusted.clean_typed`): an
+    answer must read the same to every official who sees it, and drive no terminal.
+    """
+    cleaned = clean_typed(text).strip()
     if question.type is QuestionType.NUMBER:
         if not _NUMBER_RE.match(cleaned):
             shown = cleaned if len(cleaned) <= 20 else cleaned[:20] + "…"

@@ -30,14 +30,16 @@ _TEXT_ENDINGS: Final = {
 }
 
 
-def thanks(turns: Turns, language: str, grp: str, unit_id: int) -> Screen:
-    """Return the thank-you screen; employees may opt in to outreach there (issue 10)."""
+def thanks(turns: Turns, pseudonym: str, language: str, grp: str, unit_id: int) -> Screen:
+    """Return the thank-you screen; employees may opt in to outreach there (issue 10), with a
+    button signed for them like every other."""
     institution = html.escape(turns.services.settings.institution_name)
     text = turns.t(language, "submitted", institution=institution)
     if grp != Group.INTERNAL:
         return Screen(text)
     label = turns.t(language, "btn_outreach_opt_in")
-    return Screen(text, ((Button(label, outreach.opt_in_data(unit_id)),),))
+    data = outreach.opt_in_data(turns.services.secret, pseudonym, unit_id)
+    return Screen(text, ((Button(label, data),),))
 
 
 async def again(turns: Turns, actor: Actor, press: callbacks.Callback) -> TapResult:
@@ -55,5 +57,6 @@ async def again(turns: Turns, actor: Actor, press: callbacks.Callback) -> TapRes
             and await storage.has_completed(turns.engine, actor.pseudonym, int(wave), grp)
         ):
             toast = turns.t(actor.language, "already_sent")
-            return TapResult(toast=toast, screen=thanks(turns, actor.language, grp, int(unit)))
+            screen = thanks(turns, actor.pseudonym, actor.language, grp, int(unit))
+            return TapResult(toast=toast, screen=screen)
     return await turns.no_session_tap(actor)

@@ -354,7 +354,9 @@ class RespondentFlow:
         )
         if not submitted:
             return await self._moved(live, None, message_id)
-        thanks = endings.thanks(self.turns, session.language, session.grp, session.unit_id)
+        thanks = endings.thanks(
+            self.turns, live.actor.pseudonym, session.language, session.grp, session.unit_id
+        )
         return TapResult(screen=thanks)
 
     async def _tap_cancel(self, live: Live, arg: str, message_id: int | None) -> TapResult:
