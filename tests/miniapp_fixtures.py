@@ -8,6 +8,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,22 @@ import storage
 from sandbox import SandboxServer, SandboxUser
 from sandbox.demo import SANDBOX_TOKEN, open_sample_wave, sandbox_settings
 from services.access import create_grant
+from services.admin import import_units_csv
 from services.miniapp.auth import launch_key, sign_launch
 from storage.models import Role
 from surveys import Group
 from tests.e2e_fixtures import Clock, Harness, reply
 from tests.score_data import add_responses
 
-__all__ = ["ADMIN_ID", "PUBLIC_URL", "Dash", "dash", "seed_scores"]
+__all__ = [
+    "ADMIN_ID",
+    "PUBLIC_URL",
+    "Dash",
+    "dash",
+    "dash_unconfigured",
+    "dash_without_wave",
+    "seed_scores",
+]
 
 ADMIN_ID = 999
 PUBLIC_URL = "https://dasbor.example.go.id"
@@ -94,7 +104,7 @@ async def seed_scores(h: Harness) -> None:
     h.clock.advance(days=1)
 
 
-async def _dash(tmp_path: Path, **overrides: Any) -> AsyncIterator[Dash]:
+async def _dash(tmp_path: Path, *, with_wave: bool = True, **overrides: Any) -> AsyncIterator[Dash]:
     async with SandboxServer() as sandbox:
         settings = sandbox_settings(
             sandbox,
@@ -106,8 +116,14 @@ async def _dash(tmp_path: Path, **overrides: Any) -> AsyncIterator[Dash]:
         )
         clock = Clock()
         async with storage.Database(settings.database_url) as db:
-            wave = await open_sample_wave(db.engine, "2026-S1", clock())
-        h = Harness(sandbox=sandbox, settings=settings, clock=clock, wave=wave)
+            if with_wave:
+                wave = await open_sample_wave(db.engine, "2026-S1", clock())
+            else:  # the units only: no wave was ever opened
+                units = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
+                with resources.as_file(units) as path:
+                    await import_units_csv(db.engine, path)
+                wave = None
+        h = Harness(sandbox=sandbox, settings=settings, clock=clock, wave=wave)  # type: ignore[arg-type]
         await h.start()
         try:
             assert h.app is not None
@@ -122,4 +138,18 @@ async def _dash(tmp_path: Path, **overrides: Any) -> AsyncIterator[Dash]:
 async def dash(tmp_path: Path) -> AsyncIterator[Dash]:
     """The bot with its dashboard, on a fresh database with the Mojokerto units and a wave."""
     async for value in _dash(tmp_path):
+        yield value
+
+
+@pytest.fixture
+async def dash_without_wave(tmp_path: Path) -> AsyncIterator[Dash]:
+    """The bot with its dashboard before any wave was opened."""
+    async for value in _dash(tmp_path, with_wave=False):
+        yield value
+
+
+@pytest.fixture
+async def dash_unconfigured(tmp_path: Path) -> AsyncIterator[Dash]:
+    """The bot serving the dashboard, but without WEB_PUBLIC_URL: no way in from Telegram."""
+    async for value in _dash(tmp_path, web_public_url=""):
         yield value

@@ -107,6 +107,7 @@ def form(bundle: ReportBundle, viewer: Viewer, words: Words, unit: str | None) -
     for need in plan.needs:
         row: dict[str, Any] = {"dimension": words.dimension(need.dimension.value)}
         row["score"] = None if need.score is None else words.num(need.score)
+        row["reachable"] = need.lift is not None and need.index_after is not None
         if need.lift is None or need.index_after is None:
             row["text"] = words.t("miniapp_plan_unreachable")
         else:

@@ -16,6 +16,11 @@
   var hash = readHash();
   var launch = remember(LAUNCH_KEY, (TG && TG.initData) || hash.get("tgWebAppData") || "");
   var S = { me: null, text: {}, view: null, cache: {}, unit: null };
+  // Kept for this tab (above); out of the address bar, where a screenshot or a shared
+  // address would carry it along.
+  if (hash.get("tgWebAppData") && window.history && history.replaceState) {
+    history.replaceState(null, "", location.pathname + location.search);
+  }
 
   function readHash() {
     try {
@@ -407,7 +412,7 @@
       add(plan, rows(d.plan.needs, function (n) {
         var li = el("li", "row");
         return add(li, el("span", "name", n.dimension + (n.score ? " (" + n.score + ")" : "")),
-          el("span", "value", n.text));
+          el("span", n.reachable ? "value" : "reason", n.text));
       }));
       return [box, plan];
     },
