@@ -4,7 +4,9 @@ launch data signed in the test with the bot's token, as Telegram signs it."""
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,8 +30,11 @@ from tests.score_data import add_responses
 
 __all__ = [
     "ADMIN_ID",
+    "CHROMIUM_FLAGS",
     "PUBLIC_URL",
     "Dash",
+    "browser",
+    "chromium_path",
     "dash",
     "dash_unconfigured",
     "dash_without_wave",
@@ -153,3 +158,54 @@ async def dash_unconfigured(tmp_path: Path) -> AsyncIterator[Dash]:
     """The bot serving the dashboard, but without WEB_PUBLIC_URL: no way in from Telegram."""
     async for value in _dash(tmp_path, web_public_url=""):
         yield value
+
+
+# -- a real browser ------------------------------------------------------------------------------
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    """Return the Debian Chromium to drive (SPIBOT_CHROMIUM overrides), or None."""
+    given = os.environ.get("SPIBOT_CHROMIUM")
+    if given:
+        return given
+    found = shutil.which("chromium")
+    if found:
+        return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests must run on CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """A headless Debian Chromium under Playwright."""
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        _unavailable("the playwright package is missing: pip install -e '.[dev]'")
+    path = chromium_path()
+    if path is None:
+        _unavailable("no Chromium found: apt-get install chromium (or set SPIBOT_CHROMIUM)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()

@@ -10,9 +10,6 @@ installs Chromium) a missing browser fails them instead.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,53 +27,6 @@ pytestmark = pytest.mark.e2e
 # The first load (shell, script, stylesheet, the overview's data) on a cheap phone's plan.
 FIRST_LOAD_BUDGET = 300 * 1024
 PHONE = {"width": 360, "height": 740}
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str | None:
-    """Return the Debian Chromium to drive (SPIBOT_CHROMIUM overrides), or None."""
-    given = os.environ.get("SPIBOT_CHROMIUM")
-    if given:
-        return given
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests must run on CI: {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    """A headless Debian Chromium under Playwright."""
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError:
-        _unavailable("the playwright package is missing: pip install -e '.[dev]'")
-    path = chromium_path()
-    if path is None:
-        _unavailable("no Chromium found: apt-get install chromium (or set SPIBOT_CHROMIUM)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=path, headless=True, args=CHROMIUM_FLAGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 class Visit:
