@@ -102,8 +102,9 @@ def _short(label: str, limit: int = _LABEL_CHARS) -> str:
 
 def scale_floor(values: Sequence[float]) -> float:
     """Return where a 0-100 scale starts so the values spread out: 50, or lower in tens."""
-    low = min(values, default=50.0)
-    return float(min(50, max(0, math.floor((low - 5) / 10) * 10)))
+    if not values:
+        return 50.0
+    return float(min(50, max(0, math.floor((min(values) - 5) / 10) * 10)))
 
 
 def scale(
