@@ -5,17 +5,25 @@ does from the menu button, and the sandbox refusing web app buttons where Telegr
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 
-from sandbox import SandboxChat
-from sandbox.demo import SANDBOX_TOKEN
+import storage
+from bot.app import build_application
+from bot.webhook import serving
+from sandbox import SandboxChat, SandboxServer
+from sandbox.cluster import free_port
+from sandbox.demo import SANDBOX_TOKEN, open_sample_wave, sandbox_settings
+from services.access import claim_grant, create_grant
 from services.i18n import catalog
+from services.miniapp.auth import launch_key, sign_launch
 from storage.models import Role
-from tests.e2e_fixtures import reply
+from tests.e2e_fixtures import Harness, reply
 from tests.miniapp_fixtures import ADMIN_ID, PUBLIC_URL, Dash, seed_scores
 
 pytestmark = pytest.mark.e2e
@@ -173,3 +181,38 @@ async def test_the_sandbox_refuses_web_app_buttons_where_telegram_does(dash: Das
         assert answer.json()["description"] == "Bad Request: chat not found"
         answer = await client.post(f"{api}/getChatMenuButton", json={"chat_id": user.id})
         assert answer.json()["result"] == {"type": "commands"}
+
+
+async def test_webhook_mode_serves_the_dashboard_beside_the_webhook(tmp_path: Path) -> None:
+    async with SandboxServer() as sandbox:
+        settings = sandbox_settings(
+            sandbox,
+            f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            secrets.token_urlsafe(32),
+            webhook_secret="webhook_" + secrets.token_urlsafe(24),
+            webhook_listen=f"127.0.0.1:{free_port()}",
+            web_listen="127.0.0.1:0",  # not used in webhook mode: one server for both
+            web_public_url=PUBLIC_URL,
+        )
+        async with storage.Database(settings.database_url) as db:
+            await open_sample_wave(db.engine, "2026-S1", datetime.now(UTC))
+        app = build_application(settings, webhook=True)
+        assert app.bot_data.web is None
+        async with serving(app, settings) as server, httpx.AsyncClient(base_url=server.url) as http:
+            assert (await http.get("/app/")).status_code == 200
+            services = app.bot_data.services
+            engine, now = services.db.engine, services.clock()
+            payload, _ = await create_grant(engine, Role.LEADERSHIP, None, now)
+            await claim_grant(engine, services.pseudonym(4242), payload, now)
+            user = {"id": 4242, "first_name": "Bupati", "language_code": "id"}
+            launch = sign_launch(launch_key(SANDBOX_TOKEN), user, datetime.now(UTC))
+            answer = await http.get("/app/api/overview", headers={"Authorization": f"tma {launch}"})
+            assert answer.status_code == 200
+            assert answer.json()["me"]["role"] == "leadership"
+            assert (await http.get("/app/api/overview")).status_code == 401
+            assert (await http.get("/healthz")).text == "ok"
+
+
+async def test_polling_without_web_listen_serves_no_dashboard(harness: Harness) -> None:
+    assert harness.app is not None
+    assert harness.app.bot_data.web is None
