@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -27,7 +26,7 @@ from sandbox.models import (
 )
 from sandbox.params import read_params
 from sandbox.rules import ApiError
-from sandbox.webapps import launch_url
+from sandbox.webapps import MiniApps
 from sandbox.webhook import DeliveryPolicy, WebhookSender
 from sandbox.world import World
 
@@ -40,7 +39,7 @@ _TOKEN_RE: Final = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
 _MAX_BODY: Final = 52 * 1024 * 1024
 
 
-class SandboxServer:
+class SandboxServer(MiniApps):
     """An in-memory Telegram Bot API on 127.0.0.1 that the real PTB stack talks to."""
 
     def __init__(
@@ -199,38 +198,6 @@ class SandboxServer:
         """The command menu the bot set with setMyCommands (default scope and language)."""
         return self._world.commands.get(commands_key(scope, language_code), [])
 
-    def menu_button(self, chat: SandboxChat | SandboxUser | int) -> dict[str, Any]:
-        """The menu button a private chat shows: its own (setChatMenuButton), else the
-        default's, else Telegram's command list."""
-        found = self._world.menu_buttons.get(_chat_id(chat)) or self._world.menu_buttons.get(None)
-        return dict(found) if found else {"type": "commands"}
-
-    def mini_app_url(
-        self,
-        user: SandboxUser,
-        url: str | None = None,
-        *,
-        start_param: str | None = None,
-        theme: dict[str, str] | None = None,
-        now: datetime | None = None,
-    ) -> str:
-        """Return the address a Telegram client opens when `user` taps a web app button: `url`
-        (default: the web app of the user's menu button) with launch data signed with the
-        bot's token, and the theme (`webapps.LIGHT_THEME` unless given)."""
-        if url is None:
-            button = self.menu_button(user)
-            if button.get("type") != "web_app":
-                raise SandboxError(f"{user!r} has no web app menu button: {button}")
-            url = str(button["web_app"]["url"])
-        return launch_url(
-            self._world,
-            user.to_api(),
-            url,
-            now or datetime.now(UTC),
-            start_param=start_param,
-            theme=theme,
-        )
-
     def calls(self, method: str) -> list[ApiCall]:
         """Calls of one method (case-insensitive), oldest first."""
         return [call for call in self.sent if call.method.lower() == method.lower()]
@@ -372,8 +339,7 @@ class SandboxServer:
         token_match = _TOKEN_RE.match(request.match_info["token"])
         if token_match is None:
             return _json_response(ApiError(HTTPStatus.NOT_FOUND, "Not Found").to_response(), 404)
-        self._world.bot_id = int(token_match.group(1))
-        self._world.bot_token = request.match_info["token"]
+        self._world.remember_bot(request.match_info["token"])
         method_name = request.match_info["method"]
         method = METHODS.get(method_name.lower())
         if method is None:

@@ -9,11 +9,13 @@ loopback (127.0.0.1, localhost), where the tests and `spibot demo --serve` serve
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
+from sandbox.actors import SandboxUser
 from sandbox.chats import SandboxChat
+from sandbox.models import SandboxError
 from sandbox.params import Params
 from sandbox.rules import bad_request, check_web_app_address
 from sandbox.world import World
@@ -22,6 +24,7 @@ from services.miniapp.auth import launch_key, sign_launch
 __all__ = [
     "DARK_THEME",
     "LIGHT_THEME",
+    "MiniApps",
     "get_chat_menu_button",
     "launch_url",
     "set_chat_menu_button",
@@ -123,3 +126,42 @@ def launch_url(
     if start_param:
         fragment["tgWebAppStartParam"] = start_param
     return f"{url.split('#', 1)[0]}#{urlencode(fragment, quote_via=quote)}"
+
+
+class MiniApps:
+    """What a test or the demo asks the sandbox about Mini Apps (part of `SandboxServer`)."""
+
+    _world: World
+
+    def menu_button(self, chat: SandboxChat | SandboxUser | int) -> dict[str, Any]:
+        """The menu button a private chat shows: its own (setChatMenuButton), else the
+        default's, else Telegram's command list."""
+        chat_id = chat if isinstance(chat, int) else chat.id
+        found = self._world.menu_buttons.get(chat_id) or self._world.menu_buttons.get(None)
+        return dict(found) if found else {"type": "commands"}
+
+    def mini_app_url(
+        self,
+        user: SandboxUser,
+        url: str | None = None,
+        *,
+        start_param: str | None = None,
+        theme: dict[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> str:
+        """Return the address a Telegram client opens when `user` taps a web app button: `url`
+        (default: the web app of the user's menu button) with launch data signed with the
+        bot's token, and the theme (`LIGHT_THEME` unless given)."""
+        if url is None:
+            button = self.menu_button(user)
+            if button.get("type") != "web_app":
+                raise SandboxError(f"{user!r} has no web app menu button: {button}")
+            url = str(button["web_app"]["url"])
+        return launch_url(
+            self._world,
+            user.to_api(),
+            url,
+            now or datetime.now(UTC),
+            start_param=start_param,
+            theme=theme,
+        )

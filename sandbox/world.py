@@ -120,6 +120,11 @@ class World:
 
     # -- identities ------------------------------------------------------------------------
 
+    def remember_bot(self, token: str) -> None:
+        """Note who calls: the bot's id, and its token (it signs Mini App launches)."""
+        self.bot_token = token
+        self.bot_id = int(token.split(":", 1)[0])
+
     def bot_user(self) -> dict[str, Any]:
         """Return the bot as a Telegram User object."""
         return {

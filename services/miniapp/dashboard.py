@@ -165,7 +165,10 @@ class Dashboard:
         bundle = await self._bundle(visitor)
         if isinstance(bundle, Answer):
             return Answer(Kind.OK, {**body, **bundle.body})
-        return Answer(Kind.OK, {**body, **views.overview(bundle, viewer, words)})
+        try:
+            return Answer(Kind.OK, {**body, **views.overview(bundle, viewer, words)})
+        except KeyError:  # a unit head whose unit is no longer in the unit list
+            return self._not_found(visitor, "miniapp_unit_not_found")
 
     @property
     def _db(self) -> AsyncEngine:
@@ -269,7 +272,10 @@ class Dashboard:
         viewer = visitor.asker.viewer
         found = await funnel.load_funnel(self._services, bundle.wave)
         unit = None if viewer.sees_all else viewer.unit_code
-        return Answer(Kind.OK, board.progress(bundle, found, visitor.words, unit))
+        try:
+            return Answer(Kind.OK, board.progress(bundle, found, visitor.words, unit))
+        except KeyError:  # a unit head whose unit is no longer in the unit list
+            return self._not_found(visitor, "miniapp_unit_not_found")
 
     async def actions(self, visitor: Visitor) -> Answer:
         """Return the follow-up actions board (a unit head: their unit's)."""
