@@ -57,7 +57,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
         "demo",
         "--serve",
         "--respondents",
-        "30",
+        "12",
         "--seed",
         "5",
         "--out",
