@@ -16,6 +16,7 @@ import storage
 from bot.http import BotApiRequest
 from bot.processor import ChatOrderedProcessor
 from bot.transport import ResilientLimiter, TolerantBot
+from bot.web import WebServer
 from handlers.commands import menus, register
 from handlers.context import BotContext, BotData
 from services.context import Services, utc_now
@@ -41,7 +42,9 @@ def build_application(
 ) -> SpiApplication:
     """Build the Application; the database is migrated and opened in `post_init`.
 
-    With `webhook` the Application has no updater: updates arrive through `bot.webhook`.
+    With `webhook` the Application has no updater: updates arrive through `bot.webhook`,
+    whose server also serves the dashboard; without it, WEB_LISTEN gives the dashboard its own
+    server, started and stopped with the bot.
     """
     services = Services(
         settings=settings,
@@ -104,7 +107,10 @@ def build_application(
     application.bot_data.services = services
     application.bot_data.respondents = RespondentFlow(services)
     application.bot_data.scheduler = PushScheduler(services, application.bot)
-    application.bot_data.menus = menus(services.messages)
+    application.bot_data.menus = menus(services.messages, settings.dashboard_url)
+    web = settings.web_host_port
+    if web is not None and not webhook:
+        application.bot_data.web = WebServer(services, bot.token, *web)
     register(application)
     return application
 
@@ -118,6 +124,8 @@ async def _post_init(app: SpiApplication) -> None:
     expired = await storage.expire_sessions(services.db.engine, today)
     if expired:
         logger.info("discarded %d expired unfinished surveys", expired)
+    if app.bot_data.web is not None:
+        await app.bot_data.web.start()
     await app.bot_data.menus.set_defaults(app.bot)
     for admin_id in services.settings.admin_user_ids:
         await app.bot_data.menus.show_official(
@@ -130,6 +138,8 @@ async def _post_init(app: SpiApplication) -> None:
 
 
 async def _post_shutdown(app: SpiApplication) -> None:
+    if app.bot_data.web is not None:
+        await app.bot_data.web.stop()
     await app.bot_data.scheduler.stop()
     await app.bot_data.services.db.close()
 

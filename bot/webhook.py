@@ -4,7 +4,8 @@ The Application is built without an updater (as PTB's customwebhookbot example);
 checked against the shared secret, claimed in the processed-update ledger, handled, and only
 then answered 200, so Telegram redelivers whatever a crashed process never finished and a
 redelivery of a finished update is answered 200 without handling it again. The same server
-answers /healthz (the process is up), /readyz (the database answers) and /metrics.
+answers /healthz (the process is up), /readyz (the database answers) and /metrics, and
+serves the Mini App dashboard at /app/ (`bot.web`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import contextlib
 import hmac
 import json
 import logging
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -30,6 +30,7 @@ from telegram import Update
 import storage
 from bot.app import SpiApplication
 from bot.runner import running, tune_gc
+from bot.web import bind_socket, dashboard_mount, wait_started
 from services import metrics
 from services.settings import Settings
 from storage.anonymity import reshuffle_heaps
@@ -55,7 +56,6 @@ METRICS_PATH: Final = "/metrics"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 # How often a process prunes the ledger and reshuffles the answer tables' physical order.
 MAINTENANCE_INTERVAL: Final = timedelta(hours=1)
-_STARTUP_TIMEOUT: Final = 10.0
 
 
 class _Endpoints:
@@ -153,6 +153,8 @@ def create_webhook_app(
             Route(HEALTH_PATH, endpoints.healthz, methods=["GET"]),
             Route(READY_PATH, endpoints.readyz, methods=["GET"]),
             Route(METRICS_PATH, endpoints.metrics, methods=["GET"]),
+            # The Mini App dashboard: the same server, /app/ (docs/miniapp.md).
+            dashboard_mount(app.bot_data.services, app.bot.token),
         ]
     )
 
@@ -178,17 +180,6 @@ class WebhookServer:
         """Stop accepting requests, let requests in flight finish, and wait."""
         self._server.should_exit = True
         await asyncio.shield(self._task)
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    """Return a listening socket (port 0: any free port)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
 
 
 async def _maintain_forever(app: SpiApplication) -> None:
@@ -231,7 +222,7 @@ async def serving(
     """
     secret = settings.require_webhook_secret()
     host, listen_port = settings.webhook_host_port
-    sock = _bind(host, listen_port if port is None else port)
+    sock = bind_socket(host, listen_port if port is None else port)
     bound_port = sock.getsockname()[1]
     async with running(app, polling=False):
         asgi = create_webhook_app(
@@ -244,7 +235,7 @@ async def serving(
         task = asyncio.create_task(server.serve(sockets=[sock]), name="webhook-server")
         pruner = asyncio.create_task(_maintain_forever(app), name="webhook-maintenance")
         try:
-            await _wait_started(server, task)
+            await wait_started(server, task)
             url_host = f"[{host}]" if ":" in host else host
             webhook = WebhookServer(server, task, f"http://{url_host}:{bound_port}")
             logger.info("webhook server listening on %s:%d", host, bound_port)
@@ -258,19 +249,6 @@ async def serving(
                 await pruner
             await task
             sock.close()
-
-
-async def _wait_started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
-    """Wait until uvicorn accepts connections; raise if it stopped instead."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + _STARTUP_TIMEOUT
-    while not server.started:
-        if task.done():
-            task.result()  # raises what stopped it
-            raise RuntimeError("the webhook server stopped while starting")
-        if loop.time() > deadline:
-            raise RuntimeError("the webhook server did not start")
-        await asyncio.sleep(0.01)
 
 
 def run_webhook(app: SpiApplication, settings: Settings) -> None:

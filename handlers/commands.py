@@ -18,6 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from handlers import (
     actions,
     common,
+    dashboard,
     data,
     grants,
     insight,
@@ -89,6 +90,8 @@ COMMANDS: Final = (
     Command("actions", "tindaklanjut", "actions", actions.on_actions, OFFICIAL),
     Command("progress", "progres", "progress", scores.on_progress, OFFICIAL),
     Command("report", "laporan", "report", scores.on_report, OFFICIAL),
+    # The Mini App dashboard: a web app button in private chats, a t.me link in groups.
+    Command("dashboard", "dasbor", "dashboard", dashboard.on_dashboard, OFFICIAL),
     # Scheduled reports, in private and group chats; only admins and leadership may use them.
     Command("subscribe", "langganan", "subscribe", subscriptions.on_subscribe, OFFICIAL),
     Command("schedule", "jadwal", "schedule", subscriptions.on_schedule, OFFICIAL),
@@ -108,8 +111,9 @@ COMMANDS: Final = (
 )
 
 
-def menus(messages: Catalog) -> Menus:
-    """Return the command menus built from the table."""
+def menus(messages: Catalog, dashboard_url: str | None = None) -> Menus:
+    """Return the command menus built from the table (with the dashboard's menu button when
+    `dashboard_url` is set)."""
 
     def entries(audience: Audience) -> dict[str, list[MenuEntry]]:
         return {
@@ -117,7 +121,7 @@ def menus(messages: Catalog) -> Menus:
             for language in LANGUAGES
         }
 
-    return Menus(messages, entries(Audience.RESPONDENT), entries(Audience.OFFICIAL))
+    return Menus(messages, entries(Audience.RESPONDENT), entries(Audience.OFFICIAL), dashboard_url)
 
 
 def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -13,7 +13,19 @@ if TYPE_CHECKING:
     from services.pushes.scheduler import PushScheduler
     from services.respondent import RespondentFlow
 
-__all__ = ["BotContext", "BotData"]
+__all__ = ["BotContext", "BotData", "Serving"]
+
+
+class Serving(Protocol):
+    """A server started and stopped with the bot (the dashboard's, in polling mode)."""
+
+    url: str
+
+    async def start(self) -> None:
+        """Start serving."""
+
+    async def stop(self) -> None:
+        """Stop serving."""
 
 
 class BotData:
@@ -23,6 +35,7 @@ class BotData:
     respondents: RespondentFlow
     scheduler: PushScheduler
     menus: Menus
+    web: Serving | None = None  # the Mini App's own server in polling mode (bot/web.py)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

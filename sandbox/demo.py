@@ -3,6 +3,9 @@
 The real bot runs against the in-process sandbox Bot API over loopback HTTP, on a SQLite file
 in the output folder. Simulated people open personal invitations (employees, experts) and a
 unit's open QR link (service users), tap, type, go back, give up; then the summary is printed.
+A simulated Bupati opens a leadership role link; with `--serve` the sandbox, the bot and its
+Mini App dashboard keep running after the wave, and the demo prints a 127.0.0.1 address with
+launch data signed for that Bupati, until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import signal
+import socket
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -20,14 +25,16 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 import storage
-from sandbox import SandboxServer
+from sandbox import SandboxServer, SandboxUser
 from sandbox.demo_result import leadership_result, result_lines
 from sandbox.simulation import Outcome, Persona, simulate_respondent
+from services.access import create_grant
 from services.admin import create_invitations, import_units_csv, open_wave
 from services.context import utc_now
 from services.links import unit_payload
 from services.reports import load_report
 from services.settings import Settings, load_settings
+from storage.models import Role
 from surveys import Group
 
 __all__ = [
@@ -56,6 +63,8 @@ _CONCURRENCY: Final = 16
 # The demo's admin (from settings) and the leadership group that subscribes to reports.
 DEMO_ADMIN_ID: Final = 9_000_001
 LEADERSHIP_GROUP_ID: Final = -1_002_024
+# The Bupati, who holds a leadership role (granted by a role link, as in real life).
+DEMO_BUPATI_ID: Final = 9_000_002
 
 
 class DemoBot(Protocol):
@@ -77,6 +86,7 @@ class DemoOptions:
     respondents: int = 300
     seed: int = 2024
     as_json: bool = False
+    serve: bool = False  # keep the sandbox, bot and dashboard running after the wave
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,12 @@ async def run_demo(options: DemoOptions, start_bot: StartBot) -> int:
     db_file = _fresh_database(options.out)
     # A fixed secret per seed keeps pseudonyms (and so the run) repeatable.
     secret = f"demo-secret-{options.seed}-{'x' * 16}"
+    # With --serve the bot also serves its dashboard on loopback (the sandbox takes plain
+    # HTTP web app addresses there, as Telegram's test servers do).
+    web: dict[str, Any] = {}
+    if options.serve:
+        port = _free_port()
+        web = {"web_listen": f"127.0.0.1:{port}", "web_public_url": f"http://127.0.0.1:{port}"}
     async with SandboxServer() as sandbox:
         settings = sandbox_settings(
             sandbox,
@@ -138,12 +154,14 @@ async def run_demo(options: DemoOptions, start_bot: StartBot) -> int:
             admin_user_ids=str(DEMO_ADMIN_ID),
             # The sandbox has no flood limits; Telegram's 30 messages/s would only slow the demo.
             rate_limit_per_second=1000,
+            **web,
         )
         now = utc_now()
         async with storage.Database(settings.database_url) as db:
             engine = db.engine
             wave = await open_sample_wave(engine, f"Demo {now.date().isoformat()}", now)
             async with start_bot(settings) as bot:
+                bupati = await _bupati(sandbox, engine)
                 plan = await _plan(engine, settings, wave, options.respondents, rng)
                 visits = await _simulate(sandbox, plan)
                 counts = await storage.response_counts(engine, wave.id)
@@ -152,15 +170,55 @@ async def run_demo(options: DemoOptions, start_bot: StartBot) -> int:
                 )
                 # The same report the scheduler just sent to the group (the wave is closed).
                 bundle = await load_report(engine, settings, wave_name=wave.name)
-    assert bundle is not None
-    summary = _summary(visits, counts, wave.name, options)
-    summary["leadership_report"] = {
-        "chat": "Pimpinan",
-        "charts": [p.name for p in charts],
-        "result": leadership_result(bundle, charts),
-    }
-    _print(summary, options.as_json)
+                assert bundle is not None
+                summary = _summary(visits, counts, wave.name, options)
+                summary["leadership_report"] = {
+                    "chat": "Pimpinan",
+                    "charts": [p.name for p in charts],
+                    "result": leadership_result(bundle, charts),
+                }
+                if options.serve and settings.dashboard_url is not None:
+                    # What the Bupati's Telegram opens from the menu button, signed by the
+                    # sandbox with the bot's token as Telegram would.
+                    summary["dashboard"] = {
+                        "user": "Bupati",
+                        "url": sandbox.mini_app_url(bupati, settings.dashboard_url),
+                        "valid_hours": settings.web_auth_max_age / 3600,
+                    }
+                _print(summary, options.as_json)
+                if options.serve:
+                    await _serve_until_stopped()
     return 0
+
+
+def _free_port() -> int:
+    """Return a loopback port nothing listens on right now (the dashboard takes it next)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _bupati(sandbox: SandboxServer, engine: storage.AsyncEngine) -> SandboxUser:
+    """Have the simulated Bupati open a leadership role link, as `spibot grant` prints it."""
+    payload, _ = await create_grant(engine, Role.LEADERSHIP, None, utc_now())
+    bupati = sandbox.user(DEMO_BUPATI_ID, "Bupati", language_code="id")
+    await bupati.open_deep_link(payload)
+    await bupati.wait_for_reply()
+    return bupati
+
+
+async def _serve_until_stopped() -> None:
+    """Keep everything running until Ctrl-C (SIGINT) or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
 
 
 async def _plan(
@@ -291,7 +349,7 @@ def _summary(
 
 def _print(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json.dumps(summary, ensure_ascii=False, indent=2), flush=True)
         return
     print("spi-bot demo: the real bot against the sandbox Bot API on 127.0.0.1 (no network)")
     print(
@@ -317,3 +375,11 @@ def _print(summary: dict[str, Any], as_json: bool) -> None:
     for line in result_lines(report["result"], Path(summary["out"]) / "charts"):
         print(line)
     print(f"database: {summary['out']}/demo.db")
+    dashboard = summary.get("dashboard")
+    if dashboard is not None:
+        print(
+            f"\nthe dashboard (Mini App) as the demo's {dashboard['user']} opens it, in any "
+            f"desktop browser (valid {dashboard['valid_hours']:g} h):\n{dashboard['url']}\n"
+            "the sandbox, the bot and the dashboard keep running until Ctrl-C",
+            flush=True,
+        )

@@ -12,6 +12,7 @@ from sandbox.params import Params
 from sandbox.rules import (
     NOT_MODIFIED,
     bad_request,
+    check_buttons_for_chat,
     check_caption,
     check_text,
     normalize_parse_mode,
@@ -69,6 +70,7 @@ async def edit_message_text(world: World, params: Params) -> dict[str, Any]:
     if current.text is None:
         raise bad_request("there is no text in the message to edit")
     markup, buttons = parse_reply_markup(params.json("reply_markup"))
+    check_buttons_for_chat(buttons, chat.type)
     edited = replace(
         current, text=text, parse_mode=parse_mode, reply_markup=markup, buttons=buttons
     )
@@ -84,6 +86,7 @@ async def edit_message_caption(world: World, params: Params) -> dict[str, Any]:
     if current.media is None:
         raise bad_request("there is no caption in the message to edit")
     markup, buttons = parse_reply_markup(params.json("reply_markup"))
+    check_buttons_for_chat(buttons, chat.type)
     edited = replace(
         current,
         caption=caption or None,
@@ -98,6 +101,7 @@ async def edit_message_reply_markup(world: World, params: Params) -> dict[str, A
     """Replace (or, without reply_markup, remove) a bot message's inline keyboard."""
     chat, current = _message_to_edit(world, params)
     markup, buttons = parse_reply_markup(params.json("reply_markup"))
+    check_buttons_for_chat(buttons, chat.type)
     edited = replace(current, reply_markup=markup, buttons=buttons)
     return _apply_edit(world, chat, current, edited)
 

@@ -25,6 +25,7 @@ from sandbox.models import CallbackAnswer
 from sandbox.params import Params
 from sandbox.rules import MAX_CALLBACK_ANSWER_LENGTH, ApiError, bad_request
 from sandbox.sending import send_document, send_message, send_photo
+from sandbox.webapps import get_chat_menu_button, set_chat_menu_button
 from sandbox.webhook import delete_webhook, get_webhook_info, set_webhook
 from sandbox.world import World
 
@@ -181,6 +182,8 @@ METHODS: Final[dict[str, Method]] = {
         "setMyCommands": set_my_commands,
         "getMyCommands": get_my_commands,
         "deleteMyCommands": delete_my_commands,
+        "setChatMenuButton": set_chat_menu_button,
+        "getChatMenuButton": get_chat_menu_button,
         "setWebhook": set_webhook,
         "deleteWebhook": delete_webhook,
         "getWebhookInfo": get_webhook_info,

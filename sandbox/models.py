@@ -16,11 +16,12 @@ class SandboxError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """One inline keyboard button: its label and either callback data or a URL."""
+    """One inline keyboard button: its label and callback data, a URL or a web app's URL."""
 
     text: str
     data: str | None = None
     url: str | None = None
+    web_app: str | None = None  # the Mini App a web_app button opens
 
 
 @dataclass(frozen=True, slots=True)

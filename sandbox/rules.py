@@ -10,6 +10,7 @@ import re
 import struct
 from http import HTTPStatus
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from sandbox.markup import HTML_TAG_RE, visible_text
 from sandbox.models import Button
@@ -18,6 +19,7 @@ MAX_TEXT_LENGTH: Final = 4096
 MAX_CAPTION_LENGTH: Final = 1024
 MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_CALLBACK_ANSWER_LENGTH: Final = 200
+_LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 
 NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -227,7 +229,28 @@ def _parse_inline_button(button: Any) -> Button:
             )
         if not re.match(r"^(https?|tg)://\S+$", url):
             raise bad_request("BUTTON_URL_INVALID")
-    return Button(text=text, data=data, url=url)
+    web_app = None
+    if "web_app" in button:
+        info = button["web_app"]
+        web_app = check_web_app_address(info.get("url") if isinstance(info, dict) else None)
+    return Button(text=text, data=data, url=url, web_app=web_app)
+
+
+def check_web_app_address(url: object) -> str:
+    """Return a web app's address if Telegram would take it (HTTPS; HTTP on loopback, where
+    the sandbox's tests serve it)."""
+    if not isinstance(url, str) or not re.match(r"^https?://\S+$", url):
+        raise bad_request("BUTTON_URL_INVALID")
+    host = urlsplit(url).hostname
+    if not url.startswith("https://") and host not in _LOOPBACK:
+        raise bad_request("BUTTON_URL_INVALID")
+    return url
+
+
+def check_buttons_for_chat(buttons: list[list[Button]], chat_type: str) -> None:
+    """Refuse web app buttons outside private chats, as Telegram does."""
+    if chat_type != "private" and any(b.web_app for row in buttons for b in row):
+        raise bad_request("BUTTON_TYPE_INVALID")
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:

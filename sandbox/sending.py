@@ -11,6 +11,7 @@ from sandbox.models import SentMessage, StoredFile
 from sandbox.params import Params, Upload
 from sandbox.rules import (
     bad_request,
+    check_buttons_for_chat,
     check_caption,
     check_text,
     image_size,
@@ -33,6 +34,7 @@ async def send_message(world: World, params: Params) -> dict[str, Any]:
     text = params.text("text")
     check_text(text, parse_mode)
     markup, buttons = parse_reply_markup(params.json("reply_markup"))
+    check_buttons_for_chat(buttons, chat.type)
     _check_reply_target(chat, params)
     message = SentMessage(
         message_id=chat.allocate_message_id(),
@@ -63,6 +65,7 @@ def _send_media(world: World, params: Params, kind: MediaKind) -> dict[str, Any]
     caption = params.text("caption")
     check_caption(caption, parse_mode)
     markup, buttons = parse_reply_markup(params.json("reply_markup"))
+    check_buttons_for_chat(buttons, chat.type)
     _check_reply_target(chat, params)
     stored = _resolve_media(world, kind, params.upload_or_reference(kind))
     message = SentMessage(

@@ -26,6 +26,7 @@ from sandbox.models import (
 )
 from sandbox.params import read_params
 from sandbox.rules import ApiError
+from sandbox.webapps import MiniApps
 from sandbox.webhook import DeliveryPolicy, WebhookSender
 from sandbox.world import World
 
@@ -38,7 +39,7 @@ _TOKEN_RE: Final = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
 _MAX_BODY: Final = 52 * 1024 * 1024
 
 
-class SandboxServer:
+class SandboxServer(MiniApps):
     """An in-memory Telegram Bot API on 127.0.0.1 that the real PTB stack talks to."""
 
     def __init__(
@@ -338,7 +339,7 @@ class SandboxServer:
         token_match = _TOKEN_RE.match(request.match_info["token"])
         if token_match is None:
             return _json_response(ApiError(HTTPStatus.NOT_FOUND, "Not Found").to_response(), 404)
-        self._world.bot_id = int(token_match.group(1))
+        self._world.remember_bot(request.match_info["token"])
         method_name = request.match_info["method"]
         method = METHODS.get(method_name.lower())
         if method is None:

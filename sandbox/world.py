@@ -41,6 +41,7 @@ class World:
         callback_query_ttl: float = 15.0,
     ) -> None:
         self.bot_id = 1
+        self.bot_token: str | None = None  # as the bot last sent it: signs Mini App launches
         self.bot_username = bot_username
         self.bot_name = bot_name
         self.chats: dict[int, SandboxChat] = {}
@@ -53,6 +54,8 @@ class World:
         self.clock = clock
         self.callback_query_ttl = callback_query_ttl
         self.commands: dict[str, list[dict[str, Any]]] = {}
+        # setChatMenuButton: per private chat, and the default under None.
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook: Webhook | None = None
         self.webhook_last_error: tuple[int, str] | None = None  # (unix time, Telegram's text)
         self.allowed_updates: frozenset[str] | None = None
@@ -116,6 +119,11 @@ class World:
         )
 
     # -- identities ------------------------------------------------------------------------
+
+    def remember_bot(self, token: str) -> None:
+        """Note who calls: the bot's id, and its token (it signs Mini App launches)."""
+        self.bot_token = token
+        self.bot_id = int(token.split(":", 1)[0])
 
     def bot_user(self) -> dict[str, Any]:
         """Return the bot as a Telegram User object."""

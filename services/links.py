@@ -7,6 +7,9 @@ Telegram opens the bot with `/start <payload>` (at most 64 characters of `A-Za-z
 - `p<UNIT>_<sig>`: a unit's open link for service users (QR poster), HMAC-signed, every wave;
 - `u<wave>-<UNIT>_<sig>`: the same from an older poster, valid while that wave exists.
 
+The dashboard (a Mini App) is opened by `t.me/<bot>?startapp=<view>`: the bot's Main Mini
+App with a start parameter that names the view to show first, never a person or a unit.
+
 A poster is printed once and used for years, so new unit links carry no wave: they open
 whichever wave is open when the link is used.
 """
@@ -31,6 +34,7 @@ __all__ = [
     "deep_link",
     "grant_payload",
     "invitation_payload",
+    "mini_app_link",
     "parse_payload",
     "payload_of_link",
     "start_command_pattern",
@@ -129,3 +133,16 @@ def payload_of_link(link: str) -> str | None:
     """Return the /start payload of a t.me link as `deep_link` writes it (None otherwise)."""
     _, found, payload = link.strip().partition("?start=")
     return payload if found and PAYLOAD_RE.match(payload) else None
+
+
+def mini_app_link(bot_username: str, start: str) -> str:
+    """Return the t.me link that opens the bot's Main Mini App (the dashboard) at a view.
+
+    Web app buttons work only in private chats; this link also works in groups. It needs the
+    dashboard set as the bot's Main Mini App in @BotFather (docs/miniapp.md).
+    """
+    if not bot_username:
+        raise AdminError("BOT_USERNAME: not set; the links need the bot's @username")
+    if not PAYLOAD_RE.match(start):
+        raise ValueError(f"{start!r} is not a start parameter")
+    return f"https://t.me/{bot_username.lstrip('@')}?startapp={start}"

@@ -109,6 +109,14 @@ class Settings(BaseSettings):
     # /akses); /jadwal refuses a crontab that fires more often than this.
     role_link_ttl_days: int = Field(default=7, ge=1, le=90)
     schedule_min_interval_minutes: int = Field(default=60, ge=1, le=1440)
+    # The Mini App dashboard (docs/miniapp.md). WEB_LISTEN (HOST:PORT, 0 = any free port) makes
+    # `spibot run` (polling) serve it; in webhook mode it is served beside the webhook on
+    # WEBHOOK_LISTEN. WEB_PUBLIC_URL is the https base address Telegram clients open (the
+    # reverse proxy in front); without it there is no menu button and /dasbor says so.
+    # WEB_AUTH_MAX_AGE: seconds Telegram's launch data stays valid (auth_date).
+    web_listen: str | None = None
+    web_public_url: str | None = None
+    web_auth_max_age: int = Field(default=86_400, ge=60, le=30 * 86_400)
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod
@@ -199,6 +207,38 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("must start with https:// (Telegram only posts to HTTPS)")
         return value.rstrip("/")
+
+    @field_validator("web_listen")
+    @classmethod
+    def _web_host_port(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError("use HOST:PORT, e.g. 127.0.0.1:8081")
+        return value.strip()
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _web_public_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (Telegram opens Mini Apps over HTTPS)")
+        return value.strip().rstrip("/")
+
+    @property
+    def web_host_port(self) -> tuple[str, int] | None:
+        """Return WEB_LISTEN as (host, port), or None when polling serves no Mini App."""
+        if self.web_listen is None:
+            return None
+        host, _, port = self.web_listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """Return the address Telegram clients open for the Mini App (None: not configured)."""
+        return None if self.web_public_url is None else self.web_public_url + "/app/"
 
     @property
     def webhook_host_port(self) -> tuple[str, int]:

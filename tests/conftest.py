@@ -15,6 +15,7 @@ settings.load_profile("spibot")
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from tests.e2e_fixtures import *  # noqa: E402, F403
+from tests.miniapp_fixtures import *  # noqa: E402, F403
 from tests.storage_fixtures import *  # noqa: E402, F403
 
 

@@ -100,6 +100,18 @@ def test_the_proxy_sends_only_the_webhook_to_every_bot() -> None:
     assert "respond 404" in caddyfile  # /metrics and the probes stay inside
 
 
+def test_the_proxy_sends_the_dashboard_to_every_bot(compose: dict[str, Any]) -> None:
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    dashboard = caddyfile.split("handle /app/* {", 1)[1].split("\n\t}", 1)[0]
+    proxy = re.search(r"reverse_proxy ([^{]+)\{", dashboard)
+    assert proxy is not None
+    assert proxy.group(1).split() == [f"{name}:8080" for name in BOTS]
+    for name in BOTS:
+        env = _environment(compose["services"][name])
+        settings = load_settings(None, **{key.lower(): value for key, value in env.items()})
+        assert settings.dashboard_url == f"https://{ENV['SPIBOT_DOMAIN']}/app/"
+
+
 def test_the_image_holds_every_package() -> None:
     pyproject = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())
     packages = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]

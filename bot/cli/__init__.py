@@ -87,7 +87,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     configure_logging("WARNING")
     options = DemoOptions(
-        out=Path(args.out), respondents=args.respondents, seed=args.seed, as_json=args.json
+        out=Path(args.out),
+        respondents=args.respondents,
+        seed=args.seed,
+        as_json=args.json,
+        serve=args.serve,
     )
     return asyncio.run(run_demo(options, sandbox_bot))
 
@@ -219,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=2024, help="random seed (repeatable runs)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="after the wave, keep the sandbox, bot and Mini App dashboard running and print a "
+        "127.0.0.1 address that opens the dashboard as the demo's Bupati, until Ctrl-C",
+    )
     p.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(

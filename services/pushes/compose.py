@@ -3,12 +3,14 @@
 A digest is one text; a report is the chart pack (each chart with its caption), after a
 heading for a wave's final report; the weekly report ends with the overdue follow-up
 actions, the final report with each unit's dimension changes since the previous closed wave
-beside the follow-up actions done there. Delivery sends what this module composes.
+beside the follow-up actions done there. Every push ends with the link that opens the
+dashboard (when it is configured). Delivery sends what this module composes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 from datetime import date, datetime
 
@@ -17,12 +19,25 @@ from scoring import Report
 from services.action_texts import outcomes_text, overdue_text
 from services.actions import ActionStatus
 from services.context import Services
+from services.links import mini_app_link
 from services.pushes.delivery import Outgoing, chart_message
 from services.report_charts import report_pack
 from services.report_texts import progress_digest
 from services.reports import ReportBundle, load_report
 
-__all__ = ["TickData", "digest_text", "overdue_item", "pack_items"]
+__all__ = [
+    "DIGEST_VIEW",
+    "REPORT_VIEW",
+    "TickData",
+    "digest_text",
+    "overdue_item",
+    "pack_items",
+]
+
+# The dashboard view a push's link opens first (the Mini App's start parameter).
+DIGEST_VIEW = "progress"
+REPORT_VIEW = "overview"
+_CAPTION_LIMIT = 1024
 
 
 class TickData:
@@ -106,14 +121,37 @@ class TickData:
         """Return the tick's date in the bot's time zone."""
         return self._now.astimezone(self.services.settings.zone).date()
 
+    def dashboard_line(self, language: str, view: str) -> str | None:
+        """Return the line with the link that opens the dashboard at `view` (None when the
+        dashboard is not configured). A t.me link: web app buttons do not work in groups."""
+        if self.services.settings.dashboard_url is None or not self.services.bot_username:
+            return None
+        url = mini_app_link(self.services.bot_username, view)
+        return self.services.messages.t(language, "dashboard_push_link", url=html.escape(url))
+
     async def fingerprint(self, wave: storage.Wave) -> str:
         counts = await storage.response_counts(self._engine, wave.id)
         return f"{wave.id}:{sum(count.submitted for count in counts)}"
 
 
-def digest_text(bundle: ReportBundle, language: str) -> str:
-    """Return the progress digest of an open wave."""
-    return progress_digest(bundle, language)
+def digest_text(bundle: ReportBundle, language: str, link: str | None = None) -> str:
+    """Return the progress digest of an open wave (ending with the dashboard `link` line)."""
+    text = progress_digest(bundle, language)
+    return text if link is None else f"{text}\n\n{link}"
+
+
+def _with_link(items: list[Outgoing], link: str | None) -> list[Outgoing]:
+    """Add the dashboard link to the last message: its text, else its caption if it fits,
+    else as one more message."""
+    if link is None or not items:
+        return items
+    last = items[-1]
+    if last.text is not None:
+        return [*items[:-1], dataclasses.replace(last, text=f"{last.text}\n\n{link}")]
+    caption = f"{last.caption}\n\n{link}" if last.caption else link
+    if len(caption) <= _CAPTION_LIMIT:
+        return [*items[:-1], dataclasses.replace(last, caption=caption)]
+    return [*items, Outgoing(text=link)]
 
 
 async def pack_items(
@@ -137,7 +175,7 @@ async def pack_items(
         late = await overdue_item(data, language)
         if late is not None:
             items.append(late)
-    return items
+    return _with_link(items, data.dashboard_line(language, REPORT_VIEW))
 
 
 async def overdue_item(data: TickData, language: str) -> Outgoing | None:

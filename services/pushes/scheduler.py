@@ -30,7 +30,13 @@ from services.action_reminders import ActionReminders
 from services.backups import NightlyBackup
 from services.context import Services
 from services.metrics import PUSH_OUTCOMES
-from services.pushes.compose import TickData, digest_text, overdue_item, pack_items
+from services.pushes.compose import (
+    DIGEST_VIEW,
+    TickData,
+    digest_text,
+    overdue_item,
+    pack_items,
+)
 from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.reminders import Reminders
@@ -273,7 +279,7 @@ class PushScheduler:
         bundle = await data.bundle(wave)
         if bundle is None:
             return PushStatus.IDLE, None
-        text = digest_text(bundle, language)
+        text = digest_text(bundle, language, data.dashboard_line(language, DIGEST_VIEW))
         outcome = await self.delivery.send(chat_schedule.chat_id, Outgoing(text=text))
         status = _STATUS[outcome]
         return status, fingerprint if status is PushStatus.SENT else None
