@@ -57,9 +57,11 @@ def cmd_units_list(args: argparse.Namespace) -> int:
 def cmd_wave_open(args: argparse.Namespace) -> int:
     """Open a survey wave."""
     from services.admin import open_wave
+    from services.report_build import fix_opening_targets
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await open_wave(engine, args.name, now())
+        await fix_opening_targets(engine, settings, wave)  # targets do not move overnight
         return f"wave {wave.name!r} is open (id {wave.id})"
 
     print(run_with_db(args, work))
@@ -68,15 +70,15 @@ def cmd_wave_open(args: argparse.Namespace) -> int:
 
 def cmd_wave_close(args: argparse.Namespace) -> int:
     """Close the open (or named) wave."""
-    import storage
+    from services import revisions
     from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await resolve_wave(engine, args.name)
         if not wave.is_open:
             return f"wave {wave.name!r} was already closed"
-        await storage.close_wave(engine, wave.id, now())
-        return f"wave {wave.name!r} is closed"
+        await revisions.close_wave(engine, settings, wave, now())
+        return f"wave {wave.name!r} is closed; its final report is frozen"
 
     print(run_with_db(args, work))
     return 0

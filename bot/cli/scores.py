@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from scoring import GroupResult, Report, ScopeResult
     from services.reports import ReportBundle
+    from services.revisions import Revision
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -121,38 +122,60 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_correction_set(args: argparse.Namespace) -> int:
-    """Record the corrections of a wave (the newest is in force; history is kept)."""
-    import storage
+    """Record the corrections of a wave (the newest is in force; history is kept).
+
+    For a closed wave this makes a dated revision of its frozen final report, which the bot
+    pushes to the subscribed chats.
+    """
+    from scoring import Corrections
+    from services import revisions
     from services.admin import AdminError, resolve_wave
 
-    async def work(engine: AsyncEngine, settings: Settings) -> str:
+    async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave = await resolve_wave(engine, args.wave)
         try:
-            await storage.add_correction(
-                engine, wave.id, args.integrity, args.prevalence, args.note, now()
-            )
+            corrections = Corrections(args.integrity, args.prevalence, args.note)
         except ValueError as exc:
             raise AdminError(str(exc)) from exc
-        return (
+        _, revision = await revisions.set_correction(engine, settings, wave, corrections, now())
+        lines = [
             f"wave {wave.name!r}: corrections integrity {args.integrity:.2f}, "
             f"prevalence {args.prevalence:.2f} are now in force"
-        )
+        ]
+        if revision is not None:
+            lines.append(
+                f"revision {revision.number} of the final report, dated "
+                f"{revision.created_on.isoformat()}; the bot sends it to subscribed chats"
+            )
+            lines += [f"  {line}" for line in revision_lines(revision)]
+        return lines
 
-    print(run_with_db(args, work))
+    for line in run_with_db(args, work):
+        print(line)
     return 0
 
 
+def revision_lines(revision: Revision) -> list[str]:
+    """Return what a revision changed, one line per change (English, for the terminal)."""
+    from services.revision_texts import change_lines
+
+    return change_lines(revision, "en", html_markup=False) or ["no shown number changed"]
+
+
 def cmd_correction_list(args: argparse.Namespace) -> int:
-    """List a wave's corrections, newest (in force) first."""
+    """List a wave's corrections, newest (in force) first, and its report's revisions."""
     import storage
+    from services import revisions
     from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave = await resolve_wave(engine, args.wave)
         history = await storage.correction_history(engine, wave.id)
-        if not history:
-            return [f"wave {wave.name!r} has no corrections"]
-        lines = [f"wave {wave.name!r} corrections, newest first:"]
+        lines = (
+            [f"wave {wave.name!r} corrections, newest first:"]
+            if history
+            else [f"wave {wave.name!r} has no corrections"]
+        )
         for i, c in enumerate(history):
             when = c.created_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
             state = "in force" if i == 0 else "replaced"
@@ -160,6 +183,16 @@ def cmd_correction_list(args: argparse.Namespace) -> int:
                 f"  {when}  integrity {c.integrity:.2f}  prevalence {c.prevalence:.2f}  "
                 f"({state})  {c.note}"
             )
+        published = await revisions.revisions_of(engine, settings, wave)
+        if published:
+            lines.append(f"final report of {wave.name!r}, oldest first (the last is in force):")
+        for revision in published:
+            lines.append(
+                f"  {revision.number}. {revision.created_on.isoformat()}  {revision.kind.value}"
+                + (f"  {revision.note}" if revision.note else "")
+            )
+            if revision.number > 1:
+                lines += [f"     {line}" for line in revision_lines(revision)]
         return lines
 
     for line in run_with_db(args, work):
