@@ -35,6 +35,7 @@ __all__ = [
     "close_wave",
     "earlier_results",
     "freeze",
+    "revisions_after",
     "revisions_of",
     "set_correction",
 ]
@@ -82,6 +83,22 @@ def _revision(wave: storage.Wave, row: stored.StoredRevision, settings: Settings
         created_on=row.created_at.astimezone(settings.zone).date(),
         changes=_changes(row.changes_json),
     )
+
+
+async def revisions_after(
+    engine: AsyncEngine, settings: Settings, moment: datetime
+) -> list[tuple[storage.Wave, Revision, datetime]]:
+    """Return the corrections' revisions written after `moment`, oldest first, with their
+    wave and exact time: what a subscribed chat must still be told. (A wave closed again
+    after a reopening gets its final report again instead, which carries the note.)"""
+    out: list[tuple[storage.Wave, Revision, datetime]] = []
+    for row in await stored.revisions_after(engine, moment):
+        if row.kind is not RevisionKind.CORRECTION:
+            continue
+        wave = await storage.get_wave_by_id(engine, row.wave_id)
+        if wave is not None:
+            out.append((wave, _revision(wave, row, settings), row.created_at))
+    return out
 
 
 async def revisions_of(
@@ -202,6 +219,7 @@ async def set_correction(
     the same moment (nothing is stored then: run the command again).
     """
     revision: tuple[RevisionDraft, int] | None = None
+    wave = await storage.get_wave_by_id(engine, wave.id) or wave  # closed since it was read?
     if _is_closed(wave):
         await freeze(engine, settings, wave, now=now)
         latest = await stored.latest_revision(engine, wave.id)

@@ -123,3 +123,37 @@ def test_report_writes_pngs_and_markdown(
     assert "![index](01-index.png)" in summary
     assert "**Integrity Index" in summary
     assert "<b>" not in summary
+
+
+def test_a_correction_of_a_closed_wave_is_a_dated_revision(
+    env_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The officer's path: close the wave (its report is frozen), enter a correction later."""
+    assert _spibot(env_file, "wave", "close") == 0
+    assert "final report is frozen" in capsys.readouterr().out
+    assert _spibot(env_file, "score", "--json") == 0
+    frozen = json.loads(capsys.readouterr().out)["institution"]["index"]
+
+    args = ["correction", "set", "--wave", "2026-S1", "--integrity", "3.28", "--prevalence"]
+    assert _spibot(env_file, *args, "0.32", "--note", "putusan pengadilan") == 0
+    out = capsys.readouterr().out
+    assert "revision 2 of the final report, dated" in out
+    assert "Integrity correction: 0.00 → 3.28" in out
+    assert f"Index: {frozen:.2f} → {frozen - 3.6:.2f}" in out
+
+    assert _spibot(env_file, "score") == 0
+    text = capsys.readouterr().out
+    assert "Revised" in text
+    assert "(revision 2): a new correction — putusan pengadilan." in text
+    assert _spibot(env_file, "correction", "list", "--wave", "2026-S1") == 0
+    listing = capsys.readouterr().out
+    assert "1. " in listing
+    assert "final" in listing
+    assert "2. " in listing
+    assert "correction  putusan pengadilan" in listing
+
+    # A wave that does not exist: one clear line, nothing stored.
+    assert _spibot(env_file, *args, "0", "--wave", "2099-S9", "--note", "x") == 2
+    err = capsys.readouterr().err
+    assert "no wave named '2099-S9'" in err
+    assert "Traceback" not in err

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scoring import GroupResult, Report, ScopeResult
+    from scoring import GroupResult, ScopeResult
     from services.reports import ReportBundle
     from services.revisions import Revision
     from services.settings import Settings
@@ -29,38 +29,53 @@ def _fmt(value: float | None, moe: float | None = None) -> str:
     return f"{value:.2f}" + (f" ±{moe:.2f}" if moe is not None else "")
 
 
-def _cell(cell: GroupResult) -> str:
-    if cell.suppressed or (cell.score is None and cell.waiting):
-        return f"insufficient (n={cell.submitted})"
+def _cell(cell: GroupResult, k: int) -> str:
+    from services.report_texts import cell_reason
+
     if cell.score is None:
-        return "no responses"
+        n = f" (n={cell.n})" if cell.suppressed else ""
+        return cell_reason(cell, k, "en") + n
     late = f", {cell.waiting} newer not shown yet" if cell.waiting else ""
     return f"{_fmt(cell.score, cell.moe)} (n={cell.n}{late})"
 
 
-def _headline(scope: ScopeResult) -> str:
+def _headline(scope: ScopeResult, k: int) -> str:
+    import html
+    import re
+
+    from services.report_texts import index_reason
+
     if scope.index is not None:
         category = scope.category.label.get("en") if scope.category else ""
         return f"index {_fmt(scope.index, scope.index_moe)} {category}"
     if scope.partial_index is not None:
         groups = "+".join(g.value for g in scope.groups_included)
         return f"partial {scope.partial_index:.2f} ({groups} only; not an SPI index)"
-    return "index: insufficient data" if any(c.n for c in scope.groups) else "index: no responses"
+    reason = html.unescape(re.sub(r"<[^>]+>", "", index_reason(scope, k, "en")))
+    return reason[0].lower() + reason[1:]
 
 
-def _score_lines(report: Report, unit_code: str | None) -> list[str]:
+def _score_lines(bundle: ReportBundle, unit_code: str | None) -> list[str]:
     """Plain-text report for a terminal: the institution (or one unit) and every unit."""
+    from services.report_texts import benchmark_year
+    from services.revision_texts import revision_note
+
+    report = bundle.report
+    k = report.config.min_cell_size
     status = "open, provisional" if report.provisional else "closed"
     lines = [f"wave {report.wave} ({status})"]
+    note = revision_note(bundle.revision, "en")
+    if note:  # a revised final report says so wherever its numbers appear
+        lines.append(note.replace("<i>", "").replace("</i>", ""))
     scopes = [report.unit(unit_code)] if unit_code else [report.institution]
     for scope in scopes:
-        lines.append(f"{scope.name or 'institution'}: {_headline(scope)}")
-        lines += [f"  {c.group.value:<9} {_cell(c)}" for c in scope.groups]
+        lines.append(f"{scope.name or 'institution'}: {_headline(scope, k)}")
+        lines += [f"  {c.group.value:<9} {_cell(c, k)}" for c in scope.groups]
         corr = scope.corrections
         if corr is not None and corr.total:
             lines.append(f"  corrections -{corr.integrity:.2f} -{corr.prevalence:.2f} {corr.note}")
         lines += [
-            f"  vs {b.label.get('en')} {b.year}: {b.value:.2f}"
+            f"  vs {b.label.get('en')} {benchmark_year(b, report.year, 'en')}: {b.value:.2f}"
             + (f" ({b.delta:+.2f})" if b.delta is not None else "")
             for b in scope.benchmarks
         ]
@@ -73,8 +88,8 @@ def _score_lines(report: Report, unit_code: str | None) -> list[str]:
         lines.append("")
         lines.append(f"{'unit':<24} {'result':<44} internal / external / expert")
         for unit in report.units:
-            cells = " / ".join(_cell(c) for c in unit.groups)
-            lines.append(f"{unit.code:<24} {_headline(unit):<44} {cells}")
+            cells = " / ".join(_cell(c, k) for c in unit.groups)
+            lines.append(f"{unit.code:<24} {_headline(unit, k):<44} {cells}")
     q = report.quality
     lines.append(f"\nresponses {q.responses}, excluded by quality checks {q.excluded}")
     return lines
@@ -98,7 +113,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Print the wave's report (text, or JSON with --json)."""
     from services.admin import AdminError
 
-    report = _load_bundle(args).report
+    bundle = _load_bundle(args)
+    report = bundle.report
     if args.unit is not None:
         codes = {u.code for u in report.units}
         if args.unit not in codes:
@@ -117,7 +133,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         )
         print(json.dumps(data, ensure_ascii=False, indent=1))
     else:
-        print("\n".join(_score_lines(report, args.unit)))
+        print("\n".join(_score_lines(bundle, args.unit)))
     return 0
 
 

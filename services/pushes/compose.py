@@ -3,7 +3,8 @@
 A digest is one text; a report is the chart pack (each chart with its caption), after a
 heading for a wave's final report; the weekly report ends with the overdue follow-up
 actions, the final report with each unit's dimension changes since the previous closed wave
-beside the follow-up actions done there. Delivery sends what this module composes.
+beside the follow-up actions done there; a revision of a final report is what changed, from
+what to what and why, then the revised index chart. Delivery sends what this module composes.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ from datetime import date, datetime
 
 import storage
 from scoring import Report
+from services import revisions
 from services.action_texts import outcomes_text, overdue_text
 from services.actions import ActionStatus
 from services.context import Services
 from services.pushes.delivery import Outgoing, chart_message
-from services.report_charts import report_pack
-from services.report_texts import progress_digest
+from services.report_charts import render_chart, report_pack
+from services.report_texts import progress_digest, score_text
 from services.reports import ReportBundle, load_report
+from services.revision_texts import revision_notice
+from services.revisions import Revision
 
-__all__ = ["TickData", "digest_text", "overdue_item", "pack_items"]
+__all__ = ["TickData", "digest_text", "overdue_item", "pack_items", "revision_items"]
 
 
 class TickData:
@@ -36,6 +40,7 @@ class TickData:
         self._packs: dict[tuple[str, str], list[tuple[str, bytes, str]]] = {}
         self._overdue: tuple[storage.Action, ...] | None = None
         self._outcomes: dict[str, tuple[Report | None, tuple[storage.Action, ...]]] = {}
+        self._revisions: dict[datetime, list[tuple[storage.Wave, Revision, datetime]]] = {}
 
     @property
     def _engine(self) -> storage.AsyncEngine:
@@ -106,6 +111,16 @@ class TickData:
         """Return the tick's date in the bot's time zone."""
         return self._now.astimezone(self.services.settings.zone).date()
 
+    async def revisions_after(
+        self, moment: datetime
+    ) -> list[tuple[storage.Wave, Revision, datetime]]:
+        """Return the final reports' revisions written after `moment` (read once per moment)."""
+        if moment not in self._revisions:
+            self._revisions[moment] = await revisions.revisions_after(
+                self._engine, self.services.settings, moment
+            )
+        return self._revisions[moment]
+
     async def fingerprint(self, wave: storage.Wave) -> str:
         counts = await storage.response_counts(self._engine, wave.id)
         return f"{wave.id}:{sum(count.submitted for count in counts)}"
@@ -138,6 +153,17 @@ async def pack_items(
         if late is not None:
             items.append(late)
     return items
+
+
+async def revision_items(
+    data: TickData, bundle: ReportBundle, revision: Revision, language: str
+) -> list[Outgoing]:
+    """Return a revision of a final report as messages: what changed, from what to what and
+    why; then the index chart of the report in force, its caption carrying the note."""
+    names = {u.code: u.name for u in bundle.report.units if u.code is not None}
+    notice = revision_notice(revision, language, names)
+    png = await asyncio.to_thread(render_chart, bundle, "index", language)
+    return [Outgoing(text=notice), chart_message(png, score_text(bundle, language), "index")]
 
 
 async def overdue_item(data: TickData, language: str) -> Outgoing | None:
