@@ -214,7 +214,7 @@ def _trend_figure(
         ax.text(
             max(x for x, s in zip(xs, slots, strict=True) if s.wave is last),
             lo + (100 - lo) * 0.5,
-            no_number_word(report.institution, language),
+            no_number_word(report.institution, language, report.config.min_cell_size),
             fontsize=BODY_PT,
             color=MUTED,
             style="italic",
