@@ -74,7 +74,12 @@ group: external
 title: {id: Uji, en: Test}
 intro: {id: Uji, en: Test}
 questions:
-  - {id: a, type: single, text: {id: A, en: A}, options: [{value: y, label: {id: Ya, en: Yes}}, {value: n, label: {id: Tidak, en: No}}]}
+  - id: a
+    type: single
+    text: {id: A, en: A}
+    options:
+      - {value: y, label: {id: Ya, en: Yes}}
+      - {value: n, label: {id: Tidak, en: No}}
   - {id: b, type: text, text: {id: B, en: B}}
   - {id: c, type: text, text: {id: C, en: C}, show_if: "${a} = 'y'"}
   - {id: d, type: text, text: {id: D, en: D}, show_if: "${a} = 'y'"}
