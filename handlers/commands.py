@@ -22,6 +22,7 @@ from handlers import (
     grants,
     insight,
     inspectorate,
+    rakor,
     reminders,
     rosters,
     scores,
@@ -88,7 +89,8 @@ COMMANDS: Final = (
     Command("simulate", "simulasi", "simulate", insight.on_simulate, OFFICIAL),
     Command("actions", "tindaklanjut", "actions", actions.on_actions, OFFICIAL),
     Command("progress", "progres", "progress", scores.on_progress, OFFICIAL),
-    Command("report", "laporan", "report", scores.on_report, OFFICIAL),
+    # /laporan pdf is the rakor PDF (handlers/rakor.py); /laporan alone the chart pack.
+    Command("report", "laporan", "report", rakor.on_report, OFFICIAL),
     # Scheduled reports, in private and group chats; only admins and leadership may use them.
     Command("subscribe", "langganan", "subscribe", subscriptions.on_subscribe, OFFICIAL),
     Command("schedule", "jadwal", "schedule", subscriptions.on_schedule, OFFICIAL),

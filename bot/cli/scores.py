@@ -266,8 +266,17 @@ def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], languag
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the chart pack (PNGs) and a Markdown summary into a folder."""
+    """Write the chart pack (PNGs) and a Markdown summary into a folder, and/or the rakor PDF."""
     from services.admin import AdminError
+
+    if args.out is None and args.pdf is None:
+        raise AdminError("give --out FOLDER (the charts), --pdf FILE (the rakor PDF), or both")
+    if args.unit is not None and args.pdf is None:
+        raise AdminError("--unit makes a unit's PDF: give --pdf FILE too")
+    if args.pdf is not None:
+        _write_pdf(args)
+    if args.out is None:
+        return 0
     from services.report_charts import report_pack
 
     bundle = _load_bundle(args)
@@ -284,6 +293,44 @@ def cmd_report(args: argparse.Namespace) -> int:
     (out / "report.md").write_text(summary_markdown(bundle, files, args.language), encoding="utf-8")
     print(f"wrote {len(files)} charts and report.md to {out}")
     return 0
+
+
+def _write_pdf(args: argparse.Namespace) -> None:
+    """Make the rakor PDF of --wave (the same report the bot shows now) into --pdf."""
+    from services.admin import AdminError
+    from services.rakor.pdf import RakorPdf, load_pdf
+
+    target = Path(args.pdf)
+    if target.is_dir():
+        raise AdminError(f"{target}: is a folder; give a file name, e.g. laporan.pdf")
+
+    async def work(engine: AsyncEngine, settings: Settings) -> RakorPdf:
+        import storage
+
+        if args.unit is not None and await storage.get_unit(engine, args.unit) is None:
+            raise AdminError(f"unknown unit code {args.unit!r}; see `spibot units list`")
+        made = await load_pdf(
+            engine,
+            settings,
+            args.language,
+            now=now(),
+            wave_name=args.wave,
+            unit_code=args.unit,
+        )
+        if made is None:
+            raise AdminError(f"no wave named {args.wave!r}" if args.wave else "no wave yet")
+        bundle, pdf = made
+        if pdf is None:
+            raise AdminError(f"wave {bundle.wave.name!r} has no responses yet: no PDF to make")
+        return pdf
+
+    pdf = run_with_db(args, work)
+    try:
+        target.write_bytes(pdf.data)
+    except OSError as exc:
+        raise AdminError(f"{target}: cannot write: {exc.strerror}") from exc
+    status = "provisional" if pdf.provisional else "final"
+    print(f"wrote {target}: wave {pdf.wave} ({status}), {pdf.pages} pages")
 
 
 def add_score_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -312,8 +359,12 @@ def add_score_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--unit", help="unit code (unit_head only)")
     p.set_defaults(func=cmd_grant)
 
-    p = sub.add_parser("report", help="write the chart pack and a Markdown summary")
+    p = sub.add_parser(
+        "report", help="write the chart pack and a Markdown summary, or the rakor PDF"
+    )
     p.add_argument("--wave", help="wave name (default: the open wave, else the newest)")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", help="output folder for the charts and report.md")
+    p.add_argument("--pdf", help="write the rakor PDF (A4, for the meeting screen) to this file")
+    p.add_argument("--unit", help="with --pdf: only this unit's page (code)")
     p.add_argument("--language", choices=["id", "en"], default="id")
     p.set_defaults(func=cmd_report)
