@@ -49,7 +49,7 @@ __all__ = [
 
 PAGE: Final = landscape(A4)  # 297 x 210 mm
 MARGIN: Final = 14 * mm
-HEADER_H: Final = 12 * mm
+HEADER_H: Final = 8 * mm
 FOOTER_H: Final = 9 * mm
 
 FONT: Final = "SpiSans"
@@ -186,6 +186,7 @@ def table(
     commands += list(extra)
     out = Table(list(rows), colWidths=list(widths), repeatRows=1 if header else 0)
     out.setStyle(TableStyle(commands))
+    out.hAlign = "LEFT"
     return out
 
 

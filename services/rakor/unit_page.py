@@ -8,16 +8,26 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Table, TableStyle
 
 import storage
 from scoring import ScopeResult
-from scoring.report import DimensionScore
+from scoring.report import CellStatus, DimensionScore
 from services.action_texts import status_word
 from services.actions import ActionStatus
-from services.rakor.content import Writer, group_rows, scope_headline
-from services.rakor.document import CATEGORY_FILL, CONTENT_W, ROW_TINT, para, styles, table
+from services.rakor.content import Writer, scope_headline
+from services.rakor.document import (
+    CATEGORY_FILL,
+    CONTENT_W,
+    NAVY,
+    PAPER_TINT,
+    ROW_TINT,
+    para,
+    styles,
+    table,
+)
 from services.report_texts import unit_reason
 
 __all__ = ["unit_page"]
@@ -92,22 +102,28 @@ def _dimensions(w: Writer, unit: ScopeResult) -> Flowable:
 
 
 def _actions(w: Writer, unit: ScopeResult, actions: Sequence[storage.Action]) -> list[Flowable]:
+    """The unit's follow-up actions with their status. The heading is the table's first row
+    (a heading never ends a page alone, yet a long list may split), and names the unit: the
+    rest of a long list is read on the next page, away from the unit's name."""
     s = styles()
-    # Named: a long list can start on the next page, away from the unit's name.
-    title = para(f"{w.t('pdf_actions_title')} — {w.name(unit)}", s.h2)
+    heading = f"{w.t('pdf_actions_title')} — {w.name(unit)}"
     if not actions:
-        return [title, para(w.t("pdf_actions_none"), s.body)]
+        return [para(w.t("pdf_actions_title"), s.h2), para(w.t("pdf_actions_none"), s.body)]
+    small = s.cell.clone("action", fontSize=10, leading=12)
+    heads = ["pdf_col_rank", "pdf_col_dim_short", "pdf_col_what", "pdf_col_who"]
+    heads += ["pdf_col_due", "pdf_col_status"]
     rows: list[list[object]] = [
-        [
-            para(w.t("pdf_col_rank"), s.head),
-            para(w.t("pdf_col_dim_short"), s.head),
-            para(w.t("pdf_col_what"), s.head),
-            para(w.t("pdf_col_who"), s.head),
-            para(w.t("pdf_col_due"), s.head),
-            para(w.t("pdf_col_status"), s.head),
-        ]
+        [para(heading, s.h2.clone("in_table", spaceBefore=0, spaceAfter=0))],
+        [para(w.t(key), s.head) for key in heads],
     ]
-    extra: list[tuple[Any, ...]] = []
+    rows[0] += [""] * (len(heads) - 1)
+    extra: list[tuple[Any, ...]] = [
+        ("SPAN", (0, 0), (-1, 0)),
+        ("BACKGROUND", (0, 1), (-1, 1), PAPER_TINT),
+        ("LINEBELOW", (0, 1), (-1, 1), 0.9, NAVY),
+        ("LINEBELOW", (0, 0), (-1, 0), 0, colors.white),
+        ("LEFTPADDING", (0, 0), (0, 0), 0),
+    ]
     for action in actions:
         about = (
             w.t(f"scores_dim_{action.dimension}")
@@ -117,20 +133,22 @@ def _actions(w: Writer, unit: ScopeResult, actions: Sequence[storage.Action]) ->
         status = status_word(action.status, w.language)
         if action.status in _OPEN and action.due_on < w.made_on:
             status += f" — <b>{w.t('pdf_overdue')}</b>"
-        if len(rows) % 2 == 0:
+        if len(rows) % 2 == 1:
             extra.append(("BACKGROUND", (0, len(rows)), (-1, len(rows)), ROW_TINT))
         rows.append(
             [
-                para(str(action.id), s.cell),
-                para(about, s.cell),
-                para(html.escape(action.what), s.cell),
-                para(html.escape(action.who), s.cell),
-                para(w.date(action.due_on), s.cell),
-                para(status, s.cell),
+                para(str(action.id), small),
+                para(about, small),
+                para(html.escape(action.what), small),
+                para(html.escape(action.who), small),
+                para(w.date(action.due_on), small),
+                para(status, small),
             ]
         )
-    widths = [0.05, 0.16, 0.36, 0.16, 0.12, 0.15]
-    return [title, table(rows, [f * CONTENT_W for f in widths], extra=extra)]
+    widths = [0.04, 0.19, 0.38, 0.16, 0.11, 0.12]
+    out = table(rows, [f * CONTENT_W for f in widths], extra=extra, header=False)
+    out.repeatRows = 2
+    return [out]
 
 
 def _excluded(w: Writer, unit: ScopeResult) -> list[Flowable]:
@@ -154,29 +172,66 @@ def _excluded(w: Writer, unit: ScopeResult) -> list[Flowable]:
     return [para(w.t("pdf_exclusions_title"), s.h2), para("<br/>".join(lines), s.note)]
 
 
-def unit_page(w: Writer, unit: ScopeResult, actions: Sequence[storage.Action]) -> list[Flowable]:
-    """Return one unit's page (it runs onto the next only when its actions do not fit)."""
+def _groups(w: Writer, unit: ScopeResult) -> list[Flowable]:
+    """The unit's three groups, compact, each hidden one's reason in full under the table."""
     s = styles()
-    kind = (
-        w.t(f"pdf_unit_kind_{unit.kind}") if unit.kind in _KINDS else w.t("pdf_unit_kind_unknown")
-    )
+    rows: list[list[object]] = [
+        [
+            para(w.t("pdf_col_group"), s.head),
+            para(w.t("pdf_col_score"), s.head),
+            para(w.t("pdf_col_n"), s.head),
+            para(w.t("pdf_col_target"), s.head),
+        ]
+    ]
+    reasons = []
+    for cell in unit.groups:
+        applies = w.status(cell) is not CellStatus.NOT_APPLICABLE
+        if cell.score is not None:
+            moe = f" ±{w.num(cell.moe)}" if cell.moe is not None else ""
+            value = para(f"<b>{w.num(cell.score)}</b>{moe}", s.cell_right)
+        else:
+            value = para("—", s.cell_right)
+            reasons.append(f"<b>{w.group(cell.group)}</b>: {w.reason(cell)}")
+        n = cell.n if cell.score is not None else cell.submitted
+        rows.append(
+            [
+                para(w.group(cell.group), s.cell),
+                value,
+                para(w.count(n) if applies else "—", s.cell_right),
+                para(w.count(cell.needed) if cell.needed else "—", s.cell_right),
+            ]
+        )
+    widths = [0.38, 0.3, 0.14, 0.18]
+    out: list[Flowable] = [
+        para(w.t("pdf_groups_title"), s.h2),
+        table(rows, [f * (CONTENT_W * 0.44 - 6 * mm) for f in widths]),
+    ]
+    if reasons:
+        out.append(para("<br/>".join(reasons), s.note.clone("reasons", spaceBefore=1 * mm)))
+    return out
+
+
+def unit_page(w: Writer, unit: ScopeResult, actions: Sequence[storage.Action]) -> list[Flowable]:
+    """Return one unit's page (it runs onto the next only when many actions do not fit)."""
+    s = styles()
+    kind = w.t(f"pdf_unit_kind_{unit.kind if unit.kind in _KINDS else 'unknown'}")
     head = [
-        para(w.name(unit), s.h1.clone("unit", spaceAfter=1 * mm)),
+        para(w.name(unit), s.h1.clone("unit", spaceAfter=0.5 * mm)),
         para(f"{kind} · {html.escape(unit.code or '')}", s.small),
-        Spacer(1, 1 * mm),
     ]
     weakest = _weakest(unit)
-    left: list[Flowable] = list(scope_headline(w, unit, big=44))
-    left += [Spacer(1, 2 * mm), para(_comparison(w, unit), s.body)]
+    left: list[Flowable] = list(scope_headline(w, unit, big=40))
+    left.append(para(_comparison(w, unit), s.body.clone("vs", spaceBefore=1.5 * mm)))
     if weakest is not None and weakest.score is not None:
         left.append(
             para(w.t("pdf_weakest", name=w.dimension(weakest), value=w.num(weakest.score)), s.body)
         )
     else:
         left.append(para(w.t("pdf_weakest_none"), s.body))
-    left.append(para(f"{w.t('pdf_unit_star')} {w.t('pdf_unit_note')}", s.note))
+    left += _groups(w, unit)
     right: list[Flowable] = [para(w.t("pdf_dimensions_title"), s.h2), _dimensions(w, unit)]
     right += _excluded(w, unit)
+    right.append(para(f"{w.t('pdf_unit_star')} {w.t('pdf_unit_note')}", s.note))
     top = Table([[left, right]], colWidths=[CONTENT_W * 0.44, CONTENT_W * 0.56])
     top.setStyle(
         TableStyle(
@@ -187,13 +242,7 @@ def unit_page(w: Writer, unit: ScopeResult, actions: Sequence[storage.Action]) -
             ]
         )
     )
-    # The groups across the page: a hidden group's reason needs the width.
-    widths = [0.15, 0.08, 0.07, 0.06, 0.07, 0.57]
-    groups = [
-        para(w.t("pdf_groups_title"), s.h2),
-        table(group_rows(w, unit), [f * CONTENT_W for f in widths]),
-    ]
-    return [KeepTogether([*head, top, *groups]), *_actions(w, unit, actions), PageBreak()]
+    return [KeepTogether([*head, top]), *_actions(w, unit, actions), PageBreak()]
 
 
 _KINDS = frozenset({"opd", "service", "kecamatan"})
