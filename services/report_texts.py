@@ -302,13 +302,15 @@ def dimensions_text(bundle: ReportBundle, language: str, unit_code: str | None =
                 value=w.num(dim.score),
             )
         )
+    k = w.report.config.min_cell_size
+    if hidden and not shown and all(c.score is None for c in scope.groups):
+        # Nothing of this scope is shown yet: say why once, not seven times.
+        lines.append(index_reason(scope, k, language))
+        hidden = []
     for dim in hidden:
+        why = w.t("cell_small", k=k) if dim.n > 0 else w.t("cell_no_answers")
         lines.append(
-            w.t(
-                "scores_dimension_hidden",
-                name=w.t(f"scores_dim_{dim.dimension.value}"),
-                value=w.t("scores_insufficient"),
-            )
+            w.t("scores_dimension_hidden", name=w.t(f"scores_dim_{dim.dimension.value}"), value=why)
         )
     if not scope.dimensions:
         lines.append(w.t("scores_index_no_answers"))

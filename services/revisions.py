@@ -138,8 +138,10 @@ async def freeze(
     changes = () if before is None else report_changes(before, report)
     draft = RevisionDraft(kind, "", report_to_json(report), _changes_json(changes))
     number = 1 if latest is None else latest.number + 1
+    # Dated no earlier than the closing it freezes (a clock behind the closing time must not
+    # make the next read take this closing for a new one).
     try:
-        await stored.add_revision(engine, wave.id, draft, number, now)
+        await stored.add_revision(engine, wave.id, draft, number, max(now, wave.closed_at))
         logger.info("wave %s: report frozen as revision %d (%s)", wave.name, number, kind.value)
     except RevisionConflict:  # another process froze this closing first: read its revision
         found = await stored.latest_revision(engine, wave.id)
@@ -231,6 +233,8 @@ async def set_correction(
             RevisionKind.CORRECTION, corrections.note, report_to_json(after), _changes_json(changes)
         )
         revision = (draft, latest.number + 1)
+        assert wave.closed_at is not None
+        now = max(now, wave.closed_at)  # a revision is never dated before the closing
     try:
         correction, row = await stored.correct_wave(
             engine,

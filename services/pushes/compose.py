@@ -62,7 +62,11 @@ class TickData:
         if wave.name not in self._bundles:
             today = self._now.astimezone(self.services.settings.zone).date()
             self._bundles[wave.name] = await load_report(
-                self._engine, self.services.settings, wave_name=wave.name, today=today
+                self._engine,
+                self.services.settings,
+                wave_name=wave.name,
+                today=today,
+                now=self._now,
             )
         return self._bundles[wave.name]
 
@@ -94,7 +98,11 @@ class TickData:
             report = None
             if previous is not None:
                 found = await load_report(
-                    self._engine, self.services.settings, wave_name=previous.name, today=self.today
+                    self._engine,
+                    self.services.settings,
+                    wave_name=previous.name,
+                    today=self.today,
+                    now=self._now,
                 )
                 report = None if found is None else found.report
             done = await storage.list_actions(self._engine, statuses=[ActionStatus.DONE])
