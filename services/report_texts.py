@@ -110,9 +110,10 @@ def index_reason(scope: ScopeResult, k: int, language: str) -> str:
     waiting = sum(c.waiting for c in scope.groups)
     if all(c.n == 0 and c.excluded == 0 for c in scope.groups) and waiting:
         today = sum(c.waiting_today for c in scope.groups) == waiting
-        return t(
-            language, "index_today" if today else "index_waiting", n=_count(waiting, language), k=k
-        )
+        key = "index_today" if today else "index_waiting"
+        if scope.code is not None:  # one unit: its own groups, not "every unit"
+            key += "_unit"
+        return t(language, key, n=_count(waiting, language), k=k)
     return t(language, "index_incomplete")
 
 
