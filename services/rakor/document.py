@@ -38,7 +38,7 @@ __all__ = [
     "PAGE",
     "PAPER_TINT",
     "ROW_TINT",
-    "Frame_",
+    "PageFrame",
     "Styles",
     "fonts",
     "para",
@@ -194,7 +194,7 @@ def table(
 
 
 @dataclass(frozen=True, slots=True)
-class Frame_:
+class PageFrame:
     """What every page's frame says: who and which wave, the status, the page line."""
 
     left: str  # institution · wave
@@ -204,7 +204,7 @@ class Frame_:
     page: Callable[[int, int], str]  # "Halaman 3 dari 54"
 
 
-def _numbered(frame: Frame_, pages: list[int]) -> type[Canvas]:
+def _numbered(frame: PageFrame, pages: list[int]) -> type[Canvas]:
     """Return a canvas that writes "page n of N" once it knows N (two passes over the pages
     would lay the whole document out twice: this keeps each page and stamps it at the end)."""
 
@@ -237,7 +237,7 @@ def _numbered(frame: Frame_, pages: list[int]) -> type[Canvas]:
     return Numbered
 
 
-def _decorate(frame: Frame_) -> Callable[[Canvas, BaseDocTemplate], None]:
+def _decorate(frame: PageFrame) -> Callable[[Canvas, BaseDocTemplate], None]:
     def draw(canvas: Canvas, _doc: BaseDocTemplate) -> None:
         width, height = PAGE
         canvas.saveState()
@@ -267,7 +267,7 @@ def _decorate(frame: Frame_) -> Callable[[Canvas, BaseDocTemplate], None]:
 
 
 def write_pdf(
-    story: list[Any], frame: Frame_, *, title: str, subject: str, language: str
+    story: list[Any], frame: PageFrame, *, title: str, subject: str, language: str
 ) -> tuple[bytes, int]:
     """Lay `story` out on A4 landscape pages with the frame; return the PDF and its pages."""
     fonts()

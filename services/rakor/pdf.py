@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, tzinfo
 
 import storage
 from services.rakor.content import Writer
-from services.rakor.document import Frame_, write_pdf
+from services.rakor.document import PageFrame, write_pdf
 from services.rakor.method import method_page
 from services.rakor.overview import cover, groups_page, units_pages
 from services.rakor.unit_page import unit_page
@@ -72,7 +72,7 @@ def build_pdf(
     story += method_page(w)
     name = report.institution.name or w.t("scores_institution")
     subtitle = w.t("pdf_subtitle", institution=name, wave=report.wave)
-    frame = Frame_(
+    frame = PageFrame(
         left=subtitle,
         mark=w.t("pdf_mark_provisional" if report.provisional else "pdf_mark_final"),
         provisional=report.provisional,
