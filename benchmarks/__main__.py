@@ -14,7 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_botapi, bench_charts, bench_reminders, bench_scaleout, bench_score
+from benchmarks import (
+    bench_botapi,
+    bench_charts,
+    bench_rakor,
+    bench_reminders,
+    bench_scaleout,
+    bench_score,
+)
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -140,6 +147,8 @@ def main() -> int:
     print(f"score: {json.dumps(score, indent=1)}", flush=True)
     charts = bench_charts.main()
     print(f"charts: {json.dumps(charts, indent=1)}", flush=True)
+    rakor = bench_rakor.main()
+    print(f"rakor: {json.dumps(rakor, indent=1)}", flush=True)
     botapi = bench_botapi.main()
     print(f"botapi: {json.dumps(botapi, indent=1)}", flush=True)
     reminders = bench_reminders.main()  # about 6 minutes: 10,000 people at 30 a second
@@ -147,6 +156,7 @@ def main() -> int:
     scaleout = bench_scaleout.main()  # 1, 2 and 3 webhook processes on PostgreSQL
     print(f"scaleout: {json.dumps(scaleout, indent=1)}", flush=True)
     sections = [
+        bench_rakor.render(rakor),
         bench_botapi.render(botapi),
         bench_reminders.render(reminders),
         bench_scaleout.render(scaleout) + _echo_ceiling(botapi, scaleout["users"]),
@@ -156,6 +166,7 @@ def main() -> int:
     ok = (
         score["within_target"]
         and charts["within_target"]
+        and rakor["within_target"]
         and botapi["verdict"]["within_target"]
         and reminders["within_target"]
     )

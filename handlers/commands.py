@@ -23,6 +23,7 @@ from handlers import (
     grants,
     insight,
     inspectorate,
+    rakor,
     reminders,
     rosters,
     scores,
@@ -89,7 +90,8 @@ COMMANDS: Final = (
     Command("simulate", "simulasi", "simulate", insight.on_simulate, OFFICIAL),
     Command("actions", "tindaklanjut", "actions", actions.on_actions, OFFICIAL),
     Command("progress", "progres", "progress", scores.on_progress, OFFICIAL),
-    Command("report", "laporan", "report", scores.on_report, OFFICIAL),
+    # /laporan pdf is the rakor PDF (handlers/rakor.py); /laporan alone the chart pack.
+    Command("report", "laporan", "report", rakor.on_report, OFFICIAL),
     # The Mini App dashboard: a web app button in private chats, a t.me link in groups.
     Command("dashboard", "dasbor", "dashboard", dashboard.on_dashboard, OFFICIAL),
     # Scheduled reports, in private and group chats; only admins and leadership may use them.

@@ -28,6 +28,7 @@ import storage
 from sandbox import SandboxServer, SandboxUser
 from sandbox.demo_result import leadership_result, result_lines
 from sandbox.simulation import Outcome, Persona, simulate_respondent
+from services import revisions
 from services.access import create_grant
 from services.admin import create_invitations, import_units_csv, open_wave
 from services.context import utc_now
@@ -166,7 +167,7 @@ async def run_demo(options: DemoOptions, start_bot: StartBot) -> int:
                 visits = await _simulate(sandbox, plan)
                 counts = await storage.response_counts(engine, wave.id)
                 charts = await _leadership_report(
-                    sandbox, bot, engine, wave, options.out / "charts"
+                    sandbox, bot, engine, settings, wave, options.out / "charts"
                 )
                 # The same report the scheduler just sent to the group (the wave is closed).
                 bundle = await load_report(engine, settings, wave_name=wave.name)
@@ -288,6 +289,7 @@ async def _leadership_report(
     sandbox: SandboxServer,
     bot: DemoBot,
     engine: storage.AsyncEngine,
+    settings: Settings,
     wave: storage.Wave,
     folder: Path,
 ) -> list[Path]:
@@ -301,8 +303,9 @@ async def _leadership_report(
     group = sandbox.group(LEADERSHIP_GROUP_ID, "Pimpinan")
     await admin.command("langganan", chat=group)
     await admin.wait_for_reply(chat=group)
-    # What `spibot wave close` does; the scheduler notices on its next tick.
-    await storage.close_wave(engine, wave.id, utc_now())
+    # What `spibot wave close` does (the final report is frozen); the scheduler notices on
+    # its next tick.
+    await revisions.close_wave(engine, settings, wave, utc_now())
     await bot.push_due_reports()
     # Tall charts (ranking, progress) arrive as documents, the others as photos.
     photos = [

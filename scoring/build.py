@@ -22,11 +22,18 @@ from scoring.config import GROUP_ORDER, Corrections, ScoringConfig, UnitInfo, Wa
 from scoring.index import categorize, composite_index, composite_moe, margin_of_error, needed_sample
 from scoring.items import N_DIMS, score_responses
 from scoring.quality import flag_responses, summarize_flags
-from scoring.report import DimensionScore, GroupResult, Report, ScopeResult, WaveComparison
+from scoring.report import (
+    DimensionScore,
+    Exclusion,
+    GroupResult,
+    Report,
+    ScopeResult,
+    WaveComparison,
+)
 from scoring.suppression import suppress_small_cells
 from surveys.model import DIMENSIONS, Dimension, Group, Questionnaire
 
-__all__ = ["build_report", "compose_scope"]
+__all__ = ["build_report", "compose_scope", "previous_comparison"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +50,16 @@ class _CellStats:
     dim_n: IntArray  # (cells, 7)
     score: FloatArray  # group score: weighted mean of the cell's dimension means
     sd: FloatArray  # sample SD (ddof=1) of respondents' group-level scores, NaN for n < 2
+
+
+@dataclass(frozen=True, slots=True)
+class _ExtraCounts:
+    """Per group of one scope: counts beside the scores, and the target fixed at opening."""
+
+    waiting: Sequence[int]
+    excluded: Sequence[int]
+    today: Sequence[int]
+    targets: Sequence[int | None]
 
 
 def _weighted_nanmean(values: FloatArray, weights: FloatArray) -> FloatArray:
@@ -89,22 +106,24 @@ def _cells(
     config: ScoringConfig,
     minimum: int,
     applicable: Sequence[bool],
-    waiting: Sequence[int],
+    counts: _ExtraCounts,
 ) -> tuple[GroupResult, ...]:
     """Build the three raw (unsuppressed) group results of one scope."""
     out = []
     for gi, group in enumerate(GROUP_ORDER):
         c = row * len(GROUP_ORDER) + gi
         n, population = int(stats.n[c]), populations[gi]
-        submitted = n + waiting[gi]
+        submitted = n + counts.waiting[gi]
         sd = float(stats.sd[c])
         # A small cell's spread is a statistic of that cell: targets then use the prior σ.
         observed = sd if n >= max(2, config.min_cell_size) else None
-        needed = (
-            needed_sample(observed, population, sampling=config.sampling, minimum=minimum)
-            if applicable[gi]
-            else 0
-        )
+        fixed = counts.targets[gi]
+        if fixed is not None:  # fixed when the wave opened (services/targets.py)
+            needed = fixed
+        elif applicable[gi]:
+            needed = needed_sample(observed, population, sampling=config.sampling, minimum=minimum)
+        else:
+            needed = 0
         score = float(stats.score[c]) if n > 0 and not math.isnan(stats.score[c]) else None
         moe = margin_of_error(sd, n, population, z=config.sampling.z) if score is not None else None
         dims = tuple(
@@ -127,7 +146,9 @@ def _cells(
                 population,
                 False,
                 dims,
-                waiting[gi],
+                counts.waiting[gi],
+                counts.excluded[gi],
+                counts.today[gi],
             )
         )
     return tuple(out)
@@ -201,7 +222,7 @@ def compose_scope(
     )
 
 
-def _previous(
+def previous_comparison(
     index: float | None, cells: Sequence[GroupResult], wave: str, history: Sequence[WaveResult]
 ) -> WaveComparison | None:
     """Compare with the latest earlier wave in `history` (given oldest first)."""
@@ -230,16 +251,26 @@ def build_report(
     roster_sizes: Mapping[str, Mapping[Group, int]] | None = None,
     institution_name: str = "",
     waiting: Mapping[tuple[str, Group], int] | None = None,
+    waiting_today: Mapping[tuple[str, Group], int] | None = None,
+    targets: Mapping[tuple[str | None, Group], int] | None = None,
+    year: int | None = None,
+    exclusions: Sequence[Exclusion] = (),
 ) -> Report:
     """Score a wave's submitted answers into a `Report` (docs/scoring.md has every rule).
 
     `roster_sizes[unit_code][group]` is a group's population in a unit (e.g. the expert list);
     without it a group falls back to `UnitInfo.population(group)`. `history` is oldest first.
     `waiting[(unit_code, group)]` counts submitted responses a provisional result does not show
-    yet (`scoring.provisional`): they count towards targets, never towards a score.
+    yet (`scoring.provisional`): they count towards targets, never towards a score;
+    `waiting_today` says how many of them arrived today. `targets[(unit_code, group)]` (None
+    for the institution) are the needed samples fixed when the wave opened; a cell without
+    one gets the computed target. `year` is the wave's year (it picks the RPJMN target);
+    `exclusions` are the inspectorate's, carried as they are.
     """
     rosters = roster_sizes or {}
+    fixed = dict(targets or {})
     late = {(str(u), Group(g)): int(v) for (u, g), v in (waiting or {}).items() if v}
+    late_today = {(str(u), Group(g)): int(v) for (u, g), v in (waiting_today or {}).items() if v}
     corr = corrections or Corrections()
     scored = score_responses(answers, questionnaires)
     flags = flag_responses(scored, config.quality)
@@ -266,6 +297,12 @@ def build_report(
         unit_of * n_groups + group_of, len(codes) * n_groups, dims_v, score_v, w
     )
     inst_stats = _cell_stats(group_of, n_groups, dims_v, score_v, w)
+    # Responses the quality rules left out, per cell: a hidden cell can say why.
+    out_mask = excluded & (scored.group >= 0)
+    out_units = pd.Index(codes).get_indexer(pd.Index(scored.unit[out_mask]))
+    out_groups = scored.group[out_mask]
+    unit_out = np.bincount(out_units * n_groups + out_groups, minlength=len(codes) * n_groups)
+    inst_out = np.bincount(out_groups, minlength=n_groups)
 
     dims_of = {g: q.dimensions for g, q in questionnaires.items()}
     raw: dict[str | None, tuple[GroupResult, ...]] = {}
@@ -276,36 +313,59 @@ def build_report(
         unit_pops[code] = pops
         applicable = [g is not Group.EXTERNAL or info.serves_public for g in GROUP_ORDER]
         minimum = config.min_cell_size
-        wait = [late.get((code, g), 0) for g in GROUP_ORDER]
-        raw[code] = _cells(unit_stats, row, pops, dims_of, config, minimum, applicable, wait)
+        counts = _ExtraCounts(
+            waiting=[late.get((code, g), 0) for g in GROUP_ORDER],
+            excluded=[int(unit_out[row * n_groups + gi]) for gi in range(n_groups)],
+            today=[late_today.get((code, g), 0) for g in GROUP_ORDER],
+            targets=[fixed.get((code, g)) for g in GROUP_ORDER],
+        )
+        raw[code] = _cells(unit_stats, row, pops, dims_of, config, minimum, applicable, counts)
     # The institution's population is known only when every unit's is.
     inst_pops: list[int | None] = []
     for gi in range(n_groups):
         known = [p[gi] for p in unit_pops.values()]
         inst_pops.append(sum(p for p in known if p is not None) if None not in known else None)
     minimum = config.sampling.institution_minimum
-    inst_wait = [sum(v for (_, g), v in late.items() if g is group) for group in GROUP_ORDER]
+    inst_counts = _ExtraCounts(
+        waiting=[sum(v for (_, g), v in late.items() if g is group) for group in GROUP_ORDER],
+        excluded=[int(v) for v in inst_out],
+        today=[sum(v for (_, g), v in late_today.items() if g is group) for group in GROUP_ORDER],
+        targets=[fixed.get((None, g)) for g in GROUP_ORDER],
+    )
     raw[None] = _cells(
-        inst_stats, 0, inst_pops, dims_of, config, minimum, [True] * n_groups, inst_wait
+        inst_stats, 0, inst_pops, dims_of, config, minimum, [True] * n_groups, inst_counts
     )
 
     cells = suppress_small_cells(raw, config.min_cell_size)
 
     inst_info = UnitInfo(code="", name=institution_name, kind="institution")
     institution = compose_scope(inst_info, cells[None], config, corr, institution=True)
-    institution = _with_comparisons(institution, config, wave, history)
+    institution = _with_comparisons(institution, config, wave, history, year)
     unit_results = tuple(compose_scope(infos[c], cells[c], config, None) for c in codes)
-    return Report(wave, wave_open, institution, unit_results, quality, config)
+    return Report(
+        wave,
+        wave_open,
+        institution,
+        unit_results,
+        quality,
+        config,
+        year=year,
+        exclusions=tuple(exclusions),
+    )
 
 
 def _with_comparisons(
-    scope: ScopeResult, config: ScoringConfig, wave: str, history: Sequence[WaveResult]
+    scope: ScopeResult,
+    config: ScoringConfig,
+    wave: str,
+    history: Sequence[WaveResult],
+    year: int | None,
 ) -> ScopeResult:
     """Add benchmarks and the previous-wave comparison to the institution's result."""
     return replace(
         scope,
         benchmarks=compare_with_benchmarks(
-            scope.index, level=config.level, year=config.benchmark_year
+            scope.index, level=config.level, year=config.benchmark_year, target_year=year
         ),
-        previous=_previous(scope.index, scope.groups, wave, history),
+        previous=previous_comparison(scope.index, scope.groups, wave, history),
     )

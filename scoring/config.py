@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
@@ -254,6 +255,8 @@ class WaveResult:
     # Without a full index: the partial composite of the groups shown (never an SPI index).
     partial_index: float | None = None
     groups_included: tuple[Group, ...] = ()
+    # When the result in force is a revision of the published one (a later correction).
+    revised_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

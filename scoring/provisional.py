@@ -23,7 +23,7 @@ import pandas as pd
 
 from surveys.model import Group
 
-__all__ = ["shown_responses", "waiting_counts"]
+__all__ = ["shown_responses", "today_counts", "waiting_counts"]
 
 
 def _step_end(days: list[tuple[pd.Timestamp, int]], k: int) -> pd.Timestamp | None:
@@ -97,3 +97,16 @@ def waiting_counts(answers: pd.DataFrame, shown: pd.DataFrame) -> dict[tuple[str
         for cell, count in _per_cell(answers).items()
         if count > shown_counts.get(cell, 0)
     }
+
+
+def today_counts(answers: pd.DataFrame, today: date) -> dict[tuple[str, Group], int]:
+    """Return, per unit × group, the responses of `answers` completed on `today`.
+
+    They always wait (a provisional result shows whole days before today), so a cell whose
+    waiting responses are all today's can say "shown from tomorrow" rather than "too few".
+    """
+    if answers.empty:
+        return {}
+    per_response = answers.drop_duplicates("response_id")
+    completed = pd.to_datetime(per_response["completed_on"])
+    return _per_cell(per_response[completed == pd.Timestamp(today)])

@@ -19,11 +19,14 @@ from scoring.quality import QualitySummary
 from surveys.model import Dimension, Group
 
 __all__ = [
+    "CellStatus",
     "DimensionScore",
+    "Exclusion",
     "GroupResult",
     "Report",
     "ScopeResult",
     "WaveComparison",
+    "cell_status",
     "to_jsonable",
 ]
 
@@ -52,11 +55,63 @@ class GroupResult:
     dimensions: tuple[DimensionScore, ...]
     # Provisional only: submitted responses not yet in this result (scoring/provisional.py).
     waiting: int = 0
+    # Responses among those the result uses that data-quality rules left out (not in n).
+    excluded: int = 0
+    # Provisional only: of `waiting`, the responses completed today (shown from tomorrow on).
+    waiting_today: int = 0
 
     @property
     def submitted(self) -> int:
         """Return the responses counted towards the target: in the result or waiting for it."""
         return self.n + self.waiting
+
+
+class CellStatus(enum.Enum):
+    """Why a cell shows its score, or why it shows none (texts say it in plain words)."""
+
+    SHOWN = "shown"
+    NOT_APPLICABLE = "not_applicable"  # the group does not apply here (no target, no answers)
+    NO_RESPONSES = "no_responses"  # nobody answered yet
+    TODAY = "today"  # every response arrived today: shown from tomorrow (the release rule)
+    WAITING = "waiting"  # responses wait for a step of at least k (the release rule)
+    EXCLUDED = "excluded"  # data-quality rules left fewer than k valid responses
+    SMALL = "small"  # fewer than k respondents: hidden so no answer can be guessed
+    PROTECTING = "protecting"  # k or more, hidden so a smaller cell cannot be worked out
+
+
+def cell_status(cell: GroupResult, k: int) -> CellStatus:
+    """Return why `cell` has a score or none (k: the report's smallest shown cell).
+
+    The order is what a reader needs first: a cell that waits for the release rule says so
+    before anything about its size, since its size will change.
+    """
+    if cell.score is not None:
+        return CellStatus.SHOWN
+    if cell.suppressed and cell.n >= k:
+        return CellStatus.PROTECTING
+    if cell.n == 0 and cell.waiting > 0:
+        return CellStatus.TODAY if cell.waiting_today == cell.waiting else CellStatus.WAITING
+    if cell.excluded > 0 and cell.n < k:
+        return CellStatus.EXCLUDED
+    if cell.suppressed:
+        return CellStatus.SMALL
+    if cell.submitted == 0:
+        return CellStatus.NOT_APPLICABLE if cell.needed == 0 else CellStatus.NO_RESPONSES
+    return CellStatus.WAITING
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """Responses the inspectorate left out of a wave, with the reason it recorded.
+
+    Counts per unit and group only, never which responses. Issue 24 fills this list; until
+    then every report carries an empty one, and the rakor PDF shows where it will appear.
+    """
+
+    unit_code: str | None  # None: not tied to one unit
+    group: Group
+    count: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +167,10 @@ class Report:
     units: tuple[ScopeResult, ...]
     quality: QualitySummary
     config: ScoringConfig
+    # The year the wave belongs to (it picks the RPJMN target); None when unknown.
+    year: int | None = None
+    # Responses left out by the inspectorate, with reasons (issue 24); empty for now.
+    exclusions: tuple[Exclusion, ...] = ()
 
     def unit(self, code: str) -> ScopeResult:
         """Return the result of the unit with this code."""

@@ -20,7 +20,7 @@ from types import MappingProxyType
 import pandas as pd
 
 import storage
-from scoring.provisional import shown_responses, waiting_counts
+from scoring.provisional import shown_responses, today_counts, waiting_counts
 from services.context import Services
 from storage import AsyncEngine
 from surveys import Group
@@ -34,8 +34,8 @@ class Release:
 
     `answers` is the scoring frame (one row per answer) of the released responses;
     `responses` one row per released response (`storage.responses_frame`), when asked for;
-    `waiting` the responses held back per unit × group: counts of arrivals only, which
-    `/progres` may show, never their answers.
+    `waiting` the responses held back per unit × group and `waiting_today` those of them
+    submitted today: counts of arrivals only, which `/progres` may show, never their answers.
     """
 
     wave: storage.Wave
@@ -43,6 +43,9 @@ class Release:
     answers: pd.DataFrame
     responses: pd.DataFrame | None = None
     waiting: Mapping[tuple[str, Group], int] = field(default_factory=lambda: MappingProxyType({}))
+    waiting_today: Mapping[tuple[str, Group], int] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def provisional(self) -> bool:
@@ -71,9 +74,11 @@ async def released(
     """
     answers = await storage.answers_frame(engine, wave.id)
     waiting: dict[tuple[str, Group], int] = {}
+    waiting_today: dict[tuple[str, Group], int] = {}
     if wave.is_open:
         shown = shown_responses(answers, k, today)
         waiting = waiting_counts(answers, shown)
+        waiting_today = today_counts(answers, today)
         answers = shown
     responses = None
     if with_responses:
@@ -82,7 +87,14 @@ async def released(
         # response submitted without any answer has nothing to show and is never released.
         ids = answers["response_id"].astype(str).unique()
         responses = every[every["response_id"].astype(str).isin(ids)].reset_index(drop=True)
-    return Release(wave, today, answers, responses, MappingProxyType(waiting))
+    return Release(
+        wave,
+        today,
+        answers,
+        responses,
+        MappingProxyType(waiting),
+        MappingProxyType(waiting_today),
+    )
 
 
 def today_for(services: Services) -> date:

@@ -1,37 +1,45 @@
 """Phone-friendly texts of a report: captions, digests and the officials' answers.
 
 Every number shown to a person is written by `services.numbers` (decimal comma in
-Indonesian); suppressed cells read "data belum cukup", never a number.
+Indonesian); a cell without a number says why in plain words (`cell_reason`), never a
+number; a revised final report says so wherever its numbers appear.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Mapping
+from datetime import date
 from typing import Final
 
-from scoring import Report, ScopeResult
-from scoring.report import GroupResult
+from scoring import BenchmarkComparison, Report, ScopeResult
+from scoring.report import CellStatus, GroupResult, cell_status
 from services.i18n import Catalog, catalog
 from services.numbers import format_count as _count
 from services.numbers import format_delta as _delta
 from services.numbers import format_number
 from services.reports import ReportBundle
+from services.revision_texts import revised_mark, revision_note
 from surveys import Group
 
 __all__ = [
     "CAPTION_LIMIT",
     "TEXT_LIMIT",
+    "benchmark_year",
     "category_mark",
+    "cell_reason",
     "dimensions_text",
     "format_number",
     "groups_text",
+    "index_reason",
     "progress_digest",
     "progress_text",
     "ranking_text",
     "score_text",
     "trend_text",
     "unit_progress_text",
+    "unit_reason",
 ]
 
 CAPTION_LIMIT: Final = 1024  # Telegram's caption limit
@@ -47,6 +55,73 @@ _GROUP_KEYS: Final[Mapping[Group, str]] = {
 
 
 # -- helpers (numbers are written by services.numbers) --------------------------------------
+
+
+def cell_reason(cell: GroupResult, k: int, language: str) -> str:
+    """Say in plain words why a cell shows no number (scoring.report.cell_status)."""
+    t = catalog().t
+    status = cell_status(cell, k)
+    n = _count(cell.waiting, language)
+    soon = cell.waiting >= k  # the step closes tomorrow (scoring/provisional.py)
+    if status is CellStatus.TODAY:
+        return t(language, "cell_today_soon" if soon else "cell_today_wait", n=n, k=k)
+    if status is CellStatus.WAITING:
+        return t(language, "cell_waiting_soon" if soon else "cell_waiting_wait", n=n, k=k)
+    if status is CellStatus.EXCLUDED:
+        return t(
+            language,
+            "cell_excluded",
+            excluded=_count(cell.excluded, language),
+            total=_count(cell.n + cell.excluded, language),
+            n=_count(cell.n, language),
+            k=k,
+        )
+    if status is CellStatus.SMALL:
+        return t(language, "cell_small", k=k)
+    if status is CellStatus.PROTECTING:
+        return t(language, "cell_protecting", k=k)
+    if status is CellStatus.NOT_APPLICABLE:
+        return t(language, "cell_not_applicable")
+    return t(language, "cell_no_answers")
+
+
+# Most telling first: a unit without any number is listed under its first reason here.
+_UNIT_REASONS: Final = (
+    (CellStatus.PROTECTING, "unit_reason_protecting"),
+    (CellStatus.EXCLUDED, "unit_reason_excluded"),
+    (CellStatus.SMALL, "unit_reason_small"),
+    (CellStatus.WAITING, "unit_reason_waiting"),
+    (CellStatus.TODAY, "unit_reason_today"),
+)
+
+
+def unit_reason(scope: ScopeResult, k: int, language: str) -> str:
+    """Say in a few words why a unit shows no number at all."""
+    found = {cell_status(c, k) for c in scope.groups}
+    key = next((key for status, key in _UNIT_REASONS if status in found), "unit_reason_no_answers")
+    return catalog().t(language, key, k=k)
+
+
+def index_reason(scope: ScopeResult, k: int, language: str) -> str:
+    """Say why a scope has neither an index nor a partial composite."""
+    t = catalog().t
+    if not any(c.submitted > 0 or c.excluded > 0 for c in scope.groups):
+        return t(language, "scores_index_no_answers")
+    waiting = sum(c.waiting for c in scope.groups)
+    if all(c.n == 0 and c.excluded == 0 for c in scope.groups) and waiting:
+        today = sum(c.waiting_today for c in scope.groups) == waiting
+        key = "index_today" if today else "index_waiting"
+        if scope.code is not None:  # one unit: its own groups, not "every unit"
+            key += "_unit"
+        return t(language, key, n=_count(waiting, language), k=k)
+    return t(language, "index_incomplete")
+
+
+def benchmark_year(bench: BenchmarkComparison, wave_year: int | None, language: str) -> str:
+    """Return a benchmark's year; for a target of another year than the wave's, say so."""
+    if bench.key != "rpjmn_target" or wave_year is None or bench.year == wave_year:
+        return str(bench.year)
+    return catalog().t(language, "target_stale", year=bench.year, wave_year=wave_year)
 
 
 def category_mark(scope: ScopeResult, language: str) -> str:
@@ -86,32 +161,34 @@ class _Writer:
         title = self.t(title_key, name=html.escape(name))
         status = self.t("scores_provisional") if self.report.provisional else self.t("scores_final")
         wave = self.t("scores_wave", wave=html.escape(self.report.wave), status=status)
-        return f"<b>{title}</b>\n{wave}"
+        # A revised final report says so wherever its numbers appear.
+        note = revision_note(self.bundle.revision, self.lang)
+        return f"<b>{title}</b>\n{wave}" + (f"\n{note}" if note else "")
 
     def group_name(self, group: Group) -> str:
         return self.t(_GROUP_KEYS[group])
 
     def cell(self, cell: GroupResult) -> str:
-        """One group's score with its margin, or why there is none."""
-        # n is what the score rests on; without a score, every response submitted so far.
-        if cell.suppressed or (cell.score is None and cell.waiting > 0):
-            value, n = self.t("scores_insufficient"), cell.submitted
-        elif cell.score is None:
-            value, n = self.t("scores_no_answers"), cell.n
-        elif cell.moe is not None:
-            value, n = f"<b>{self.num(cell.score)}</b> ±{self.num(cell.moe)}", cell.n
+        """One group's score with its margin, or why there is none, in plain words."""
+        group = self.group_name(cell.group)
+        if cell.score is None:
+            reason = cell_reason(cell, self.report.config.min_cell_size, self.lang)
+            status = cell_status(cell, self.report.config.min_cell_size)
+            if status in (CellStatus.SMALL, CellStatus.PROTECTING):
+                return self.t(
+                    "cell_line_n", group=group, reason=reason, n=_count(cell.n, self.lang)
+                )
+            return self.t("cell_line", group=group, reason=reason)
+        if cell.moe is not None:
+            value = f"<b>{self.num(cell.score)}</b> ±{self.num(cell.moe)}"
         else:
-            value, n = f"<b>{self.num(cell.score)}</b>", cell.n
-        return self.t(
-            "scores_group_line",
-            group=self.group_name(cell.group),
-            value=value,
-            n=_count(n, self.lang),
-        )
+            value = f"<b>{self.num(cell.score)}</b>"
+        return self.t("scores_group_line", group=group, value=value, n=_count(cell.n, self.lang))
 
     def waiting(self, scope: ScopeResult) -> str | None:
         """Say how many of the newest responses a provisional result does not show yet."""
-        late = sum(c.waiting for c in scope.groups)
+        # A cell without a number says why itself (cell_reason); this is for shown cells.
+        late = sum(c.waiting for c in scope.groups if c.score is not None)
         k = self.report.config.min_cell_size
         return self.t("scores_waiting_note", count=_count(late, self.lang), k=k) if late else None
 
@@ -128,9 +205,7 @@ class _Writer:
         if scope.partial_index is not None:
             groups = ", ".join(self.group_name(g) for g in scope.groups_included)
             return self.t("scores_partial_line", value=self.num(scope.partial_index), groups=groups)
-        if any(c.submitted > 0 for c in scope.groups):
-            return self.t("scores_index_insufficient")
-        return self.t("scores_index_no_answers")
+        return index_reason(scope, self.report.config.min_cell_size, self.lang)
 
     def corrections(self, scope: ScopeResult) -> str | None:
         corr = scope.corrections
@@ -153,15 +228,16 @@ class _Writer:
                     self.t(
                         "scores_benchmark_line",
                         label=bench.label.get(self.lang),
-                        year=bench.year,
+                        year=benchmark_year(bench, self.report.year, self.lang),
                         value=self.num(bench.value),
                         delta=delta,
                     )
                 )
         prev = scope.previous
         if prev is not None:
+            mark = revised_mark(self.revised_on(prev.wave), self.lang)
             if prev.index is None:
-                lines.append(self.t("scores_previous_none", wave=html.escape(prev.wave)))
+                lines.append(self.t("scores_previous_none", wave=html.escape(prev.wave)) + mark)
             else:
                 delta = f" ({_delta(prev.delta, self.lang)})" if prev.delta is not None else ""
                 lines.append(
@@ -171,8 +247,13 @@ class _Writer:
                         value=self.num(prev.index),
                         delta=delta,
                     )
+                    + mark
                 )
         return lines
+
+    def revised_on(self, wave: str) -> date | None:
+        """Return when an earlier wave's result in force was revised (None: never)."""
+        return next((h.revised_on for h in self.bundle.history if h.wave == wave), None)
 
 
 def _writer(bundle: ReportBundle, language: str) -> _Writer:
@@ -222,13 +303,15 @@ def dimensions_text(bundle: ReportBundle, language: str, unit_code: str | None =
                 value=w.num(dim.score),
             )
         )
+    k = w.report.config.min_cell_size
+    if hidden and not shown and all(c.score is None for c in scope.groups):
+        # Nothing of this scope is shown yet: say why once, not seven times.
+        lines.append(index_reason(scope, k, language))
+        hidden = []
     for dim in hidden:
+        why = w.t("cell_small", k=k) if dim.n > 0 else w.t("cell_no_answers")
         lines.append(
-            w.t(
-                "scores_dimension_hidden",
-                name=w.t(f"scores_dim_{dim.dimension.value}"),
-                value=w.t("scores_insufficient"),
-            )
+            w.t("scores_dimension_hidden", name=w.t(f"scores_dim_{dim.dimension.value}"), value=why)
         )
     if not scope.dimensions:
         lines.append(w.t("scores_index_no_answers"))
@@ -238,9 +321,10 @@ def dimensions_text(bundle: ReportBundle, language: str, unit_code: str | None =
 def _ranked(report: Report) -> tuple[list[ScopeResult], list[ScopeResult], list[ScopeResult]]:
     """Split units into ranked (full index), partial (not ranked) and without a number."""
     ranked = sorted((u for u in report.units if u.index is not None), key=lambda u: -(u.index or 0))
+    # Not ranked, so not ordered by value either: by name.
     partial = sorted(
         (u for u in report.units if u.index is None and u.partial_index is not None),
-        key=lambda u: -(u.partial_index or 0),
+        key=lambda u: u.name,
     )
     rest = [u for u in report.units if u.index is None and u.partial_index is None]
     return ranked, partial, rest
@@ -277,9 +361,18 @@ def ranking_text(bundle: ReportBundle, language: str, *, limit: int = TEXT_LIMIT
                     groups=groups,
                 )
             )
-    waiting = [u for u in rest if any(c.submitted > 0 for c in u.groups)]
-    if waiting:
-        lines += ["", w.t("scores_ranking_waiting", count=len(waiting))]
+    if rest:
+        # Every unit without a number is named with the reason, never just counted away: a
+        # unit that had numbers yesterday and none today is here, with why.
+        k = w.report.config.min_cell_size
+        by_reason: dict[str, list[str]] = {}
+        for unit in rest:
+            by_reason.setdefault(unit_reason(unit, k, language), []).append(unit.name)
+        lines += ["", w.t("ranking_without_header", count=len(rest))]
+        lines += [
+            w.t("ranking_without_line", reason=reason, names=html.escape(", ".join(names)))
+            for reason, names in by_reason.items()
+        ]
     return _fit("\n".join(lines), limit, w.t("scores_more"))
 
 
@@ -290,9 +383,13 @@ def trend_text(bundle: ReportBundle, language: str, unit_code: str | None = None
     lines = [w.header("scores_trend_title", scope), ""]
     history = bundle.history_of(unit_code)
     waves = [(h, False) for h in history]
-    waves.append((w.report.to_wave_result(unit_code), w.report.provisional))
+    current = w.report.to_wave_result(unit_code)
+    if bundle.revision is not None and unit_code is None:  # a revision moves only the index
+        current = dataclasses.replace(current, revised_on=bundle.revision.created_on)
+    waves.append((current, w.report.provisional))
     for result, provisional in waves:
         mark = f" — {w.t('scores_provisional_short')}" if provisional else ""
+        mark += revised_mark(result.revised_on, language)
         partial = result.partial_index if result.index is None else None
         shown = result.index if partial is None else partial
         value = w.num(shown) if shown is not None else w.t("scores_no_index")

@@ -1,14 +1,15 @@
-"""Reports from the database: build a wave's `Report` once, with its earlier waves' results.
+"""Reports from the database: a wave's `Report` once, with its earlier waves' results.
 
-Used by the score commands, `spibot score`/`spibot report` and the scheduler. Charts and texts
-of a bundle live in `services.report_charts` and `services.report_texts`.
+An open wave is scored now (`services.report_build`); a closed wave's report is the frozen
+one in force (`services.revisions`). Used by the score commands, `spibot score`/`spibot
+report`, the rakor PDF and the scheduler. Charts and texts of a bundle live in
+`services.report_charts` and `services.report_texts`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import difflib
-import functools
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -18,20 +19,15 @@ from types import MappingProxyType
 from typing import Final
 
 import storage
-from scoring import (
-    Corrections,
-    Report,
-    ScoringConfig,
-    UnitInfo,
-    WaveResult,
-    build_report,
-    find_institution,
-)
+from scoring import Report, WaveResult, find_institution
+from scoring.build import previous_comparison
+from services import revisions
 from services.context import Services
-from services.release import released, today_for
+from services.release import today_for
+from services.report_build import build_live, load_context
+from services.revisions import Revision
 from services.settings import Settings
 from storage import AsyncEngine
-from surveys import Group, Questionnaire, load_questionnaire_text
 
 __all__ = [
     "ReportBundle",
@@ -66,127 +62,16 @@ class ReportBundle:
         """Return the earlier waves' results of the institution (None) or one unit."""
         return self.history if unit_code is None else self.unit_history.get(unit_code, ())
 
+    # A closed wave's published versions, oldest first; the last is in force (empty: open).
+    revisions: tuple[Revision, ...] = ()
+
+    @property
+    def revision(self) -> Revision | None:
+        """Return the revision in force when it is not the first final report, else None."""
+        return self.revisions[-1] if len(self.revisions) > 1 else None
+
 
 # -- building ---------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=32)
-def _parse_questionnaire(questionnaire_id: int, source_yaml: str) -> Questionnaire:
-    # A stored questionnaire version never changes, so parsing it once per process is safe.
-    return load_questionnaire_text(source_yaml, source=f"questionnaire #{questionnaire_id}")
-
-
-async def _questionnaires(engine: AsyncEngine, wave: storage.Wave) -> dict[Group, Questionnaire]:
-    """Return the questionnaire each group of the wave answered."""
-    out: dict[Group, Questionnaire] = {}
-    for grp, questionnaire_id in wave.questionnaire_ids.items():
-        stored = await storage.get_questionnaire(engine, questionnaire_id)
-        if stored is None:
-            logger.warning("wave %s links a missing questionnaire", wave.name)
-            continue
-        out[Group(grp)] = _parse_questionnaire(stored.id, stored.source_yaml)
-    return out
-
-
-def _corrections(wave: storage.Wave, correction: storage.Correction | None) -> Corrections | None:
-    """Return the correction in force as scoring takes it; a stored bad one is skipped.
-
-    New corrections are checked where they are recorded, but a value stored before that check
-    (an `inf` from an old CLI) must not take down every score of the wave and of later waves.
-    """
-    if correction is None:
-        return None
-    try:
-        return Corrections(correction.integrity, correction.prevalence, correction.note)
-    except ValueError as exc:
-        logger.warning(
-            "wave %s: ignoring stored correction #%d (%s); record a valid one with "
-            "`spibot correction set`",
-            wave.name,
-            correction.id,
-            exc,
-        )
-        return None
-
-
-async def _build(
-    engine: AsyncEngine,
-    wave: storage.Wave,
-    config: ScoringConfig,
-    units: Sequence[UnitInfo],
-    institution_name: str,
-    history: Sequence[WaveResult],
-    today: date,
-) -> Report:
-    """Read one wave's answers and score them (the scoring runs in a worker thread).
-
-    The answers come through the one release rule (`services.release.released`): an open
-    wave is scored from whole days before `today`, in steps of at least k per unit and
-    group, so that reading a result before and after one person submits tells nothing
-    about their answers.
-    """
-    release = await released(engine, wave, k=config.min_cell_size, today=today)
-    questionnaires = await _questionnaires(engine, wave)
-    corrections = _corrections(wave, await storage.current_correction(engine, wave.id))
-    # Scoring a large wave takes a noticeable fraction of a second: keep the event loop free.
-    return await asyncio.to_thread(
-        functools.partial(
-            build_report,
-            release.answers,
-            questionnaires,
-            config,
-            wave=wave.name,
-            wave_open=wave.is_open,
-            units=units,
-            corrections=corrections,
-            history=history,
-            institution_name=institution_name,
-            waiting=release.waiting,
-        )
-    )
-
-
-# Results of closed waves (the institution's under None, each unit's under its code), which
-# only change when a correction is added: without this every /skor would re-score every
-# earlier wave (each possibly a million answers).
-_EARLIER: dict[tuple[object, ...], Mapping[str | None, WaveResult]] = {}
-_EARLIER_MAX: Final = 64
-
-
-async def _earlier_result(
-    engine: AsyncEngine,
-    wave: storage.Wave,
-    config: ScoringConfig,
-    units: Sequence[UnitInfo],
-    institution_name: str,
-    today: date,
-) -> Mapping[str | None, WaveResult]:
-    """Return an earlier wave's results (institution under None, units by code), scoring it
-    only when something changed."""
-    correction = await storage.current_correction(engine, wave.id)
-    key = (
-        engine.url.render_as_string(hide_password=True),
-        wave.id,
-        wave.closed_at,
-        correction.id if correction else None,
-        repr(config),  # frozen but holds mappings, so not hashable itself
-        repr(tuple(units)),
-    )
-    cached = _EARLIER.get(key) if wave.closed_at is not None else None
-    if cached is not None:
-        return cached
-    report = await _build(engine, wave, config, units, institution_name, (), today)
-    result: Mapping[str | None, WaveResult] = MappingProxyType(
-        {
-            None: report.to_wave_result(),
-            **{u.code: report.to_wave_result(u.code) for u in report.units if u.code},
-        }
-    )
-    if wave.closed_at is not None:
-        if len(_EARLIER) >= _EARLIER_MAX:
-            _EARLIER.pop(next(iter(_EARLIER)))
-        _EARLIER[key] = result
-    return result
 
 
 async def load_report(
@@ -195,11 +80,15 @@ async def load_report(
     *,
     wave_name: str | None = None,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> ReportBundle | None:
-    """Build the report of the named wave (default: the open one, else the newest).
+    """Return the report of the named wave (default: the open one, else the newest).
 
-    Returns None when there is no such wave. Earlier waves (by opening time) are scored too,
-    for their institution result only, to give the previous-wave comparison and the trend.
+    Returns None when there is no such wave. An open wave is scored now, through the release
+    rule (`services.report_build`); a closed wave's report is the frozen one in force
+    (`services.revisions`: frozen at its closing, revised only by a later correction), with
+    the comparison with the previous wave taken from that wave's report in force. Earlier
+    waves give their institution results for the comparison and the trend.
     """
     waves = await storage.list_waves(engine)  # newest first
     if wave_name is not None:
@@ -208,40 +97,32 @@ async def load_report(
         chosen = next((w for w in waves if w.is_open), waves[0] if waves else None)
     if chosen is None:
         return None
-    institution = await storage.get_institution(engine)
-    name = institution.name if institution else settings.institution_name
-    level = institution.level if institution else settings.institution_level
-    config = ScoringConfig(min_cell_size=settings.small_cell_k, level=level)
-    units = [
-        UnitInfo(
-            code=u.code,
-            name=u.name,
-            kind=u.kind,
-            parent_code=u.parent_code,
-            serves_public=u.serves_public,
-            roster_size=u.staff_count,
-            expert_count=u.expert_count,
-            service_user_count=u.service_user_count,
-        )
-        for u in await storage.list_units(engine)
-    ]
-    as_of = today or datetime.now(settings.zone).date()
-    # list_waves is newest first (opening time, then id): the waves after `chosen` came before.
-    earlier = list(reversed(waves[waves.index(chosen) + 1 :]))
-    results = [
-        await _earlier_result(engine, wave, config, units, name, as_of)
-        for wave in earlier  # oldest first
-    ]
-    history = tuple(r[None] for r in results)
-    per_unit = {u.code: tuple(r[u.code] for r in results if u.code in r) for u in units if u.code}
-    report = await _build(engine, chosen, config, units, name, history, as_of)
+    moment = now or datetime.now(settings.zone)
+    as_of = today or moment.astimezone(settings.zone).date()
+    ctx = await load_context(engine, settings)
+    earlier = await revisions.earlier_scopes(engine, settings, chosen, ctx, moment)
+    history = earlier.get(None, ())
+    report = await revisions.freeze(engine, settings, chosen, ctx=ctx, history=history, now=moment)
+    if report is None:
+        report = await build_live(engine, settings, ctx, chosen, history, as_of)
+    else:
+        # The published numbers stay; only the comparison follows a revised previous wave.
+        if history:
+            inst = report.institution
+            previous = previous_comparison(inst.index, inst.groups, report.wave, history)
+            report = dataclasses.replace(
+                report, institution=dataclasses.replace(inst, previous=previous)
+            )
     return ReportBundle(
         report=report,
         wave=chosen,
         history=history,
         as_of=as_of,
-        published=published_results(name, level),
-        unit_history=MappingProxyType(per_unit),
+        published=published_results(ctx.institution_name, ctx.level),
+        unit_history=MappingProxyType(
+            {code: results for code, results in earlier.items() if code is not None}
+        ),
+        revisions=await revisions.revisions_of(engine, settings, chosen),
     )
 
 
@@ -253,8 +134,13 @@ def published_results(name: str, level: str) -> Mapping[int, float]:
 async def current_bundle(services: Services, wave_name: str | None = None) -> ReportBundle | None:
     """Build the report of the named wave (default: the open one, else the newest), as of
     today in the bot's zone; None when there is no such wave."""
+    now = services.clock()
     return await load_report(
-        services.db.engine, services.settings, wave_name=wave_name, today=today_for(services)
+        services.db.engine,
+        services.settings,
+        wave_name=wave_name,
+        today=today_for(services),
+        now=now,
     )
 
 

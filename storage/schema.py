@@ -349,3 +349,37 @@ action_drafts = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("step IN ('what', 'who', 'due', 'note')", name="step"),
 )
+
+# A closed wave's published report, frozen (issue 22): number 1 is the final report as it was
+# when the wave closed; each later row is a dated revision (a correction, or the wave closed
+# again after a reopening), and the newest is in force. `report_json` is the whole `Report`
+# (scoring/frozen.py): the numbers as shown, counts per unit and group, no answers and no
+# person; `changes_json` lists what this revision changed from the one before.
+report_revisions = Table(
+    "report_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("report_json", Text, nullable=False),
+    Column("changes_json", Text, nullable=False, server_default="[]"),
+    Column("correction_id", ForeignKey("corrections.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("wave_id", "number"),
+    CheckConstraint("kind IN ('final', 'correction', 'reclosed')", name="kind"),
+)
+
+# The responses each unit × group needs (`needed`), fixed when the wave opens so targets do
+# not move overnight. unit_code '' is the institution.
+wave_targets = Table(
+    "wave_targets",
+    metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_code", String(40), primary_key=True),
+    Column("grp", String(10), primary_key=True),
+    Column("needed", Integer, nullable=False),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+    CheckConstraint("needed >= 0", name="needed"),
+)

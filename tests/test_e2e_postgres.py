@@ -53,4 +53,7 @@ async def test_survey_and_score_on_postgresql(harness: Harness) -> None:
     await admin.command("skor")
     answer = await reply(admin, timeout=15)
     assert answer.photo is not None
-    assert "data belum cukup" in answer.plain_text  # 1 response per group: never a number
+    # 1 response per group: never a number, and it says why.
+    assert "1 jawaban diterima hari ini; ditampilkan setelah terkumpul minimal 5" in (
+        answer.plain_text
+    )

@@ -90,13 +90,17 @@ async def test_ranking_and_full_report(harness: Harness) -> None:
     await _data(harness)
     boss = await _with_role(harness, Role.LEADERSHIP)
 
+    before = len(boss.chat.messages)
     await boss.command("peringkat")
-    ranking = await reply(boss)
+    await reply(boss)
+    ranking, full = boss.chat.messages[before:]
     # Three units with an index and one line counting the other 46: short enough for a photo.
     assert ranking.photo is not None
     assert not delivery.is_tall(ranking.photo)
     assert "Peringkat unit" in ranking.plain_text
-    assert "data belum cukup" in ranking.plain_text
+    # The text after it names every unit without a number, with the reason.
+    assert "Tanpa angka (46 unit)" in full.plain_text
+    assert "menunggu minimal 5 jawaban: Badan Perencanaan Pembangunan Daerah" in full.plain_text
 
     before = len(boss.chat.messages)
     await boss.command("laporan")
@@ -116,8 +120,8 @@ async def test_suppressed_unit_never_shows_a_number(harness: Harness) -> None:
     await boss.command("unit", "BAPPEDA")
     caption = (await reply(boss)).plain_text
     assert "Badan Perencanaan" in caption
-    assert "Pegawai: data belum cukup" in caption
-    assert "Indeks: data belum cukup" in caption
+    assert "Pegawai: 3 jawaban diterima; ditampilkan setelah terkumpul minimal 5" in caption
+    assert "Indeks: 3 jawaban diterima, belum ditampilkan" in caption
 
 
 async def test_ambiguous_unit_offers_buttons(harness: Harness) -> None:

@@ -86,15 +86,30 @@ async def test_texts_never_show_a_suppressed_number(
 ) -> None:
     wave = await open_wave(engine, "2026-S1", NOW)
     await add_responses(engine, wave, "BAPPEDA", Group.INTERNAL, 3, NOW)
-    bundle = await reporting.load_report(engine, settings)
+    bundle = await reporting.load_report(engine, settings, today=NOW.date())
     assert bundle is not None
 
+    # Day 0: the responses are counted and their release is explained, never "no responses".
     unit = report_texts.score_text(bundle, "id", "BAPPEDA")
-    assert "Pegawai: data belum cukup (n=3)" in unit
-    assert "Indeks: data belum cukup" in unit
-    assert "data belum cukup" in report_texts.score_text(bundle, "id")
+    assert "Pegawai: 3 jawaban diterima hari ini; ditampilkan setelah terkumpul minimal 5" in unit
+    assert "Indeks: 3 jawaban diterima hari ini" in unit
+    assert "belum ada jawaban" not in unit.split("Pengguna layanan")[0]
+    assert "jawaban diterima hari ini" in report_texts.score_text(bundle, "id")
     dims = report_texts.dimensions_text(bundle, "id", "BAPPEDA")
     assert "<b>" not in dims.split("\n", 2)[2]  # no dimension number at all
+
+    # Closed, the three are published as a suppressed cell, and it says why in plain words.
+    await storage.close_wave(engine, wave.id, NOW)
+    closed = await reporting.load_report(engine, settings)
+    assert closed is not None
+    unit = report_texts.score_text(closed, "id", "BAPPEDA")
+    assert (
+        "Pegawai: disembunyikan: kurang dari 5 responden, agar jawaban tidak bisa ditebak (n=3)"
+        in unit
+    )
+    english = report_texts.score_text(closed, "en", "BAPPEDA")
+    assert "hidden: fewer than 5 respondents, so that no answer can be guessed (n=3)" in english
+    assert "Service users: not applicable" in english  # BAPPEDA does not serve the public
 
 
 async def test_partial_composite_is_labelled(
@@ -137,7 +152,7 @@ async def test_pack_digest_and_captions(engine: storage.AsyncEngine, settings: S
     assert bundle.published[2022] == 74.00
     digest = report_texts.progress_digest(bundle, "id")
     assert "2026-03-03" in digest
-    assert "Pegawai: 10 dari target 30 (kurang 20)" in digest
+    assert "Pegawai: 10 dari target 62 (kurang 52)" in digest  # fixed at opening: prior σ
     assert "Terjauh dari target" in digest
 
 
@@ -171,20 +186,24 @@ def test_find_units(query: str, expected: list[str]) -> None:
     assert [u.code for u in reporting.find_units(units, query)] == expected
 
 
-async def test_earlier_closed_waves_are_scored_once_until_a_correction(
+async def test_a_closed_wave_is_scored_once_and_a_correction_revises_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """/skor must not re-score every earlier wave each time; a new correction does count."""
-    reporting_module = reporting
+    """A closed wave is frozen the first time it is needed and never re-scored: /skor reads
+    the frozen report; a correction makes a revision without scoring again."""
+    from scoring import Corrections
+    from services import report_build, revisions
+
     settings = load_settings(None, spibot_secret="s" * 20)
     calls: list[str] = []
-    real_build = reporting_module._build
+    real_build = report_build.build_live
 
-    async def counting_build(engine, wave, *args, **kwargs):
+    async def counting_build(engine, settings, ctx, wave, *args, **kwargs):
         calls.append(wave.name)
-        return await real_build(engine, wave, *args, **kwargs)
+        return await real_build(engine, settings, ctx, wave, *args, **kwargs)
 
-    monkeypatch.setattr(reporting_module, "_build", counting_build)
+    monkeypatch.setattr(revisions, "build_live", counting_build)
+    monkeypatch.setattr(reporting, "build_live", counting_build)
     async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
         with resources.as_file(
             resources.files("sandbox.data").joinpath("mojokerto-units.csv")
@@ -192,18 +211,26 @@ async def test_earlier_closed_waves_are_scored_once_until_a_correction(
             await import_units_csv(db.engine, p)
         now = datetime(2026, 1, 5, tzinfo=UTC)
         first = await open_wave(db.engine, "2025-S2", now)
-        await storage.close_wave(db.engine, first.id, now)
+        await storage.close_wave(db.engine, first.id, now)  # closed without freezing
         await open_wave(db.engine, "2026-S1", now)
-        assert (await storage.current_wave(db.engine)) is not None
 
-        await reporting_module.load_report(db.engine, settings)
-        await reporting_module.load_report(db.engine, settings)
-        assert calls.count("2025-S2") == 1  # cached the second time
+        await reporting.load_report(db.engine, settings)
+        await reporting.load_report(db.engine, settings)
+        assert calls.count("2025-S2") == 1  # frozen at the first read, then read back
         assert calls.count("2026-S1") == 2  # the open wave is always scored afresh
 
-        await storage.add_correction(db.engine, first.id, 3.0, 0.5, "kasus", now)
-        await reporting_module.load_report(db.engine, settings)
-        assert calls.count("2025-S2") == 2  # a new correction changes its result
+        closed = await storage.get_wave(db.engine, "2025-S2")
+        assert closed is not None
+        _, revision = await revisions.set_correction(
+            db.engine, settings, closed, Corrections(3.0, 0.5, "kasus"), now
+        )
+        assert revision is not None
+        assert revision.number == 2
+        bundle = await reporting.load_report(db.engine, settings, wave_name="2025-S2")
+        assert calls.count("2025-S2") == 1  # the revision is the frozen report, corrected
+        assert bundle is not None
+        assert bundle.report.institution.corrections == Corrections(3.0, 0.5, "kasus")
+        assert [r.number for r in bundle.revisions] == [1, 2]
 
 
 async def test_a_stored_bad_correction_is_skipped_with_a_warning(
@@ -224,7 +251,7 @@ async def test_a_stored_bad_correction_is_skipped_with_a_warning(
             )
         )
 
-    with caplog.at_level("WARNING", logger="services.reports"):
+    with caplog.at_level("WARNING", logger="services.report_build"):
         older = await reporting.load_report(engine, settings, wave_name="2025-S2")
         later = await reporting.load_report(engine, settings)  # scores 2025-S2 for its history
 

@@ -116,11 +116,12 @@ def test_benchmarks_for_a_year_and_latest():
     assert got["national"].delta == pytest.approx(2.06)
     assert got["level:kabupaten"].value == pytest.approx(70.627, abs=0.001)
     assert got["rpjmn_target"].value == 72.0
-    # No RPJMN target after 2023; year None picks each series' latest.
-    assert [b.key for b in compare_with_benchmarks(70, level="kota", year=2024)] == [
+    # RPJMN 2020-2024 ends with 76 in 2024; no target after it is sourced.
+    assert [b.key for b in compare_with_benchmarks(70, level="kota", year=2025)] == [
         "national",
         "level:kota",
     ]
+    assert compare_with_benchmarks(70, level="kota", year=2024)[-1].value == 76.0
     latest = {
         b.key: (b.year, round(b.value, 2))
         for b in compare_with_benchmarks(None, level="kota", year=None)
@@ -128,8 +129,16 @@ def test_benchmarks_for_a_year_and_latest():
     assert latest == {
         "national": (2025, 72.32),
         "level:kota": (2025, 73.35),
-        "rpjmn_target": (2023, 74.0),
+        "rpjmn_target": (2024, 76.0),
     }
+    # The target is a goal for a year: the wave's year's when sourced, else the latest (2024).
+    for wave_year, expected in ((2022, (2022, 72.0)), (2026, (2024, 76.0)), (None, (2024, 76.0))):
+        (target,) = [
+            (b.year, b.value)
+            for b in compare_with_benchmarks(None, level="kota", year=None, target_year=wave_year)
+            if b.key == "rpjmn_target"
+        ]
+        assert target == expected
     assert all(b.delta is None for b in compare_with_benchmarks(None, level="lembaga", year=2021))
     # A level the file does not know has no level benchmark.
     assert [b.key for b in compare_with_benchmarks(70, level="desa", year=2022)] == [

@@ -167,8 +167,8 @@ def test_previous_wave_and_benchmarks():
     assert inst.previous.group_deltas[IN] == pytest.approx(5.0)
     assert inst.previous.group_deltas[EX] == pytest.approx(-5.0)
     bench = {b.key: b for b in inst.benchmarks}
-    # 2024: national 71.53, kabupaten 69.99; no RPJMN target for 2024.
-    assert set(bench) == {"national", "level:kabupaten"}
+    # 2024: national 71.53, kabupaten 69.99, RPJMN target 76.
+    assert set(bench) == {"national", "level:kabupaten", "rpjmn_target"}
     assert bench["national"].delta == pytest.approx(64.7365625 - 71.53)
     assert hand_report().institution.previous is None
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scoring import GroupResult, Report, ScopeResult
+    from scoring import GroupResult, ScopeResult
     from services.reports import ReportBundle
+    from services.revisions import Revision
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -28,38 +29,53 @@ def _fmt(value: float | None, moe: float | None = None) -> str:
     return f"{value:.2f}" + (f" ±{moe:.2f}" if moe is not None else "")
 
 
-def _cell(cell: GroupResult) -> str:
-    if cell.suppressed or (cell.score is None and cell.waiting):
-        return f"insufficient (n={cell.submitted})"
+def _cell(cell: GroupResult, k: int) -> str:
+    from services.report_texts import cell_reason
+
     if cell.score is None:
-        return "no responses"
+        n = f" (n={cell.n})" if cell.suppressed else ""
+        return cell_reason(cell, k, "en") + n
     late = f", {cell.waiting} newer not shown yet" if cell.waiting else ""
     return f"{_fmt(cell.score, cell.moe)} (n={cell.n}{late})"
 
 
-def _headline(scope: ScopeResult) -> str:
+def _headline(scope: ScopeResult, k: int) -> str:
+    import html
+    import re
+
+    from services.report_texts import index_reason
+
     if scope.index is not None:
         category = scope.category.label.get("en") if scope.category else ""
         return f"index {_fmt(scope.index, scope.index_moe)} {category}"
     if scope.partial_index is not None:
         groups = "+".join(g.value for g in scope.groups_included)
         return f"partial {scope.partial_index:.2f} ({groups} only; not an SPI index)"
-    return "index: insufficient data" if any(c.n for c in scope.groups) else "index: no responses"
+    reason = html.unescape(re.sub(r"<[^>]+>", "", index_reason(scope, k, "en")))
+    return reason[0].lower() + reason[1:]
 
 
-def _score_lines(report: Report, unit_code: str | None) -> list[str]:
+def _score_lines(bundle: ReportBundle, unit_code: str | None) -> list[str]:
     """Plain-text report for a terminal: the institution (or one unit) and every unit."""
+    from services.report_texts import benchmark_year
+    from services.revision_texts import revision_note
+
+    report = bundle.report
+    k = report.config.min_cell_size
     status = "open, provisional" if report.provisional else "closed"
     lines = [f"wave {report.wave} ({status})"]
+    note = revision_note(bundle.revision, "en")
+    if note:  # a revised final report says so wherever its numbers appear
+        lines.append(note.replace("<i>", "").replace("</i>", ""))
     scopes = [report.unit(unit_code)] if unit_code else [report.institution]
     for scope in scopes:
-        lines.append(f"{scope.name or 'institution'}: {_headline(scope)}")
-        lines += [f"  {c.group.value:<9} {_cell(c)}" for c in scope.groups]
+        lines.append(f"{scope.name or 'institution'}: {_headline(scope, k)}")
+        lines += [f"  {c.group.value:<9} {_cell(c, k)}" for c in scope.groups]
         corr = scope.corrections
         if corr is not None and corr.total:
             lines.append(f"  corrections -{corr.integrity:.2f} -{corr.prevalence:.2f} {corr.note}")
         lines += [
-            f"  vs {b.label.get('en')} {b.year}: {b.value:.2f}"
+            f"  vs {b.label.get('en')} {benchmark_year(b, report.year, 'en')}: {b.value:.2f}"
             + (f" ({b.delta:+.2f})" if b.delta is not None else "")
             for b in scope.benchmarks
         ]
@@ -72,8 +88,8 @@ def _score_lines(report: Report, unit_code: str | None) -> list[str]:
         lines.append("")
         lines.append(f"{'unit':<24} {'result':<44} internal / external / expert")
         for unit in report.units:
-            cells = " / ".join(_cell(c) for c in unit.groups)
-            lines.append(f"{unit.code:<24} {_headline(unit):<44} {cells}")
+            cells = " / ".join(_cell(c, k) for c in unit.groups)
+            lines.append(f"{unit.code:<24} {_headline(unit, k):<44} {cells}")
     q = report.quality
     lines.append(f"\nresponses {q.responses}, excluded by quality checks {q.excluded}")
     return lines
@@ -97,7 +113,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Print the wave's report (text, or JSON with --json)."""
     from services.admin import AdminError
 
-    report = _load_bundle(args).report
+    bundle = _load_bundle(args)
+    report = bundle.report
     if args.unit is not None:
         codes = {u.code for u in report.units}
         if args.unit not in codes:
@@ -116,43 +133,65 @@ def cmd_score(args: argparse.Namespace) -> int:
         )
         print(json.dumps(data, ensure_ascii=False, indent=1))
     else:
-        print("\n".join(_score_lines(report, args.unit)))
+        print("\n".join(_score_lines(bundle, args.unit)))
     return 0
 
 
 def cmd_correction_set(args: argparse.Namespace) -> int:
-    """Record the corrections of a wave (the newest is in force; history is kept)."""
-    import storage
+    """Record the corrections of a wave (the newest is in force; history is kept).
+
+    For a closed wave this makes a dated revision of its frozen final report, which the bot
+    pushes to the subscribed chats.
+    """
+    from scoring import Corrections
+    from services import revisions
     from services.admin import AdminError, resolve_wave
 
-    async def work(engine: AsyncEngine, settings: Settings) -> str:
+    async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave = await resolve_wave(engine, args.wave)
         try:
-            await storage.add_correction(
-                engine, wave.id, args.integrity, args.prevalence, args.note, now()
-            )
+            corrections = Corrections(args.integrity, args.prevalence, args.note)
         except ValueError as exc:
             raise AdminError(str(exc)) from exc
-        return (
+        _, revision = await revisions.set_correction(engine, settings, wave, corrections, now())
+        lines = [
             f"wave {wave.name!r}: corrections integrity {args.integrity:.2f}, "
             f"prevalence {args.prevalence:.2f} are now in force"
-        )
+        ]
+        if revision is not None:
+            lines.append(
+                f"revision {revision.number} of the final report, dated "
+                f"{revision.created_on.isoformat()}; the bot sends it to subscribed chats"
+            )
+            lines += [f"  {line}" for line in revision_lines(revision)]
+        return lines
 
-    print(run_with_db(args, work))
+    for line in run_with_db(args, work):
+        print(line)
     return 0
 
 
+def revision_lines(revision: Revision) -> list[str]:
+    """Return what a revision changed, one line per change (English, for the terminal)."""
+    from services.revision_texts import change_lines
+
+    return change_lines(revision, "en", html_markup=False) or ["no shown number changed"]
+
+
 def cmd_correction_list(args: argparse.Namespace) -> int:
-    """List a wave's corrections, newest (in force) first."""
+    """List a wave's corrections, newest (in force) first, and its report's revisions."""
     import storage
+    from services import revisions
     from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave = await resolve_wave(engine, args.wave)
         history = await storage.correction_history(engine, wave.id)
-        if not history:
-            return [f"wave {wave.name!r} has no corrections"]
-        lines = [f"wave {wave.name!r} corrections, newest first:"]
+        lines = (
+            [f"wave {wave.name!r} corrections, newest first:"]
+            if history
+            else [f"wave {wave.name!r} has no corrections"]
+        )
         for i, c in enumerate(history):
             when = c.created_at.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M")
             state = "in force" if i == 0 else "replaced"
@@ -160,6 +199,16 @@ def cmd_correction_list(args: argparse.Namespace) -> int:
                 f"  {when}  integrity {c.integrity:.2f}  prevalence {c.prevalence:.2f}  "
                 f"({state})  {c.note}"
             )
+        published = await revisions.revisions_of(engine, settings, wave)
+        if published:
+            lines.append(f"final report of {wave.name!r}, oldest first (the last is in force):")
+        for revision in published:
+            lines.append(
+                f"  {revision.number}. {revision.created_on.isoformat()}  {revision.kind.value}"
+                + (f"  {revision.note}" if revision.note else "")
+            )
+            if revision.number > 1:
+                lines += [f"     {line}" for line in revision_lines(revision)]
         return lines
 
     for line in run_with_db(args, work):
@@ -190,8 +239,17 @@ def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], languag
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the chart pack (PNGs) and a Markdown summary into a folder."""
+    """Write the chart pack (PNGs) and a Markdown summary into a folder, and/or the rakor PDF."""
     from services.admin import AdminError
+
+    if args.out is None and args.pdf is None:
+        raise AdminError("give --out FOLDER (the charts), --pdf FILE (the rakor PDF), or both")
+    if args.unit is not None and args.pdf is None:
+        raise AdminError("--unit makes a unit's PDF: give --pdf FILE too")
+    if args.pdf is not None:
+        _write_pdf(args)
+    if args.out is None:
+        return 0
     from services.report_charts import report_pack
 
     bundle = _load_bundle(args)
@@ -208,6 +266,44 @@ def cmd_report(args: argparse.Namespace) -> int:
     (out / "report.md").write_text(summary_markdown(bundle, files, args.language), encoding="utf-8")
     print(f"wrote {len(files)} charts and report.md to {out}")
     return 0
+
+
+def _write_pdf(args: argparse.Namespace) -> None:
+    """Make the rakor PDF of --wave (the same report the bot shows now) into --pdf."""
+    from services.admin import AdminError
+    from services.rakor.pdf import RakorPdf, load_pdf
+
+    target = Path(args.pdf)
+    if target.is_dir():
+        raise AdminError(f"{target}: is a folder; give a file name, e.g. laporan.pdf")
+
+    async def work(engine: AsyncEngine, settings: Settings) -> RakorPdf:
+        import storage
+
+        if args.unit is not None and await storage.get_unit(engine, args.unit) is None:
+            raise AdminError(f"unknown unit code {args.unit!r}; see `spibot units list`")
+        made = await load_pdf(
+            engine,
+            settings,
+            args.language,
+            now=now(),
+            wave_name=args.wave,
+            unit_code=args.unit,
+        )
+        if made is None:
+            raise AdminError(f"no wave named {args.wave!r}" if args.wave else "no wave yet")
+        bundle, pdf = made
+        if pdf is None:
+            raise AdminError(f"wave {bundle.wave.name!r} has no responses yet: no PDF to make")
+        return pdf
+
+    pdf = run_with_db(args, work)
+    try:
+        target.write_bytes(pdf.data)
+    except OSError as exc:
+        raise AdminError(f"{target}: cannot write: {exc.strerror}") from exc
+    status = "provisional" if pdf.provisional else "final"
+    print(f"wrote {target}: wave {pdf.wave} ({status}), {pdf.pages} pages")
 
 
 def add_score_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -231,8 +327,12 @@ def add_score_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument("--wave", help="wave name (default: the open wave)")
     p.set_defaults(func=cmd_correction_list)
 
-    p = sub.add_parser("report", help="write the chart pack and a Markdown summary")
+    p = sub.add_parser(
+        "report", help="write the chart pack and a Markdown summary, or the rakor PDF"
+    )
     p.add_argument("--wave", help="wave name (default: the open wave, else the newest)")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", help="output folder for the charts and report.md")
+    p.add_argument("--pdf", help="write the rakor PDF (A4, for the meeting screen) to this file")
+    p.add_argument("--unit", help="with --pdf: only this unit's page (code)")
     p.add_argument("--language", choices=["id", "en"], default="id")
     p.set_defaults(func=cmd_report)

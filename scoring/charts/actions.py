@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from scoring.charts.labels import format_count
 from scoring.charts.style import (
@@ -20,10 +21,10 @@ from scoring.charts.style import (
     TITLE_PT,
     WIDTH_IN,
     add_axes_in,
-    ellipsize,
     new_figure,
     style_value_axis,
     to_png,
+    wrap,
     y_from_top,
 )
 
@@ -47,6 +48,7 @@ ROW_IN: Final = 0.42
 NAME_W_IN: Final = 2.9
 TOP_IN: Final = 1.35  # title, subtitle and the key
 NAME_CHARS: Final = 24
+SMALL_CHARS: Final = 30  # the same column at SMALL_PT
 
 
 def _figure(
@@ -88,8 +90,9 @@ def _figure(
         fig.text(
             left,
             y_from_top(fig, TOP_IN + (y + 0.5) * ROW_IN),
-            ellipsize(name, NAME_CHARS),
-            fontsize=BODY_PT,
+            # A longer name goes on two lines in the smaller size, which fits its row.
+            name if len(name) <= NAME_CHARS else wrap(name, SMALL_CHARS),
+            fontsize=BODY_PT if len(name) <= NAME_CHARS else SMALL_PT,
             color=INK,
             va="center",
             parse_math=False,
@@ -118,6 +121,8 @@ def _figure(
                 )
         starts = [a + b for a, b in zip(starts, values, strict=True)]
     ax.set_xlim(0, max(most, 1) * 1.05)
+    # Actions are counted in whole numbers: no 0.5 tick when every unit has one or two.
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(n_rows - 0.5, -0.5)
     return fig
 

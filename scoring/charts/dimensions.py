@@ -1,7 +1,7 @@
 """Dimension chart: the seven SPI dimensions, weakest first, so the top row is where to act.
 
-Dimensions without a shown score (nobody answered, or fewer than k respondents) go last
-with a placeholder word instead of a bar.
+Dimensions without a shown score (nobody answered yet, or fewer than k respondents: hidden)
+go last with a placeholder saying so instead of a bar.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from matplotlib.figure import Figure
 from scoring.charts.bars import BarRow, draw_bar_rows
 from scoring.charts.labels import dimension_label, label
 from scoring.charts.style import (
-    HEADER_IN,
     MUTED,
     SMALL_PT,
     WIDTH_IN,
     draw_header,
-    ellipsize,
+    header_height,
     new_figure,
+    no_number_word,
     scope_of,
     to_png,
     wrap,
@@ -38,21 +38,26 @@ def _dimensions_figure(
     scope = scope_of(report, unit_code)
     shown = sorted((d for d in scope.dimensions if d.score is not None), key=lambda d: d.score or 0)
     hidden = [d for d in scope.dimensions if d.score is None]
+    k = report.config.min_cell_size
+    # A dimension nobody answered yet: why the whole scope has no number (waiting, n/a...).
+    nothing = (
+        no_number_word(scope, language, k)
+        if all(c.score is None for c in scope.groups)
+        else label("no_answers", language)
+    )
     rows = [
         BarRow(
             label=wrap(dimension_label(d.dimension, language), 22),
             value=d.score,
-            placeholder=label("insufficient" if d.n > 0 else "no_answers", language),
+            placeholder=label("cell_small", language, k=k) if d.n > 0 else nothing,
         )
         for d in [*shown, *hidden]
     ]
-    top = HEADER_IN + 0.2
+    unit_name = scope.name if unit_code is not None else None
+    top = header_height(unit_name) + 0.2
     height = top + ROW_IN * max(len(rows), 1) + 0.95
     fig = new_figure(height)
-    title = label("dimensions_title", language)
-    if unit_code is not None:
-        title = f"{title} — {ellipsize(scope.name, 20)}"
-    draw_header(fig, title, report, language)
+    draw_header(fig, label("dimensions_title", language), report, language, unit_name)
     if rows:
         draw_bar_rows(
             fig, rows, top_in=top, label_w_in=LABEL_W_IN, row_in=ROW_IN, language=language

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from scoring.benchmarks import BenchmarkComparison
 from scoring.charts.labels import (
     category_word,
     format_delta,
@@ -24,6 +25,7 @@ from scoring.charts.style import (
     BAND_COLOURS,
     BODY_PT,
     FAINT,
+    HEADER_IN,
     INK,
     MUTED,
     SMALL_PT,
@@ -31,7 +33,7 @@ from scoring.charts.style import (
     add_axes_in,
     category_fill,
     draw_header,
-    ellipsize,
+    header_height,
     new_figure,
     no_number_word,
     scope_of,
@@ -49,6 +51,7 @@ BAND_TOP_IN = 2.45
 BAND_H_IN = 0.62
 STRIP_H_IN = 0.5
 TABLE_TOP_IN = 3.9
+KEY_IN = 0.3  # the category key's own line, below the axis numbers
 ROW_IN = 0.34
 
 # Marker shape and colour per benchmark key: shapes differ so markers read without colour.
@@ -70,12 +73,20 @@ class _Reference:
     delta: float | None
 
 
-def _references(scope: ScopeResult, language: str) -> list[_Reference]:
+def _benchmark_text(bench: BenchmarkComparison, wave_year: int | None, language: str) -> str:
+    """Name a benchmark with its year; a target of another year than the wave's says so."""
+    name = bench.label.get(language)
+    if bench.key == "rpjmn_target" and wave_year is not None and bench.year != wave_year:
+        return label("target_stale", language, label=name, year=bench.year, wave_year=wave_year)
+    return label("benchmark_year", language, label=name, year=bench.year)
+
+
+def _references(scope: ScopeResult, language: str, wave_year: int | None) -> list[_Reference]:
     """Collect the benchmarks and the previous wave that have a number."""
     refs = [
         _Reference(
             "level" if b.key.startswith("level:") else b.key,
-            label("benchmark_year", language, label=b.label.get(language), year=b.year),
+            _benchmark_text(b, wave_year, language),
             b.value,
             b.delta,
         )
@@ -94,13 +105,20 @@ def _axis_floor(values: list[float], waspada_from: float) -> float:
     return max(0.0, min(60.0, math.floor(low / 10) * 10))
 
 
-def _draw_headline(fig: Figure, scope: ScopeResult, language: str) -> float | None:
-    """Draw the big number (or why there is none); return the value to mark on the band."""
+def _draw_headline(
+    fig: Figure, scope: ScopeResult, language: str, off: float, k: int
+) -> float | None:
+    """Draw the big number (or why there is none) `off` inches below its usual place (a
+    unit's name takes room in the header); return the value to mark on the band."""
     left = LEFT_IN / WIDTH_IN
+
+    def y(inches: float) -> float:
+        return y_from_top(fig, inches + off)
+
     if scope.index is not None and scope.category is not None:
         fig.text(
             left,
-            y_from_top(fig, 1.0),
+            y(1.0),
             format_score(scope.index, language),
             fontsize=44,
             fontweight="bold",
@@ -110,7 +128,7 @@ def _draw_headline(fig: Figure, scope: ScopeResult, language: str) -> float | No
         fill, ink = category_fill(scope.category)
         fig.text(
             2.75 / WIDTH_IN,
-            y_from_top(fig, 1.42),
+            y(1.42),
             category_word(scope.category, language),
             fontsize=18,
             fontweight="bold",
@@ -121,7 +139,7 @@ def _draw_headline(fig: Figure, scope: ScopeResult, language: str) -> float | No
         if scope.index_moe is not None:
             fig.text(
                 left,
-                y_from_top(fig, 1.9),
+                y(1.9),
                 label("margin", language, moe=format_score(scope.index_moe, language)),
                 fontsize=SMALL_PT,
                 color=MUTED,
@@ -132,7 +150,7 @@ def _draw_headline(fig: Figure, scope: ScopeResult, language: str) -> float | No
         groups = ", ".join(group_label(g, language) for g in scope.groups_included)
         fig.text(
             left,
-            y_from_top(fig, 1.0),
+            y(1.0),
             label("partial_index", language, groups=groups),
             fontsize=BODY_PT,
             fontweight="bold",
@@ -141,7 +159,7 @@ def _draw_headline(fig: Figure, scope: ScopeResult, language: str) -> float | No
         )
         fig.text(
             left,
-            y_from_top(fig, 1.32),
+            y(1.32),
             format_score(scope.partial_index, language),
             fontsize=34,
             fontweight="bold",
@@ -150,7 +168,7 @@ def _draw_headline(fig: Figure, scope: ScopeResult, language: str) -> float | No
         )
         fig.text(
             left,
-            y_from_top(fig, 2.02),
+            y(2.02),
             label("partial_note", language),
             fontsize=SMALL_PT,
             color=MUTED,
@@ -159,17 +177,34 @@ def _draw_headline(fig: Figure, scope: ScopeResult, language: str) -> float | No
         return scope.partial_index
     fig.text(
         left,
-        y_from_top(fig, 1.15),
-        label("insufficient", language),
+        y(1.15),
+        label("no_index", language),
         fontsize=28,
         fontweight="bold",
         color=FAINT,
         va="top",
     )
-    reason = no_number_word(scope, language)
-    if reason != label("insufficient", language):
-        fig.text(left, y_from_top(fig, 1.8), reason, fontsize=BODY_PT, color=MUTED, va="top")
+    reason = no_number_word(scope, language, k)
+    fig.text(left, y(1.8), reason, fontsize=BODY_PT, color=MUTED, va="top", parse_math=False)
     return None
+
+
+def _word_fits(word: str, a: float, b: float, lo: float) -> bool:
+    """Tell whether a category word fits inside its band from a to b."""
+    width_in = (b - a) / (100 - lo) * PLOT_W_IN
+    # Bold DejaVu Sans averages about 0.62 em per character.
+    return len(word) * 0.62 * SMALL_PT / 72 + 0.08 <= width_in
+
+
+def _band_words_fit(report: Report, lo: float, language: str) -> bool:
+    """Tell whether every category word fits inside its band."""
+    t = report.config.thresholds
+    edges = [lo, t.waspada_from, t.terjaga_from, 100.0]
+    return all(
+        _word_fits(category_word(category, language), a, b, lo)
+        for category, a, b in zip(CATEGORIES, edges, edges[1:], strict=False)
+        if b > a
+    )
 
 
 def _draw_bands(band: Axes, report: Report, lo: float, language: str) -> bool:
@@ -182,9 +217,7 @@ def _draw_bands(band: Axes, report: Report, lo: float, language: str) -> bool:
             continue
         band.axvspan(a, b, color=BAND_COLOURS[category.key], lw=0)
         word = category_word(category, language)
-        width_in = (b - a) / (100 - lo) * PLOT_W_IN
-        # Bold DejaVu Sans averages about 0.62 em per character.
-        if len(word) * 0.62 * SMALL_PT / 72 + 0.08 <= width_in:
+        if _word_fits(word, a, b, lo):
             band.text(
                 (a + b) / 2,
                 0.25,  # lower half: the index line runs through the upper half only
@@ -206,21 +239,27 @@ def _draw_bands(band: Axes, report: Report, lo: float, language: str) -> bool:
 def _index_figure(report: Report, language: str = "id", unit_code: str | None = None) -> Figure:
     """Build the index card figure (exposed for tests that inspect its text)."""
     scope = scope_of(report, unit_code)
-    refs = _references(scope, language)
+    refs = _references(scope, language, report.year)
+    unit_name = scope.name if unit_code is not None else None
+    off = header_height(unit_name) - HEADER_IN  # a unit's name pushes everything down
+    t = report.config.thresholds
+    values = [r.value for r in refs]
+    if scope.index is not None or scope.partial_index is not None:
+        values.append(scope.index if scope.index is not None else scope.partial_index or 0.0)
+    lo = _axis_floor(values, t.waspada_from)
+    words_fit = _band_words_fit(report, lo, language)
+    # When a band is too narrow for its word, the key goes on a line of its own below the
+    # axis numbers (never over them), and the table moves down to make room.
+    table_top = TABLE_TOP_IN + off + (0 if words_fit else KEY_IN)
     rows = len(refs) + 1 if refs else 0  # +1: the column header
-    height = TABLE_TOP_IN + rows * ROW_IN + 0.35
+    height = table_top + rows * ROW_IN + 0.35
     fig = new_figure(height)
-    title = label("index_title", language)
-    if unit_code is not None:
-        title = f"{title} — {ellipsize(scope.name, 32)}"
-    draw_header(fig, title, report, language)
+    draw_header(fig, label("index_title", language), report, language, unit_name)
 
-    marked = _draw_headline(fig, scope, language)
-    values = [r.value for r in refs] + ([marked] if marked is not None else [])
-    lo = _axis_floor(values, report.config.thresholds.waspada_from)
-
-    band = add_axes_in(fig, left=LEFT_IN, top=BAND_TOP_IN, width=PLOT_W_IN, height=BAND_H_IN)
-    words_fit = _draw_bands(band, report, lo, language)
+    marked = _draw_headline(fig, scope, language, off, report.config.min_cell_size)
+    band_top = BAND_TOP_IN + off
+    band = add_axes_in(fig, left=LEFT_IN, top=band_top, width=PLOT_W_IN, height=BAND_H_IN)
+    _draw_bands(band, report, lo, language)
     if marked is not None:
         full = scope.index is not None
         colour = INK if full else MUTED
@@ -228,14 +267,13 @@ def _index_figure(report: Report, language: str = "id", unit_code: str | None = 
         band.plot([marked], [1.16], marker="v", ms=15, color=colour, clip_on=False, ls="none")
 
     strip = add_axes_in(
-        fig, left=LEFT_IN, top=BAND_TOP_IN + BAND_H_IN, width=PLOT_W_IN, height=STRIP_H_IN
+        fig, left=LEFT_IN, top=band_top + BAND_H_IN, width=PLOT_W_IN, height=STRIP_H_IN
     )
     strip.set_xlim(lo, 100)
     strip.set_ylim(0, 1)
     for ref, y in zip(refs, _dodge([r.value for r in refs], lo), strict=True):
         shape, colour = _MARKERS[ref.kind]
         strip.plot([ref.value], [y], marker=shape, ms=11, color=colour, mec="white", mew=1.2)
-    t = report.config.thresholds
     ticks = sorted({lo, t.waspada_from, t.terjaga_from, 100.0})
     strip.set_xticks(ticks, [format_score(v, language, 0) for v in ticks])
     strip.set_yticks([])
@@ -243,10 +281,10 @@ def _index_figure(report: Report, language: str = "id", unit_code: str | None = 
     for spine in strip.spines.values():
         spine.set_visible(False)
     if not words_fit:
-        # A narrow band cannot hold its word: spell the key out under the axis instead.
+        # A narrow band cannot hold its word: spell the key out below the axis numbers.
         fig.text(
             LEFT_IN / WIDTH_IN,
-            y_from_top(fig, TABLE_TOP_IN - 0.05),
+            y_from_top(fig, table_top - 0.08),
             label("category_key", language, w=_num(t.waspada_from), t=_num(t.terjaga_from)),
             fontsize=SMALL_PT,
             color=MUTED,
@@ -254,7 +292,7 @@ def _index_figure(report: Report, language: str = "id", unit_code: str | None = 
         )
 
     if refs:
-        _draw_table(fig, refs, language)
+        _draw_table(fig, refs, language, table_top)
     return fig
 
 
@@ -278,12 +316,10 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def _draw_table(fig: Figure, refs: list[_Reference], language: str) -> None:
+def _draw_table(fig: Figure, refs: list[_Reference], language: str, top: float) -> None:
     """List each marker with its label, value and the index's difference from it."""
     rows = len(refs) + 1
-    table = add_axes_in(
-        fig, left=LEFT_IN, top=TABLE_TOP_IN + 0.1, width=PLOT_W_IN, height=rows * ROW_IN
-    )
+    table = add_axes_in(fig, left=LEFT_IN, top=top + 0.1, width=PLOT_W_IN, height=rows * ROW_IN)
     table.set_xlim(0, 1)
     table.set_ylim(rows, 0)
     table.set_axis_off()

@@ -32,7 +32,47 @@ LABELS: Final[Mapping[str, Text]] = MappingProxyType(
         "wave": Text(id="Gelombang {wave}", en="Wave {wave}"),
         "provisional": Text(id="SEMENTARA", en="PROVISIONAL"),
         "insufficient": Text(id="data belum cukup", en="not enough data"),
+        "no_index": Text(id="belum ada indeks", en="no index yet"),
         "no_answers": Text(id="belum ada jawaban", en="no responses yet"),
+        # why a cell or unit shows no number (scoring.report.cell_status), in a few words
+        "cell_today": Text(id="{n} jawaban hari ini, tampil besok", en="{n} today, shown tomorrow"),
+        "cell_today_wait": Text(
+            id="{n} jawaban hari ini, tampil setelah ≥ {k}", en="{n} today, shown once ≥ {k}"
+        ),
+        "cell_waiting_soon": Text(
+            id="{n} jawaban, tampil besok", en="{n} received, shown tomorrow"
+        ),
+        "cell_waiting": Text(
+            id="{n} jawaban, tampil setelah ≥ {k}", en="{n} received, shown once ≥ {k}"
+        ),
+        "reason_today": Text(
+            id="jawaban hari ini, tampil besok", en="responses today, shown tomorrow"
+        ),
+        "reason_waiting": Text(id="menunggu minimal {k} jawaban", en="waiting for at least {k}"),
+        "reason_excluded": Text(
+            id="disembunyikan: dikecualikan mutu data", en="hidden: excluded by data checks"
+        ),
+        "cell_small": Text(
+            id="disembunyikan: < {k} responden", en="hidden: fewer than {k} respondents"
+        ),
+        "cell_excluded": Text(
+            id="disembunyikan: {m} dikecualikan mutu data", en="hidden: {m} excluded by data checks"
+        ),
+        "cell_protecting": Text(
+            id="disembunyikan: melindungi unit lain", en="hidden: protects another unit"
+        ),
+        "target_stale": Text(
+            id="{label} {year} (belum ada target {wave_year})",
+            en="{label} {year} (no {wave_year} target yet)",
+        ),
+        "unranked_header": Text(
+            id="Tidak diperingkat: indeks parsial (urut nama)",
+            en="Not ranked: partial index (by name)",
+        ),
+        "progress_order": Text(
+            id="Urutan: unit paling jauh dari target di atas.",
+            en="Order: units furthest from their target first.",
+        ),
         # index card
         "index_title": Text(id="Indeks Integritas", en="Integrity Index"),
         "partial_index": Text(
@@ -85,7 +125,7 @@ LABELS: Final[Mapping[str, Text]] = MappingProxyType(
             en="Numbers: valid responses / target. Dashed line = 100%.",
         ),
         "institution_total": Text(id="Seluruh institusi", en="Whole institution"),
-        "not_applicable": Text(id="tidak berlaku", en="n/a"),
+        "not_applicable": Text(id="tidak berlaku", en="not applicable"),
     }
 )
 

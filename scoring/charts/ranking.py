@@ -1,7 +1,8 @@
 """Unit ranking: a row per unit with a number, best index first, coloured and labelled by category.
 
-Order: units with a full index (ranked, category colour + word), then units with only a
-partial index (grey bar, marked "parsial", not ranked, no category), then one greyed line
+Order: units with a full index (ranked, category colour + word), then, under a heading of
+their own, units with only a partial index (grey bar, marked "parsial", not ranked and so in
+name order, no category), then one greyed line
 that counts the units with no number at all ("46 unit tanpa angka — 3 data belum cukup ·
 43 belum ada jawaban"): early in a wave most units have none, and a row each would bury the
 ranking. Long names wrap onto more lines (the row grows) instead of being cut. A suppressed
@@ -15,6 +16,7 @@ import textwrap
 from dataclasses import dataclass
 
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from scoring.charts.labels import category_word, format_score, label
 from scoring.charts.style import (
@@ -31,9 +33,9 @@ from scoring.charts.style import (
     category_fill,
     draw_header,
     new_figure,
-    no_number_word,
     style_value_axis,
     to_png,
+    unit_reason_word,
     wrap,
     y_from_top,
 )
@@ -42,6 +44,7 @@ from scoring.report import Report, ScopeResult
 __all__ = ["ranking_chart"]
 
 ROW_IN = 0.36  # a one-line row
+SECTION_IN = 0.5  # the gap with the "not ranked" heading before the partial rows
 LINE_IN = 0.2  # each further line of a wrapped name
 BAR_IN = 0.26
 NAME_W_IN = 2.95
@@ -66,11 +69,13 @@ class _Row:
 
 
 def _ordered(units: tuple[ScopeResult, ...]) -> tuple[list[ScopeResult], list[ScopeResult]]:
-    """Return (full indices best first, then partial indices) and the units with no number."""
+    """Return (full indices best first, then partial indices by name) and the units with no
+    number. Partial ones are not ranked, so not ordered by value either: a partial 74 below
+    a full 44 must not read as "worse"."""
     full = sorted((u for u in units if u.index is not None), key=lambda u: -(u.index or 0))
     partial = sorted(
         (u for u in units if u.index is None and u.partial_index is not None),
-        key=lambda u: -(u.partial_index or 0),
+        key=lambda u: u.name,
     )
     rest = [u for u in units if u.index is None and u.partial_index is None]
     return [*full, *partial], rest
@@ -83,39 +88,45 @@ def _name_lines(name: str, prefix: str) -> str:
     return prefix + "\n".join(lines)
 
 
-def _without_number_line(rest: list[ScopeResult], language: str) -> str:
+def _without_number_line(rest: list[ScopeResult], language: str, k: int) -> str:
     """Count the units with no number, by reason, in one line."""
     reasons: dict[str, int] = {}
     for unit in rest:
-        word = no_number_word(unit, language)
+        word = unit_reason_word(unit, language, k)
         reasons[word] = reasons.get(word, 0) + 1
     parts = " · ".join(f"{count} {word}" for word, count in reasons.items())
     return label("units_without_number", language, count=len(rest), reasons=parts)
 
 
-def _layout(units: list[ScopeResult]) -> list[_Row]:
-    """Place the rows top to bottom; a wrapped name makes its row taller."""
+def _layout(units: list[ScopeResult]) -> tuple[list[_Row], float | None]:
+    """Place the rows top to bottom; a wrapped name makes its row taller. Before the first
+    partial row a gap is left for the "not ranked" heading; its top is returned (or None)."""
     rows: list[_Row] = []
     top, rank = 0.0, 0
+    heading: float | None = None
     for unit in units:
         prefix = ""
         if unit.index is not None:
             rank += 1
             prefix = f"{rank}. "
+        elif heading is None:
+            heading = top
+            top += SECTION_IN
         text = _name_lines(unit.name, prefix)
         height = ROW_IN + LINE_IN * text.count("\n")
         rows.append(_Row(text, unit, top, height))
         top += height
-    return rows
+    return rows, heading
 
 
 def _ranking_figure(report: Report, language: str = "id") -> Figure:
     """Build the ranking figure (exposed so tests can check no hidden number is drawn)."""
     units, rest = _ordered(report.units)
-    rows = _layout(units)
-    rows_in = sum(r.height for r in rows) if rows else ROW_IN
-    has_partial = any(u.index is None for u in units)
-    count_line = wrap(_without_number_line(rest, language), 70) if rest else ""
+    rows, heading = _layout(units)
+    rows_in = (rows[-1].top + rows[-1].height) if rows else ROW_IN
+    has_partial = heading is not None
+    k = report.config.min_cell_size
+    count_line = wrap(_without_number_line(rest, language, k), 70) if rest else ""
     count_in = (ROW_IN + LINE_IN * count_line.count("\n")) if rest else 0.0
     footer = count_in + (0.75 if has_partial else 0.3)
     # At least as tall as the other charts of the pack (600 px), even for a wave with no numbers.
@@ -206,6 +217,25 @@ def _ranking_figure(report: Report, language: str = "id") -> Figure:
                 zorder=4,
             )
     ax.barh(bar_y, bar_w, height=BAR_IN, color=bar_c, lw=0, zorder=2)
+    if heading is not None:
+        # The unranked section starts under a rule and a heading across the whole width.
+        y_line = y_from_top(fig, TOP_IN + heading + 0.06)
+        fig.add_artist(
+            Line2D([name_x, 1 - RIGHT_IN / WIDTH_IN], [y_line, y_line], color=MUTED, lw=1.2)
+        )
+        fig.text(
+            name_x,
+            y_from_top(fig, TOP_IN + heading + SECTION_IN / 2 + 0.04),
+            label("unranked_header", language),
+            fontsize=BODY_PT,
+            fontweight="bold",
+            color=MUTED,
+            va="center",
+            parse_math=False,
+            zorder=6,
+            # White behind the words: the threshold lines of the bars run through this gap.
+            bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"},
+        )
     ax.set_xlim(0, 100)
     ax.set_ylim(rows_in, 0)
     if not rows and not rest:

@@ -10,6 +10,7 @@ any height (and is much cheaper than tight or constrained layout on 40-row figur
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import textwrap
 from typing import Final
@@ -19,9 +20,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from scoring.charts.labels import label
+from scoring.charts.labels import format_count, label
 from scoring.index import Category
-from scoring.report import GroupResult, Report, ScopeResult
+from scoring.report import CellStatus, GroupResult, Report, ScopeResult, cell_status
 
 __all__ = [
     "ACCENT",
@@ -45,11 +46,14 @@ __all__ = [
     "category_fill",
     "draw_header",
     "ellipsize",
+    "header_height",
     "new_figure",
     "no_number_word",
     "scope_of",
     "style_value_axis",
     "to_png",
+    "unit_lines",
+    "unit_reason_word",
     "wrap",
     "y_from_top",
 ]
@@ -63,6 +67,11 @@ TITLE_PT: Final = 16.0
 BODY_PT: Final = 12.0
 SMALL_PT: Final = 10.0
 HEADER_IN: Final = 0.95  # title + subtitle band at the top of every chart
+# A unit's chart names the unit on lines of its own under the title (not beside it, where the
+# provisional badge sits): bold 13 pt, about 0.11 in a character across 6.6 in.
+UNIT_PT: Final = 13.0
+UNIT_LINE_IN: Final = 0.28
+UNIT_CHARS: Final = 56
 
 INK: Final = "#212121"
 MUTED: Final = "#616161"
@@ -140,8 +149,23 @@ def y_from_top(fig: Figure, inches: float) -> float:
     return float(1 - inches / fig.get_size_inches()[1])
 
 
-def draw_header(fig: Figure, title: str, report: Report, language: str) -> None:
-    """Draw the title, the institution and wave, and the provisional badge when it applies."""
+def unit_lines(name: str | None) -> list[str]:
+    """Return a unit's name as the header's unit lines (at most two; none for no unit)."""
+    if not name:
+        return []
+    return wrap(" ".join(name.split()), UNIT_CHARS, max_lines=2).split("\n")
+
+
+def header_height(unit_name: str | None = None) -> float:
+    """Return the header band's height: title and subtitle, and the unit's name if any."""
+    return HEADER_IN + UNIT_LINE_IN * len(unit_lines(unit_name))
+
+
+def draw_header(
+    fig: Figure, title: str, report: Report, language: str, unit_name: str | None = None
+) -> None:
+    """Draw the title, the unit's name (on lines of its own, never under the badge), the
+    institution and wave, and the provisional badge when it applies."""
     fig_w = float(fig.get_size_inches()[0])
     left = 0.3 / fig_w
     fig.text(
@@ -154,12 +178,24 @@ def draw_header(fig: Figure, title: str, report: Report, language: str) -> None:
         va="top",
         parse_math=False,
     )
+    names = unit_lines(unit_name)
+    for i, line in enumerate(names):
+        fig.text(
+            left,
+            y_from_top(fig, 0.6 + i * UNIT_LINE_IN),
+            line,
+            fontsize=UNIT_PT,
+            fontweight="bold",
+            color=INK,
+            va="top",
+            parse_math=False,
+        )
     wave = label("wave", language, wave=report.wave)
     name = report.institution.name
     fig.text(
         left,
-        y_from_top(fig, 0.6),
-        ellipsize(f"{name} · {wave}" if name else wave, 58),
+        y_from_top(fig, 0.6 + len(names) * UNIT_LINE_IN),
+        ellipsize(f"{name} · {wave}" if name else wave, 72),
         fontsize=SMALL_PT,
         color=MUTED,
         va="top",
@@ -214,10 +250,67 @@ def scope_of(report: Report, unit_code: str | None) -> ScopeResult:
     return report.institution if unit_code is None else report.unit(unit_code)
 
 
-def no_number_word(scope_or_cell: ScopeResult | GroupResult, language: str) -> str:
-    """Say why there is no number: nobody answered yet, or too few to show (suppressed)."""
+# Most telling first: a scope without any number is described by its first status here.
+_SCOPE_REASONS: Final = (
+    CellStatus.PROTECTING,
+    CellStatus.EXCLUDED,
+    CellStatus.SMALL,
+    CellStatus.WAITING,
+    CellStatus.TODAY,
+)
+
+
+def _cell_word(cell: GroupResult, status: CellStatus, language: str, k: int) -> str:
+    n = format_count(cell.waiting, language)
+    if status is CellStatus.TODAY:
+        return label("cell_today" if cell.waiting >= k else "cell_today_wait", language, n=n, k=k)
+    if status is CellStatus.WAITING:
+        soon = cell.waiting >= k
+        return label("cell_waiting_soon" if soon else "cell_waiting", language, n=n, k=k)
+    if status is CellStatus.EXCLUDED:
+        return label("cell_excluded", language, m=format_count(cell.excluded, language), k=k)
+    if status is CellStatus.SMALL:
+        return label("cell_small", language, k=k)
+    if status is CellStatus.PROTECTING:
+        return label("cell_protecting", language)
+    if status is CellStatus.NOT_APPLICABLE:
+        return label("not_applicable", language)
+    return label("no_answers", language)
+
+
+def unit_reason_word(scope: ScopeResult, language: str, k: int) -> str:
+    """Say in a few words, without counts, why a unit has no number (units are grouped by
+    these words, so they must not carry a unit's own count)."""
+    found = {cell_status(c, k): c for c in scope.groups}
+    for status in _SCOPE_REASONS:
+        cell = found.get(status)
+        if cell is None:
+            continue
+        if status is CellStatus.TODAY and cell.waiting >= k:
+            return label("reason_today", language)
+        if status in (CellStatus.TODAY, CellStatus.WAITING):
+            return label("reason_waiting", language, k=k)
+        if status is CellStatus.EXCLUDED:
+            return label("reason_excluded", language)
+        return _cell_word(cell, status, language, k)
+    return label("no_answers", language)
+
+
+def no_number_word(scope_or_cell: ScopeResult | GroupResult, language: str, k: int) -> str:
+    """Say why there is no number, in a few words (scoring.report.cell_status): not
+    applicable, nobody answered, waiting for the release rule, or hidden and why."""
     if isinstance(scope_or_cell, GroupResult):
-        answered = scope_or_cell.submitted > 0
-    else:
-        answered = any(g.submitted > 0 for g in scope_or_cell.groups)
-    return label("insufficient" if answered else "no_answers", language)
+        return _cell_word(scope_or_cell, cell_status(scope_or_cell, k), language, k)
+    cells = scope_or_cell.groups
+    found = {cell_status(c, k): c for c in cells}
+    for status in _SCOPE_REASONS:
+        if status in found:
+            if status in (CellStatus.TODAY, CellStatus.WAITING):
+                # Counted over the whole scope: "37 jawaban hari ini, tampil besok".
+                waiting = sum(c.waiting for c in cells)
+                today = sum(c.waiting_today for c in cells) == waiting
+                merged = dataclasses.replace(found[status], waiting=waiting)
+                status = CellStatus.TODAY if today else CellStatus.WAITING
+                return _cell_word(merged, status, language, k)
+            return _cell_word(found[status], status, language, k)
+    return label("no_answers", language)

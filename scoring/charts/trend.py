@@ -227,7 +227,7 @@ def _trend_figure(
         ax.text(
             max(x for x, s in zip(xs, slots, strict=True) if s.wave is last),
             lo + (100 - lo) * 0.5,
-            no_number_word(scope, language),
+            no_number_word(scope, language, report.config.min_cell_size),
             fontsize=BODY_PT,
             color=MUTED,
             style="italic",

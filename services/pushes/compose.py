@@ -3,8 +3,9 @@
 A digest is one text; a report is the chart pack (each chart with its caption), after a
 heading for a wave's final report; the weekly report ends with the overdue follow-up
 actions, the final report with each unit's dimension changes since the previous closed wave
-beside the follow-up actions done there. Every push ends with the link that opens the
-dashboard (when it is configured). Delivery sends what this module composes.
+beside the follow-up actions done there; a revision of a final report is what changed, from
+what to what and why, then the revised index chart. Every push ends with the link that opens
+the dashboard (when it is configured). Delivery sends what this module composes.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from datetime import date, datetime
 
 import storage
 from scoring import Report
+from services import revisions
 from services.action_texts import outcomes_text, overdue_text
 from services.actions import ActionStatus
 from services.context import Services
 from services.links import mini_app_link
 from services.pushes.delivery import Outgoing, chart_message
-from services.report_charts import report_pack
-from services.report_texts import progress_digest
+from services.report_charts import render_chart, report_pack
+from services.report_texts import progress_digest, score_text
 from services.reports import ReportBundle, load_report
+from services.revision_texts import revision_notice
+from services.revisions import Revision
 
 __all__ = [
     "DIGEST_VIEW",
@@ -32,6 +36,7 @@ __all__ = [
     "digest_text",
     "overdue_item",
     "pack_items",
+    "revision_items",
 ]
 
 # The dashboard view a push's link opens first (the Mini App's start parameter).
@@ -51,6 +56,7 @@ class TickData:
         self._packs: dict[tuple[str, str], list[tuple[str, bytes, str]]] = {}
         self._overdue: tuple[storage.Action, ...] | None = None
         self._outcomes: dict[str, tuple[Report | None, tuple[storage.Action, ...]]] = {}
+        self._revisions: dict[datetime, list[tuple[storage.Wave, Revision, datetime]]] = {}
 
     @property
     def _engine(self) -> storage.AsyncEngine:
@@ -72,7 +78,11 @@ class TickData:
         if wave.name not in self._bundles:
             today = self._now.astimezone(self.services.settings.zone).date()
             self._bundles[wave.name] = await load_report(
-                self._engine, self.services.settings, wave_name=wave.name, today=today
+                self._engine,
+                self.services.settings,
+                wave_name=wave.name,
+                today=today,
+                now=self._now,
             )
         return self._bundles[wave.name]
 
@@ -104,7 +114,11 @@ class TickData:
             report = None
             if previous is not None:
                 found = await load_report(
-                    self._engine, self.services.settings, wave_name=previous.name, today=self.today
+                    self._engine,
+                    self.services.settings,
+                    wave_name=previous.name,
+                    today=self.today,
+                    now=self._now,
                 )
                 report = None if found is None else found.report
             done = await storage.list_actions(self._engine, statuses=[ActionStatus.DONE])
@@ -128,6 +142,16 @@ class TickData:
             return None
         url = mini_app_link(self.services.bot_username, view)
         return self.services.messages.t(language, "dashboard_push_link", url=html.escape(url))
+
+    async def revisions_after(
+        self, moment: datetime
+    ) -> list[tuple[storage.Wave, Revision, datetime]]:
+        """Return the final reports' revisions written after `moment` (read once per moment)."""
+        if moment not in self._revisions:
+            self._revisions[moment] = await revisions.revisions_after(
+                self._engine, self.services.settings, moment
+            )
+        return self._revisions[moment]
 
     async def fingerprint(self, wave: storage.Wave) -> str:
         counts = await storage.response_counts(self._engine, wave.id)
@@ -175,6 +199,18 @@ async def pack_items(
         late = await overdue_item(data, language)
         if late is not None:
             items.append(late)
+    return _with_link(items, data.dashboard_line(language, REPORT_VIEW))
+
+
+async def revision_items(
+    data: TickData, bundle: ReportBundle, revision: Revision, language: str
+) -> list[Outgoing]:
+    """Return a revision of a final report as messages: what changed, from what to what and
+    why; then the index chart of the report in force, its caption carrying the note."""
+    names = {u.code: u.name for u in bundle.report.units if u.code is not None}
+    notice = revision_notice(revision, language, names)
+    png = await asyncio.to_thread(render_chart, bundle, "index", language)
+    items = [Outgoing(text=notice), chart_message(png, score_text(bundle, language), "index")]
     return _with_link(items, data.dashboard_line(language, REPORT_VIEW))
 
 

@@ -1,4 +1,5 @@
-"""Scheduled pushes to subscribed chats (digests, weekly and final reports), then reminders.
+"""Scheduled pushes to subscribed chats (digests, weekly and final reports and the revisions of
+a final report), then reminders.
 
 Schedules are database rows, never pickled jobs. APScheduler (memory job store, on the bot's
 event loop) only drives `tick()` once a minute and once at start-up; `tick(now)` does the work:
@@ -36,10 +37,12 @@ from services.pushes.compose import (
     digest_text,
     overdue_item,
     pack_items,
+    revision_items,
 )
 from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.reminders import Reminders
+from services.revisions import Revision
 from services.wave_calendar import run_calendar
 from storage import (
     ChatSchedule,
@@ -184,14 +187,22 @@ class PushScheduler:
 
     async def _due(
         self, chat_schedule: ChatSchedule, now: datetime, data: TickData
-    ) -> tuple[datetime, storage.Wave | None] | None:
-        """Return the fire time to act on (and the closed wave, for a final report), or None."""
+    ) -> tuple[datetime, storage.Wave | None, Revision | None] | None:
+        """Return the fire time to act on (and the closed wave, for a final report or a
+        revision of one), or None."""
         schedule = chat_schedule.schedule
         if schedule.kind is ScheduleKind.FINAL:
+            # The final report when a wave closes, then each later revision of a final report
+            # (a correction), oldest first: one per tick, each claimed at its own moment.
+            due: list[tuple[datetime, storage.Wave | None, Revision | None]] = []
             wave = await data.newest_closed_wave()
-            if wave is None or wave.closed_at is None or wave.closed_at > now:
-                return None
-            return (wave.closed_at, wave) if wave.closed_at > chat_schedule.after else None
+            closed_at = None if wave is None else wave.closed_at
+            if closed_at is not None and chat_schedule.after < closed_at <= now:
+                due.append((closed_at, wave, None))
+            for revised, revision, at in await data.revisions_after(chat_schedule.after):
+                if at <= now:
+                    due.append((at, revised, revision))
+            return min(due, key=lambda d: d[0]) if due else None
         if schedule.cron is None:  # pragma: no cover - the table's check constraint forbids it
             return None
         try:
@@ -200,7 +211,7 @@ class PushScheduler:
             logger.error("schedule %d has an unusable crontab: %s", schedule.id, exc)
             return None
         fire = latest_fire(trigger, chat_schedule.after, now)
-        return None if fire is None else (fire, None)
+        return None if fire is None else (fire, None, None)
 
     async def _run(
         self, chat_schedule: ChatSchedule, now: datetime, data: TickData
@@ -209,7 +220,7 @@ class PushScheduler:
         due = await self._due(chat_schedule, now, data)
         if due is None:
             return None
-        fire_at, closed_wave = due
+        fire_at, closed_wave, revision = due
         schedule = chat_schedule.schedule
         engine = self._services.db.engine
         late = now - fire_at
@@ -231,7 +242,7 @@ class PushScheduler:
         if late > timedelta(minutes=2):
             logger.info("schedule %d: catching up a push %s late", schedule.id, _rounded(late))
         try:
-            status, fingerprint = await self._push(chat_schedule, closed_wave, data)
+            status, fingerprint = await self._push(chat_schedule, closed_wave, revision, data)
         except BaseException:
             await finish_push(engine, claim, PushStatus.FAILED, self._services.clock())
             raise
@@ -239,10 +250,21 @@ class PushScheduler:
         return PushResult(schedule.id, schedule.kind, fire_at, status)
 
     async def _push(
-        self, chat_schedule: ChatSchedule, closed_wave: storage.Wave | None, data: TickData
+        self,
+        chat_schedule: ChatSchedule,
+        closed_wave: storage.Wave | None,
+        revision: Revision | None,
+        data: TickData,
     ) -> tuple[PushStatus, str | None]:
         """Build and send one push; return its status and, for digests, what it reported."""
         kind = chat_schedule.schedule.kind
+        if kind is ScheduleKind.FINAL and revision is not None:
+            assert closed_wave is not None
+            bundle = await data.bundle(closed_wave)
+            if bundle is None:
+                return PushStatus.IDLE, None
+            items = await revision_items(data, bundle, revision, chat_schedule.language)
+            return _STATUS[await self.delivery.send_all(chat_schedule.chat_id, items)], None
         if kind is ScheduleKind.FINAL:
             assert closed_wave is not None
             return await self._send_pack(chat_schedule, closed_wave, data, final=True), None

@@ -13,7 +13,15 @@ from services.respondent.answers import bound_values, bounds_kind
 from surveys import Question, Questionnaire, QuestionType
 from surveys.model import MULTI_SEPARATOR
 
-__all__ = ["Action", "Button", "Renderer", "Screen", "TapResult", "submit_arg"]
+__all__ = [
+    "Action",
+    "Button",
+    "Renderer",
+    "Screen",
+    "TapResult",
+    "question_counter",
+    "submit_arg",
+]
 
 
 class Action:
@@ -91,15 +99,22 @@ class Renderer:
         return ((self.button("btn_yes", action, "y"), self.button("btn_no", action, "n")),)
 
     def consent(self, questionnaire: Questionnaire, k: int) -> Screen:
-        """Return the consent screen: what, anonymous, how long."""
+        """Return the consent screen: what, anonymous, how long.
+
+        The length is said once, here, from the questions themselves (the bundled intros no
+        longer give a second, different figure). With skip logic it is the most a respondent
+        can be asked, the figure the question counter starts from.
+        """
         count = len(questionnaire.questions)
         minutes = max(2, math.ceil(count * 20 / 60))  # ~20 s a question on a phone
+        branching = any(q.show_if is not None for q in questionnaire.questions)
+        questions = self.t("consent_up_to", n=count) if branching else str(count)
         text = self.t(
             "consent",
             title=html.escape(questionnaire.title.get(self.language)),
             intro=html.escape(questionnaire.intro.get(self.language)),
             k=k,
-            questions=count,
+            questions=questions,
             minutes=minutes,
         )
         keyboard = (
@@ -128,13 +143,12 @@ class Renderer:
         notice: str | None = None,
     ) -> Screen:
         """Return a question with its progress line, buttons and any previous answer."""
-        visible = questionnaire.visible(answers)
-        position = next((i for i, q in enumerate(visible) if q.id == question.id), 0) + 1
+        position, total = question_counter(questionnaire, question, answers)
         lines = []
         if notice:
             lines += [f"⚠️ {html.escape(notice)}", ""]
         lines += [
-            f"<i>{self.t('progress', n=position, total=len(visible))}</i>",
+            f"<i>{self.t('progress', n=position, total=total)}</i>",
             "",
             f"<b>{html.escape(question.text.get(self.language))}</b>",
         ]
@@ -208,3 +222,28 @@ class Renderer:
             ),
         )
         return Screen(self.t("cancel_confirm"), keyboard)
+
+
+def question_counter(
+    questionnaire: Questionnaire, question: Question, answers: Mapping[str, str]
+) -> tuple[int, int]:
+    """Return "question n of total" for a question, as a respondent expects it to move.
+
+    n counts the questions shown up to this one, so it goes up by one per question. The total
+    is n plus every later question that can still be asked: shown by the answers so far, or
+    hanging on an answer not given yet (skip logic only reads earlier questions). It starts
+    at the whole questionnaire and only comes down as answers rule questions out, never up
+    while going forward: "1 of 14" followed by "11 of 17" cannot happen.
+    """
+    index = questionnaire.index_of(question.id)
+    before = questionnaire.questions[:index]
+    decided = {q.id for q in before}  # answers to these are given; later ones may change
+    position = sum(1 for q in before if questionnaire.is_shown(q, answers)) + 1
+    later = sum(
+        1
+        for q in questionnaire.questions[index + 1 :]
+        if q.show_if is None
+        or not set(q.show_if.references()) <= decided
+        or questionnaire.is_shown(q, answers)
+    )
+    return position, position + later
