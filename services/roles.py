@@ -46,7 +46,9 @@ LABEL_MAX: Final = 80
 CODE_LENGTH: Final = 12  # characters of a pseudonym shown as a holder's code
 # Stored as a paused subscription's reason; the schedule view explains it in words.
 REVOKED_REASON: Final = "role revoked"
-_GRANT_ID: Final = re.compile(r"^#?(\d{1,9})$")
+# "#12" is always a link; bare digits are a link only when shorter than the shortest code, so
+# a holder's code that happens to be all digits ("20481937") is never read as a link id.
+_GRANT_ID: Final = re.compile(r"^(?:#(\d{1,9})|(\d{1,5}))$")
 _CODE: Final = re.compile(r"^[0-9a-f]{6,64}$")
 
 
@@ -155,7 +157,7 @@ async def find(engine: AsyncEngine, key: str) -> tuple[list[Holder], int | None]
     key = key.strip()
     every = await holders(engine)
     if match := _GRANT_ID.match(key):
-        grant_id = int(match[1])
+        grant_id = int(match[1] or match[2])
         return [h for h in every if h.grant_id == grant_id], grant_id
     if _CODE.match(key.lower()):
         return [h for h in every if h.pseudonym.startswith(key.lower())], None

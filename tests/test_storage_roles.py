@@ -87,3 +87,19 @@ async def test_grant_needs_unit_exactly_for_unit_head(db):
         await create_role_grant(db.engine, "g" * 64, Role.UNIT_HEAD, None, NOW)
     with pytest.raises(ValueError, match="unit"):
         await create_role_grant(db.engine, "g" * 64, Role.LEADERSHIP, 1, NOW)
+
+
+async def test_a_holder_code_of_digits_only_is_a_code_not_a_link_id(db):
+    """`spibot grant --revoke 20481937`: a code that happens to be all digits names its holder
+    (a link is "#N", or bare digits shorter than the shortest code)."""
+    from services import roles
+
+    digits = "20481937" + "c" * 56
+    grant = await create_role_grant(db.engine, "h" * 64, Role.LEADERSHIP, None, NOW)
+    await claim_role_grant(db.engine, "h" * 64, digits, NOW + timedelta(minutes=1))
+    found, link = await roles.find(db.engine, "20481937")
+    assert ([h.pseudonym for h in found], link) == ([digits], None)
+    found, link = await roles.find(db.engine, f"#{grant.id}")
+    assert ([h.pseudonym for h in found], link) == ([digits], grant.id)
+    found, link = await roles.find(db.engine, str(grant.id))
+    assert link == grant.id
