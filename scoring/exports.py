@@ -1,11 +1,11 @@
 """The respondent-level data export and its codebook, built from a wave's answers.
 
 Pure pandas: no telegram, no database, no clock. One row per submitted response (wave,
-group, unit, language, completion date, duration, quality flags, one column per question and
-one ``<question>_score`` column per scored item); a codebook row per column; an options
-table with every answer code, its labels and score. Privacy (DESIGN.md): unit × group cells
-under k are merged into ``lainnya`` by default, and free-text answers are left out unless
-asked for. docs/exports.md describes the files.
+group, unit, language, completion date, duration and pace bands, quality flags, one column
+per question and one ``<question>_score`` column per scored item); a codebook row per
+column; an options table with every answer code, its labels and score. Privacy (DESIGN.md):
+unit × group cells under k are merged into ``lainnya`` by default, and free-text answers are
+left out unless asked for. docs/exports.md describes the files.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pandas as pd
 
 from scoring.config import GROUP_ORDER, QualityConfig, QualityRule
 from scoring.items import score_responses
+from scoring.paradata import DURATION_EDGES, PACE_EDGES, band_label
 from scoring.quality import flag_responses, summarize_flags
 from surveys.model import Group, Question, Questionnaire, QuestionType, Text
 
@@ -34,6 +35,12 @@ __all__ = [
 MERGED_UNIT: Final = "lainnya"
 SCORE_SUFFIX: Final = "_score"
 
+
+def _bands(edges: tuple[int, ...]) -> str:
+    """Say what each band code means, in seconds: "0 = 0-60, 1 = 60-180, …, 7 = 3600+"."""
+    return ", ".join(f"{band} = {band_label(band, edges)}" for band in range(len(edges) + 1))
+
+
 META_COLUMNS: Final[Mapping[str, Text]] = {
     "wave": Text("Gelombang survei", "Survey wave"),
     "group": Text(
@@ -46,7 +53,14 @@ META_COLUMNS: Final[Mapping[str, Text]] = {
     ),
     "language": Text("Bahasa pengisian (id, en)", "Language answered in (id, en)"),
     "completed_on": Text("Tanggal selesai (tanpa jam)", "Completion date (no time of day)"),
-    "duration_seconds": Text("Lama pengisian dalam detik", "Time taken in seconds"),
+    "duration_band": Text(
+        "Lama pengisian, sebagai kelompok (bukan detik): " + _bands(DURATION_EDGES),
+        "Time taken, as a band (never seconds): " + _bands(DURATION_EDGES),
+    ),
+    "pace_band": Text(
+        "Detik per butir yang dijawab, sebagai kelompok: " + _bands(PACE_EDGES),
+        "Seconds per answered item, as a band: " + _bands(PACE_EDGES),
+    ),
     "excluded_by_quality": Text(
         "Benar bila aturan kualitas data mengeluarkan respons ini dari skor",
         "True when a data-quality rule excludes this response from the scores",
@@ -148,7 +162,8 @@ def build_export(
             "unit": responses["unit_code"].astype(str),
             "language": responses["language"].astype(str),
             "completed_on": pd.to_datetime(responses["completed_on"]),
-            "duration_seconds": responses["duration_seconds"].astype("Int64"),
+            "duration_band": responses["duration_band"].astype("Int64"),
+            "pace_band": responses["pace_band"].astype("Int64"),
         }
     )
     data.index = pd.Index(responses["response_id"].astype(str), name="response_id")

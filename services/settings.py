@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     # PostgreSQL: rewrite responses/answers/completions hourly in random-key order (webhook
     # mode), so their physical order does not tell submission order. See docs/deploy.md.
     heap_reshuffle: bool = True
+    # Seconds between a submission (or a cancelled or expired survey) and the scrub that wipes
+    # its deleted session from the database files; a burst of submissions shares one scrub.
+    # docs/privacy.md promises at most a minute, retries included.
+    scrub_delay_seconds: float = Field(default=5.0, ge=0, le=30)
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod

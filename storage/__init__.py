@@ -32,7 +32,7 @@ from storage.actions import (
     list_actions,
     update_action,
 )
-from storage.answers import get_answers, get_response
+from storage.answers import get_answers, get_drafts, get_response
 from storage.broadcasts import (
     claim_broadcast,
     claim_broadcasts,
@@ -298,6 +298,7 @@ __all__ = [
     "get_action_draft",
     "get_answers",
     "get_broadcast",
+    "get_drafts",
     "get_institution",
     "get_invitation",
     "get_questionnaire",

@@ -106,7 +106,7 @@ async def invitation_uptake(engine: AsyncEngine, wave_id: int) -> list[Invitatio
     )
     done = (
         select(responses.c.unit_id, responses.c.grp, func.count().label("completed"))
-        .where(responses.c.wave_id == wave_id, responses.c.status == "submitted")
+        .where(responses.c.wave_id == wave_id)
         .group_by(responses.c.unit_id, responses.c.grp)
         .subquery()
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import storage
 from storage.models import Wave
@@ -53,4 +53,5 @@ async def add_responses(
             )
             assert moved is not None
             session = moved
-        assert await storage.submit(engine, pseudonym, now.date(), 500 + rng.randint(0, 200))
+        finished = now + timedelta(seconds=500 + rng.randint(0, 200))
+        assert await storage.submit(engine, pseudonym, finished, now.date())

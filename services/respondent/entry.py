@@ -167,8 +167,9 @@ class Entry:
         if not unit.serves_public:
             return [Screen(self.turns.t(lang, "unit_not_public"))]
         engine = self.turns.engine
-        if await storage.has_completed(engine, actor.pseudonym, wave.id, Group.EXTERNAL):
-            return [Screen(self.turns.t(lang, "already_done"))]
+        # One survey per unit and wave: a citizen may rate every service they used (22.6).
+        if await storage.has_completed(engine, actor.pseudonym, wave.id, Group.EXTERNAL, unit.id):
+            return [Screen(self.turns.t(lang, "already_done_unit", unit=html.escape(unit.name)))]
         return await self._begin(actor, wave.id, Group.EXTERNAL, unit.id, None, ELIGIBILITY_RECENT)
 
     async def _begin(
@@ -194,8 +195,8 @@ class Entry:
         )
         turn = await storage.load_turn(self.turns.engine, actor.pseudonym)
         questionnaire = (
-            await self.turns.questionnaire(turn.questionnaire_id)
-            if turn.questionnaire_id is not None
+            await self.turns.questionnaire(turn.session.questionnaire_id)
+            if turn.session is not None
             else None
         )
         return [await self.turns.current(Live(actor, turn.session, questionnaire, turn.answers))]
