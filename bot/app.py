@@ -19,6 +19,7 @@ from bot.transport import ResilientLimiter, TolerantBot
 from handlers.commands import menus, register
 from handlers.context import BotContext, BotData
 from services.context import Services, utc_now
+from services.database_guard import DatabaseGuard
 from services.i18n import pick_language
 from services.pushes.scheduler import PushScheduler
 from services.respondent import RespondentFlow
@@ -105,6 +106,7 @@ def build_application(
     application.bot_data.respondents = RespondentFlow(services)
     application.bot_data.scheduler = PushScheduler(services, application.bot)
     application.bot_data.menus = menus(services.messages)
+    application.bot_data.guard = DatabaseGuard(services)
     register(application)
     return application
 
@@ -118,6 +120,8 @@ async def _post_init(app: SpiApplication) -> None:
     expired = await storage.expire_sessions(services.db.engine, today)
     if expired:
         logger.info("discarded %d expired unfinished surveys", expired)
+    # Hold the database (a restore refuses meanwhile) and wipe deleted surveys from its files.
+    await app.bot_data.guard.start()
     await app.bot_data.menus.set_defaults(app.bot)
     for admin_id in services.settings.admin_user_ids:
         await app.bot_data.menus.show_official(
@@ -131,6 +135,7 @@ async def _post_init(app: SpiApplication) -> None:
 
 async def _post_shutdown(app: SpiApplication) -> None:
     await app.bot_data.scheduler.stop()
+    await app.bot_data.guard.stop()
     await app.bot_data.services.db.close()
 
 

@@ -10,6 +10,7 @@ from services.context import Services
 
 if TYPE_CHECKING:
     from handlers.menus import Menus
+    from services.database_guard import DatabaseGuard
     from services.pushes.scheduler import PushScheduler
     from services.respondent import RespondentFlow
 
@@ -23,6 +24,7 @@ class BotData:
     respondents: RespondentFlow
     scheduler: PushScheduler
     menus: Menus
+    guard: DatabaseGuard
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
