@@ -38,13 +38,14 @@ import contextlib
 import logging
 import sqlite3
 import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import sqlite_file, sqlite_write_lock, write_transaction
 
@@ -155,17 +156,62 @@ def _truncate_log(file: Path) -> bool:
     return int(busy) == 0
 
 
+# Another session of this database whose snapshot or transaction is older than `horizon`:
+# VACUUM FULL would keep, for it, rows deleted after it began ("recently dead").
+_OLDER_THAN_HORIZON: Final = text(
+    "SELECT count(*) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+    "AND greatest(coalesce(age(backend_xmin), -1), coalesce(age(backend_xid), -1)) "
+    "> age(CAST(CAST(:horizon AS text) AS xid))"
+)
+# How long a scrub waits for such sessions (taps, an autovacuum ANALYZE) before it gives up
+# and is retried later, and how often it looks.
+_HORIZON_WAIT_SECONDS: Final = 2.0
+_HORIZON_POLL_SECONDS: Final = 0.05
+
+
+_LOCK_NOT_AVAILABLE: Final = "55P03"  # lock_timeout ran out
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    """Return PostgreSQL's error code of a driver error (asyncpg's, under SQLAlchemy's)."""
+    for candidate in (error.orig, getattr(error.orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
+async def _past_horizon(conn: AsyncConnection) -> bool:
+    """Wait until no other session can still see rows deleted before now; False if one can."""
+    horizon = (await conn.execute(text("SELECT txid_current() % 4294967296"))).scalar_one()
+    horizon = str(horizon)  # an xid is read from text
+    deadline = asyncio.get_running_loop().time() + _HORIZON_WAIT_SECONDS
+    while (await conn.execute(_OLDER_THAN_HORIZON, {"horizon": horizon})).scalar_one():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(_HORIZON_POLL_SECONDS)
+    return True
+
+
 async def _vacuum_full(engine: AsyncEngine) -> bool:
     """Rewrite the session tables to new files (live rows only); False when locked out."""
     async with engine.connect() as connection:
         conn = await connection.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SCRUB_LOCK_KEY})
         try:
+            # A snapshot older than the deletes (a long report, an autovacuum ANALYZE) would
+            # make VACUUM FULL copy the deleted rows into the new files: wait it out first.
+            if not await _past_horizon(conn):
+                logger.debug("session tables not rewritten yet: an older snapshot is open")
+                return False
             await conn.execute(text(f"SET lock_timeout = '{_VACUUM_LOCK_TIMEOUT}'"))
             tables = ", ".join(f'"{name}"' for name in SCRUBBED_TABLES)  # constants, not input
             await conn.execute(text(f"VACUUM FULL {tables}"))
         except DBAPIError as exc:
-            logger.debug("session tables not rewritten yet: %s", type(exc.orig).__name__)
+            if _sqlstate(exc) != _LOCK_NOT_AVAILABLE:
+                raise  # not a busy table: the scrubber logs it and tries again
+            logger.debug("session tables not rewritten yet: a table was busy")
             return False
         finally:
             with contextlib.suppress(DBAPIError):
@@ -202,6 +248,9 @@ class Scrubber:
         self._delay = delay
         self._retry = retry
         self._task: asyncio.Task[None] | None = None
+        self._allowed = asyncio.Event()
+        self._allowed.set()
+        self.attempts = 0  # scrubs tried (some find the database held, and are retried)
         self.scrubs = 0  # complete scrubs run by this scrubber
 
     def start(self) -> None:
@@ -219,6 +268,15 @@ class Scrubber:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """Hold scrubs back while the block runs (a test looks at the files before one)."""
+        self._allowed.clear()
+        try:
+            yield
+        finally:
+            self._allowed.set()
+
     async def clean(self) -> None:
         """Return once every delete noted before this call has been scrubbed."""
         pending = _pending(self._engine)
@@ -235,7 +293,9 @@ class Scrubber:
                 pending.wake.clear()
                 await pending.wake.wait()
             await asyncio.sleep(self._delay)
+            await self._allowed.wait()
             upto = pending.deleted
+            self.attempts += 1
             try:
                 done = await scrub_deleted_rows(self._engine)
             except Exception as exc:  # a failed scrub is retried; the bot keeps running
