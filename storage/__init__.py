@@ -61,6 +61,7 @@ from storage.corrections import add_correction, correction_history, current_corr
 from storage.db import Database, alembic_config, create_engine, upgrade
 from storage.errors import (
     AlreadyCompleted,
+    InvitationTaken,
     NotFound,
     QuestionnaireConflict,
     SessionExists,
@@ -216,6 +217,7 @@ __all__ = [
     "Institution",
     "Invitation",
     "InvitationClaim",
+    "InvitationTaken",
     "InvitationUptake",
     "NewAction",
     "NewInvitation",

@@ -132,6 +132,7 @@ wave_questionnaires = Table(
 )
 
 # Personal one-time invitations (internal, expert). Only the token's hash is kept, and no name.
+# `used`: a survey was submitted on the link (a survey in progress on it is its session).
 invitations = Table(
     "invitations",
     metadata,
@@ -179,6 +180,10 @@ survey_sessions = Table(
     # An unfinished survey past this date is discarded; it never counts.
     Column("expires_on", Date, nullable=False),
     CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+    # A personal link's survey in progress is the claim on it: one at a time. The link is
+    # marked used only when that survey is submitted, so a backup (which holds no survey in
+    # progress) never shows who had begun, and after a restore the link works again.
+    UniqueConstraint("invitation_id"),
     sqlite_with_rowid=False,  # see the note at the top
 )
 

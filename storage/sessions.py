@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from scoring.paradata import duration_band, pace_band
 from storage.anonymity import survey_state_deleted
 from storage.db import from_db, utc
-from storage.errors import AlreadyCompleted, NotFound, SessionExists
+from storage.errors import AlreadyCompleted, InvitationTaken, NotFound, SessionExists
 from storage.funnel import tally_dropouts
 from storage.models import SurveySession, WaveStatus
 from storage.onehop import run_read, run_write
@@ -124,8 +124,9 @@ async def start_session(
     """Begin a survey: a session row for the pseudonym (no response exists until submission).
 
     Raises SessionExists if a survey is in progress, AlreadyCompleted if this pseudonym has
-    submitted this survey (wave and group; for citizens, also unit), NotFound if the wave has
-    no questionnaire for `grp`.
+    submitted this survey (wave and group; for citizens, also unit), InvitationTaken if the
+    personal link `invitation_id` was submitted on or has another survey in progress (the
+    session is the link's claim), NotFound if the wave has no questionnaire for `grp`.
     """
     now = utc(now)
 
@@ -139,6 +140,13 @@ async def start_session(
             raise NotFound(f"wave {wave_id} has no questionnaire for group {grp!r}")
         if _completed(conn, pseudonym, wave_id, grp, unit_id):
             raise AlreadyCompleted("already submitted for this wave and group")
+        if (
+            invitation_id is not None
+            and conn.execute(
+                select(invitations.c.used).where(invitations.c.id == invitation_id)
+            ).scalar_one_or_none()
+        ):
+            raise InvitationTaken("this personal link was already used")
         add_respondent_now(conn, pseudonym)
         session = SurveySession(
             pseudonym=pseudonym,
@@ -160,7 +168,10 @@ async def start_session(
             with conn.begin_nested():
                 conn.execute(survey_sessions.insert().values(asdict(session)))
         except IntegrityError as exc:
-            raise SessionExists("a survey is already in progress") from exc
+            mine = select(exists().where(survey_sessions.c.pseudonym == pseudonym))
+            if conn.execute(mine).scalar():
+                raise SessionExists("a survey is already in progress") from exc
+            raise InvitationTaken("another survey is in progress on this link") from exc
         return session
 
     return await run_write(engine, write)
@@ -276,6 +287,15 @@ async def submit(
                 )
         except IntegrityError as exc:
             raise AlreadyCompleted("already submitted for this wave and group") from exc
+        if session.invitation_id is not None:
+            # The link is used now (until this moment its claim was the session itself).
+            marked = conn.execute(
+                update(invitations)
+                .where(invitations.c.id == session.invitation_id, invitations.c.used.is_(False))
+                .values(used=True)
+            )
+            if marked.rowcount != 1:
+                raise AlreadyCompleted("a survey was already submitted on this personal link")
         _file(conn, session, _drafts(conn, [pseudonym]).get(pseudonym, []), moment, today)
         _delete(conn, [pseudonym])
         return True
@@ -287,8 +307,8 @@ async def submit(
 
 
 def _end_unsubmitted(conn: Connection, sessions: Sequence[Any]) -> None:
-    """End surveys without a submission: count them (dropouts, item paradata), let their
-    personal links start again, and delete them (inside the caller's transaction)."""
+    """End surveys without a submission: count them (dropouts, item paradata) and delete them
+    (inside the caller's transaction); a personal link works again once its session is gone."""
     for start in range(0, len(sessions), _CHUNK):
         chunk = sessions[start : start + _CHUNK]
         people = [s.pseudonym for s in chunk]
@@ -303,12 +323,6 @@ def _end_unsubmitted(conn: Connection, sessions: Sequence[Any]) -> None:
             )
         tally.write(conn)
         tally_dropouts(conn, Counter((s.wave_id, s.unit_id, s.grp) for s in chunk))
-        invitation_ids = [s.invitation_id for s in chunk if s.invitation_id is not None]
-        if invitation_ids:
-            # The person never finished: let the same personal link start the survey again.
-            conn.execute(
-                update(invitations).where(invitations.c.id.in_(invitation_ids)).values(used=False)
-            )
         _delete(conn, people)
 
 

@@ -783,3 +783,32 @@ async def test_expired_sessions_are_cleared_at_start_up(harness: Harness) -> Non
     assert await count(harness, draft_answers) == 0
     assert await count(harness, survey_sessions) == 0
     assert await count(harness, invitations, invitations.c.used.is_(True)) == 0
+
+
+@pytest.mark.parametrize("database_url_for", ["sqlite"], indirect=True)
+async def test_after_a_restore_people_who_were_answering_start_again(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """A backup holds no survey in progress (issue 20): after a restore, someone who was
+    answering finds no survey, and their personal link starts it afresh."""
+    from bot.cli import main
+
+    payload = await harness.invitation(Group.INTERNAL)
+    user = harness.user()
+    message = await answer(user, await open_survey(harness, user, payload))
+    env = tmp_path / "restore.env"
+    env.write_text(
+        f"DATABASE_URL={harness.settings.database_url}\n"
+        f"SPIBOT_SECRET={harness.settings.spibot_secret.get_secret_value()}\n",  # type: ignore[union-attr]
+        encoding="utf-8",
+    )
+    backup = tmp_path / "mid-survey.db"
+    assert await asyncio.to_thread(main, ["--env-file", str(env), "db", "backup", str(backup)]) == 0
+    await harness.stop()
+    restore = ["--env-file", str(env), "db", "restore", str(backup), "--yes"]
+    assert await asyncio.to_thread(main, restore) == 0
+    await harness.start()
+    await user.tap(message, data=action_buttons(message, "a")[0])  # the old question's button
+    assert "Tidak ada survei" in (await reply(user)).plain_text
+    await user.open_deep_link(payload)  # the link was never used to submit: it works again
+    assert action_buttons(await reply(user), "ok")

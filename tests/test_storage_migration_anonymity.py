@@ -17,6 +17,7 @@ OLD_SUBMITTED = "5" * 32
 OLD_IN_PROGRESS = "7" * 32
 ALICE = "a" * 64  # answering
 BOB = "b" * 64  # submitted long ago
+CAROL = "c" * 64  # answering from a personal link
 
 
 async def _run(url: str, *statements: tuple[str, dict[str, object]]) -> None:
@@ -82,6 +83,20 @@ async def _old_style_data(url: str) -> None:
             {"p": ALICE, "r": OLD_IN_PROGRESS, "at": STARTED},
         ),
         ("INSERT INTO completions VALUES (:p, 1, 'external')", {"p": BOB}),
+        # A personal link in use: 10_reach_extras marked it used when it was opened.
+        ("INSERT INTO wave_questionnaires VALUES (1, 'internal', 1)", {}),
+        ("INSERT INTO respondents (pseudonym) VALUES (:c)", {"c": CAROL}),
+        (
+            "INSERT INTO invitations (id, token_hash, wave_id, grp, unit_id, created_at, used) "
+            "VALUES (1, :h, 1, 'internal', 1, :at, true)",
+            {"h": "f" * 64, "at": STARTED},
+        ),
+        (
+            "INSERT INTO survey_sessions (pseudonym, wave_id, grp, unit_id, invitation_id, step, "
+            "language, version, started_at, updated_at) VALUES "
+            "(:c, 1, 'internal', 1, 1, 'consent', 'id', 0, :at, :at)",
+            {"c": CAROL, "at": STARTED},
+        ),
         (
             "INSERT INTO contacts (pseudonym, purpose, chat) VALUES (:p, 'survey', :c), "
             "(:b, 'outreach', :c)",
@@ -100,10 +115,14 @@ async def test_upgrade_and_downgrade_carry_every_survey(empty_database_url: str)
     # The survey in progress is a session with drafts now; no response exists for it.
     assert await _rows(
         url,
-        "SELECT pseudonym, questionnaire_id, question_id, language, version FROM survey_sessions",
-    ) == [(ALICE, 1, "q2", "en", 3)]
-    (expires,) = await _rows(url, "SELECT expires_on FROM survey_sessions")
-    assert str(expires[0]).startswith("2025-05-15")
+        "SELECT pseudonym, questionnaire_id, question_id, language, version FROM survey_sessions "
+        "ORDER BY pseudonym",
+    ) == [(ALICE, 1, "q2", "en", 3), (CAROL, 1, None, "id", 0)]
+    expires = await _rows(url, "SELECT expires_on FROM survey_sessions ORDER BY pseudonym")
+    assert str(expires[0][0]).startswith("2025-05-15")  # the response's
+    assert str(expires[1][0]).startswith("2025-05-15")  # started + 14 days (it had none)
+    # A link is "used" once submitted on; CAROL's is in use by her survey in progress.
+    assert await _rows(url, "SELECT used FROM invitations") in ([(False,)], [(0,)])
     assert await _rows(url, "SELECT pseudonym, question_id, value FROM draft_answers") == [
         (ALICE, "q1", "2")
     ]
@@ -115,9 +134,9 @@ async def test_upgrade_and_downgrade_carry_every_survey(empty_database_url: str)
     )
     assert new_id not in (OLD_SUBMITTED, OLD_IN_PROGRESS)
     assert (duration, pace) == (3, 7)  # 400 s: 300-600; 80 s per item: 64+
-    assert await _rows(
-        url, "SELECT count(*) FROM answers WHERE response_id = :id".replace(":id", f"'{new_id}'")
-    ) == [(5,)]
+    assert await _rows(url, f"SELECT count(*) FROM answers WHERE response_id = '{new_id}'") == [
+        (5,)
+    ]
     assert await _rows(url, "SELECT count(*) FROM answers") == [(5,)]
     assert await _rows(url, "SELECT pseudonym, scope FROM completions") == [(BOB, 0)]
     # No table keeps the old ids.
@@ -132,19 +151,20 @@ async def test_upgrade_and_downgrade_carry_every_survey(empty_database_url: str)
     config = alembic_config(url)
     await asyncio.to_thread(command.downgrade, config, BEFORE)
 
-    ((in_progress, status),) = await _rows(
+    ((in_progress, status), (_, status_carol)) = await _rows(
         url,
         "SELECT s.response_id, r.status FROM survey_sessions s "
-        "JOIN responses r ON r.id = s.response_id",
+        "JOIN responses r ON r.id = s.response_id ORDER BY s.pseudonym",
     )
-    assert status == "in_progress"
+    assert status == status_carol == "in_progress"
+    assert await _rows(url, "SELECT used FROM invitations") in ([(True,)], [(1,)])
     assert await _rows(
         url, f"SELECT question_id, value FROM answers WHERE response_id = '{in_progress}'"
     ) == [("q1", "2")]
     assert await _rows(
         url, "SELECT status, count(*) FROM responses GROUP BY status ORDER BY status"
     ) == [
-        ("in_progress", 1),
+        ("in_progress", 2),
         ("submitted", 1),
     ]
     assert sorted(await _rows(url, "SELECT pseudonym, purpose FROM contacts")) == [

@@ -12,13 +12,12 @@ from sqlalchemy import inspect, select, text
 
 from storage import (
     AlreadyCompleted,
-    ClaimStatus,
     Database,
+    InvitationTaken,
     NewInvitation,
     NotFound,
     SessionExists,
     cancel_session,
-    claim_invitation,
     close_wave,
     create_invitations,
     expire_sessions,
@@ -300,11 +299,13 @@ async def test_cancel_deletes_everything_counts_it_and_frees_the_invitation(surv
     await create_invitations(
         db.engine, [NewInvitation(token, survey_setup.wave.id, "internal", dinkes)], NOW
     )
-    claim = await claim_invitation(db.engine, token)
-    assert claim.invitation is not None
-    session = await _start(
-        survey_setup, grp="internal", unit="DINKES", invitation_id=claim.invitation.id
-    )
+    invitation = await get_invitation(db.engine, token)
+    assert invitation is not None
+    session = await _start(survey_setup, grp="internal", unit="DINKES", invitation_id=invitation.id)
+    # The survey in progress is the link's claim; the link is not marked used until a submit.
+    assert not (await get_invitation(db.engine, token)).used
+    with pytest.raises(InvitationTaken):
+        await _start(survey_setup, BOB, grp="internal", unit="DINKES", invitation_id=invitation.id)
     session = await record_answers(db, session, {"q1": "1"})
     on_q2 = await move_session(db.engine, session, now=NOW, step="question", question_id="q2")
     assert on_q2 is not None
@@ -313,16 +314,19 @@ async def test_cancel_deletes_everything_counts_it_and_frees_the_invitation(surv
     assert not await cancel_session(db.engine, ALICE)
     for table in (survey_sessions, draft_answers, responses, answers):
         assert await _all_rows(db, table) == [], table.name
-    invitation = await get_invitation(db.engine, token)
-    assert invitation is not None
-    assert not invitation.used
-    assert (await claim_invitation(db.engine, token)).status is ClaimStatus.CLAIMED
+    assert not (await get_invitation(db.engine, token)).used
     assert [tuple(r) for r in await _all_rows(db, dropouts)] == [
         (survey_setup.wave.id, dinkes, "internal", 1)
     ]
     items = {i.question_id: i for i in await list_item_paradata(db.engine, survey_setup.wave.id)}
     assert (items["q1"].shown, items["q1"].answered, items["q1"].abandoned) == (1, 1, 0)
     assert (items["q2"].shown, items["q2"].answered, items["q2"].abandoned) == (1, 0, 1)
+    # The link works again; once a survey is submitted on it, it is used for good.
+    await _start(survey_setup, BOB, grp="internal", unit="DINKES", invitation_id=invitation.id)
+    assert await _submit(db, BOB)
+    assert (await get_invitation(db.engine, token)).used
+    with pytest.raises(InvitationTaken):
+        await _start(survey_setup, grp="internal", unit="DINKES", invitation_id=invitation.id)
 
 
 async def test_expire_sessions_ends_old_surveys_only(survey_setup):

@@ -23,7 +23,6 @@ from services.respondent.session import (
     retiring,
 )
 from services.security import token_hash
-from storage.models import ClaimStatus
 from surveys import Group
 
 __all__ = ["PAGE_ACTION", "UNITS_PER_PAGE", "UNIT_ACTION", "Entry"]
@@ -148,10 +147,14 @@ class Entry:
         group = Group(invitation.grp)
         if await storage.has_completed(engine, actor.pseudonym, wave.id, group):
             return [Screen(self.turns.t(lang, "already_done"))]
-        claim = await storage.claim_invitation(engine, token_hash(token))
-        if claim.status is not ClaimStatus.CLAIMED:
-            return [Screen(self.turns.t(lang, "link_used"))]  # lost a race with another tap
-        return await self._begin(actor, wave.id, group, invitation.unit_id, invitation.id, CONSENT)
+        try:
+            # The survey in progress is the link's claim: a second person opening the same
+            # link meanwhile is refused; the link is marked used when the survey is submitted.
+            return await self._begin(
+                actor, wave.id, group, invitation.unit_id, invitation.id, CONSENT
+            )
+        except storage.InvitationTaken:
+            return [Screen(self.turns.t(lang, "link_used"))]
 
     async def _open_unit(self, live: Live, wave: storage.Wave, unit: storage.Unit) -> list[Screen]:
         actor, lang, session = live.actor, live.actor.language, live.session

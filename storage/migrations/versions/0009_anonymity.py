@@ -8,7 +8,8 @@ exact `duration_seconds` becomes a `duration_band` and a `pace_band`. Every subm
 response gets a fresh random id here, so no copy taken before this upgrade (when a response
 kept the id it had while in progress) links to the submitted record any more. Completions
 gain a `scope` (the unit for the external group); `arrivals` and `item_paradata` are new
-aggregates.
+aggregates. A personal link is marked used only once a survey is submitted on it (its survey
+in progress is its claim: one session per invitation).
 
 SQLite: a table that others reference cannot be rebuilt in place here (with foreign keys on,
 DROP TABLE deletes the referencing rows), so the data to keep is set aside in plain tables,
@@ -226,6 +227,7 @@ def _sessions() -> list[Any]:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("pseudonym", name=op.f("pk_survey_sessions")),
+        sa.UniqueConstraint("invitation_id", name=op.f("uq_survey_sessions_invitation_id")),
     ]
 
 
@@ -456,6 +458,14 @@ def upgrade() -> None:
     new_contacts = _create("survey_contacts", _survey_contacts())
     if sessions:
         bind.execute(new_sessions.insert(), sessions)
+    # A link is "used" once a survey was submitted on it; one in progress is its session.
+    bind.execute(
+        sa.text(
+            "UPDATE invitations SET used = :no WHERE id IN "
+            "(SELECT invitation_id FROM survey_sessions WHERE invitation_id IS NOT NULL)"
+        ),
+        {"no": False},
+    )
     if drafts:
         bind.execute(new_drafts.insert(), drafts)
     if survey_contacts:
@@ -599,6 +609,11 @@ def downgrade() -> None:
         )
         values = {k: v for k, v in session.items() if k not in ("questionnaire_id", "expires_on")}
         bind.execute(old_sessions.insert().values(response_id=response_id, **values))
+        if session["invitation_id"] is not None:  # before: a link in use was marked used
+            bind.execute(
+                sa.text("UPDATE invitations SET used = :yes WHERE id = :id"),
+                {"yes": True, "id": session["invitation_id"]},
+            )
     rows = [
         {"response_id": response_of[d.pseudonym], "question_id": d.question_id, "value": d.value}
         for d in drafts
