@@ -408,6 +408,13 @@ def test_restore_refuses_while_the_bot_holds_the_database(
     assert not list(tmp_path.glob("spibot-before-restore-*"))  # nothing was touched
     assert spibot(env_file, "db", "restore", str(out), "--yes") == 0  # stopped: it works
 
+    async def start_during_a_restore() -> None:
+        async with exclusive_hold(url), storage.Database(url) as db:
+            with pytest.raises(storage.StorageError, match="a restore is replacing"):
+                await DatabaseHold.take(db.engine)
+
+    asyncio.run(start_during_a_restore())  # a bot started meanwhile refuses to start
+
 
 @pytest.mark.postgres
 async def test_postgres_backups_leave_surveys_in_progress_out_and_restore_waits_for_the_bot(
