@@ -22,6 +22,7 @@ import pandas as pd
 
 import storage
 from scoring import Corrections, ScoringConfig, UnitInfo, WaveResult, build_report
+from scoring.paradata import duration_band, pace_band
 from services.actions import ActionStatus
 from services.rakor.pdf import build_pdf
 from services.reports import ReportBundle
@@ -69,9 +70,10 @@ def _bundle(seed: int = 7) -> ReportBundle:
             for _ in range(count):
                 rid += 1
                 values = rng.choice(5, size=len(questions), p=[0.05, 0.1, 0.25, 0.35, 0.25]) + 1
-                duration = int(rng.integers(300, 900))
+                duration = duration_band(int(rng.integers(300, 900)))
+                pace = pace_band(int(rng.integers(300, 900)), len(questions))
                 rows += [
-                    (f"r{rid:06d}", group.value, unit.code, duration, DAY, q.id, str(v))
+                    (f"r{rid:06d}", group.value, unit.code, duration, pace, DAY, q.id, str(v))
                     for q, v in zip(questions, values, strict=True)
                 ]
     frame = pd.DataFrame(
@@ -80,7 +82,8 @@ def _bundle(seed: int = 7) -> ReportBundle:
             "response_id",
             "grp",
             "unit_code",
-            "duration_seconds",
+            "duration_band",
+            "pace_band",
             "completed_on",
             "question_id",
             "value",

@@ -28,7 +28,7 @@ from typing import Any, Final
 UNITS: Final = 40
 SIZES: Final = (10_000, 100_000, 1_000_000)  # answers
 CACHE: Final = Path(tempfile.gettempdir()) / "spibot-bench"
-SCHEMA_VERSION: Final = "3"  # bump when the generator changes, to regenerate cached files
+SCHEMA_VERSION: Final = "4"  # bump when the generator changes, to regenerate cached files
 TARGET_RATIO: Final = 2.5
 TARGET_SECONDS: Final = 3.0
 TARGET_RSS_BYTES: Final = 1024**3
@@ -92,9 +92,9 @@ def generate(answers: int, path: Path, seed: int = 7) -> Path:
                 rng.choice(unit_ids),
                 questionnaire_of[grp],
                 "id",
-                "submitted",
                 date(2026, 3, 1).isoformat(),
-                rng.randint(300, 1200),
+                rng.randint(3, 5),  # duration band: 5 to 15 minutes (scoring.paradata)
+                rng.randint(4, 6),  # pace band: 8 to 64 seconds per item
             )
         )
         level = rng.random()  # respondents differ, so no identical-vector clusters
@@ -105,7 +105,7 @@ def generate(answers: int, path: Path, seed: int = 7) -> Path:
     with conn:
         conn.executemany(
             "INSERT INTO responses (id, wave_id, grp, unit_id, questionnaire_id, language, "
-            "status, completed_on, duration_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "completed_on, duration_band, pace_band) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             response_rows,
         )
         conn.executemany(

@@ -20,6 +20,7 @@ from bot.web import WebServer
 from handlers.commands import menus, register
 from handlers.context import BotContext, BotData
 from services.context import Services, utc_now
+from services.database_guard import DatabaseGuard
 from services.i18n import pick_language
 from services.pushes.scheduler import PushScheduler
 from services.respondent import RespondentFlow
@@ -108,6 +109,7 @@ def build_application(
     application.bot_data.respondents = RespondentFlow(services)
     application.bot_data.scheduler = PushScheduler(services, application.bot)
     application.bot_data.menus = menus(services.messages, settings.dashboard_url)
+    application.bot_data.guard = DatabaseGuard(services)
     web = settings.web_host_port
     if web is not None and not webhook:
         application.bot_data.web = WebServer(services, bot.token, *web)
@@ -124,6 +126,8 @@ async def _post_init(app: SpiApplication) -> None:
     expired = await storage.expire_sessions(services.db.engine, today)
     if expired:
         logger.info("discarded %d expired unfinished surveys", expired)
+    # Hold the database (a restore refuses meanwhile) and wipe deleted surveys from its files.
+    await app.bot_data.guard.start()
     if app.bot_data.web is not None:
         await app.bot_data.web.start()
     await app.bot_data.menus.set_defaults(app.bot)
@@ -141,6 +145,7 @@ async def _post_shutdown(app: SpiApplication) -> None:
     if app.bot_data.web is not None:
         await app.bot_data.web.stop()
     await app.bot_data.scheduler.stop()
+    await app.bot_data.guard.stop()
     await app.bot_data.services.db.close()
 
 

@@ -10,6 +10,7 @@ from services.context import Services
 
 if TYPE_CHECKING:
     from handlers.menus import Menus
+    from services.database_guard import DatabaseGuard
     from services.pushes.scheduler import PushScheduler
     from services.respondent import RespondentFlow
 
@@ -35,6 +36,7 @@ class BotData:
     respondents: RespondentFlow
     scheduler: PushScheduler
     menus: Menus
+    guard: DatabaseGuard
     web: Serving | None = None  # the Mini App's own server in polling mode (bot/web.py)
 
 

@@ -41,6 +41,7 @@ class Persona:
     goes_back: bool = False
     ineligible: bool = False
     language: str = "id"
+    says: str | None = None  # what they type as a suggestion (None: one of a few stock ones)
 
 
 _PROGRESS_RE = re.compile(r"(Pertanyaan \d+ dari \d+|Question \d+ of \d+)")
@@ -235,6 +236,8 @@ async def simulate_respondent(
 def _typed_answer(persona: Persona, prompt: str) -> str:
     if "angka" in prompt or "number" in prompt:
         return str(persona.rng.randint(1, 5))
+    if persona.says is not None:
+        return persona.says
     suggestions = [
         "Pelayanan sudah cukup baik, tetapi antrean masih panjang.",
         "Mohon informasi biaya dipasang lebih jelas di loket.",

@@ -6,7 +6,8 @@ without depending on scoring's pipeline. One row per answer of a submitted respo
 - response_id: the response's random id
 - grp: the respondent group ("internal", "external", "expert")
 - unit_code: the unit the response belongs to
-- duration_seconds: seconds the respondent took (nullable integer)
+- duration_band: how long the survey took, as a band of scoring.paradata (nullable integer)
+- pace_band: seconds per answered item, as a band of scoring.paradata (nullable integer)
 - completed_on: the completion date (datetime64 at midnight)
 - question_id: the question answered
 - value: the raw answer as stored (str)
@@ -20,7 +21,8 @@ ANSWER_COLUMNS: Final = (
     "response_id",
     "grp",
     "unit_code",
-    "duration_seconds",
+    "duration_band",
+    "pace_band",
     "completed_on",
     "question_id",
     "value",

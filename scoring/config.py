@@ -149,8 +149,9 @@ class QualityConfig:
 
     # Same raw option on every Likert item, counted only with at least this many Likert answers.
     straightline_min_items: int = 8
-    # Faster than this share of the group's median duration.
-    speeder_fraction: float = 0.3
+    # A pace (seconds per answered item, in bands that double: scoring.paradata) at least this
+    # many bands faster than the group's median pace band.
+    speeder_bands_below: int = 2
     # Identical answer vectors in one unit and group: at least this many responses ...
     cluster_min_size: int = 5
     # ... and at least this share of that unit × group's responses ...
@@ -163,8 +164,8 @@ class QualityConfig:
     def __post_init__(self) -> None:
         if self.straightline_min_items < 2 or self.cluster_min_size < 2:
             raise ValueError("straightline_min_items and cluster_min_size must be at least 2")
-        if not 0 <= self.speeder_fraction < 1 or not 0 <= self.cluster_min_share <= 1:
-            raise ValueError("speeder_fraction must be in [0, 1) and cluster_min_share in [0, 1]")
+        if self.speeder_bands_below < 1 or not 0 <= self.cluster_min_share <= 1:
+            raise ValueError("speeder_bands_below must be at least 1, cluster_min_share in [0, 1]")
 
 
 @dataclass(frozen=True, slots=True)

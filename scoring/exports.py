@@ -35,6 +35,7 @@ __all__ = [
 MERGED_UNIT: Final = "lainnya"
 SCORE_SUFFIX: Final = "_score"
 
+
 META_COLUMNS: Final[Mapping[str, Text]] = {
     "wave": Text("Gelombang survei", "Survey wave"),
     "group": Text(

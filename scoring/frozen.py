@@ -132,7 +132,7 @@ def _config(config: ScoringConfig) -> Json:
         "min_cell_size": config.min_cell_size,
         "quality": {
             "straightline_min_items": q.straightline_min_items,
-            "speeder_fraction": q.speeder_fraction,
+            "speeder_bands_below": q.speeder_bands_below,
             "cluster_min_size": q.cluster_min_size,
             "cluster_min_share": q.cluster_min_share,
             "cluster_min_answers": q.cluster_min_answers,
@@ -252,7 +252,8 @@ def _read_config(data: Json) -> ScoringConfig:
         min_cell_size=data["min_cell_size"],
         quality=QualityConfig(
             straightline_min_items=q["straightline_min_items"],
-            speeder_fraction=q["speeder_fraction"],
+            # A report frozen before the speeder rule read bands kept the default's meaning.
+            speeder_bands_below=q.get("speeder_bands_below", QualityConfig().speeder_bands_below),
             cluster_min_size=q["cluster_min_size"],
             cluster_min_share=q["cluster_min_share"],
             cluster_min_answers=q["cluster_min_answers"],

@@ -40,7 +40,7 @@ class ScoredResponses:
     response_ids: npt.NDArray[np.object_]
     group: IntArray  # index into GROUP_ORDER
     unit: npt.NDArray[np.object_]  # unit code
-    duration: FloatArray  # seconds, NaN when unknown
+    pace_band: FloatArray  # seconds per answered item as a band (scoring.paradata); NaN: unknown
     dim_sum: FloatArray  # (n, 7): sum of item scores per dimension
     dim_count: IntArray  # (n, 7): scored items per dimension
     likert_answers: IntArray  # Likert questions answered (any option, incl. *tidak tahu*)
@@ -158,12 +158,12 @@ def score_responses(
         [np.bincount(resp_s, weights=weights[pair_codes, j], minlength=n_resp) for j in (0, 1)]
     )
 
-    duration = pd.to_numeric(answers["duration_seconds"].iloc[first], errors="coerce")
+    pace = pd.to_numeric(answers["pace_band"].iloc[first], errors="coerce")
     return ScoredResponses(
         response_ids=np.asarray(resp_ids, dtype=object),
         group=resp_grp,
         unit=answers["unit_code"].iloc[first].astype(str).to_numpy(dtype=object),
-        duration=duration.to_numpy(dtype=np.float64, na_value=np.nan),
+        pace_band=pace.to_numpy(dtype=np.float64, na_value=np.nan),
         dim_sum=dim_sum.astype(np.float64).reshape(n_resp, N_DIMS),
         dim_count=dim_count.reshape(n_resp, N_DIMS).astype(np.int64),
         likert_answers=likert_answers.astype(np.int64),

@@ -39,11 +39,14 @@ def _straight_lining(scored: ScoredResponses, config: QualityConfig) -> BoolArra
 
 
 def _speeders(scored: ScoredResponses, config: QualityConfig) -> BoolArray:
-    frame = pd.DataFrame({"group": scored.group, "duration": scored.duration})
-    median = frame.groupby("group")["duration"].transform("median").to_numpy()
+    # Pace is kept only as a band (scoring.paradata: each band twice as long per item as the
+    # one below), never in seconds: flag a pace at least `speeder_bands_below` bands faster
+    # than the group's median band, i.e. with two bands faster than about half the median.
+    frame = pd.DataFrame({"group": scored.group, "pace": scored.pace_band})
+    median = frame.groupby("group")["pace"].transform("median").to_numpy()
     with np.errstate(invalid="ignore"):
-        # NaN durations (unknown) compare False: never flagged.
-        flagged = scored.duration < config.speeder_fraction * median
+        # NaN (unknown pace, or a group without any) compares False: never flagged.
+        flagged = scored.pace_band <= median - config.speeder_bands_below
     return np.asarray(flagged, dtype=bool)
 
 

@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     web_listen: str | None = None
     web_public_url: str | None = None
     web_auth_max_age: int = Field(default=86_400, ge=60, le=30 * 86_400)
+    # Seconds between a submission (or a cancelled or expired survey) and the scrub that wipes
+    # its deleted session from the database files; a burst of submissions shares one scrub.
+    # docs/privacy.md promises at most a minute, retries included.
+    scrub_delay_seconds: float = Field(default=5.0, ge=0, le=30)
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod

@@ -34,7 +34,7 @@ from storage.actions import (
     list_actions,
     update_action,
 )
-from storage.answers import get_answers, get_response
+from storage.answers import get_answers, get_drafts, get_response
 from storage.broadcasts import (
     claim_broadcast,
     claim_broadcasts,
@@ -64,6 +64,7 @@ from storage.corrections import add_correction, correction_history, current_corr
 from storage.db import Database, alembic_config, create_engine, upgrade
 from storage.errors import (
     AlreadyCompleted,
+    InvitationTaken,
     NotFound,
     QuestionnaireConflict,
     SessionExists,
@@ -225,6 +226,7 @@ __all__ = [
     "Institution",
     "Invitation",
     "InvitationClaim",
+    "InvitationTaken",
     "InvitationUptake",
     "NewAction",
     "NewInvitation",
@@ -311,6 +313,7 @@ __all__ = [
     "get_answers",
     "get_broadcast",
     "get_contact",
+    "get_drafts",
     "get_institution",
     "get_invitation",
     "get_questionnaire",

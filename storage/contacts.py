@@ -1,26 +1,29 @@
 """Contacts the bot may message first, and the claims that make each reminder exactly-once.
 
 A contact row holds a chat id *encrypted* by the caller (storage never sees it in clear) under
-a pseudonym and a purpose: an unfinished survey ('survey') or an outreach opt-in ('outreach').
-Survey contacts are deleted in the same transaction that ends the survey (see
-`storage.sessions`) and by `prune_survey_contacts`. Listing is paged by pseudonym (keyset),
-so a reminder round over many thousands of people never holds them all in memory.
+a pseudonym and a purpose: an unfinished survey ('survey'), an outreach opt-in ('outreach'),
+a unit head's due-date reminders ('official'). Survey contacts live in `survey_contacts`,
+beside the session they belong to: they are deleted with it (the transaction that submits,
+cancels or expires it; see `storage.sessions`) and backups leave them out. The others live
+in `contacts`. Listing is paged by pseudonym (keyset), so a reminder round over many
+thousands of people never holds them all in memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Connection, and_, delete, exists, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, Table, and_, delete, exists, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection, utc, write_transaction
 from storage.dialects import insert_ignore, prepared_upsert
 from storage.models import Contact, ContactPurpose, DueReminder, ReminderStatus
 from storage.onehop import run_write
-from storage.schema import contacts, reminder_claims, survey_sessions
+from storage.schema import contacts, reminder_claims, survey_contacts, survey_sessions
 
 __all__ = [
     "claim_reminder",
@@ -31,13 +34,16 @@ __all__ = [
     "due_reminders",
     "finish_reminder",
     "finish_reminders",
-    "forget_survey_contact",
     "get_contact",
     "prune_survey_contacts",
     "save_contact",
 ]
 
 DEFAULT_PAGE: Final = 500
+
+
+def _survey(purpose: ContactPurpose | None) -> bool:
+    return purpose is ContactPurpose.SURVEY
 
 
 async def save_contact(
@@ -52,32 +58,41 @@ async def save_contact(
 ) -> bool:
     """Store (or replace) the encrypted chat id of a person for one purpose; True if stored.
 
-    `with_session_only`: only if the person has a survey in progress (checked in the same
-    transaction, so a survey that just began keeps its contact and no other does).
+    A survey contact needs the person's survey in progress (checked in the same transaction,
+    so a survey that just began keeps its contact and no other does); `with_session_only`
+    says the caller expects that check (it is made for every survey contact).
     """
-    values = {
+    del with_session_only  # a survey contact always belongs to a session (a foreign key)
+    if _survey(purpose):
+        values = {"pseudonym": pseudonym, "chat": chat, "language": language}
+        statement = prepared_upsert(
+            engine.dialect.name, survey_contacts, ("pseudonym",), ("chat", "language")
+        )
+        has_session = select(exists().where(survey_sessions.c.pseudonym == pseudonym))
+
+        def write_survey(conn: Connection) -> bool:
+            if not conn.execute(has_session).scalar():
+                return False
+            conn.execute(statement, values)
+            return True
+
+        try:
+            # One hop: every survey that starts from a link stores its contact.
+            return await run_write(engine, write_survey)
+        except IntegrityError:  # the survey ended between the check and the write
+            return False
+    row = {
         "pseudonym": pseudonym,
         "purpose": purpose.value,
         "chat": chat,
         "language": language,
         "unit_id": unit_id,
     }
-    statement = prepared_upsert(
-        engine.dialect.name,
-        contacts,
-        ("pseudonym", "purpose"),
-        ("chat", "language", "unit_id"),
+    upsert = prepared_upsert(
+        engine.dialect.name, contacts, ("pseudonym", "purpose"), ("chat", "language", "unit_id")
     )
-    has_session = select(exists().where(survey_sessions.c.pseudonym == pseudonym))
-
-    def write(conn: Connection) -> bool:
-        if with_session_only and not conn.execute(has_session).scalar():
-            return False
-        conn.execute(statement, values)
-        return True
-
-    # One hop: every survey that starts from a link stores its contact.
-    return await run_write(engine, write)
+    await run_write(engine, lambda conn: conn.execute(upsert, row))
+    return True
 
 
 async def delete_contact(
@@ -88,13 +103,22 @@ async def delete_contact(
     if purpose is not None:
         where.append(contacts.c.purpose == purpose.value)
     async with write_transaction(engine) as conn:
-        return (await conn.execute(delete(contacts).where(*where))).rowcount > 0
+        gone = 0
+        if purpose is None or _survey(purpose):
+            survey = delete(survey_contacts).where(survey_contacts.c.pseudonym == pseudonym)
+            gone += (await conn.execute(survey)).rowcount
+        if not _survey(purpose):
+            gone += (await conn.execute(delete(contacts).where(*where))).rowcount
+        return gone > 0
 
 
 async def get_contact(
     engine: AsyncEngine, pseudonym: str, purpose: ContactPurpose
 ) -> Contact | None:
-    """Return a person's contact for one purpose, or None."""
+    """Return a person's contact for one purpose (not a survey's: those are read in bulk by
+    the reminder rounds), or None."""
+    if _survey(purpose):
+        raise ValueError("survey contacts are read by the reminder rounds only")
     async with read_connection(engine) as conn:
         row = (
             await conn.execute(
@@ -114,23 +138,19 @@ async def get_contact(
     )
 
 
-async def forget_survey_contact(conn: AsyncConnection, pseudonym: str | None = None) -> None:
-    """Delete survey contacts that no longer have a session (only `pseudonym`'s when given).
-
-    Runs inside the caller's transaction: the one that submits, cancels or expires a session.
-    """
-    stmt = delete(contacts).where(contacts.c.purpose == ContactPurpose.SURVEY.value)
-    if pseudonym is not None:
-        stmt = stmt.where(contacts.c.pseudonym == pseudonym)
-    else:
-        stmt = stmt.where(~exists().where(survey_sessions.c.pseudonym == contacts.c.pseudonym))
-    await conn.execute(stmt)
-
-
 async def prune_survey_contacts(engine: AsyncEngine) -> None:
-    """Delete every survey contact whose survey has ended (belt and braces for old rows)."""
+    """Delete survey contacts whose survey has ended (none should exist: they cascade with
+    their session; belt and braces for a database whose foreign keys were off)."""
+    orphan = ~exists().where(survey_sessions.c.pseudonym == survey_contacts.c.pseudonym)
     async with write_transaction(engine) as conn:
-        await forget_survey_contact(conn)
+        await conn.execute(delete(survey_contacts).where(orphan))
+
+
+def _purpose_table(purpose: ContactPurpose) -> tuple[Table, list[Any]]:
+    """Return the table holding contacts of `purpose` and the condition selecting them."""
+    if _survey(purpose):
+        return survey_contacts, []
+    return contacts, [contacts.c.purpose == purpose.value]
 
 
 async def contacts_page(
@@ -142,20 +162,24 @@ async def contacts_page(
     unit_ids: Sequence[int] | None = None,
 ) -> list[Contact]:
     """Return up to `limit` contacts of a purpose with pseudonyms after `after`, in order."""
+    table, where = _purpose_table(purpose)
+    unit = table.c.unit_id if table is contacts else literal(None).label("unit_id")
     stmt = (
-        select(contacts)
-        .where(contacts.c.purpose == purpose.value, contacts.c.pseudonym > after)
-        .order_by(contacts.c.pseudonym)
+        select(table.c.pseudonym, table.c.chat, table.c.language, unit)
+        .where(*where, table.c.pseudonym > after)
+        .order_by(table.c.pseudonym)
         .limit(limit)
     )
     if unit_ids is not None:
+        if table is not contacts:
+            return []  # survey contacts name no unit (the session knows it)
         stmt = stmt.where(contacts.c.unit_id.in_(list(unit_ids)))
     async with read_connection(engine) as conn:
         rows = await conn.execute(stmt)
         return [
             Contact(
                 pseudonym=row.pseudonym,
-                purpose=ContactPurpose(row.purpose),
+                purpose=purpose,
                 chat=bytes(row.chat),
                 language=row.language,
                 unit_id=row.unit_id,
@@ -166,15 +190,10 @@ async def contacts_page(
 
 async def contact_count(engine: AsyncEngine, purpose: ContactPurpose) -> int:
     """Return how many contacts of a purpose are stored."""
+    table, where = _purpose_table(purpose)
     async with read_connection(engine) as conn:
         return int(
-            (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(contacts)
-                    .where(contacts.c.purpose == purpose.value)
-                )
-            ).scalar_one()
+            (await conn.execute(select(func.count()).select_from(table).where(*where))).scalar_one()
         )
 
 
@@ -196,27 +215,26 @@ async def due_reminders(
     """
     claim = reminder_claims.alias("claim")
     this_round = exists().where(
-        claim.c.pseudonym == contacts.c.pseudonym,
+        claim.c.pseudonym == survey_contacts.c.pseudonym,
         claim.c.wave_id == wave_id,
         claim.c.round == round_number,
     )
     stmt = (
-        select(contacts.c.pseudonym, contacts.c.chat, survey_sessions.c.language)
-        .join(survey_sessions, survey_sessions.c.pseudonym == contacts.c.pseudonym)
+        select(survey_contacts.c.pseudonym, survey_contacts.c.chat, survey_sessions.c.language)
+        .join(survey_sessions, survey_sessions.c.pseudonym == survey_contacts.c.pseudonym)
         .where(
-            contacts.c.purpose == ContactPurpose.SURVEY.value,
             survey_sessions.c.wave_id == wave_id,
             survey_sessions.c.updated_at <= utc(idle_since),
-            contacts.c.pseudonym > after,
+            survey_contacts.c.pseudonym > after,
             ~this_round,
         )
-        .order_by(contacts.c.pseudonym)
+        .order_by(survey_contacts.c.pseudonym)
         .limit(limit)
     )
     if round_number > 1:
         previous = reminder_claims.alias("previous")
         conditions = [
-            previous.c.pseudonym == contacts.c.pseudonym,
+            previous.c.pseudonym == survey_contacts.c.pseudonym,
             previous.c.wave_id == wave_id,
             previous.c.round == round_number - 1,
         ]

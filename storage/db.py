@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import time
 import weakref
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
+    "PRIVATE_FILE_MODE",
     "WRITE_OPTION",
     "Database",
     "alembic_config",
@@ -36,6 +38,7 @@ __all__ = [
     "from_db",
     "on_sqlite_begin",
     "on_sqlite_connect",
+    "private_file",
     "read_connection",
     "sqlite_file",
     "sqlite_write_lock",
@@ -105,6 +108,10 @@ def on_sqlite_connect(dbapi_connection: Any, _record: object) -> None:
         # Deleted rows are zeroed, not just unlinked: a submitted survey's session row (the
         # only pseudonym-to-response link) must not stay readable in the file's free space.
         cursor.execute("PRAGMA secure_delete=ON")
+        # ... and the write-ahead log keeps no stale frames beyond what a transaction needs:
+        # whenever the log starts over (after a complete checkpoint), it is cut to that size.
+        # The scrubber (storage.anonymity) checkpoints and empties it after every submission.
+        cursor.execute("PRAGMA journal_size_limit=0")
         # NORMAL is durable across application crashes in WAL mode, and much faster.
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Memory-mapped reads: the scoring query walks the whole answers index.
@@ -119,6 +126,37 @@ def on_sqlite_begin(connection: Connection) -> None:
     # another writer committed in between; BEGIN IMMEDIATE waits for the lock instead.
     immediate = connection.get_execution_options().get(WRITE_OPTION, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# Only the bot's user may read the database: it holds every answer. SQLite gives the -wal,
+# -shm and -journal files the main file's permissions.
+PRIVATE_FILE_MODE: Final = 0o600
+_COMPANIONS: Final = ("", "-wal", "-shm", "-journal")
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty with mode 0600 if it does not exist (never loosening an umask)."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def _make_private(file: Path) -> None:
+    """Create the database file 0600, and tighten an existing one and its companions."""
+    private_file(file)
+    for suffix in _COMPANIONS:
+        companion = file.with_name(file.name + suffix)
+        try:
+            mode = companion.stat().st_mode & 0o777
+            if mode & 0o077:
+                companion.chmod(PRIVATE_FILE_MODE)
+                logger.info("made %s readable by its owner only", companion.name)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # not ours: say so once, do not stop the bot for it
+            logger.warning("cannot restrict the permissions of %s", companion.name)
 
 
 def _enable_wal(file: Path) -> None:
@@ -166,6 +204,11 @@ def create_engine(
             file.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"DATABASE_URL: cannot create {file.parent}: {exc}") from exc
+        if not file.is_dir():
+            try:
+                _make_private(file)
+            except OSError as exc:
+                raise StorageError(f"DATABASE_URL: cannot create {file}: {exc}") from exc
         _enable_wal(file)
     engine = create_async_engine(parsed, hide_parameters=True)
     event.listen(engine.sync_engine, "connect", on_sqlite_connect)

@@ -61,11 +61,18 @@ def prepared_upsert(
 
 
 def upsert_add(
-    conn: AsyncConnection, table: Table, rows: Rows, key: Sequence[str], column: str
+    conn: AsyncConnection | Connection,
+    table: Table,
+    rows: Rows,
+    key: Sequence[str],
+    column: str | Sequence[str],
 ) -> Insert:
-    """Return INSERT ... ON CONFLICT (key) DO UPDATE SET column = column + the new value."""
+    """Return INSERT ... ON CONFLICT (key) DO UPDATE SET column = column + the new value
+    (for each of several columns when given a sequence)."""
     stmt = _insert(conn, table, rows)
+    columns = [column] if isinstance(column, str) else list(column)
     result: Insert = stmt.on_conflict_do_update(
-        index_elements=list(key), set_={column: table.c[column] + stmt.excluded[column]}
+        index_elements=list(key),
+        set_={name: table.c[name] + stmt.excluded[name] for name in columns},
     )
     return result

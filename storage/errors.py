@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "AlreadyCompleted",
+    "InvitationTaken",
     "NotFound",
     "QuestionnaireConflict",
     "SessionExists",
@@ -39,3 +40,7 @@ class SessionExists(StorageError):
 
 class AlreadyCompleted(StorageError):
     """The respondent has already submitted a response for this wave and group."""
+
+
+class InvitationTaken(StorageError):
+    """A personal link is in use by another survey in progress, or was already submitted on."""

@@ -1,4 +1,5 @@
-"""Per-response facts for data exports: language and completion, beside the answers frame."""
+"""Per-response facts for data exports: language, completion date and the duration and pace
+bands, beside the answers frame."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ RESPONSE_COLUMNS = (
     "unit_code",
     "language",
     "completed_on",
-    "duration_seconds",
+    "duration_band",
+    "pace_band",
 )
 
 
@@ -30,14 +32,16 @@ async def responses_frame(engine: AsyncEngine, wave_id: int) -> pd.DataFrame:
             units.c.code,
             responses.c.language,
             responses.c.completed_on,
-            responses.c.duration_seconds,
+            responses.c.duration_band,
+            responses.c.pace_band,
         )
         .join(units, units.c.id == responses.c.unit_id)
-        .where(responses.c.wave_id == wave_id, responses.c.status == "submitted")
+        .where(responses.c.wave_id == wave_id)
         .order_by(responses.c.completed_on, responses.c.id)
     )
     async with read_connection(engine) as conn:
         rows = [tuple(row) for row in await conn.execute(stmt)]
     frame = pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
-    frame["duration_seconds"] = frame["duration_seconds"].astype("Int64")
+    for column in ("duration_band", "pace_band"):
+        frame[column] = frame[column].astype("Int64")
     return frame

@@ -12,14 +12,14 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scoring.columns import ANSWER_COLUMNS  # the contract scoring reads, in a leaf module
 from storage.db import read_connection
 from storage.errors import StorageError
 from storage.models import ResponseCount
-from storage.schema import responses, units
+from storage.schema import responses, survey_sessions, units
 
 __all__ = ["ANSWER_COLUMNS", "SEPARATOR", "answers_frame", "response_counts"]
 
@@ -27,24 +27,25 @@ __all__ = ["ANSWER_COLUMNS", "SEPARATOR", "answers_frame", "response_counts"]
 # Bytes that never occur in question ids and are replaced in answer values on write.
 SEPARATOR: Final = "\x1f"
 
-# One row per submitted response, its answers packed into one string of alternating question
-# ids and values. Decoding a million separate (response, question, value) rows is what costs
-# time in the sqlite3 driver; a few thousand packed rows split with str.split cost little,
-# and each pair is concatenated before aggregation, so pairing never depends on row order.
+# One row per submitted response (the table holds nothing else), its answers packed into one string
+# of alternating question ids and values. Decoding a million separate (response, question, value)
+# rows is what costs time in the sqlite3 driver; a few thousand packed rows split with str.split
+# cost little, and each pair is concatenated before aggregation, so pairing never depends on row
+# order.
 _FRAME_SQL: Final = {
     "sqlite": (
-        "SELECT r.id, r.grp, u.code, r.duration_seconds, r.completed_on, "
+        "SELECT r.id, r.grp, u.code, r.duration_band, r.pace_band, r.completed_on, "
         "(SELECT group_concat(a.question_id || char(31) || a.value, char(31)) "
         "FROM answers a WHERE a.response_id = r.id) "
         "FROM responses r JOIN units u ON u.id = r.unit_id "
-        "WHERE r.wave_id = ? AND r.status = 'submitted'"
+        "WHERE r.wave_id = ?"
     ),
     "postgresql": (
-        "SELECT r.id, r.grp, u.code, r.duration_seconds, r.completed_on, "
+        "SELECT r.id, r.grp, u.code, r.duration_band, r.pace_band, r.completed_on, "
         "(SELECT string_agg(a.question_id || chr(31) || a.value, chr(31)) "
         "FROM answers a WHERE a.response_id = r.id) "
         "FROM responses r JOIN units u ON u.id = r.unit_id "
-        "WHERE r.wave_id = $1 AND r.status = 'submitted'"
+        "WHERE r.wave_id = $1"
     ),
 }
 
@@ -69,7 +70,8 @@ def _build(rows: Sequence[Any]) -> pd.DataFrame:
     ids: list[str] = []
     grps: list[str] = []
     codes: list[str] = []
-    durations: list[int | None] = []
+    duration_bands: list[int | None] = []
+    pace_bands: list[int | None] = []
     dates: list[object] = []
     counts: list[int] = []
     question_codes: list[np.ndarray[Any, np.dtype[np.int32]]] = []
@@ -78,7 +80,7 @@ def _build(rows: Sequence[Any]) -> pd.DataFrame:
     # are encoded once per distinct sequence instead of factorising a million strings.
     categories: dict[str, int] = {}
     sequences: dict[tuple[str, ...], np.ndarray[Any, np.dtype[np.int32]]] = {}
-    for response_id, grp, code, duration, completed_on, packed in rows:
+    for response_id, grp, code, duration, pace, completed_on, packed in rows:
         if not packed:
             continue  # submitted without answers: nothing to score
         parts = packed.split(SEPARATOR)
@@ -96,7 +98,8 @@ def _build(rows: Sequence[Any]) -> pd.DataFrame:
         ids.append(response_id)
         grps.append(grp)
         codes.append(code)
-        durations.append(duration)
+        duration_bands.append(duration)
+        pace_bands.append(pace)
         dates.append(completed_on)
         counts.append(len(sequence))
         question_codes.append(encoded)
@@ -119,7 +122,8 @@ def _build(rows: Sequence[Any]) -> pd.DataFrame:
             "unit_code": pd.Categorical.from_codes(
                 unit_codes.codes[position], dtype=unit_codes.dtype
             ),
-            "duration_seconds": pd.array(durations, dtype="Int64").take(position),
+            "duration_band": pd.array(duration_bands, dtype="Int64").take(position),
+            "pace_band": pd.array(pace_bands, dtype="Int64").take(position),
             "completed_on": completed[position],
             "question_id": pd.Categorical.from_codes(all_question_codes, categories=question_index),
             "value": pd.array(values, dtype="str"),
@@ -131,23 +135,40 @@ def _build(rows: Sequence[Any]) -> pd.DataFrame:
 async def answers_frame(engine: AsyncEngine, wave_id: int) -> pd.DataFrame:
     """Return one row per answer of the wave's submitted responses.
 
-    Columns: response_id, grp, unit_code, question_id (categorical), duration_seconds
-    (nullable Int64), completed_on (datetime64[ns], the date at midnight), value (str).
-    In-progress responses are never included.
+    Columns: response_id, grp, unit_code, question_id (categorical), duration_band and
+    pace_band (nullable Int64, scoring.paradata), completed_on (datetime64[ns], the date at
+    midnight), value (str). Surveys in progress are never included (they are not responses).
     """
     return _build(await _fetch(engine, wave_id))
 
 
 async def response_counts(engine: AsyncEngine, wave_id: int) -> list[ResponseCount]:
-    """Return submitted and in-progress response counts per unit and group of a wave."""
-    submitted = func.sum(case((responses.c.status == "submitted", 1), else_=0))
-    in_progress = func.sum(case((responses.c.status == "in_progress", 1), else_=0))
-    stmt = (
-        select(units.c.code, responses.c.grp, submitted, in_progress)
-        .join(units, units.c.id == responses.c.unit_id)
+    """Return per unit and group of a wave: submitted responses, and surveys in progress."""
+    parts = (
+        select(
+            responses.c.unit_id.label("unit_id"),
+            responses.c.grp.label("grp"),
+            literal(1).label("submitted"),
+            literal(0).label("in_progress"),
+        )
         .where(responses.c.wave_id == wave_id)
-        .group_by(units.c.code, responses.c.grp)
-        .order_by(units.c.code, responses.c.grp)
+        .union_all(
+            select(
+                survey_sessions.c.unit_id,
+                survey_sessions.c.grp,
+                literal(0),
+                literal(1),
+            ).where(survey_sessions.c.wave_id == wave_id)
+        )
+        .subquery()
+    )
+    stmt = (
+        select(
+            units.c.code, parts.c.grp, func.sum(parts.c.submitted), func.sum(parts.c.in_progress)
+        )
+        .join(units, units.c.id == parts.c.unit_id)
+        .group_by(units.c.code, parts.c.grp)
+        .order_by(units.c.code, parts.c.grp)
     )
     async with read_connection(engine) as conn:
         return [

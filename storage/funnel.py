@@ -1,17 +1,17 @@
 """How a wave's surveys are going per unit and group: begun, in progress, stopped, abandoned,
 completed (the `/progres` funnel). Counts only: no pseudonym and no time leaves here.
 
-A survey that ends without a submission (cancelled, or expired unfinished) loses its partial
-response; `tally_dropouts` counts it first, in the same transaction, into `dropouts`.
+A survey that ends without a submission (cancelled, or expired unfinished) is deleted with
+its drafts; `tally_dropouts` counts it first, in the same transaction, into `dropouts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import case, func, literal, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection, utc
 from storage.dialects import upsert_add
@@ -20,25 +20,17 @@ from storage.schema import dropouts, responses, survey_sessions, units
 
 __all__ = ["tally_dropouts", "unit_funnel"]
 
-_IN_PROGRESS = "in_progress"
 
-
-async def tally_dropouts(conn: AsyncConnection, response_ids: Sequence[str]) -> None:
-    """Count partial responses about to be deleted as abandoned (inside the caller's
-    transaction: the one that cancels or expires them)."""
-    if not response_ids:
-        return
-    counted = await conn.execute(
-        select(responses.c.wave_id, responses.c.unit_id, responses.c.grp, func.count())
-        .where(responses.c.id.in_(list(response_ids)), responses.c.status == _IN_PROGRESS)
-        .group_by(responses.c.wave_id, responses.c.unit_id, responses.c.grp)
-    )
+def tally_dropouts(conn: Connection, ended: Mapping[tuple[int, int, str], int]) -> None:
+    """Count surveys about to be deleted unsubmitted, per (wave, unit, group), as abandoned
+    (inside the caller's transaction: the one that cancels or expires them)."""
     rows = [
-        {"wave_id": wave_id, "unit_id": unit_id, "grp": grp, "count": int(count)}
-        for wave_id, unit_id, grp, count in counted
+        {"wave_id": wave_id, "unit_id": unit_id, "grp": grp, "count": count}
+        for (wave_id, unit_id, grp), count in ended.items()
+        if count
     ]
     if rows:
-        await conn.execute(upsert_add(conn, dropouts, rows, ["wave_id", "unit_id", "grp"], "count"))
+        conn.execute(upsert_add(conn, dropouts, rows, ["wave_id", "unit_id", "grp"], "count"))
 
 
 async def unit_funnel(engine: AsyncEngine, wave_id: int, idle_before: datetime) -> list[UnitFunnel]:
@@ -74,7 +66,7 @@ async def unit_funnel(engine: AsyncEngine, wave_id: int, idle_before: datetime) 
             literal(0),
             func.count(),
         )
-        .where(responses.c.wave_id == wave_id, responses.c.status == "submitted")
+        .where(responses.c.wave_id == wave_id)
         .group_by(responses.c.unit_id, responses.c.grp)
     )
     parts = sessions.union_all(ended, completed).subquery()

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Row, and_, case, func, select, update
+from sqlalchemy import Row, and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import from_db, read_connection, utc, write_transaction
@@ -17,7 +17,7 @@ from storage.models import (
     InvitationUptake,
     NewInvitation,
 )
-from storage.schema import invitations, responses, units
+from storage.schema import invitations, responses, survey_sessions, units
 
 __all__ = ["claim_invitation", "create_invitations", "get_invitation", "invitation_uptake"]
 
@@ -69,7 +69,11 @@ async def get_invitation(engine: AsyncEngine, token_hash: str) -> Invitation | N
 
 
 async def claim_invitation(engine: AsyncEngine, token_hash: str) -> InvitationClaim:
-    """Mark an unused invitation used and return it; exactly one concurrent claim wins."""
+    """Mark an unused invitation used and return it; exactly one concurrent claim wins.
+
+    The bot marks a link used when a survey is submitted on it (`storage.sessions.submit`);
+    while one is in progress, its session is the claim.
+    """
     async with write_transaction(engine) as conn:
         # The conditional UPDATE is the claim: only one transaction can flip used to true.
         claimed = await conn.execute(
@@ -92,7 +96,8 @@ async def invitation_uptake(engine: AsyncEngine, wave_id: int) -> list[Invitatio
     Opened counts links in use (a survey started on them, finished or not); completed counts
     submitted responses of the unit and group, which only personal links can start.
     """
-    opened = func.sum(case((invitations.c.used.is_(True), 1), else_=0))
+    in_progress = exists().where(survey_sessions.c.invitation_id == invitations.c.id)
+    opened = func.sum(case((or_(invitations.c.used.is_(True), in_progress), 1), else_=0))
     issued_stmt = (
         select(
             invitations.c.unit_id,
@@ -106,7 +111,7 @@ async def invitation_uptake(engine: AsyncEngine, wave_id: int) -> list[Invitatio
     )
     done = (
         select(responses.c.unit_id, responses.c.grp, func.count().label("completed"))
-        .where(responses.c.wave_id == wave_id, responses.c.status == "submitted")
+        .where(responses.c.wave_id == wave_id)
         .group_by(responses.c.unit_id, responses.c.grp)
         .subquery()
     )

@@ -190,10 +190,10 @@ class SurveySession:
     """A respondent's place in an in-progress survey; `version` bumps on every move."""
 
     pseudonym: str
-    response_id: str | None
     wave_id: int
     grp: str
     unit_id: int
+    questionnaire_id: int
     invitation_id: int | None
     step: str
     question_id: str | None
@@ -202,11 +202,13 @@ class SurveySession:
     version: int
     started_at: datetime
     updated_at: datetime
+    expires_on: date  # discarded after this day if not submitted
 
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A response row: never a pseudonym, and a completion date without time of day."""
+    """A submitted response: never a pseudonym, a completion date without time of day, and
+    its duration and pace as bands (scoring.paradata), never seconds."""
 
     id: str
     wave_id: int
@@ -214,10 +216,9 @@ class Response:
     unit_id: int
     questionnaire_id: int
     language: str
-    status: str  # in_progress or submitted
-    completed_on: date | None
-    duration_seconds: int | None
-    expires_on: date | None
+    completed_on: date
+    duration_band: int | None
+    pace_band: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +280,7 @@ class Correction:
 
 @dataclass(frozen=True, slots=True)
 class ResponseCount:
-    """Responses per unit and group in a wave."""
+    """Responses per unit and group in a wave: submitted, and surveys still in progress."""
 
     unit_code: str
     grp: str

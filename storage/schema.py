@@ -1,8 +1,9 @@
 """Database schema (SQLAlchemy Core). Alembic migrations in `storage/migrations` mirror it.
 
 Anonymity by construction (DESIGN.md §3): Telegram ids appear nowhere; people are known only
-by `pseudonym` (HMAC-SHA256 of the Telegram id). The only table that joins a pseudonym to a
-response id is `survey_sessions`, and its row is deleted when the response is submitted.
+by `pseudonym` (HMAC-SHA256 of the Telegram id). No table joins a pseudonym to a response
+id: a survey in progress is `survey_sessions` and `draft_answers` (keyed by pseudonym), and
+submitting files the answers under a fresh random id and deletes both in one transaction.
 `responses` and `answers` never hold a pseudonym, a Telegram id or a time of day.
 Group chat ids for leadership subscriptions are not respondents and are stored as they are.
 """
@@ -20,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     text,
 )
 
+from scoring.paradata import ITEM_SECONDS_EDGES
 from storage.metadata import GROUPS, metadata
 from storage.schema_reach import (
     broadcast_claims,
@@ -40,6 +43,7 @@ from storage.schema_reach import (
 )
 
 __all__ = [
+    "ITEM_TIME_BANDS",
     "broadcast_claims",
     "broadcasts",
     "contacts",
@@ -50,6 +54,9 @@ __all__ = [
     "roster_uploads",
     "wave_plans",
 ]
+
+# Bands of seconds per item in item_paradata (one column each).
+ITEM_TIME_BANDS = len(ITEM_SECONDS_EDGES) + 1
 
 # SQLite keeps a rowid table in insertion order. For the tables below that order would tell
 # who started (respondents: first contact; responses: survey start) and so let someone with
@@ -129,6 +136,7 @@ wave_questionnaires = Table(
 )
 
 # Personal one-time invitations (internal, expert). Only the token's hash is kept, and no name.
+# `used`: a survey was submitted on the link (a survey in progress on it is its session).
 invitations = Table(
     "invitations",
     metadata,
@@ -151,17 +159,21 @@ respondents = Table(
     sqlite_with_rowid=False,  # see the note at the top
 )
 
-# The one link from a person to an in-progress response. Deleted on submission or expiry.
+# A survey in progress (issue 20): everything the survey needs, keyed by the person's
+# pseudonym, and no response id. Its answers so far are `draft_answers`; at submission the
+# answers move to a fresh random response id and this row, its drafts and its contact are
+# deleted in the same transaction, so nothing stored while the survey ran survives in the
+# submitted record. Also deleted when the survey is cancelled or expires.
 survey_sessions = Table(
     "survey_sessions",
     metadata,
     Column("pseudonym", ForeignKey("respondents.pseudonym", ondelete="CASCADE"), primary_key=True),
-    Column("response_id", ForeignKey("responses.id", ondelete="CASCADE"), nullable=True),
     Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
     Column("grp", String(10), nullable=False),
     Column("unit_id", ForeignKey("units.id"), nullable=False),
+    Column("questionnaire_id", ForeignKey("questionnaires.id"), nullable=False),
     Column("invitation_id", ForeignKey("invitations.id"), nullable=True),
-    # consent, eligibility, language, question, review, cancel_confirm
+    # consent, eligibility, language, question, review
     Column("step", String(20), nullable=False),
     Column("question_id", String(60), nullable=True),
     Column("language", String(5), nullable=False),
@@ -169,40 +181,87 @@ survey_sessions = Table(
     Column("version", Integer, nullable=False, server_default="0"),  # bumps on every move
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # An unfinished survey past this date is discarded; it never counts.
+    Column("expires_on", Date, nullable=False),
     CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+    # A personal link's survey in progress is the claim on it: one at a time. The link is
+    # marked used only when that survey is submitted, so a backup (which holds no survey in
+    # progress) never shows who had begun, and after a restore the link works again.
+    UniqueConstraint("invitation_id"),
+    sqlite_with_rowid=False,  # see the note at the top
+)
+
+# The answers of a survey in progress, and what the person did on each item (paradata). A
+# NULL value is an item shown and passed without an answer (skipped, or every option of a
+# multiple choice taken off again). `seconds` adds up the time spent on the item (from the
+# session's previous move to each answer), `changes` counts answers changed on coming back,
+# `partial` marks a multiple choice being ticked (its ticks are not changes). Folded into
+# `item_paradata` as counts when the survey ends, then deleted with the session.
+draft_answers = Table(
+    "draft_answers",
+    metadata,
+    Column(
+        "pseudonym",
+        ForeignKey("survey_sessions.pseudonym", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("question_id", String(60), primary_key=True),
+    Column("value", Text, nullable=True),
+    Column("seconds", Integer, nullable=False, server_default="0"),
+    Column("changes", Integer, nullable=False, server_default="0"),
+    Column("partial", Boolean, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,  # see the note at the top
+)
+
+# The chat id (encrypted, like `contacts`) of a person whose survey is in progress, for
+# reminders. Lives exactly as long as the session (cascade), and backups leave it out.
+survey_contacts = Table(
+    "survey_contacts",
+    metadata,
+    Column(
+        "pseudonym",
+        ForeignKey("survey_sessions.pseudonym", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("chat", LargeBinary, nullable=False),  # 12-byte nonce + ciphertext + tag
+    Column("language", String(5), nullable=True),
+    sqlite_with_rowid=False,  # see the note at the top
 )
 
 # "Has taken part" markers: stop double voting, and nothing else. No date, no response id.
+# `scope` is the unit for the external group (a citizen may rate every service they used,
+# once each per wave; issue 22.6) and 0 for the others (one survey per wave and group). A
+# scope of 0 in the external group predates per-unit completions and stands for every unit.
 completions = Table(
     "completions",
     metadata,
     Column("pseudonym", String(64), primary_key=True),
     Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
     Column("grp", String(10), primary_key=True),
+    Column("scope", Integer, primary_key=True, autoincrement=False, server_default="0"),
     CheckConstraint(f"grp IN {GROUPS}", name="grp"),
     sqlite_with_rowid=False,  # see the note at the top
 )
 
-# Responses: random ids, no pseudonym, completion date only (never a time of day).
+# Submitted responses only: a random id made at submission, no pseudonym, the completion date
+# (never a time of day) and the survey's duration and pace as coarse bands
+# (scoring.paradata), never seconds.
 responses = Table(
     "responses",
     metadata,
-    Column("id", String(32), primary_key=True),  # random hex
+    Column("id", String(32), primary_key=True),  # random hex, drawn at submission
     Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
     Column("grp", String(10), nullable=False),
     Column("unit_id", ForeignKey("units.id"), nullable=False),
     Column("questionnaire_id", ForeignKey("questionnaires.id"), nullable=False),
     Column("language", String(5), nullable=False),
-    Column("status", String(12), nullable=False, server_default="in_progress"),
-    Column("completed_on", Date, nullable=True),
-    Column("duration_seconds", Integer, nullable=True),
-    # Partial responses past this date are deleted; they never count in scores.
-    Column("expires_on", Date, nullable=True),
+    Column("completed_on", Date, nullable=False),
+    Column("duration_band", Integer, nullable=True),
+    Column("pace_band", Integer, nullable=True),
     CheckConstraint(f"grp IN {GROUPS}", name="grp"),
-    CheckConstraint("status IN ('in_progress', 'submitted')", name="status"),
     sqlite_with_rowid=False,  # see the note at the top
 )
-Index("ix_responses_wave_status", responses.c.wave_id, responses.c.status)
+Index("ix_responses_wave_id", responses.c.wave_id)
 
 answers = Table(
     "answers",
@@ -210,6 +269,42 @@ answers = Table(
     Column("response_id", ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
     Column("question_id", String(60), primary_key=True),
     Column("value", Text, nullable=False),  # option value(s), a number, or free text
+    sqlite_with_rowid=False,  # see the note at the top
+)
+
+# Submissions counted per wave, unit, group and clock hour (UTC): when answers arrived, for
+# the survey-integrity rules (issue 24), as counts only. Incremented in the submitting
+# transaction; nothing ties a count to a response.
+arrivals = Table(
+    "arrivals",
+    metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+    Column("grp", String(10), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),  # the start of the hour
+    Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,  # see the note at the top
+)
+
+# Per questionnaire item and wave, what everyone did there, summed when each survey ended
+# (submitted, cancelled or expired): shown, answered, changed on coming back, skipped, and
+# abandoned there (the survey ended unsubmitted on that item), and a histogram of seconds on
+# the item (bands of scoring.paradata.ITEM_SECONDS_EDGES: time_band_0 is the fastest).
+item_paradata = Table(
+    "item_paradata",
+    metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("questionnaire_id", ForeignKey("questionnaires.id"), primary_key=True),
+    Column("question_id", String(60), primary_key=True),
+    Column("shown", Integer, nullable=False, server_default="0"),
+    Column("answered", Integer, nullable=False, server_default="0"),
+    Column("changed", Integer, nullable=False, server_default="0"),
+    Column("skipped", Integer, nullable=False, server_default="0"),
+    Column("abandoned", Integer, nullable=False, server_default="0"),
+    *(
+        Column(f"time_band_{band}", Integer, nullable=False, server_default="0")
+        for band in range(ITEM_TIME_BANDS)
+    ),
     sqlite_with_rowid=False,  # see the note at the top
 )
 

@@ -34,8 +34,9 @@ __all__ = [
 
 # Contacts (issue 10): the chat id of a person the bot may message first, ENCRYPTED (AES-GCM,
 # key derived from the server secret, see services/contacts.py), only while it is needed: an
-# unfinished survey ('survey'), an opt-in to outreach ('outreach'), a unit head's role for
-# due-date reminders ('official'). Keyed by pseudonym, never joined to responses or answers.
+# opt-in to outreach ('outreach'), a unit head's role for due-date reminders ('official').
+# Keyed by pseudonym, never joined to responses or answers. The contact of an unfinished
+# survey lives with its session (`survey_contacts` in storage.schema, issue 20).
 contacts = Table(
     "contacts",
     metadata,
@@ -45,7 +46,7 @@ contacts = Table(
     Column("language", String(5), nullable=True),
     # Outreach may go to some units only; NULL for reminders (the session knows the unit).
     Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
-    CheckConstraint("purpose IN ('survey', 'outreach', 'official')", name="purpose"),
+    CheckConstraint("purpose IN ('outreach', 'official')", name="purpose"),
     sqlite_with_rowid=False,  # see the note in storage.schema
 )
 

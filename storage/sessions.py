@@ -1,60 +1,75 @@
-"""The survey flow: in-progress sessions, their answers, submission and expiry.
+"""The survey flow: sessions in progress, submission and the ways a survey ends unsubmitted.
 
-Anonymity lives here (DESIGN.md §3): a session row is the only link between a pseudonym
-and a response id, and `submit` deletes it in the same transaction that files the response.
+Anonymity lives here (DESIGN.md §3, issue 20). A survey in progress is a session row and its
+draft answers, keyed by the person's pseudonym; there is no response yet. `submit` files the
+answers under a fresh random response id and deletes the session, its drafts and its
+reminder contact in the same transaction, so nothing stored while the survey ran (its key,
+its exact times) survives in the submitted record: the response keeps its completion date and
+its duration and pace as bands. A cancelled or expired survey leaves only counts (dropouts,
+item paradata). After each of these deletes the storage scrubber wipes the deleted bytes from
+the database files (`storage.anonymity`).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import delete, exists, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Connection, bindparam, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.contacts import forget_survey_contact
-from storage.db import from_db, utc, write_transaction
-from storage.errors import AlreadyCompleted, NotFound, SessionExists
+from scoring.paradata import duration_band, pace_band
+from storage.anonymity import survey_state_deleted
+from storage.db import from_db, utc
+from storage.errors import AlreadyCompleted, InvitationTaken, NotFound, SessionExists
 from storage.funnel import tally_dropouts
 from storage.models import SurveySession, WaveStatus
 from storage.onehop import run_read, run_write
+from storage.paradata import DraftRow, ItemTally, add_arrival
 from storage.respondents import add_respondent_now
 from storage.schema import (
     answers,
     completions,
+    draft_answers,
     invitations,
     responses,
+    survey_contacts,
     survey_sessions,
     wave_questionnaires,
     waves,
 )
 
 __all__ = [
+    "EXTERNAL",
     "cancel_session",
     "completed_in_open_wave",
+    "completion_scope",
     "expire_sessions",
     "get_session",
     "has_completed",
+    "session_from_row",
     "start_session",
     "submit",
 ]
 
-IN_PROGRESS = "in_progress"
-SUBMITTED = "submitted"
+EXTERNAL: Final = "external"
+# Sessions ended per statement when many expire at once (well under SQLite's variable limit).
+_CHUNK: Final = 500
 
 
 def session_from_row(row: Any) -> SurveySession:
     """Build a SurveySession from a survey_sessions row."""
     return SurveySession(
         pseudonym=row.pseudonym,
-        response_id=row.response_id,
         wave_id=row.wave_id,
         grp=row.grp,
         unit_id=row.unit_id,
+        questionnaire_id=row.questionnaire_id,
         invitation_id=row.invitation_id,
         step=row.step,
         question_id=row.question_id,
@@ -63,22 +78,34 @@ def session_from_row(row: Any) -> SurveySession:
         version=row.version,
         started_at=from_db(row.started_at),
         updated_at=from_db(row.updated_at),
+        expires_on=row.expires_on,
     )
 
 
-def _completed(conn: Connection, pseudonym: str, wave_id: int, grp: str) -> bool:
-    """Tell whether a completion marker exists."""
-    return bool(
-        conn.execute(
-            select(
-                exists().where(
-                    completions.c.pseudonym == pseudonym,
-                    completions.c.wave_id == wave_id,
-                    completions.c.grp == grp,
-                )
-            )
-        ).scalar()
-    )
+def completion_scope(grp: str, unit_id: int) -> int:
+    """Return what one completion covers: a unit for citizens (they may rate every service
+    they used, once each per wave; issue 22.6), the whole wave (0) for the other groups."""
+    return unit_id if grp == EXTERNAL else 0
+
+
+def _completed(
+    conn: Connection, pseudonym: str, wave_id: int, grp: str, unit_id: int | None
+) -> bool:
+    """Tell whether a completion marker covers this survey.
+
+    For the external group a marker of scope 0 predates per-unit completions and covers
+    every unit; without `unit_id` any external marker counts.
+    """
+    where = [
+        completions.c.pseudonym == pseudonym,
+        completions.c.wave_id == wave_id,
+        completions.c.grp == grp,
+    ]
+    if grp != EXTERNAL:
+        where.append(completions.c.scope == 0)
+    elif unit_id is not None:
+        where.append(completions.c.scope.in_((0, unit_id)))
+    return bool(conn.execute(select(exists().where(*where))).scalar())
 
 
 async def start_session(
@@ -94,30 +121,16 @@ async def start_session(
     *,
     expires_after_days: int = 14,
 ) -> SurveySession:
-    """Create a response (random id) and the session linking the pseudonym to it.
+    """Begin a survey: a session row for the pseudonym (no response exists until submission).
 
     Raises SessionExists if a survey is in progress, AlreadyCompleted if this pseudonym has
-    submitted for the wave and group, NotFound if the wave has no questionnaire for `grp`.
+    submitted this survey (wave and group; for citizens, also unit), InvitationTaken if the
+    personal link `invitation_id` was submitted on or has another survey in progress (the
+    session is the link's claim), NotFound if the wave has no questionnaire for `grp`.
     """
     now = utc(now)
-    response_id = secrets.token_hex(16)
-    session = SurveySession(
-        pseudonym=pseudonym,
-        response_id=response_id,
-        wave_id=wave_id,
-        grp=grp,
-        unit_id=unit_id,
-        invitation_id=invitation_id,
-        step=step,
-        question_id=None,
-        language=language,
-        message_id=None,
-        version=0,
-        started_at=now,
-        updated_at=now,
-    )
 
-    def write(conn: Connection) -> None:
+    def write(conn: Connection) -> SurveySession:
         questionnaire_id = conn.execute(
             select(wave_questionnaires.c.questionnaire_id).where(
                 wave_questionnaires.c.wave_id == wave_id, wave_questionnaires.c.grp == grp
@@ -125,137 +138,208 @@ async def start_session(
         ).scalar_one_or_none()
         if questionnaire_id is None:
             raise NotFound(f"wave {wave_id} has no questionnaire for group {grp!r}")
-        if _completed(conn, pseudonym, wave_id, grp):
+        if _completed(conn, pseudonym, wave_id, grp, unit_id):
             raise AlreadyCompleted("already submitted for this wave and group")
+        if (
+            invitation_id is not None
+            and conn.execute(
+                select(invitations.c.used).where(invitations.c.id == invitation_id)
+            ).scalar_one_or_none()
+        ):
+            raise InvitationTaken("this personal link was already used")
         add_respondent_now(conn, pseudonym)
-        conn.execute(
-            responses.insert().values(
-                id=response_id,
-                wave_id=wave_id,
-                grp=grp,
-                unit_id=unit_id,
-                questionnaire_id=questionnaire_id,
-                language=language,
-                status=IN_PROGRESS,
-                expires_on=now.date() + timedelta(days=expires_after_days),
-            )
+        session = SurveySession(
+            pseudonym=pseudonym,
+            wave_id=wave_id,
+            grp=grp,
+            unit_id=unit_id,
+            questionnaire_id=questionnaire_id,
+            invitation_id=invitation_id,
+            step=step,
+            question_id=None,
+            language=language,
+            message_id=None,
+            version=0,
+            started_at=now,
+            updated_at=now,
+            expires_on=now.date() + timedelta(days=expires_after_days),
         )
         try:
             with conn.begin_nested():
                 conn.execute(survey_sessions.insert().values(asdict(session)))
         except IntegrityError as exc:
-            raise SessionExists("a survey is already in progress") from exc
+            mine = select(exists().where(survey_sessions.c.pseudonym == pseudonym))
+            if conn.execute(mine).scalar():
+                raise SessionExists("a survey is already in progress") from exc
+            raise InvitationTaken("another survey is in progress on this link") from exc
+        return session
 
-    await run_write(engine, write)
-    return session
+    return await run_write(engine, write)
 
 
 async def get_session(engine: AsyncEngine, pseudonym: str) -> SurveySession | None:
-    """Return the respondent's in-progress session, or None."""
+    """Return the respondent's survey in progress, or None."""
     statement = select(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym)
     row = await run_read(engine, lambda conn: conn.execute(statement).first())
     return None if row is None else session_from_row(row)
 
 
+# The session row, locked against a concurrent move or submit on PostgreSQL (SQLite's
+# writers are serialised already; FOR UPDATE is left out there).
+_LOCK_SESSION: Final = (
+    select(survey_sessions)
+    .where(survey_sessions.c.pseudonym == bindparam("pseudonym"))
+    .with_for_update()
+)
+
+
+def _drafts(conn: Connection, pseudonyms: Sequence[str]) -> dict[str, list[DraftRow]]:
+    """Return the draft answers of these sessions, by pseudonym."""
+    rows = conn.execute(
+        select(
+            draft_answers.c.pseudonym,
+            draft_answers.c.question_id,
+            draft_answers.c.value,
+            draft_answers.c.seconds,
+            draft_answers.c.changes,
+        ).where(draft_answers.c.pseudonym.in_(list(pseudonyms)))
+    )
+    found: dict[str, list[DraftRow]] = defaultdict(list)
+    for pseudonym, question_id, value, seconds, changes in rows:
+        found[pseudonym].append(DraftRow(question_id, value, int(seconds), int(changes)))
+    return found
+
+
+def _delete(conn: Connection, pseudonyms: Sequence[str]) -> None:
+    """Delete sessions with their drafts and reminder contacts (children first, explicitly,
+    rather than relying on the cascade)."""
+    people = list(pseudonyms)
+    conn.execute(delete(draft_answers).where(draft_answers.c.pseudonym.in_(people)))
+    conn.execute(delete(survey_contacts).where(survey_contacts.c.pseudonym.in_(people)))
+    conn.execute(delete(survey_sessions).where(survey_sessions.c.pseudonym.in_(people)))
+
+
+def _file(
+    conn: Connection, session: Any, drafts: list[DraftRow], now: datetime, today: date
+) -> None:
+    """Write the submitted response, its answers and the aggregates (no session data)."""
+    given = {d.question_id: d.value for d in drafts if d.value is not None}
+    seconds = max(0.0, (now - from_db(session.started_at)).total_seconds())
+    response_id = secrets.token_hex(16)  # drawn now: the survey in progress never had one
+    conn.execute(
+        responses.insert().values(
+            id=response_id,
+            wave_id=session.wave_id,
+            grp=session.grp,
+            unit_id=session.unit_id,
+            questionnaire_id=session.questionnaire_id,
+            language=session.language,
+            completed_on=today,
+            duration_band=duration_band(seconds),
+            pace_band=pace_band(seconds, len(given)),
+        )
+    )
+    if given:
+        conn.execute(
+            answers.insert(),
+            [{"response_id": response_id, "question_id": q, "value": v} for q, v in given.items()],
+        )
+    tally = ItemTally()
+    tally.add(session.wave_id, session.questionnaire_id, drafts)
+    tally.write(conn)
+    add_arrival(conn, session.wave_id, session.unit_id, session.grp, now)
+
+
 async def submit(
     engine: AsyncEngine,
     pseudonym: str,
+    now: datetime,
     today: date,
-    duration_seconds: int | None,
     *,
     expected_version: int | None = None,
 ) -> bool:
-    """File the in-progress response and forget who gave it, in one transaction.
+    """File the survey in progress under a fresh response id and forget who gave it.
 
-    Marks the response submitted (completion date only), records the completion marker and
-    deletes the session, the only pseudonym-to-response link. Returns False when there is
+    One transaction: the completion marker, the response (completion date `today`, duration
+    and pace bands), its answers, the item paradata and the arrival count are written, and the
+    session with its drafts and reminder contact is deleted. Returns False when there is
     nothing to submit (no session, a concurrent submit won, or the session is no longer at
-    `expected_version` when one is given). Raises AlreadyCompleted if this pseudonym
-    already submitted for the wave and group.
+    `expected_version` when one is given). Raises AlreadyCompleted if this pseudonym has
+    already submitted this survey.
     """
-    async with write_transaction(engine) as conn:
-        session = (
-            await conn.execute(
-                select(
-                    survey_sessions.c.response_id,
-                    survey_sessions.c.wave_id,
-                    survey_sessions.c.grp,
-                    survey_sessions.c.version,
-                ).where(survey_sessions.c.pseudonym == pseudonym)
-            )
-        ).first()
-        if session is None or session.response_id is None:
+    moment = utc(now)
+
+    def write(conn: Connection) -> bool:
+        session = conn.execute(_LOCK_SESSION, {"pseudonym": pseudonym}).first()
+        if session is None:
             return False
         if expected_version is not None and session.version != expected_version:
             return False
-        filed = await conn.execute(
-            update(responses)
-            .where(responses.c.id == session.response_id, responses.c.status == IN_PROGRESS)
-            .values(
-                status=SUBMITTED,
-                completed_on=today,
-                duration_seconds=duration_seconds,
-                expires_on=None,
-            )
-        )
-        if filed.rowcount != 1:
-            return False
+        if _completed(conn, pseudonym, session.wave_id, session.grp, session.unit_id):
+            raise AlreadyCompleted("already submitted for this wave and group")
+        scope = completion_scope(session.grp, session.unit_id)
         try:
-            async with conn.begin_nested():
-                await conn.execute(
+            with conn.begin_nested():
+                conn.execute(
                     completions.insert().values(
-                        pseudonym=pseudonym, wave_id=session.wave_id, grp=session.grp
+                        pseudonym=pseudonym, wave_id=session.wave_id, grp=session.grp, scope=scope
                     )
                 )
         except IntegrityError as exc:
             raise AlreadyCompleted("already submitted for this wave and group") from exc
-        await conn.execute(delete(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym))
-        await forget_survey_contact(conn, pseudonym)  # nobody to remind any more
-    return True
-
-
-async def _discard(
-    conn: AsyncConnection, response_ids: list[str], invitation_ids: list[int]
-) -> None:
-    """Delete partial responses (answers and sessions cascade) and free their invitations."""
-    if invitation_ids:
-        # The person never finished: let the same personal link start the survey again.
-        await conn.execute(
-            update(invitations).where(invitations.c.id.in_(invitation_ids)).values(used=False)
-        )
-    if response_ids:
-        await tally_dropouts(conn, response_ids)  # /progres counts them as abandoned
-        await conn.execute(delete(answers).where(answers.c.response_id.in_(response_ids)))
-        await conn.execute(
-            delete(survey_sessions).where(survey_sessions.c.response_id.in_(response_ids))
-        )
-        await conn.execute(
-            delete(responses).where(
-                responses.c.id.in_(response_ids), responses.c.status == IN_PROGRESS
+        if session.invitation_id is not None:
+            # The link is used now (until this moment its claim was the session itself).
+            marked = conn.execute(
+                update(invitations)
+                .where(invitations.c.id == session.invitation_id, invitations.c.used.is_(False))
+                .values(used=True)
             )
-        )
-        await forget_survey_contact(conn)  # their surveys ended: nobody to remind
+            if marked.rowcount != 1:
+                raise AlreadyCompleted("a survey was already submitted on this personal link")
+        _file(conn, session, _drafts(conn, [pseudonym]).get(pseudonym, []), moment, today)
+        _delete(conn, [pseudonym])
+        return True
+
+    filed = await run_write(engine, write)
+    if filed:
+        survey_state_deleted(engine)
+    return filed
+
+
+def _end_unsubmitted(conn: Connection, sessions: Sequence[Any]) -> None:
+    """End surveys without a submission: count them (dropouts, item paradata) and delete them
+    (inside the caller's transaction); a personal link works again once its session is gone."""
+    for start in range(0, len(sessions), _CHUNK):
+        chunk = sessions[start : start + _CHUNK]
+        people = [s.pseudonym for s in chunk]
+        drafts = _drafts(conn, people)
+        tally = ItemTally()
+        for session in chunk:
+            tally.add(
+                session.wave_id,
+                session.questionnaire_id,
+                drafts.get(session.pseudonym, []),
+                abandoned_at=session.question_id,
+            )
+        tally.write(conn)
+        tally_dropouts(conn, Counter((s.wave_id, s.unit_id, s.grp) for s in chunk))
+        _delete(conn, people)
 
 
 async def cancel_session(engine: AsyncEngine, pseudonym: str) -> bool:
-    """Delete the session, its partial response and answers; return False if none existed."""
-    async with write_transaction(engine) as conn:
-        row = (
-            await conn.execute(
-                select(survey_sessions.c.response_id, survey_sessions.c.invitation_id).where(
-                    survey_sessions.c.pseudonym == pseudonym
-                )
-            )
-        ).first()
-        if row is None:
+    """End the survey in progress without a submission; return False if there was none."""
+
+    def write(conn: Connection) -> bool:
+        session = conn.execute(_LOCK_SESSION, {"pseudonym": pseudonym}).first()
+        if session is None:
             return False
-        await conn.execute(delete(survey_sessions).where(survey_sessions.c.pseudonym == pseudonym))
-        await _discard(
-            conn,
-            [] if row.response_id is None else [row.response_id],
-            [] if row.invitation_id is None else [row.invitation_id],
-        )
-    return True
+        _end_unsubmitted(conn, [session])
+        return True
+
+    ended = await run_write(engine, write)
+    if ended:
+        survey_state_deleted(engine)
+    return ended
 
 
 async def completed_in_open_wave(engine: AsyncEngine, pseudonym: str) -> bool:
@@ -270,38 +354,28 @@ async def completed_in_open_wave(engine: AsyncEngine, pseudonym: str) -> bool:
     return bool(await run_read(engine, lambda conn: conn.execute(statement).scalar()))
 
 
-async def has_completed(engine: AsyncEngine, pseudonym: str, wave_id: int, grp: str) -> bool:
-    """Tell whether this pseudonym has submitted for the wave and group."""
-    return await run_read(engine, lambda conn: _completed(conn, pseudonym, wave_id, grp))
+async def has_completed(
+    engine: AsyncEngine, pseudonym: str, wave_id: int, grp: str, unit_id: int | None = None
+) -> bool:
+    """Tell whether this pseudonym has submitted this survey: the wave and group, and for
+    the external group the unit (`unit_id`; without it, any unit)."""
+    return await run_read(engine, lambda conn: _completed(conn, pseudonym, wave_id, grp, unit_id))
 
 
 async def expire_sessions(engine: AsyncEngine, today: date) -> int:
-    """Delete partial responses whose expiry date has passed, with their sessions.
+    """End every survey in progress whose expiry date has passed; return how many.
 
-    A response expires at the end of its `expires_on` day. Returns how many were deleted.
+    A survey expires at the end of its `expires_on` day.
     """
-    async with write_transaction(engine) as conn:
-        expired = list(
-            (
-                await conn.execute(
-                    select(responses.c.id).where(
-                        responses.c.status == IN_PROGRESS, responses.c.expires_on < today
-                    )
-                )
-            ).scalars()
-        )
-        if not expired:
-            return 0
-        invitation_ids = [
-            invitation_id
-            for invitation_id in (
-                await conn.execute(
-                    select(survey_sessions.c.invitation_id).where(
-                        survey_sessions.c.response_id.in_(expired)
-                    )
-                )
-            ).scalars()
-            if invitation_id is not None
-        ]
-        await _discard(conn, expired, invitation_ids)
-    return len(expired)
+
+    def write(conn: Connection) -> int:
+        expired = conn.execute(
+            select(survey_sessions).where(survey_sessions.c.expires_on < today).with_for_update()
+        ).all()
+        _end_unsubmitted(conn, expired)
+        return len(expired)
+
+    count = await run_write(engine, write)
+    if count:
+        survey_state_deleted(engine)
+    return count

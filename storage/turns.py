@@ -5,6 +5,11 @@ still takes answers, the questionnaire version and the answers so far. Reading t
 consistent read (instead of five round trips) is most of the work per tap; the move itself is
 then one write (`move_session`), guarded by the session's version. Both run whole in one hop
 (`storage.onehop`), with statements built once.
+
+The answers so far are draft rows keyed by the person's pseudonym (`draft_answers`; no
+response exists before submission). The answer's upsert also keeps the item's paradata, in
+the same statement: the seconds since the session's previous move are added to the item's
+time, and an answer replaced on coming back counts as a change.
 """
 
 from __future__ import annotations
@@ -18,11 +23,11 @@ from typing import Any, Final
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.answers import write_answers
-from storage.db import utc
+from storage.answers import write_draft
+from storage.db import from_db, utc
 from storage.models import UNCHANGED, SurveySession, Unchanged, WaveStatus
 from storage.onehop import run_read, run_write
-from storage.schema import answers, respondents, responses, survey_sessions, waves
+from storage.schema import draft_answers, respondents, survey_sessions, waves
 from storage.sessions import session_from_row
 
 __all__ = ["Turn", "load_turn", "move_session", "set_session_message"]
@@ -52,19 +57,17 @@ _RESPONDENT: Final = (
         respondents.c.language.label("chosen_language"),
         survey_sessions,
         waves.c.status.label("wave_status"),
-        responses.c.questionnaire_id.label("turn_questionnaire_id"),
     )
     .select_from(
         respondents.outerjoin(
             survey_sessions, survey_sessions.c.pseudonym == respondents.c.pseudonym
-        )
-        .outerjoin(waves, waves.c.id == survey_sessions.c.wave_id)
-        .outerjoin(responses, responses.c.id == survey_sessions.c.response_id)
+        ).outerjoin(waves, waves.c.id == survey_sessions.c.wave_id)
     )
     .where(respondents.c.pseudonym == bindparam("pseudonym"))
 )
-_ANSWERS: Final = select(answers.c.question_id, answers.c.value).where(
-    answers.c.response_id == bindparam("response_id")
+# Answers so far; a NULL value is an item passed without an answer (paradata, not an answer).
+_ANSWERS: Final = select(draft_answers.c.question_id, draft_answers.c.value).where(
+    draft_answers.c.pseudonym == bindparam("pseudonym"), draft_answers.c.value.is_not(None)
 )
 
 
@@ -72,20 +75,20 @@ def _load_turn(conn: Connection, *, pseudonym: str) -> Turn:
     row = conn.execute(_RESPONDENT, {"pseudonym": pseudonym}).first()
     if row is None or row.pseudonym is None:  # a stranger, or nobody with a session
         return Turn(None if row is None else row.chosen_language, None)
-    language = row.chosen_language
-    given: dict[str, str] = {}
-    if row.response_id is not None:
-        given = dict(conn.execute(_ANSWERS, {"response_id": row.response_id}).all())
+    given = dict(conn.execute(_ANSWERS, {"pseudonym": pseudonym}).all())
     return Turn(
-        chosen_language=language,
+        chosen_language=row.chosen_language,
         session=session_from_row(row),
         wave_open=row.wave_status == WaveStatus.OPEN,
-        questionnaire_id=row.turn_questionnaire_id,
+        questionnaire_id=row.questionnaire_id,
         answers=given,
     )
 
 
 # -- the move: one write ------------------------------------------------------------------
+
+# A draft's seconds on an item stop growing at a day (the histogram's top band starts far below).
+_MAX_SECONDS: Final = 86_400
 
 
 def _moves(
@@ -128,15 +131,18 @@ async def move_session(
     step: str | Unchanged = UNCHANGED,
     question_id: str | Unchanged | None = UNCHANGED,
     language: str | Unchanged = UNCHANGED,
-    answer: tuple[str, str] | None = None,
+    answer: tuple[str, str | None] | None = None,
+    partial: bool = False,
     drop_answers: Iterable[str] = (),
     message_id: int | Unchanged | None = UNCHANGED,
 ) -> SurveySession | None:
     """Move the session and record an answer in one transaction, if nobody moved it first.
 
-    `answer` is (question_id, value); `drop_answers` are answers a changed branch no longer
-    asks; `message_id` is the message that will show the new step's buttons. Returns the
-    moved session, or None when `session` is stale (a double tap).
+    `answer` is (question_id, value), value None for an item passed without an answer;
+    `partial` marks a multiple choice being ticked (not yet confirmed, so not a change);
+    `drop_answers` are answers a changed branch no longer asks; `message_id` is the message
+    that will show the new step's buttons. Returns the moved session, or None when `session`
+    is stale (a double tap).
     """
     values = _moves(
         now,
@@ -149,20 +155,24 @@ async def move_session(
         },
     )
     dropped = [q for q in drop_answers if answer is None or q != answer[0]]
+    # Time on the item: since the previous move showed it (a day's pause counts as a day).
+    seconds = min(
+        _MAX_SECONDS,
+        max(0, int((values["updated_at"] - from_db(session.updated_at)).total_seconds())),
+    )
 
     def write(conn: Connection) -> bool:
         if not _move(conn, session.pseudonym, session.version, values):
             return False
-        if session.response_id is not None:
-            if dropped:
-                conn.execute(
-                    delete(answers).where(
-                        answers.c.response_id == session.response_id,
-                        answers.c.question_id.in_(dropped),
-                    )
+        if dropped:
+            conn.execute(
+                delete(draft_answers).where(
+                    draft_answers.c.pseudonym == session.pseudonym,
+                    draft_answers.c.question_id.in_(dropped),
                 )
-            if answer is not None:
-                write_answers(conn, session.response_id, {answer[0]: answer[1]})
+            )
+        if answer is not None:
+            write_draft(conn, session.pseudonym, answer[0], answer[1], seconds, partial=partial)
         return True
 
     if not await run_write(engine, write):

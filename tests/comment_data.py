@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import storage
 from storage.models import Wave
@@ -39,4 +39,5 @@ async def add_suggestions(
             assert moved is not None
             session = moved
         day = completed_on or now.date()
-        assert await storage.submit(engine, pseudonym, day, 400 + i)
+        finished = now + timedelta(seconds=400 + i)
+        assert await storage.submit(engine, pseudonym, finished, day)

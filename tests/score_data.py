@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import storage
 from storage.models import Wave
@@ -55,7 +55,8 @@ async def add_responses(
             assert moved is not None
             session = moved
         day = completed_on or now.date()
-        assert await storage.submit(engine, pseudonym, day, 500 + rng.randint(0, 200))
+        finished = now + timedelta(seconds=500 + rng.randint(0, 200))
+        assert await storage.submit(engine, pseudonym, finished, day)
 
 
 async def add_profile(
@@ -93,4 +94,5 @@ async def add_profile(
             )
             assert moved is not None
             session = moved
-        assert await storage.submit(engine, pseudonym, now.date(), 500 + rng.randint(0, 200))
+        finished = now + timedelta(seconds=500 + rng.randint(0, 200))
+        assert await storage.submit(engine, pseudonym, finished, now.date())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import shutil
 import sqlite3
@@ -18,7 +19,13 @@ from bot.cli import main
 from services.admin import import_units_csv, open_wave
 from services.backups import NightlyBackup
 from services.settings import ConfigError, load_settings
-from storage.backup import backup_database, restore_database
+from storage.backup import (
+    DatabaseHold,
+    backup_database,
+    describe_backup,
+    exclusive_hold,
+    restore_database,
+)
 from surveys import Group, bundled_questionnaires
 from tests.storage_fixtures import _ThrowawayDatabase
 
@@ -31,22 +38,29 @@ def units_csv_path() -> Path:
     return Path(str(resources.files("sandbox.data") / "mojokerto-units.csv"))
 
 
-async def respondent(engine: storage.AsyncEngine, wave: storage.Wave, unit_id: int) -> str:
-    """Answer eight questions one write at a time, as the bot does, then submit."""
+async def begin(
+    engine: storage.AsyncEngine, wave: storage.Wave, unit_id: int, answered: int = len(ITEMS)
+) -> str:
+    """Start a survey and answer `answered` questions one write at a time, as the bot does."""
     pseudonym = secrets.token_hex(16)
     session = await storage.start_session(
         engine, pseudonym, wave.id, "external", unit_id, None, "id", "question", NOW
     )
-    for question in ITEMS:
+    for question in ITEMS[:answered]:
         moved = await storage.move_session(
             engine, session, now=NOW, answer=(question.id, question.options[0].value)
         )
         assert moved is not None
         session = moved
         await asyncio.sleep(0.02)  # a person between taps: other writers interleave
-    assert await storage.submit(engine, pseudonym, NOW.date(), 300)
-    assert session.response_id is not None
-    return session.response_id
+    return pseudonym
+
+
+async def respondent(engine: storage.AsyncEngine, wave: storage.Wave, unit_id: int) -> str:
+    """Answer eight questions, then submit; return the pseudonym."""
+    pseudonym = await begin(engine, wave, unit_id)
+    assert await storage.submit(engine, pseudonym, NOW + timedelta(minutes=5), NOW.date())
+    return pseudonym
 
 
 def submitted_in(path: Path) -> dict[str, int]:
@@ -55,10 +69,18 @@ def submitted_in(path: Path) -> dict[str, int]:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         rows = conn.execute(
             "SELECT r.id, count(a.question_id) FROM responses r "
-            "LEFT JOIN answers a ON a.response_id = r.id "
-            "WHERE r.status = 'submitted' GROUP BY r.id"
+            "LEFT JOIN answers a ON a.response_id = r.id GROUP BY r.id"
         ).fetchall()
     return {row[0]: row[1] for row in rows}
+
+
+def in_progress_in(path: Path) -> tuple[int, int, int]:
+    """Return (sessions, draft answers, survey contacts) in a SQLite file."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("survey_sessions", "draft_answers", "survey_contacts")
+        )
 
 
 async def test_backup_while_twenty_respondents_answer(tmp_path: Path) -> None:
@@ -74,7 +96,7 @@ async def test_backup_while_twenty_respondents_answer(tmp_path: Path) -> None:
         while len(done) < 3:
             finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             done = {t.result() for t in finished}
-        before = set(done)
+        before = len(done)
         backup = tmp_path / "backup.db"
         result = await asyncio.to_thread(backup_database, url, backup)
         after = {await t for t in tasks}
@@ -82,11 +104,12 @@ async def test_backup_while_twenty_respondents_answer(tmp_path: Path) -> None:
     copied = submitted_in(backup)
     # Every response submitted before the backup began is in it, with all its answers; the
     # copy is one moment, so no response in it is missing answers.
-    assert before <= set(copied)
+    assert before <= len(copied) <= 20
     assert set(copied.values()) == {len(ITEMS)}
-    assert set(copied) <= after
     assert result.responses == len(copied)
     assert len(after) == 20
+    # Those still answering are not in it at all (issue 20): no session, no draft.
+    assert in_progress_in(backup) == (0, 0, 0)
     assert not list(tmp_path.glob(".backup.db.partial*"))
 
 
@@ -134,10 +157,15 @@ def test_backup_and_restore_from_the_command_line(
     assert spibot(env_file, "db", "restore", str(out)) == 2
     assert "run again with --yes" in capsys.readouterr().err
     assert spibot(env_file, "db", "restore", str(out), "--yes") == 0
-    assert capsys.readouterr().out.strip() == (
-        f"database restored from {out} (3 submitted responses); migrations applied"
-    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"database restored from {out} (3 submitted responses); migrations applied"
+    assert lines[1].startswith(f"the database it replaced was backed up to {tmp_path}/")
+    assert "people who were answering start again" in lines[2]
     assert len(submitted_in(live)) == 3
+    # The copy of what it replaced (emptied above) is kept beside the database, 0600.
+    (kept,) = tmp_path.glob("spibot-before-restore-*.db")
+    assert submitted_in(kept) == {}
+    assert kept.stat().st_mode & 0o777 == 0o600
 
 
 def test_restore_refuses_what_is_not_a_backup(
@@ -170,7 +198,9 @@ def test_postgres_without_pg_dump_prints_the_exact_command(
     out = capsys.readouterr().out
     assert out.splitlines() == [
         "pg_dump is not on PATH; run this where the PostgreSQL client tools are installed:",
-        "  PGPASSWORD='…' pg_dump --format=custom --no-owner --file=spibot.dump "
+        "  PGPASSWORD='…' pg_dump --format=custom --no-owner "
+        "--exclude-table-data=draft_answers --exclude-table-data=survey_contacts "
+        "--exclude-table-data=survey_sessions --file=spibot.dump "
         "--dbname=postgresql://spi@db.example:5432/spibot",
     ]
     assert "rahasia" not in out
@@ -282,3 +312,147 @@ async def test_the_scheduler_tick_takes_the_nightly_backup(tmp_path: Path) -> No
         finally:
             await h.stop()
     assert [p.suffix for p in (tmp_path / "nightly").iterdir()] == [".db"]
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+async def test_a_backup_taken_mid_survey_holds_submitted_data_only_and_is_private(
+    tmp_path: Path,
+) -> None:
+    """Issue 20: no session, no draft, no survey contact in a backup; files are 0600 even
+    under a permissive umask."""
+    previous = os.umask(0o022)
+    try:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
+        async with storage.Database(url) as db:
+            await import_units_csv(db.engine, units_csv_path())
+            wave = await open_wave(db.engine, "2026-S1", NOW)
+            unit = await storage.get_unit(db.engine, "DPMPTSP")
+            assert unit is not None
+            await respondent(db.engine, wave, unit.id)
+            answering = [await begin(db.engine, wave, unit.id, answered=3) for _ in range(4)]
+            for pseudonym in answering:
+                assert await storage.save_contact(
+                    db.engine, pseudonym, storage.ContactPurpose.SURVEY, b"sealed-chat-id"
+                )
+            for suffix in ("", "-wal", "-shm"):
+                assert _mode(tmp_path / f"live.db{suffix}") == 0o600, suffix
+            backup = tmp_path / "mid-survey.db"
+            result = await asyncio.to_thread(backup_database, url, backup)
+            # The live database still has them: only the copy leaves them out.
+            assert len(await storage.get_drafts(db.engine, answering[0])) == 3
+    finally:
+        os.umask(previous)
+    assert result.done
+    assert _mode(backup) == 0o600
+    assert len(submitted_in(backup)) == 1
+    assert in_progress_in(backup) == (0, 0, 0)
+    raw = backup.read_bytes()
+    for pseudonym in answering:
+        # A draft row is the pseudonym and the question id side by side: not even in the
+        # file's free space. (The pseudonym alone stays, as every respondent's does.)
+        for question in ITEMS:
+            assert (pseudonym + question.id).encode() not in raw
+    assert b"sealed-chat-id" not in raw
+
+
+def test_backup_list_shows_each_backup_and_what_it_holds(
+    env_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    assert spibot(env_file, "db", "backup", str(folder)) == 0
+    (folder / "spibot-20260101-013000.db").write_text("damaged", encoding="utf-8")
+    (folder / "notes.txt").write_text("not a backup", encoding="utf-8")
+    capsys.readouterr()
+    assert spibot(env_file, "db", "backup", "--list", str(folder)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"backups in {folder} (submitted data only; times in UTC):"
+    assert lines[1].startswith("2026-01-01 01:30:00 UTC")
+    assert lines[2].strip() == "contents unreadable here"
+    assert lines[3].startswith("20")
+    assert lines[4].strip() == (
+        "1 waves, 3 responses, 24 answers, 3 completion markers; surveys in progress: "
+        "0 sessions, 0 draft answers, 0 contacts"
+    )
+    assert len(lines) == 5  # notes.txt is not a backup
+    # Without a folder it lists BACKUP_DIR, and says so when there is none.
+    assert spibot(env_file, "db", "backup", "--list") == 2
+    assert capsys.readouterr().err.strip() == "error: give a folder, or set BACKUP_DIR"
+    assert spibot(env_file, "db", "backup") == 2
+    assert "give OUT" in capsys.readouterr().err
+
+
+def test_restore_refuses_while_the_bot_holds_the_database(
+    env_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "backup.db"
+    assert spibot(env_file, "db", "backup", str(out)) == 0
+    capsys.readouterr()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+
+    async def while_held() -> int:
+        async with storage.Database(url) as db:
+            hold = await DatabaseHold.take(db.engine)
+            try:
+                return await asyncio.to_thread(spibot, env_file, "db", "restore", str(out), "--yes")
+            finally:
+                await hold.release()
+
+    assert asyncio.run(while_held()) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "the bot is running on this database" in err
+    assert not list(tmp_path.glob("spibot-before-restore-*"))  # nothing was touched
+    assert spibot(env_file, "db", "restore", str(out), "--yes") == 0  # stopped: it works
+
+    async def start_during_a_restore() -> None:
+        async with exclusive_hold(url), storage.Database(url) as db:
+            with pytest.raises(storage.StorageError, match="a restore is replacing"):
+                await DatabaseHold.take(db.engine)
+
+    asyncio.run(start_during_a_restore())  # a bot started meanwhile refuses to start
+
+
+@pytest.mark.postgres
+async def test_postgres_backups_leave_surveys_in_progress_out_and_restore_waits_for_the_bot(
+    tmp_path: Path,
+) -> None:
+    if not shutil.which("pg_dump"):
+        pytest.skip("pg_dump is not installed")
+    database = _ThrowawayDatabase.create()
+    try:
+        async with storage.Database(database.url) as db:
+            await import_units_csv(db.engine, units_csv_path())
+            wave = await open_wave(db.engine, "2026-S1", NOW)
+            unit = await storage.get_unit(db.engine, "DINKES")
+            assert unit is not None
+            await respondent(db.engine, wave, unit.id)
+            answering = await begin(db.engine, wave, unit.id, answered=2)
+            await storage.save_contact(db.engine, answering, storage.ContactPurpose.SURVEY, b"c")
+            dump = tmp_path / "pg.dump"
+            previous = os.umask(0o022)
+            try:
+                assert (await asyncio.to_thread(backup_database, database.url, dump)).done
+            finally:
+                os.umask(previous)
+            assert _mode(dump) == 0o600
+            contents = describe_backup(dump)
+            assert contents is not None
+            assert (contents.responses, contents.answers, contents.completions) == (1, 8, 1)
+            assert (contents.sessions, contents.drafts, contents.survey_contacts) == (0, 0, 0)
+            assert answering.encode() not in dump.read_bytes()
+            hold = await DatabaseHold.take(db.engine)
+            try:
+                with pytest.raises(storage.StorageError, match="the bot is running"):
+                    async with exclusive_hold(database.url):
+                        pass
+            finally:
+                await hold.release()
+            async with exclusive_hold(database.url):
+                with pytest.raises(storage.StorageError, match="a restore is replacing"):
+                    await DatabaseHold.take(db.engine)
+    finally:
+        database.drop()

@@ -100,15 +100,20 @@ async def test_survey_contact_goes_with_submit_cancel_and_expiry(survey_setup) -
         await _start(survey_setup, name)
     await _start(survey_setup, expired, now=NOW - timedelta(days=30))
     assert await contact_count(engine, SURVEY) == 4
-    assert await submit(engine, done, NOW.date(), 60)
+    assert await submit(engine, done, NOW + timedelta(minutes=1), NOW.date())
     assert await cancel_session(engine, cancelled)
     assert await expire_sessions(engine, NOW.date()) == 1
     left = await contacts_page(engine, SURVEY)
     assert [c.pseudonym for c in left] == [going]
-    # An orphan (e.g. written by an older version) is pruned too.
-    await save_contact(engine, done, SURVEY, b"orphan")
+    # A survey contact needs a survey in progress: it belongs to the session (issue 20).
+    assert not await save_contact(engine, done, SURVEY, b"orphan")
     await prune_survey_contacts(engine)
     assert [c.pseudonym for c in await contacts_page(engine, SURVEY)] == [going]
+    # They are no outreach or official contacts, and no unit filter finds them.
+    assert await contact_count(engine, ContactPurpose.OUTREACH) == 0
+    assert await contacts_page(engine, SURVEY, unit_ids=[survey_setup.units["PKM-01"].id]) == []
+    assert await delete_contact(engine, going, SURVEY)
+    assert await contact_count(engine, SURVEY) == 0
 
 
 async def test_due_reminders_follow_idle_time_rounds_and_claims(survey_setup) -> None:

@@ -134,3 +134,16 @@ def test_the_systemd_unit_polls_on_sqlite() -> None:
     assert service["Restart"] == "on-failure"
     assert service["User"] == "spibot"
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_the_systemd_unit_keeps_its_files_private_and_can_write_backups() -> None:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment, method-assign]
+    unit.read(DEPLOY / "spibot.service")
+    service = unit["Service"]
+    assert service["UMask"] == "0077"
+    assert service["StateDirectoryMode"] == "0700"
+    # The folder the unit's env comment names for BACKUP_DIR is one systemd creates writable.
+    assert "spibot/backups" in service["StateDirectory"].split()
+    assert "/var/lib/spibot" in service["ReadWritePaths"].split()
+    assert "BACKUP_DIR=/var/lib/spibot/backups" in (DEPLOY / "spibot.service").read_text()

@@ -22,7 +22,14 @@ from sandbox.models import SentMessage
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from services import outreach
 from services.security import sign_payload
-from storage.schema import answers, completions, invitations, responses, survey_sessions
+from storage.schema import (
+    answers,
+    completions,
+    draft_answers,
+    invitations,
+    responses,
+    survey_sessions,
+)
 from surveys import Group
 from tests.e2e_fixtures import Harness, action_buttons, live
 from tests.e2e_fixtures import reply as settle
@@ -116,6 +123,11 @@ async def count(h: Harness, table: object, *where: object) -> int:
         )
 
 
+async def answered_so_far(h: Harness) -> int:
+    """Count the answers of surveys in progress (draft rows with a value)."""
+    return await count(h, draft_answers, draft_answers.c["value"].is_not(None))
+
+
 # -- ways in and whole conversations -------------------------------------------------------
 
 
@@ -149,10 +161,8 @@ async def test_open_unit_link_full_conversation_in_english(harness: Harness) -> 
     assert "Did you use a service of this unit" in shown
     assert "Question 1 of" in shown
     async with harness.engine.connect() as conn:
-        row = (
-            await conn.execute(select(responses.c.grp, responses.c.language, responses.c.status))
-        ).one()
-    assert tuple(row) == ("external", "en", "submitted")
+        row = (await conn.execute(select(responses.c.grp, responses.c.language))).one()
+    assert tuple(row) == ("external", "en")
 
 
 async def test_plain_start_then_pick_a_unit(harness: Harness) -> None:
@@ -209,8 +219,52 @@ async def test_second_attempt_after_completion_is_told_politely(harness: Harness
     payload = harness.unit_payload("DPMPTSP")
     assert (await simulate_respondent(user, payload, persona))[0] is Outcome.COMPLETED
     await user.open_deep_link(payload)
-    assert "sudah mengisi survei ini" in (await reply(user)).plain_text
+    told = (await reply(user)).plain_text
+    assert "sudah menilai layanan" in told
+    assert "Dinas Penanaman Modal" in told  # the unit's name: another unit may be rated
     assert await count(harness, responses) == 1
+
+
+async def test_a_citizen_may_rate_every_service_they_used(harness: Harness) -> None:
+    """Issue 22.6: one response per person, unit and wave for service users; the same unit's
+    link again is refused politely, another unit's works; an employee still answers once."""
+    user = harness.user()
+    first = harness.unit_payload("DISPENDUKCAPIL")
+    second = harness.unit_payload("DPMPTSP", bound=True)  # a poster bound to this wave too
+    assert (await simulate_respondent(user, first, Persona(0.4, random.Random(4))))[0] is (
+        Outcome.COMPLETED
+    )
+    assert (await simulate_respondent(user, second, Persona(0.6, random.Random(5))))[0] is (
+        Outcome.COMPLETED
+    )
+    for payload in (first, second):
+        await user.open_deep_link(payload)
+        told = (await reply(user)).plain_text
+        assert "sudah menilai layanan" in told
+    counts = {
+        (c.unit_code, c.grp): c.submitted
+        for c in await storage.response_counts(harness.engine, harness.wave.id)
+    }
+    assert counts == {("DISPENDUKCAPIL", "external"): 1, ("DPMPTSP", "external"): 1}
+    assert await count(harness, completions) == 2
+    # Picked from the plain /start list, the rated unit is refused there too.
+    await user.command("start")
+    message = await reply(user)
+    while "Dinas Kependudukan dan Pencatatan Sipil" not in [b.text for b in message.flat_buttons]:
+        await user.tap(message, text="›")
+        message = await reply(user)
+    await user.tap(message, text="Dinas Kependudukan dan Pencatatan Sipil")
+    await reply(user)
+    assert "sudah menilai layanan" in user.chat.message(message.message_id).plain_text
+    assert await count(harness, survey_sessions) == 0
+    # An employee opening a second personal invitation in the same wave is told once is enough.
+    employee = harness.user()
+    outcome, _ = await simulate_respondent(
+        employee, await harness.invitation(Group.INTERNAL), Persona(0.5, random.Random(6))
+    )
+    assert outcome is Outcome.COMPLETED
+    await employee.open_deep_link(await harness.invitation(Group.INTERNAL, "DISDIK"))
+    assert "sudah mengisi survei ini" in (await reply(employee)).plain_text
 
 
 @pytest.mark.parametrize(
@@ -251,6 +305,7 @@ async def test_ineligible_service_user_is_thanked_and_nothing_is_stored(harness:
     assert not message.buttons
     assert await count(harness, responses) == 0
     assert await count(harness, survey_sessions) == 0
+    assert await count(harness, draft_answers) == 0
 
 
 async def test_declining_consent_stores_nothing_and_frees_the_invitation(harness: Harness) -> None:
@@ -273,7 +328,9 @@ async def test_closed_wave(harness: Harness) -> None:
     await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
     await user.tap(message, data=action_buttons(message, "a")[0])
     assert "sudah ditutup" in (await reply(user)).plain_text
-    assert await count(harness, responses) == 0  # partial answers of a closed wave are dropped
+    # Partial answers of a closed wave are dropped.
+    assert await count(harness, responses) == 0
+    assert await count(harness, draft_answers) == 0
     latecomer = harness.user()
     await latecomer.open_deep_link(harness.unit_payload(bound=True))  # an old poster
     assert "sudah ditutup" in (await reply(latecomer)).plain_text
@@ -309,7 +366,7 @@ async def test_text_where_a_button_is_expected_reshows_the_question(harness: Har
     assert position(again) == 1
     assert again.message_id != first.message_id
     assert not user.chat.message(first.message_id).buttons  # the old keyboard is retired
-    assert await count(harness, answers) == 0
+    assert await answered_so_far(harness) == 0
 
 
 @pytest.mark.parametrize("kind", ["sticker", "photo", "voice"])
@@ -335,7 +392,7 @@ async def test_stale_button_reshows_the_current_question(harness: Harness) -> No
     assert await next_toast(harness, before) == STALE
     shown = user.chat.message(second.message_id)  # still the question the person is on
     assert position(shown) == 2
-    assert await count(harness, answers) == 1
+    assert await answered_so_far(harness) == 1
     third = await answer(user, shown)  # and its buttons work
     assert position(third) == 3
 
@@ -362,7 +419,7 @@ async def test_a_tap_on_an_older_message_moves_the_survey_there(harness: Harness
     await reply(user)
     assert position(user.chat.message(again.message_id)) == 2
     assert not user.chat.message(first.message_id).buttons  # only one live message remains
-    assert await count(harness, answers) == 1
+    assert await answered_so_far(harness) == 1
 
 
 async def test_double_tap_is_recorded_once(harness: Harness) -> None:
@@ -376,7 +433,7 @@ async def test_double_tap_is_recorded_once(harness: Harness) -> None:
     assert await next_toast(harness, before + 1) == STALE
     await reply(user)
     assert position(user.chat.message(first.message_id)) == 2
-    assert await count(harness, answers) == 1
+    assert await answered_so_far(harness) == 1
 
 
 async def test_a_second_tap_on_submit_keeps_the_thank_you(harness: Harness) -> None:
@@ -392,7 +449,7 @@ async def test_a_second_tap_on_submit_keeps_the_thank_you(harness: Harness) -> N
     await asyncio.sleep(0.1)
     shown = user.chat.message(review.message_id)
     assert shown.plain_text.startswith("Terima kasih!")  # not replaced by "no survey"
-    assert await count(harness, responses, responses.c.status == "submitted") == 1
+    assert await count(harness, responses) == 1
 
 
 async def review_screen(harness: Harness, user: SandboxUser) -> SentMessage:
@@ -412,7 +469,7 @@ async def test_an_employees_second_tap_on_submit_keeps_the_opt_in(harness: Harne
     assert shown.plain_text.startswith("Terima kasih!"), shown.plain_text
     assert shown.buttons, "the employee's outreach opt-in button is still there"
     assert not any("Tidak ada survei" in m.plain_text for m in user.chat.messages)
-    assert await count(harness, responses, responses.c.status == "submitted") == 1
+    assert await count(harness, responses) == 1
 
 
 async def test_submit_tapped_again_after_the_thank_you_was_lost_shows_it(
@@ -429,13 +486,13 @@ async def test_submit_tapped_again_after_the_thank_you_was_lost_shows_it(
     # The handler gives up on the edit once its retry budget is spent.
     await harness.sandbox.wait_for(lambda: "handler failed" in caplog.text, 10)
     assert outage.hits > 0
-    assert await count(harness, responses, responses.c.status == "submitted") == 1
+    assert await count(harness, responses) == 1
     assert "Hampir selesai" in user.chat.message(review.message_id).plain_text
     harness.sandbox.clear_faults()
     await user.tap(review, data=action_buttons(review, "sb")[0])
     await reply(user)
     assert user.chat.message(review.message_id).plain_text.startswith("Terima kasih!")
-    assert await count(harness, responses, responses.c.status == "submitted") == 1
+    assert await count(harness, responses) == 1
 
 
 async def test_submit_of_a_cancelled_survey_is_not_thanked(harness: Harness) -> None:
@@ -486,7 +543,7 @@ async def test_concurrent_submits_never_show_no_survey(harness: Harness) -> None
     screens = [r.screen.text for r in results if r.screen is not None]
     assert screens
     assert all(text.startswith("<b>Terima kasih!</b>") for text in screens), screens
-    assert await count(harness, responses, responses.c.status == "submitted") == 1
+    assert await count(harness, responses) == 1
 
 
 async def test_callback_data_not_issued_by_the_bot_is_refused(
@@ -501,7 +558,7 @@ async def test_callback_data_not_issued_by_the_bot_is_refused(
         before = len(harness.sandbox.callback_answers)
         await user.tap_raw(first.message_id, data)
         assert await next_toast(harness, before) == "Tombol ini tidak dikenali."
-    assert await count(harness, answers) == 0
+    assert await answered_so_far(harness) == 0
     assert any("did not issue" in r.getMessage() for r in caplog.records)
 
 
@@ -530,7 +587,9 @@ async def test_number_answers_are_validated(harness: Harness) -> None:
     assert position(await reply(user)) == 3
     async with harness.engine.connect() as conn:
         stored = (
-            await conn.execute(select(answers.c.value).where(answers.c.question_id == "kunjungan"))
+            await conn.execute(
+                select(draft_answers.c["value"]).where(draft_answers.c.question_id == "kunjungan")
+            )
         ).scalar_one()
     assert stored == "12"
 
@@ -554,7 +613,7 @@ async def test_going_back_and_changing_an_answer_re_evaluates_skip_logic(harness
     no = await tap_action(user, "a", 1)  # change to "Tidak"
     assert "memenuhi permintaan pembayaran" not in no.plain_text
     async with harness.engine.connect() as conn:
-        ids = set((await conn.execute(select(answers.c.question_id))).scalars())
+        ids = set((await conn.execute(select(draft_answers.c.question_id))).scalars())
     assert "ti_diminta" in ids
     assert "ti_membayar" not in ids  # hidden now, so its answer is gone
 
@@ -574,6 +633,7 @@ async def test_cancel_asks_then_discards(harness: Harness) -> None:
     assert "dibatalkan" in done.plain_text
     assert await count(harness, responses) == 0
     assert await count(harness, answers) == 0
+    assert await count(harness, draft_answers) == 0
     await user.command("batal")
     assert "Tidak ada survei" in (await reply(user)).plain_text
     await user.open_deep_link(payload)  # the invitation works again
@@ -591,8 +651,8 @@ async def test_language_can_change_mid_survey(harness: Harness) -> None:
     english = await tap_action(user, "lg", 1)
     assert f"Question {position(message)} of" in english.plain_text
     async with harness.engine.connect() as conn:
-        language = (await conn.execute(select(responses.c.language))).scalar_one()
-    assert language == "id"  # the response keeps the language it was started in
+        language = (await conn.execute(select(survey_sessions.c.language))).scalar_one()
+    assert language == "en"  # the response will be filed in the language it ends in
 
 
 async def test_language_outside_a_survey(harness: Harness) -> None:
@@ -622,7 +682,7 @@ async def test_resume_after_a_real_restart(harness: Harness) -> None:
     await user.command("start")
     await reply(user)
     assert position(live(user)) == 5
-    assert await count(harness, answers) == 4
+    assert await answered_so_far(harness) == 4
 
 
 async def test_partial_sessions_expire(harness: Harness) -> None:
@@ -632,7 +692,8 @@ async def test_partial_sessions_expire(harness: Harness) -> None:
     harness.clock.advance(days=15)
     await user.tap(message, data=action_buttons(message, "a")[0])
     assert "kedaluwarsa" in (await reply(user)).plain_text
-    assert await count(harness, responses) == 0
+    assert await count(harness, survey_sessions) == 0
+    assert await count(harness, draft_answers) == 0
     await user.open_deep_link(payload)
     assert action_buttons(await reply(user), "ok")
 
@@ -669,17 +730,26 @@ async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> No
         response_columns = {r[1] for r in conn.execute("PRAGMA table_info(responses)")}
         answer_columns = {r[1] for r in conn.execute("PRAGMA table_info(answers)")}
         sessions = conn.execute("SELECT COUNT(*) FROM survey_sessions").fetchone()[0]
-        submitted = conn.execute(
-            "SELECT completed_on FROM responses WHERE status='submitted'"
-        ).fetchall()
+        submitted = conn.execute("SELECT completed_on FROM responses").fetchall()
         answer_rows = conn.execute("SELECT response_id, question_id, value FROM answers").fetchall()
         contact_rows = conn.execute("SELECT pseudonym, purpose, chat FROM contacts").fetchall()
+        survey_contact_rows = conn.execute("SELECT pseudonym, chat FROM survey_contacts").fetchall()
         contact_columns = {r[1] for r in conn.execute("PRAGMA table_info(contacts)")}
         # Physical row order must not reveal who started when (see storage/schema.py).
         unordered = {
             name: sql
             for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")
-            if name in ("respondents", "completions", "responses", "answers", "contacts")
+            if name
+            in (
+                "respondents",
+                "completions",
+                "responses",
+                "answers",
+                "contacts",
+                "survey_sessions",
+                "draft_answers",
+                "survey_contacts",
+            )
         }
     raw = db_file.read_bytes()
     for person in [*people, unfinished]:
@@ -687,27 +757,58 @@ async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> No
         assert str(person.id).encode() not in raw
     assert "pseudonym" not in response_columns | answer_columns
     # Reminders need the unfinished respondent's chat id, outreach the opted-in employee's:
-    # kept apart and encrypted only.
-    assert sorted(row[1] for row in contact_rows) == ["outreach", "survey"]
+    # kept apart and encrypted only; the survey contact lives (and goes) with the session.
+    assert sorted(row[1] for row in contact_rows) == ["outreach"]
+    assert len(survey_contact_rows) == 1
     assert {"response_id", "question_id", "value"}.isdisjoint(contact_columns)
     assert all(str(p.id).encode() not in row[2] for row in contact_rows for p in people)
-    assert str(unfinished.id).encode() not in b"".join(row[2] for row in contact_rows)
+    assert str(unfinished.id).encode() not in b"".join(row[1] for row in survey_contact_rows)
     assert sessions == 1  # only the unfinished respondent is still linked
     assert len(pseudonyms) == 4
     for pseudonym in pseudonyms:
         assert all(pseudonym not in str(row) for row in answer_rows)
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[0]) for row in submitted)  # a date, no time
     assert "answers" in tables
-    assert len(unordered) == 5
+    assert len(unordered) == 8
     assert all(sql.rstrip().endswith("WITHOUT ROWID") for sql in unordered.values())
 
 
 async def test_expired_sessions_are_cleared_at_start_up(harness: Harness) -> None:
     user = harness.user()
     await answer(user, await open_survey(harness, user, await harness.invitation(Group.INTERNAL)))
-    assert await count(harness, responses) == 1
+    assert await count(harness, survey_sessions) == 1
+    assert await answered_so_far(harness) == 1
     harness.clock.advance(days=16)
     await harness.restart()
-    assert await count(harness, responses) == 0
+    assert await count(harness, draft_answers) == 0
     assert await count(harness, survey_sessions) == 0
     assert await count(harness, invitations, invitations.c.used.is_(True)) == 0
+
+
+@pytest.mark.parametrize("database_url_for", ["sqlite"], indirect=True)
+async def test_after_a_restore_people_who_were_answering_start_again(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """A backup holds no survey in progress (issue 20): after a restore, someone who was
+    answering finds no survey, and their personal link starts it afresh."""
+    from bot.cli import main
+
+    payload = await harness.invitation(Group.INTERNAL)
+    user = harness.user()
+    message = await answer(user, await open_survey(harness, user, payload))
+    env = tmp_path / "restore.env"
+    env.write_text(
+        f"DATABASE_URL={harness.settings.database_url}\n"
+        f"SPIBOT_SECRET={harness.settings.spibot_secret.get_secret_value()}\n",  # type: ignore[union-attr]
+        encoding="utf-8",
+    )
+    backup = tmp_path / "mid-survey.db"
+    assert await asyncio.to_thread(main, ["--env-file", str(env), "db", "backup", str(backup)]) == 0
+    await harness.stop()
+    restore = ["--env-file", str(env), "db", "restore", str(backup), "--yes"]
+    assert await asyncio.to_thread(main, restore) == 0
+    await harness.start()
+    await user.tap(message, data=action_buttons(message, "a")[0])  # the old question's button
+    assert "Tidak ada survei" in (await reply(user)).plain_text
+    await user.open_deep_link(payload)  # the link was never used to submit: it works again
+    assert action_buttons(await reply(user), "ok")

@@ -132,9 +132,9 @@ def test_every_cell_without_a_number_has_a_reason(cell: GroupResult, status: Cel
 
 def test_excluded_counts_reach_the_cells() -> None:
     frame, questionnaires, units = synthetic_frame(300, 3, 10, seed=9)
-    # Every response of one unit answered in 5 seconds: speeders, excluded.
+    # Every response of one unit answered at under a second per item: speeders, excluded.
     fast = frame["unit_code"] == "u00"
-    frame.loc[fast, "duration_seconds"] = 5
+    frame.loc[fast, "pace_band"] = 0
     report = build_report(
         frame, questionnaires, ScoringConfig(), wave="w", wave_open=False, units=units
     )

@@ -71,12 +71,12 @@ def test_multiple_choice_and_unknown_values():
     assert [report.unit(u).group(IN).score for u in "ABC"] == [50.0, 100.0, None]
 
 
-def straight(rid, value, unit="A", duration=300):
-    return (rid, IN, unit, duration, {q.id: value for q in EIGHT})
+def straight(rid, value, unit="A", pace=4):
+    return (rid, IN, unit, pace, {q.id: value for q in EIGHT})
 
 
-def varied(rid, shift, unit="A", duration=300):
-    return (rid, IN, unit, duration, {q.id: str((i + shift) % 5 + 1) for i, q in enumerate(EIGHT)})
+def varied(rid, shift, unit="A", pace=4):
+    return (rid, IN, unit, pace, {q.id: str((i + shift) % 5 + 1) for i, q in enumerate(EIGHT)})
 
 
 def test_straight_lining_needs_the_minimum_number_of_likert_answers():
@@ -88,14 +88,23 @@ def test_straight_lining_needs_the_minimum_number_of_likert_answers():
     assert report.institution.group(IN).n == 3  # s7, v1, v2
 
 
-def test_speeders_against_the_group_median():
-    # Durations 100, 100, 100, 100, 29, 30: median 100; 29 < 0.3·100 = 30, 30 is not.
-    rows = [varied(f"v{i}", i, duration=100) for i in range(4)]
-    rows += [varied("fast", 0, duration=29), varied("ok", 1, duration=30)]
-    # An unknown duration is never a speeder.
-    rows += [("nodur", IN, "A", None, {"l1": "3"})]
+def test_speeders_against_the_group_median_pace_band():
+    # Pace bands (seconds per answered item, doubling: scoring.paradata) 4, 4, 4, 4, 2, 3:
+    # the median band is 4; band 2 is two bands faster (under about half the median pace),
+    # band 3 only one.
+    rows = [varied(f"v{i}", i, pace=4) for i in range(4)]
+    rows += [varied("fast", 0, pace=2), varied("ok", 1, pace=3)]
+    # An unknown pace is never a speeder.
+    rows += [("nopace", IN, "A", None, {"l1": "3"})]
     report = report_of(rows, EIGHT_QNS, ScoringConfig(min_cell_size=1))
     assert report.quality.flagged[QualityRule.SPEEDER] == 1
+    lenient = ScoringConfig(min_cell_size=1, quality=QualityConfig(speeder_bands_below=3))
+    assert report_of(rows, EIGHT_QNS, lenient).quality.flagged[QualityRule.SPEEDER] == 0
+
+
+def test_speeder_bands_below_must_be_positive():
+    with pytest.raises(ValueError, match="speeder_bands_below"):
+        QualityConfig(speeder_bands_below=0)
 
 
 def test_cluster_of_identical_vectors_within_unit_and_group():
@@ -122,8 +131,8 @@ def test_cluster_share_is_configurable():
 
 def test_overlapping_rules_count_per_rule_and_distinct_total():
     # Five fast straight-liners in one unit: each hits all three rules.
-    rows = [straight(f"s{i}", "5", duration=10) for i in range(5)]
-    rows += [varied(f"v{i}", i, duration=300) for i in range(5)]
+    rows = [straight(f"s{i}", "5", pace=0) for i in range(5)]
+    rows += [varied(f"v{i}", i, pace=5) for i in range(5)]
     quality = report_of(rows, EIGHT_QNS).quality
     assert quality.flagged == {
         QualityRule.STRAIGHT_LINING: 5,

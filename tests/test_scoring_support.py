@@ -69,14 +69,18 @@ def answers_frame(
     *,
     categorical: bool = False,
 ) -> pd.DataFrame:
-    """Build the long answers frame storage provides, one row per (response, question)."""
+    """Build the long answers frame storage provides, one row per (response, question).
+
+    Each response is (id, group, unit, pace band, answers); its duration band is unknown.
+    """
     rows = [
-        (rid, str(grp), unit, duration, DAY, qid, value)
-        for rid, grp, unit, duration, answers in responses
+        (rid, str(grp), unit, None, pace, DAY, qid, value)
+        for rid, grp, unit, pace, answers in responses
         for qid, value in answers.items()
     ]
     frame = pd.DataFrame(rows, columns=list(ANSWER_COLUMNS))
-    frame["duration_seconds"] = frame["duration_seconds"].astype("float64")
+    for column in ("duration_band", "pace_band"):
+        frame[column] = frame[column].astype("float64")
     if categorical:
         for col in ("grp", "unit_code", "question_id"):
             frame[col] = frame[col].astype("category")
@@ -108,7 +112,8 @@ def synthetic_frame(
             "unit_code": pd.Categorical.from_codes(
                 unit_of[resp], categories=pd.Index([f"u{i:02d}" for i in range(n_units)])
             ),
-            "duration_seconds": rng.integers(60, 900, n_responses)[resp],
+            "duration_band": rng.integers(2, 6, n_responses)[resp],
+            "pace_band": rng.integers(3, 6, n_responses)[resp],
             "completed_on": DAY,
             "question_id": pd.Categorical.from_codes(
                 np.tile(np.arange(n_items), n_responses), categories=pd.Index([q.id for q in qs])

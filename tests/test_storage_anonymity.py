@@ -41,10 +41,17 @@ async def _submit_in_order(setup: SurveySetup) -> list[str]:
             NOW,
         )
         await record_answers(setup.db, session, {"q1": str(i % 5), "q2": "ya"})
-        assert await submit(engine, pseudonym, NOW.date(), 60)
-        assert session.response_id is not None
-        order.append(session.response_id)
+        assert await submit(engine, pseudonym, NOW, NOW.date())
+        order.append(await _newest_response(setup, order))
     return order
+
+
+async def _newest_response(setup: SurveySetup, known: list[str]) -> str:
+    """Return the id the last submission was filed under (the one not seen before)."""
+    async with setup.db.engine.connect() as conn:
+        ids = {row[0] for row in await conn.execute(text("SELECT id FROM responses"))}
+    (new,) = ids - set(known)
+    return str(new)
 
 
 async def _physical(setup: SurveySetup, table: str, column: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -25,14 +25,14 @@ async def _respond(setup, pseudonym, grp, unit, answers, *, finish=True, duratio
     )
     await record_answers(db, session, answers)
     if finish:
-        assert await submit(db.engine, pseudonym, date(2025, 5, 3), duration)
-    return session.response_id
+        finished = NOW + timedelta(seconds=duration)
+        assert await submit(db.engine, pseudonym, finished, date(2025, 5, 3))
 
 
 async def test_answers_frame_has_submitted_answers_only(survey_setup):
     db = survey_setup.db
-    first = await _respond(survey_setup, "a" * 64, "external", "PKM-01", {"q1": "4", "q2": "a,b"})
-    second = await _respond(
+    await _respond(survey_setup, "a" * 64, "external", "PKM-01", {"q1": "4", "q2": "a,b"})
+    await _respond(
         survey_setup, "b" * 64, "internal", "DINKES", {"q1": "2", "q9": "teks bebas"}, duration=90
     )
     await _respond(survey_setup, "c" * 64, "external", "PKM-01", {"q1": "1"}, finish=False)
@@ -42,12 +42,16 @@ async def test_answers_frame_has_submitted_answers_only(survey_setup):
     assert list(frame.columns) == list(ANSWER_COLUMNS)
     for column in ("grp", "unit_code", "question_id"):
         assert isinstance(frame[column].dtype, pd.CategoricalDtype)
+    ids = {r.grp: r.response_id for r in frame.itertuples()}
+    assert len(set(ids.values())) == 2
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids.values())
     rows = sorted(
         (
-            r.response_id,
+            r.response_id == ids[r.grp],
             r.grp,
             r.unit_code,
-            r.duration_seconds,
+            r.duration_band,
+            r.pace_band,
             r.completed_on,
             r.question_id,
             r.value,
@@ -55,12 +59,14 @@ async def test_answers_frame_has_submitted_answers_only(survey_setup):
         for r in frame.itertuples()
     )
     day = pd.Timestamp("2025-05-03")
+    # 300 s for two answers: duration band 3 (300-600), pace 150 s: band 7 (64+);
+    # 90 s: band 1 (60-180), pace 45 s: band 6 (32-64). Never the seconds themselves.
     assert rows == sorted(
         [
-            (first, "external", "PKM-01", 300, day, "q1", "4"),
-            (first, "external", "PKM-01", 300, day, "q2", "a,b"),
-            (second, "internal", "DINKES", 90, day, "q1", "2"),
-            (second, "internal", "DINKES", 90, day, "q9", "teks bebas"),
+            (True, "external", "PKM-01", 3, 7, day, "q1", "4"),
+            (True, "external", "PKM-01", 3, 7, day, "q2", "a,b"),
+            (True, "internal", "DINKES", 1, 6, day, "q1", "2"),
+            (True, "internal", "DINKES", 1, 6, day, "q9", "teks bebas"),
         ]
     )
 

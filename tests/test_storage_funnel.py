@@ -39,9 +39,9 @@ async def test_funnel_counts_each_survey_where_it_is(survey_setup: SurveySetup) 
     await start(people[6], "DINKES", "expert")
     later = NOW + timedelta(days=2)
     await move_session(engine, busy, now=later, step="question")
-    assert await submit(engine, people[2], later.date(), 300)
+    assert await submit(engine, people[2], later, later.date())
     assert await cancel_session(engine, people[4])
-    assert await submit(engine, people[5], later.date(), 300)
+    assert await submit(engine, people[5], later, later.date())
     assert await expire_sessions(engine, NOW.date()) == 1
     # Two more cancellations in one unit and group add up.
     await start(people[4], "DINKES", "internal", later)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from storage import Database, get_session, load_turn, move_session, start_session
 from storage.errors import SessionExists
 from storage.onehop import run_read
-from storage.schema import answers
+from storage.schema import draft_answers
 from tests.storage_fixtures import NOW, SurveySetup, make_survey_setup
 
 ALICE = "alice-pseudonym"
@@ -96,6 +96,6 @@ async def test_the_write_ahead_log_is_checkpointed_and_stays_small(
     # started over every few hundred commits.
     assert wal.stat().st_size < 2 * 1024 * 1024
     stored = await run_read(
-        setup.db.engine, lambda conn: conn.execute(select(answers.c.question_id)).all()
+        setup.db.engine, lambda conn: conn.execute(select(draft_answers.c.question_id)).all()
     )
     assert len(stored) == 40

@@ -54,7 +54,9 @@ async def again(turns: Turns, actor: Actor, press: callbacks.Callback) -> TapRes
             wave.isdigit()
             and unit.isdigit()
             and grp in tuple(Group)
-            and await storage.has_completed(turns.engine, actor.pseudonym, int(wave), grp)
+            and await storage.has_completed(
+                turns.engine, actor.pseudonym, int(wave), grp, int(unit)
+            )
         ):
             toast = turns.t(actor.language, "already_sent")
             screen = thanks(turns, actor.pseudonym, actor.language, grp, int(unit))

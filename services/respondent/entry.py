@@ -24,7 +24,6 @@ from services.respondent.session import (
     retiring,
 )
 from services.security import token_hash
-from storage.models import ClaimStatus
 from surveys import Group
 
 __all__ = ["PAGE_ACTION", "UNITS_PER_PAGE", "UNIT_ACTION", "Entry"]
@@ -155,10 +154,14 @@ class Entry:
         group = Group(invitation.grp)
         if await storage.has_completed(engine, actor.pseudonym, wave.id, group):
             return [Screen(self.turns.t(lang, "already_done"))]
-        claim = await storage.claim_invitation(engine, token_hash(token))
-        if claim.status is not ClaimStatus.CLAIMED:
-            return [Screen(self.turns.t(lang, "link_used"))]  # lost a race with another tap
-        return await self._begin(actor, wave.id, group, invitation.unit_id, invitation.id, CONSENT)
+        try:
+            # The survey in progress is the link's claim: a second person opening the same
+            # link meanwhile is refused; the link is marked used when the survey is submitted.
+            return await self._begin(
+                actor, wave.id, group, invitation.unit_id, invitation.id, CONSENT
+            )
+        except storage.InvitationTaken:
+            return [Screen(self.turns.t(lang, "link_used"))]
 
     async def _open_unit(self, live: Live, wave: storage.Wave, unit: storage.Unit) -> list[Screen]:
         actor, lang, session = live.actor, live.actor.language, live.session
@@ -174,8 +177,9 @@ class Entry:
         if not unit.serves_public:
             return [Screen(self.turns.t(lang, "unit_not_public"))]
         engine = self.turns.engine
-        if await storage.has_completed(engine, actor.pseudonym, wave.id, Group.EXTERNAL):
-            return [Screen(self.turns.t(lang, "already_done"))]
+        # One survey per unit and wave: a citizen may rate every service they used (22.6).
+        if await storage.has_completed(engine, actor.pseudonym, wave.id, Group.EXTERNAL, unit.id):
+            return [Screen(self.turns.t(lang, "already_done_unit", unit=html.escape(unit.name)))]
         return await self._begin(actor, wave.id, Group.EXTERNAL, unit.id, None, ELIGIBILITY_RECENT)
 
     async def _begin(
@@ -201,8 +205,8 @@ class Entry:
         )
         turn = await storage.load_turn(self.turns.engine, actor.pseudonym)
         questionnaire = (
-            await self.turns.questionnaire(turn.questionnaire_id)
-            if turn.questionnaire_id is not None
+            await self.turns.questionnaire(turn.session.questionnaire_id)
+            if turn.session is not None
             else None
         )
         return [await self.turns.current(Live(actor, turn.session, questionnaire, turn.answers))]

@@ -267,7 +267,8 @@ class RespondentFlow:
             message_id,
             step=QUESTION if plan.next_question else REVIEW,
             question_id=plan.next_question,
-            answer=(question.id, value) if value is not None else None,
+            # None records the item as passed unanswered (paradata; it is no answer).
+            answer=(question.id, value),
             drop=plan.drop,
         )
 
@@ -287,17 +288,16 @@ class RespondentFlow:
         index = int(arg)
         if question.type is not QuestionType.MULTIPLE or index >= len(question.options):
             return TapResult(toast=self._t(live.actor.language, "forged_button"))
+        # A tick is not yet an answer (`partial`): the Done button confirms it; ticking every
+        # option off again leaves the item unanswered.
         value = toggle(question, live.answers.get(question.id), index)
-        if value is not None:
-            return await self._move(
-                live,
-                message_id,
-                step=QUESTION,
-                question_id=question.id,
-                answer=(question.id, value),
-            )
         return await self._move(
-            live, message_id, step=QUESTION, question_id=question.id, drop=(question.id,)
+            live,
+            message_id,
+            step=QUESTION,
+            question_id=question.id,
+            answer=(question.id, value),
+            partial=True,
         )
 
     async def _tap_multi_done(self, live: Live, arg: str, message_id: int | None) -> TapResult:
@@ -343,13 +343,12 @@ class RespondentFlow:
         if missing:  # cannot happen through the buttons; guard against a hand-edited database
             return await self._move(live, message_id, step=QUESTION, question_id=missing[0].id)
         now = self.turns.now()
-        duration = max(0, int((now - session.started_at).total_seconds()))
         today = now.astimezone(self.services.settings.zone).date()
         submitted = await storage.submit(
             self.turns.engine,
             live.actor.pseudonym,
+            now,
             today,
-            duration,
             expected_version=session.version,
         )
         if not submitted:

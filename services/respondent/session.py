@@ -147,9 +147,7 @@ class Turns:
             # Answers to a closed wave never count: drop them and say why.
             await storage.cancel_session(self.engine, pseudonym)
             raise SessionEnded("wave_closed", session.language)
-        if turn.questionnaire_id is None:
-            raise LookupError("the session has no response row")
-        questionnaire = await self.questionnaire(turn.questionnaire_id)
+        questionnaire = await self.questionnaire(session.questionnaire_id)
         return Live(actor, session, questionnaire, turn.answers)
 
     async def move(
@@ -158,14 +156,17 @@ class Turns:
         *,
         step: str,
         question_id: str | None = None,
-        answer: tuple[str, str] | None = None,
+        answer: tuple[str, str | None] | None = None,
+        partial: bool = False,
         drop: tuple[str, ...] = (),
         language: str | None = None,
         message_id: int | None = None,
     ) -> Live | None:
         """Apply one move atomically; None when another update moved the session first.
 
-        `message_id` is the message that will show the new step (None: unchanged).
+        `answer` (question id, value) with value None passes the item unanswered; `partial`
+        marks a multiple choice being ticked. `message_id` is the message that will show the
+        new step (None: unchanged).
         """
         assert live.session is not None
         moved = await storage.move_session(
@@ -174,6 +175,7 @@ class Turns:
             step=step,
             question_id=question_id,
             answer=answer,
+            partial=partial,
             drop_answers=drop,
             language=UNCHANGED if language is None else language,
             message_id=UNCHANGED if message_id is None else message_id,
@@ -183,7 +185,11 @@ class Turns:
             return None
         answers = {k: v for k, v in live.answers.items() if k not in drop}
         if answer is not None:
-            answers[answer[0]] = answer[1]
+            question, value = answer
+            if value is None:
+                answers.pop(question, None)
+            else:
+                answers[question] = value
         return replace(live, session=moved, answers=answers)
 
     async def bind(self, live: Live, message_id: int) -> None:

@@ -1,0 +1,52 @@
+"""What the running bot does for its database's privacy and safety beside answering people.
+
+Two things, for the bot's lifetime: it holds the database (`storage.backup.DatabaseHold`), so
+`spibot db restore` refuses to replace it underneath a running bot; and it runs the scrubber
+(`storage.anonymity.Scrubber`) that wipes deleted survey state (a submitted, cancelled or
+expired survey's session and drafts) from the database files within SCRUB_DELAY_SECONDS
+plus retries, well inside the minute docs/privacy.md promises.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from services.context import Services
+from storage.anonymity import Scrubber
+from storage.backup import DatabaseHold
+
+__all__ = ["DatabaseGuard"]
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseGuard:
+    """Holds the database and scrubs its files while the bot runs."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._hold: DatabaseHold | None = None
+        self.scrubber: Scrubber | None = None
+
+    async def start(self) -> None:
+        """Hold the database (StorageError while a restore replaces it) and start scrubbing."""
+        engine = self._services.db.engine
+        if self._hold is None:
+            self._hold = await DatabaseHold.take(engine)
+        if self.scrubber is None:
+            self.scrubber = Scrubber(engine, delay=self._services.settings.scrub_delay_seconds)
+            self.scrubber.start()
+
+    async def stop(self) -> None:
+        """Stop scrubbing and let go of the database (at shutdown)."""
+        if self.scrubber is not None:
+            scrubber, self.scrubber = self.scrubber, None
+            await scrubber.stop()
+        if self._hold is not None:
+            hold, self._hold = self._hold, None
+            await hold.release()
+
+    async def clean(self) -> None:
+        """Return once every survey deleted so far is wiped from the files (tests wait here)."""
+        if self.scrubber is not None:
+            await self.scrubber.clean()
