@@ -156,13 +156,17 @@ def _truncate_log(file: Path) -> bool:
     return int(busy) == 0
 
 
-# Another session of this database whose snapshot or transaction is older than `horizon`:
-# VACUUM FULL would keep, for it, rows deleted after it began ("recently dead").
+# A session whose snapshot or transaction is older than `horizon`: VACUUM FULL would keep,
+# for it, rows deleted after it began ("recently dead"). Snapshots count in this database and
+# in backends not tied to one yet (a connection still starting up holds one for every
+# database); a running write transaction counts in any database, since every new snapshot
+# anywhere takes its xmin from the oldest of them.
 _OLDER_THAN_HORIZON: Final = text(
     "SELECT count(*) FROM pg_stat_activity "
-    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-    "AND greatest(coalesce(age(backend_xmin), -1), coalesce(age(backend_xid), -1)) "
-    "> age(CAST(CAST(:horizon AS text) AS xid))"
+    "WHERE pid <> pg_backend_pid() AND ("
+    "coalesce(age(backend_xid), -1) > age(CAST(CAST(:horizon AS text) AS xid)) "
+    "OR ((datname = current_database() OR datname IS NULL) "
+    "AND coalesce(age(backend_xmin), -1) > age(CAST(CAST(:horizon AS text) AS xid))))"
 )
 # How long a scrub waits for such sessions (taps, an autovacuum ANALYZE) before it gives up
 # and is retried later, and how often it looks.

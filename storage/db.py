@@ -269,14 +269,46 @@ def _upgrade_on(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+def sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """Turn SQLite's foreign key enforcement on or off for this connection.
+
+    Only takes effect outside a transaction, so it goes to the driver directly (SQLAlchemy
+    would BEGIN first). Migrations run with keys off: batch mode rebuilds a table by DROP and
+    CREATE, and with keys on, dropping a table others reference fails, or cascades into its
+    children (SQLite's procedure: https://www.sqlite.org/lang_altertable.html#otheralter).
+    """
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """Raise when a row points at nothing (after a migration ran with keys off)."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the migration left {len(broken)} dangling references: {broken[:3]}")
+
+
 async def _upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database behind `engine` to `revision` in one transaction."""
-    async with write_transaction(engine) as connection:
-        if engine.dialect.name == "postgresql":
+    if engine.dialect.name != "sqlite":
+        async with write_transaction(engine) as connection:
             await connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
             )
-        await connection.run_sync(_upgrade_on, revision)
+            await connection.run_sync(_upgrade_on, revision)
+        return
+    async with sqlite_write_lock(engine), engine.connect() as connection:
+        await connection.execution_options(**{WRITE_OPTION: True})
+        await connection.run_sync(sqlite_foreign_keys, False)
+        try:
+            async with connection.begin():
+                await connection.run_sync(_upgrade_on, revision)
+                await connection.run_sync(check_foreign_keys)
+        finally:
+            await connection.run_sync(sqlite_foreign_keys, True)
 
 
 async def upgrade(url: str, revision: str = "head") -> None:

@@ -11,7 +11,7 @@ import asyncio
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.db import create_engine
+from storage.db import check_foreign_keys, create_engine, sqlite_foreign_keys
 from storage.schema import metadata
 
 config = context.config
@@ -34,8 +34,18 @@ async def _run_with_own_engine(url: str) -> None:
     """Open an engine for `url`, migrate, and dispose of it."""
     engine = create_engine(url)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(_run_on)
+        async with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:  # batch mode drops and recreates tables: keys off (storage.db)
+                await connection.run_sync(sqlite_foreign_keys, False)
+            try:
+                async with connection.begin():
+                    await connection.run_sync(_run_on)
+                    if sqlite:
+                        await connection.run_sync(check_foreign_keys)
+            finally:
+                if sqlite:
+                    await connection.run_sync(sqlite_foreign_keys, True)
     finally:
         await engine.dispose()
 
