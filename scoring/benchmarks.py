@@ -12,7 +12,6 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Final, TypeVar
 
-from scoring.published import level_averages, national_index
 from surveys.model import Text
 
 K = TypeVar("K")
@@ -51,8 +50,20 @@ class _Derived(Mapping[K, V]):
         return f"{type(self).__name__}({dict(self._data)!r})"
 
 
-NATIONAL_INDEX: Final[Mapping[int, float]] = _Derived(national_index)
-LEVEL_AVERAGES: Final[Mapping[str, Mapping[int, float]]] = _Derived(level_averages)
+def _national_index() -> Mapping[int, float]:
+    from scoring.published import national_index  # pandas: loaded on first use, not at start
+
+    return national_index()
+
+
+def _level_averages() -> Mapping[str, Mapping[int, float]]:
+    from scoring.published import level_averages
+
+    return level_averages()
+
+
+NATIONAL_INDEX: Final[Mapping[int, float]] = _Derived(_national_index)
+LEVEL_AVERAGES: Final[Mapping[str, Mapping[int, float]]] = _Derived(_level_averages)
 RPJMN_TARGETS: Final[Mapping[int, float]] = MappingProxyType({2021: 70.0, 2022: 72.0, 2023: 74.0})
 
 LEVEL_LABELS: Final[Mapping[str, Text]] = MappingProxyType(

@@ -6,13 +6,15 @@ import asyncio
 import functools
 import html
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import storage
-from scoring.comments import CommentReview, review_comments
 from services.exports import chosen_wave, wave_questionnaires
 from services.i18n import Catalog
 from storage import AsyncEngine
+
+if TYPE_CHECKING:  # scoring.comments needs pandas: loaded when comments are reviewed
+    from scoring.comments import CommentReview
 
 __all__ = ["WaveComments", "comments_messages", "keyword_png", "load_comments"]
 
@@ -35,6 +37,8 @@ async def load_comments(
     engine: AsyncEngine, wave_name: str | None, *, k: int, unit: str | None = None
 ) -> WaveComments:
     """Review the named wave's (default: the open, else the newest) free text, k-suppressed."""
+    from scoring.comments import review_comments
+
     wave = await chosen_wave(engine, wave_name)
     responses = await storage.responses_frame(engine, wave.id)
     answers = await storage.answers_frame(engine, wave.id)

@@ -18,16 +18,7 @@ from types import MappingProxyType
 from typing import Final
 
 import storage
-from scoring import (
-    Corrections,
-    Report,
-    ScoringConfig,
-    UnitInfo,
-    WaveResult,
-    build_report,
-    find_institution,
-)
-from scoring.provisional import shown_responses, waiting_counts
+from scoring import Corrections, Report, ScoringConfig, UnitInfo, WaveResult
 from services.context import Services
 from services.settings import Settings
 from storage import AsyncEngine
@@ -115,6 +106,11 @@ async def _build(
     show (whole days before `today`, in steps of at least k per unit and group), so that
     reading a result before and after one person submits tells nothing about their answers.
     """
+    # pandas and the scoring code are loaded on the first report, not when the bot starts:
+    # a bot that only runs surveys never needs them (docs/benchmarks.md: memory).
+    from scoring import build_report
+    from scoring.provisional import shown_responses, waiting_counts
+
     answers = await storage.answers_frame(engine, wave.id)
     waiting: dict[tuple[str, Group], int] = {}
     if wave.is_open:
@@ -231,6 +227,8 @@ async def load_report(
 
 def published_results(name: str, level: str) -> Mapping[int, float]:
     """Return our index in KPK's published results per year (empty when not found)."""
+    from scoring import find_institution  # the published results are a pandas table
+
     return MappingProxyType({r.year: r.index for r in find_institution(name, level=level)})
 
 
