@@ -55,7 +55,7 @@ def _collect_drawings() -> None:
     A matplotlib figure and its canvas refer to each other, so each drawing (with its ~6 MB
     pixel buffer) is freed only by a full collection, which a long-running bot makes rare on
     purpose (bot/runner.py: tune_gc). Without this the bot grew by ~25 MB with each chart
-    pack until one came; with it, it stays near 205 MB on a 100,000-answer wave
+    pack until one came; with it, it stays near 210 MB on a 100,000-answer wave
     (docs/benchmarks.md: memory). ~45 ms of CPU, in the drawing's worker thread.
     """
     gc.collect()
