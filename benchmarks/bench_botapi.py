@@ -249,6 +249,11 @@ def render(result: dict[str, Any]) -> list[str]:
             f"(target ≤ {TARGET_WAVE_MEDIAN_SECONDS * 1000:.0f} ms), "
             f"per tap {_cell(wave['tap'])}; the bot used {_cpu(wave)} per action"
         )
+    else:
+        lines.append(
+            "- wave morning: measured with 1,000 people in the issue 23 section below "
+            "(`benchmarks/bench_tap.py`)"
+        )
     lines += [
         f"- verdict: {'within target' if verdict['within_target'] else '**over target**'}",
         "",

@@ -118,10 +118,21 @@ def generate(answers: int, path: Path, seed: int = 7) -> Path:
     return path
 
 
+def _schema_head() -> str:
+    """The Alembic head revision of this code's migrations."""
+    from alembic.script import ScriptDirectory
+
+    import storage
+
+    return str(ScriptDirectory.from_config(storage.alembic_config()).get_current_head())
+
+
 def database(answers: int) -> tuple[Path, int, int]:
     """Return a cached synthetic database with about `answers` answers, and its row counts."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"wave-{answers}-v{SCHEMA_VERSION}.db"
+    # The schema's revision is in the name: a file made by another version of the code (another
+    # branch on the same machine) may be at a revision this one does not know.
+    path = CACHE / f"wave-{answers}-v{SCHEMA_VERSION}-{_schema_head()}.db"
     if not path.exists():
         partial = path.with_suffix(".partial")
         partial.unlink(missing_ok=True)

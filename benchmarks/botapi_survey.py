@@ -166,10 +166,19 @@ async def _respondent(
 
 
 async def run_survey(
-    users: int, seconds: float, factory: SurveyFactory, *, warm_up: float = WARM_UP_SECONDS
+    users: int,
+    seconds: float,
+    factory: SurveyFactory,
+    *,
+    warm_up: float = WARM_UP_SECONDS,
+    window: Callable[[bool], Awaitable[object]] | None = None,
 ) -> dict[str, Any]:
     """Closed loop: `users` respondents at a time answer without pause; a finished one is
-    replaced by a new person. Taps/s and p50/p99 per tap inside the window."""
+    replaced by a new person. Taps/s and p50/p99 per tap inside the window.
+
+    `window(True)` is awaited when the window opens and `window(False)` when it closes (after
+    the CPU reading), e.g. to read other processes' CPU or to switch a profiler on and off.
+    """
     async with SandboxServer() as sandbox, factory(sandbox) as bot:
         loop = asyncio.get_running_loop()
         samples = Samples(window_start=loop.time() + warm_up)
@@ -185,9 +194,13 @@ async def run_survey(
 
         tasks = [asyncio.create_task(slot()) for _ in range(users)]
         await asyncio.sleep(warm_up)
+        if window is not None:
+            await window(True)
         mark = cpu_mark(bot.process)
         await asyncio.sleep(seconds)
         used = busy(bot.process, mark)
+        if window is not None:
+            await window(False)
         await cancel_all(tasks)
     result = samples.summary(seconds)
     return {
@@ -206,6 +219,7 @@ async def run_wave_morning(
 ) -> dict[str, Any]:
     """`people` open the link at once and answer at `think` s per screen, one survey each."""
     async with SandboxServer() as sandbox, factory(sandbox) as bot:
+        rss_before = bot.process.rss_bytes if bot.process else None
         samples = Samples(window_start=0.0)
         started = time.monotonic()
         mark = cpu_mark(bot.process)
@@ -216,6 +230,7 @@ async def run_wave_morning(
         done, pending = await asyncio.wait(tasks, timeout=limit_seconds)
         elapsed = time.monotonic() - started
         used = busy(bot.process, mark)
+        rss_after = bot.process.rss_bytes if bot.process else None
         await cancel_all(list(pending))
     outcomes = [t.result() for t in done if t.exception() is None]
     errors = [t.exception() for t in done if t.exception() is not None]
@@ -230,5 +245,8 @@ async def run_wave_morning(
         "elapsed_seconds": round(elapsed, 1),
         "median_wait_ms": round(statistics.median(waits) * 1000, 1) if waits else None,
         "tap": stats(taps, elapsed),
+        "median_tap_wait_ms": round(statistics.median(taps) * 1000, 1) if taps else None,
         "cpu": cpu_shares(used, elapsed, len(waits)),
+        "rss_before_bytes": rss_before,
+        "rss_after_bytes": rss_after,
     }

@@ -53,6 +53,8 @@ def build_application(
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            ping_idle_seconds=settings.db_ping_idle_seconds,
+            pool_recycle_seconds=settings.db_pool_recycle_seconds,
         ),
         secret=settings.secret_bytes(),
         clock=clock,

@@ -12,10 +12,17 @@ timeouts and error classes, and adds what the retry rules need to know (bot/tran
 
 Every answer that is an error is counted by method and code (services.metrics), whoever
 catches the error afterwards. No URL is logged: a Bot API URL holds the token.
+
+A successful answer to an edit or a callback answer is not decoded: nobody reads the edited
+message back, and turning it into PTB objects (message, sender, chat, keyboard) was ~5% of a
+survey tap's CPU. PTB gets `true` instead, which is what these methods answer for inline
+messages, so their return type (`Message | bool`) already covers it. An error answer (400,
+403, 429, 5xx) is passed on whole and decoded as always.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, Final
 
 import aiohttp
@@ -30,6 +37,9 @@ __all__ = ["AnswerLost", "BotApiRequest", "NotSent"]
 
 # Uploads (charts, exports) may take longer to write than a text message.
 _MEDIA_WRITE_TIMEOUT: Final = 20.0
+# Methods whose successful answer nobody reads (see the module docstring).
+_UNREAD: Final = frozenset({"editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"})
+_DONE: Final = b'{"ok":true,"result":true}'
 
 
 class NotSent(TimedOut):
@@ -135,6 +145,8 @@ class BotApiRequest(BaseRequest):
             raise NetworkError(f"Bot API request failed: {type(exc).__name__}") from exc
         if response.status >= 400:
             BOT_API_ERRORS.labels(api_method, str(response.status)).inc()
+        elif response.status == 200 and api_method in _UNREAD:
+            return 200, _DONE
         return response.status, payload
 
 
@@ -155,18 +167,19 @@ def _total(*timeouts: float | None) -> float | None:
     return total
 
 
-_FORM: Final = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON: Final = {"Content-Type": "application/json"}
 
 
 def _body(request_data: RequestData | None) -> tuple[Any, dict[str, str] | None]:
-    """The request body and its headers: a form, or a multipart form when files go up."""
+    """The request body and its headers: JSON, or a multipart form when files go up."""
     if request_data is None:
         return None, None
     files = request_data.multipart_data
     if not files:
-        # Encoded here: aiohttp's FormData would build a multipart writer (and a random
-        # boundary) for every plain form too.
-        return request_data.url_encoded_parameters().encode(), _FORM
+        # JSON rather than a url-encoded form (PTB's default): the Bot API takes both, with
+        # the same string values, and percent-encoding a long text with its keyboard in pure
+        # Python cost ~0.1 ms a request, three times what json.dumps costs.
+        return json.dumps(request_data.json_parameters, separators=(",", ":")).encode(), _JSON
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)

@@ -3,17 +3,19 @@ sandbox (tests and the demo) that runs the real updater on the current event loo
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Final
 
 from telegram import Update
 
 from bot.app import SpiApplication, build_application
 from services.settings import Settings
 
-__all__ = ["SandboxBot", "run_polling", "running", "sandbox_bot", "tune_gc"]
+__all__ = ["SandboxBot", "run_polling", "running", "sandbox_bot", "tune_gc", "tune_malloc"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,37 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
+
+
+# glibc's mallopt parameters (malloc.h).
+_M_MMAP_THRESHOLD: Final = -3
+_M_ARENA_MAX: Final = -8
+# Allocations from this size up get their own mapping, returned to the system when freed.
+# Above asyncio's 256 KiB read buffer (a socket read asks for that much, then shrinks it):
+# at 256 KiB every read cost an mmap and a munmap, 0.9x the CPU per update on PostgreSQL.
+_MMAP_THRESHOLD_BYTES: Final = 1024 * 1024
+
+
+def tune_malloc() -> None:
+    """Make freed memory go back to the system (glibc only; elsewhere nothing changes).
+
+    Call it first thing in the process. A report and its chart pack allocate ~100 MB for a
+    moment (DataFrames, figures), in worker threads. With glibc's defaults the process kept
+    much of it: each thread allocates from its own arena, and after a large block is freed
+    glibc raises its mmap threshold so that the next blocks of that size come from the heap,
+    where freed pages stay resident. The bot grew with each chart pack (240, 260, 290 MB after
+    the first three on a 100,000-answer wave). One arena for all threads (they seldom
+    allocate at the same moment) and a fixed mmap threshold keep it near 210 MB
+    (docs/benchmarks.md: memory). The threads that run migrations at start would otherwise
+    already have made their arenas, which later threads reuse.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl, macOS)
+        return
+    for parameter, value in ((_M_ARENA_MAX, 1), (_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)):
+        if libc.mallopt(parameter, value) != 1:
+            logger.debug("mallopt(%d) is not supported here", parameter)
 
 
 def run_polling(app: SpiApplication) -> None:

@@ -10,9 +10,10 @@ Two rules keep a person's screen recoverable whatever Telegram does:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, TelegramError
 
 from handlers.context import BotContext
@@ -33,15 +34,16 @@ logger = logging.getLogger(__name__)
 _UNEDITABLE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 
 
-def _markup(screen: Screen) -> InlineKeyboardMarkup | None:
+def _markup(screen: Screen) -> dict[str, str]:
+    """The screen's buttons as the Bot API's `reply_markup` JSON, or nothing (no buttons).
+
+    Passed through `api_kwargs` as it goes on the wire: building PTB's InlineKeyboardMarkup
+    and its buttons only for PTB to turn them back into JSON cost ~0.2 ms a screen.
+    """
     if not screen.keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-            for row in screen.keyboard
-        ]
-    )
+        return {}
+    rows = [[{"text": b.label, "callback_data": b.data} for b in row] for row in screen.keyboard]
+    return {"reply_markup": json.dumps({"inline_keyboard": rows}, separators=(",", ":"))}
 
 
 async def _send(update: Update, context: BotContext, screens: list[Screen]) -> None:
@@ -51,7 +53,7 @@ async def _send(update: Update, context: BotContext, screens: list[Screen]) -> N
     if chat is None or user is None:
         return
     for screen in screens:
-        sent = await context.bot.send_message(chat.id, screen.text, reply_markup=_markup(screen))
+        sent = await context.bot.send_message(chat.id, screen.text, api_kwargs=_markup(screen))
         if screen.keyboard:
             await context.respondents.bind_message(user.id, sent.message_id)
         # After the new message: the live screen comes first, the old keyboard goes after.
@@ -78,7 +80,7 @@ async def _answer(query: CallbackQuery, toast: str | None) -> None:
 async def _edit(update: Update, context: BotContext, query: CallbackQuery, screen: Screen) -> None:
     """Show `screen` in the tapped message (a new message if that one cannot be edited)."""
     try:
-        await query.edit_message_text(screen.text, reply_markup=_markup(screen))
+        await query.edit_message_text(screen.text, api_kwargs=_markup(screen))
     except BadRequest as exc:
         message = exc.message.lower()
         if "message is not modified" in message:

@@ -12,7 +12,6 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Final, TypeVar
 
-from scoring.published import level_averages, national_index
 from surveys.model import Text
 
 K = TypeVar("K")
@@ -51,8 +50,20 @@ class _Derived(Mapping[K, V]):
         return f"{type(self).__name__}({dict(self._data)!r})"
 
 
-NATIONAL_INDEX: Final[Mapping[int, float]] = _Derived(national_index)
-LEVEL_AVERAGES: Final[Mapping[str, Mapping[int, float]]] = _Derived(level_averages)
+def _national_index() -> Mapping[int, float]:
+    from scoring.published import national_index  # pandas: loaded on first use, not at start
+
+    return national_index()
+
+
+def _level_averages() -> Mapping[str, Mapping[int, float]]:
+    from scoring.published import level_averages
+
+    return level_averages()
+
+
+NATIONAL_INDEX: Final[Mapping[int, float]] = _Derived(_national_index)
+LEVEL_AVERAGES: Final[Mapping[str, Mapping[int, float]]] = _Derived(_level_averages)
 # RPJMN 2020-2024: 70 in 2021, two points more each year (DESIGN.md §2 for 2021-2023; KPK's
 # Johanis Tanak, 26 Jan 2024, states the rule, which gives 76 for 2024). No target of the
 # RPJMN 2025-2029 for the SPI is sourced here: a later wave is compared with 2024's, and

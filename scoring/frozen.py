@@ -25,7 +25,6 @@ from scoring.config import (
     ScoringConfig,
 )
 from scoring.index import Category
-from scoring.quality import QualitySummary
 from scoring.report import (
     DimensionScore,
     Exclusion,
@@ -271,6 +270,8 @@ def _rule_counts(data: Mapping[str, int]) -> Mapping[QualityRule, int]:
 
 def report_from_json(text: str) -> Report:
     """Read a report written by `report_to_json`; FrozenReportError when it cannot."""
+    from scoring.quality import QualitySummary  # numpy and pandas: loaded with a report
+
     try:
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("format") != FORMAT:

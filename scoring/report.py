@@ -10,13 +10,15 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scoring.benchmarks import BenchmarkComparison
 from scoring.config import Corrections, ScoringConfig, WaveResult
 from scoring.index import Category
-from scoring.quality import QualitySummary
 from surveys.model import Dimension, Group
+
+if TYPE_CHECKING:  # scoring.quality needs pandas, which a bot loads only to build a report
+    from scoring.quality import QualitySummary
 
 __all__ = [
     "CellStatus",

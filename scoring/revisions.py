@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from scoring.build import compose_scope
 from scoring.config import Corrections, UnitInfo
 from scoring.report import Report, ScopeResult
 
@@ -41,6 +40,8 @@ def with_corrections(report: Report, corrections: Corrections) -> Report:
     index, partial index, category and the differences from benchmarks and the previous wave
     change; the group cells, units and everything else stay as frozen.
     """
+    from scoring.build import compose_scope  # pandas: loaded when a revision is made
+
     inst = report.institution
     info = UnitInfo(code="", name=inst.name, kind=inst.kind)
     fresh = compose_scope(info, inst.groups, report.config, corrections, institution=True)

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from scoring.build import compose_scope
 from scoring.config import GROUP_ORDER, ScoringConfig, UnitInfo
 from scoring.index import TERJAGA, Category, categories_of, categorize
 from scoring.report import DimensionScore, GroupResult, Report, ScopeResult
@@ -207,6 +206,8 @@ def _recompose(
         serves_public=scope.serves_public,
     )
     institution = scope.code is None
+    from scoring.build import compose_scope  # pandas: loaded with the report, not at start
+
     after = compose_scope(info, cells, config, scope.corrections, institution=institution)
     # Benchmarks and the previous wave describe the real result, not the imagined one.
     return dataclasses.replace(after, benchmarks=(), previous=None)

@@ -15,18 +15,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Final
-
-import pandas as pd
+from typing import TYPE_CHECKING, Final
 
 import storage
-from scoring.comments import CommentReview, review_comments
 from services.exports import chosen_wave, wave_questionnaires
 from services.i18n import Catalog
 from services.release import released
 from services.untrusted import clean_typed
 from storage import AsyncEngine
 from surveys import Group, Questionnaire, QuestionType
+
+if TYPE_CHECKING:  # scoring.comments and pandas: loaded when comments are reviewed
+    import pandas as pd
+
+    from scoring.comments import CommentReview
 
 __all__ = ["Empty", "WaveComments", "comments_messages", "keyword_png", "load_comments"]
 
@@ -63,6 +65,8 @@ async def load_comments(
 ) -> WaveComments:
     """Review the named wave's (default: the open, else the newest) free text as released
     on `today` (`services.release`), k-suppressed."""
+    from scoring.comments import review_comments
+
     wave = await chosen_wave(engine, wave_name)
     release = await released(engine, wave, k=k, today=today, with_responses=True)
     questionnaires = await wave_questionnaires(engine, wave)

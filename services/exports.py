@@ -20,17 +20,17 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Final
-
-import pandas as pd
+from typing import TYPE_CHECKING, Final
 
 import storage
-from scoring.exports import DataExport, ExportOptions, build_export
 from services.admin import AdminError
 from services.release import released
 from services.untrusted import defuse_frame, defuse_xlsx
 from storage import AsyncEngine
 from surveys import Group, Questionnaire, load_questionnaire_text
+
+if TYPE_CHECKING:  # pandas, openpyxl and the export builder load when an export is made
+    from scoring.exports import DataExport, ExportOptions
 
 __all__ = [
     "ExportFormat",
@@ -104,6 +104,8 @@ def _stata_names(columns: list[str]) -> dict[str, str]:
 
 def _write_stata(export: DataExport, path: Path) -> dict[str, str]:
     """Write data.dta; return the Stata name of every column."""
+    import pandas as pd
+
     data = export.data.copy()
     names = _stata_names(list(data.columns))
     for column in data.columns:
@@ -126,6 +128,8 @@ def _write_stata(export: DataExport, path: Path) -> dict[str, str]:
 
 def write_export(export: DataExport, out_dir: Path, fmt: ExportFormat) -> tuple[Path, ...]:
     """Write the export's files into `out_dir` (created if missing)."""
+    import pandas as pd
+
     out_dir.mkdir(parents=True, exist_ok=True)
     codebook = export.codebook
     if fmt is ExportFormat.XLSX:
@@ -175,6 +179,8 @@ async def export_wave(
 ) -> ExportResult:
     """Export a wave's released responses (as of `today`, see `services.release`) with a
     codebook; AdminError for an unknown wave."""
+    from scoring.exports import build_export
+
     wave = await chosen_wave(engine, wave_name)
     release = await released(engine, wave, k=options.k, today=today, with_responses=True)
     questionnaires = await wave_questionnaires(engine, wave)
@@ -250,6 +256,8 @@ async def export_document(
     travels through chat. Returns the bytes, the file name and the summary; AdminError when
     there is no such wave.
     """
+    from scoring.exports import ExportOptions
+
     options = ExportOptions(k=k)
     wave_name = (await chosen_wave(engine, wave_name)).name
     with tempfile.TemporaryDirectory(prefix="spibot-export-") as folder:

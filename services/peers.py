@@ -10,14 +10,16 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import storage
-from scoring.peers import PublishedResult, YearStanding, standings
 from services.i18n import catalog
 from services.report_texts import format_number
 from services.settings import Settings
 from storage import AsyncEngine
+
+if TYPE_CHECKING:  # scoring.peers reads the published results with pandas: loaded on use
+    from scoring.peers import PublishedResult, YearStanding
 
 __all__ = [
     "PEER_COUNT",
@@ -68,6 +70,8 @@ async def load_standings(
     peers: int = PEER_COUNT,
 ) -> tuple[OurInstitution, tuple[YearStanding, ...]]:
     """Return our institution and its published standing per year (only `year` if given)."""
+    from scoring.peers import standings  # pandas: loaded on use, not at start
+
     ours = await our_institution(engine, settings)
     years = None if year is None else [year]
     found = standings(

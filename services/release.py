@@ -16,14 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 import storage
-from scoring.provisional import shown_responses, today_counts, waiting_counts
 from services.context import Services
 from storage import AsyncEngine
 from surveys import Group
+
+if TYPE_CHECKING:  # pandas loads with the first frame, not when the bot starts
+    import pandas as pd
 
 __all__ = ["Release", "released", "released_now", "today_for"]
 
@@ -72,6 +73,8 @@ async def released(
     `today` is the current day in the institution's time zone. With `with_responses`, the
     per-response frame (unit, group, language…) of the same released responses comes too.
     """
+    from scoring.provisional import shown_responses, today_counts, waiting_counts
+
     answers = await storage.answers_frame(engine, wave.id)
     waiting: dict[tuple[str, Group], int] = {}
     waiting_today: dict[tuple[str, Group], int] = {}

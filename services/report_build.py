@@ -15,17 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import pandas as pd
-
 import storage
 from scoring import (
-    ANSWER_COLUMNS,
     Corrections,
     Report,
     ScoringConfig,
     UnitInfo,
     WaveResult,
-    build_report,
 )
 from services.release import released
 from services.settings import Settings
@@ -133,6 +129,10 @@ def _opening_targets(
     An empty wave scored by `build_report` gives exactly that (the prior σ, the populations,
     the floors and caps of docs/scoring.md §3): one formula, not a copy of it.
     """
+    import pandas as pd  # loaded with the first report, not when the bot starts
+
+    from scoring import ANSWER_COLUMNS, build_report
+
     empty = pd.DataFrame({column: pd.Series(dtype=object) for column in ANSWER_COLUMNS})
     report = build_report(
         empty, questionnaires, ctx.config, wave="", wave_open=True, units=ctx.units
@@ -186,6 +186,8 @@ async def build_live(
     group, so that reading a result before and after one person submits tells nothing
     about their answers.
     """
+    from scoring import build_report  # pandas and the scoring code: loaded with a report
+
     release = await released(engine, wave, k=ctx.config.min_cell_size, today=today)
     questionnaires = await questionnaires_of(engine, wave)
     corrections = corrections_of(wave, await storage.current_correction(engine, wave.id))

@@ -6,6 +6,7 @@ call these off the event loop (`asyncio.to_thread`).
 
 from __future__ import annotations
 
+import gc
 from typing import Final
 
 from services.report_texts import (
@@ -33,7 +34,9 @@ def render_chart(
     from scoring import charts
 
     history = bundle.history_of(unit_code)
-    return charts.render(name, bundle.report, language, unit_code, history, bundle.published)
+    png = charts.render(name, bundle.report, language, unit_code, history, bundle.published)
+    _collect_drawings()
+    return png
 
 
 def report_pack(bundle: ReportBundle, language: str) -> list[tuple[str, bytes, str]]:
@@ -44,6 +47,7 @@ def report_pack(bundle: ReportBundle, language: str) -> list[tuple[str, bytes, s
     from scoring.charts import CHART_NAMES, render_pack
 
     pngs = render_pack(bundle.report, language, bundle.history, bundle.published)
+    _collect_drawings()
     texts = captions(bundle, language)
     return [(name, pngs[name], texts[name]) for name in CHART_NAMES]
 
@@ -63,6 +67,18 @@ def unit_pack(bundle: ReportBundle, language: str, unit_code: str) -> list[tuple
     return [
         (name, render_chart(bundle, name, language, unit_code), texts[name]) for name in UNIT_PACK
     ]
+
+
+def _collect_drawings() -> None:
+    """Free the figures just drawn now, rather than at some later full garbage collection.
+
+    A matplotlib figure and its canvas refer to each other, so each drawing (with its ~6 MB
+    pixel buffer) is freed only by a full collection, which a long-running bot makes rare on
+    purpose (bot/runner.py: tune_gc). Without this the bot grew by ~25 MB with each chart
+    pack until one came; with it, it stays near 210 MB on a 100,000-answer wave
+    (docs/benchmarks.md: memory). ~45 ms of CPU, in the drawing's worker thread.
+    """
+    gc.collect()
 
 
 def captions(bundle: ReportBundle, language: str, *, limit: int = CAPTION_LIMIT) -> dict[str, str]:

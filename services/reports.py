@@ -19,8 +19,7 @@ from types import MappingProxyType
 from typing import Final
 
 import storage
-from scoring import Report, WaveResult, find_institution
-from scoring.build import previous_comparison
+from scoring import Report, WaveResult
 from services import revisions
 from services.context import Services
 from services.release import today_for
@@ -108,6 +107,8 @@ async def load_report(
     else:
         # The published numbers stay; only the comparison follows a revised previous wave.
         if history:
+            from scoring.build import previous_comparison  # pandas: loaded with a report
+
             inst = report.institution
             previous = previous_comparison(inst.index, inst.groups, report.wave, history)
             report = dataclasses.replace(
@@ -128,6 +129,8 @@ async def load_report(
 
 def published_results(name: str, level: str) -> Mapping[int, float]:
     """Return our index in KPK's published results per year (empty when not found)."""
+    from scoring import find_institution  # the published results are a pandas table
+
     return MappingProxyType({r.year: r.index for r in find_institution(name, level=level)})
 
 

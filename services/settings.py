@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     # processes, must stay under the server's max_connections (100 by default).
     db_pool_size: int = Field(default=5, ge=1, le=100)
     db_max_overflow: int = Field(default=5, ge=0, le=100)
+    # PostgreSQL: a pooled connection idle longer than this is pinged before use (a connection
+    # the server closed is replaced at no cost; see storage/db.py), and every connection is
+    # replaced after DB_POOL_RECYCLE_SECONDS.
+    db_ping_idle_seconds: float = Field(default=30.0, ge=0, le=86_400)
+    db_pool_recycle_seconds: float = Field(default=3600.0, gt=0, le=86_400)
     # PostgreSQL: rewrite responses/answers/completions hourly in random-key order (webhook
     # mode), so their physical order does not tell submission order. See docs/deploy.md.
     heap_reshuffle: bool = True

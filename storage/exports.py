@@ -3,12 +3,16 @@ bands, beside the answers frame."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection
 from storage.schema import responses, units
+
+if TYPE_CHECKING:  # pandas loads with the first export, not when the bot starts
+    import pandas as pd
 
 __all__ = ["RESPONSE_COLUMNS", "responses_frame"]
 
@@ -25,6 +29,8 @@ RESPONSE_COLUMNS = (
 
 async def responses_frame(engine: AsyncEngine, wave_id: int) -> pd.DataFrame:
     """Return one row per submitted response of the wave (no answers, no time of day)."""
+    import pandas as pd
+
     stmt = (
         select(
             responses.c.id,

@@ -8,10 +8,8 @@ per-row Result processing, and builds the frame column by column.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import func, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +18,9 @@ from storage.db import read_connection
 from storage.errors import StorageError
 from storage.models import ResponseCount
 from storage.schema import responses, survey_sessions, units
+
+if TYPE_CHECKING:  # numpy and pandas load with the first frame, not when the bot starts
+    import pandas as pd
 
 __all__ = ["ANSWER_COLUMNS", "SEPARATOR", "answers_frame", "response_counts"]
 
@@ -67,6 +68,9 @@ async def _fetch(engine: AsyncEngine, wave_id: int) -> Sequence[Any]:
 
 def _build(rows: Sequence[Any]) -> pd.DataFrame:
     """Unpack response rows into one frame row per answer."""
+    import numpy as np
+    import pandas as pd
+
     ids: list[str] = []
     grps: list[str] = []
     codes: list[str] = []

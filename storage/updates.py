@@ -1,23 +1,47 @@
 """The processed-update ledger: each Telegram update is handled by exactly one process, once.
 
 Telegram redelivers a webhook update until it gets a 200, and behind a load balancer two bot
-processes may both receive it. A process first *claims* the update id (INSERT ... ON CONFLICT
-DO NOTHING: one INSERT wins, on SQLite and PostgreSQL alike), handles it, then marks it
-finished. A claim that was never finished (its process died mid-update) can be taken over
+processes may both receive it. A process first *claims* the update id, handles it, then marks
+it finished. A claim that was never finished (its process died mid-update) can be taken over
 once its lease has run out, so a crash loses nothing; a finished update is never handled again.
+
+Both steps run for every update, so each is one statement: the claim an
+`INSERT ... ON CONFLICT DO UPDATE ... WHERE <stale and unfinished> RETURNING` (a row comes back
+exactly when this call inserted the claim or took over a stale one; of two processes racing,
+one wins, on SQLite and PostgreSQL alike), the finish one UPDATE. On PostgreSQL they run in
+autocommit straight on the driver's connection from SQLAlchemy's pool (no BEGIN/COMMIT round
+trips, no statement compilation), and a statement that finds its connection cut (a server
+restart) is tried once more on a fresh one. A claim repeated that way after its first attempt
+did commit finds its own claim and answers False: Telegram redelivers, and the lease ends it.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Table, delete, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Insert,
+    Table,
+    bindparam,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from storage.db import read_connection, utc, write_transaction
-from storage.dialects import insert_ignore
+from storage.onehop import run_write
 from storage.schema import metadata
 
 __all__ = [
@@ -58,6 +82,64 @@ class UpdateState(enum.Enum):
     FINISHED = "finished"
 
 
+T = TypeVar("T")
+
+# PostgreSQL, on the driver (asyncpg) directly: $n parameters, the table and columns above.
+_PG_CLAIM: Final = (
+    "INSERT INTO processed_updates (update_id, claimed_at) VALUES ($1, $2) "
+    "ON CONFLICT (update_id) DO UPDATE SET claimed_at = excluded.claimed_at "
+    "WHERE processed_updates.finished_at IS NULL AND processed_updates.claimed_at < $3 "
+    "RETURNING update_id"
+)
+_PG_FINISH: Final = "UPDATE processed_updates SET finished_at = $2 WHERE update_id = $1"
+
+
+@functools.cache
+def _sqlite_claim() -> Insert:
+    """The claim as one SQLite statement, built once (values bound at execution)."""
+    table = processed_updates
+    stmt = sqlite.insert(table).values(
+        update_id=bindparam("update_id"), claimed_at=bindparam("moment")
+    )
+    claim: Insert = stmt.on_conflict_do_update(
+        index_elements=[table.c.update_id],
+        set_={"claimed_at": stmt.excluded.claimed_at},
+        where=table.c.finished_at.is_(None) & (table.c.claimed_at < bindparam("stale")),
+    ).returning(table.c.update_id)
+    return claim
+
+
+@functools.cache
+def _disconnects() -> tuple[type[BaseException], ...]:
+    """What asyncpg raises when the connection itself failed (imported on first use)."""
+    import asyncpg
+
+    return (
+        OSError,  # reset, refused, broken pipe
+        asyncpg.InterfaceError,  # "connection is closed", closed mid-operation
+        asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+        asyncpg.exceptions.OperatorInterventionError,  # 57P01 terminated, 57P03 starting up
+    )
+
+
+async def _on_driver(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(asyncpg connection)` on a pooled connection, in autocommit; once more on a
+    fresh connection if the first one turns out to be cut."""
+    for attempt in (1, 2):
+        pooled = await engine.raw_connection()
+        try:
+            return await work(pooled.driver_connection)
+        except _disconnects() as exc:
+            # Out of the pool for good (its record reconnects on its next checkout).
+            await greenlet_spawn(pooled.invalidate, exc)
+            if attempt == 2:
+                raise
+        finally:
+            # In a greenlet: returning an overflow or invalidated connection closes it.
+            await greenlet_spawn(pooled.close)
+    raise AssertionError("unreachable")
+
+
 async def claim_update(
     engine: AsyncEngine, update_id: int, now: datetime, *, lease: timedelta = DEFAULT_CLAIM_LEASE
 ) -> bool:
@@ -67,35 +149,32 @@ async def claim_update(
     claim older than `lease` is taken over (True) so a crashed process's update is not lost.
     """
     moment = utc(now)
-    table = processed_updates
-    async with write_transaction(engine) as conn:
-        inserted = await conn.execute(
-            insert_ignore(
-                conn, table, {"update_id": update_id, "claimed_at": moment}, ["update_id"]
-            )
+    stale = moment - lease
+    if engine.dialect.name == "postgresql":
+        claimed = await _on_driver(
+            engine, lambda c: c.fetchval(_PG_CLAIM, update_id, moment, stale)
         )
-        if inserted.rowcount == 1:
-            return True
-        # Compare-and-set on the stale claim: of two processes taking it over, one UPDATE wins.
-        taken = await conn.execute(
-            update(table)
-            .where(
-                table.c.update_id == update_id,
-                table.c.finished_at.is_(None),
-                table.c.claimed_at < moment - lease,
-            )
-            .values(claimed_at=moment)
-        )
-        return taken.rowcount == 1
+        return claimed is not None
+
+    def claim(conn: Connection) -> bool:
+        values = {"update_id": update_id, "moment": moment, "stale": stale}
+        return conn.execute(_sqlite_claim(), values).first() is not None
+
+    return await run_write(engine, claim)
 
 
 async def finish_update(engine: AsyncEngine, update_id: int, now: datetime) -> None:
     """Mark a claimed update as handled: from now on every redelivery of it is a no-op."""
+    moment = utc(now)
+    if engine.dialect.name == "postgresql":
+        await _on_driver(engine, lambda c: c.execute(_PG_FINISH, update_id, moment))
+        return
     table = processed_updates
-    async with write_transaction(engine) as conn:
-        await conn.execute(
-            update(table).where(table.c.update_id == update_id).values(finished_at=utc(now))
-        )
+
+    def finish(conn: Connection) -> None:
+        conn.execute(update(table).where(table.c.update_id == update_id).values(finished_at=moment))
+
+    await run_write(engine, finish)
 
 
 async def update_state(engine: AsyncEngine, update_id: int) -> UpdateState:

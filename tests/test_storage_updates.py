@@ -1,11 +1,15 @@
-"""The processed-update ledger on SQLite and PostgreSQL: exactly one claim per update."""
+"""The processed-update ledger on SQLite and PostgreSQL: exactly one claim per update; and
+PostgreSQL connections that the server cut are replaced without a ping per checkout."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from storage import (
     Database,
@@ -16,6 +20,7 @@ from storage import (
     prune_updates,
     update_state,
 )
+from storage.db import create_engine as create_engine_with
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
@@ -83,3 +88,117 @@ async def test_ping_tells_whether_the_database_answers(db: Database) -> None:
         assert await unreachable.ping() is False
     finally:
         await unreachable.close()
+
+
+async def test_a_claim_repeated_after_a_crash_window_never_hands_out_a_second_win(
+    db: Database,
+) -> None:
+    # A process claims, handles and dies before `finish` (or its claim's answer was lost and
+    # the statement is repeated): until the lease ends nobody else may take the update, and
+    # whoever takes it over after that is alone; once finished, no redelivery ever wins.
+    lease = timedelta(seconds=60)
+    assert await claim_update(db.engine, 21, NOW, lease=lease)
+    assert not await claim_update(db.engine, 21, NOW, lease=lease)  # the repeated statement
+    assert await update_state(db.engine, 21) is UpdateState.IN_PROGRESS
+    later = NOW + lease + timedelta(seconds=1)
+    engines = [create_engine(db.url) for _ in range(3)]
+    try:
+        wins = await asyncio.gather(*(claim_update(e, 21, later, lease=lease) for e in engines))
+        assert sum(wins) == 1
+        await finish_update(db.engine, 21, later)
+        much_later = later + 3 * lease
+        wins = await asyncio.gather(
+            *(claim_update(e, 21, much_later, lease=lease) for e in engines)
+        )
+        assert sum(wins) == 0
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert await update_state(db.engine, 21) is UpdateState.FINISHED
+
+
+# -- PostgreSQL: connections the server cut ---------------------------------------------------
+
+
+async def _terminate_backends(url: str) -> int:
+    """Do what a server restart does to the bot's connections: end every backend of `url`'s
+    database, and wait until they are gone. Return how many there were."""
+    parsed = make_url(url)
+    admin = await asyncpg.connect(
+        user=parsed.username,
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        database="postgres",
+    )
+    try:
+        ended = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            parsed.database,
+        )
+        for _ in range(500):
+            left = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", parsed.database
+            )
+            if left == 0:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the backends did not end")
+    finally:
+        await admin.close()
+    return int(ended)
+
+
+async def _fill_pool(engine: object, connections: int = 3) -> None:
+    held = [await engine.connect() for _ in range(connections)]  # type: ignore[attr-defined]
+    for conn in held:
+        await conn.execute(text("SELECT 1"))
+    for conn in held:
+        await conn.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_the_ledger_carries_on_after_the_server_cut_every_connection(db: Database) -> None:
+    await _fill_pool(db.engine)
+    assert await claim_update(db.engine, 31, NOW)
+    assert await _terminate_backends(db.url) >= 1
+    # The very next statements, on a pool whose every connection is dead: no error, and
+    # still exactly one claim.
+    assert await claim_update(db.engine, 32, NOW)
+    assert not await claim_update(db.engine, 31, NOW)
+    await finish_update(db.engine, 32, NOW)
+    assert await update_state(db.engine, 32) is UpdateState.FINISHED
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_connection_idle_past_the_setting_is_pinged_before_use(db: Database) -> None:
+    # With a zero idle time every reused connection is pinged: one the server ended is
+    # replaced at checkout even before its socket told the process anything.
+    engine = create_engine_with(db.url, ping_idle_seconds=0)
+    try:
+        await _fill_pool(engine)
+        await _terminate_backends(db.url)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_connection_its_server_closed_is_replaced_without_a_ping(db: Database) -> None:
+    engine = create_engine_with(db.url, ping_idle_seconds=3600)  # never pinged in this test
+    try:
+        async with engine.connect() as conn:
+            first = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+            await conn.commit()
+            # The socket is gone (as after a restart) while the connection is in the pool.
+            (await conn.get_raw_connection()).driver_connection.terminate()
+        async with engine.connect() as conn:
+            second = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+        assert second != first
+    finally:
+        await engine.dispose()

@@ -211,6 +211,30 @@ async def test_errors_are_counted_by_method_and_code(server: SandboxServer, bot:
     assert _count("sendMessage", "400") == before_404 + 1
 
 
+async def test_an_edit_answer_is_not_decoded_but_its_errors_are(
+    server: SandboxServer, bot: Any, sleeps: Sleeps
+) -> None:
+    user = server.user()
+    keyboard = '{"inline_keyboard":[[{"text":"Ya","callback_data":"ya"}]]}'
+    sent = await bot.send_message(user.id, "pertanyaan 1", api_kwargs={"reply_markup": keyboard})
+    assert sent.message_id  # a send's answer is read: its message id is needed
+    # Nobody reads an edited message back: the edit answers True, not a decoded Message...
+    edited = await bot.edit_message_text(
+        "pertanyaan 2", chat_id=user.id, message_id=sent.message_id
+    )
+    assert edited is True
+    shown = user.chat.message(sent.message_id)
+    assert (shown.text, shown.buttons) == ("pertanyaan 2", [])  # the edit dropped the keyboard
+    # ...but Telegram's refusals and its 429s are decoded and handled as ever.
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_text("pertanyaan 2", chat_id=user.id, message_id=sent.message_id)
+    server.inject_fault("editMessageText", 429, retry_after=2)
+    assert await bot.edit_message_text("p3", chat_id=user.id, message_id=sent.message_id) is True
+    assert sleeps.waits == [pytest.approx(2, abs=0.5)]
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_reply_markup(chat_id=user.id, message_id=9_999)
+
+
 async def test_an_upload_goes_through_as_multipart(server: SandboxServer, bot: Any) -> None:
     user = server.user()
     png = (

@@ -19,15 +19,17 @@ import pytest
 import storage
 from bot.app import SpiApplication, build_application
 from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, WebhookServer, serving
-from sandbox import SandboxServer
+from sandbox import SandboxServer, SandboxUser
 from sandbox.cluster import free_port
 from sandbox.demo import SANDBOX_TOKEN, open_sample_wave, sandbox_settings
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from sandbox.webhook import DeliveryPolicy
 from services.links import unit_payload
 from services.settings import Settings, load_settings
+from storage.updates import processed_updates
 from tests.e2e_fixtures import Clock, reply
 from tests.storage_fixtures import _ThrowawayDatabase
+from tests.test_storage_updates import _terminate_backends
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +58,7 @@ class WebhookBot:
 
 
 async def _webhook_bot(
-    tmp_path: Path, *, deliver: bool, **overrides: Any
+    tmp_path: Path, *, deliver: bool, database_url: str | None = None, **overrides: Any
 ) -> AsyncIterator[WebhookBot]:
     policy = DeliveryPolicy(timeout=5.0, retry_delay=0.05, max_retry_delay=0.2)
     async with SandboxServer(webhook_policy=policy) as sandbox:
@@ -64,7 +66,7 @@ async def _webhook_bot(
         public = {"webhook_public_url": f"http://127.0.0.1:{port}"} if deliver else {}
         settings = sandbox_settings(
             sandbox,
-            f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            database_url or f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
             secrets.token_urlsafe(32),
             webhook_secret=WEBHOOK_SECRET,
             webhook_listen=f"127.0.0.1:{port}",
@@ -186,6 +188,78 @@ async def test_an_update_a_dead_process_claimed_is_handled_after_its_lease(
     bot.clock.advance(seconds=lease.total_seconds() + 1)
     assert (await bot.post(update)).status_code == 200
     assert len(user.chat.messages) == _START_MESSAGES
+
+
+async def _tap_first_button(user: SandboxUser) -> dict[str, Any]:
+    """Tap the first button of the user's live survey screen; return the update to post."""
+    screen = user.chat.last_message
+    assert screen is not None
+    assert screen.buttons
+    return {
+        "update_id": next(_update_ids),
+        "callback_query": await user.tap(screen, data=screen.buttons[0][0].data),
+    }
+
+
+async def test_a_tap_handled_by_a_process_that_died_before_finishing_counts_once(
+    bot: WebhookBot,
+) -> None:
+    """The crash window between handling an update and marking it finished: Telegram
+    redelivers, the update is handled again after the lease, and the tap still counts once."""
+    user = bot.sandbox.user(user_id=50_006, first_name="Fitri", language_code="id")
+    payload = unit_payload(bot.settings.secret_bytes(), "DINKES", None)
+    assert (await bot.post(_update(await user.open_deep_link(payload)))).status_code == 200
+    tap = await _tap_first_button(user)
+    assert (await bot.post(tap)).status_code == 200
+    after_tap = user.chat.last_message
+    assert after_tap is not None
+    shown, edits = after_tap.plain_text, after_tap.edit_count
+    # The process handled the tap and died before `finish_update`: its claim stays open.
+    async with bot.engine.begin() as conn:
+        await conn.execute(
+            processed_updates.update()
+            .where(processed_updates.c.update_id == tap["update_id"])
+            .values(finished_at=None)
+        )
+    assert (await bot.post(tap)).status_code == 503  # within the lease: Telegram retries
+    bot.clock.advance(seconds=bot.settings.update_claim_lease_seconds + 1)
+    assert (await bot.post(tap)).status_code == 200  # taken over and handled again...
+    now = user.chat.message(after_tap.message_id)
+    # ...as a stale tap: the person's screen did not move a second step.
+    assert now.plain_text == shown
+    assert len(user.chat.messages) == 1
+    assert now.edit_count in (edits, edits + 1)
+    assert (await bot.post(tap)).status_code == 200  # finished now: never again
+    assert await storage.update_state(bot.engine, tap["update_id"]) is (
+        storage.UpdateState.FINISHED
+    )
+
+
+@pytest.mark.postgres
+async def test_the_next_update_is_handled_after_postgresql_cut_every_connection(
+    tmp_path: Path,
+) -> None:
+    """A server restart (here: every backend of the bot's database terminated) costs no update:
+    the bot's pool replaces the dead connections without a ping per checkout."""
+    database = _ThrowawayDatabase.create()
+    try:
+        async for bot in _webhook_bot(tmp_path, deliver=False, database_url=database.url):
+            user = bot.sandbox.user(user_id=50_007, first_name="Galih", language_code="id")
+            payload = unit_payload(bot.settings.secret_bytes(), "DINKES", None)
+            assert (await bot.post(_update(await user.open_deep_link(payload)))).status_code == 200
+            before = user.chat.last_message
+            assert before is not None
+            assert await _terminate_backends(database.url) >= 1
+            tap = await _tap_first_button(user)
+            answer = await bot.post(tap)
+            assert (answer.status_code, answer.text) == (200, "ok")
+            after = user.chat.message(before.message_id)
+            assert after.plain_text != before.plain_text  # the survey moved on
+            assert await storage.update_state(bot.engine, tap["update_id"]) is (
+                storage.UpdateState.FINISHED
+            )
+    finally:
+        database.drop()
 
 
 @pytest.mark.parametrize(

@@ -37,11 +37,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
-    from bot.runner import run_polling
+    from bot.runner import run_polling, tune_malloc
     from services.admin import AdminError
     from services.settings import ConfigError
     from storage import upgrade
 
+    tune_malloc()  # before any thread runs (docs/benchmarks.md: memory)
     settings = settings_from(args)
     configure_logging(settings.log_level, settings.log_format)
     settings.require_token()

@@ -11,12 +11,14 @@ any field here: only words that say why. Who may see what is `services.access`'s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from scoring import Report, ScopeResult
 from scoring.index import Category, categories_of
-from scoring.peers import YearStanding
 from scoring.report import DimensionScore, GroupResult
+
+if TYPE_CHECKING:  # scoring.peers reads the published results with pandas
+    from scoring.peers import YearStanding
 from services.access import Asker, Viewer
 from services.i18n import Catalog, catalog
 from services.miniapp import charts
