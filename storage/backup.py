@@ -30,6 +30,7 @@ from typing import IO, Final
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import _parse_url, create_engine, private_file, sqlite_file
@@ -475,6 +476,26 @@ class DatabaseHold:
             raise StorageError(busy)
         return cls(fd=fd)
 
+    async def keep(self, engine: AsyncEngine) -> bool:
+        """Make sure the hold is still held; True when it had to be taken again.
+
+        A PostgreSQL session lock lives as long as its connection: when the server restarts
+        or terminates that backend, the lock is gone and a restore could start. The running
+        bot calls this now and then, and takes the lock again on a new connection (a
+        StorageError if a restore got in between). The SQLite flock cannot be lost.
+        """
+        if self._connection is None:
+            return False
+        try:
+            await self._connection.execute(text("SELECT 1"))
+            return False
+        except DBAPIError:
+            with contextlib.suppress(DBAPIError):
+                await self._connection.invalidate()
+            self._connection = None
+        self._connection = (await DatabaseHold.take(engine))._connection
+        return True
+
     async def release(self) -> None:
         """Let go (at shutdown)."""
         if self._fd is not None:
@@ -487,6 +508,9 @@ class DatabaseHold:
                 await connection.execute(
                     text("SELECT pg_advisory_unlock_shared(:key)"), {"key": _HOLD_KEY}
                 )
+            except DBAPIError:  # the connection died (a server restart): so did the lock
+                with contextlib.suppress(DBAPIError):
+                    await connection.invalidate()
             finally:
                 await connection.close()
 

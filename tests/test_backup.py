@@ -456,3 +456,35 @@ async def test_postgres_backups_leave_surveys_in_progress_out_and_restore_waits_
                     await DatabaseHold.take(db.engine)
     finally:
         database.drop()
+
+
+@pytest.mark.postgres
+async def test_postgres_a_hold_lost_with_its_connection_is_taken_again(tmp_path: Path) -> None:
+    """A server restart drops the bot's session lock with its connection: the bot notices on
+    its next check and holds the database again, so a restore still refuses."""
+    from sqlalchemy import text
+
+    database = _ThrowawayDatabase.create()
+    try:
+        async with storage.Database(database.url) as db:
+            hold = await DatabaseHold.take(db.engine)
+            try:
+                assert not await hold.keep(db.engine)  # alive: nothing to do
+                async with db.engine.connect() as conn:
+                    await conn.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    )
+                async with exclusive_hold(database.url):
+                    pass  # the lock went with its connection: this is the gap
+                assert await hold.keep(db.engine)  # taken again on a new connection
+                with pytest.raises(storage.StorageError, match="the bot is running"):
+                    async with exclusive_hold(database.url):
+                        pass
+            finally:
+                await hold.release()
+            await hold.release()  # a second release (a dead connection) raises nothing
+    finally:
+        database.drop()
