@@ -125,4 +125,6 @@ def locate_pair_problem(problem: Problem, row_of: dict[str, int]) -> Problem | N
     if key is None or key not in row_of:
         return None
     row = row_of[key]
-    return Problem(f"{problem.source}: sheet {CONSISTENCY_SHEET!r}, row {row}", None, problem.message)
+    return Problem(
+        f"{problem.source}: sheet {CONSISTENCY_SHEET!r}, row {row}", None, problem.message
+    )
