@@ -228,7 +228,7 @@ class IntegrityConfig:
 def integrity_config_from_mapping(values: Mapping[str, object]) -> IntegrityConfig:
     """Build the signals' thresholds from a parsed INTEGRITY_RULES_FILE (flat keys; those
     not given keep their defaults). ValueError names an unknown key or a bad value."""
-    known = {name for name in IntegrityConfig.__dataclass_fields__}
+    known = set(IntegrityConfig.__dataclass_fields__)
     unknown = sorted(set(values) - known)
     if unknown:
         raise ValueError(f"unknown keys {unknown} (known: {', '.join(sorted(known))})")
