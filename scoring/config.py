@@ -183,7 +183,7 @@ class IntegrityConfig:
     # burst: at least this share of a cell's responses in a window of at most this many clock
     # hours, this many times the share the other units of the group had in the same hours,
     # and a binomial tail against that share below `burst_alpha` (Bonferroni over windows).
-    burst_min_share: float = 0.5
+    burst_min_share: float = 0.7
     burst_max_hours: int = 2
     burst_ratio: float = 3.0
     burst_alpha: float = 0.001

@@ -139,7 +139,7 @@ def formula_gap(frame: pd.DataFrame | None = None) -> pd.Series:
     f = _frame(frame)
     out = pd.Series(float("nan"), index=f.index, dtype=float)
     for year, rows in f.groupby("year"):
-        w = rules_for_year(int(year)).weights
+        w = rules_for_year(int(str(year))).weights
         made = w.internal * rows["internal"] + w.external * rows["external"]
         made += w.expert * rows["expert"]
         made -= rows["correction_integrity"] + rows["correction_prevalence"]
