@@ -28,7 +28,7 @@ from typing import Final, cast
 import pandas as pd
 
 import storage
-from scoring import Report, ScopeResult, WaveResult
+from scoring import GROUP_ORDER, Report, ScopeResult, WaveResult
 from scoring.frozen import report_to_json
 from scoring.integrity import ARRIVAL_COLUMNS, CellSignals, Findings, Signal, find_signals
 from scoring.report import Exclusion
@@ -66,6 +66,7 @@ __all__ = [
     "exclude",
     "fingerprint",
     "items",
+    "numbers_of",
     "quality_report",
     "restore",
     "restore_effect",
@@ -182,7 +183,8 @@ def _released_arrivals(
     return frame[keep].reset_index(drop=True)
 
 
-def _numbers(report: Report, unit_code: str, group: Group) -> Numbers:
+def numbers_of(report: Report, unit_code: str, group: Group) -> Numbers:
+    """Return what a reader sees of a unit × group and the institution in a report."""
     unit: ScopeResult | None = next((u for u in report.units if u.code == unit_code), None)
     return Numbers(
         unit_index=None if unit is None else unit.index,
@@ -292,9 +294,9 @@ async def items(
         return None
     questionnaires = await questionnaires_of(engine, wave)
     by_id = {
-        questionnaire_id: (Group(grp), questionnaires[Group(grp)])
-        for grp, questionnaire_id in wave.questionnaire_ids.items()
-        if Group(grp) in questionnaires
+        wave.questionnaire_ids[group.value]: (group, questionnaires[group])
+        for group in GROUP_ORDER  # employees, service users, experts
+        if group in questionnaires and group.value in wave.questionnaire_ids
     }
     return await list_item_paradata(engine, wave.id), by_id
 
@@ -327,8 +329,8 @@ async def _with_effects(
             ExclusionChange(add=(_exclusion_for(flagged, "", today), members))
         )
         effect = Effect(
-            _numbers(before, cell.unit_code, cell.group),
-            _numbers(after, cell.unit_code, cell.group),
+            numbers_of(before, cell.unit_code, cell.group),
+            numbers_of(after, cell.unit_code, cell.group),
         )
         out.append(dataclasses.replace(flagged, effect=effect))
     return out
@@ -366,7 +368,8 @@ async def restore_effect(
     after = await scorer.score(ExclusionChange(remove=exclusion.id))
     group = Group(exclusion.grp)
     return Effect(
-        _numbers(before, exclusion.unit_code, group), _numbers(after, exclusion.unit_code, group)
+        numbers_of(before, exclusion.unit_code, group),
+        numbers_of(after, exclusion.unit_code, group),
     )
 
 
