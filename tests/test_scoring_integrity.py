@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 import pandas as pd
 import pytest
@@ -57,7 +57,7 @@ def test_the_coached_and_rushing_units_are_flagged_with_their_evidence_the_hones
     burst = kinds[SignalKind.BURST].evidence
     assert isinstance(burst, BurstEvidence)
     # After apel pagi on day 3 (5 March): at least 70% of the staff within an hour or two.
-    assert burst.start.date() == datetime(2026, 3, 5).date()
+    assert burst.start.date() == date(2026, 3, 5)
     assert burst.start.time() == time(8, 0)
     assert burst.arrived >= 0.7 * burst.total
     assert burst.usual_share < 0.1
