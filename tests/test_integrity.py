@@ -5,11 +5,13 @@ revision; a restore puts everything back; what an exclusion stores."""
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
+import pypdf
 import pytest
 from sqlalchemy import text
 
@@ -18,6 +20,7 @@ from scoring.integrity import BurstEvidence, SignalKind
 from services import integrity, revisions
 from services.exports import ExportFormat, export_wave
 from services.integrity import DecisionTaken, SetChanged, numbers_of
+from services.rakor.pdf import load_pdf
 from services.reports import load_report
 from services.settings import Settings, load_settings
 from storage.report_revisions import RevisionKind
@@ -186,6 +189,22 @@ async def test_a_closed_wave_gets_a_dated_revision_and_the_stale_set_is_refused(
     assert numbers_of(revised.report, COACHED, Group.INTERNAL) == uniform.effect.after
     assert revised.revision is not None
     assert revised.revision.number == 2
+    # The rakor PDF: the unit's page and the method page list it, with the revision.
+    made = await load_pdf(db.engine, settings, "id", now=later, wave_name=wave.name)
+    assert made is not None
+    assert made[1] is not None
+    pdf = pypdf.PdfReader(io.BytesIO(made[1].data))
+    pages = [" ".join(page.extract_text().split()) for page in pdf.pages]
+    listed = "Pegawai: 9 jawaban (Seragam," if uniform.signal.responses == 9 else "Pegawai:"
+    unit_page = next(
+        p for p in pages if "Dinas Kesehatan" in p and "Jawaban yang dikecualikan" in p
+    )
+    assert listed in unit_page
+    assert "jawaban seragam" in unit_page
+    method = " ".join(pages[-3:])  # the method page runs over
+    assert "Pengecualian oleh inspektorat" in method
+    assert "Dinas Kesehatan — Pegawai" in method
+    assert "pengecualian oleh inspektorat — jawaban seragam" in method
     # Pushed to subscribed chats like a correction's revision.
     pushed = await revisions.revisions_after(db.engine, settings, later - timedelta(minutes=1))
     assert [(r.number, r.kind) for _, r, _ in pushed] == [(2, RevisionKind.EXCLUSION)]
