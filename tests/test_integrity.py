@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 import storage
+from scoring.exports import ExportOptions
 from scoring.integrity import BurstEvidence, SignalKind
 from services import integrity, revisions
 from services.exports import ExportFormat, export_wave
@@ -26,8 +27,6 @@ from services.settings import Settings, load_settings
 from storage.report_revisions import RevisionKind
 from surveys import Group
 from tests.integrity_data import BRIEFING, COACHED, HONEST, RUSHING, after_wave, simulated_wave
-
-pytestmark = pytest.mark.usefixtures("db")
 
 
 @pytest.fixture
@@ -220,17 +219,24 @@ async def test_a_closed_wave_gets_a_dated_revision_and_the_stale_set_is_refused(
 
 
 async def test_exports_leave_excluded_responses_out_and_list_the_exclusion(
-    db: storage.Database, settings: Settings, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
-    from scoring.exports import ExportOptions
+    """Exports are not storage code: SQLite only."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'export.db'}"
+    settings = load_settings(None, spibot_secret="s" * 20, database_url=url)
+    async with storage.Database(url) as db:
+        await _exports(db, settings, tmp_path, ExportOptions(k=5))
 
+
+async def _exports(
+    db: storage.Database, settings: Settings, tmp_path: Path, options: ExportOptions
+) -> None:
     wave = await simulated_wave(db.engine)
     now = after_wave()
     today = now.astimezone(settings.zone).date()
     report = await _report(db, settings, wave)
     rushing = report.find(RUSHING, Group.INTERNAL, "rushing")
     assert rushing is not None
-    options = ExportOptions(k=5)
     before = await export_wave(
         db.engine, wave.name, tmp_path / "a", ExportFormat.CSV, options, today=today
     )

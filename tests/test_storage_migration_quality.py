@@ -39,7 +39,8 @@ async def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
 async def _wave_with_a_response(url: str) -> None:
     for sql, values in (
         (
-            "INSERT INTO units (id, code, name, kind, serves_public) VALUES (1, 'U', 'U', 'opd', true)",
+            "INSERT INTO units (id, code, name, kind, serves_public) "
+            "VALUES (1, 'U', 'U', 'opd', true)",
             {},
         ),
         (
