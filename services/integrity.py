@@ -493,7 +493,11 @@ async def exclude(
 ) -> tuple[StoredExclusion, revisions.Revision | None]:
     """Exclude a flagged set at once (the CLI: its confirmation is `--yes`)."""
     pending = await draft(engine, wave, flagged, by=by, now=now, reason=clean_reason(reason))
-    return await confirm(engine, settings, pending.id, today=today, now=now)
+    try:
+        return await confirm(engine, settings, pending.id, today=today, now=now)
+    except AdminError:
+        await stored.discard(engine, pending.id)  # no half-made decision is left behind
+        raise
 
 
 async def restore(
