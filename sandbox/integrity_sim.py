@@ -2,10 +2,11 @@
 
 An honest unit's people answer when they get round to it over the wave's days, each from
 their own view of the unit (answers near a personal leaning, with noise), at a reading pace
-of several seconds a question. A coached unit's head gathers the staff after apel pagi and
-"helps" them fill in the survey: most of them submit within the hour, nearly the same
-favourable answers. A rushing unit's people tap through without reading, a second or less a
-question, picking anything. The seed fixes every person, answer and time.
+of several seconds a question. A coached unit's head gathers the staff after apel pagi (or
+broadcasts what to tick) and "helps" them fill in the survey: most of them submit within the
+hour, nearly the same favourable answers. A rushing unit's people tap through without
+reading, a second or less a question, picking anything. The seed fixes every person, answer
+and time.
 
 `simulate_wave` makes the people (pure); `wave_frames` gives the released answers and arrival
 counts storage would hold for them (for tests and the false-flag benchmark, fast);
