@@ -157,8 +157,8 @@ def test_integrity_rules_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert (config.burst_min_share, config.rushing_floor_seconds) == (0.6, 4)
     assert config.uniform_agreement == 0.9  # not given: the default
     rules.write_text("rushing_floor_seconds = 3\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="^INTEGRITY_RULES_FILE: .*pace band edge"):
+    with pytest.raises(ConfigError, match=r"^INTEGRITY_RULES_FILE: .*pace band edge"):
         load_settings(None)
     monkeypatch.setenv("INTEGRITY_RULES_FILE", str(tmp_path / "missing.toml"))
-    with pytest.raises(ConfigError, match="^INTEGRITY_RULES_FILE: .*cannot read"):
+    with pytest.raises(ConfigError, match=r"^INTEGRITY_RULES_FILE: .*cannot read"):
         load_settings(None)
