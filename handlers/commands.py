@@ -23,6 +23,7 @@ from handlers import (
     grants,
     insight,
     inspectorate,
+    integrity,
     rakor,
     reminders,
     rosters,
@@ -34,6 +35,7 @@ from handlers.context import BotContext
 from handlers.menus import MenuEntry, Menus
 from services.i18n import LANGUAGES, Catalog
 from services.inspectorate import BUTTON_PATTERN as ADMIN_BUTTONS
+from services.integrity_chat import BUTTON_PATTERN as QUALITY_BUTTONS
 from services.links import GRANT_PREFIX, start_command_pattern
 from services.outreach import BUTTON_PATTERN as OUTREACH_BUTTONS
 from services.reminders import BUTTON_PATTERN as REMINDER_BUTTONS
@@ -110,6 +112,8 @@ COMMANDS: Final = (
     Command(
         "broadcast", "siaran", "broadcast", inspectorate.on_broadcast, OFFICIAL, private_only=True
     ),
+    # Survey integrity (issue 24): admins and leadership read it, admins decide; private only.
+    Command("quality", "kualitas", "quality", integrity.on_quality, OFFICIAL, private_only=True),
 )
 
 
@@ -156,6 +160,7 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(actions.on_action_button, pattern=actions.BUTTON_PATTERN))
     app.add_handler(CallbackQueryHandler(reminders.on_reminder_button, pattern=REMINDER_BUTTONS))
     app.add_handler(CallbackQueryHandler(inspectorate.on_admin_button, pattern=ADMIN_BUTTONS))
+    app.add_handler(CallbackQueryHandler(integrity.on_quality_button, pattern=QUALITY_BUTTONS))
     app.add_handler(CallbackQueryHandler(reminders.on_outreach_button, pattern=OUTREACH_BUTTONS))
     app.add_handler(CallbackQueryHandler(rosters.on_roster_button, pattern=ROSTER_BUTTONS))
     app.add_handler(CallbackQueryHandler(survey.on_button))
@@ -178,6 +183,19 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     )
     app.add_handler(
         MessageHandler(filters.Document.ALL & private, actions.on_draft_document), group=-1
+    )
+    # An admin's reason for an exclusion (/kualitas), when their dialogue waits for one
+    # (group -3: before the follow-up dialogue and the survey; stops the update only then).
+    app.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & private, integrity.on_reason_text),
+        group=-3,
+    )
+    app.add_handler(
+        MessageHandler(
+            ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL & private,
+            integrity.on_reason_other,
+        ),
+        group=-3,
     )
     # A photo sent as an action's evidence, when a note question waits for it (group -2: it
     # runs before the broadcast's photo handler and stops the update only when it took it).

@@ -57,6 +57,8 @@ async def help_command(update: Update, context: BotContext) -> None:
             parts.append(context.t(lang, "help_unit_head", unit=unit))
     if viewer.admin:
         parts.append(context.t(lang, "help_admin"))
+    if viewer.sees_all:  # admins and leadership read the survey-integrity findings
+        parts.append(context.t(lang, "help_quality"))
     await message.reply_text("\n\n".join(parts))
 
 

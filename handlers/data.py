@@ -96,7 +96,7 @@ async def on_export(update: Update, context: BotContext, asker: Asker) -> None:
     k = context.services.settings.small_cell_k
     try:
         data, filename, result = await export_document(
-            engine, wave_name, k, today_for(context.services)
+            engine, wave_name, k, today_for(context.services), context.services.settings.zone
         )
     except AdminError:
         if wave_name is None:

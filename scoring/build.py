@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -255,6 +255,7 @@ def build_report(
     targets: Mapping[tuple[str | None, Group], int] | None = None,
     year: int | None = None,
     exclusions: Sequence[Exclusion] = (),
+    excluded_responses: Collection[str] = (),
 ) -> Report:
     """Score a wave's submitted answers into a `Report` (docs/scoring.md has every rule).
 
@@ -265,7 +266,9 @@ def build_report(
     `waiting_today` says how many of them arrived today. `targets[(unit_code, group)]` (None
     for the institution) are the needed samples fixed when the wave opened; a cell without
     one gets the computed target. `year` is the wave's year (it picks the RPJMN target);
-    `exclusions` are the inspectorate's, carried as they are.
+    `exclusions` are the inspectorate's, carried as they are, and `excluded_responses` the
+    ids of the responses they leave out: out of every score, counted in `excluded` like the
+    quality rules' (quality flags are still computed on every response, as before).
     """
     rosters = roster_sizes or {}
     fixed = dict(targets or {})
@@ -275,6 +278,10 @@ def build_report(
     scored = score_responses(answers, questionnaires)
     flags = flag_responses(scored, config.quality)
     excluded, quality = summarize_flags(flags, config.quality, len(scored))
+    if excluded_responses:
+        inspected = np.isin(scored.response_ids.astype(str), np.array(list(excluded_responses)))
+        quality = replace(quality, by_inspectorate=int(inspected.sum()))
+        excluded = excluded | inspected
 
     w = np.array([config.dimension_weight(d) for d in DIMENSIONS], dtype=np.float64)
     resp_dims = scored.dimension_scores()

@@ -14,6 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from scoring.paradata import PACE_EDGES
 from surveys.model import Dimension, Group
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "CategoryThresholds",
     "Corrections",
     "GroupWeights",
+    "IntegrityConfig",
     "QualityConfig",
     "QualityRule",
     "SamplingConfig",
@@ -31,6 +33,7 @@ __all__ = [
     "WaveResult",
     "YearRules",
     "check_correction",
+    "integrity_config_from_mapping",
     "rules_for_year",
     "year_rules_from_mapping",
 ]
@@ -77,8 +80,9 @@ class GroupWeights:
 class CategoryThresholds:
     """Lower bounds of the categories (KPK 2024): Rentan < 73 ≤ Waspada < 78 ≤ Terjaga.
 
-    `sangat_rentan_below` adds a fourth, lowest band (Sangat Rentan) below that bound, as
-    SPI 2022 used; None (the default) means three bands.
+    `sangat_rentan_below` adds a fourth, lowest band (Sangat Rentan) below that bound, for
+    an operator who has a source for one (SPI_YEAR_RULES_FILE); None (the default, and every
+    built-in year: docs/scoring.md §2) means three bands.
     """
 
     waspada_from: float = 73.0
@@ -166,6 +170,77 @@ class QualityConfig:
             raise ValueError("straightline_min_items and cluster_min_size must be at least 2")
         if self.speeder_bands_below < 1 or not 0 <= self.cluster_min_share <= 1:
             raise ValueError("speeder_bands_below must be at least 1, cluster_min_share in [0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityConfig:
+    """Thresholds of the survey-integrity signals per unit × group (docs/scoring.md §11).
+
+    Each signal needs at least k responses (and the cell k or more) before it says anything,
+    so no signal is about fewer than k people; the thresholds below come on top.
+    """
+
+    # burst: at least this share of a cell's responses in a window of at most this many clock
+    # hours, this many times the share the other units of the group had in the same hours,
+    # and a binomial tail against that share below `burst_alpha` (Bonferroni over windows).
+    burst_min_share: float = 0.7
+    burst_max_hours: int = 2
+    burst_ratio: float = 3.0
+    burst_alpha: float = 0.001
+    # uniform: responses agreeing with the cell's most common answer on at least this share
+    # of the (at least `uniform_min_items`) scored items they answered are near-identical;
+    # at least `uniform_min_share` of the cell must be, and the cell's share of ideal answers
+    # must exceed the other units' of the group (and the unit's other groups', when shown)
+    # by `uniform_ideal_margin`.
+    uniform_agreement: float = 0.9
+    uniform_min_items: int = 8
+    uniform_min_share: float = 0.5
+    uniform_ideal_margin: float = 0.2
+    # rushing: a pace (seconds per answered item, kept as a band) under this floor cannot
+    # have read the questions; it must be one of the pace band edges (scoring.paradata).
+    rushing_floor_seconds: int = 2
+    rushing_min_share: float = 0.25
+    # contradiction: at least this share of a cell's responses give both answers of a
+    # consistency pair, and this many times the rate of the group's other units.
+    contradiction_min_share: float = 0.25
+    contradiction_ratio: float = 3.0
+
+    def __post_init__(self) -> None:
+        shares = (
+            self.burst_min_share,
+            self.uniform_agreement,
+            self.uniform_min_share,
+            self.uniform_ideal_margin,
+            self.rushing_min_share,
+            self.contradiction_min_share,
+        )
+        if not all(0 < share <= 1 for share in shares):
+            raise ValueError("shares, margins and the agreement must lie in (0, 1]")
+        if not 1 <= self.burst_max_hours <= 24 or self.uniform_min_items < 2:
+            raise ValueError("burst_max_hours must be 1-24 and uniform_min_items at least 2")
+        if self.burst_ratio < 1 or self.contradiction_ratio < 1 or not 0 < self.burst_alpha < 1:
+            raise ValueError("ratios must be at least 1 and burst_alpha in (0, 1)")
+        if self.rushing_floor_seconds not in PACE_EDGES:
+            edges = ", ".join(str(e) for e in PACE_EDGES)
+            raise ValueError(f"rushing_floor_seconds must be a pace band edge: one of {edges}")
+
+
+def integrity_config_from_mapping(values: Mapping[str, object]) -> IntegrityConfig:
+    """Build the signals' thresholds from a parsed INTEGRITY_RULES_FILE (flat keys; those
+    not given keep their defaults). ValueError names an unknown key or a bad value."""
+    known = set(IntegrityConfig.__dataclass_fields__)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown keys {unknown} (known: {', '.join(sorted(known))})")
+    fields: dict[str, float | int] = {}
+    for key, value in values.items():
+        default = getattr(IntegrityConfig(), key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{key} must be a number, got {value!r}")
+        if isinstance(default, int) and not (isinstance(value, int) or value.is_integer()):
+            raise ValueError(f"{key} must be a whole number, got {value!r}")
+        fields[key] = int(value) if isinstance(default, int) else float(value)
+    return IntegrityConfig(**fields)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,17 +349,16 @@ class YearRules:
 # squares fit, rounded) reproduce 643/643 rows (largest error 0.014), the fixed weights
 # 638/643 and the 0.3064/0.3273/0.3665 suggested in issue 13 only 635/643. 2022 fits no
 # weights: 180 rows sit about 3 points below the weighted sum minus both published
-# corrections (a deduction the file does not carry), so it keeps the fixed weights.
-# 2022 is the year with four bands; the Sangat Rentan bound below is our assumption, not a
-# published figure (neither the data, its README nor the public pages we searched state
-# it). Operators can set every year's rules without a code change: SPI_YEAR_RULES_FILE,
-# read by `year_rules_from_mapping`.
-SANGAT_RENTAN_2022: Final = 60.0
+# corrections (a deduction the file does not carry, unexplained: docs/scoring.md §2), so it
+# keeps the fixed weights. 2022 has the three bands of the other years: issue 13 said four,
+# but no public source for a fourth band of SPI 2022 was found (the four-level scale of 2022
+# that turns up is SPI Pendidikan's; docs/scoring.md §2). Operators can set every year's
+# rules without a code change: SPI_YEAR_RULES_FILE, read by `year_rules_from_mapping`.
 WEIGHTS_2024: Final = GroupWeights(0.3050, 0.3280, 0.3670)
 RULES_BY_YEAR: Final[Mapping[int, YearRules]] = MappingProxyType(
     {
         2021: YearRules(),
-        2022: YearRules(thresholds=CategoryThresholds(sangat_rentan_below=SANGAT_RENTAN_2022)),
+        2022: YearRules(),
         2023: YearRules(),
         2024: YearRules(weights=WEIGHTS_2024),
         2025: YearRules(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -163,10 +164,19 @@ def report_to_json(report: Report) -> str:
             "flagged": {r.value: v for r, v in quality.flagged.items()},
             "excluded_by_rule": {r.value: v for r, v in quality.excluded_by_rule.items()},
             "excluded": quality.excluded,
+            "by_inspectorate": quality.by_inspectorate,
         },
         "config": _config(report.config),
         "exclusions": [
-            {"unit_code": e.unit_code, "group": e.group.value, "count": e.count, "reason": e.reason}
+            {
+                "unit_code": e.unit_code,
+                "group": e.group.value,
+                "count": e.count,
+                "reason": e.reason,
+                "number": e.number,
+                "kind": e.kind,
+                "created_on": None if e.created_on is None else e.created_on.isoformat(),
+            }
             for e in report.exclusions
         ],
     }
@@ -264,6 +274,20 @@ def _read_config(data: Json) -> ScoringConfig:
     )
 
 
+def _read_exclusion(data: Json) -> Exclusion:
+    # Reports frozen before issue 24 carried only unit, group, count and reason.
+    day = data.get("created_on")
+    return Exclusion(
+        data["unit_code"],
+        Group(data["group"]),
+        data["count"],
+        data["reason"],
+        number=data.get("number", 0),
+        kind=data.get("kind", ""),
+        created_on=None if day is None else date.fromisoformat(day),
+    )
+
+
 def _rule_counts(data: Mapping[str, int]) -> Mapping[QualityRule, int]:
     return MappingProxyType({QualityRule(r): v for r, v in data.items()})
 
@@ -288,13 +312,11 @@ def report_from_json(text: str) -> Report:
                 flagged=_rule_counts(quality["flagged"]),
                 excluded_by_rule=_rule_counts(quality["excluded_by_rule"]),
                 excluded=quality["excluded"],
+                by_inspectorate=quality.get("by_inspectorate", 0),
             ),
             config=_read_config(data["config"]),
             year=data["year"],
-            exclusions=tuple(
-                Exclusion(e["unit_code"], Group(e["group"]), e["count"], e["reason"])
-                for e in data["exclusions"]
-            ),
+            exclusions=tuple(_read_exclusion(e) for e in data["exclusions"]),
         )
     except FrozenReportError:
         raise

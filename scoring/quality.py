@@ -30,6 +30,8 @@ class QualitySummary:
     flagged: Mapping[QualityRule, int]  # per rule, whether or not the rule excludes
     excluded_by_rule: Mapping[QualityRule, int]  # per excluding rule
     excluded: int  # distinct responses excluded by any rule
+    # Distinct responses the inspectorate excluded (issue 24; none of them counted above).
+    by_inspectorate: int = 0
 
 
 def _straight_lining(scored: ScoredResponses, config: QualityConfig) -> BoolArray:

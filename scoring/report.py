@@ -10,6 +10,7 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from scoring.benchmarks import BenchmarkComparison
@@ -57,7 +58,8 @@ class GroupResult:
     dimensions: tuple[DimensionScore, ...]
     # Provisional only: submitted responses not yet in this result (scoring/provisional.py).
     waiting: int = 0
-    # Responses among those the result uses that data-quality rules left out (not in n).
+    # Responses among those the result uses that data-quality rules or the inspectorate
+    # (Report.exclusions) left out (not in n).
     excluded: int = 0
     # Provisional only: of `waiting`, the responses completed today (shown from tomorrow on).
     waiting_today: int = 0
@@ -104,16 +106,19 @@ def cell_status(cell: GroupResult, k: int) -> CellStatus:
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:
-    """Responses the inspectorate left out of a wave, with the reason it recorded.
+    """Responses the inspectorate left out of a wave, with the reason it recorded (issue 24).
 
-    Counts per unit and group only, never which responses. Issue 24 fills this list; until
-    then every report carries an empty one, and the rakor PDF shows where it will appear.
+    Counts per unit and group only, never which responses: the report says what was left
+    out and why, the database alone knows which (storage.integrity).
     """
 
     unit_code: str | None  # None: not tied to one unit
     group: Group
     count: int
     reason: str
+    number: int = 0  # the exclusion's number (`spibot quality restore`); 0: not stored
+    kind: str = ""  # the survey-integrity signal it followed: burst, uniform, rushing, …
+    created_on: date | None = None  # the day it was decided, in the bot's time zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +176,7 @@ class Report:
     config: ScoringConfig
     # The year the wave belongs to (it picks the RPJMN target); None when unknown.
     year: int | None = None
-    # Responses left out by the inspectorate, with reasons (issue 24); empty for now.
+    # Responses left out by the inspectorate, with reasons (issue 24).
     exclusions: tuple[Exclusion, ...] = ()
 
     def unit(self, code: str) -> ScopeResult:
@@ -207,6 +212,8 @@ def to_jsonable(value: object) -> Any:
         return value.value if isinstance(value, enum.Enum) else value
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, float):
         # JSON has no NaN/inf; scoring never produces them, but never emit invalid JSON.
         return round(value, 2) if math.isfinite(value) else None

@@ -17,7 +17,7 @@ import functools
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -25,11 +25,14 @@ from typing import TYPE_CHECKING, Final
 import storage
 from services.admin import AdminError
 from services.release import released
+from services.report_build import exclusions_in_force
 from services.untrusted import defuse_frame, defuse_xlsx
 from storage import AsyncEngine
 from surveys import Group, Questionnaire, load_questionnaire_text
 
 if TYPE_CHECKING:  # pandas, openpyxl and the export builder load when an export is made
+    import pandas as pd
+
     from scoring.exports import DataExport, ExportOptions
 
 __all__ = [
@@ -73,6 +76,8 @@ class ExportResult:
     # An open wave's export holds what the release rule let out as of this day.
     provisional: bool = False
     as_of: date | None = None
+    # Responses the inspectorate excluded (issue 24): left out, listed in exclusions.csv.
+    excluded_by_inspectorate: int = 0
 
 
 async def wave_questionnaires(
@@ -126,8 +131,17 @@ def _write_stata(export: DataExport, path: Path) -> dict[str, str]:
     return names
 
 
-def write_export(export: DataExport, out_dir: Path, fmt: ExportFormat) -> tuple[Path, ...]:
-    """Write the export's files into `out_dir` (created if missing)."""
+EXCLUSION_COLUMNS: Final = ("number", "unit", "group", "kind", "responses", "reason", "decided_on")
+
+
+def write_export(
+    export: DataExport,
+    out_dir: Path,
+    fmt: ExportFormat,
+    exclusions: pd.DataFrame | None = None,
+) -> tuple[Path, ...]:
+    """Write the export's files into `out_dir` (created if missing); the inspectorate's
+    exclusions, when there are any, as `exclusions.csv` (a sheet of the XLSX)."""
     import pandas as pd
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -138,6 +152,8 @@ def write_export(export: DataExport, out_dir: Path, fmt: ExportFormat) -> tuple[
             export.data.to_excel(writer, sheet_name="data", index=False)
             codebook.to_excel(writer, sheet_name="codebook", index=False)
             export.options.to_excel(writer, sheet_name="options", index=False)
+            if exclusions is not None and not exclusions.empty:
+                exclusions.to_excel(writer, sheet_name="exclusions", index=False)
             # Text typed by respondents stays text: no cell of ours is a formula.
             defuse_xlsx(writer.book)
         return (path,)
@@ -162,7 +178,10 @@ def write_export(export: DataExport, out_dir: Path, fmt: ExportFormat) -> tuple[
         path = out_dir / "data.parquet"
         export.data.to_parquet(path, index=False)
         files.append(path)
-    for name, table in (("codebook.csv", codebook), ("options.csv", export.options)):
+    tables = [("codebook.csv", codebook), ("options.csv", export.options)]
+    if exclusions is not None and not exclusions.empty:
+        tables.append(("exclusions.csv", exclusions))
+    for name, table in tables:
         defuse_frame(table).to_csv(out_dir / name, index=False, lineterminator=_CSV_LINE_END)
         files.append(out_dir / name)
     return tuple(files)
@@ -176,25 +195,39 @@ async def export_wave(
     options: ExportOptions,
     *,
     today: date,
+    zone: tzinfo = UTC,
 ) -> ExportResult:
     """Export a wave's released responses (as of `today`, see `services.release`) with a
-    codebook; AdminError for an unknown wave."""
+    codebook; AdminError for an unknown wave.
+
+    Responses the inspectorate excluded are left out (they are in no score either), and the
+    exclusions are listed, counts and reasons only: marking the rows instead would split a
+    cell into the excluded and the rest, and the rest can be fewer than k (docs/exports.md).
+    `zone` dates the decisions.
+    """
+    import pandas as pd
+
     from scoring.exports import build_export
 
     wave = await chosen_wave(engine, wave_name)
     release = await released(engine, wave, k=options.k, today=today, with_responses=True)
+    found, excluded = await exclusions_in_force(engine, wave, zone)
+    rows, answers = release.response_rows(), release.answers
+    if excluded:
+        rows = rows[~rows["response_id"].astype(str).isin(excluded)]
+        answers = answers[~answers["response_id"].astype(str).isin(excluded)]
     questionnaires = await wave_questionnaires(engine, wave)
     export = await asyncio.to_thread(
-        functools.partial(
-            build_export,
-            wave.name,
-            release.response_rows(),
-            release.answers,
-            questionnaires,
-            options,
-        )
+        functools.partial(build_export, wave.name, rows, answers, questionnaires, options)
     )
-    files = await asyncio.to_thread(write_export, export, out_dir, fmt)
+    table = pd.DataFrame(
+        [
+            (e.number, e.unit_code, e.group.value, e.kind, e.count, e.reason, e.created_on)
+            for e in found
+        ],
+        columns=list(EXCLUSION_COLUMNS),
+    )
+    files = await asyncio.to_thread(write_export, export, out_dir, fmt, table)
     return ExportResult(
         files=files,
         responses=len(export.data),
@@ -203,6 +236,7 @@ async def export_wave(
         free_text_left_out=() if options.free_text else export.free_text_columns,
         provisional=release.provisional,
         as_of=today,
+        excluded_by_inspectorate=len(excluded),
     )
 
 
@@ -218,6 +252,11 @@ def describe(result: ExportResult, options: ExportOptions) -> list[str]:
         lines.append(
             f"{result.merged_cells} unit × group cells under k={options.k} merged into "
             f"'lainnya'; {result.withheld} responses withheld (still under k after merging)"
+        )
+    if result.excluded_by_inspectorate:
+        lines.append(
+            f"{result.excluded_by_inspectorate} responses the inspectorate excluded are left out; "
+            "its exclusions (counts and reasons) are in exclusions.csv"
         )
     if result.free_text_left_out:
         lines.append(
@@ -248,7 +287,7 @@ async def chosen_wave(engine: AsyncEngine, wave_name: str | None) -> storage.Wav
 
 
 async def export_document(
-    engine: AsyncEngine, wave_name: str | None, k: int, today: date
+    engine: AsyncEngine, wave_name: str | None, k: int, today: date, zone: tzinfo = UTC
 ) -> tuple[bytes, str, ExportResult]:
     """Build the XLSX export of a wave (default: the open one, else the newest) in memory.
 
@@ -262,7 +301,7 @@ async def export_document(
     wave_name = (await chosen_wave(engine, wave_name)).name
     with tempfile.TemporaryDirectory(prefix="spibot-export-") as folder:
         result = await export_wave(
-            engine, wave_name, Path(folder), ExportFormat.XLSX, options, today=today
+            engine, wave_name, Path(folder), ExportFormat.XLSX, options, today=today, zone=zone
         )
         data = await asyncio.to_thread(result.files[0].read_bytes)
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", wave_name)

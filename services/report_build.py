@@ -13,7 +13,7 @@ import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 
 import storage
 from scoring import (
@@ -23,15 +23,19 @@ from scoring import (
     UnitInfo,
     WaveResult,
 )
+from scoring.report import Exclusion
 from services.release import released
 from services.settings import Settings
 from storage import AsyncEngine
+from storage import integrity as stored_exclusions
 from storage import wave_targets as stored_targets
 from surveys import Group, Questionnaire, load_questionnaire_text
 
 __all__ = [
+    "ExclusionChange",
     "ScoringContext",
     "build_live",
+    "exclusions_in_force",
     "fix_opening_targets",
     "fix_targets",
     "load_context",
@@ -168,6 +172,52 @@ async def fix_opening_targets(engine: AsyncEngine, settings: Settings, wave: sto
     await fix_targets(engine, await load_context(engine, settings), wave)
 
 
+# -- the inspectorate's exclusions (issue 24) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionChange:
+    """An exclusion as a decision would make it: one added with its responses, or one in
+    force (by number) taken away. How a preview scores exactly what the decision will."""
+
+    add: tuple[Exclusion, frozenset[str]] | None = None
+    remove: int | None = None
+
+
+async def exclusions_in_force(
+    engine: AsyncEngine,
+    wave: storage.Wave,
+    zone: tzinfo,
+    change: ExclusionChange | None = None,
+) -> tuple[tuple[Exclusion, ...], frozenset[str]]:
+    """Return a wave's exclusions in force (with `change` applied), as reports carry them,
+    and the ids of the responses they leave out."""
+    found: list[Exclusion] = []
+    ids: set[str] = set()
+    for active in await stored_exclusions.active_exclusions(engine, wave.id):
+        stored = active.exclusion
+        if change is not None and change.remove == stored.id:
+            continue
+        day = (stored.decided_at or stored.created_at).astimezone(zone).date()
+        found.append(
+            Exclusion(
+                stored.unit_code,
+                Group(stored.grp),
+                stored.count,
+                stored.reason,
+                number=stored.id,
+                kind=stored.kind,
+                created_on=day,
+            )
+        )
+        ids |= active.response_ids
+    if change is not None and change.add is not None:
+        exclusion, members = change.add
+        found.append(exclusion)
+        ids |= members
+    return tuple(found), frozenset(ids)
+
+
 # -- scoring ----------------------------------------------------------------------------------
 
 
@@ -178,17 +228,21 @@ async def build_live(
     wave: storage.Wave,
     history: Sequence[WaveResult],
     today: date,
+    *,
+    change: ExclusionChange | None = None,
 ) -> Report:
     """Read one wave's answers and score them (the scoring runs in a worker thread).
 
     The answers come through the one release rule (`services.release.released`): an open
     wave is scored from whole days before `today`, in steps of at least k per unit and
     group, so that reading a result before and after one person submits tells nothing
-    about their answers.
+    about their answers. The inspectorate's exclusions in force leave their responses out
+    (`change`: as a decision about one would leave them).
     """
     from scoring import build_report  # pandas and the scoring code: loaded with a report
 
     release = await released(engine, wave, k=ctx.config.min_cell_size, today=today)
+    exclusions, excluded = await exclusions_in_force(engine, wave, settings.zone, change)
     questionnaires = await questionnaires_of(engine, wave)
     corrections = corrections_of(wave, await storage.current_correction(engine, wave.id))
     targets = await fix_targets(engine, ctx, wave)
@@ -209,5 +263,7 @@ async def build_live(
             waiting_today=release.waiting_today,
             targets=targets,
             year=wave_year(wave, settings),
+            exclusions=exclusions,
+            excluded_responses=excluded,
         )
     )

@@ -219,6 +219,26 @@ class _Writer:
             note=note,
         )
 
+    def exclusions(self, scope: ScopeResult) -> str | None:
+        """Say which responses the inspectorate left out of this scope, and why (issue 24)."""
+        mine = [
+            e for e in self.report.exclusions if scope.code is None or e.unit_code == scope.code
+        ]
+        if not mine:
+            return None
+        names = {u.code: u.name for u in self.report.units}
+        items = "; ".join(
+            self.t(
+                "scores_exclusion_item",
+                unit=html.escape(names.get(e.unit_code or "", e.unit_code or "")),
+                group=self.group_name(e.group).lower(),
+                reason=html.escape(e.reason),
+            )
+            for e in mine
+        )
+        count = _count(sum(e.count for e in mine), self.lang)
+        return self.t("scores_exclusions_line", count=count, items=items)
+
     def comparisons(self, scope: ScopeResult) -> list[str]:
         lines = []
         if scope.index is not None:
@@ -270,7 +290,8 @@ def score_text(bundle: ReportBundle, language: str, unit_code: str | None = None
     parts = [w.header("scores_title" if unit_code is None else "scores_unit_title", scope)]
     parts.append(w.headline(scope))
     parts.append("\n".join([w.t("scores_groups_header"), *(w.cell(c) for c in scope.groups)]))
-    extra = [x for x in (w.corrections(scope), w.waiting(scope)) if x] + w.comparisons(scope)
+    extra = [x for x in (w.corrections(scope), w.exclusions(scope), w.waiting(scope)) if x]
+    extra += w.comparisons(scope)
     if extra:
         parts.append("\n".join(extra))
     if unit_code is not None:

@@ -79,10 +79,13 @@ def _plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def _reason(revision: Revision, language: str, key_correction: str, key_reclosed: str) -> str:
+def _reason(revision: Revision, language: str, prefix: str) -> str:
+    """Say why a revision exists: `prefix` is rev_reason (the notice) or rev_note (the note)."""
     if revision.kind is RevisionKind.RECLOSED:
-        return _t(language, key_reclosed)
-    return _t(language, key_correction, note=html.escape(revision.note))
+        return _t(language, f"{prefix}_reclosed")
+    # A correction's note, or the reason the inspectorate gave for an exclusion or a restore.
+    kind = revision.kind.value if revision.kind is not RevisionKind.FINAL else "correction"
+    return _t(language, f"{prefix}_{kind}", note=html.escape(revision.note))
 
 
 def revision_notice(
@@ -97,7 +100,7 @@ def revision_notice(
             number=revision.number,
             date=format_date(revision.created_on, language),
         ),
-        _reason(revision, language, "rev_reason_correction", "rev_reason_reclosed"),
+        _reason(revision, language, "rev_reason"),
         "",
         _t(language, "rev_changed_header"),
         *(change_lines(revision, language, names=names) or [_t(language, "rev_nothing")]),
@@ -120,7 +123,7 @@ def revision_note(revision: Revision | None, language: str) -> str | None:
         "rev_note",
         date=format_date(revision.created_on, language),
         number=revision.number,
-        reason=_reason(revision, language, "rev_note_correction", "rev_note_reclosed"),
+        reason=_reason(revision, language, "rev_note"),
         before=before,
     )
 

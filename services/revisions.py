@@ -32,16 +32,22 @@ from storage.report_revisions import RevisionConflict, RevisionDraft, RevisionKi
 __all__ = [
     "Revision",
     "RevisionKind",
+    "changes_json",
     "close_wave",
     "earlier_results",
     "earlier_scopes",
     "freeze",
+    "latest_number",
     "revisions_after",
     "revisions_of",
     "set_correction",
+    "stored_revision",
 ]
 
 logger = logging.getLogger(__name__)
+
+# Revisions told to subscribed chats as such (a reclosed wave's final report goes out again).
+_PUSHED = frozenset({RevisionKind.CORRECTION, RevisionKind.EXCLUSION, RevisionKind.RESTORED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,22 @@ def _changes_json(changes: tuple[Change, ...]) -> str:
         ],
         ensure_ascii=False,
     )
+
+
+def changes_json(changes: tuple[Change, ...]) -> str:
+    """Return what a revision changed as the JSON stored beside it."""
+    return _changes_json(changes)
+
+
+def stored_revision(wave: storage.Wave, row: stored.StoredRevision, settings: Settings) -> Revision:
+    """Return a stored revision as texts show it."""
+    return _revision(wave, row, settings)
+
+
+async def latest_number(engine: AsyncEngine, wave: storage.Wave) -> int | None:
+    """Return the number of the revision in force, or None when the wave was never frozen."""
+    latest = await stored.latest_revision(engine, wave.id)
+    return None if latest is None else latest.number
 
 
 def _changes(text: str) -> tuple[Change, ...]:
@@ -89,12 +111,13 @@ def _revision(wave: storage.Wave, row: stored.StoredRevision, settings: Settings
 async def revisions_after(
     engine: AsyncEngine, settings: Settings, moment: datetime
 ) -> list[tuple[storage.Wave, Revision, datetime]]:
-    """Return the corrections' revisions written after `moment`, oldest first, with their
-    wave and exact time: what a subscribed chat must still be told. (A wave closed again
+    """Return the revisions written after `moment` by corrections and by the inspectorate's
+    exclusions and restores, oldest first, with their wave and exact time: what a
+    subscribed chat must still be told. (A wave closed again
     after a reopening gets its final report again instead, which carries the note.)"""
     out: list[tuple[storage.Wave, Revision, datetime]] = []
     for row in await stored.revisions_after(engine, moment):
-        if row.kind is not RevisionKind.CORRECTION:
+        if row.kind not in _PUSHED:
             continue
         wave = await storage.get_wave_by_id(engine, row.wave_id)
         if wave is not None:

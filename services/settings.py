@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 if TYPE_CHECKING:  # scoring pulls in pandas: imported where the rules are read
-    from scoring.config import YearRules
+    from scoring.config import IntegrityConfig, YearRules
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
 
@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     )
     # SPI weights and category thresholds per year, over the built-in table (docs/scoring.md).
     spi_year_rules_file: Path | None = None
+    # Thresholds of the survey-integrity signals (issue 24; docs/scoring.md §11): TOML.
+    integrity_rules_file: Path | None = None
     # Updates handled at the same time (different chats; one chat's updates stay in order).
     concurrent_updates: int = Field(default=32, ge=1, le=512)
     # Bulk sends (pushes, reminders) per second in total; replies to a person are not paced.
@@ -149,10 +151,25 @@ class Settings(BaseSettings):
             raise ValueError("use increasing positive hours, e.g. 24,72")
         return value
 
-    @field_validator("spi_year_rules_file", mode="before")
+    @field_validator("spi_year_rules_file", "integrity_rules_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("integrity_rules_file")
+    @classmethod
+    def _readable_integrity_rules(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _read_integrity_rules(value, _mtime(value))
+        return value
+
+    @property
+    def integrity_config(self) -> IntegrityConfig:
+        """Return the survey-integrity thresholds: the defaults with INTEGRITY_RULES_FILE's."""
+        from scoring.config import IntegrityConfig
+
+        path = self.integrity_rules_file
+        return IntegrityConfig() if path is None else _read_integrity_rules(path, _mtime(path))
 
     @field_validator("spi_year_rules_file")
     @classmethod
@@ -324,6 +341,18 @@ def _read_year_rules(path: Path, _mtime: float) -> Mapping[int, YearRules]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"cannot read {path}: {exc}") from None
     return year_rules_from_mapping(data)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_integrity_rules(path: Path, _mtime: float) -> IntegrityConfig:
+    """Parse an integrity rules file (TOML, flat keys); cached until the file changes."""
+    from scoring.config import integrity_config_from_mapping
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+    return integrity_config_from_mapping(data)
 
 
 def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:

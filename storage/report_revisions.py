@@ -29,6 +29,7 @@ __all__ = [
     "StoredRevision",
     "add_revision",
     "correct_wave",
+    "insert_revision",
     "latest_revision",
     "latest_revision_date",
     "list_revisions",
@@ -42,6 +43,8 @@ class RevisionKind(StrEnum):
     FINAL = "final"  # the report frozen when the wave closed (number 1)
     CORRECTION = "correction"  # a correction entered after the wave closed
     RECLOSED = "reclosed"  # the wave was reopened and closed again
+    EXCLUSION = "exclusion"  # the inspectorate excluded flagged responses (issue 24)
+    RESTORED = "restored"  # the inspectorate restored responses it had excluded
 
 
 class RevisionConflict(StorageError):
@@ -130,6 +133,14 @@ async def _insert(
         utc(now),
         draft.report_json,
     )
+
+
+async def insert_revision(
+    conn: AsyncConnection, wave_id: int, draft: RevisionDraft, number: int, now: datetime
+) -> StoredRevision:
+    """Write revision `number` inside the caller's transaction (an exclusion's, with it);
+    RevisionConflict when that number was taken meanwhile."""
+    return await _insert(conn, wave_id, draft, number, now, None)
 
 
 async def add_revision(

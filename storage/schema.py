@@ -463,7 +463,9 @@ report_revisions = Table(
     Column("correction_id", ForeignKey("corrections.id", ondelete="SET NULL"), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("wave_id", "number"),
-    CheckConstraint("kind IN ('final', 'correction', 'reclosed')", name="kind"),
+    CheckConstraint(
+        "kind IN ('final', 'correction', 'reclosed', 'exclusion', 'restored')", name="kind"
+    ),
 )
 
 # The responses each unit × group needs (`needed`), fixed when the wave opens so targets do
@@ -477,4 +479,49 @@ wave_targets = Table(
     Column("needed", Integer, nullable=False),
     CheckConstraint(f"grp IN {GROUPS}", name="grp"),
     CheckConstraint("needed >= 0", name="needed"),
+)
+
+# Responses the inspectorate left out of a wave's index after a survey-integrity signal
+# (issue 24), with who decided, when and why, and whether they were restored. `created_by`
+# is the decider ("admin:" and their 12-character pseudonym code, or "cli:" and the shell
+# user), never a respondent. A 'pending' row is a chat dialogue waiting for its reason or
+# its confirmation: its responses are found again when it is confirmed, and must still match
+# `fingerprint` (a hash of the set the officer was shown).
+integrity_exclusions = Table(
+    "integrity_exclusions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("grp", String(10), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("fingerprint", String(16), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("count", Integer, nullable=False, server_default="0"),
+    Column("created_by", String(80), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("restored_by", String(80), nullable=True),
+    Column("restored_at", DateTime(timezone=True), nullable=True),
+    Column("restore_reason", Text, nullable=True),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+    CheckConstraint("kind IN ('burst', 'uniform', 'rushing', 'contradiction')", name="kind"),
+    CheckConstraint("status IN ('pending', 'active', 'restored')", name="status"),
+)
+Index("ix_integrity_exclusions_wave_id", integrity_exclusions.c.wave_id)
+
+# Which responses an exclusion leaves out: random response ids only (no time, no person),
+# stored in key order (WITHOUT ROWID; see the note at the top), kept after a restore as the
+# trail of what was excluded.
+excluded_responses = Table(
+    "excluded_responses",
+    metadata,
+    Column(
+        "exclusion_id",
+        ForeignKey("integrity_exclusions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("response_id", ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
+    sqlite_with_rowid=False,
 )

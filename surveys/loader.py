@@ -9,6 +9,9 @@ Pure: no telegram, no database, no clock. The full format is described in
     title: {id: "Survei ...", en: "Survey ..."}
     intro: {id: "...", en: "..."}
     scales: {agree4: [...]}      # optional: named, reusable option lists, worst -> best
+    consistency:                 # optional: answer pairs that cannot both be true
+      - {id: merit_vs_bought, not_both: ["${hr_merit} = 'strongly_agree'",
+         "${hr_bought} = 'yes'"], text: {id: "...", en: "..."}}
     questions:
       - id: ti_gratification     # unique, [a-z][a-z0-9_]*, at most 40 characters
         type: likert             # likert | single | multiple | number | text
@@ -57,6 +60,7 @@ from surveys.checks import (
     _OptionList,
     _show,
 )
+from surveys.consistency import check_pairs
 from surveys.model import (
     DIMENSIONS,
     LANGUAGES,
@@ -73,7 +77,16 @@ from surveys.skip_logic import Earlier, check_show_if
 __all__ = ["load_questionnaire", "load_questionnaire_text", "style_problems"]
 
 _TOP_REQUIRED: Final = ("id", "version", "group", "title", "intro", "questions")
-_TOP_KEYS: Final = ("id", "version", "group", "title", "intro", "scales", "questions")
+_TOP_KEYS: Final = (
+    "id",
+    "version",
+    "group",
+    "title",
+    "intro",
+    "scales",
+    "questions",
+    "consistency",
+)
 _QUESTION_KEYS: Final = (
     "id",
     "type",
@@ -139,6 +152,11 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 class _Checker(BaseChecker):
     """Turn parsed YAML into a questionnaire, collecting every problem."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(source)
+        # What consistency pairs may read of each question (filled by `questions`).
+        self.infos: dict[str, Earlier] = {}
 
     # -- questions --
 
@@ -272,6 +290,7 @@ class _Checker(BaseChecker):
             intro = self.text(data["intro"], "intro", None, MAX_INTRO_LENGTH)
         scales = self.scales(data.get("scales"))
         questions = self.questions(data.get("questions"), scales) if "questions" in data else ()
+        consistency = check_pairs(self, data.get("consistency"), self.infos)
 
         if (
             self.problems
@@ -290,6 +309,7 @@ class _Checker(BaseChecker):
             intro=intro,
             questions=questions,
             source=text,
+            consistency=consistency,
         )
 
     def questions(
@@ -324,6 +344,7 @@ class _Checker(BaseChecker):
             first_at[qid] = number
             question, info = self.question(item, qid, scales, earlier, all_ids)
             earlier[qid] = info
+            self.infos[qid] = info
             if question is not None:
                 result.append(question)
         return tuple(result)

@@ -16,6 +16,7 @@ __all__ = [
     "DIMENSIONS",
     "LANGUAGES",
     "MULTI_SEPARATOR",
+    "ConsistencyPair",
     "Dimension",
     "Group",
     "Option",
@@ -149,6 +150,31 @@ class Question:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsistencyPair:
+    """Two answers that cannot both be true: a response giving both contradicts itself.
+
+    Each side is an expression (surveys.expressions) that reads one question, and the two
+    sides read different questions. The pair is contradicted only by answers actually given:
+    a side about an unanswered or hidden question never holds, whatever the expression says
+    (``not(…)`` of an empty answer included). `text` says in words what cannot be both.
+    """
+
+    id: str
+    first: Expression
+    second: Expression
+    text: Text
+
+    def contradicted_by(self, answers: Mapping[str, str]) -> bool:
+        """Tell whether these answers (question id -> raw value) give both sides."""
+        for side in (self.first, self.second):
+            if not all(answers.get(q, "") != "" for q in side.references()):
+                return False
+            if not side.holds(answers):
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
 class Questionnaire:
     """A versioned questionnaire for one respondent group."""
 
@@ -159,6 +185,8 @@ class Questionnaire:
     intro: Text
     questions: tuple[Question, ...]
     source: str = field(default="", compare=False)
+    # Answer pairs that cannot both be true (the survey-integrity contradiction signal).
+    consistency: tuple[ConsistencyPair, ...] = ()
 
     def question(self, question_id: str) -> Question:
         """Return the question with this id (KeyError when unknown)."""

@@ -22,7 +22,7 @@ from surveys.expressions import (
 )
 from surveys.model import QuestionType
 
-__all__ = ["CHOICE_TYPES", "Earlier", "check_show_if"]
+__all__ = ["CHOICE_TYPES", "Earlier", "check_show_if", "leaf_problem", "leaves"]
 
 CHOICE_TYPES: Final = (QuestionType.LIKERT, QuestionType.SINGLE, QuestionType.MULTIPLE)
 
@@ -115,12 +115,13 @@ def _check_mapping(
     return any_of(source, tuple(str(v) for v in values), negate=negate), []
 
 
-def _nodes(expression: Expression) -> list[Compare | Selected]:
+def leaves(expression: Expression) -> list[Compare | Selected]:
+    """Return the comparisons and selected() calls an expression is made of."""
     if isinstance(expression, Compare | Selected):
         return [expression]
     if isinstance(expression, Not):
-        return _nodes(expression.operand)
-    return [leaf for part in expression.operands for leaf in _nodes(part)]
+        return leaves(expression.operand)
+    return [leaf for part in expression.operands for leaf in leaves(part)]
 
 
 def _check_expression(
@@ -131,18 +132,18 @@ def _check_expression(
     except ExpressionError as exc:
         return None, [f"show_if: {exc}"]
     problems: list[str] = []
-    for node in _nodes(expression):
+    for node in leaves(expression):
         reference = _reference_problem(node.question, qid, earlier, all_ids)
         if reference is not None:
             problems.append(reference)
             continue
-        problem = _leaf_problem(node, earlier[node.question])
+        problem = leaf_problem(node, earlier[node.question])
         if problem is not None:
             problems.append(f"show_if: {problem}")
     return (None if problems else expression), list(dict.fromkeys(problems))
 
 
-def _leaf_problem(node: Compare | Selected, info: Earlier) -> str | None:
+def leaf_problem(node: Compare | Selected, info: Earlier) -> str | None:
     """Check that one comparison or selected() makes sense for its source question."""
     source = node.question
     if info.type is None:

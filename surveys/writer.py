@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from surveys.checks import DONT_KNOW_LABEL, DONT_KNOW_VALUE, likert_scores
+from surveys.consistency import pair_data
 from surveys.model import Option, Question, Questionnaire, QuestionType, Text
 
 __all__ = ["OptionList", "option_lists", "questionnaire_data", "questionnaire_yaml", "written"]
@@ -151,6 +152,8 @@ def questionnaire_data(
         _question(q, used_by.get(q.id), used_by.get(q.id) in shared)
         for q in questionnaire.questions
     ]
+    if questionnaire.consistency:
+        data["consistency"] = [pair_data(p) for p in questionnaire.consistency]
     return data
 
 

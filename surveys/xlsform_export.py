@@ -1,4 +1,5 @@
-"""Write a questionnaire as an XLSForm workbook (survey, choices and settings sheets).
+"""Write a questionnaire as an XLSForm workbook (survey, choices, settings and, when it has
+consistency pairs, consistency sheets).
 
 Pure apart from building an in-memory openpyxl workbook; the caller saves it. The columns
 are the ones surveys.xlsform_import reads, so export then import gives an equal
@@ -13,6 +14,7 @@ from openpyxl import Workbook
 
 from surveys.model import Question, Questionnaire, QuestionType, Text
 from surveys.writer import option_lists, written
+from surveys.xlsform_consistency import write_consistency
 
 __all__ = [
     "CHOICES_COLUMNS",
@@ -146,4 +148,5 @@ def questionnaire_workbook(questionnaire: Questionnaire) -> Workbook:
             LANGUAGE_ID,
         ]
     )
+    write_consistency(book, questionnaire)
     return book

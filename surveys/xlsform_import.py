@@ -24,6 +24,11 @@ from surveys.expressions import ExpressionError
 from surveys.loader import load_questionnaire_text
 from surveys.model import Questionnaire
 from surveys.writer import questionnaire_yaml
+from surveys.xlsform_consistency import (
+    CONSISTENCY_SHEET,
+    locate_pair_problem,
+    read_consistency,
+)
 from surveys.xlsform_export import INTRO_NAME
 
 __all__ = ["load_xlsform"]
@@ -379,10 +384,15 @@ def load_xlsform(path: Path) -> Questionnaire:
     reader = _Reader(path, raw)
     reader.check_columns()
     data = _form_data(reader, form)
+    pairs, pair_rows, sheet_problems = read_consistency(path)
+    reader.problems.extend(sheet_problems)
+    if pairs:
+        data["consistency"] = pairs
     try:
         questionnaire = load_questionnaire_text(questionnaire_yaml(data), source=str(path))
     except QuestionnaireError as exc:
-        found = [*reader.problems, *_loader_problems(reader, exc.problems)]
+        loader = [locate_pair_problem(p, pair_rows) or p for p in exc.problems]
+        found = [*reader.problems, *_loader_problems(reader, loader)]
         raise QuestionnaireError(found) from exc
     if reader.problems:
         raise QuestionnaireError(reader.problems)
@@ -400,7 +410,8 @@ def _loader_problems(reader: _Reader, problems: list[Problem]) -> list[Problem]:
     kept: list[Problem] = []
     for problem in problems:
         row = reader.row_of.get(problem.question_id or "")
-        if problem.question_id is None and whole_form:
+        located_pair = f"sheet {CONSISTENCY_SHEET!r}" in problem.source
+        if problem.question_id is None and whole_form and not located_pair:
             continue
         if row is not None and ("survey", row) in reader.rows_with_problems:
             continue

@@ -13,7 +13,7 @@ import pytest
 from bot.cli import main
 from services.security import verify_signed_payload
 from services.settings import Settings
-from surveys import Group, bundled_path
+from surveys import Group, bundled_path, bundled_questionnaires
 
 SECRET = "cli-test-secret-0123456789"
 
@@ -93,10 +93,12 @@ def test_survey_validate(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_survey_load_then_wave_uses_it(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = bundled_path(Group.EXPERT).read_text(encoding="utf-8")
-    newer = env / "expert-v2.yaml"
-    newer.write_text(source.replace("version: 1", "version: 2", 1), encoding="utf-8")
+    version = bundled_questionnaires()[Group.EXPERT].version
+    newer = env / "expert-newer.yaml"
+    bumped = source.replace(f"version: {version}", f"version: {version + 1}", 1)
+    newer.write_text(bumped, encoding="utf-8")
     assert main(["survey", "load", str(newer)]) == 0
-    assert "v2" in capsys.readouterr().out
+    assert f"v{version + 1}" in capsys.readouterr().out
     assert main(["survey", "load", str(newer)]) == 0  # idempotent
 
 

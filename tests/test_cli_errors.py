@@ -107,6 +107,11 @@ BAD_CALLS: dict[tuple[str, ...], list[str]] = {
     ("wave", "plan"): ["wave", "plan", "2026-S9", "--opens", "not-a-date"],
     ("wave", "reopen"): ["wave", "reopen", "1999"],
     ("whatif",): ["whatif", "--dimension", "nope", "--delta", "5"],
+    ("quality", "exclude"): [
+        *("quality", "exclude", "--unit", "NOPE", "--group", "internal", "--kind", "burst"),
+        *("--reason", "x"),
+    ],
+    ("quality", "restore"): ["quality", "restore", "--exclusion", "7", "--yes"],
 }
 
 

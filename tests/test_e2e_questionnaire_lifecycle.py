@@ -109,7 +109,7 @@ def test_an_imported_form_is_listed_chosen_shown_and_its_choice_kept_by_a_plan(
     # The first wave takes the defaults, and says which, and that layanan waits unused.
     assert cli("wave", "open", "2026-S1") == 0
     opened = capsys.readouterr().out
-    assert "external: external v2 (bundled)" in opened
+    assert "external: external v3 (bundled)" in opened
     assert "note: layanan v1 (external) is stored but no wave uses it" in opened
     assert cli("wave", "close") == 0
 
@@ -126,7 +126,7 @@ def test_an_imported_form_is_listed_chosen_shown_and_its_choice_kept_by_a_plan(
     assert cli("wave", "open", "2026-S2", "--questionnaire", "external=layanan") == 0
     opened = capsys.readouterr().out
     assert "external: layanan v1 (xlsform: layanan.xlsx)" in opened
-    assert "internal: internal v2 (bundled)" in opened
+    assert "internal: internal v3 (bundled)" in opened
     assert "note:" not in opened
     assert cli("survey", "list") == 0
     listing = capsys.readouterr().out.splitlines()

@@ -146,3 +146,19 @@ def test_bad_year_rules_file_names_the_variable(
     assert message.startswith("SPI_YEAR_RULES_FILE:")
     assert problem in message
     assert "\n" not in message
+
+
+def test_integrity_rules_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(None).integrity_config.burst_min_share == 0.7  # the default
+    rules = tmp_path / "integrity.toml"
+    rules.write_text("burst_min_share = 0.6\nrushing_floor_seconds = 4\n", encoding="utf-8")
+    monkeypatch.setenv("INTEGRITY_RULES_FILE", str(rules))
+    config = load_settings(None).integrity_config
+    assert (config.burst_min_share, config.rushing_floor_seconds) == (0.6, 4)
+    assert config.uniform_agreement == 0.9  # not given: the default
+    rules.write_text("rushing_floor_seconds = 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^INTEGRITY_RULES_FILE: .*pace band edge"):
+        load_settings(None)
+    monkeypatch.setenv("INTEGRITY_RULES_FILE", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError, match=r"^INTEGRITY_RULES_FILE: .*cannot read"):
+        load_settings(None)

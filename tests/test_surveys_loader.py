@@ -291,7 +291,7 @@ BROKEN: list[tuple[str, str, list[str]]] = [
         [
             "broken.yaml: missing required key 'intro'",
             "broken.yaml: unknown key 'titel' (allowed: id, version, group, title, intro, "
-            "scales, questions)",
+            "scales, questions, consistency)",
         ],
     ),
     (

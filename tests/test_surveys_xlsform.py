@@ -291,7 +291,15 @@ def test_exported_workbook_reads_like_a_kobo_form(tmp_path: Path):
     path = tmp_path / "external.xlsx"
     questionnaire_workbook(external).save(path)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["survey", "choices", "settings"]
+    # Our own sheet for the questionnaire's consistency pairs sits after XLSForm's three.
+    assert book.sheetnames == ["survey", "choices", "settings", "consistency"]
+    pairs = list(book["consistency"].iter_rows(values_only=True))
+    assert pairs[0] == ("name", "first", "second", "label::Indonesian (id)", "label::English (en)")
+    assert pairs[1][:3] == (
+        "no_favours_vs_influence",
+        "${tii_kenalan} = 'never'",
+        "${tii_izin} = 'always'",
+    )
     rows = list(book["survey"].iter_rows(values_only=True))
     header = rows[0]
     assert header[:4] == ("type", "name", "label::Indonesian (id)", "label::English (en)")

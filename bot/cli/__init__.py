@@ -261,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.exports import add_export_commands
     from bot.cli.grants import add_grant_commands
     from bot.cli.insight import add_insight_commands
+    from bot.cli.integrity import add_quality_commands
     from bot.cli.reach import add_reach_commands
     from bot.cli.scores import add_score_commands
     from bot.cli.surveys import add_survey_commands
@@ -275,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_grant_commands(sub)
     add_insight_commands(sub)
     add_action_commands(sub)
+    add_quality_commands(sub)
     return parser
 
 

@@ -41,7 +41,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
         today = now().astimezone(settings.zone).date()
         return await export_wave(
-            engine, args.wave, Path(args.out), ExportFormat(args.format), options, today=today
+            engine,
+            args.wave,
+            Path(args.out),
+            ExportFormat(args.format),
+            options,
+            today=today,
+            zone=settings.zone,
         )
 
     try:

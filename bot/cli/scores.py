@@ -74,6 +74,13 @@ def _score_lines(bundle: ReportBundle, unit_code: str | None) -> list[str]:
         corr = scope.corrections
         if corr is not None and corr.total:
             lines.append(f"  corrections -{corr.integrity:.2f} -{corr.prevalence:.2f} {corr.note}")
+        for e in report.exclusions:  # the inspectorate's (issue 24), with their reasons
+            if scope.code is None or e.unit_code == scope.code:
+                day = e.created_on.isoformat() if e.created_on else ""
+                lines.append(
+                    f"  excluded #{e.number}: {e.unit_code} {e.group.value}, {e.count} responses "
+                    f"({e.kind}, {day}) — {e.reason}"
+                )
         lines += [
             f"  vs {b.label.get('en')} {benchmark_year(b, report.year, 'en')}: {b.value:.2f}"
             + (f" ({b.delta:+.2f})" if b.delta is not None else "")
@@ -92,6 +99,8 @@ def _score_lines(bundle: ReportBundle, unit_code: str | None) -> list[str]:
             lines.append(f"{unit.code:<24} {_headline(unit, k):<44} {cells}")
     q = report.quality
     lines.append(f"\nresponses {q.responses}, excluded by quality checks {q.excluded}")
+    if q.by_inspectorate:
+        lines.append(f"excluded by the inspectorate {q.by_inspectorate} (`spibot quality`)")
     return lines
 
 

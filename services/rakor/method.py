@@ -10,12 +10,32 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
 from scoring.config import QualityRule
+from scoring.report import Exclusion
 from services.rakor.content import Writer
 from services.rakor.document import para, styles
 from services.revision_texts import change_lines
 from services.revisions import RevisionKind
 
-__all__ = ["method_page"]
+__all__ = ["exclusion_line", "method_page"]
+
+
+def exclusion_line(w: Writer, exclusion: Exclusion) -> str:
+    """One exclusion in words: group, count, which signal and when, and the reason."""
+    if exclusion.created_on is None or not exclusion.kind:  # frozen before issue 24
+        return w.t(
+            "pdf_exclusion_line",
+            group=w.group(exclusion.group),
+            count=w.count(exclusion.count),
+            reason=html.escape(exclusion.reason),
+        )
+    return w.t(
+        "pdf_exclusion_detail",
+        group=w.group(exclusion.group),
+        count=w.count(exclusion.count),
+        kind=w.t(f"kind_{exclusion.kind}"),
+        date=w.date(exclusion.created_on),
+        reason=html.escape(exclusion.reason),
+    )
 
 
 def _weight(value: float) -> str:
@@ -72,12 +92,7 @@ def method_page(w: Writer) -> list[Flowable]:
     if report.exclusions:
         for exclusion in report.exclusions:
             unit = names.get(exclusion.unit_code or "", w.t("scores_institution"))
-            line = w.t(
-                "pdf_exclusion_line",
-                group=w.group(exclusion.group),
-                count=w.count(exclusion.count),
-                reason=html.escape(exclusion.reason),
-            )
+            line = exclusion_line(w, exclusion)
             out.append(para(f"{html.escape(unit)} — {line}", s.note))
     else:
         out.append(para(w.t("pdf_method_exclusions_none"), s.note))
@@ -107,8 +122,8 @@ def method_page(w: Writer) -> list[Flowable]:
             kind = w.t("pdf_kind_final")
         elif revision.kind is RevisionKind.RECLOSED:
             kind = w.t("pdf_kind_reclosed")
-        else:
-            kind = w.t("pdf_kind_correction", note=html.escape(revision.note))
+        else:  # a correction, or the inspectorate's exclusion or restore (issue 24)
+            kind = w.t(f"pdf_kind_{revision.kind.value}", note=html.escape(revision.note))
         line = w.t(
             "pdf_revision_line", number=revision.number, date=w.date(revision.created_on), kind=kind
         )

@@ -28,6 +28,7 @@ from services.rakor.document import (
     styles,
     table,
 )
+from services.rakor.method import exclusion_line
 from services.report_texts import unit_reason
 
 __all__ = ["unit_page"]
@@ -153,22 +154,14 @@ def _actions(w: Writer, unit: ScopeResult, actions: Sequence[storage.Action]) ->
 
 def _excluded(w: Writer, unit: ScopeResult) -> list[Flowable]:
     """The responses left out of this unit: by the quality checks, and by the inspectorate
-    (issue 24 fills that list; until then the report's list is empty and says so)."""
+    (issue 24: with the signal, the day and the reason; none says so)."""
     s = styles()
     quality = sum(c.excluded for c in unit.groups)
     lines = [
         w.t("pdf_quality_unit", n=w.count(quality)) if quality else w.t("pdf_quality_unit_none")
     ]
     mine = [e for e in w.bundle.report.exclusions if e.unit_code == unit.code]
-    lines += [
-        w.t(
-            "pdf_exclusion_line",
-            group=w.group(e.group),
-            count=w.count(e.count),
-            reason=html.escape(e.reason),
-        )
-        for e in mine
-    ] or [w.t("pdf_exclusions_none")]
+    lines += [exclusion_line(w, e) for e in mine] or [w.t("pdf_exclusions_none")]
     return [para(w.t("pdf_exclusions_title"), s.h2), para("<br/>".join(lines), s.note)]
 
 
