@@ -16,13 +16,14 @@ transactions here are the reference they are tested against (`core=True`).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, bindparam, delete, exists, select, update
+from sqlalchemy import URL, Connection, bindparam, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -91,9 +92,13 @@ def driver(engine: AsyncEngine) -> TapDriver | None:
     where only the Core ones run (an in-memory SQLite database)."""
     if engine.dialect.name == "postgresql":
         return tap_postgres
-    if sqlite_file(engine.url) is not None:
-        return tap_sqlite
-    return None
+    return tap_sqlite if _on_file(engine.url) else None
+
+
+@functools.cache
+def _on_file(url: URL) -> bool:
+    # Cached: asked on every call of the hot path, and a path is costly to build.
+    return sqlite_file(url) is not None
 
 
 def _completed(
@@ -357,10 +362,20 @@ async def completed_in_open_wave(engine: AsyncEngine, pseudonym: str) -> bool:
 
 
 async def has_completed(
-    engine: AsyncEngine, pseudonym: str, wave_id: int, grp: str, unit_id: int | None = None
+    engine: AsyncEngine,
+    pseudonym: str,
+    wave_id: int,
+    grp: str,
+    unit_id: int | None = None,
+    *,
+    core: bool = False,
 ) -> bool:
     """Tell whether this pseudonym has submitted this survey: the wave and group, and for
-    the external group the unit (`unit_id`; without it, any unit)."""
+    the external group the unit (`unit_id`; without it, any unit). Asked before every start.
+    `core` runs the SQLAlchemy Core reference."""
+    tap = None if core else driver(engine)
+    if tap is not None:
+        return await tap.completed(engine, pseudonym, wave_id, grp, unit_id)
     return await run_read(engine, lambda conn: _completed(conn, pseudonym, wave_id, grp, unit_id))
 
 

@@ -31,7 +31,7 @@ from storage.onehop import on_driver
 from storage.paradata import DraftRow
 from storage.tap_rows import EXTERNAL, Filing, Move, Start, Turn, completion_scope, filing
 
-__all__ = ["load_turn", "move", "set_message", "start", "submit"]
+__all__ = ["completed", "load_turn", "move", "set_message", "start", "submit"]
 
 _SESSION: Final = (
     "s.pseudonym, s.wave_id, s.grp, s.unit_id, s.questionnaire_id, s.invitation_id, s.step, "
@@ -165,6 +165,19 @@ def _covered(grp: str, unit_id: int | None, number: int) -> tuple[str, tuple[Any
     if unit_id is not None:
         return f" AND scope IN (0, ${number})", (unit_id,)
     return "", ()
+
+
+async def completed(
+    engine: AsyncEngine, pseudonym: str, wave_id: int, grp: str, unit_id: int | None
+) -> bool:
+    """Tell whether a completion marker covers this survey (one statement)."""
+    covered, extra = _covered(grp, unit_id, 4)
+    sql = (
+        "SELECT EXISTS (SELECT 1 FROM completions WHERE pseudonym = $1 AND wave_id = $2 "
+        f"AND grp = $3{covered})"
+    )
+    found = await on_driver(engine, lambda db: db.fetchval(sql, pseudonym, wave_id, grp, *extra))
+    return bool(found)
 
 
 async def _start(db: Any, start: Start) -> SurveySession:

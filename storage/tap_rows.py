@@ -211,6 +211,11 @@ class TapDriver(Protocol):
     async def set_message(self, engine: Any, pseudonym: str, message_id: int) -> None:
         """Remember the message with the session's live buttons (no version bump)."""
 
+    async def completed(
+        self, engine: Any, pseudonym: str, wave_id: int, grp: str, unit_id: int | None
+    ) -> bool:
+        """Tell whether a completion marker covers this survey."""
+
     async def start(self, engine: Any, start: Start) -> SurveySession:
         """Insert a new session (see `storage.sessions.start_session`)."""
 

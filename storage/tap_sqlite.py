@@ -26,7 +26,7 @@ from storage.onehop import run_read_driver, run_write_driver
 from storage.paradata import DraftRow
 from storage.tap_rows import EXTERNAL, Filing, Move, Start, Turn, completion_scope, filing
 
-__all__ = ["load_turn", "move", "set_message", "start", "submit"]
+__all__ = ["completed", "load_turn", "move", "set_message", "start", "submit"]
 
 
 def _text(moment: datetime) -> str:
@@ -174,6 +174,15 @@ def _completed(
         sql += " AND scope IN (0, ?)"
         params += (unit_id,)
     return bool(db.execute(sql + ")", params).fetchone()[0])
+
+
+async def completed(
+    engine: AsyncEngine, pseudonym: str, wave_id: int, grp: str, unit_id: int | None
+) -> bool:
+    """Tell whether a completion marker covers this survey (one statement)."""
+    return await run_read_driver(
+        engine, lambda db: _completed(db, pseudonym, wave_id, grp, unit_id)
+    )
 
 
 _INSERT_SESSION: Final = (

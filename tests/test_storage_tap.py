@@ -26,6 +26,7 @@ from storage import (
     NewInvitation,
     SurveySession,
     create_invitations,
+    has_completed,
     load_turn,
     move_session,
     save_contact,
@@ -186,6 +187,14 @@ class Twins:
             )
         )
 
+    async def completed(self, pseudonym: str, grp: str, unit: str | None) -> Any:
+        unit_id = None if unit is None else self.unit(unit)
+        return await self.both(
+            lambda engine, core: has_completed(
+                engine, pseudonym, self.wave_id, grp, unit_id, core=core
+            )
+        )
+
     async def setup(self, call: Callable[[AsyncEngine], Awaitable[Any]]) -> None:
         """Change both databases the same way, outside the paths under test."""
         for engine in (self.core.db.engine, self.driven.db.engine):
@@ -257,7 +266,12 @@ async def test_a_scripted_survey_leaves_the_same_rows_on_both_paths(twins: Twins
     session = await twins.move(session, 85, message_id=77)
 
     assert await twins.submit(ALICE, 6, expected=session.version - 1) is False  # stale
+    assert await twins.completed(ALICE, "external", "PKM-01") is False
     assert await twins.submit(ALICE, 6, expected=session.version) is True
+    assert await twins.completed(ALICE, "external", "PKM-01") is True
+    assert await twins.completed(ALICE, "external", None) is True  # any unit
+    assert await twins.completed(ALICE, "external", "KEC-01") is False  # per unit
+    assert await twins.completed(ALICE, "internal", None) is False
     assert await twins.submit(ALICE, 6, expected=session.version) is False  # a second submit
     assert await twins.submit(ALICE, 7) is False
     assert (await twins.turn(ALICE)).session is None
@@ -308,6 +322,8 @@ async def test_personal_links_and_completions_agree_on_both_paths(twins: Twins) 
             )
 
     await twins.setup(old_marker)
+    assert await twins.completed(ERIN, "external", "KEC-01") is True  # scope 0: every unit
+    assert await twins.completed(BOB, "internal", None) is True
     assert await twins.start(ERIN, "external", "KEC-01", 5) == Raised(
         "AlreadyCompleted", "already submitted for this wave and group"
     )
