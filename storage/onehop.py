@@ -18,8 +18,9 @@ function of a SQLAlchemy `Connection` (SQL only, no other side effects), and it 
 
 The respondent's hot transactions (`storage.tap_sqlite`, `storage.tap_postgres`) skip
 SQLAlchemy's execution layer as well: `run_read_driver` and `run_write_driver` hand their
-work the `sqlite3` connection that the same pools give out (with the same fallback to a
-thread), and `on_driver` hands it asyncpg's connection from the engine's pool.
+work a `sqlite3` connection from the same pools (on the loop, one taken once and kept; the
+same fallback to a thread), and `on_driver` hands it asyncpg's connection from the engine's
+pool.
 
 The synchronous engines and threads are made on first use and go away when the async engine
 is disposed.
@@ -37,7 +38,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, PoolProxiedConnection, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -92,8 +93,9 @@ class _SqliteWorkers:
         self.engine: Engine = create_sync_engine(
             url, hide_parameters=True, pool_size=_READ_THREADS + 1, max_overflow=0
         )
+        # Two connections on the loop: one kept by the driver-level calls, one for the rest.
         self.inline: Engine = create_sync_engine(
-            url, hide_parameters=True, pool_size=1, max_overflow=0
+            url, hide_parameters=True, pool_size=2, max_overflow=0
         )
         for sync_engine in (self.engine, self.inline):
             event.listen(sync_engine, "connect", on_sqlite_connect)
@@ -104,6 +106,7 @@ class _SqliteWorkers:
         self._lock = sqlite_write_lock(engine)
         self._commits = 0
         self._checkpoint: asyncio.Task[None] | None = None
+        self._held: PoolProxiedConnection | None = None
 
     @staticmethod
     def read(engine: Engine, work: Callable[[Connection], T]) -> T:
@@ -117,30 +120,30 @@ class _SqliteWorkers:
             with connection.begin():
                 return work(connection)
 
-    @staticmethod
-    def read_driver(engine: Engine, work: Callable[[sqlite3.Connection], T]) -> T:
+    def read_driver(self, engine: Engine, work: Callable[[sqlite3.Connection], T]) -> T:
+        if engine is self.inline:
+            return work(self._loop_connection())
         pooled = engine.raw_connection()
         try:
             return work(cast(sqlite3.Connection, pooled.driver_connection))
         finally:
             pooled.close()
 
-    @staticmethod
-    def write_driver(engine: Engine, work: Callable[[sqlite3.Connection], T]) -> T:
+    def write_driver(self, engine: Engine, work: Callable[[sqlite3.Connection], T]) -> T:
+        if engine is self.inline:
+            return _immediate(self._loop_connection(), work)
         pooled = engine.raw_connection()
         try:
-            db = cast(sqlite3.Connection, pooled.driver_connection)
-            db.execute("BEGIN IMMEDIATE")  # as on_sqlite_begin does for a write
-            try:
-                result = work(db)
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:  # some errors (a full disk) end it on their own
-                    db.execute("ROLLBACK")
-                raise
-            return result
+            return _immediate(cast(sqlite3.Connection, pooled.driver_connection), work)
         finally:
             pooled.close()
+
+    def _loop_connection(self) -> sqlite3.Connection:
+        """The event loop's driver connection: taken from `inline`'s pool once and kept
+        (in a busy bot, a checkout and return per call cost more than a tap's read)."""
+        if self._held is None:
+            self._held = self.inline.raw_connection()
+        return cast(sqlite3.Connection, self._held.driver_connection)
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:
         return await self._read(self.read, work)
@@ -191,8 +194,23 @@ class _SqliteWorkers:
         # Called from dispose(): the bot is stopping, nothing new is submitted.
         self.reads.shutdown(wait=True)
         self.writes.shutdown(wait=True)
+        if self._held is not None:
+            self._held.close()
         self.engine.dispose()
         self.inline.dispose()
+
+
+def _immediate(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` on `db` between BEGIN IMMEDIATE and COMMIT; roll back if it raises."""
+    db.execute("BEGIN IMMEDIATE")  # as on_sqlite_begin does for a write
+    try:
+        result = work(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:  # some errors (a full disk) end it on their own
+            db.execute("ROLLBACK")
+        raise
+    return result
 
 
 def _log_failure(future: asyncio.Task[None]) -> None:
@@ -249,7 +267,8 @@ async def run_write(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
 async def run_read_driver(engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
     """Run `work` on the `sqlite3` connection of a SQLite file, in autocommit: one statement
     reads one consistent state; a read of several statements begins its own transaction."""
-    return await _workers(engine)._read(_SqliteWorkers.read_driver, work)
+    workers = _workers(engine)
+    return await workers._read(workers.read_driver, work)
 
 
 async def run_write_driver(engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -257,7 +276,7 @@ async def run_write_driver(engine: AsyncEngine, work: Callable[[sqlite3.Connecti
     COMMIT (rolled back if it raises), under the process's write lock, as `run_write`."""
     workers = _workers(engine)
     async with sqlite_write_lock(engine):
-        return await workers._write(_SqliteWorkers.write_driver, work)
+        return await workers._write(workers.write_driver, work)
 
 
 async def on_driver(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) -> T:

@@ -144,15 +144,15 @@ async def start_session(
     `core` runs the SQLAlchemy Core reference.
     """
     start = Start(
-        pseudonym,
-        wave_id,
-        grp,
-        unit_id,
-        invitation_id,
-        language,
-        step,
-        utc(now),
-        expires_after_days,
+        pseudonym=pseudonym,
+        wave_id=wave_id,
+        grp=grp,
+        unit_id=unit_id,
+        invitation_id=invitation_id,
+        language=language,
+        step=step,
+        now=utc(now),
+        expires_after_days=expires_after_days,
     )
     tap = None if core else driver(engine)
     if tap is not None:

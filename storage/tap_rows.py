@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from scoring.paradata import duration_band, pace_band
 from storage.db import from_db, utc
 from storage.frames import SEPARATOR
@@ -202,24 +204,24 @@ class TapDriver(Protocol):
     """A database's driver-level respondent transactions (`storage.tap_sqlite`,
     `storage.tap_postgres`): the same transactions, guards and results as the Core ones."""
 
-    async def load_turn(self, engine: Any, pseudonym: str) -> Turn:
+    async def load_turn(self, engine: AsyncEngine, pseudonym: str) -> Turn:
         """Read a respondent's language, session, wave status and answers."""
 
-    async def move(self, engine: Any, move: Move) -> bool:
+    async def move(self, engine: AsyncEngine, move: Move) -> bool:
         """Apply `move` if the session is still at its expected version."""
 
-    async def set_message(self, engine: Any, pseudonym: str, message_id: int) -> None:
+    async def set_message(self, engine: AsyncEngine, pseudonym: str, message_id: int) -> None:
         """Remember the message with the session's live buttons (no version bump)."""
 
     async def completed(
-        self, engine: Any, pseudonym: str, wave_id: int, grp: str, unit_id: int | None
+        self, engine: AsyncEngine, pseudonym: str, wave_id: int, grp: str, unit_id: int | None
     ) -> bool:
         """Tell whether a completion marker covers this survey."""
 
-    async def start(self, engine: Any, start: Start) -> SurveySession:
+    async def start(self, engine: AsyncEngine, start: Start) -> SurveySession:
         """Insert a new session (see `storage.sessions.start_session`)."""
 
     async def submit(
-        self, engine: Any, pseudonym: str, now: datetime, today: date, expected: int | None
+        self, engine: AsyncEngine, pseudonym: str, now: datetime, today: date, expected: int | None
     ) -> bool:
         """File the survey in progress (see `storage.sessions.submit`)."""
