@@ -278,24 +278,23 @@ async def _file(db: Any, pseudonym: str, filed: Filing) -> None:
 
 async def _tally(db: Any, filed: Filing) -> None:
     """Add the drafts' counts to item_paradata, every item in one statement."""
-    rows = filed.tally.rows
+    rows = filed.tally.in_key_order()  # one lock order for every submission
     if not rows:
         return
-    counts = tuple(next(iter(rows.values())))
+    counts = tuple(rows[0][1])
     columns = ("wave_id", "questionnaire_id", "question_id", *counts)
     arrays = ", ".join(
         f"${number}::{'varchar' if name == 'question_id' else 'integer'}[]"
         for number, name in enumerate(columns, 1)
     )
     adds = ", ".join(f"{name} = item_paradata.{name} + excluded.{name}" for name in counts)
-    keys = list(rows)
+    names = ", ".join(columns)
     await db.execute(
-        f"INSERT INTO item_paradata ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        f"INSERT INTO item_paradata ({names}) SELECT {names} "
+        f"FROM unnest({arrays}) WITH ORDINALITY AS given ({names}, n) ORDER BY n "
         f"ON CONFLICT (wave_id, questionnaire_id, question_id) DO UPDATE SET {adds}",
-        [key[0] for key in keys],
-        [key[1] for key in keys],
-        [key[2] for key in keys],
-        *([rows[key][name] for key in keys] for name in counts),
+        *([key[index] for key, _ in rows] for index in range(3)),
+        *([row[name] for _, row in rows] for name in counts),
     )
 
 

@@ -269,17 +269,17 @@ def _file(db: sqlite3.Connection, pseudonym: str, filed: Filing) -> None:
 
 def _tally(db: sqlite3.Connection, filed: Filing) -> None:
     """Add the drafts' counts to item_paradata."""
-    rows = filed.tally.rows
+    rows = filed.tally.in_key_order()
     if not rows:
         return
-    counts = tuple(next(iter(rows.values())))
+    counts = tuple(rows[0][1])
     columns = ", ".join(("wave_id", "questionnaire_id", "question_id", *counts))
     marks = ", ".join("?" * (3 + len(counts)))
     adds = ", ".join(f"{name} = item_paradata.{name} + excluded.{name}" for name in counts)
     db.executemany(
         f"INSERT INTO item_paradata ({columns}) VALUES ({marks}) "
         f"ON CONFLICT (wave_id, questionnaire_id, question_id) DO UPDATE SET {adds}",
-        [(*key, *(row[name] for name in counts)) for key, row in rows.items()],
+        [(*key, *(row[name] for name in counts)) for key, row in rows],
     )
 
 
