@@ -22,6 +22,7 @@ from benchmarks import (
     bench_scaleout,
     bench_score,
     bench_tap,
+    bench_tap_driver,
 )
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -159,12 +160,15 @@ def main() -> int:
     print(f"reminders: {json.dumps(reminders, indent=1)}", flush=True)
     scaleout = bench_scaleout.main()  # 1, 2 and 3 webhook processes on PostgreSQL
     print(f"scaleout: {json.dumps(scaleout, indent=1)}", flush=True)
+    tap_driver = bench_tap_driver.main()  # about 8 minutes: driver level against Core, paired
+    print(f"tap_driver: {json.dumps(tap_driver, indent=1)}", flush=True)
     sections = [
         bench_rakor.render(rakor),
         bench_botapi.render(botapi),
         bench_reminders.render(reminders),
         bench_scaleout.render(scaleout) + _echo_ceiling(botapi, scaleout["users"]),
         bench_tap.render(tap),
+        bench_tap_driver.render(tap_driver),
     ]
     DOC.write_text(render(host, score, charts, *sections), encoding="utf-8")
     print(f"wrote {DOC}")

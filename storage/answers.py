@@ -13,10 +13,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection
-from storage.frames import SEPARATOR
 from storage.models import Response
 from storage.onehop import run_read
 from storage.schema import answers, draft_answers, responses
+from storage.tap_rows import draft_value
 
 __all__ = ["get_answers", "get_drafts", "get_response", "write_draft"]
 
@@ -59,15 +59,12 @@ def write_draft(
     partial: bool = False,
 ) -> None:
     """Upsert one draft answer inside `move_session`'s (synchronous, one-hop) transaction."""
-    if SEPARATOR in question_id:
-        raise ValueError("question ids must not contain control characters")
     conn.execute(
         _draft_upsert(conn.dialect.name),
         {
             "pseudonym": pseudonym,
             "question_id": question_id,
-            # answers_frame packs answers with this separator; nobody types it on purpose.
-            "value": None if value is None else value.replace(SEPARATOR, " "),
+            "value": draft_value(question_id, value),
             "seconds": seconds,
             "changes": 0,
             "partial": partial,

@@ -16,6 +16,12 @@ function of a SQLAlchemy `Connection` (SQL only, no other side effects), and it 
 - on PostgreSQL, through `AsyncConnection.run_sync` on the async engine (asyncpg is
   natively async; there is no thread to save).
 
+The respondent's hot transactions (`storage.tap_sqlite`, `storage.tap_postgres`) skip
+SQLAlchemy's execution layer as well: `run_read_driver` and `run_write_driver` hand their
+work a `sqlite3` connection from the same pools (on the loop, one taken once and kept; the
+same fallback to a thread), and `on_driver` hands it asyncpg's connection from the engine's
+pool.
+
 The synchronous engines and threads are made on first use and go away when the async engine
 is disposed.
 """
@@ -28,14 +34,15 @@ import logging
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, PoolProxiedConnection, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from storage.db import (
     WRITE_OPTION,
@@ -47,7 +54,7 @@ from storage.db import (
     write_transaction,
 )
 
-__all__ = ["run_read", "run_write"]
+__all__ = ["on_driver", "run_read", "run_read_driver", "run_write", "run_write_driver"]
 
 T = TypeVar("T")
 
@@ -69,10 +76,13 @@ def _never_wait(dbapi_connection: Any, _record: object) -> None:
         cursor.close()
 
 
-def _busy(error: OperationalError) -> bool:
-    """Tell whether SQLite refused because another connection holds the database."""
-    code = getattr(error.orig, "sqlite_errorcode", None)
-    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(error.orig)
+def _busy(error: BaseException | None) -> bool:
+    """Tell whether SQLite refused (`sqlite3.OperationalError`, or SQLAlchemy's wrapping of
+    it) because another connection holds the database."""
+    if isinstance(error, OperationalError):
+        error = error.orig
+    code = getattr(error, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(error)
 
 
 class _SqliteWorkers:
@@ -83,8 +93,9 @@ class _SqliteWorkers:
         self.engine: Engine = create_sync_engine(
             url, hide_parameters=True, pool_size=_READ_THREADS + 1, max_overflow=0
         )
+        # Two connections on the loop: one kept by the driver-level calls, one for the rest.
         self.inline: Engine = create_sync_engine(
-            url, hide_parameters=True, pool_size=1, max_overflow=0
+            url, hide_parameters=True, pool_size=2, max_overflow=0
         )
         for sync_engine in (self.engine, self.inline):
             event.listen(sync_engine, "connect", on_sqlite_connect)
@@ -95,6 +106,7 @@ class _SqliteWorkers:
         self._lock = sqlite_write_lock(engine)
         self._commits = 0
         self._checkpoint: asyncio.Task[None] | None = None
+        self._held: PoolProxiedConnection | None = None
 
     @staticmethod
     def read(engine: Engine, work: Callable[[Connection], T]) -> T:
@@ -108,24 +120,55 @@ class _SqliteWorkers:
             with connection.begin():
                 return work(connection)
 
-    async def run_read(self, work: Callable[[Connection], T]) -> T:
+    def read_driver(self, engine: Engine, work: Callable[[sqlite3.Connection], T]) -> T:
+        if engine is self.inline:
+            return work(self._loop_connection())
+        pooled = engine.raw_connection()
         try:
-            return self.read(self.inline, work)
-        except OperationalError as exc:
-            if not _busy(exc):
-                raise
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.reads, self.read, self.engine, work)
+            return work(cast(sqlite3.Connection, pooled.driver_connection))
+        finally:
+            pooled.close()
+
+    def write_driver(self, engine: Engine, work: Callable[[sqlite3.Connection], T]) -> T:
+        if engine is self.inline:
+            return _immediate(self._loop_connection(), work)
+        pooled = engine.raw_connection()
+        try:
+            return _immediate(cast(sqlite3.Connection, pooled.driver_connection), work)
+        finally:
+            pooled.close()
+
+    def _loop_connection(self) -> sqlite3.Connection:
+        """The event loop's driver connection: taken from `inline`'s pool once and kept
+        (in a busy bot, a checkout and return per call cost more than a tap's read)."""
+        if self._held is None:
+            self._held = self.inline.raw_connection()
+        return cast(sqlite3.Connection, self._held.driver_connection)
+
+    async def run_read(self, work: Callable[[Connection], T]) -> T:
+        return await self._read(self.read, work)
 
     async def run_write(self, work: Callable[[Connection], T]) -> T:
         """Write (the caller holds the in-process write lock)."""
+        return await self._write(self.write, work)
+
+    async def _read(self, how: Callable[[Engine, Callable[[Any], T]], T], work: Any) -> T:
         try:
-            result = self.write(self.inline, work)
-        except OperationalError as exc:
+            return how(self.inline, work)
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if not _busy(exc):
+                raise
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.reads, how, self.engine, work)
+
+    async def _write(self, how: Callable[[Engine, Callable[[Any], T]], T], work: Any) -> T:
+        try:
+            result = how(self.inline, work)
+        except (OperationalError, sqlite3.OperationalError) as exc:
             if not _busy(exc):
                 raise
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.writes, self.write, self.engine, work)
+            return await loop.run_in_executor(self.writes, how, self.engine, work)
         self._commits += 1
         if self._commits % _CHECKPOINT_EVERY == 0:
             self._start_checkpoint()
@@ -151,8 +194,23 @@ class _SqliteWorkers:
         # Called from dispose(): the bot is stopping, nothing new is submitted.
         self.reads.shutdown(wait=True)
         self.writes.shutdown(wait=True)
+        if self._held is not None:
+            self._held.close()
         self.engine.dispose()
         self.inline.dispose()
+
+
+def _immediate(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` on `db` between BEGIN IMMEDIATE and COMMIT; roll back if it raises."""
+    db.execute("BEGIN IMMEDIATE")  # as on_sqlite_begin does for a write
+    try:
+        result = work(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:  # some errors (a full disk) end it on their own
+            db.execute("ROLLBACK")
+        raise
+    return result
 
 
 def _log_failure(future: asyncio.Task[None]) -> None:
@@ -204,3 +262,39 @@ async def run_write(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
     workers = _workers(engine)
     async with sqlite_write_lock(engine):
         return await workers.run_write(work)
+
+
+async def run_read_driver(engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` on the `sqlite3` connection of a SQLite file, in autocommit: one statement
+    reads one consistent state; a read of several statements begins its own transaction."""
+    workers = _workers(engine)
+    return await workers._read(workers.read_driver, work)
+
+
+async def run_write_driver(engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` on the `sqlite3` connection of a SQLite file between BEGIN IMMEDIATE and
+    COMMIT (rolled back if it raises), under the process's write lock, as `run_write`."""
+    workers = _workers(engine)
+    async with sqlite_write_lock(engine):
+        return await workers._write(workers.write_driver, work)
+
+
+async def on_driver(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work` on asyncpg's connection from the engine's pool (checked out as any other:
+    its liveness check applies), in autocommit; `work` opens a transaction if it needs one.
+
+    A connection left unusable (closed under it, or still in a transaction after a cancel)
+    is thrown away instead of going back to the pool.
+    """
+    pooled = await engine.raw_connection()
+    driver: Any = pooled.driver_connection  # asyncpg.Connection
+    done = False
+    try:
+        result = await work(driver)
+        done = True
+        return result
+    finally:
+        if not done and (driver.is_closed() or driver.is_in_transaction()):
+            await greenlet_spawn(pooled.invalidate)
+        # In a greenlet: SQLAlchemy's reset on return may await the driver.
+        await greenlet_spawn(pooled.close)

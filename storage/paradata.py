@@ -107,13 +107,19 @@ class ItemTally:
             if abandoned_at not in seen:  # on screen, never answered nor passed
                 row["shown"] += 1
 
+    def in_key_order(self) -> list[tuple[tuple[int, int, str], dict[str, int]]]:
+        """Return the rows by (wave, questionnaire, question): concurrent submissions add to
+        the same rows, and taking their locks in one order is what keeps PostgreSQL from
+        aborting one of them as a deadlock (the drafts come in each person's own order)."""
+        return sorted(self.rows.items())
+
     def write(self, conn: Connection) -> None:
         """Add the counts to item_paradata (inside the caller's transaction)."""
         if not self.rows:
             return
         values: list[dict[str, Any]] = [
             {"wave_id": w, "questionnaire_id": q, "question_id": i, **counts}
-            for (w, q, i), counts in self.rows.items()
+            for (w, q, i), counts in self.in_key_order()
         ]
         key = ("wave_id", "questionnaire_id", "question_id")
         conn.execute(upsert_add(conn, item_paradata, values, key, (*_COUNTS, *_BANDS)))

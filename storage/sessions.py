@@ -8,24 +8,28 @@ its exact times) survives in the submitted record: the response keeps its comple
 its duration and pace as bands. A cancelled or expired survey leaves only counts (dropouts,
 item paradata). After each of these deletes the storage scrubber wipes the deleted bytes from
 the database files (`storage.anonymity`).
+
+Starting and submitting run at driver level on a SQLite file and on PostgreSQL
+(`storage.tap_sqlite`, `storage.tap_postgres`, chosen by `driver`); the SQLAlchemy Core
+transactions here are the reference they are tested against (`core=True`).
 """
 
 from __future__ import annotations
 
-import secrets
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, bindparam, delete, exists, select, update
+from sqlalchemy import URL, Connection, bindparam, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from scoring.paradata import duration_band, pace_band
+from storage import tap_postgres, tap_sqlite
 from storage.anonymity import survey_state_deleted
-from storage.db import from_db, utc
+from storage.db import from_db, sqlite_file, utc
 from storage.errors import AlreadyCompleted, InvitationTaken, NotFound, SessionExists
 from storage.funnel import tally_dropouts
 from storage.models import SurveySession, WaveStatus
@@ -43,12 +47,14 @@ from storage.schema import (
     wave_questionnaires,
     waves,
 )
+from storage.tap_rows import EXTERNAL, Start, TapDriver, completion_scope, filing
 
 __all__ = [
     "EXTERNAL",
     "cancel_session",
     "completed_in_open_wave",
     "completion_scope",
+    "driver",
     "expire_sessions",
     "get_session",
     "has_completed",
@@ -57,7 +63,6 @@ __all__ = [
     "submit",
 ]
 
-EXTERNAL: Final = "external"
 # Sessions ended per statement when many expire at once (well under SQLite's variable limit).
 _CHUNK: Final = 500
 
@@ -82,10 +87,18 @@ def session_from_row(row: Any) -> SurveySession:
     )
 
 
-def completion_scope(grp: str, unit_id: int) -> int:
-    """Return what one completion covers: a unit for citizens (they may rate every service
-    they used, once each per wave; issue 22.6), the whole wave (0) for the other groups."""
-    return unit_id if grp == EXTERNAL else 0
+def driver(engine: AsyncEngine) -> TapDriver | None:
+    """Return the driver-level respondent transactions for `engine`'s database, or None
+    where only the Core ones run (an in-memory SQLite database)."""
+    if engine.dialect.name == "postgresql":
+        return tap_postgres
+    return tap_sqlite if _on_file(engine.url) else None
+
+
+@functools.cache
+def _on_file(url: URL) -> bool:
+    # Cached: asked on every call of the hot path, and a path is costly to build.
+    return sqlite_file(url) is not None
 
 
 def _completed(
@@ -120,6 +133,7 @@ async def start_session(
     now: datetime,
     *,
     expires_after_days: int = 14,
+    core: bool = False,
 ) -> SurveySession:
     """Begin a survey: a session row for the pseudonym (no response exists until submission).
 
@@ -127,8 +141,22 @@ async def start_session(
     submitted this survey (wave and group; for citizens, also unit), InvitationTaken if the
     personal link `invitation_id` was submitted on or has another survey in progress (the
     session is the link's claim), NotFound if the wave has no questionnaire for `grp`.
+    `core` runs the SQLAlchemy Core reference.
     """
-    now = utc(now)
+    start = Start(
+        pseudonym=pseudonym,
+        wave_id=wave_id,
+        grp=grp,
+        unit_id=unit_id,
+        invitation_id=invitation_id,
+        language=language,
+        step=step,
+        now=utc(now),
+        expires_after_days=expires_after_days,
+    )
+    tap = None if core else driver(engine)
+    if tap is not None:
+        return await tap.start(engine, start)
 
     def write(conn: Connection) -> SurveySession:
         questionnaire_id = conn.execute(
@@ -148,22 +176,7 @@ async def start_session(
         ):
             raise InvitationTaken("this personal link was already used")
         add_respondent_now(conn, pseudonym)
-        session = SurveySession(
-            pseudonym=pseudonym,
-            wave_id=wave_id,
-            grp=grp,
-            unit_id=unit_id,
-            questionnaire_id=questionnaire_id,
-            invitation_id=invitation_id,
-            step=step,
-            question_id=None,
-            language=language,
-            message_id=None,
-            version=0,
-            started_at=now,
-            updated_at=now,
-            expires_on=now.date() + timedelta(days=expires_after_days),
-        )
+        session = start.session(questionnaire_id)
         try:
             with conn.begin_nested():
                 conn.execute(survey_sessions.insert().values(asdict(session)))
@@ -223,30 +236,17 @@ def _file(
     conn: Connection, session: Any, drafts: list[DraftRow], now: datetime, today: date
 ) -> None:
     """Write the submitted response, its answers and the aggregates (no session data)."""
-    given = {d.question_id: d.value for d in drafts if d.value is not None}
-    seconds = max(0.0, (now - from_db(session.started_at)).total_seconds())
-    response_id = secrets.token_hex(16)  # drawn now: the survey in progress never had one
-    conn.execute(
-        responses.insert().values(
-            id=response_id,
-            wave_id=session.wave_id,
-            grp=session.grp,
-            unit_id=session.unit_id,
-            questionnaire_id=session.questionnaire_id,
-            language=session.language,
-            completed_on=today,
-            duration_band=duration_band(seconds),
-            pace_band=pace_band(seconds, len(given)),
-        )
-    )
-    if given:
+    filed = filing(session, drafts, now, today)
+    conn.execute(responses.insert().values(filed.response))
+    if filed.answers:
         conn.execute(
             answers.insert(),
-            [{"response_id": response_id, "question_id": q, "value": v} for q, v in given.items()],
+            [
+                {"response_id": filed.response_id, "question_id": q, "value": v}
+                for q, v in filed.answers
+            ],
         )
-    tally = ItemTally()
-    tally.add(session.wave_id, session.questionnaire_id, drafts)
-    tally.write(conn)
+    filed.tally.write(conn)
     add_arrival(conn, session.wave_id, session.unit_id, session.grp, now)
 
 
@@ -257,6 +257,7 @@ async def submit(
     today: date,
     *,
     expected_version: int | None = None,
+    core: bool = False,
 ) -> bool:
     """File the survey in progress under a fresh response id and forget who gave it.
 
@@ -265,9 +266,15 @@ async def submit(
     session with its drafts and reminder contact is deleted. Returns False when there is
     nothing to submit (no session, a concurrent submit won, or the session is no longer at
     `expected_version` when one is given). Raises AlreadyCompleted if this pseudonym has
-    already submitted this survey.
+    already submitted this survey. `core` runs the SQLAlchemy Core reference.
     """
     moment = utc(now)
+    tap = None if core else driver(engine)
+    if tap is not None:
+        filed = await tap.submit(engine, pseudonym, moment, today, expected_version)
+        if filed:
+            survey_state_deleted(engine)
+        return filed
 
     def write(conn: Connection) -> bool:
         session = conn.execute(_LOCK_SESSION, {"pseudonym": pseudonym}).first()
@@ -355,10 +362,20 @@ async def completed_in_open_wave(engine: AsyncEngine, pseudonym: str) -> bool:
 
 
 async def has_completed(
-    engine: AsyncEngine, pseudonym: str, wave_id: int, grp: str, unit_id: int | None = None
+    engine: AsyncEngine,
+    pseudonym: str,
+    wave_id: int,
+    grp: str,
+    unit_id: int | None = None,
+    *,
+    core: bool = False,
 ) -> bool:
     """Tell whether this pseudonym has submitted this survey: the wave and group, and for
-    the external group the unit (`unit_id`; without it, any unit)."""
+    the external group the unit (`unit_id`; without it, any unit). Asked before every start.
+    `core` runs the SQLAlchemy Core reference."""
+    tap = None if core else driver(engine)
+    if tap is not None:
+        return await tap.completed(engine, pseudonym, wave_id, grp, unit_id)
     return await run_read(engine, lambda conn: _completed(conn, pseudonym, wave_id, grp, unit_id))
 
 

@@ -4,48 +4,47 @@ A tap or a typed answer needs the person's chosen language, their session, wheth
 still takes answers, the questionnaire version and the answers so far. Reading them in one
 consistent read (instead of five round trips) is most of the work per tap; the move itself is
 then one write (`move_session`), guarded by the session's version. Both run whole in one hop
-(`storage.onehop`), with statements built once.
+(`storage.onehop`).
 
 The answers so far are draft rows keyed by the person's pseudonym (`draft_answers`; no
 response exists before submission). The answer's upsert also keeps the item's paradata, in
 the same statement: the seconds since the session's previous move are added to the item's
 time, and an answer replaced on coming back counts as a change.
+
+On a SQLite file and on PostgreSQL both run at driver level (`storage.tap_sqlite`,
+`storage.tap_postgres`: a tap's storage cost was mostly SQLAlchemy's execution layer); the
+SQLAlchemy Core statements here are the reference they are tested against (`core=True`), and
+what runs on an in-memory SQLite database.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.answers import write_draft
-from storage.db import from_db, utc
 from storage.models import UNCHANGED, SurveySession, Unchanged, WaveStatus
 from storage.onehop import run_read, run_write
 from storage.schema import draft_answers, respondents, survey_sessions, waves
-from storage.sessions import session_from_row
+from storage.sessions import driver, session_from_row
+from storage.tap_rows import Move, Turn, plan_move
 
 __all__ = ["Turn", "load_turn", "move_session", "set_session_message"]
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
-    """A respondent's state at the start of a move."""
+async def load_turn(engine: AsyncEngine, pseudonym: str, *, core: bool = False) -> Turn:
+    """Read a respondent's language, session, wave status, questionnaire and answers.
 
-    chosen_language: str | None  # chosen with /bahasa; None: follow Telegram's
-    session: SurveySession | None
-    wave_open: bool = False  # whether the session's wave still takes answers
-    questionnaire_id: int | None = None
-    answers: dict[str, str] = field(default_factory=dict)
-
-
-async def load_turn(engine: AsyncEngine, pseudonym: str) -> Turn:
-    """Read a respondent's language, session, wave status, questionnaire and answers."""
+    `core` runs the SQLAlchemy Core reference instead of the driver-level statements.
+    """
+    tap = None if core else driver(engine)
+    if tap is not None:
+        return await tap.load_turn(engine, pseudonym)
     return await run_read(engine, functools.partial(_load_turn, pseudonym=pseudonym))
 
 
@@ -87,21 +86,6 @@ def _load_turn(conn: Connection, *, pseudonym: str) -> Turn:
 
 # -- the move: one write ------------------------------------------------------------------
 
-# A draft's seconds on an item stop growing at a day (the histogram's top band starts far below).
-_MAX_SECONDS: Final = 86_400
-
-
-def _moves(
-    now: datetime,
-    expected_version: int,
-    changes: Mapping[str, object],
-) -> dict[str, Any]:
-    """Return the column values of a session move (unchanged fields left out)."""
-    values: dict[str, Any] = {"version": expected_version + 1, "updated_at": utc(now)}
-    values.update({k: v for k, v in changes.items() if not isinstance(v, Unchanged)})
-    return values
-
-
 # Built once (a tap runs it); the columns to set are given at execution.
 _MOVE: Final = update(survey_sessions).where(
     survey_sessions.c.pseudonym == bindparam("where_pseudonym"),
@@ -114,13 +98,26 @@ _BIND_MESSAGE: Final = (
 )
 
 
-def _move(conn: Connection, pseudonym: str, expected_version: int, values: Any) -> bool:
-    """Apply a move if the session is still at `expected_version`."""
+def _move(conn: Connection, move: Move) -> bool:
+    """Apply a move if the session is still at its expected version (the Core reference)."""
     # Optimistic concurrency: of two taps on the same screen only one finds the old version.
     result = conn.execute(
-        _MOVE, {"where_pseudonym": pseudonym, "where_version": expected_version, **values}
+        _MOVE,
+        {"where_pseudonym": move.pseudonym, "where_version": move.expected_version} | move.values(),
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    if move.dropped:
+        conn.execute(
+            delete(draft_answers).where(
+                draft_answers.c.pseudonym == move.pseudonym,
+                draft_answers.c.question_id.in_(move.dropped),
+            )
+        )
+    if move.answer is not None:
+        question_id, value = move.answer
+        write_draft(conn, move.pseudonym, question_id, value, move.seconds, partial=move.partial)
+    return True
 
 
 async def move_session(
@@ -135,6 +132,7 @@ async def move_session(
     partial: bool = False,
     drop_answers: Iterable[str] = (),
     message_id: int | Unchanged | None = UNCHANGED,
+    core: bool = False,
 ) -> SurveySession | None:
     """Move the session and record an answer in one transaction, if nobody moved it first.
 
@@ -142,54 +140,31 @@ async def move_session(
     `partial` marks a multiple choice being ticked (not yet confirmed, so not a change);
     `drop_answers` are answers a changed branch no longer asks; `message_id` is the message
     that will show the new step's buttons. Returns the moved session, or None when `session`
-    is stale (a double tap).
+    is stale (a double tap). `core` runs the SQLAlchemy Core reference.
     """
-    values = _moves(
-        now,
-        session.version,
-        {
-            "step": step,
-            "question_id": question_id,
-            "language": language,
-            "message_id": message_id,
-        },
-    )
-    dropped = [q for q in drop_answers if answer is None or q != answer[0]]
-    # Time on the item: since the previous move showed it (a day's pause counts as a day).
-    seconds = min(
-        _MAX_SECONDS,
-        max(0, int((values["updated_at"] - from_db(session.updated_at)).total_seconds())),
-    )
-
-    def write(conn: Connection) -> bool:
-        if not _move(conn, session.pseudonym, session.version, values):
-            return False
-        if dropped:
-            conn.execute(
-                delete(draft_answers).where(
-                    draft_answers.c.pseudonym == session.pseudonym,
-                    draft_answers.c.question_id.in_(dropped),
-                )
-            )
-        if answer is not None:
-            write_draft(conn, session.pseudonym, answer[0], answer[1], seconds, partial=partial)
-        return True
-
-    if not await run_write(engine, write):
-        return None
-    return replace(
+    move = plan_move(
         session,
-        version=values["version"],
-        updated_at=values["updated_at"],
-        **{
-            k: v
-            for k, v in values.items()
-            if k in ("step", "question_id", "language", "message_id")
-        },
+        now,
+        {"step": step, "question_id": question_id, "language": language, "message_id": message_id},
+        answer,
+        partial,
+        drop_answers,
     )
+    tap = None if core else driver(engine)
+    if tap is not None:
+        moved = await tap.move(engine, move)
+    else:
+        moved = await run_write(engine, functools.partial(_move, move=move))
+    return move.moved(session) if moved else None
 
 
-async def set_session_message(engine: AsyncEngine, pseudonym: str, message_id: int) -> None:
+async def set_session_message(
+    engine: AsyncEngine, pseudonym: str, message_id: int, *, core: bool = False
+) -> None:
     """Remember which message carries the session's live buttons (no version bump)."""
+    tap = None if core else driver(engine)
+    if tap is not None:
+        await tap.set_message(engine, pseudonym, message_id)
+        return
     values = {"where_pseudonym": pseudonym, "message_id": message_id}
     await run_write(engine, lambda conn: conn.execute(_BIND_MESSAGE, values))

@@ -40,6 +40,7 @@ __all__ = [
     "db",
     "empty_database",
     "empty_database_url",
+    "fresh_postgres_url",
     "make_survey_setup",
     "postgres_module_url",
     "record_answers",
@@ -110,6 +111,14 @@ class _ThrowawayDatabase:
 @pytest.fixture(scope="module")
 def postgres_module_url() -> Iterator[str]:
     """Return the URL of a PostgreSQL database shared by one test module."""
+    database = _ThrowawayDatabase.create()
+    yield database.url
+    database.drop()
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """Return the URL of a PostgreSQL database of this test's own (dropped afterwards)."""
     database = _ThrowawayDatabase.create()
     yield database.url
     database.drop()

@@ -1,5 +1,6 @@
 """One-hop transactions on SQLite: on the event loop when the file is free, in a thread when
-another process holds it, and the write-ahead log checkpointed off the loop."""
+another process holds it, and the write-ahead log checkpointed off the loop; on PostgreSQL,
+driver-level calls that never put a broken or busy connection back in the pool."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from storage import Database, get_session, load_turn, move_session, start_session
 from storage.errors import SessionExists
-from storage.onehop import run_read
+from storage.onehop import on_driver, run_read
 from storage.schema import draft_answers
 from tests.storage_fixtures import NOW, SurveySetup, make_survey_setup
 
@@ -99,3 +100,52 @@ async def test_the_write_ahead_log_is_checkpointed_and_stays_small(
         setup.db.engine, lambda conn: conn.execute(select(draft_answers.c.question_id)).all()
     )
     assert len(stored) == 40
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_connection_that_died_under_a_driver_call_is_not_reused(
+    survey_setup: SurveySetup,
+) -> None:
+    engine = survey_setup.db.engine
+    first = await on_driver(engine, lambda db: db.fetchval("SELECT pg_backend_pid()"))
+    with pytest.raises(Exception, match=r"terminat"):  # the server cuts it mid-statement
+        await on_driver(engine, lambda db: db.fetchval("SELECT pg_terminate_backend($1)", first))
+    # The pool hands out live connections only, and the next tap works.
+    after = await on_driver(engine, lambda db: db.fetchval("SELECT pg_backend_pid()"))
+    assert after != first
+    session = await _started(survey_setup)
+    assert (await load_turn(engine, ALICE)).session == session
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_driver_transaction_cancelled_midway_leaves_no_transaction_open(
+    survey_setup: SurveySetup,
+) -> None:
+    engine = survey_setup.db.engine
+    started = asyncio.Event()
+
+    async def slow(db: Any) -> None:
+        async with db.transaction():
+            await db.execute("UPDATE waves SET name = name")  # holds the wave rows
+            started.set()
+            await db.execute("SELECT pg_sleep(30)")
+
+    task = asyncio.create_task(on_driver(engine, slow))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # Nothing of it holds on: the rows are free, and every pooled connection is idle.
+    async with engine.begin() as conn:
+        await conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+        await conn.execute(text("UPDATE waves SET name = name"))
+    states = await on_driver(
+        engine,
+        lambda db: db.fetch(
+            "SELECT state FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ),
+    )
+    assert all(row["state"] != "idle in transaction" for row in states)

@@ -512,3 +512,46 @@ async def test_arrivals_count_submissions_per_unit_group_and_hour(survey_setup):
         ("PKM-01", "external", NOW.replace(minute=0), 2),  # 09:35 and 09:50
         ("PKM-01", "external", NOW.replace(hour=10, minute=0), 1),  # 10:45
     ]
+
+
+@pytest.mark.parametrize("core", [False, True], ids=["driver", "core"])
+async def test_concurrent_submits_of_one_questionnaire_never_deadlock(survey_setup, core):
+    # Everyone's item counts land on the same item_paradata rows; people who answered in
+    # opposite orders must not lock those rows in opposite orders (PostgreSQL would abort
+    # one submission as a deadlock).
+    engine = survey_setup.db.engine
+    items = [f"q{number:02d}" for number in range(20)]
+
+    async def answered(person, order):
+        session = await start_session(
+            engine,
+            person,
+            survey_setup.wave.id,
+            "internal",
+            survey_setup.units["DINKES"].id,
+            None,
+            "id",
+            "question",
+            NOW,
+            core=core,
+        )
+        for number, item in enumerate(order):
+            session = await move_session(
+                engine,
+                session,
+                now=NOW + timedelta(seconds=number),
+                answer=(item, "3"),
+                core=core,
+            )
+
+    rounds, people = 3, 12
+    for turn in range(rounds):  # several rounds: a deadlock needs an unlucky interleaving
+        names = [f"{turn}-{index:02d}".ljust(64, "p") for index in range(people)]
+        for index, person in enumerate(names):
+            await answered(person, items if index % 2 else items[::-1])
+        filed = await asyncio.gather(
+            *(submit(engine, p, NOW + timedelta(minutes=9), TODAY, core=core) for p in names)
+        )
+        assert all(filed)
+    rows = await list_item_paradata(engine, survey_setup.wave.id)
+    assert {row.question_id: row.answered for row in rows} == dict.fromkeys(items, rounds * people)
