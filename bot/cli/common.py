@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +24,11 @@ if TYPE_CHECKING:
 __all__ = [
     "LIBRARIES_WITH_CONTENT_IN_DEBUG",
     "JsonFormatter",
+    "TextFormatter",
     "configure_logging",
     "now",
     "run_with_db",
+    "safe_traceback",
     "settings_from",
 ]
 
@@ -40,6 +43,79 @@ LIBRARIES_WITH_CONTENT_IN_DEBUG: Final = (
     "uvicorn",
     "starlette",
 )
+
+# Exceptions from these libraries can quote stored values: a database error's text carries the
+# statement's parameters (SQLAlchemy), the conflicting key (PostgreSQL's DETAIL: "Key
+# (pseudonym)=(…) already exists") or the row; an HTTP client's carries the URL, and a Bot API
+# URL holds the token. Their tracebacks are logged with the message withheld.
+LIBRARIES_WITH_VALUES_IN_ERRORS: Final = (
+    "sqlalchemy",
+    "sqlite3",
+    "aiosqlite",
+    "asyncpg",
+    "httpx",
+    "httpcore",
+)
+WITHHELD: Final = "(message withheld: it may quote stored values)"
+
+
+def _quotes_values(exc: BaseException) -> bool:
+    return any(
+        (klass.__module__ or "").split(".")[0] in LIBRARIES_WITH_VALUES_IN_ERRORS
+        for klass in type(exc).__mro__
+    )
+
+
+def safe_traceback(exc: BaseException) -> str:
+    """Return `exc`'s traceback, its chain included, without the text of risky exceptions.
+
+    The frames (files, lines, code) are kept, so the failure can still be found; the message
+    of an exception raised by a library in `LIBRARIES_WITH_VALUES_IN_ERRORS`, or of ours that
+    wraps one, is replaced by `WITHHELD`.
+    """
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        cause = current.__cause__
+        current = (
+            cause
+            if cause is not None
+            else (None if current.__suppress_context__ else current.__context__)
+        )
+    risky = any(_quotes_values(link) for link in chain)
+    parts: list[str] = []
+    for position, link in enumerate(reversed(chain)):
+        if position:
+            parts.append(
+                "\nThe above exception was the direct cause of the following exception:\n\n"
+                if link.__cause__ is not None
+                else "\nDuring handling of the above exception, another exception occurred:\n\n"
+            )
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_tb(link.__traceback__))
+        name = f"{type(link).__module__}.{type(link).__qualname__}"
+        text = WITHHELD if risky else str(link)
+        parts.append(f"{name}: {text}\n" if text else f"{name}\n")
+    return "".join(parts).rstrip("\n")
+
+
+def _exception_of(ei: Any) -> BaseException | None:
+    return ei[1] if isinstance(ei, tuple) else ei if isinstance(ei, BaseException) else None
+
+
+class TextFormatter(logging.Formatter):
+    """The terminal's format; tracebacks through `safe_traceback`."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatException(self, ei: Any) -> str:
+        """Return the traceback with risky messages withheld."""
+        exc = _exception_of(ei)
+        return safe_traceback(exc) if exc is not None else super().formatException(ei)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -62,7 +138,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(env_file)
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(TextFormatter):
     """One JSON object a line: time, level, logger, message and, on failure, the traceback.
 
     Only these fields: `extra` attributes a library attaches to a record are not copied, so
@@ -108,7 +184,7 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # httpx logs every request URL, and a Bot API URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
