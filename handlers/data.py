@@ -1,7 +1,7 @@
 """Data for officials: /saran (respondents' suggestions) and /ekspor (the data export, admins).
 
-Thin: decide who asks (handlers.scores.asker_command), call services.comments or
-services.exports, and send what they return. Both read the wave through the one release rule
+Thin: decide who asks (handlers.scores.asker_command), call services.reports.comments or
+services.reports.exports, and send what they return. Both read the wave through the one release rule
 (services.release) and are k-suppressed like every result. Free text never goes to a group:
 /saran there asks for a private chat, /ekspor is private-only in the command table.
 """
@@ -19,10 +19,15 @@ from handlers.scores import Need, asker_command, refuse
 from services import reports
 from services.access import Asker, Decision
 from services.admin import AdminError
-from services.comments import comments_messages, keyword_png, load_comments
-from services.exports import export_document, wave_names
 from services.pushes.delivery import chart_message, send_outgoing
 from services.release import today_for
+from services.reports import (
+    comments_messages,
+    export_document,
+    export_wave_names,
+    keyword_png,
+    load_comments,
+)
 
 __all__ = ["on_comments", "on_export"]
 
@@ -102,7 +107,7 @@ async def on_export(update: Update, context: BotContext, asker: Asker) -> None:
         if wave_name is None:
             await _say(update, context, context.t(language, "export_no_wave"))
         else:
-            waves = ", ".join(await wave_names(engine)) or "—"
+            waves = ", ".join(await export_wave_names(engine)) or "—"
             text = context.t(
                 language, "export_unknown_wave", wave=html.escape(wave_name[:60]), waves=waves
             )

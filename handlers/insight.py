@@ -1,6 +1,6 @@
 """/simulasi (/simulate): what-if on the current report, and what it takes to reach Terjaga.
 
-Thin: parse the request (`services.whatif`), decide the scope the asker may see, compute on
+Thin: parse the request (`services.reports.whatif`), decide the scope the asker may see, compute on
 the report the score commands use, and answer with text.
 """
 
@@ -13,7 +13,7 @@ from telegram import Update
 
 from handlers.context import BotContext
 from handlers.scores import Need, score_command
-from services import whatif
+from services import reports
 from services.access import Asker, Decision
 from services.reports import ReportBundle
 
@@ -35,18 +35,18 @@ async def on_simulate(
 ) -> None:
     """Handle /simulasi [<dimension> <points> [groups]] [unit CODE]."""
     try:
-        request = whatif.parse_request(context.args or [])
-    except whatif.BadRequest as problem:
-        await _say(update, context, whatif.usage_text(asker.language, problem))
+        request = reports.parse_request(context.args or [])
+    except reports.BadRequest as problem:
+        await _say(update, context, reports.usage_text(asker.language, problem))
         return
-    decision, unit = whatif.scope_for(asker.viewer, request.unit)
+    decision, unit = reports.scope_for(asker.viewer, request.unit)
     if decision is not Decision.ALLOWED:
         logger.info("simulation refused: %s", decision.value)
         own = html.escape(asker.viewer.unit_name or asker.viewer.unit_code or "")
         await _say(update, context, context.t(asker.language, _REFUSALS[decision], unit=own))
         return
     try:
-        text = whatif.answer(bundle.report, request, unit, asker.language)
+        text = reports.answer(bundle.report, request, unit, asker.language)
     except ValueError:
         value = html.escape((unit or "")[:40])
         await _say(update, context, context.t(asker.language, "whatif_bad_unit", value=value))

@@ -20,11 +20,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from handlers.context import BotContext
-from services import callbacks, funnel, peers, report_texts, reports
+from services import callbacks, funnel, reports
 from services.access import Asker, Decision, asker_for
 from services.pushes.delivery import Outgoing, chart_message, send_outgoing
-from services.report_charts import render_chart, report_pack, unit_pack
-from services.reports import ReportBundle
+from services.reports import ReportBundle, render_chart, report_pack, unit_pack
 
 __all__ = [
     "UNIT_ACTION",
@@ -183,7 +182,7 @@ async def _show_unit(
     bundle = await _bundle(update, context, asker, wave_name)
     if bundle is None:
         return
-    caption = report_texts.score_text(bundle, asker.language, unit_code)
+    caption = reports.score_text(bundle, asker.language, unit_code)
     await _send_chart(
         update, context, bundle, "index", caption, language=asker.language, unit_code=unit_code
     )
@@ -203,7 +202,7 @@ async def on_score(update: Update, context: BotContext, asker: Asker) -> None:
         return
     bundle = await _bundle(update, context, asker, wave_name)
     if bundle is not None:
-        caption = report_texts.score_text(bundle, asker.language)
+        caption = reports.score_text(bundle, asker.language)
         await _send_chart(update, context, bundle, "index", caption, language=asker.language)
 
 
@@ -265,7 +264,7 @@ async def on_dimensions(
 ) -> None:
     """Handle /dimensi (/dimensions): the seven dimensions, weakest first."""
     unit_code = None if asker.viewer.sees_all else asker.viewer.unit_code
-    caption = report_texts.dimensions_text(bundle, asker.language, unit_code)
+    caption = reports.dimensions_text(bundle, asker.language, unit_code)
     await _send_chart(
         update, context, bundle, "dimensions", caption, language=asker.language, unit_code=unit_code
     )
@@ -276,8 +275,8 @@ async def on_ranking(
     update: Update, context: BotContext, asker: Asker, bundle: ReportBundle
 ) -> None:
     """Handle /peringkat (/ranking): units by index; partial composites listed apart."""
-    full = report_texts.ranking_text(bundle, asker.language)
-    caption = report_texts.ranking_text(bundle, asker.language, limit=report_texts.CAPTION_LIMIT)
+    full = reports.ranking_text(bundle, asker.language)
+    caption = reports.ranking_text(bundle, asker.language, limit=reports.CAPTION_LIMIT)
     await _send_chart(
         update,
         context,
@@ -296,16 +295,16 @@ async def on_trend(update: Update, context: BotContext, asker: Asker, bundle: Re
     viewer = asker.viewer
     if not viewer.sees_all and viewer.unit_code is not None:
         own = viewer.unit_code
-        caption = report_texts.trend_text(bundle, asker.language, own)
+        caption = reports.trend_text(bundle, asker.language, own)
         await _send_chart(
             update, context, bundle, "trend", caption, language=asker.language, unit_code=own
         )
         return
-    caption = report_texts.trend_text(bundle, asker.language)
+    caption = reports.trend_text(bundle, asker.language)
     # Our KPK result per year, percentile and peers: beside our own waves, after the chart.
     services = context.services
-    ours, found = await peers.load_standings(services.db.engine, services.settings)
-    kpk = peers.peers_text(ours, found, asker.language)
+    ours, found = await reports.load_standings(services.db.engine, services.settings)
+    kpk = reports.peers_text(ours, found, asker.language)
     await _send_chart(
         update, context, bundle, "trend", caption, language=asker.language, follow_up=kpk
     )
@@ -322,7 +321,7 @@ async def on_progress(
     found = await funnel.load_funnel(services, bundle.wave)
     if not viewer.sees_all and viewer.unit_code is not None:
         # The progress chart shows every unit: a unit head gets their own unit as text.
-        text = report_texts.unit_progress_text(bundle, asker.language, viewer.unit_code)
+        text = reports.unit_progress_text(bundle, asker.language, viewer.unit_code)
         await _say(update, context, text)
         own = funnel.funnel_text(
             services, asker.language, found, unit_code=viewer.unit_code, unit_name=viewer.unit_name
@@ -330,7 +329,7 @@ async def on_progress(
         for page in own:
             await _say(update, context, page)
         return
-    caption = report_texts.progress_text(bundle, asker.language)
+    caption = reports.progress_text(bundle, asker.language)
     await _send_chart(update, context, bundle, "progress", caption, language=asker.language)
     # Then started / stopped / completed and invitation uptake per unit (counts, no scores).
     units = len(bundle.report.units)
@@ -377,6 +376,6 @@ async def _unit_report(
         count=len(pack),
     )
     items = [Outgoing(text=intro)] + [chart_message(png, cap, chart) for chart, png, cap in pack]
-    items.append(Outgoing(text=report_texts.unit_progress_text(bundle, asker.language, unit_code)))
+    items.append(Outgoing(text=reports.unit_progress_text(bundle, asker.language, unit_code)))
     for item in items:  # one after another: about one message a second per chat
         await send_outgoing(context.bot, chat.id, item)

@@ -17,7 +17,7 @@ from typing import Final
 
 import storage
 from services.context import Services
-from services.report_texts import TEXT_LIMIT
+from services.reports import TEXT_LIMIT
 from services.uptake import pages
 from storage.models import InvitationUptake, UnitFunnel, Wave
 

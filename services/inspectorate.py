@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import storage
-from services import access, admin, outreach, report_build, revisions, roles
+from services import access, admin, outreach, reports, roles
 from services.context import Services
 from services.errors import AdminError
 from services.links import deep_link
@@ -142,12 +142,12 @@ class Inspectorate:
             wave = await admin.open_wave(self._engine, name, self._services.clock())
         except AdminError:
             return Reply(self._t(language, "adm_wave_already_open"))
-        await report_build.fix_opening_targets(self._engine, self._services.settings, wave)
+        await reports.fix_opening_targets(self._engine, self._services.settings, wave)
         return Reply(self._t(language, "adm_wave_opened", wave=html.escape(wave.name)))
 
     async def _close(self, language: str, wave_id: int) -> Reply:
         wave = await storage.get_wave_by_id(self._engine, wave_id)
-        if wave is None or not await revisions.close_wave(
+        if wave is None or not await reports.close_wave(
             self._engine, self._services.settings, wave, self._services.clock()
         ):
             return Reply(self._t(language, "adm_stale"))

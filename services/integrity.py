@@ -7,10 +7,10 @@ of the released responses, and the hourly arrival counts of the same released da
 k as the scores. A cell under k is never looked at (`scoring.integrity`).
 
 The index "with and without" a set is computed by the very function that scores the wave
-after the decision (`services.report_build.build_live` with an `ExclusionChange`), so a
+after the decision (`services.reports.build.build_live` with an `ExclusionChange`), so a
 decision changes the index by exactly what the quality report said. For a closed wave the
 frozen final report is not moved silently: a decision writes a dated revision of it in the
-same transaction (`services.revisions` shows it like a correction's).
+same transaction (`services.reports.revisions` shows it like a correction's).
 """
 
 from __future__ import annotations
@@ -30,18 +30,18 @@ from scoring import GROUP_ORDER, Report, ScopeResult, WaveResult
 from scoring.frozen import report_to_json
 from scoring.report import Exclusion
 from scoring.revisions import report_changes
-from services import revisions
+from services import reports
 from services.errors import AdminError
 from services.release import released
-from services.report_build import (
+from services.reports import (
     ExclusionChange,
     ScoringContext,
     build_live,
     exclusions_in_force,
     load_context,
+    load_report,
     questionnaires_of,
 )
-from services.reports import load_report
 from services.settings import Settings
 from services.untrusted import clean_typed
 from storage import AsyncEngine
@@ -231,10 +231,10 @@ async def _scorer(
 ) -> _Scorer:
     ctx = await load_context(engine, settings)
     if wave.is_open or wave.closed_at is None:
-        history = await revisions.earlier_results(engine, settings, wave, ctx, now)
+        history = await reports.earlier_results(engine, settings, wave, ctx, now)
         return _Scorer(engine, settings, wave, ctx, history, today)
     ctx = dataclasses.replace(ctx, config=report.config)
-    history = await revisions.earlier_results(engine, settings, wave, ctx, wave.closed_at)
+    history = await reports.earlier_results(engine, settings, wave, ctx, wave.closed_at)
     closing = wave.closed_at.astimezone(settings.zone).date()
     return _Scorer(engine, settings, wave, ctx, history, closing)
 
@@ -432,14 +432,14 @@ async def _revision(
     wave = await storage.get_wave_by_id(engine, wave.id) or wave
     if wave.is_open or wave.closed_at is None:
         return None
-    before = await revisions.freeze(engine, settings, wave, now=now)
-    latest = await revisions.latest_number(engine, wave)
+    before = await reports.freeze(engine, settings, wave, now=now)
+    latest = await reports.latest_number(engine, wave)
     assert before is not None
     assert latest is not None
     scorer = await _scorer(engine, settings, wave, before, today=date.min, now=now)
     after = await scorer.score(change)
     changes = report_changes(before, after)
-    body = RevisionDraft(kind, note, report_to_json(after), revisions.changes_json(changes))
+    body = RevisionDraft(kind, note, report_to_json(after), reports.changes_json(changes))
     return body, latest + 1
 
 
@@ -450,7 +450,7 @@ async def confirm(
     *,
     today: date,
     now: datetime,
-) -> tuple[StoredExclusion, revisions.Revision | None]:
+) -> tuple[StoredExclusion, reports.Revision | None]:
     """Put a pending exclusion in force: its set is found again and must be the one the
     officer was shown (same fingerprint). AdminError when it is not pending, has no reason,
     or its set changed or is gone (a new release step, another exclusion)."""
@@ -485,7 +485,7 @@ async def confirm(
     except RevisionConflict as exc:
         raise AdminError(f"{exc}; nothing was stored, try again") from exc
     logger.info("exclusion #%d in force (%s, %d responses)", done.id, done.kind, done.count)
-    return done, None if row is None else revisions.stored_revision(wave, row, settings)
+    return done, None if row is None else reports.stored_revision(wave, row, settings)
 
 
 async def exclude(
@@ -498,7 +498,7 @@ async def exclude(
     by: str,
     today: date,
     now: datetime,
-) -> tuple[StoredExclusion, revisions.Revision | None]:
+) -> tuple[StoredExclusion, reports.Revision | None]:
     """Exclude a flagged set at once (the CLI: its confirmation is `--yes`)."""
     pending = await draft(engine, wave, flagged, by=by, now=now, reason=clean_reason(reason))
     try:
@@ -516,7 +516,7 @@ async def restore(
     by: str,
     reason: str,
     now: datetime,
-) -> tuple[StoredExclusion, revisions.Revision | None]:
+) -> tuple[StoredExclusion, reports.Revision | None]:
     """Put an exclusion's responses back into the index (a closed wave: a dated revision).
     AdminError when there is no such exclusion in force."""
     current = await stored.get_exclusion(engine, exclusion_id)
@@ -539,4 +539,4 @@ async def restore(
     except RevisionConflict as exc:
         raise AdminError(f"{exc}; nothing was stored, try again") from exc
     logger.info("exclusion #%d restored", done.id)
-    return done, None if row is None else revisions.stored_revision(wave, row, settings)
+    return done, None if row is None else reports.stored_revision(wave, row, settings)

@@ -24,7 +24,7 @@ from services.context import Services
 from services.errors import AdminError
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.pushes.fanout import Outcomes, claim_in_chunks, fan_out
-from services.report_texts import TEXT_LIMIT
+from services.reports import TEXT_LIMIT
 from storage.models import Broadcast, Contact, ContactPurpose, ReminderStatus
 
 __all__ = [

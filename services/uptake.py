@@ -11,7 +11,7 @@ import html
 import storage
 from services.errors import AdminError
 from services.i18n import Catalog
-from services.report_texts import TEXT_LIMIT
+from services.reports import TEXT_LIMIT
 from storage import AsyncEngine
 from storage.models import InvitationUptake, Wave
 

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 
 import storage
-from services import admin, report_build, revisions
+from services import admin, reports
 from services.context import Services
 from services.errors import AdminError
 
@@ -39,7 +39,7 @@ async def run_calendar(services: Services, now: datetime) -> list[str]:
             except AdminError:  # another process opened it (or a wave) first
                 continue
             await storage.mark_plan_opened(engine, plan.name, current.id)
-            await report_build.fix_opening_targets(engine, services.settings, current)
+            await reports.fix_opening_targets(engine, services.settings, current)
             logger.info("planned wave %s opened", plan.name)
             done.append(f"opened {plan.name}")
             plan_wave_id: int | None = current.id
@@ -48,7 +48,7 @@ async def run_calendar(services: Services, now: datetime) -> list[str]:
         due_to_close = plan.closes_at is not None and plan.closes_at <= now
         is_current = current is not None and plan_wave_id == current.id
         if due_to_close and is_current and current is not None:
-            if await revisions.close_wave(engine, services.settings, current, now):
+            if await reports.close_wave(engine, services.settings, current, now):
                 logger.info("planned wave %s closed", plan.name)
                 done.append(f"closed {plan.name}")
             current = None

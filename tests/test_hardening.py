@@ -32,8 +32,8 @@ from services.admin import (
     open_wave,
     parse_roster,
 )
-from services.exports import ExportFormat, export_wave
 from services.pushes.cron import ZoneError, parse_cron, parse_zone, shortest_gap
+from services.reports import ExportFormat, export_wave
 from services.respondent.answers import Problem, validate_typed
 from services.untrusted import (
     clean_typed,

@@ -18,11 +18,10 @@ from sqlalchemy import text
 import storage
 from scoring.exports import ExportOptions
 from scoring.integrity import BurstEvidence, SignalKind
-from services import integrity, revisions
-from services.exports import ExportFormat, export_wave
+from services import integrity
 from services.integrity import DecisionTaken, SetChanged, numbers_of
 from services.rakor.pdf import load_pdf
-from services.reports import load_report
+from services.reports import ExportFormat, export_wave, load_report, revisions
 from services.settings import Settings, load_settings
 from storage.report_revisions import RevisionKind
 from surveys import Group

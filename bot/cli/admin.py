@@ -59,7 +59,7 @@ def cmd_wave_open(args: argparse.Namespace) -> int:
     """Open a survey wave and say which questionnaire each group answers."""
     from services.admin import open_wave
     from services.questionnaires import parse_choices
-    from services.report_build import fix_opening_targets
+    from services.reports import fix_opening_targets
 
     choices = parse_choices(args.questionnaire or [])
 
@@ -102,14 +102,14 @@ async def _questionnaire_lines(engine: AsyncEngine, ids: Mapping[str, int]) -> l
 
 def cmd_wave_close(args: argparse.Namespace) -> int:
     """Close the open (or named) wave."""
-    from services import revisions
+    from services import reports
     from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await resolve_wave(engine, args.name)
         if not wave.is_open:
             return f"wave {wave.name!r} was already closed"
-        await revisions.close_wave(engine, settings, wave, now())
+        await reports.close_wave(engine, settings, wave, now())
         return f"wave {wave.name!r} is closed; its final report is frozen"
 
     print(run_with_db(args, work))

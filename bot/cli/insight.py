@@ -14,8 +14,7 @@ from bot.cli.common import run_with_db
 if TYPE_CHECKING:
     from scoring.peers import YearStanding
     from scoring.whatif import TargetPlan, WhatIf
-    from services.peers import OurInstitution
-    from services.reports import ReportBundle
+    from services.reports import OurInstitution, ReportBundle
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -46,7 +45,7 @@ def _peer_lines(
 
 def cmd_peers(args: argparse.Namespace) -> int:
     """Print our published SPI results per year, percentile and nearest peers."""
-    from services.peers import load_standings, peers_json
+    from services.reports import load_standings, peers_json
 
     async def work(
         engine: AsyncEngine, settings: Settings

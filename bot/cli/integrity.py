@@ -38,7 +38,7 @@ async def _report(
     engine: AsyncEngine, settings: Settings, name: str | None, *, effects: bool
 ) -> QualityReport:
     from services import integrity
-    from services.exports import chosen_wave
+    from services.reports import chosen_wave
 
     wave = await chosen_wave(engine, name)
     moment = now()
@@ -76,7 +76,7 @@ def _items(args: argparse.Namespace) -> int:
     from services import integrity
     from services import integrity_texts as texts
     from services.admin import AdminError
-    from services.exports import chosen_wave
+    from services.reports import chosen_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave = await chosen_wave(engine, args.wave)

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scoring import GroupResult, ScopeResult
-    from services.reports import ReportBundle
-    from services.revisions import Revision
+    from services.reports import ReportBundle, Revision
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -30,7 +29,7 @@ def _fmt(value: float | None, moe: float | None = None) -> str:
 
 
 def _cell(cell: GroupResult, k: int) -> str:
-    from services.report_texts import cell_reason
+    from services.reports import cell_reason
 
     if cell.score is None:
         n = f" (n={cell.n})" if cell.suppressed else ""
@@ -43,7 +42,7 @@ def _headline(scope: ScopeResult, k: int) -> str:
     import html
     import re
 
-    from services.report_texts import index_reason
+    from services.reports import index_reason
 
     if scope.index is not None:
         category = scope.category.label.get("en") if scope.category else ""
@@ -57,8 +56,7 @@ def _headline(scope: ScopeResult, k: int) -> str:
 
 def _score_lines(bundle: ReportBundle, unit_code: str | None) -> list[str]:
     """Plain-text report for a terminal: the institution (or one unit) and every unit."""
-    from services.report_texts import benchmark_year
-    from services.revision_texts import revision_note
+    from services.reports import benchmark_year, revision_note
 
     report = bundle.report
     k = report.config.min_cell_size
@@ -153,7 +151,7 @@ def cmd_correction_set(args: argparse.Namespace) -> int:
     pushes to the subscribed chats.
     """
     from scoring import Corrections
-    from services import revisions
+    from services import reports
     from services.admin import AdminError, resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
@@ -162,7 +160,7 @@ def cmd_correction_set(args: argparse.Namespace) -> int:
             corrections = Corrections(args.integrity, args.prevalence, args.note)
         except ValueError as exc:
             raise AdminError(str(exc)) from exc
-        _, revision = await revisions.set_correction(engine, settings, wave, corrections, now())
+        _, revision = await reports.set_correction(engine, settings, wave, corrections, now())
         lines = [
             f"wave {wave.name!r}: corrections integrity {args.integrity:.2f}, "
             f"prevalence {args.prevalence:.2f} are now in force"
@@ -182,7 +180,7 @@ def cmd_correction_set(args: argparse.Namespace) -> int:
 
 def revision_lines(revision: Revision) -> list[str]:
     """Return what a revision changed, one line per change (English, for the terminal)."""
-    from services.revision_texts import change_lines
+    from services.reports import change_lines
 
     return change_lines(revision, "en", html_markup=False) or ["no shown number changed"]
 
@@ -190,7 +188,7 @@ def revision_lines(revision: Revision) -> list[str]:
 def cmd_correction_list(args: argparse.Namespace) -> int:
     """List a wave's corrections, newest (in force) first, and its report's revisions."""
     import storage
-    from services import revisions
+    from services import reports
     from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
@@ -208,7 +206,7 @@ def cmd_correction_list(args: argparse.Namespace) -> int:
                 f"  {when}  integrity {c.integrity:.2f}  prevalence {c.prevalence:.2f}  "
                 f"({state})  {c.note}"
             )
-        published = await revisions.revisions_of(engine, settings, wave)
+        published = await reports.revisions_of(engine, settings, wave)
         if published:
             lines.append(f"final report of {wave.name!r}, oldest first (the last is in force):")
         for revision in published:
@@ -229,8 +227,7 @@ def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], languag
     """Return the Markdown summary of a report pack: each chart with its numbers."""
     import re
 
-    from services.report_charts import captions
-    from services.report_texts import TEXT_LIMIT
+    from services.reports import TEXT_LIMIT, captions
 
     texts = captions(bundle, language, limit=TEXT_LIMIT)
 
@@ -259,7 +256,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         _write_pdf(args)
     if args.out is None:
         return 0
-    from services.report_charts import report_pack
+    from services.reports import report_pack
 
     bundle = _load_bundle(args)
     out = Path(args.out)

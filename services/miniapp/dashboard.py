@@ -15,7 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
-from services import actions, funnel, peers, reports
+from services import actions, funnel, reports
 from services.access import Asker, Decision, asker_for
 from services.context import Services
 from services.i18n import pick_language
@@ -154,7 +154,7 @@ class Dashboard:
     async def overview(self, visitor: Visitor) -> Answer:
         """Return who is looking, the interface words and the first screen."""
         viewer, words = visitor.asker.viewer, visitor.words
-        institution = (await peers.our_institution(self._db, self._services.settings)).name
+        institution = (await reports.our_institution(self._db, self._services.settings)).name
         allowed = views.views_of(viewer)
         start = visitor.launch.start_param
         body: JSON = {
@@ -221,8 +221,8 @@ class Dashboard:
         bundle = await self._bundle(visitor)
         if isinstance(bundle, Answer):
             return bundle
-        _ours, found = await peers.load_standings(self._db, self._services.settings)
-        name = peers.display_name(found[0].result.name) if found else None
+        _ours, found = await reports.load_standings(self._db, self._services.settings)
+        name = reports.display_name(found[0].result.name) if found else None
         return Answer(Kind.OK, views.trend(bundle, found, name, visitor.words))
 
     async def whatif_form(self, visitor: Visitor, unit: object) -> Answer:

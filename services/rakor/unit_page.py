@@ -29,7 +29,7 @@ from services.rakor.document import (
     table,
 )
 from services.rakor.method import exclusion_line
-from services.report_texts import unit_reason
+from services.reports import unit_reason
 
 __all__ = ["unit_page"]
 

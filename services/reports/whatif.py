@@ -20,7 +20,7 @@ from scoring.whatif import Lift, TargetPlan, WhatIf, next_band, reach_category, 
 from services.access import Decision, Viewer
 from services.i18n import catalog
 from services.names import dimension_named, group_named
-from services.report_texts import format_number
+from services.numbers import format_number
 from surveys.model import Dimension, Group
 
 __all__ = [

@@ -2,7 +2,7 @@
 a `Report` out, through the one release rule while the wave is open.
 
 `services.reports` decides which report a reader gets (a closed wave's frozen one, or this);
-`services.revisions` freezes this one when a wave closes. Targets per unit and group are
+`services.reports.revisions` freezes this one when a wave closes. Targets per unit and group are
 fixed when the wave opens (`fix_targets`), so they do not move overnight.
 """
 

@@ -1,9 +1,9 @@
 """Reports from the database: a wave's `Report` once, with its earlier waves' results.
 
-An open wave is scored now (`services.report_build`); a closed wave's report is the frozen
-one in force (`services.revisions`). Used by the score commands, `spibot score`/`spibot
+An open wave is scored now (`services.reports.build`); a closed wave's report is the frozen
+one in force (`services.reports.revisions`). Used by the score commands, `spibot score`/`spibot
 report`, the rakor PDF and the scheduler. Charts and texts of a bundle live in
-`services.report_charts` and `services.report_texts`.
+`services.reports.charts` and `services.reports.texts`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import Final
 
 import storage
 from scoring import Report, WaveResult
-from services import revisions
 from services.context import Services
 from services.release import today_for
-from services.report_build import build_live, load_context
-from services.revisions import Revision
+from services.reports import revisions
+from services.reports.build import build_live, load_context
+from services.reports.revisions import Revision
 from services.settings import Settings
 from storage import AsyncEngine
 
@@ -84,8 +84,8 @@ async def load_report(
     """Return the report of the named wave (default: the open one, else the newest).
 
     Returns None when there is no such wave. An open wave is scored now, through the release
-    rule (`services.report_build`); a closed wave's report is the frozen one in force
-    (`services.revisions`: frozen at its closing, revised only by a later correction), with
+    rule (`services.reports.build`); a closed wave's report is the frozen one in force
+    (`services.reports.revisions`: frozen at its closing, revised only by a later correction), with
     the comparison with the previous wave taken from that wave's report in force. Earlier
     waves give their institution results for the comparison and the trend.
     """

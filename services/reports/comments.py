@@ -18,9 +18,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 import storage
-from services.exports import chosen_wave, wave_questionnaires
 from services.i18n import Catalog
 from services.release import released
+from services.reports.exports import chosen_wave, wave_questionnaires
 from services.untrusted import clean_typed
 from storage import AsyncEngine
 from surveys import Group, Questionnaire, QuestionType

@@ -23,7 +23,7 @@ from scoring import Corrections, Report, WaveResult
 from scoring.frozen import FrozenReportError, report_from_json, report_to_json
 from scoring.revisions import Change, report_changes, with_corrections
 from services.errors import AdminError
-from services.report_build import ScoringContext, build_live, load_context
+from services.reports.build import ScoringContext, build_live, load_context
 from services.settings import Settings
 from storage import AsyncEngine
 from storage import report_revisions as stored

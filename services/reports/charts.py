@@ -9,7 +9,8 @@ from __future__ import annotations
 import gc
 from typing import Final
 
-from services.report_texts import (
+from services.reports.bundle import ReportBundle
+from services.reports.texts import (
     CAPTION_LIMIT,
     dimensions_text,
     groups_text,
@@ -18,7 +19,6 @@ from services.report_texts import (
     score_text,
     trend_text,
 )
-from services.reports import ReportBundle
 
 __all__ = ["UNIT_PACK", "captions", "render_chart", "report_pack", "unit_pack"]
 

@@ -19,8 +19,8 @@ from services.i18n import Catalog, catalog
 from services.numbers import format_count as _count
 from services.numbers import format_delta as _delta
 from services.numbers import format_number
-from services.reports import ReportBundle
-from services.revision_texts import revised_mark, revision_note
+from services.reports.bundle import ReportBundle
+from services.reports.revision_texts import revised_mark, revision_note
 from surveys import Group
 
 __all__ = [

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import storage
 from services.i18n import catalog
-from services.report_texts import format_number
+from services.numbers import format_number
 from services.settings import Settings
 from storage import AsyncEngine
 

@@ -17,7 +17,7 @@ from scoring.index import RENTAN, SANGAT_RENTAN, TERJAGA, WASPADA
 from scoring.revisions import Change
 from services.i18n import catalog
 from services.numbers import format_date, format_number
-from services.revisions import Revision, RevisionKind
+from services.reports.revisions import Revision, RevisionKind
 
 __all__ = ["change_lines", "revised_mark", "revision_note", "revision_notice"]
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final
 import storage
 from services.admin import AdminError
 from services.release import released
-from services.report_build import exclusions_in_force
+from services.reports.build import exclusions_in_force
 from services.untrusted import defuse_frame, defuse_xlsx
 from storage import AsyncEngine
 from surveys import Group, Questionnaire, load_questionnaire_text
