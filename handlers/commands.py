@@ -37,8 +37,7 @@ from services.i18n import LANGUAGES, Catalog
 from services.inspectorate import BUTTON_PATTERN as ADMIN_BUTTONS
 from services.integrity_chat import BUTTON_PATTERN as QUALITY_BUTTONS
 from services.links import GRANT_PREFIX, start_command_pattern
-from services.outreach import BUTTON_PATTERN as OUTREACH_BUTTONS
-from services.reminders import BUTTON_PATTERN as REMINDER_BUTTONS
+from services.reach import OUTREACH_BUTTONS, REMINDER_BUTTONS
 from services.rosters import BUTTON_PATTERN as ROSTER_BUTTONS
 
 if TYPE_CHECKING:

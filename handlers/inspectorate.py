@@ -18,7 +18,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from handlers.common import user_language
 from handlers.context import BotContext
-from services import outreach
+from services import reach
 from services.inspectorate import Inspectorate, Reply
 from services.pushes.delivery import send_outgoing
 
@@ -148,11 +148,11 @@ async def on_broadcast_photo(update: Update, context: BotContext) -> None:
 
 
 async def _run_broadcast(
-    context: BotContext, admin_chat: int, language: str, broadcast: outreach.Broadcast
+    context: BotContext, admin_chat: int, language: str, broadcast: reach.Broadcast
 ) -> None:
     """Send a confirmed broadcast through the bulk path, then tell the admin how it went."""
     services = context.services
-    report = await outreach.send_broadcast(services, context.bot_data.scheduler.delivery, broadcast)
+    report = await reach.send_broadcast(services, context.bot_data.scheduler.delivery, broadcast)
     done = context.t(
         language, "adm_broadcast_done", sent=report.sent, gone=report.gone, failed=report.failed
     )

@@ -10,8 +10,7 @@ from telegram.error import TelegramError
 
 from handlers.common import user_language
 from handlers.context import BotContext
-from services import contacts, outreach
-from services.reminders import CONTINUE_DATA, OPT_OUT_DATA
+from services import reach
 from services.respondent import Screen
 
 __all__ = ["on_outreach_button", "on_reminder_button"]
@@ -57,14 +56,14 @@ async def on_reminder_button(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if query is None or user is None or chat is None:
         return
-    if query.data == OPT_OUT_DATA:
-        await contacts.opt_out(context.services, user.id)
+    if query.data == reach.REMINDER_OPT_OUT:
+        await reach.stop_reminders(context.services, user.id)
         language = await user_language(update, context)
         await _answer(update, context.t(language, "reminder_stop_toast"))
         await _drop_buttons(update)
         await context.bot.send_message(chat.id, context.t(language, "reminder_stopped"))
         return
-    if query.data != CONTINUE_DATA:  # pragma: no cover - the handler's pattern admits two
+    if query.data != reach.REMINDER_CONTINUE:  # pragma: no cover - the handler's pattern admits two
         return
     await _answer(update)
     await _drop_buttons(update)
@@ -88,10 +87,10 @@ async def on_outreach_button(update: Update, context: BotContext) -> None:
     if query is None or query.data is None or user is None or chat is None:
         return
     language = await user_language(update, context)
-    if query.data == outreach.OPT_OUT_DATA:
-        await outreach.opt_out(context.services, user.id)
+    if query.data == reach.OUTREACH_OPT_OUT:
+        await reach.stop_outreach(context.services, user.id)
         key = "outreach_stopped"
-    elif await outreach.opt_in(context.services, user.id, query.data, language):
+    elif await reach.opt_in(context.services, user.id, query.data, language):
         key = "outreach_opted_in"
     else:
         key = "forged_button"

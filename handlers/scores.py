@@ -20,7 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from handlers.context import BotContext
-from services import callbacks, funnel, reports
+from services import callbacks, reach, reports
 from services.access import Asker, Decision, asker_for
 from services.pushes.delivery import Outgoing, chart_message, send_outgoing
 from services.reports import ReportBundle, render_chart, report_pack, unit_pack
@@ -318,12 +318,12 @@ async def on_progress(
     completed and invitation uptake per unit (a unit head: own unit)."""
     viewer = asker.viewer
     services = context.services
-    found = await funnel.load_funnel(services, bundle.wave)
+    found = await reach.load_funnel(services, bundle.wave)
     if not viewer.sees_all and viewer.unit_code is not None:
         # The progress chart shows every unit: a unit head gets their own unit as text.
         text = reports.unit_progress_text(bundle, asker.language, viewer.unit_code)
         await _say(update, context, text)
-        own = funnel.funnel_text(
+        own = reach.funnel_text(
             services, asker.language, found, unit_code=viewer.unit_code, unit_name=viewer.unit_name
         )
         for page in own:
@@ -333,7 +333,7 @@ async def on_progress(
     await _send_chart(update, context, bundle, "progress", caption, language=asker.language)
     # Then started / stopped / completed and invitation uptake per unit (counts, no scores).
     units = len(bundle.report.units)
-    for page in funnel.funnel_text(services, asker.language, found, unit_count=units):
+    for page in reach.funnel_text(services, asker.language, found, unit_count=units):
         await _say(update, context, page)
 
 

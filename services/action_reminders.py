@@ -4,7 +4,7 @@ An open action (planned or in progress) reminds its unit's heads three times ove
 from three days before the due date, `DUE` from the due date, and `OVERDUE` every seven days
 after it while it is still open. Each occasion is owed from the day it begins until the next
 one begins, so a reminder that falls in quiet hours or on a quiet Sunday (the survey
-reminders' policy, `services.reminders.ReminderPolicy`) goes out at the first tick after
+reminders' policy, `services.reach.reminders.ReminderPolicy`) goes out at the first tick after
 them, and an occasion that began before the action was created (an action added two days
 before its due date, a matrix of late actions imported at once) is skipped, not sent late.
 
@@ -28,10 +28,9 @@ import storage
 from services import callbacks
 from services.action_texts import status_word
 from services.actions import SHOW_BUTTON
-from services.contacts import cipher_for, remember
 from services.context import Services
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
-from services.reminders import ReminderPolicy
+from services.reach import ReminderPolicy, cipher_for, remember
 from storage import ActionRecipient, Occasion, ReminderKey
 from storage.models import ContactPurpose, ReminderStatus
 

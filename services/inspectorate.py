@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import storage
-from services import access, admin, outreach, reports, roles
+from services import access, admin, reach, reports, roles
 from services.context import Services
 from services.errors import AdminError
 from services.links import deep_link
 from services.pushes.delivery import Outgoing
-from services.uptake import uptake_for, uptake_text
+from services.reach import uptake_for, uptake_text
 from storage.models import Broadcast, Role
 
 __all__ = ["BUTTON_PATTERN", "Inspectorate", "Reply"]
@@ -323,7 +323,7 @@ class Inspectorate:
         if not body.strip() and photo_file_id is None:
             return Reply(self._t(language, "adm_broadcast_usage"))
         try:
-            draft = await outreach.draft_broadcast(
+            draft = await reach.draft_broadcast(
                 self._services, body, codes, author=author, photo_file_id=photo_file_id
             )
         except AdminError as exc:
@@ -341,7 +341,7 @@ class Inspectorate:
             return Reply(self._t(language, "adm_broadcast_photo_hint"))
         text = caption.strip() if caption and caption.strip() else draft.text
         try:
-            new = await outreach.draft_broadcast(
+            new = await reach.draft_broadcast(
                 self._services, text, draft.unit_codes, author=author, photo_file_id=photo_file_id
             )
         except AdminError as exc:
@@ -351,7 +351,7 @@ class Inspectorate:
         return await self._broadcast_preview(language, new)
 
     async def _broadcast_preview(self, language: str, draft: Broadcast) -> Reply:
-        count = await outreach.recipients_count(self._services, draft)
+        count = await reach.recipients_count(self._services, draft)
         units = ", ".join(draft.unit_codes) or self._t(language, "adm_broadcast_all_units")
         buttons = self._broadcast_buttons(language, draft.id)
         if not draft.has_photo:
@@ -364,7 +364,7 @@ class Inspectorate:
             )
             return Reply(preview, buttons)
         # The picture as each person will see it, then the question.
-        items = outreach.broadcast_items(draft, draft.photo_file_id, None)
+        items = reach.broadcast_items(draft, draft.photo_file_id, None)
         lines = [
             self._t(language, "adm_broadcast_photo_confirm", n=count, units=html.escape(units))
         ]
@@ -390,7 +390,7 @@ class Inspectorate:
         confirmed = await storage.get_broadcast(self._engine, broadcast_id)
         if confirmed is None:  # pragma: no cover - deleted between the two statements
             return Reply(self._t(language, "adm_stale"))
-        count = await outreach.recipients_count(self._services, confirmed)
+        count = await reach.recipients_count(self._services, confirmed)
         return Reply(self._t(language, "adm_broadcast_sending", n=count), start_broadcast=confirmed)
 
     async def _cancel_broadcast(self, language: str, broadcast_id: int) -> Reply:

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import storage
-from services.contacts import cipher_for
 from services.context import Services
+from services.reach import cipher_for
 from services.untrusted import clean_typed
 from storage import AsyncEngine
 from storage.models import ContactPurpose, Role

@@ -15,7 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
-from services import actions, funnel, reports
+from services import actions, reach, reports
 from services.access import Asker, Decision, asker_for
 from services.context import Services
 from services.i18n import pick_language
@@ -24,7 +24,7 @@ from services.miniapp import whatif as panel
 from services.miniapp.auth import Launch, LaunchRefused, check_launch, launch_key
 from services.miniapp.auth import unverified_language as claimed_language
 from services.miniapp.views import JSON, Words
-from services.uptake import uptake_for
+from services.reach import uptake_for
 from storage import AsyncEngine
 
 __all__ = ["AUTH_SCHEME", "Answer", "Dashboard", "Kind", "Visitor"]
@@ -270,7 +270,7 @@ class Dashboard:
         if isinstance(bundle, Answer):
             return bundle
         viewer = visitor.asker.viewer
-        found = await funnel.load_funnel(self._services, bundle.wave)
+        found = await reach.load_funnel(self._services, bundle.wave)
         unit = None if viewer.sees_all else viewer.unit_code
         try:
             return Answer(Kind.OK, board.progress(bundle, found, visitor.words, unit))

@@ -41,7 +41,7 @@ from services.pushes.compose import (
 )
 from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
-from services.reminders import Reminders
+from services.reach import Reminders
 from services.reports import Revision
 from services.wave_calendar import run_calendar
 from storage import (

@@ -17,8 +17,8 @@ from typing import Final
 
 import storage
 from services.context import Services
+from services.reach.uptake import pages
 from services.reports import TEXT_LIMIT
-from services.uptake import pages
 from storage.models import InvitationUptake, UnitFunnel, Wave
 
 __all__ = ["Funnel", "FunnelLine", "funnel_text", "load_funnel"]

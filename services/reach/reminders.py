@@ -20,12 +20,12 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 import storage
-from services.contacts import cipher_for
 from services.context import Services
 from services.errors import AdminError
 from services.metrics import REMINDER_OUTCOMES
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.pushes.fanout import Outcomes, claim_in_chunks, fan_out
+from services.reach.contacts import cipher_for
 from services.settings import Settings
 from storage.models import ContactPurpose, DueReminder, ReminderStatus, Wave
 

@@ -3,7 +3,7 @@ broadcast a text, optionally with a picture, to the opted-in people of all or so
 each person once per broadcast.
 
 The opt-in keeps the chat id encrypted in `contacts` (purpose `outreach`, see
-`services.contacts`); every broadcast message carries a button to opt out again. Sends go
+`services.reach.contacts`); every broadcast message carries a button to opt out again. Sends go
 through `Delivery`, the bulk path, like reminders.
 """
 
@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Final
 
 import storage
-from services import callbacks, contacts
-from services.contacts import cipher_for
+from services import callbacks
 from services.context import Services
 from services.errors import AdminError
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.pushes.fanout import Outcomes, claim_in_chunks, fan_out
+from services.reach import contacts
+from services.reach.contacts import cipher_for
 from services.reports import TEXT_LIMIT
 from storage.models import Broadcast, Contact, ContactPurpose, ReminderStatus
 
