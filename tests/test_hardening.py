@@ -21,8 +21,7 @@ import pytest
 import storage
 from bot.cli import main
 from scoring.exports import ExportOptions
-from services.action_matrix import export_matrix, read_matrix
-from services.actions import Action, ActionStatus
+from services.actions import Action, ActionStatus, export_matrix, read_matrix
 from services.admin import (
     MAX_FIELD_LENGTH,
     InvitationRow,

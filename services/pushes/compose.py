@@ -18,8 +18,7 @@ from datetime import date, datetime
 import storage
 from scoring import Report
 from services import reports
-from services.action_texts import outcomes_text, overdue_text
-from services.actions import ActionStatus
+from services.actions import ActionStatus, outcomes_text, overdue_text
 from services.context import Services
 from services.links import mini_app_link
 from services.pushes.delivery import Outgoing, chart_message

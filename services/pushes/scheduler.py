@@ -27,7 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from telegram.ext import ExtBot
 
 import storage
-from services.action_reminders import ActionReminders
+from services.actions import ActionReminders
 from services.backups import NightlyBackup
 from services.context import Services
 from services.metrics import PUSH_OUTCOMES

@@ -26,8 +26,8 @@ from typing import Final
 
 import storage
 from services import callbacks
-from services.action_texts import status_word
-from services.actions import SHOW_BUTTON
+from services.actions.plans import SHOW_BUTTON
+from services.actions.texts import status_word
 from services.context import Services
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.reach import ReminderPolicy, cipher_for, remember

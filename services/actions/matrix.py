@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final
 
 import storage
-from services.actions import (
+from services.actions.plans import (
     NOTE_MAX,
     WHAT_MAX,
     ActionProblem,

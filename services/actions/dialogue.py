@@ -17,7 +17,7 @@ from typing import Final
 
 import storage
 from services.access import Viewer
-from services.actions import (
+from services.actions.plans import (
     ActionProblem,
     Outcome,
     add_for,

@@ -1,6 +1,6 @@
 """Follow-up plans (tindak lanjut): who may change which action, and input checks (dates as
 people type them, the dimension and status names the bot shows). The matrix file is
-`services.action_matrix`.
+`services.actions.matrix`.
 
 Unit heads manage their own unit's actions; leadership and admins see every unit's (and may
 manage them from the shell). Every change carries the version the editor saw.
