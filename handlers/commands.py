@@ -33,12 +33,11 @@ from handlers import (
 )
 from handlers.context import BotContext
 from handlers.menus import MenuEntry, Menus
+from services.admin import ADMIN_BUTTONS, ROSTER_BUTTONS
 from services.i18n import LANGUAGES, Catalog
-from services.inspectorate import BUTTON_PATTERN as ADMIN_BUTTONS
 from services.integrity_chat import BUTTON_PATTERN as QUALITY_BUTTONS
 from services.links import GRANT_PREFIX, start_command_pattern
 from services.reach import OUTREACH_BUTTONS, REMINDER_BUTTONS
-from services.rosters import BUTTON_PATTERN as ROSTER_BUTTONS
 
 if TYPE_CHECKING:
     from telegram.ext import Application

@@ -18,7 +18,7 @@ from handlers.context import BotContext
 from handlers.scores import Need, asker_command, refuse
 from services import reports
 from services.access import Asker, Decision
-from services.admin import AdminError
+from services.errors import AdminError
 from services.pushes.delivery import chart_message, send_outgoing
 from services.release import today_for
 from services.reports import (

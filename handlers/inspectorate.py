@@ -19,7 +19,7 @@ from telegram.ext import ApplicationHandlerStop
 from handlers.common import user_language
 from handlers.context import BotContext
 from services import reach
-from services.inspectorate import Inspectorate, Reply
+from services.admin import Inspectorate, Reply
 from services.pushes.delivery import send_outgoing
 
 __all__ = [

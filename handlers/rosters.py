@@ -1,7 +1,7 @@
 """A roster CSV sent to the bot as a document: the invitation CSV comes back (admins only).
 
 Private chats only; in a group a CSV gets a short answer (a roster holds names). Thin:
-`services.rosters` checks, asks and creates; this module downloads and sends the files.
+`services.admin.rosters` checks, asks and creates; this module downloads and sends the files.
 """
 
 from __future__ import annotations
@@ -17,9 +17,15 @@ from telegram.ext import filters
 from handlers.common import user_language
 from handlers.context import BotContext
 from handlers.inspectorate import admins_only
+from services.admin import (
+    MAX_BYTES,
+    Inspectorate,
+    Rosters,
+    button_data,
+    guess_group,
+    looks_like_csv,
+)
 from services.errors import AdminError
-from services.inspectorate import Inspectorate
-from services.rosters import MAX_BYTES, Rosters, button_data, guess_group, looks_like_csv
 from surveys import Group
 
 __all__ = ["CSV_DOCUMENT", "on_group_document", "on_roster_button", "on_roster_document"]

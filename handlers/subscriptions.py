@@ -19,7 +19,7 @@ from telegram.error import BadRequest
 from handlers.common import user_language
 from handlers.context import BotContext
 from services import subscriptions
-from services.roles import REVOKED_REASON
+from services.admin import REVOKED_REASON
 from services.subscriptions import (
     CronError,
     ScheduleKind,

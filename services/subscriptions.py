@@ -189,7 +189,7 @@ async def subscribe(
     """Subscribe a chat; a new one gets the defaults (daily digest, weekly and final report).
 
     `by_user` is the official doing it: their pseudonym is kept with the subscription, so
-    revoking their role pauses it (`services.roles.revoke`).
+    revoking their role pauses it (`services.admin.roles.revoke`).
     """
     engine = services.db.engine
     existing = await storage.get_subscription(engine, chat_id)

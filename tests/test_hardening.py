@@ -22,13 +22,12 @@ import storage
 from bot.cli import main
 from scoring.exports import ExportOptions
 from services.actions import Action, ActionStatus, export_matrix, read_matrix
-from services.admin import (
+from services.admin import import_units_csv, open_wave
+from services.admin.survey import (
     MAX_FIELD_LENGTH,
     InvitationRow,
     RosterError,
-    import_units_csv,
     invitations_csv,
-    open_wave,
     parse_roster,
 )
 from services.pushes.cron import ZoneError, parse_cron, parse_zone, shortest_gap

@@ -12,7 +12,8 @@ import pytest
 
 import storage
 from scoring import Corrections
-from services.admin import AdminError, import_units_csv, open_wave, resolve_wave
+from services.admin import import_units_csv, open_wave, resolve_wave
+from services.errors import AdminError
 from services.reports import build, revision_notice, revisions, texts
 from services.reports import bundle as reporting
 from services.settings import Settings, load_settings

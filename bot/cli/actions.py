@@ -23,7 +23,7 @@ __all__ = ["add_action_commands"]
 def cmd_actions_import(args: argparse.Namespace) -> int:
     """Add the new rows of a follow-up matrix and update the numbered ones, all or none."""
     from services.actions import ActionProblem, ActionProblems, apply_matrix, read_matrix
-    from services.admin import AdminError
+    from services.errors import AdminError
 
     path = Path(args.file)
     if not path.is_file():
@@ -56,7 +56,7 @@ def cmd_actions_export(args: argparse.Namespace) -> int:
     """Write the follow-up matrix (every unit, or one) as .csv or .xlsx."""
     import storage
     from services.actions import ActionProblem, export_matrix
-    from services.admin import AdminError
+    from services.errors import AdminError
 
     path = Path(args.file)
 

@@ -119,7 +119,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     """Print the index after lifting a dimension, or what it takes to reach Terjaga."""
     from scoring import GROUP_ORDER
     from scoring.whatif import Lift, next_band, reach_category, what_if
-    from services.admin import AdminError
+    from services.errors import AdminError
     from services.names import dimension_named
     from services.reports import load_report
     from surveys.model import Dimension, Group

@@ -75,7 +75,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
 def _items(args: argparse.Namespace) -> int:
     from services import integrity
     from services import integrity_texts as texts
-    from services.admin import AdminError
+    from services.errors import AdminError
     from services.reports import chosen_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
@@ -99,7 +99,7 @@ def cmd_exclude(args: argparse.Namespace) -> int:
     """Exclude one flagged set from the index (with --yes; without it, show what it does)."""
     from services import integrity
     from services import integrity_texts as texts
-    from services.admin import AdminError
+    from services.errors import AdminError
     from surveys import Group
 
     group = Group(args.group)
@@ -166,7 +166,7 @@ def cmd_exclude(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     """Put an exclusion's responses back into the index (with --yes)."""
     from services import integrity
-    from services.admin import AdminError
+    from services.errors import AdminError
     from storage import integrity as stored
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:

@@ -104,7 +104,7 @@ def _score_lines(bundle: ReportBundle, unit_code: str | None) -> list[str]:
 
 def _load_bundle(args: argparse.Namespace) -> ReportBundle:
     """Build the report of --wave (default: the open or newest wave), or raise AdminError."""
-    from services.admin import AdminError
+    from services.errors import AdminError
     from services.reports import load_report
 
     async def work(engine: AsyncEngine, settings: Settings) -> ReportBundle:
@@ -118,7 +118,7 @@ def _load_bundle(args: argparse.Namespace) -> ReportBundle:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Print the wave's report (text, or JSON with --json)."""
-    from services.admin import AdminError
+    from services.errors import AdminError
 
     bundle = _load_bundle(args)
     report = bundle.report
@@ -152,7 +152,8 @@ def cmd_correction_set(args: argparse.Namespace) -> int:
     """
     from scoring import Corrections
     from services import reports
-    from services.admin import AdminError, resolve_wave
+    from services.admin import resolve_wave
+    from services.errors import AdminError
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave = await resolve_wave(engine, args.wave)
@@ -246,7 +247,7 @@ def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], languag
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the chart pack (PNGs) and a Markdown summary into a folder, and/or the rakor PDF."""
-    from services.admin import AdminError
+    from services.errors import AdminError
 
     if args.out is None and args.pdf is None:
         raise AdminError("give --out FOLDER (the charts), --pdf FILE (the rakor PDF), or both")
@@ -276,7 +277,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _write_pdf(args: argparse.Namespace) -> None:
     """Make the rakor PDF of --wave (the same report the bot shows now) into --pdf."""
-    from services.admin import AdminError
+    from services.errors import AdminError
     from services.rakor.pdf import RakorPdf, load_pdf
 
     target = Path(args.pdf)

@@ -28,7 +28,7 @@ from telegram.ext import ExtBot
 
 import storage
 from services.actions import ActionReminders
-from services.backups import NightlyBackup
+from services.admin import NightlyBackup, run_calendar
 from services.context import Services
 from services.metrics import PUSH_OUTCOMES
 from services.pushes.compose import (
@@ -43,7 +43,6 @@ from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.reach import Reminders
 from services.reports import Revision
-from services.wave_calendar import run_calendar
 from storage import (
     ChatSchedule,
     PushStatus,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import storage
-from services.admin import AdminError
+from services.errors import AdminError
 from services.release import released
 from services.reports.build import exclusions_in_force
 from services.untrusted import defuse_frame, defuse_xlsx

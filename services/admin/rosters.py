@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import storage
-from services.admin import RosterError, create_invitations, invitations_csv, parse_roster
+from services.admin.survey import RosterError, create_invitations, invitations_csv, parse_roster
 from services.context import Services
 from services.errors import AdminError
 from surveys import Group

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import storage
-from services import access, admin, reach, reports, roles
+from services import access, reach, reports
+from services.admin import roles, survey
 from services.context import Services
 from services.errors import AdminError
 from services.links import deep_link
@@ -139,7 +140,7 @@ class Inspectorate:
 
     async def _open(self, language: str, name: str) -> Reply:
         try:
-            wave = await admin.open_wave(self._engine, name, self._services.clock())
+            wave = await survey.open_wave(self._engine, name, self._services.clock())
         except AdminError:
             return Reply(self._t(language, "adm_wave_already_open"))
         await reports.fix_opening_targets(self._engine, self._services.settings, wave)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final
 
 import storage
-from services import questionnaires
+from services.admin import questionnaires
 from services.errors import AdminError
 from services.links import UNIT_CODE_RE, deep_link, invitation_payload
 from services.security import new_token, token_hash
@@ -150,7 +150,7 @@ async def open_wave(
     choices: Mapping[Group, str] | None = None,
 ) -> Wave:
     """Open a wave in which each group answers the chosen questionnaire ("NAME" or
-    "NAME@VERSION"), else the default (`services.questionnaires`). A plan of the same name
+    "NAME@VERSION"), else the default (`services.admin.questionnaires`). A plan of the same name
     lends its stored choice for the groups `choices` does not name."""
     if not name.strip() or len(name) > 80:
         raise AdminError("wave name: give 1 to 80 characters, e.g. 2026-S1")
@@ -189,7 +189,7 @@ class RosterProblem:
 
     line: int | None
     # not_utf8, empty, no_unit_column, too_many_rows, no_unit, unknown_unit, field_too_long,
-    # unreadable; renewing (services.renewal): renew_no_link, renew_not_a_link,
+    # unreadable; renewing (services.admin.renewal): renew_no_link, renew_not_a_link,
     # renew_duplicate, renew_other_wave
     kind: str
     value: str = ""

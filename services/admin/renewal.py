@@ -17,7 +17,7 @@ from typing import Final
 
 import storage
 from services import links
-from services.admin import (
+from services.admin.survey import (
     InvitationRow,
     RosterError,
     RosterProblem,

@@ -13,7 +13,8 @@ import logging
 from datetime import datetime
 
 import storage
-from services import admin, reports
+from services import reports
+from services.admin import survey
 from services.context import Services
 from services.errors import AdminError
 
@@ -35,7 +36,7 @@ async def run_calendar(services: Services, now: datetime) -> list[str]:
                 )
                 continue
             try:
-                current = await admin.open_wave(engine, plan.name, now)
+                current = await survey.open_wave(engine, plan.name, now)
             except AdminError:  # another process opened it (or a wave) first
                 continue
             await storage.mark_plan_opened(engine, plan.name, current.id)
