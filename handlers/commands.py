@@ -35,7 +35,7 @@ from handlers.context import BotContext
 from handlers.menus import MenuEntry, Menus
 from services.admin import ADMIN_BUTTONS, ROSTER_BUTTONS
 from services.i18n import LANGUAGES, Catalog
-from services.integrity_chat import BUTTON_PATTERN as QUALITY_BUTTONS
+from services.integrity import QUALITY_BUTTONS
 from services.links import GRANT_PREFIX, start_command_pattern
 from services.reach import OUTREACH_BUTTONS, REMINDER_BUTTONS
 

@@ -22,11 +22,11 @@ from datetime import timedelta
 from typing import Final
 
 import storage
-from services import integrity
-from services import integrity_texts as texts
 from services.access import Viewer
 from services.context import Services
-from services.integrity import DecisionTaken, FlaggedSet, QualityReport, SetChanged
+from services.integrity import quality
+from services.integrity import texts as texts
+from services.integrity.quality import DecisionTaken, FlaggedSet, QualityReport, SetChanged
 from services.numbers import format_count
 from services.release import today_for
 from services.untrusted import clean_typed
@@ -91,7 +91,7 @@ class Kualitas:
 
     async def _report(self, wave: storage.Wave, *, effects: bool) -> QualityReport:
         now = self._services.clock()
-        return await integrity.quality_report(
+        return await quality.quality_report(
             self._engine,
             self._services.settings,
             wave,
@@ -125,7 +125,7 @@ class Kualitas:
         return [await self._items(wave)] if items else await self._findings(wave)
 
     async def _items(self, wave: storage.Wave) -> ChatReply:
-        found = await integrity.items(self._engine, wave)
+        found = await quality.items(self._engine, wave)
         title = texts.items_title(wave.name, self._lang)
         if found is None:
             return ChatReply(f"{title}\n{texts.items_open_text(self._lang)}")
@@ -229,7 +229,7 @@ class Kualitas:
         flagged = report.find(unit.code, group, kind)
         if flagged is None or flagged.fingerprint != fingerprint:
             return ChatReply(self._t("kua_changed"), edit=False)
-        pending = await integrity.draft(
+        pending = await quality.draft(
             self._engine, wave, flagged, by=self._by, now=self._services.clock()
         )
         text = self._t(
@@ -238,7 +238,7 @@ class Kualitas:
             unit=html.escape(unit.name),
             group=texts.group_name(group, self._lang),
             kind=texts.kind_name(kind, self._lang),
-            limit=integrity.REASON_LIMIT,
+            limit=quality.REASON_LIMIT,
         )
         return ChatReply(text, ((self._no(pending.id),),), edit=False)
 
@@ -258,9 +258,9 @@ class Kualitas:
         reason = clean_typed(text).strip()
         if not reason:
             return ChatReply(self._t("kua_reason_text_only"), ((self._no(pending.id),),))
-        if len(reason) > integrity.REASON_LIMIT:
+        if len(reason) > quality.REASON_LIMIT:
             return ChatReply(
-                self._t("kua_reason_too_long", length=len(reason), limit=integrity.REASON_LIMIT),
+                self._t("kua_reason_too_long", length=len(reason), limit=quality.REASON_LIMIT),
                 ((self._no(pending.id),),),
             )
         wave = await storage.get_wave_by_id(self._engine, pending.wave_id)
@@ -274,7 +274,7 @@ class Kualitas:
             return ChatReply(self._t("kua_changed"))
         if not await stored.set_reason(self._engine, pending.id, reason):
             return ChatReply(self._t("kua_already"))
-        effect = await integrity.set_effect(
+        effect = await quality.set_effect(
             self._engine,
             self._services.settings,
             wave,
@@ -316,7 +316,7 @@ class Kualitas:
             )
             return ChatReply(self._t(key))
         try:
-            done, revision = await integrity.confirm(
+            done, revision = await quality.confirm(
                 self._engine,
                 self._services.settings,
                 exclusion_id,
@@ -355,7 +355,7 @@ class Kualitas:
         current = await stored.get_exclusion(self._engine, exclusion_id)
         if current is None or current.status is not ExclusionStatus.ACTIVE:
             return ChatReply(self._t("kua_already" if current else "kua_stale"), edit=False)
-        effect = await integrity.restore_effect(
+        effect = await quality.restore_effect(
             self._engine,
             self._services.settings,
             current,
@@ -377,7 +377,7 @@ class Kualitas:
 
     async def _restore(self, exclusion_id: int) -> ChatReply:
         try:
-            done, revision = await integrity.restore(
+            done, revision = await quality.restore(
                 self._engine,
                 self._services.settings,
                 exclusion_id,

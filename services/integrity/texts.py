@@ -22,7 +22,7 @@ from scoring.integrity_signals import (
 )
 from scoring.paradata import ITEM_SECONDS_EDGES, band_label
 from services.i18n import catalog
-from services.integrity import Effect, FlaggedSet, Numbers, QualityReport
+from services.integrity.quality import Effect, FlaggedSet, Numbers, QualityReport
 from services.numbers import format_count, format_date, format_number
 from storage.integrity import ExclusionStatus, StoredExclusion
 from storage.paradata import ItemParadata
