@@ -1,6 +1,6 @@
 """Scheduled reports: /langganan subscribes a chat, /jadwal sets its schedule, /berhenti ends it.
 
-Only admins and leadership may do any of this (`services.subscriptions.may_manage`), checked
+Only admins and leadership may do any of this (`services.pushes.subscriptions.may_manage`), checked
 once by `managers_only`; in a group the person typing or tapping is checked, not the group.
 """
 
@@ -18,9 +18,9 @@ from telegram.error import BadRequest
 
 from handlers.common import user_language
 from handlers.context import BotContext
-from services import subscriptions
 from services.admin import REVOKED_REASON
-from services.subscriptions import (
+from services.pushes import subscriptions
+from services.pushes.subscriptions import (
     CronError,
     ScheduleKind,
     SubscribeOutcome,
