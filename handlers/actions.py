@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotContext
-from handlers.scores import Need, asker_command
+from handlers.reports import Need, asker_command
 from services import actions, callbacks
 from services.access import Asker, Decision, asker_for
 from services.actions import (

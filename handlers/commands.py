@@ -17,18 +17,14 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from handlers import (
     actions,
+    admin,
     common,
     dashboard,
-    data,
     grants,
-    insight,
-    inspectorate,
     integrity,
-    rakor,
-    reminders,
-    rosters,
-    scores,
-    subscriptions,
+    pushes,
+    reach,
+    reports,
     survey,
 )
 from handlers.context import BotContext
@@ -82,34 +78,32 @@ COMMANDS: Final = (
     Command("cancel", "batal", "cancel", survey.on_cancel, RESPONDENT, private_only=True),
     Command("help", "bantuan", "help", common.help_command, RESPONDENT),
     # Score queries work in private and group chats: the asker's own role decides.
-    Command("score", "skor", "score", scores.on_score, OFFICIAL),
-    Command("unit", "unit", "unit", scores.on_unit, OFFICIAL),
-    Command("dimensions", "dimensi", "dimensions", scores.on_dimensions, OFFICIAL),
-    Command("ranking", "peringkat", "ranking", scores.on_ranking, OFFICIAL),
-    Command("trend", "tren", "trend", scores.on_trend, OFFICIAL),
-    Command("simulate", "simulasi", "simulate", insight.on_simulate, OFFICIAL),
+    Command("score", "skor", "score", reports.on_score, OFFICIAL),
+    Command("unit", "unit", "unit", reports.on_unit, OFFICIAL),
+    Command("dimensions", "dimensi", "dimensions", reports.on_dimensions, OFFICIAL),
+    Command("ranking", "peringkat", "ranking", reports.on_ranking, OFFICIAL),
+    Command("trend", "tren", "trend", reports.on_trend, OFFICIAL),
+    Command("simulate", "simulasi", "simulate", reports.on_simulate, OFFICIAL),
     Command("actions", "tindaklanjut", "actions", actions.on_actions, OFFICIAL),
-    Command("progress", "progres", "progress", scores.on_progress, OFFICIAL),
-    # /laporan pdf is the rakor PDF (handlers/rakor.py); /laporan alone the chart pack.
-    Command("report", "laporan", "report", rakor.on_report, OFFICIAL),
+    Command("progress", "progres", "progress", reports.on_progress, OFFICIAL),
+    # /laporan pdf is the rakor PDF (handlers/reports/rakor.py); /laporan alone the chart pack.
+    Command("report", "laporan", "report", reports.on_report, OFFICIAL),
     # The Mini App dashboard: a web app button in private chats, a t.me link in groups.
     Command("dashboard", "dasbor", "dashboard", dashboard.on_dashboard, OFFICIAL),
     # Scheduled reports, in private and group chats; only admins and leadership may use them.
-    Command("subscribe", "langganan", "subscribe", subscriptions.on_subscribe, OFFICIAL),
-    Command("schedule", "jadwal", "schedule", subscriptions.on_schedule, OFFICIAL),
-    Command("stop", "berhenti", "stop", subscriptions.on_stop, OFFICIAL),
+    Command("subscribe", "langganan", "subscribe", pushes.on_subscribe, OFFICIAL),
+    Command("schedule", "jadwal", "schedule", pushes.on_schedule, OFFICIAL),
+    Command("stop", "berhenti", "stop", pushes.on_stop, OFFICIAL),
     # Suggestions follow the score rules (a unit head sees their own unit's); the data export
     # is a file of every response, for admins, and only in a private chat.
-    Command("comments", "saran", "suggestions", data.on_comments, OFFICIAL),
-    Command("export", "ekspor", "export", data.on_export, OFFICIAL, private_only=True),
+    Command("comments", "saran", "suggestions", reports.on_comments, OFFICIAL),
+    Command("export", "ekspor", "export", reports.on_export, OFFICIAL, private_only=True),
     # The inspectorate's admin (admins only; refusals are polite). Private chats only: role
     # links and pseudonym codes are not for a group's eyes.
-    Command("waves", "gelombang", "wave", inspectorate.on_waves, OFFICIAL, private_only=True),
-    Command("access", "akses", "access", inspectorate.on_access, OFFICIAL, private_only=True),
-    Command("uptake", "undangan", "invites", inspectorate.on_uptake, OFFICIAL, private_only=True),
-    Command(
-        "broadcast", "siaran", "broadcast", inspectorate.on_broadcast, OFFICIAL, private_only=True
-    ),
+    Command("waves", "gelombang", "wave", admin.on_waves, OFFICIAL, private_only=True),
+    Command("access", "akses", "access", admin.on_access, OFFICIAL, private_only=True),
+    Command("uptake", "undangan", "invites", admin.on_uptake, OFFICIAL, private_only=True),
+    Command("broadcast", "siaran", "broadcast", admin.on_broadcast, OFFICIAL, private_only=True),
     # Survey integrity (issue 24): admins and leadership read it, admins decide; private only.
     Command("quality", "kualitas", "quality", integrity.on_quality, OFFICIAL, private_only=True),
 )
@@ -150,24 +144,22 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         )
     # Before the survey's catch-all button handler, which would reject these as stale.
     app.add_handler(
-        CallbackQueryHandler(scores.on_unit_button, pattern=rf"^\d+\.{scores.UNIT_ACTION}\.")
+        CallbackQueryHandler(reports.on_unit_button, pattern=rf"^\d+\.{reports.UNIT_ACTION}\.")
     )
-    app.add_handler(
-        CallbackQueryHandler(subscriptions.on_schedule_button, pattern=subscriptions.BUTTON_PATTERN)
-    )
+    app.add_handler(CallbackQueryHandler(pushes.on_schedule_button, pattern=pushes.BUTTON_PATTERN))
     app.add_handler(CallbackQueryHandler(actions.on_action_button, pattern=actions.BUTTON_PATTERN))
-    app.add_handler(CallbackQueryHandler(reminders.on_reminder_button, pattern=REMINDER_BUTTONS))
-    app.add_handler(CallbackQueryHandler(inspectorate.on_admin_button, pattern=ADMIN_BUTTONS))
+    app.add_handler(CallbackQueryHandler(reach.on_reminder_button, pattern=REMINDER_BUTTONS))
+    app.add_handler(CallbackQueryHandler(admin.on_admin_button, pattern=ADMIN_BUTTONS))
     app.add_handler(CallbackQueryHandler(integrity.on_quality_button, pattern=QUALITY_BUTTONS))
-    app.add_handler(CallbackQueryHandler(reminders.on_outreach_button, pattern=OUTREACH_BUTTONS))
-    app.add_handler(CallbackQueryHandler(rosters.on_roster_button, pattern=ROSTER_BUTTONS))
+    app.add_handler(CallbackQueryHandler(reach.on_outreach_button, pattern=OUTREACH_BUTTONS))
+    app.add_handler(CallbackQueryHandler(admin.on_roster_button, pattern=ROSTER_BUTTONS))
     app.add_handler(CallbackQueryHandler(survey.on_button))
     # A roster CSV: an admin's document (any, so a wrong one is explained), or someone else's
     # CSV (refused). Other documents go on to the survey's answer below.
     admins = filters.User(user_id=app.bot_data.services.settings.admin_user_ids)
-    roster = filters.Document.ALL & private & (admins | rosters.CSV_DOCUMENT)
-    app.add_handler(MessageHandler(roster, rosters.on_roster_document))
-    app.add_handler(MessageHandler(rosters.CSV_DOCUMENT & groups, rosters.on_group_document))
+    roster = filters.Document.ALL & private & (admins | admin.CSV_DOCUMENT)
+    app.add_handler(MessageHandler(roster, admin.on_roster_document))
+    app.add_handler(MessageHandler(admin.CSV_DOCUMENT & groups, admin.on_group_document))
     # Last in the group: anything not handled above.
     app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, survey.on_text))
@@ -200,7 +192,5 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(MessageHandler(filters.PHOTO & private, actions.on_draft_photo), group=-2)
     # A broadcast's picture (captioned /siaran, or sent after it); other photos go on to the
     # survey, which answers them as before.
-    app.add_handler(
-        MessageHandler(filters.PHOTO & private, inspectorate.on_broadcast_photo), group=-1
-    )
+    app.add_handler(MessageHandler(filters.PHOTO & private, admin.on_broadcast_photo), group=-1)
     app.add_error_handler(common.error_handler)

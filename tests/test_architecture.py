@@ -178,7 +178,7 @@ def test_the_checks_see_real_imports() -> None:
     """Guard the guard: the parser finds a known edge and would flag a planted bad one."""
     graph = _graph()
     assert "services.links" in graph["services.respondent.entry"]
-    assert "handlers.context" in graph["handlers.scores"]
+    assert "handlers.context" in graph["handlers.reports.scores"]
     planted = ast.parse("import storage\nfrom storage.models import Role\n")
     found = {
         alias.name

@@ -6,7 +6,8 @@ ends cleanly (`revoke`): in one transaction the role goes, the person's follow-u
 the subscriptions they set up and their own private pushes pause, and their due-date contact
 goes; the caller then resets their command menu in every private chat whose id the bot knows
 (their private subscription, their due-date contact). Without one of those the menu is reset
-at their next official command (`handlers.scores.refuse`): the bot keeps no chat id for that.
+at their next official command (`handlers.reports.scores.refuse`): the bot keeps no chat id
+for that.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Respondents' suggestions for the people who read them: load, review, render as text.
 
 Suggestions are read through the one release rule (`services.release`), shown without a date
-and in alphabetical order, and only ever in a private chat (`handlers.data`). When none can be
-shown, the reader is told why (no free-text question, none written, not released yet, a unit
+and in alphabetical order, and only ever in a private chat (`handlers.reports.data`). When none
+can be shown, the reader is told why (no free-text question, none written, not released yet, a unit
 too small to show apart), from response counts only, never from whether a text was written.
 """
 

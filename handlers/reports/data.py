@@ -1,6 +1,6 @@
 """Data for officials: /saran (respondents' suggestions) and /ekspor (the data export, admins).
 
-Thin: decide who asks (handlers.scores.asker_command), call services.reports.comments or
+Thin: decide who asks (handlers.reports.scores.asker_command), call services.reports.comments or
 services.reports.exports, and send what they return. Both read the wave through the one release rule
 (services.release) and are k-suppressed like every result. Free text never goes to a group:
 /saran there asks for a private chat, /ekspor is private-only in the command table.
@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.constants import ChatType
 
 from handlers.context import BotContext
-from handlers.scores import Need, asker_command, refuse
+from handlers.reports.scores import Need, asker_command, refuse
 from services import reports
 from services.access import Asker, Decision
 from services.errors import AdminError

@@ -14,9 +14,9 @@ from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Messa
 from telegram.error import TelegramError
 from telegram.ext import filters
 
+from handlers.admin.inspectorate import admins_only
 from handlers.common import user_language
 from handlers.context import BotContext
-from handlers.inspectorate import admins_only
 from services.admin import (
     MAX_BYTES,
     Inspectorate,

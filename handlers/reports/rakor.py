@@ -14,9 +14,9 @@ from typing import Final
 from telegram import Update
 from telegram.constants import ChatAction
 
-from handlers import scores
 from handlers.context import BotContext
-from handlers.scores import Need, asker_command, refuse
+from handlers.reports import scores
+from handlers.reports.scores import Need, asker_command, refuse
 from services.access import Asker, Decision
 from services.pushes.delivery import Outgoing, send_outgoing
 

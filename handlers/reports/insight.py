@@ -12,7 +12,7 @@ import logging
 from telegram import Update
 
 from handlers.context import BotContext
-from handlers.scores import Need, score_command
+from handlers.reports.scores import Need, score_command
 from services import reports
 from services.access import Asker, Decision
 from services.reports import ReportBundle
