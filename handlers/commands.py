@@ -2,7 +2,9 @@
 
 It feeds both the handler registration (`register`) and Telegram's command menus (`menus`),
 so a command cannot be registered without its menu line, or listed without a handler.
-Handler order matters within PTB's group 0 and is decided in `register` only.
+Inline buttons have one registry too (`BUTTONS`): each family of button data, its pattern
+and its one handler. Handler order matters within PTB's group 0 and is decided in `register`
+only; the button patterns exclude each other, so among them it means nothing.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from services.reach import OUTREACH_BUTTONS, REMINDER_BUTTONS
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-__all__ = ["COMMANDS", "Audience", "Command", "menus", "register"]
+__all__ = ["BUTTONS", "COMMANDS", "Audience", "Buttons", "Command", "menus", "register"]
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
@@ -122,6 +124,32 @@ def menus(messages: Catalog, dashboard_url: str | None = None) -> Menus:
     return Menus(messages, entries(Audience.RESPONDENT), entries(Audience.OFFICIAL), dashboard_url)
 
 
+@dataclass(frozen=True, slots=True)
+class Buttons:
+    """One family of inline-button data: what its data looks like, and its one handler."""
+
+    name: str
+    pattern: str  # a regular expression matched at the start of the callback data
+    callback: Handler
+
+
+_FAMILIES: Final = (
+    Buttons("unit choice", rf"^\d+\.{reports.UNIT_ACTION}\.", reports.on_unit_button),
+    Buttons("subscriptions", pushes.BUTTON_PATTERN, pushes.on_schedule_button),
+    Buttons("follow-up actions", actions.BUTTON_PATTERN, actions.on_action_button),
+    Buttons("reminders", REMINDER_BUTTONS, reach.on_reminder_button),
+    Buttons("inspectorate", ADMIN_BUTTONS, admin.on_admin_button),
+    Buttons("quality", QUALITY_BUTTONS, integrity.on_quality_button),
+    Buttons("outreach", OUTREACH_BUTTONS, reach.on_outreach_button),
+    Buttons("rosters", ROSTER_BUTTONS, admin.on_roster_button),
+)
+# The survey takes its own buttons and whatever data no other family claims (a stale or
+# forged button, answered as such), so it is defined by the others, not by coming last.
+SURVEY_BUTTONS: Final = "^(?!" + "|".join(f"(?:{family.pattern})" for family in _FAMILIES) + ")"
+# The one registry of button data (tests/test_buttons.py: disjoint, one handler each).
+BUTTONS: Final = (*_FAMILIES, Buttons("survey", SURVEY_BUTTONS, survey.on_button))
+
+
 def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     """Register every handler; order matters within the group, so it is decided here only."""
     private = filters.ChatType.PRIVATE
@@ -142,18 +170,9 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
                 filters=private if command.private_only else None,
             )
         )
-    # Before the survey's catch-all button handler, which would reject these as stale.
-    app.add_handler(
-        CallbackQueryHandler(reports.on_unit_button, pattern=rf"^\d+\.{reports.UNIT_ACTION}\.")
-    )
-    app.add_handler(CallbackQueryHandler(pushes.on_schedule_button, pattern=pushes.BUTTON_PATTERN))
-    app.add_handler(CallbackQueryHandler(actions.on_action_button, pattern=actions.BUTTON_PATTERN))
-    app.add_handler(CallbackQueryHandler(reach.on_reminder_button, pattern=REMINDER_BUTTONS))
-    app.add_handler(CallbackQueryHandler(admin.on_admin_button, pattern=ADMIN_BUTTONS))
-    app.add_handler(CallbackQueryHandler(integrity.on_quality_button, pattern=QUALITY_BUTTONS))
-    app.add_handler(CallbackQueryHandler(reach.on_outreach_button, pattern=OUTREACH_BUTTONS))
-    app.add_handler(CallbackQueryHandler(admin.on_roster_button, pattern=ROSTER_BUTTONS))
-    app.add_handler(CallbackQueryHandler(survey.on_button))
+    # Every button family once; the patterns exclude each other, so their order means nothing.
+    for family in BUTTONS:
+        app.add_handler(CallbackQueryHandler(family.callback, pattern=family.pattern))
     # A roster CSV: an admin's document (any, so a wrong one is explained), or someone else's
     # CSV (refused). Other documents go on to the survey's answer below.
     admins = filters.User(user_id=app.bot_data.services.settings.admin_user_ids)
