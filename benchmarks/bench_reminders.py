@@ -39,8 +39,8 @@ from bot.app import build_application
 from bot.runner import running
 from sandbox import SandboxServer
 from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
-from services.contacts import cipher_for
 from services.context import Services
+from services.reach import cipher_for
 from services.settings import load_settings
 from storage.models import ContactPurpose
 

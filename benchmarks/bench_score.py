@@ -148,7 +148,7 @@ async def _time_steps(path: Path, repeats: int) -> dict[str, float]:
     """Time answers_frame and build_report (as `load_report` calls them), best of `repeats`."""
     import storage
     from scoring import ScoringConfig, UnitInfo, build_report
-    from services.report_build import questionnaires_of as _questionnaires
+    from services.reports import questionnaires_of as _questionnaires
 
     async with storage.Database(_url(path)) as db:
         engine = db.engine

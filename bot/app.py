@@ -19,8 +19,8 @@ from bot.transport import ResilientLimiter, TolerantBot
 from bot.web import WebServer
 from handlers.commands import menus, register
 from handlers.context import BotContext, BotData
+from services.admin import DatabaseGuard
 from services.context import Services, utc_now
-from services.database_guard import DatabaseGuard
 from services.i18n import pick_language
 from services.pushes.scheduler import PushScheduler
 from services.respondent import RespondentFlow

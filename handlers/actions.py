@@ -3,7 +3,7 @@
 A unit head sees their unit's actions with buttons to add one (a guided dialogue: dimension,
 what, who, due date), change a status, the due date or the person in charge, or attach a
 note, document or photo as evidence; leadership sees every unit's actions. Thin:
-`services.actions`, `services.action_dialogue` and `services.action_texts` do the work;
+`services.actions`, `services.actions.dialogue` and `services.actions.texts` do the work;
 buttons are signed for the person who asked.
 """
 
@@ -19,20 +19,22 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop
 
 from handlers.context import BotContext
-from handlers.scores import Need, asker_command
-from services import action_dialogue as dialogue
-from services import callbacks
+from handlers.reports import Need, asker_command
+from services import actions, callbacks
 from services.access import Asker, Decision, asker_for
-from services.action_reminders import remember_unit_head
-from services.action_texts import action_detail, actions_chart_png, actions_list, status_word
 from services.actions import (
     SHOW_BUTTON,
     Action,
     ActionStatus,
     Outcome,
+    action_detail,
+    actions_chart_png,
+    actions_list,
     find_action,
     list_for,
+    remember_unit_head,
     set_status_for,
+    status_word,
 )
 from services.pushes.delivery import chart_message, send_outgoing
 from surveys.model import Dimension
@@ -142,7 +144,7 @@ async def on_action_button(update: Update, context: BotContext, asker: Asker) ->
     services, language, pseudonym = context.services, asker.language, asker.pseudonym
     engine, now = services.db.engine, services.clock()
     if pressed.action == CANCEL:
-        await dialogue.cancel(engine, pseudonym)
+        await actions.cancel(engine, pseudonym)
         await _say(update, context, context.t(language, "actions_cancelled"))
         return
     if pressed.action == ADD:
@@ -182,7 +184,7 @@ async def on_action_button(update: Update, context: BotContext, asker: Asker) ->
         return
     if pressed.action == DIMENSION:
         dimension = None if pressed.arg == OTHER else pressed.arg
-        reply = await dialogue.start_add(engine, asker.viewer, pseudonym, dimension, language, now)
+        reply = await actions.start_add(engine, asker.viewer, pseudonym, dimension, language, now)
         markup = _cancel_keyboard(context, pseudonym, language) if reply.asking else None
         await _say(update, context, context.t(language, reply.key, **reply.values), markup)
         return
@@ -198,12 +200,10 @@ async def on_action_button(update: Update, context: BotContext, asker: Asker) ->
             await _say(update, context, context.t(language, "actions_stale"))
             return
         if pressed.action == NOTE:
-            reply = await dialogue.start_note(
-                engine, asker.viewer, pseudonym, action, language, now
-            )
+            reply = await actions.start_note(engine, asker.viewer, pseudonym, action, language, now)
         else:
-            step = dialogue.Step.DUE if pressed.action == DUE else dialogue.Step.WHO
-            reply = await dialogue.start_edit(
+            step = actions.Step.DUE if pressed.action == DUE else actions.Step.WHO
+            reply = await actions.start_edit(
                 engine, asker.viewer, pseudonym, action, step, language, now
             )
         markup = _cancel_keyboard(context, pseudonym, language) if reply.asking else None
@@ -284,10 +284,10 @@ async def on_draft_text(update: Update, context: BotContext) -> None:
         return
     services = context.services
     pseudonym = services.pseudonym(user.id)
-    if not await dialogue.in_progress(services.db.engine, pseudonym, services.clock()):
+    if not await actions.in_progress(services.db.engine, pseudonym, services.clock()):
         return
     asker = await asker_for(services, user.id, user.language_code)
-    reply = await dialogue.answer(
+    reply = await actions.answer(
         services.db.engine, asker.viewer, pseudonym, message.text, services.clock(), _today(context)
     )
     if reply is not None:
@@ -323,10 +323,10 @@ async def _evidence(update: Update, context: BotContext, file_id: str, kind: str
         return
     services = context.services
     pseudonym = services.pseudonym(user.id)
-    if not await dialogue.in_progress(services.db.engine, pseudonym, services.clock()):
+    if not await actions.in_progress(services.db.engine, pseudonym, services.clock()):
         return
     asker = await asker_for(services, user.id, user.language_code)
-    reply = await dialogue.attach_document(
+    reply = await actions.attach_document(
         services.db.engine, asker.viewer, pseudonym, file_id, services.clock(), kind
     )
     if reply is None:

@@ -2,7 +2,9 @@
 
 It feeds both the handler registration (`register`) and Telegram's command menus (`menus`),
 so a command cannot be registered without its menu line, or listed without a handler.
-Handler order matters within PTB's group 0 and is decided in `register` only.
+Inline buttons have one registry too (`BUTTONS`): each family of button data, its pattern
+and its one handler. Handler order matters within PTB's group 0 and is decided in `register`
+only; the button patterns exclude each other, so among them it means nothing.
 """
 
 from __future__ import annotations
@@ -17,34 +19,28 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from handlers import (
     actions,
+    admin,
     common,
     dashboard,
-    data,
     grants,
-    insight,
-    inspectorate,
     integrity,
-    rakor,
-    reminders,
-    rosters,
-    scores,
-    subscriptions,
+    pushes,
+    reach,
+    reports,
     survey,
 )
 from handlers.context import BotContext
 from handlers.menus import MenuEntry, Menus
+from services.admin import ADMIN_BUTTONS, ROSTER_BUTTONS
 from services.i18n import LANGUAGES, Catalog
-from services.inspectorate import BUTTON_PATTERN as ADMIN_BUTTONS
-from services.integrity_chat import BUTTON_PATTERN as QUALITY_BUTTONS
+from services.integrity import QUALITY_BUTTONS
 from services.links import GRANT_PREFIX, start_command_pattern
-from services.outreach import BUTTON_PATTERN as OUTREACH_BUTTONS
-from services.reminders import BUTTON_PATTERN as REMINDER_BUTTONS
-from services.rosters import BUTTON_PATTERN as ROSTER_BUTTONS
+from services.reach import OUTREACH_BUTTONS, REMINDER_BUTTONS
 
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-__all__ = ["COMMANDS", "Audience", "Command", "menus", "register"]
+__all__ = ["BUTTONS", "COMMANDS", "Audience", "Buttons", "Command", "menus", "register"]
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
@@ -84,34 +80,32 @@ COMMANDS: Final = (
     Command("cancel", "batal", "cancel", survey.on_cancel, RESPONDENT, private_only=True),
     Command("help", "bantuan", "help", common.help_command, RESPONDENT),
     # Score queries work in private and group chats: the asker's own role decides.
-    Command("score", "skor", "score", scores.on_score, OFFICIAL),
-    Command("unit", "unit", "unit", scores.on_unit, OFFICIAL),
-    Command("dimensions", "dimensi", "dimensions", scores.on_dimensions, OFFICIAL),
-    Command("ranking", "peringkat", "ranking", scores.on_ranking, OFFICIAL),
-    Command("trend", "tren", "trend", scores.on_trend, OFFICIAL),
-    Command("simulate", "simulasi", "simulate", insight.on_simulate, OFFICIAL),
+    Command("score", "skor", "score", reports.on_score, OFFICIAL),
+    Command("unit", "unit", "unit", reports.on_unit, OFFICIAL),
+    Command("dimensions", "dimensi", "dimensions", reports.on_dimensions, OFFICIAL),
+    Command("ranking", "peringkat", "ranking", reports.on_ranking, OFFICIAL),
+    Command("trend", "tren", "trend", reports.on_trend, OFFICIAL),
+    Command("simulate", "simulasi", "simulate", reports.on_simulate, OFFICIAL),
     Command("actions", "tindaklanjut", "actions", actions.on_actions, OFFICIAL),
-    Command("progress", "progres", "progress", scores.on_progress, OFFICIAL),
-    # /laporan pdf is the rakor PDF (handlers/rakor.py); /laporan alone the chart pack.
-    Command("report", "laporan", "report", rakor.on_report, OFFICIAL),
+    Command("progress", "progres", "progress", reports.on_progress, OFFICIAL),
+    # /laporan pdf is the rakor PDF (handlers/reports/rakor.py); /laporan alone the chart pack.
+    Command("report", "laporan", "report", reports.on_report, OFFICIAL),
     # The Mini App dashboard: a web app button in private chats, a t.me link in groups.
     Command("dashboard", "dasbor", "dashboard", dashboard.on_dashboard, OFFICIAL),
     # Scheduled reports, in private and group chats; only admins and leadership may use them.
-    Command("subscribe", "langganan", "subscribe", subscriptions.on_subscribe, OFFICIAL),
-    Command("schedule", "jadwal", "schedule", subscriptions.on_schedule, OFFICIAL),
-    Command("stop", "berhenti", "stop", subscriptions.on_stop, OFFICIAL),
+    Command("subscribe", "langganan", "subscribe", pushes.on_subscribe, OFFICIAL),
+    Command("schedule", "jadwal", "schedule", pushes.on_schedule, OFFICIAL),
+    Command("stop", "berhenti", "stop", pushes.on_stop, OFFICIAL),
     # Suggestions follow the score rules (a unit head sees their own unit's); the data export
     # is a file of every response, for admins, and only in a private chat.
-    Command("comments", "saran", "suggestions", data.on_comments, OFFICIAL),
-    Command("export", "ekspor", "export", data.on_export, OFFICIAL, private_only=True),
+    Command("comments", "saran", "suggestions", reports.on_comments, OFFICIAL),
+    Command("export", "ekspor", "export", reports.on_export, OFFICIAL, private_only=True),
     # The inspectorate's admin (admins only; refusals are polite). Private chats only: role
     # links and pseudonym codes are not for a group's eyes.
-    Command("waves", "gelombang", "wave", inspectorate.on_waves, OFFICIAL, private_only=True),
-    Command("access", "akses", "access", inspectorate.on_access, OFFICIAL, private_only=True),
-    Command("uptake", "undangan", "invites", inspectorate.on_uptake, OFFICIAL, private_only=True),
-    Command(
-        "broadcast", "siaran", "broadcast", inspectorate.on_broadcast, OFFICIAL, private_only=True
-    ),
+    Command("waves", "gelombang", "wave", admin.on_waves, OFFICIAL, private_only=True),
+    Command("access", "akses", "access", admin.on_access, OFFICIAL, private_only=True),
+    Command("uptake", "undangan", "invites", admin.on_uptake, OFFICIAL, private_only=True),
+    Command("broadcast", "siaran", "broadcast", admin.on_broadcast, OFFICIAL, private_only=True),
     # Survey integrity (issue 24): admins and leadership read it, admins decide; private only.
     Command("quality", "kualitas", "quality", integrity.on_quality, OFFICIAL, private_only=True),
 )
@@ -128,6 +122,32 @@ def menus(messages: Catalog, dashboard_url: str | None = None) -> Menus:
         }
 
     return Menus(messages, entries(Audience.RESPONDENT), entries(Audience.OFFICIAL), dashboard_url)
+
+
+@dataclass(frozen=True, slots=True)
+class Buttons:
+    """One family of inline-button data: what its data looks like, and its one handler."""
+
+    name: str
+    pattern: str  # a regular expression matched at the start of the callback data
+    callback: Handler
+
+
+_FAMILIES: Final = (
+    Buttons("unit choice", rf"^\d+\.{reports.UNIT_ACTION}\.", reports.on_unit_button),
+    Buttons("subscriptions", pushes.BUTTON_PATTERN, pushes.on_schedule_button),
+    Buttons("follow-up actions", actions.BUTTON_PATTERN, actions.on_action_button),
+    Buttons("reminders", REMINDER_BUTTONS, reach.on_reminder_button),
+    Buttons("inspectorate", ADMIN_BUTTONS, admin.on_admin_button),
+    Buttons("quality", QUALITY_BUTTONS, integrity.on_quality_button),
+    Buttons("outreach", OUTREACH_BUTTONS, reach.on_outreach_button),
+    Buttons("rosters", ROSTER_BUTTONS, admin.on_roster_button),
+)
+# The survey takes its own buttons and whatever data no other family claims (a stale or
+# forged button, answered as such), so it is defined by the others, not by coming last.
+SURVEY_BUTTONS: Final = "^(?!" + "|".join(f"(?:{family.pattern})" for family in _FAMILIES) + ")"
+# The one registry of button data (tests/test_buttons.py: disjoint, one handler each).
+BUTTONS: Final = (*_FAMILIES, Buttons("survey", SURVEY_BUTTONS, survey.on_button))
 
 
 def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
@@ -150,26 +170,15 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
                 filters=private if command.private_only else None,
             )
         )
-    # Before the survey's catch-all button handler, which would reject these as stale.
-    app.add_handler(
-        CallbackQueryHandler(scores.on_unit_button, pattern=rf"^\d+\.{scores.UNIT_ACTION}\.")
-    )
-    app.add_handler(
-        CallbackQueryHandler(subscriptions.on_schedule_button, pattern=subscriptions.BUTTON_PATTERN)
-    )
-    app.add_handler(CallbackQueryHandler(actions.on_action_button, pattern=actions.BUTTON_PATTERN))
-    app.add_handler(CallbackQueryHandler(reminders.on_reminder_button, pattern=REMINDER_BUTTONS))
-    app.add_handler(CallbackQueryHandler(inspectorate.on_admin_button, pattern=ADMIN_BUTTONS))
-    app.add_handler(CallbackQueryHandler(integrity.on_quality_button, pattern=QUALITY_BUTTONS))
-    app.add_handler(CallbackQueryHandler(reminders.on_outreach_button, pattern=OUTREACH_BUTTONS))
-    app.add_handler(CallbackQueryHandler(rosters.on_roster_button, pattern=ROSTER_BUTTONS))
-    app.add_handler(CallbackQueryHandler(survey.on_button))
+    # Every button family once; the patterns exclude each other, so their order means nothing.
+    for family in BUTTONS:
+        app.add_handler(CallbackQueryHandler(family.callback, pattern=family.pattern))
     # A roster CSV: an admin's document (any, so a wrong one is explained), or someone else's
     # CSV (refused). Other documents go on to the survey's answer below.
     admins = filters.User(user_id=app.bot_data.services.settings.admin_user_ids)
-    roster = filters.Document.ALL & private & (admins | rosters.CSV_DOCUMENT)
-    app.add_handler(MessageHandler(roster, rosters.on_roster_document))
-    app.add_handler(MessageHandler(rosters.CSV_DOCUMENT & groups, rosters.on_group_document))
+    roster = filters.Document.ALL & private & (admins | admin.CSV_DOCUMENT)
+    app.add_handler(MessageHandler(roster, admin.on_roster_document))
+    app.add_handler(MessageHandler(admin.CSV_DOCUMENT & groups, admin.on_group_document))
     # Last in the group: anything not handled above.
     app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, survey.on_text))
@@ -202,7 +211,5 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(MessageHandler(filters.PHOTO & private, actions.on_draft_photo), group=-2)
     # A broadcast's picture (captioned /siaran, or sent after it); other photos go on to the
     # survey, which answers them as before.
-    app.add_handler(
-        MessageHandler(filters.PHOTO & private, inspectorate.on_broadcast_photo), group=-1
-    )
+    app.add_handler(MessageHandler(filters.PHOTO & private, admin.on_broadcast_photo), group=-1)
     app.add_error_handler(common.error_handler)

@@ -10,7 +10,7 @@ from services.context import Services
 
 if TYPE_CHECKING:
     from handlers.menus import Menus
-    from services.database_guard import DatabaseGuard
+    from services.admin import DatabaseGuard
     from services.pushes.scheduler import PushScheduler
     from services.respondent import RespondentFlow
 

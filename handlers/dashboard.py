@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppI
 from telegram.constants import ChatType
 
 from handlers.context import BotContext
-from handlers.scores import Need, asker_command
+from handlers.reports import Need, asker_command
 from services.access import Asker
 from services.links import mini_app_link
 

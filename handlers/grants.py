@@ -8,7 +8,7 @@ from telegram import Update
 
 from handlers.context import BotContext
 from services.access import ClaimStatus, Role, claim_grant
-from services.action_reminders import remember_unit_head
+from services.actions import remember_unit_head
 from services.people import person_for
 
 __all__ = ["on_grant"]

@@ -2,7 +2,7 @@
 admins' exclusion dialogue (issue 24). Private chats only (the command table routes a group
 chat to the common refusal).
 
-Thin: `services.integrity_chat.Kualitas` decides who may see and do what, and words every
+Thin: `services.integrity.chat.Kualitas` decides who may see and do what, and words every
 reply; the handlers parse the update and send or edit.
 """
 
@@ -17,7 +17,7 @@ from telegram.ext import ApplicationHandlerStop
 from handlers.common import user_language
 from handlers.context import BotContext
 from services.access import viewer_for
-from services.integrity_chat import ChatReply, Kualitas
+from services.integrity import ChatReply, Kualitas
 
 __all__ = ["on_quality", "on_quality_button", "on_reason_other", "on_reason_text"]
 

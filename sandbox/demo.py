@@ -28,7 +28,7 @@ import storage
 from sandbox import SandboxServer, SandboxUser
 from sandbox.demo_result import leadership_result, result_lines
 from sandbox.simulation import Outcome, Persona, simulate_respondent
-from services import revisions
+from services import reports
 from services.access import create_grant
 from services.admin import create_invitations, import_units_csv, open_wave
 from services.context import utc_now
@@ -305,7 +305,7 @@ async def _leadership_report(
     await admin.wait_for_reply(chat=group)
     # What `spibot wave close` does (the final report is frozen); the scheduler notices on
     # its next tick.
-    await revisions.close_wave(engine, settings, wave, utc_now())
+    await reports.close_wave(engine, settings, wave, utc_now())
     await bot.push_due_reports()
     # Tall charts (ranking, progress) arrive as documents, the others as photos.
     photos = [

@@ -4,7 +4,7 @@ Admins come from configuration; leadership and unit heads hold a role row under 
 pseudonym, granted by opening a `g<token>` deep link that `spibot grant` printed. Only the
 token's hash is stored, so a database leak does not leak usable links; a link expires after
 ROLE_LINK_TTL_DAYS and carries the label the admin gave it ("Bupati"). How a role ends is in
-`services.roles`.
+`services.admin.roles`.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ async def create_grant(
 ) -> tuple[str, storage.RoleGrant]:
     """Create a one-time role link; return its /start payload (shown once) and the grant.
 
-    `label` says who it is for ("Bupati"; cleaned by `services.roles.clean_label` first).
+    `label` says who it is for ("Bupati"; cleaned by `services.admin.roles.clean_label` first).
     Raises ValueError for an unknown unit, a unit_head grant without a unit or a leadership
     grant with one.
     """

@@ -12,7 +12,8 @@ import pytest
 
 from scoring import ScoringConfig, build_report
 from scoring.changes import unit_dimension_changes
-from services.action_texts import TEXT_LIMIT, outcomes_text
+from services.actions import outcomes_text
+from services.actions.texts import TEXT_LIMIT
 from storage import Action, ActionStatus
 from surveys.model import Dimension
 from tests.test_scoring_report import CONFIG, HAND, hand_report

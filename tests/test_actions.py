@@ -14,15 +14,9 @@ from openpyxl import load_workbook
 import storage
 from bot.cli import main
 from services.access import Viewer
-from services.action_matrix import MATRIX_COLUMNS, read_matrix
-from services.actions import (
-    ActionProblem,
-    Outcome,
-    add_for,
-    new_action,
-    parse_due,
-    set_status_for,
-)
+from services.actions import ActionProblem, Outcome, read_matrix, set_status_for
+from services.actions.matrix import MATRIX_COLUMNS
+from services.actions.plans import add_for, new_action, parse_due
 from services.admin import import_units_csv
 from storage import ActionStatus
 

@@ -1,6 +1,7 @@
 """The package structure: no import cycles, and no import that crosses a layer the wrong way.
 
 The layers (docs/architecture.md): bot → handlers → services → storage → scoring/surveys.
+A feature package inside services/ or handlers/ is entered through its `__init__` (issue 25).
 Every `import` and `from … import` in a module counts, at any depth (also inside functions
 and under TYPE_CHECKING): a lazy import is still a dependency.
 """
@@ -45,6 +46,17 @@ PURE_MAY_NOT: Final = (
 )
 # Only entry points import the composition root: the CLI inside bot/, and tests.
 ROOT_PACKAGE: Final = "bot"
+# A feature package (a package inside services/ or handlers/) is entered through its
+# `__init__`: code outside it imports `services.reach`, never `services.reach.contacts`.
+FEATURE_LAYERS: Final = ("services", "handlers")
+# Modules that are their own door, and why.
+OWN_DOOR: Final = {
+    "services.pushes": "the sending plumbing every feature shares (delivery, fan-out, cron) "
+    "beside the scheduler that calls every feature: one door would be a cycle",
+    "services.rakor.pdf": "reportlab loads only when a PDF is asked for",
+    "services.miniapp": "the Mini App's server side; handlers/miniapp and the sandbox take "
+    "its parts (auth, dashboard) as they need them",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -163,6 +175,55 @@ def test_no_forbidden_edge() -> None:
     assert not problems, "\n".join(sorted(problems))
 
 
+def _features(modules: dict[str, Path]) -> set[str]:
+    return {
+        module
+        for module, path in modules.items()
+        if path.name == "__init__.py" and module.count(".") == 1 and _top(module) in FEATURE_LAYERS
+    }
+
+
+def _door_problems(
+    imports: dict[str, set[str]], features: set[str], known: frozenset[str]
+) -> list[str]:
+    """Imports of a module inside a feature package from outside that package."""
+    problems = []
+    for module, names in imports.items():
+        for name in names:
+            feature = ".".join(name.split(".")[:2])
+            if feature not in features or name == feature or name not in known:
+                continue  # the package itself, or a name its __init__ offers
+            if module == feature or module.startswith(f"{feature}."):
+                continue  # inside the package, modules import their siblings
+            if any(name == door or name.startswith(f"{door}.") for door in OWN_DOOR):
+                continue
+            problems.append(f"{module} imports {name}: enter {feature} through its __init__")
+    return problems
+
+
+def test_features_are_entered_through_their_init() -> None:
+    modules = _modules()
+    known = frozenset(modules)
+    imports = {module: _imports(path, module, known) for module, path in modules.items()}
+    problems = _door_problems(imports, _features(modules), known)
+    assert not problems, "\n".join(sorted(problems))
+
+
+def test_the_door_check_sees_a_side_entrance() -> None:
+    """Guard the guard: a planted import of an inner module from outside is flagged."""
+    features = {"services.reach", "services.actions"}
+    known = frozenset({*features, "services.reach.contacts", "services.actions.plans"})
+    planted = {
+        "services.actions.reminders": {"services.reach.contacts", "services.actions.plans"},
+        "handlers.reach": {"services.reach", "services.reach.cipher_for", "services.release"},
+    }
+    assert _door_problems(planted, features, known) == [
+        "services.actions.reminders imports services.reach.contacts: "
+        "enter services.reach through its __init__"
+    ]
+    assert "services.reach" in _features(_modules())
+
+
 @pytest.mark.parametrize("package", PACKAGES)
 def test_modules_stay_small(package: str) -> None:
     too_long = {
@@ -178,7 +239,7 @@ def test_the_checks_see_real_imports() -> None:
     """Guard the guard: the parser finds a known edge and would flag a planted bad one."""
     graph = _graph()
     assert "services.links" in graph["services.respondent.entry"]
-    assert "handlers.context" in graph["handlers.scores"]
+    assert "handlers.context" in graph["handlers.reports.scores"]
     planted = ast.parse("import storage\nfrom storage.models import Role\n")
     found = {
         alias.name

@@ -16,8 +16,7 @@ import pytest
 
 import storage
 from bot.cli import main
-from services.admin import import_units_csv, open_wave
-from services.backups import NightlyBackup
+from services.admin import NightlyBackup, import_units_csv, open_wave
 from services.settings import ConfigError, load_settings
 from storage.backup import (
     DatabaseHold,

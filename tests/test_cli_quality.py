@@ -11,7 +11,7 @@ import pytest
 
 import storage
 from bot.cli import main
-from services import revisions
+from services.reports import revisions
 from services.settings import load_settings
 from tests.integrity_data import after_wave, simulated_wave
 

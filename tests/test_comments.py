@@ -15,7 +15,7 @@ from PIL import Image
 import storage
 from bot.cli import main
 from services.admin import import_units_csv, open_wave
-from services.comments import load_comments
+from services.reports import load_comments
 from tests.comment_data import add_suggestions
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
@@ -130,7 +130,7 @@ def _found(comments, counts=(("antrean", 2), ("calo", 0)), unit=None, empty=None
     from datetime import date
 
     from scoring.comments import CommentReview
-    from services.comments import WaveComments
+    from services.reports import WaveComments
     from storage.models import Wave, WaveStatus
 
     wave = Wave(1, "2026-S1", WaveStatus.OPEN, NOW, None, {})
@@ -147,8 +147,9 @@ def _comment(text: str, unit: str = "DINKES"):
 
 
 def test_chat_rendering_escapes_and_pages() -> None:
-    from services.comments import MAX_MESSAGES, MESSAGE_LIMIT, comments_messages
     from services.i18n import catalog
+    from services.reports import comments_messages
+    from services.reports.comments import MAX_MESSAGES, MESSAGE_LIMIT
 
     pages = comments_messages(
         _found([_comment("<b>Antrean</b> & calo")]), catalog(), "id", k=5, unit_name=None
@@ -165,7 +166,7 @@ def test_chat_rendering_escapes_and_pages() -> None:
     assert max(len(p) for p in pages) <= MESSAGE_LIMIT + 200
     shown = sum(p.count("komentar nomor") for p in pages)
     assert f"…and {200 - shown} more." in pages[-1]
-    from services.comments import Empty
+    from services.reports.comments import Empty
 
     for why, expected in [
         (Empty.SUPPRESSED, "hanya ditampilkan bergabung"),

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.contacts import ContactCipher
+from services.reach.contacts import ContactCipher
 from storage import (
     ContactPurpose,
     ReminderStatus,
@@ -189,7 +189,7 @@ def test_reminder_delays_must_increase(delays: str) -> None:
 
 
 def test_reminder_delays_parse_and_limit_rounds() -> None:
-    from services.reminders import ReminderPolicy
+    from services.reach import ReminderPolicy
     from services.settings import load_settings
 
     settings = load_settings(None, reminder_delays_hours="12, 36,100", reminder_max_rounds=2)

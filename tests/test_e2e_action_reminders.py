@@ -15,7 +15,7 @@ from bot.app import build_application
 from bot.runner import running
 from sandbox import SandboxUser
 from services.access import create_grant
-from services.action_reminders import occasion_for
+from services.actions.reminders import occasion_for
 from storage import ActionStatus, NewAction, Occasion
 from storage.action_reminders import action_reminder_claims
 from storage.models import ContactPurpose, Role

@@ -17,7 +17,7 @@ from bot.cli import main
 from sandbox import SandboxUser
 from sandbox.demo import SANDBOX_TOKEN
 from sandbox.models import ApiCall, SentMessage
-from services.outreach import OPT_OUT_DATA
+from services.reach.outreach import OPT_OUT_DATA
 from services.settings import Settings
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply

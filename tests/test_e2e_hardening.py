@@ -19,8 +19,9 @@ import storage
 from bot.cli import main
 from sandbox import SandboxUser
 from sandbox.simulation import Outcome, Persona, simulate_respondent
-from services import callbacks, outreach
+from services import callbacks
 from services.access import create_grant
+from services.reach import outreach
 from storage.models import ContactPurpose, Role
 from surveys import Group
 from tests.comment_data import add_suggestions

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sandbox import SandboxUser
 from sandbox.models import SentMessage
 from sandbox.simulation import Outcome, Persona, simulate_respondent
-from services.outreach import OPT_OUT_DATA
+from services.reach.outreach import OPT_OUT_DATA
 from storage.schema import contacts
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply

@@ -21,7 +21,8 @@ from bot.runner import running
 from sandbox import SandboxUser
 from sandbox.demo import SANDBOX_TOKEN
 from sandbox.simulation import Outcome, Persona, simulate_respondent
-from services.reminders import CONTINUE_DATA, OPT_OUT_DATA, ReminderPolicy
+from services.reach import ReminderPolicy
+from services.reach.reminders import CONTINUE_DATA, OPT_OUT_DATA
 from services.settings import Settings
 from storage.schema import contacts, reminder_claims
 from surveys import Group

@@ -13,8 +13,8 @@ import pytest
 
 from sandbox import SandboxChat, SandboxUser
 from scoring import Corrections
-from services import revisions
 from services.access import create_grant
+from services.reports import revisions
 from storage.models import Role
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply

@@ -16,8 +16,7 @@ from bot.cli import main
 from sandbox import SandboxServer, SandboxUser
 from sandbox.demo import sandbox_settings
 from services.access import create_grant
-from services.admin import import_units_csv, open_wave
-from services.questionnaires import store_questionnaire
+from services.admin import import_units_csv, open_wave, store_questionnaire
 from services.settings import Settings
 from storage.models import Role
 from surveys import Group, bundled_questionnaires, load_questionnaire_text

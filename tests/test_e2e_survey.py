@@ -20,7 +20,7 @@ from sandbox import SandboxUser
 from sandbox.demo import open_sample_wave
 from sandbox.models import SentMessage
 from sandbox.simulation import Outcome, Persona, simulate_respondent
-from services import outreach
+from services.reach import outreach
 from services.security import sign_payload
 from storage.schema import (
     answers,

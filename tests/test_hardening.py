@@ -21,19 +21,17 @@ import pytest
 import storage
 from bot.cli import main
 from scoring.exports import ExportOptions
-from services.action_matrix import export_matrix, read_matrix
-from services.actions import Action, ActionStatus
-from services.admin import (
+from services.actions import Action, ActionStatus, export_matrix, read_matrix
+from services.admin import import_units_csv, open_wave
+from services.admin.survey import (
     MAX_FIELD_LENGTH,
     InvitationRow,
     RosterError,
-    import_units_csv,
     invitations_csv,
-    open_wave,
     parse_roster,
 )
-from services.exports import ExportFormat, export_wave
 from services.pushes.cron import ZoneError, parse_cron, parse_zone, shortest_gap
+from services.reports import ExportFormat, export_wave
 from services.respondent.answers import Problem, validate_typed
 from services.untrusted import (
     clean_typed,

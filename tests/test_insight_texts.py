@@ -11,8 +11,15 @@ from scoring import build_report
 from scoring.config import ScoringConfig
 from scoring.peers import standings
 from scoring.whatif import Lift, reach_category, what_if
-from services.peers import OurInstitution, display_name, peers_json, peers_text
-from services.whatif import BadRequest, parse_request, plan_text, whatif_text
+from services.reports import (
+    BadRequest,
+    OurInstitution,
+    display_name,
+    parse_request,
+    peers_json,
+    peers_text,
+)
+from services.reports.whatif import plan_text, whatif_text
 from surveys.model import Dimension, Group
 from tests.test_scoring_report import HAND, hand_report
 from tests.test_scoring_support import answers_frame, two_dimension_questionnaires, units

@@ -18,11 +18,10 @@ from sqlalchemy import text
 import storage
 from scoring.exports import ExportOptions
 from scoring.integrity import BurstEvidence, SignalKind
-from services import integrity, revisions
-from services.exports import ExportFormat, export_wave
-from services.integrity import DecisionTaken, SetChanged, numbers_of
+from services.integrity import quality
+from services.integrity.quality import DecisionTaken, SetChanged, numbers_of
 from services.rakor.pdf import load_pdf
-from services.reports import load_report
+from services.reports import ExportFormat, export_wave, load_report, revisions
 from services.settings import Settings, load_settings
 from storage.report_revisions import RevisionKind
 from surveys import Group
@@ -36,7 +35,7 @@ def settings(database_url: str) -> Settings:
 
 async def _report(db: storage.Database, settings: Settings, wave: storage.Wave):  # type: ignore[no-untyped-def]
     now = after_wave()
-    return await integrity.quality_report(
+    return await quality.quality_report(
         db.engine, settings, wave, today=now.astimezone(settings.zone).date(), now=now
     )
 
@@ -67,7 +66,7 @@ async def test_signals_exclusion_and_restore_on_an_open_wave(
     assert numbers_of(before.report, COACHED, Group.INTERNAL) == effect.before
     assert effect.after != effect.before
 
-    done, revision = await integrity.exclude(
+    done, revision = await quality.exclude(
         db.engine,
         settings,
         wave,
@@ -117,14 +116,14 @@ async def test_signals_exclusion_and_restore_on_an_open_wave(
 
     # A double confirmation is refused, and so is a restore of something not in force.
     with pytest.raises(DecisionTaken):
-        await integrity.confirm(db.engine, settings, done.id, today=today, now=now)
-    restored, revision = await integrity.restore(
+        await quality.confirm(db.engine, settings, done.id, today=today, now=now)
+    restored, revision = await quality.restore(
         db.engine, settings, done.id, by="cli:ani", reason="salah tanda", now=now
     )
     assert revision is None
     assert restored.status.value == "restored"
     with pytest.raises(DecisionTaken):
-        await integrity.restore(db.engine, settings, done.id, by="cli:ani", reason="", now=now)
+        await quality.restore(db.engine, settings, done.id, by="cli:ani", reason="", now=now)
     back = await load_report(db.engine, settings, wave_name=wave.name, today=today, now=now)
     assert back is not None
     assert numbers_of(back.report, COACHED, Group.INTERNAL) == effect.before
@@ -148,7 +147,7 @@ async def test_a_closed_wave_gets_a_dated_revision_and_the_stale_set_is_refused(
     assert closed is not None
     later = closing + timedelta(days=4)
     today = later.astimezone(settings.zone).date()
-    report = await integrity.quality_report(db.engine, settings, closed, today=today, now=later)
+    report = await quality.quality_report(db.engine, settings, closed, today=today, now=later)
     uniform = report.find(COACHED, Group.INTERNAL, "uniform")
     assert uniform is not None
     assert uniform.effect is not None
@@ -157,7 +156,7 @@ async def test_a_closed_wave_gets_a_dated_revision_and_the_stale_set_is_refused(
     assert numbers_of(frozen.report, COACHED, Group.INTERNAL) == uniform.effect.before
 
     # A set the officer was shown that no longer is (a forged or stale fingerprint): refused.
-    pending = await integrity.draft(
+    pending = await quality.draft(
         db.engine,
         closed,
         uniform.__class__(uniform.cell, uniform.signal, "0" * 12),
@@ -166,9 +165,9 @@ async def test_a_closed_wave_gets_a_dated_revision_and_the_stale_set_is_refused(
         reason="x",
     )
     with pytest.raises(SetChanged):
-        await integrity.confirm(db.engine, settings, pending.id, today=today, now=later)
+        await quality.confirm(db.engine, settings, pending.id, today=today, now=later)
 
-    done, revision = await integrity.exclude(
+    done, revision = await quality.exclude(
         db.engine,
         settings,
         closed,
@@ -208,7 +207,7 @@ async def test_a_closed_wave_gets_a_dated_revision_and_the_stale_set_is_refused(
     pushed = await revisions.revisions_after(db.engine, settings, later - timedelta(minutes=1))
     assert [(r.number, r.kind) for _, r, _ in pushed] == [(2, RevisionKind.EXCLUSION)]
 
-    _, restore = await integrity.restore(
+    _, restore = await quality.restore(
         db.engine, settings, done.id, by="cli:ani", reason="keliru", now=later + timedelta(hours=1)
     )
     assert restore is not None
@@ -240,7 +239,7 @@ async def _exports(
     before = await export_wave(
         db.engine, wave.name, tmp_path / "a", ExportFormat.CSV, options, today=today
     )
-    await integrity.exclude(
+    await quality.exclude(
         db.engine,
         settings,
         wave,

@@ -18,7 +18,7 @@ import pytest
 from bot.cli.common import LIBRARIES_WITH_CONTENT_IN_DEBUG
 from sandbox.demo import SANDBOX_TOKEN
 from scoring.whatif import Lift, what_if
-from services.actions import new_action
+from services.actions.plans import new_action
 from services.admin import create_invitations
 from services.i18n import catalog
 from services.miniapp.auth import launch_key

@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 from bot.cli import main
 from bot.cli.common import LIBRARIES_WITH_CONTENT_IN_DEBUG
 from sandbox.simulation import Outcome, Persona, simulate_respondent
-from services.admin import create_invitations, invitations_csv
+from services.admin import create_invitations
+from services.admin.survey import invitations_csv
 from services.links import InvitationLink, parse_payload
 from services.security import pseudonym_for, token_hash
 from surveys import Group, bundled_questionnaires

@@ -25,10 +25,8 @@ import storage
 from bot.cli import main
 from scoring.exports import ExportOptions
 from services.admin import import_units_csv, open_wave
-from services.comments import load_comments
-from services.exports import ExportFormat, export_document, export_wave
 from services.release import released
-from services.reports import load_report
+from services.reports import ExportFormat, export_document, export_wave, load_comments, load_report
 from services.settings import Settings
 from surveys import Group
 from tests.comment_data import add_suggestions

@@ -11,9 +11,9 @@ import pytest
 
 import storage
 from scoring import ScopeResult, find_institution
-from services import report_charts, report_texts
-from services import reports as reporting
 from services.admin import import_units_csv, open_wave
+from services.reports import bundle as reporting
+from services.reports import charts, texts
 from services.settings import Settings, load_settings
 from surveys import Group
 from tests.score_data import add_responses
@@ -66,18 +66,18 @@ async def test_bundle_has_history_and_corrections(
     assert inst.corrections.total == pytest.approx(2.0)
     assert inst.previous is not None
     assert inst.previous.wave == "2025-S2"
-    text = report_texts.score_text(bundle, "id")
+    text = texts.score_text(bundle, "id")
     assert "Koreksi: −1,50 (integritas), −0,50 (prevalensi) — kasus" in text
     assert "Gelombang sebelumnya 2025-S2" in text
     assert "sementara" in text
-    trend = report_texts.trend_text(bundle, "en")
+    trend = texts.trend_text(bundle, "en")
     assert "2025-S2" in trend
     assert "2026-S1" in trend
 
     older = await reporting.load_report(engine, settings, wave_name="2025-S2")
     assert older is not None
     assert older.history == ()
-    assert "final" in report_texts.score_text(older, "id")
+    assert "final" in texts.score_text(older, "id")
     assert await reporting.load_report(engine, settings, wave_name="nope") is None
 
 
@@ -90,24 +90,24 @@ async def test_texts_never_show_a_suppressed_number(
     assert bundle is not None
 
     # Day 0: the responses are counted and their release is explained, never "no responses".
-    unit = report_texts.score_text(bundle, "id", "BAPPEDA")
+    unit = texts.score_text(bundle, "id", "BAPPEDA")
     assert "Pegawai: 3 jawaban diterima hari ini; ditampilkan setelah terkumpul minimal 5" in unit
     assert "Indeks: 3 jawaban diterima hari ini" in unit
     assert "belum ada jawaban" not in unit.split("Pengguna layanan")[0]
-    assert "jawaban diterima hari ini" in report_texts.score_text(bundle, "id")
-    dims = report_texts.dimensions_text(bundle, "id", "BAPPEDA")
+    assert "jawaban diterima hari ini" in texts.score_text(bundle, "id")
+    dims = texts.dimensions_text(bundle, "id", "BAPPEDA")
     assert "<b>" not in dims.split("\n", 2)[2]  # no dimension number at all
 
     # Closed, the three are published as a suppressed cell, and it says why in plain words.
     await storage.close_wave(engine, wave.id, NOW)
     closed = await reporting.load_report(engine, settings)
     assert closed is not None
-    unit = report_texts.score_text(closed, "id", "BAPPEDA")
+    unit = texts.score_text(closed, "id", "BAPPEDA")
     assert (
         "Pegawai: disembunyikan: kurang dari 5 responden, agar jawaban tidak bisa ditebak (n=3)"
         in unit
     )
-    english = report_texts.score_text(closed, "en", "BAPPEDA")
+    english = texts.score_text(closed, "en", "BAPPEDA")
     assert "hidden: fewer than 5 respondents, so that no answer can be guessed (n=3)" in english
     assert "Service users: not applicable" in english  # BAPPEDA does not serve the public
 
@@ -120,12 +120,12 @@ async def test_partial_composite_is_labelled(
         await add_responses(engine, wave, "DINKES", group, 6, NOW)
     bundle = await reporting.load_report(engine, settings)
     assert bundle is not None
-    text = report_texts.score_text(bundle, "id", "DINKES")
+    text = texts.score_text(bundle, "id", "DINKES")
     assert "Indeks parsial" in text
     assert "bukan indeks SPI" in text
     assert "Rentan" not in text
     assert "Waspada" not in text
-    ranking = report_texts.ranking_text(bundle, "en")
+    ranking = texts.ranking_text(bundle, "en")
     assert "Partial (not ranked" in ranking
 
 
@@ -134,7 +134,7 @@ async def test_pack_digest_and_captions(engine: storage.AsyncEngine, settings: S
     bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 3))
     assert bundle is not None
 
-    pack = report_charts.report_pack(bundle, "id")
+    pack = charts.report_pack(bundle, "id")
     assert [name for name, _, _ in pack] == [
         "index",
         "groups",
@@ -145,21 +145,21 @@ async def test_pack_digest_and_captions(engine: storage.AsyncEngine, settings: S
     ]
     for _, png, caption in pack:
         assert png.startswith(b"\x89PNG")
-        assert 0 < len(caption) <= report_texts.CAPTION_LIMIT
+        assert 0 < len(caption) <= texts.CAPTION_LIMIT
     # Our KPK result per year travels with the bundle to the trend chart.
     shipped = find_institution("Pemerintah Kabupaten Mojokerto", level="kabupaten")
     assert dict(bundle.published) == {r.year: r.index for r in shipped}
     assert bundle.published[2022] == 74.00
-    digest = report_texts.progress_digest(bundle, "id")
+    digest = texts.progress_digest(bundle, "id")
     assert "2026-03-03" in digest
     assert "Pegawai: 10 dari target 62 (kurang 52)" in digest  # fixed at opening: prior σ
     assert "Terjauh dari target" in digest
 
 
 def test_numbers_use_a_decimal_comma_in_indonesian() -> None:
-    assert report_texts.format_number(74.0, "id") == "74,00"
-    assert report_texts.format_number(1234.5, "id") == "1.234,50"
-    assert report_texts.format_number(74.0, "en") == "74.00"
+    assert texts.format_number(74.0, "id") == "74,00"
+    assert texts.format_number(1234.5, "id") == "1.234,50"
+    assert texts.format_number(74.0, "en") == "74.00"
 
 
 def _unit(code: str, name: str, uid: int = 1) -> storage.Unit:
@@ -192,11 +192,11 @@ async def test_a_closed_wave_is_scored_once_and_a_correction_revises_it(
     """A closed wave is frozen the first time it is needed and never re-scored: /skor reads
     the frozen report; a correction makes a revision without scoring again."""
     from scoring import Corrections
-    from services import report_build, revisions
+    from services.reports import build, revisions
 
     settings = load_settings(None, spibot_secret="s" * 20)
     calls: list[str] = []
-    real_build = report_build.build_live
+    real_build = build.build_live
 
     async def counting_build(engine, settings, ctx, wave, *args, **kwargs):
         calls.append(wave.name)
@@ -251,7 +251,7 @@ async def test_a_stored_bad_correction_is_skipped_with_a_warning(
             )
         )
 
-    with caplog.at_level("WARNING", logger="services.report_build"):
+    with caplog.at_level("WARNING", logger="services.reports.build"):
         older = await reporting.load_report(engine, settings, wave_name="2025-S2")
         later = await reporting.load_report(engine, settings)  # scores 2025-S2 for its history
 
@@ -298,7 +298,7 @@ async def test_two_step_attack_on_a_unit_result(
     tomorrow = date(2026, 3, 3)
     first = await reporting.load_report(engine, settings, today=tomorrow)
     assert first is not None
-    before = report_texts.score_text(first, "id", "DINKES")
+    before = texts.score_text(first, "id", "DINKES")
     assert "Indeks" in before
     assert first.report.unit("DINKES").index is not None
 
@@ -309,11 +309,11 @@ async def test_two_step_attack_on_a_unit_result(
         again = await reporting.load_report(engine, settings, today=today)
         assert again is not None
         assert _shown(again.report.unit("DINKES")) == shown_before
-        text = report_texts.score_text(again, "id", "DINKES")
+        text = texts.score_text(again, "id", "DINKES")
         note = "1 jawaban terbaru belum masuk hasil sementara"
         assert note in text
         assert _lines(text, without=note) == _lines(before)
-        assert "Pegawai: 6 dari target" in report_texts.unit_progress_text(again, "id", "DINKES")
+        assert "Pegawai: 6 dari target" in texts.unit_progress_text(again, "id", "DINKES")
 
 
 def _shown(scope: object) -> tuple[object, ...]:
@@ -345,9 +345,9 @@ async def test_trend_lists_partial_composites_labelled(
     assert earlier.partial_index is not None
     assert earlier.groups_included == (Group.INTERNAL, Group.EXPERT)
 
-    text = report_texts.trend_text(bundle, "id")
-    value = report_texts.format_number(earlier.partial_index, "id")
+    text = texts.trend_text(bundle, "id")
+    value = texts.format_number(earlier.partial_index, "id")
     assert f"2025-S2: <b>{value}</b> parsial (hanya Pegawai, Eksper; bukan indeks SPI)" in text
     assert "2026-S1: " in text
-    english = report_texts.trend_text(bundle, "en")
+    english = texts.trend_text(bundle, "en")
     assert "partial (Employees, Experts only; not an SPI index)" in english

@@ -1,5 +1,5 @@
 """Published numbers never move silently: frozen final reports, dated revisions, targets fixed
-at opening (services.revisions, services.report_build) on a real SQLite file."""
+at opening (services.reports.revisions, services.reports.build) on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 
 import storage
 from scoring import Corrections
-from services import report_build, report_texts, revisions
-from services import reports as reporting
-from services.admin import AdminError, import_units_csv, open_wave, resolve_wave
-from services.revision_texts import revision_notice
+from services.admin import import_units_csv, open_wave, resolve_wave
+from services.errors import AdminError
+from services.reports import build, revision_notice, revisions, texts
+from services.reports import bundle as reporting
 from services.settings import Settings, load_settings
 from storage import report_revisions
 from surveys import Group
@@ -102,9 +102,9 @@ async def test_a_correction_after_closing_makes_a_dated_revision(
     assert bundle.revision is not None
     assert bundle.report.institution.index == pytest.approx(index - 2.4)
     assert bundle.report.units == first.report.units  # units carry no correction
-    text = report_texts.score_text(bundle, "id")
+    text = texts.score_text(bundle, "id")
     assert "Direvisi 12 Maret 2026 (revisi 2): koreksi baru — putusan pengadilan." in text
-    assert f"Semula indeks {report_texts.format_number(index, 'id')}." in text
+    assert f"Semula indeks {texts.format_number(index, 'id')}." in text
     notice = revision_notice(bundle.revision, "en")
     assert "Revised final report — wave 2026-S1" in notice
     assert "Why: a new correction — putusan pengadilan" in notice
@@ -115,7 +115,7 @@ async def test_a_correction_after_closing_makes_a_dated_revision(
     current = await reporting.load_report(engine, settings, now=later)
     assert current is not None
     assert current.history[-1].revised_on == date(2026, 3, 12)
-    assert "direvisi 12 Maret 2026" in report_texts.trend_text(current, "id")
+    assert "direvisi 12 Maret 2026" in texts.trend_text(current, "id")
 
 
 async def test_a_correction_of_an_open_wave_is_no_revision(
@@ -169,7 +169,7 @@ async def test_targets_are_fixed_when_the_wave_opens(
     engine: storage.AsyncEngine, settings: Settings
 ) -> None:
     wave = await open_wave(engine, "2026-S1", NOW)
-    await report_build.fix_opening_targets(engine, settings, wave)
+    await build.fix_opening_targets(engine, settings, wave)
     opening = await reporting.load_report(engine, settings, today=NOW.date())
     assert opening is not None
     targets = {(u.code, c.group): c.needed for u in opening.report.units for c in u.groups}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.admin import RosterError, parse_roster
-from services.rosters import guess_group, looks_like_csv
+from services.admin import guess_group, looks_like_csv
+from services.admin.survey import RosterError, parse_roster
 from storage.models import Unit
 from surveys import Group
 
@@ -51,7 +51,7 @@ def test_whole_file_problems(data: bytes, kind: str) -> None:
 
 
 def test_too_many_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("services.admin.MAX_ROSTER_ROWS", 3)
+    monkeypatch.setattr("services.admin.survey.MAX_ROSTER_ROWS", 3)
     data = ("nama,unit\n" + "P,DINKES\n" * 4).encode()
     with pytest.raises(RosterError, match="more than 3 rows"):
         parse_roster(data, UNITS, "x.csv")

@@ -92,7 +92,7 @@ async def test_grant_needs_unit_exactly_for_unit_head(db):
 async def test_a_holder_code_of_digits_only_is_a_code_not_a_link_id(db):
     """`spibot grant --revoke 20481937`: a code that happens to be all digits names its holder
     (a link is "#N", or bare digits shorter than the shortest code)."""
-    from services import roles
+    from services.admin import roles
 
     digits = "20481937" + "c" * 56
     grant = await create_role_grant(db.engine, "h" * 64, Role.LEADERSHIP, None, NOW)

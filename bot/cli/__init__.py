@@ -38,7 +38,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from bot.app import build_application
     from bot.runner import run_polling, tune_malloc
-    from services.admin import AdminError
+    from services.errors import AdminError
     from services.settings import ConfigError
     from storage import upgrade
 
@@ -163,8 +163,8 @@ def cmd_survey_load(args: argparse.Namespace) -> int:
     settings = settings_from(args)
 
     async def store() -> int:
+        from services.admin import store_questionnaire
         from services.context import utc_now
-        from services.questionnaires import store_questionnaire
         from storage import Database
 
         async with Database(settings.database_url) as db:
@@ -289,7 +289,7 @@ def _os_error(exc: OSError) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `spibot` console script."""
     args = build_parser().parse_args(argv)
-    from services.admin import AdminError
+    from services.errors import AdminError
     from services.settings import ConfigError
     from storage.errors import StorageError
     from surveys import QuestionnaireError

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bot.cli.common import now, run_with_db
 
 if TYPE_CHECKING:
-    from services.action_matrix import MatrixResult
+    from services.actions import MatrixResult
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -22,9 +22,8 @@ __all__ = ["add_action_commands"]
 
 def cmd_actions_import(args: argparse.Namespace) -> int:
     """Add the new rows of a follow-up matrix and update the numbered ones, all or none."""
-    from services.action_matrix import ActionProblems, apply_matrix, read_matrix
-    from services.actions import ActionProblem
-    from services.admin import AdminError
+    from services.actions import ActionProblem, ActionProblems, apply_matrix, read_matrix
+    from services.errors import AdminError
 
     path = Path(args.file)
     if not path.is_file():
@@ -56,9 +55,8 @@ def cmd_actions_import(args: argparse.Namespace) -> int:
 def cmd_actions_export(args: argparse.Namespace) -> int:
     """Write the follow-up matrix (every unit, or one) as .csv or .xlsx."""
     import storage
-    from services.action_matrix import export_matrix
-    from services.actions import ActionProblem
-    from services.admin import AdminError
+    from services.actions import ActionProblem, export_matrix
+    from services.errors import AdminError
 
     path = Path(args.file)
 

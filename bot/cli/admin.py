@@ -57,9 +57,8 @@ def cmd_units_list(args: argparse.Namespace) -> int:
 
 def cmd_wave_open(args: argparse.Namespace) -> int:
     """Open a survey wave and say which questionnaire each group answers."""
-    from services.admin import open_wave
-    from services.questionnaires import parse_choices
-    from services.report_build import fix_opening_targets
+    from services.admin import open_wave, parse_choices
+    from services.reports import fix_opening_targets
 
     choices = parse_choices(args.questionnaire or [])
 
@@ -78,7 +77,7 @@ def cmd_wave_open(args: argparse.Namespace) -> int:
 async def _questionnaire_lines(engine: AsyncEngine, ids: Mapping[str, int]) -> list[str]:
     """Say which questionnaire each group answers, and what is stored but left unused."""
     import storage
-    from services.questionnaires import catalogue, origin_of
+    from services.admin import catalogue, origin_of
     from surveys import Group
 
     lines: list[str] = []
@@ -102,14 +101,14 @@ async def _questionnaire_lines(engine: AsyncEngine, ids: Mapping[str, int]) -> l
 
 def cmd_wave_close(args: argparse.Namespace) -> int:
     """Close the open (or named) wave."""
-    from services import revisions
+    from services import reports
     from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await resolve_wave(engine, args.name)
         if not wave.is_open:
             return f"wave {wave.name!r} was already closed"
-        await revisions.close_wave(engine, settings, wave, now())
+        await reports.close_wave(engine, settings, wave, now())
         return f"wave {wave.name!r} is closed; its final report is frozen"
 
     print(run_with_db(args, work))
@@ -148,7 +147,7 @@ def cmd_wave_plan(args: argparse.Namespace) -> int:
         return _cancel_plan(args)
     if args.name is None or args.opens is None:
         raise AdminError("wave plan: give NAME and --opens (or --list, or --cancel NAME)")
-    from services.questionnaires import check_choices, choice_text, parse_choices
+    from services.admin import check_choices, choice_text, parse_choices
     from storage.wave_plans import PlanOverlap
 
     choices = parse_choices(args.questionnaire or [])
@@ -330,8 +329,14 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
 def cmd_invites_renew(args: argparse.Namespace) -> int:
     """Issue the next wave's links for the roster of an earlier wave, in one step."""
     import storage
-    from services.admin import AdminError, invitation_target, resolve_wave, write_invitations_csv
-    from services.renewal import next_target, renew_invitations
+    from services.admin import (
+        invitation_target,
+        next_target,
+        renew_invitations,
+        resolve_wave,
+        write_invitations_csv,
+    )
+    from services.errors import AdminError
     from surveys import Group
 
     roster = Path(args.roster)
@@ -379,7 +384,8 @@ def cmd_invites_renew(args: argparse.Namespace) -> int:
 def cmd_link(args: argparse.Namespace) -> int:
     """Print a unit's open service-user link and optionally write its QR poster."""
     import storage
-    from services.admin import AdminError, resolve_wave
+    from services.admin import resolve_wave
+    from services.errors import AdminError
     from services.links import deep_link, unit_payload
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
@@ -401,7 +407,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         payload = unit_payload(settings.secret_bytes(), unit.code, wave.id if wave else None)
         link = deep_link(settings.bot_username, payload)
         if args.qr:
-            from services.poster import write_qr_poster
+            from services.admin import write_qr_poster
 
             write_qr_poster(
                 Path(args.qr), link=link, unit_name=unit.name, institution=settings.institution_name

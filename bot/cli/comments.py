@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.cli.common import now, run_with_db
 
 if TYPE_CHECKING:
-    from services.comments import WaveComments
+    from services.reports import WaveComments
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -56,7 +56,7 @@ def cmd_comments(args: argparse.Namespace) -> int:
     """Print respondents' suggestions of a wave (and write the keyword chart)."""
 
     async def work(engine: AsyncEngine, settings: Settings) -> tuple[WaveComments, int]:
-        from services.comments import load_comments
+        from services.reports import load_comments
 
         k = settings.small_cell_k
         today = now().astimezone(settings.zone).date()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.cli.common import now, run_with_db
 
 if TYPE_CHECKING:
-    from services.exports import ExportResult
+    from services.reports import ExportResult
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -22,7 +22,7 @@ FORMATS = ("csv", "xlsx", "stata", "parquet")
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the respondent-level data of a wave with its codebook."""
     from scoring.exports import ExportOptions
-    from services.exports import ExportFormat, describe, export_wave
+    from services.reports import ExportFormat, describe, export_wave
 
     if args.no_merge_small:
         print(

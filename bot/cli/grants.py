@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.cli.common import now, run_with_db, settings_from
 
 if TYPE_CHECKING:
-    from services.roles import Holder, PendingLink, Revocation
+    from services.admin import Holder, PendingLink, Revocation
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -28,8 +28,9 @@ def _role(role: str, unit_code: str | None) -> str:
 def _create(args: argparse.Namespace) -> int:
     """Print a one-time link that grants a role to whoever opens it first, within the TTL."""
     from services.access import create_grant
-    from services.admin import AdminError, deep_link
-    from services.roles import LabelError, clean_label
+    from services.admin import LabelError, clean_label
+    from services.errors import AdminError
+    from services.links import deep_link
     from storage.models import Role
 
     role = Role(args.role)
@@ -82,11 +83,11 @@ def _link_line(link: PendingLink, settings: Settings) -> str:
 
 def _list(args: argparse.Namespace) -> int:
     """Print who holds a role (by label and pseudonym code) and the links nobody opened."""
-    from services import roles
+    from services import admin
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
-        held = await roles.holders(engine)
-        pending = await roles.pending_links(engine, settings.role_link_ttl)
+        held = await admin.holders(engine)
+        pending = await admin.pending_links(engine, settings.role_link_ttl)
         lines = [f"role holders: {len(held)}"]
         lines += [_holder_line(h, settings) for h in held]
         lines.append(f"links not opened yet: {len(pending)}")
@@ -119,9 +120,9 @@ async def _reset_menus(settings: Settings, chats: list[int]) -> str:
 
 def _revoke(args: argparse.Namespace) -> int:
     """Withdraw a link nobody opened, or revoke a holder's role and everything it set up."""
-    from services import roles
-    from services.admin import AdminError
+    from services import admin
     from services.context import Services
+    from services.errors import AdminError
     from storage import Database
 
     settings = settings_from(args)
@@ -130,9 +131,9 @@ def _revoke(args: argparse.Namespace) -> int:
     async def main() -> list[str]:
         async with Database(settings.database_url) as db:
             services = Services(settings=settings, db=db, secret=secret)
-            found, grant_id = await roles.find(db.engine, args.revoke)
+            found, grant_id = await admin.find(db.engine, args.revoke)
             if grant_id is not None and not found:
-                if await roles.withdraw_link(db.engine, grant_id):
+                if await admin.withdraw_link(db.engine, grant_id):
                     return [f"link #{grant_id} withdrawn: it can no longer be used"]
                 raise AdminError(
                     f"no link #{grant_id} that is unopened or whose role is still held "
@@ -142,7 +143,7 @@ def _revoke(args: argparse.Namespace) -> int:
             if len(people) != 1:
                 what = "is ambiguous: give more of the code" if people else "matches no holder"
                 raise AdminError(f"{args.revoke!r} {what} (see `spibot grant --list`)")
-            done: list[Revocation] = [await roles.revoke(services, h) for h in found]
+            done: list[Revocation] = [await admin.revoke(services, h) for h in found]
         lines = []
         for revocation in done:
             holder = revocation.holder
@@ -164,7 +165,7 @@ def _revoke(args: argparse.Namespace) -> int:
 
 def cmd_grant(args: argparse.Namespace) -> int:
     """Create a role link, list holders and links, or revoke."""
-    from services.admin import AdminError
+    from services.errors import AdminError
 
     if args.list:
         return _list(args)

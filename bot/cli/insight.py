@@ -14,8 +14,7 @@ from bot.cli.common import run_with_db
 if TYPE_CHECKING:
     from scoring.peers import YearStanding
     from scoring.whatif import TargetPlan, WhatIf
-    from services.peers import OurInstitution
-    from services.reports import ReportBundle
+    from services.reports import OurInstitution, ReportBundle
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -46,7 +45,7 @@ def _peer_lines(
 
 def cmd_peers(args: argparse.Namespace) -> int:
     """Print our published SPI results per year, percentile and nearest peers."""
-    from services.peers import load_standings, peers_json
+    from services.reports import load_standings, peers_json
 
     async def work(
         engine: AsyncEngine, settings: Settings
@@ -120,7 +119,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     """Print the index after lifting a dimension, or what it takes to reach Terjaga."""
     from scoring import GROUP_ORDER
     from scoring.whatif import Lift, next_band, reach_category, what_if
-    from services.admin import AdminError
+    from services.errors import AdminError
     from services.names import dimension_named
     from services.reports import load_report
     from surveys.model import Dimension, Group

@@ -38,7 +38,7 @@ async def _report(
     engine: AsyncEngine, settings: Settings, name: str | None, *, effects: bool
 ) -> QualityReport:
     from services import integrity
-    from services.exports import chosen_wave
+    from services.reports import chosen_wave
 
     wave = await chosen_wave(engine, name)
     moment = now()
@@ -52,15 +52,18 @@ def cmd_quality(args: argparse.Namespace) -> int:
     """Print a wave's signals per unit and group (or, with --items, the per-item paradata)."""
     if args.items:
         return _items(args)
-    from services import integrity_texts as texts
+    from services import integrity
 
     def lines(report: QualityReport, settings: Settings) -> list[str]:
         if args.json:
             return [
-                json.dumps(texts.quality_json(report, args.language), ensure_ascii=False, indent=1)
+                json.dumps(
+                    integrity.quality_json(report, args.language), ensure_ascii=False, indent=1
+                )
             ]
         return [
-            texts.plain(line) for line in texts.report_lines(report, args.language, settings.zone)
+            integrity.plain(line)
+            for line in integrity.report_lines(report, args.language, settings.zone)
         ]
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
@@ -74,20 +77,20 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
 def _items(args: argparse.Namespace) -> int:
     from services import integrity
-    from services import integrity_texts as texts
-    from services.admin import AdminError
-    from services.exports import chosen_wave
+    from services.errors import AdminError
+    from services.reports import chosen_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave = await chosen_wave(engine, args.wave)
         found = await integrity.items(engine, wave)
         if found is None:
-            raise AdminError(texts.plain(texts.items_open_text(args.language)))
+            raise AdminError(integrity.plain(integrity.items_open_text(args.language)))
         rows, questionnaires = found
-        title = texts.items_title(wave.name, args.language)
-        lines = texts.items_lines(rows, questionnaires, settings.small_cell_k, args.language)
+        title = integrity.items_title(wave.name, args.language)
+        lines = integrity.items_lines(rows, questionnaires, settings.small_cell_k, args.language)
         return [
-            texts.plain(line) for line in [title, *(lines or ["", texts.items_none(args.language)])]
+            integrity.plain(line)
+            for line in [title, *(lines or ["", integrity.items_none(args.language)])]
         ]
 
     for line in run_with_db(args, work):
@@ -98,8 +101,7 @@ def _items(args: argparse.Namespace) -> int:
 def cmd_exclude(args: argparse.Namespace) -> int:
     """Exclude one flagged set from the index (with --yes; without it, show what it does)."""
     from services import integrity
-    from services import integrity_texts as texts
-    from services.admin import AdminError
+    from services.errors import AdminError
     from surveys import Group
 
     group = Group(args.group)
@@ -121,15 +123,15 @@ def cmd_exclude(args: argparse.Namespace) -> int:
             )
         lang = args.language
         unit = report.names.get(args.unit, args.unit)
-        kind = texts.kind_name(flagged.signal.kind, lang)
+        kind = integrity.kind_name(flagged.signal.kind, lang)
         lines = [
-            f"{unit} — {texts.group_name(group, lang)}: {kind}",
-            texts.plain(texts.evidence_text(flagged.signal, lang)),
+            f"{unit} — {integrity.group_name(group, lang)}: {kind}",
+            integrity.plain(integrity.evidence_text(flagged.signal, lang)),
         ]
         if flagged.effect is not None:
-            effect = texts.effect_text(flagged.effect, group, lang)
+            effect = integrity.effect_text(flagged.effect, group, lang)
             lines.append(
-                f"without these {flagged.signal.responses} responses: {texts.plain(effect)}"
+                f"without these {flagged.signal.responses} responses: {integrity.plain(effect)}"
             )
         if not args.yes:
             integrity.clean_reason(args.reason)  # a bad reason is told now, not after --yes
@@ -166,7 +168,7 @@ def cmd_exclude(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     """Put an exclusion's responses back into the index (with --yes)."""
     from services import integrity
-    from services.admin import AdminError
+    from services.errors import AdminError
     from storage import integrity as stored
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from telegram.ext import ExtBot
 
-    from services.outreach import PhotoInfo
+    from services.reach import PhotoInfo
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -23,7 +23,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
     """Run a reminder round now (quiet hours still apply)."""
     from services.context import Services
     from services.pushes.delivery import Delivery
-    from services.reminders import Reminders
+    from services.reach import Reminders
     from storage import Database
 
     settings = settings_from(args)
@@ -83,7 +83,7 @@ def _bulk_bot(settings: Settings, token: str) -> ExtBot[dict[str, Any]]:
 def cmd_broadcast(args: argparse.Namespace) -> int:
     """Send an outreach text (and picture) to the opted-in people of all or some units, after a
     preview."""
-    from services import outreach
+    from services import reach
     from services.context import Services
     from services.errors import AdminError
     from services.pushes.delivery import Delivery
@@ -107,12 +107,12 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
     async def main() -> list[str]:
         async with Database(settings.database_url) as db:
             services = Services(settings=settings, db=db, secret=secret)
-            draft = await outreach.draft_broadcast(services, text, units, photo=photo)
-            count = await outreach.recipients_count(services, draft)
+            draft = await reach.draft_broadcast(services, text, units, photo=photo)
+            count = await reach.recipients_count(services, draft)
             where = ", ".join(draft.unit_codes) or "every unit"
             print(f"--- preview ({count} opted-in people, {where})")
             if photo is not None:
-                print(_picture_line(outreach.check_photo(photo), draft.text, args.photo))
+                print(_picture_line(reach.check_photo(photo), draft.text, args.photo))
             if draft.text:
                 print(draft.text)
             print("---")
@@ -125,7 +125,7 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
             assert confirmed is not None
             bot = _bulk_bot(settings, settings.require_token())
             async with bot:
-                report = await outreach.send_broadcast(services, Delivery(bot, services), confirmed)
+                report = await reach.send_broadcast(services, Delivery(bot, services), confirmed)
         return [
             f"broadcast {draft.id}: sent {report.sent}, blocked (contact deleted) {report.gone}, "
             f"failed {report.failed}"
@@ -148,7 +148,7 @@ def _read(path: Path, what: str) -> bytes:
 
 def _picture_line(info: PhotoInfo, text: str, name: str) -> str:
     """Describe the picture in the preview, and how the text travels with it."""
-    from services.outreach import caption_fits
+    from services.reach import caption_fits
 
     what = f"[picture: {name}, {info.kind} {info.width}x{info.height} px, {info.size // 1024} KB"
     if not text:
@@ -162,7 +162,7 @@ def _picture_line(info: PhotoInfo, text: str, name: str) -> str:
 
 def cmd_invites_status(args: argparse.Namespace) -> int:
     """Show per unit how many personal links were issued, opened and completed."""
-    from services.uptake import uptake_for, uptake_lines
+    from services.reach import uptake_for, uptake_lines
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave, rows = await uptake_for(engine, args.wave)

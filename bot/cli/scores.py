@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scoring import GroupResult, ScopeResult
-    from services.reports import ReportBundle
-    from services.revisions import Revision
+    from services.reports import ReportBundle, Revision
     from services.settings import Settings
     from storage import AsyncEngine
 
@@ -30,7 +29,7 @@ def _fmt(value: float | None, moe: float | None = None) -> str:
 
 
 def _cell(cell: GroupResult, k: int) -> str:
-    from services.report_texts import cell_reason
+    from services.reports import cell_reason
 
     if cell.score is None:
         n = f" (n={cell.n})" if cell.suppressed else ""
@@ -43,7 +42,7 @@ def _headline(scope: ScopeResult, k: int) -> str:
     import html
     import re
 
-    from services.report_texts import index_reason
+    from services.reports import index_reason
 
     if scope.index is not None:
         category = scope.category.label.get("en") if scope.category else ""
@@ -57,8 +56,7 @@ def _headline(scope: ScopeResult, k: int) -> str:
 
 def _score_lines(bundle: ReportBundle, unit_code: str | None) -> list[str]:
     """Plain-text report for a terminal: the institution (or one unit) and every unit."""
-    from services.report_texts import benchmark_year
-    from services.revision_texts import revision_note
+    from services.reports import benchmark_year, revision_note
 
     report = bundle.report
     k = report.config.min_cell_size
@@ -106,7 +104,7 @@ def _score_lines(bundle: ReportBundle, unit_code: str | None) -> list[str]:
 
 def _load_bundle(args: argparse.Namespace) -> ReportBundle:
     """Build the report of --wave (default: the open or newest wave), or raise AdminError."""
-    from services.admin import AdminError
+    from services.errors import AdminError
     from services.reports import load_report
 
     async def work(engine: AsyncEngine, settings: Settings) -> ReportBundle:
@@ -120,7 +118,7 @@ def _load_bundle(args: argparse.Namespace) -> ReportBundle:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Print the wave's report (text, or JSON with --json)."""
-    from services.admin import AdminError
+    from services.errors import AdminError
 
     bundle = _load_bundle(args)
     report = bundle.report
@@ -153,8 +151,9 @@ def cmd_correction_set(args: argparse.Namespace) -> int:
     pushes to the subscribed chats.
     """
     from scoring import Corrections
-    from services import revisions
-    from services.admin import AdminError, resolve_wave
+    from services import reports
+    from services.admin import resolve_wave
+    from services.errors import AdminError
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave = await resolve_wave(engine, args.wave)
@@ -162,7 +161,7 @@ def cmd_correction_set(args: argparse.Namespace) -> int:
             corrections = Corrections(args.integrity, args.prevalence, args.note)
         except ValueError as exc:
             raise AdminError(str(exc)) from exc
-        _, revision = await revisions.set_correction(engine, settings, wave, corrections, now())
+        _, revision = await reports.set_correction(engine, settings, wave, corrections, now())
         lines = [
             f"wave {wave.name!r}: corrections integrity {args.integrity:.2f}, "
             f"prevalence {args.prevalence:.2f} are now in force"
@@ -182,7 +181,7 @@ def cmd_correction_set(args: argparse.Namespace) -> int:
 
 def revision_lines(revision: Revision) -> list[str]:
     """Return what a revision changed, one line per change (English, for the terminal)."""
-    from services.revision_texts import change_lines
+    from services.reports import change_lines
 
     return change_lines(revision, "en", html_markup=False) or ["no shown number changed"]
 
@@ -190,7 +189,7 @@ def revision_lines(revision: Revision) -> list[str]:
 def cmd_correction_list(args: argparse.Namespace) -> int:
     """List a wave's corrections, newest (in force) first, and its report's revisions."""
     import storage
-    from services import revisions
+    from services import reports
     from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
@@ -208,7 +207,7 @@ def cmd_correction_list(args: argparse.Namespace) -> int:
                 f"  {when}  integrity {c.integrity:.2f}  prevalence {c.prevalence:.2f}  "
                 f"({state})  {c.note}"
             )
-        published = await revisions.revisions_of(engine, settings, wave)
+        published = await reports.revisions_of(engine, settings, wave)
         if published:
             lines.append(f"final report of {wave.name!r}, oldest first (the last is in force):")
         for revision in published:
@@ -229,8 +228,7 @@ def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], languag
     """Return the Markdown summary of a report pack: each chart with its numbers."""
     import re
 
-    from services.report_charts import captions
-    from services.report_texts import TEXT_LIMIT
+    from services.reports import TEXT_LIMIT, captions
 
     texts = captions(bundle, language, limit=TEXT_LIMIT)
 
@@ -249,7 +247,7 @@ def summary_markdown(bundle: ReportBundle, files: list[tuple[str, str]], languag
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the chart pack (PNGs) and a Markdown summary into a folder, and/or the rakor PDF."""
-    from services.admin import AdminError
+    from services.errors import AdminError
 
     if args.out is None and args.pdf is None:
         raise AdminError("give --out FOLDER (the charts), --pdf FILE (the rakor PDF), or both")
@@ -259,7 +257,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         _write_pdf(args)
     if args.out is None:
         return 0
-    from services.report_charts import report_pack
+    from services.reports import report_pack
 
     bundle = _load_bundle(args)
     out = Path(args.out)
@@ -279,7 +277,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _write_pdf(args: argparse.Namespace) -> None:
     """Make the rakor PDF of --wave (the same report the bot shows now) into --pdf."""
-    from services.admin import AdminError
+    from services.errors import AdminError
     from services.rakor.pdf import RakorPdf, load_pdf
 
     target = Path(args.pdf)

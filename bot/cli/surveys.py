@@ -50,7 +50,7 @@ def cmd_survey_import(args: argparse.Namespace) -> int:
         return 0
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
-        from services.questionnaires import store_questionnaire
+        from services.admin import store_questionnaire
 
         origin = f"xlsform: {path.name}"
         stored = await store_questionnaire(engine, questionnaire, now(), origin)
@@ -74,7 +74,7 @@ def _use_hint(questionnaire: Questionnaire) -> str:
 
 def cmd_survey_list(args: argparse.Namespace) -> int:
     """List every questionnaire version: group, source, and the waves that used it."""
-    from services.questionnaires import CatalogueEntry, catalogue
+    from services.admin import CatalogueEntry, catalogue
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[CatalogueEntry]:
         return await catalogue(engine)
@@ -99,7 +99,7 @@ def cmd_survey_show(args: argparse.Namespace) -> int:
     from surveys.describe import describe_questionnaire
 
     async def work(engine: AsyncEngine, settings: Settings) -> Questionnaire:
-        from services.questionnaires import questionnaire_named
+        from services.admin import questionnaire_named
 
         return await questionnaire_named(engine, args.name)
 
@@ -117,7 +117,7 @@ def cmd_survey_export(args: argparse.Namespace) -> int:
     from surveys.xlsform_export import questionnaire_workbook
 
     async def work(engine: AsyncEngine, settings: Settings) -> Questionnaire:
-        from services.questionnaires import questionnaire_named
+        from services.admin import questionnaire_named
 
         return await questionnaire_named(engine, args.name)
 

@@ -11,7 +11,7 @@ from typing import Final
 
 from scoring import ScopeResult
 from scoring.report import GroupResult
-from services import funnel as funnels
+from services import reach
 from services.actions import Action, ActionStatus
 from services.miniapp import charts
 from services.miniapp.views import JSON, Words, wave_json
@@ -52,7 +52,7 @@ def _short_cell(cell: GroupResult, words: Words) -> str:
     )
 
 
-def _unit(unit: ScopeResult, line: funnels.FunnelLine | None, words: Words) -> JSON:
+def _unit(unit: ScopeResult, line: reach.FunnelLine | None, words: Words) -> JSON:
     """One unit in a line: what is still needed, every group's count against its target."""
     remaining = sum(c.remaining for c in unit.groups)
     needed = sum(c.needed for c in unit.groups)
@@ -73,7 +73,7 @@ def _unit(unit: ScopeResult, line: funnels.FunnelLine | None, words: Words) -> J
     return out
 
 
-def _funnel(line: funnels.FunnelLine, words: Words) -> str:
+def _funnel(line: reach.FunnelLine, words: Words) -> str:
     text = words.t(
         "miniapp_funnel",
         started=words.count(line.started),
@@ -88,7 +88,7 @@ def _funnel(line: funnels.FunnelLine, words: Words) -> str:
 
 
 def progress(
-    bundle: ReportBundle, found: funnels.Funnel, words: Words, unit_code: str | None
+    bundle: ReportBundle, found: reach.Funnel, words: Words, unit_code: str | None
 ) -> JSON:
     """Return responses against targets and the funnel: every unit (`unit_code` None), most
     behind first, or one unit (a unit head's)."""

@@ -15,7 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
-from services import actions, funnel, peers, reports
+from services import actions, reach, reports
 from services.access import Asker, Decision, asker_for
 from services.context import Services
 from services.i18n import pick_language
@@ -24,7 +24,7 @@ from services.miniapp import whatif as panel
 from services.miniapp.auth import Launch, LaunchRefused, check_launch, launch_key
 from services.miniapp.auth import unverified_language as claimed_language
 from services.miniapp.views import JSON, Words
-from services.uptake import uptake_for
+from services.reach import uptake_for
 from storage import AsyncEngine
 
 __all__ = ["AUTH_SCHEME", "Answer", "Dashboard", "Kind", "Visitor"]
@@ -154,7 +154,7 @@ class Dashboard:
     async def overview(self, visitor: Visitor) -> Answer:
         """Return who is looking, the interface words and the first screen."""
         viewer, words = visitor.asker.viewer, visitor.words
-        institution = (await peers.our_institution(self._db, self._services.settings)).name
+        institution = (await reports.our_institution(self._db, self._services.settings)).name
         allowed = views.views_of(viewer)
         start = visitor.launch.start_param
         body: JSON = {
@@ -221,8 +221,8 @@ class Dashboard:
         bundle = await self._bundle(visitor)
         if isinstance(bundle, Answer):
             return bundle
-        _ours, found = await peers.load_standings(self._db, self._services.settings)
-        name = peers.display_name(found[0].result.name) if found else None
+        _ours, found = await reports.load_standings(self._db, self._services.settings)
+        name = reports.display_name(found[0].result.name) if found else None
         return Answer(Kind.OK, views.trend(bundle, found, name, visitor.words))
 
     async def whatif_form(self, visitor: Visitor, unit: object) -> Answer:
@@ -270,7 +270,7 @@ class Dashboard:
         if isinstance(bundle, Answer):
             return bundle
         viewer = visitor.asker.viewer
-        found = await funnel.load_funnel(self._services, bundle.wave)
+        found = await reach.load_funnel(self._services, bundle.wave)
         unit = None if viewer.sees_all else viewer.unit_code
         try:
             return Answer(Kind.OK, board.progress(bundle, found, visitor.words, unit))

@@ -24,8 +24,7 @@ from services.miniapp.views import (
     headline,
     wave_json,
 )
-from services.reports import ReportBundle
-from services.whatif import scope_for
+from services.reports import ReportBundle, scope_for
 from surveys import Group
 from surveys.model import Dimension
 

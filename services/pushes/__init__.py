@@ -1,1 +1,2 @@
-"""Scheduled pushes: the scheduler, cron presets, composing a push, and bulk delivery."""
+"""Scheduled pushes: the scheduler, cron presets, composing a push, bulk delivery, and the
+chats' subscriptions to them (`subscriptions`)."""

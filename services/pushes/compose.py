@@ -17,17 +17,21 @@ from datetime import date, datetime
 
 import storage
 from scoring import Report
-from services import revisions
-from services.action_texts import outcomes_text, overdue_text
-from services.actions import ActionStatus
+from services import reports
+from services.actions import ActionStatus, outcomes_text, overdue_text
 from services.context import Services
 from services.links import mini_app_link
 from services.pushes.delivery import Outgoing, chart_message
-from services.report_charts import render_chart, report_pack
-from services.report_texts import progress_digest, score_text
-from services.reports import ReportBundle, load_report
-from services.revision_texts import revision_notice
-from services.revisions import Revision
+from services.reports import (
+    ReportBundle,
+    Revision,
+    load_report,
+    progress_digest,
+    render_chart,
+    report_pack,
+    revision_notice,
+    score_text,
+)
 
 __all__ = [
     "DIGEST_VIEW",
@@ -148,7 +152,7 @@ class TickData:
     ) -> list[tuple[storage.Wave, Revision, datetime]]:
         """Return the final reports' revisions written after `moment` (read once per moment)."""
         if moment not in self._revisions:
-            self._revisions[moment] = await revisions.revisions_after(
+            self._revisions[moment] = await reports.revisions_after(
                 self._engine, self.services.settings, moment
             )
         return self._revisions[moment]

@@ -27,8 +27,8 @@ from apscheduler.triggers.cron import CronTrigger
 from telegram.ext import ExtBot
 
 import storage
-from services.action_reminders import ActionReminders
-from services.backups import NightlyBackup
+from services.actions import ActionReminders
+from services.admin import NightlyBackup, run_calendar
 from services.context import Services
 from services.metrics import PUSH_OUTCOMES
 from services.pushes.compose import (
@@ -41,9 +41,8 @@ from services.pushes.compose import (
 )
 from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
-from services.reminders import Reminders
-from services.revisions import Revision
-from services.wave_calendar import run_calendar
+from services.reach import Reminders
+from services.reports import Revision
 from storage import (
     ChatSchedule,
     PushStatus,

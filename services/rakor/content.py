@@ -1,7 +1,7 @@
 """What the rakor pages share: one writer per language over the catalog and the number
 rules, and the pieces every page uses (a category pill, score cells, dimension bars).
 
-Every number is written by `services.numbers` and every reason by `services.report_texts`,
+Every number is written by `services.numbers` and every reason by `services.reports.texts`,
 so the PDF says exactly what the bot says.
 """
 
@@ -33,8 +33,7 @@ from services.rakor.document import (
     para,
     styles,
 )
-from services.report_texts import cell_reason
-from services.reports import ReportBundle
+from services.reports import ReportBundle, cell_reason
 from surveys import Group
 
 __all__ = ["Writer", "dimension_bars", "group_rows", "pill", "scope_headline"]
@@ -203,7 +202,7 @@ def scope_headline(w: Writer, scope: ScopeResult, *, big: float = 60) -> list[Fl
             para(w.num(scope.partial_index), number.clone("partial", textColor=MUTED)),
             para(w.t("pdf_partial", value=w.num(scope.partial_index), groups=groups), s.body),
         ]
-    from services.report_texts import index_reason
+    from services.reports import index_reason
 
     reason = index_reason(scope, w.k, w.language)
     return [para(html.escape(reason), s.body.clone("reason", fontSize=15, leading=19))]

@@ -13,8 +13,7 @@ from scoring.config import QualityRule
 from scoring.report import Exclusion
 from services.rakor.content import Writer
 from services.rakor.document import para, styles
-from services.revision_texts import change_lines
-from services.revisions import RevisionKind
+from services.reports import RevisionKind, change_lines
 
 __all__ = ["exclusion_line", "method_page"]
 

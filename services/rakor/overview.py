@@ -24,8 +24,7 @@ from services.rakor.document import (
     styles,
     table,
 )
-from services.report_texts import benchmark_year, unit_reason
-from services.revision_texts import revised_mark, revision_note
+from services.reports import benchmark_year, revised_mark, revision_note, unit_reason
 
 __all__ = ["cover", "groups_page", "units_pages"]
 

@@ -15,8 +15,7 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Table, TableSt
 import storage
 from scoring import ScopeResult
 from scoring.report import CellStatus, DimensionScore
-from services.action_texts import status_word
-from services.actions import ActionStatus
+from services.actions import ActionStatus, status_word
 from services.rakor.content import Writer, scope_headline
 from services.rakor.document import (
     CATEGORY_FILL,
@@ -29,7 +28,7 @@ from services.rakor.document import (
     table,
 )
 from services.rakor.method import exclusion_line
-from services.report_texts import unit_reason
+from services.reports import unit_reason
 
 __all__ = ["unit_page"]
 

@@ -15,7 +15,7 @@ import html
 from typing import Final
 
 import storage
-from services import callbacks, outreach
+from services import callbacks, reach
 from services.respondent.screens import Action, Button, Screen, TapResult
 from services.respondent.session import Actor, Turns
 from surveys import Group
@@ -38,7 +38,7 @@ def thanks(turns: Turns, pseudonym: str, language: str, grp: str, unit_id: int) 
     if grp != Group.INTERNAL:
         return Screen(text)
     label = turns.t(language, "btn_outreach_opt_in")
-    data = outreach.opt_in_data(turns.services.secret, pseudonym, unit_id)
+    data = reach.opt_in_data(turns.services.secret, pseudonym, unit_id)
     return Screen(text, ((Button(label, data),),))
 
 

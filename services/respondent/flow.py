@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import storage
-from services import callbacks, contacts
+from services import callbacks, reach
 from services.context import Services
 from services.respondent import endings
 from services.respondent.answers import Problem, plan_advance, toggle, validate_typed
@@ -87,7 +87,7 @@ class RespondentFlow:
     async def _keep_contact(self, user_id: int, before: Live) -> None:
         """Keep the chat id (encrypted) of someone who just began a survey, for reminders."""
         if before.session is None:
-            await contacts.remember_survey(self.services, user_id)
+            await reach.remember_survey(self.services, user_id)
 
     async def tap(
         self,
