@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import SandboxUser
+from sandbox import SandboxUser, SentMessage
 from services.access import create_grant
 from services.pushes import delivery
 from storage.models import Role
@@ -104,9 +104,17 @@ async def test_ranking_and_full_report(harness: Harness) -> None:
 
     before = len(boss.chat.messages)
     await boss.command("laporan")
-    await reply(boss, timeout=30)
+
+    def charts_so_far() -> list[SentMessage]:
+        new = boss.chat.messages[before:]
+        return [m for m in new if m.photo is not None or m.document is not None]
+
+    # Wait for the six, not for a pause: under load a chart can take longer to draw than the
+    # bot's quiet spell that `reply` takes for "settled".
+    await harness.sandbox.wait_for(lambda: len(charts_so_far()) >= 6, 60, "six charts")
+    await reply(boss)
     new = boss.chat.messages[before:]
-    charts = [m for m in new if m.photo is not None or m.document is not None]
+    charts = charts_so_far()
     assert len(charts) == 6
     assert all(m.caption is not None and len(m.caption) <= 1024 for m in charts)
     # The progress chart lists all 49 units: a document keeps it readable (a photo is shrunk).
