@@ -5,8 +5,6 @@ dataclasses defined beside their tables, one module per table family. Nothing he
 Telegram id: people are pseudonyms.
 """
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from storage.action_reminders import (
     ActionRecipient,
     Occasion,
@@ -65,7 +63,7 @@ from storage.contacts import (
     save_contact,
 )
 from storage.corrections import Correction, add_correction, correction_history, current_correction
-from storage.db import Database, alembic_config, create_engine, upgrade
+from storage.db import AsyncEngine, Database, alembic_config, create_engine, upgrade
 from storage.errors import (
     AlreadyCompleted,
     InvitationTaken,

@@ -39,10 +39,12 @@ import storage.units
 import storage.updates
 import storage.wave_targets
 import storage.waves
+from storage.metadata import metadata
 
 # BEGIN interim re-exports: tables for callers outside storage/ that still import them from
 # here. The storage-imports rewrite points those callers at the family modules and deletes
 # everything between BEGIN and END.
+# isort: split
 from storage.actions import action_drafts, actions
 from storage.answers import answers, draft_answers, responses
 from storage.broadcasts import broadcast_claims, broadcasts
@@ -51,7 +53,6 @@ from storage.corrections import corrections
 from storage.funnel import dropouts
 from storage.integrity import excluded_responses, integrity_exclusions
 from storage.invitations import invitations
-from storage.metadata import metadata
 from storage.paradata import ITEM_TIME_BANDS, arrivals, item_paradata
 from storage.questionnaires import questionnaires
 from storage.report_revisions import report_revisions

@@ -1,6 +1,6 @@
 """Interim re-exports: the wave calendar now lives in `storage.waves` with the waves it
-plans. Callers outside storage/ keep importing it from here until the storage-imports
-rewrite points them at `storage.waves` and deletes this module."""
+plans. Callers outside storage/ keep importing it from here until the
+storage-imports rewrite points them at `storage.waves` and deletes this module."""
 
 from __future__ import annotations
 
