@@ -197,6 +197,10 @@ from storage.waves import (
     reopen_wave,
 )
 
+# Interim, removed by the storage-imports rewrite: callers still reach these modules as
+# attributes of `storage` after a bare `import storage` (`storage.wave_plans.cancel_plan`).
+from storage import models, schema, wave_plans  # noqa: F401  # isort: skip
+
 __all__ = [
     "ANSWER_COLUMNS",
     "DEFAULT_CLAIM_LEASE",
