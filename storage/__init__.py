@@ -1,17 +1,10 @@
 """Storage: the database behind a small typed async API (SQLite or PostgreSQL).
 
 Every function takes the `AsyncEngine` (`Database.engine`) first and returns frozen
-dataclasses from `storage.models`. Nothing here stores a Telegram id: people are pseudonyms.
+dataclasses defined beside their tables, one module per table family. Nothing here stores a
+Telegram id: people are pseudonyms.
 """
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from storage.action_drafts import (
-    ActionDraft,
-    delete_action_draft,
-    get_action_draft,
-    put_action_draft,
-)
 from storage.action_reminders import (
     ActionRecipient,
     Occasion,
@@ -24,18 +17,23 @@ from storage.action_reminders import (
 )
 from storage.actions import (
     Action,
+    ActionDraft,
     ActionEdit,
     ActionStatus,
     NewAction,
     add_action,
     add_actions,
     apply_actions,
+    delete_action_draft,
     get_action,
+    get_action_draft,
     list_actions,
+    put_action_draft,
     update_action,
 )
-from storage.answers import get_answers, get_drafts, get_response
+from storage.answers import Response, get_answers, get_drafts, get_response
 from storage.broadcasts import (
+    Broadcast,
     claim_broadcast,
     claim_broadcasts,
     confirm_broadcast,
@@ -48,6 +46,10 @@ from storage.broadcasts import (
     remember_photo_file_id,
 )
 from storage.contacts import (
+    Contact,
+    ContactPurpose,
+    DueReminder,
+    ReminderStatus,
     claim_reminder,
     claim_reminders,
     contact_count,
@@ -60,8 +62,8 @@ from storage.contacts import (
     prune_survey_contacts,
     save_contact,
 )
-from storage.corrections import add_correction, correction_history, current_correction
-from storage.db import Database, alembic_config, create_engine, upgrade
+from storage.corrections import Correction, add_correction, correction_history, current_correction
+from storage.db import AsyncEngine, Database, alembic_config, create_engine, upgrade
 from storage.errors import (
     AlreadyCompleted,
     InvitationTaken,
@@ -73,60 +75,37 @@ from storage.errors import (
     WaveConflict,
 )
 from storage.exports import responses_frame
-from storage.frames import ANSWER_COLUMNS, answers_frame, response_counts
-from storage.funnel import unit_funnel
+from storage.frames import ANSWER_COLUMNS, ResponseCount, answers_frame, response_counts
+from storage.funnel import UnitFunnel, unit_funnel
 from storage.invitations import (
+    Invitation,
+    InvitationClaim,
+    InvitationUptake,
+    NewInvitation,
     claim_invitation,
     create_invitations,
     get_invitation,
     invitation_uptake,
 )
-from storage.models import (
-    UNCHANGED,
-    Broadcast,
-    ChatSchedule,
-    ClaimStatus,
-    Contact,
-    ContactPurpose,
-    Correction,
-    DueReminder,
-    GrantClaim,
-    Institution,
-    Invitation,
-    InvitationClaim,
-    InvitationUptake,
-    NewInvitation,
-    PushClaim,
-    PushStatus,
-    ReminderStatus,
-    Response,
-    ResponseCount,
-    Role,
-    RoleAssignment,
-    RoleGrant,
-    Schedule,
-    ScheduleKind,
-    StoredQuestionnaire,
-    Subscription,
-    SurveySession,
-    Unchanged,
-    Unit,
-    UnitFunnel,
-    UnitImport,
-    Wave,
-    WavePlan,
-    WaveStatus,
-)
 from storage.questionnaires import (
+    StoredQuestionnaire,
     get_questionnaire,
     latest_questionnaires,
     list_questionnaires,
-    questionnaire_waves,
     save_questionnaire,
 )
-from storage.respondents import ensure_respondent, get_respondent_language, set_respondent_language
+from storage.respondents import (
+    SurveySession,
+    ensure_respondent,
+    get_respondent_language,
+    set_respondent_language,
+)
 from storage.roles import (
+    GrantClaim,
+    Role,
+    RoleAssignment,
     RoleEnd,
+    RoleGrant,
     claim_role_grant,
     create_role_grant,
     end_role,
@@ -145,6 +124,11 @@ from storage.rosters import (
 )
 from storage.schedules import (
     DEFAULT_TIMEZONE,
+    ChatSchedule,
+    PushClaim,
+    PushStatus,
+    Schedule,
+    ScheduleKind,
     active_schedules,
     claim_push,
     delete_schedule,
@@ -164,16 +148,21 @@ from storage.sessions import (
     submit,
 )
 from storage.subscriptions import (
+    Subscription,
     get_subscription,
     list_subscriptions,
     pause_subscription,
     subscribe,
     unsubscribe,
 )
-from storage.turns import Turn, load_turn, move_session, set_session_message
+from storage.tap_rows import Turn
+from storage.turns import load_turn, move_session, set_session_message
 from storage.units import (
     POPULATION_COLUMNS,
     UNIT_KINDS,
+    Institution,
+    Unit,
+    UnitImport,
     get_institution,
     get_unit,
     get_unit_by_id,
@@ -190,15 +179,27 @@ from storage.updates import (
     prune_updates,
     update_state,
 )
-from storage.wave_plans import list_wave_plans, mark_plan_opened, plan_wave, reopen_wave
+from storage.values import UNCHANGED, ClaimStatus, Unchanged
 from storage.waves import (
+    Wave,
+    WavePlan,
+    WaveStatus,
     close_wave,
     current_wave,
     get_wave,
     get_wave_by_id,
+    list_wave_plans,
     list_waves,
+    mark_plan_opened,
     open_wave,
+    plan_wave,
+    questionnaire_waves,
+    reopen_wave,
 )
+
+# Interim, removed by the storage-imports rewrite: callers still reach these modules as
+# attributes of `storage` after a bare `import storage` (`storage.wave_plans.cancel_plan`).
+from storage import models, schema, wave_plans  # noqa: F401  # isort: skip
 
 __all__ = [
     "ANSWER_COLUMNS",

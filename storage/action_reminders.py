@@ -31,11 +31,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.actions import Action, ActionStatus, action_from_row, action_query
+from storage.actions import Action, ActionStatus, action_from_row, action_query, actions
+from storage.contacts import ContactPurpose, ReminderStatus, contacts
 from storage.db import read_connection, utc, write_transaction
 from storage.dialects import insert_ignore
-from storage.models import ContactPurpose, ReminderStatus, Role
-from storage.schema import actions, contacts, metadata, roles
+from storage.metadata import metadata
+from storage.roles import Role, roles
 
 __all__ = [
     "ActionRecipient",
@@ -48,7 +49,6 @@ __all__ = [
     "prune_official_contacts",
 ]
 
-# Defined here rather than in storage.schema (which is at its size limit); same metadata.
 # One row per (action, occasion, day the occasion began, unit head reminded): the claim that
 # makes each due-date reminder exactly-once across bot processes, and what became of it. The
 # pseudonym is an official's (a role holder), never a respondent's; no answers are near it.

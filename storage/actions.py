@@ -3,6 +3,12 @@
 An action is tied to a unit and to a weak dimension or a KPK recommendation. Changes carry
 the version the editor saw, so two officials editing one action never overwrite each other
 silently (`update_action` returns None when the version moved on).
+
+Tables `actions` and `action_drafts`. A draft is a follow-up dialogue in progress: where an
+official is in adding an action or a note, one row per official (pseudonym), replaced at
+every step and deleted at the end, so a restart or another bot process resumes the dialogue
+at the same question. The due-date reminders and their claims are `storage.action_reminders`
+(they read `storage.roles`, which deletes an ending official's drafts here).
 """
 
 from __future__ import annotations
@@ -13,26 +19,99 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import from_db, read_connection, utc, write_transaction
+from storage.dialects import upsert
 from storage.errors import NotFound
-from storage.models import UNCHANGED, Unchanged
-from storage.schema import actions, units
+from storage.metadata import metadata
+from storage.onehop import run_read
+from storage.units import units
+from storage.values import UNCHANGED, Unchanged
 
 __all__ = [
     "Action",
+    "ActionDraft",
     "ActionEdit",
     "ActionStatus",
     "NewAction",
+    "action_drafts",
+    "actions",
     "add_action",
     "add_actions",
     "apply_actions",
+    "delete_action_draft",
     "get_action",
+    "get_action_draft",
     "list_actions",
+    "put_action_draft",
     "update_action",
 ]
+
+
+# Follow-up plans (tindak lanjut, issue 13): actions per unit, tied to a weak dimension or a
+# KPK recommendation. `who` is a role title ("Kepala Bidang Pengadaan"), never a person's id.
+# `version` counts changes, so two officials editing one action cannot overwrite each other.
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("dimension", String(40), nullable=True),
+    Column("recommendation", Text, nullable=False, server_default=""),
+    Column("what", Text, nullable=False),
+    Column("who", String(120), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("status", String(12), nullable=False, server_default="planned"),
+    Column("note", Text, nullable=False, server_default=""),
+    # Telegram file id of an evidence document (a file reference, not a person).
+    Column("document_file_id", String(200), nullable=True),
+    # What the evidence file is (issue 22): "document" or "photo"; NULL before, a document.
+    Column("evidence_kind", String(10), nullable=True),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('planned', 'in_progress', 'done', 'dropped')", name="status"),
+)
+
+Index("ix_actions_unit_due", actions.c.unit_id, actions.c.due_on)
+
+
+# A follow-up dialogue in progress (/tindaklanjut): one row per official, deleted when the
+# action is saved or the dialogue cancelled. Holds no answers; the pseudonym is an official's.
+action_drafts = Table(
+    "action_drafts",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("step", String(10), nullable=False),  # what, who, due, note
+    Column("dimension", String(40), nullable=True),
+    Column("what", Text, nullable=True),
+    Column("who", String(120), nullable=True),
+    Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), nullable=True),
+    Column("action_version", Integer, nullable=True),
+    Column("language", String(5), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("step IN ('what', 'who', 'due', 'note')", name="step"),
+)
 
 
 class ActionStatus(StrEnum):
@@ -270,3 +349,89 @@ async def update_action(
             return None
         row = (await conn.execute(action_query().where(actions.c.id == action_id))).one()
     return action_from_row(row)
+
+
+_COLUMNS = (
+    "unit_id",
+    "step",
+    "dimension",
+    "what",
+    "who",
+    "action_id",
+    "action_version",
+    "language",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDraft:
+    """A dialogue step: `step` is the question asked (what, who, due, note)."""
+
+    pseudonym: str
+    unit_code: str
+    step: str
+    language: str
+    updated_at: datetime
+    dimension: str | None = None
+    what: str | None = None
+    who: str | None = None
+    action_id: int | None = None  # the action a note is for
+    action_version: int | None = None
+
+
+async def put_action_draft(engine: AsyncEngine, draft: ActionDraft) -> None:
+    """Store (or replace) an official's dialogue state; ValueError for an unknown unit."""
+    async with write_transaction(engine) as conn:
+        unit_id = (
+            await conn.execute(select(units.c.id).where(units.c.code == draft.unit_code))
+        ).scalar()
+        if unit_id is None:
+            raise ValueError(f"unknown unit code {draft.unit_code!r}")
+        values: dict[str, Any] = {
+            "pseudonym": draft.pseudonym,
+            "unit_id": unit_id,
+            "step": draft.step,
+            "dimension": draft.dimension,
+            "what": draft.what,
+            "who": draft.who,
+            "action_id": draft.action_id,
+            "action_version": draft.action_version,
+            "language": draft.language,
+            "updated_at": utc(draft.updated_at),
+        }
+        await conn.execute(upsert(conn, action_drafts, values, ["pseudonym"], _COLUMNS))
+
+
+async def get_action_draft(engine: AsyncEngine, pseudonym: str) -> ActionDraft | None:
+    """Return an official's dialogue state, or None."""
+    # Asked for every private text (is a dialogue waiting for it?): one hop, not a cursor's.
+    statement = (
+        select(action_drafts, units.c.code.label("unit_code"))
+        .join(units, units.c.id == action_drafts.c.unit_id)
+        .where(action_drafts.c.pseudonym == pseudonym)
+    )
+    row = await run_read(engine, lambda conn: conn.execute(statement).first())
+    if row is None:
+        return None
+    return ActionDraft(
+        pseudonym=row.pseudonym,
+        unit_code=row.unit_code,
+        step=row.step,
+        language=row.language,
+        updated_at=from_db(row.updated_at),
+        dimension=row.dimension,
+        what=row.what,
+        who=row.who,
+        action_id=row.action_id,
+        action_version=row.action_version,
+    )
+
+
+async def delete_action_draft(engine: AsyncEngine, pseudonym: str) -> bool:
+    """End an official's dialogue; return False when there was none."""
+    async with write_transaction(engine) as conn:
+        result = await conn.execute(
+            delete(action_drafts).where(action_drafts.c.pseudonym == pseudonym)
+        )
+        return result.rowcount == 1

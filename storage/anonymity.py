@@ -22,7 +22,7 @@ PostgreSQL appends every new row version to its table's heap, so the physical or
 per submitter, keyed by pseudonym) and `respondents` (first contact) follows time, and
 someone holding a copy of the data files could rank-match who submitted when against which
 response. SQLite does not have this
-problem: those tables are WITHOUT ROWID, stored in primary-key order (see storage.schema).
+problem: those tables are WITHOUT ROWID, stored in primary-key order (see storage.metadata).
 
 `reshuffle_heaps` rewrites these heaps in the order of their primary keys (CLUSTER
 ... USING the primary key), which are random: response ids are random hex, pseudonyms keyed
@@ -71,7 +71,7 @@ _VACUUM_LOCK_TIMEOUT: Final = "200ms"
 # Any constant: one process at a time rewrites the session tables.
 _SCRUB_LOCK_KEY: Final = 0x5B1B20
 
-# Table -> its primary key index (storage.schema's naming convention).
+# Table -> its primary key index (storage.metadata's naming convention).
 RESHUFFLED_TABLES: Final = {
     "respondents": "pk_respondents",
     "responses": "pk_responses",

@@ -2,23 +2,134 @@
 
 The two never meet: a draft row is keyed by the person's pseudonym and lives until the survey
 ends; a submitted answer is keyed by a response id drawn at submission (`storage.sessions`).
+Tables `draft_answers`, `responses` and `answers`.
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
 
-from sqlalchemy import Connection, Insert, case, select
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Connection,
+    Date,
+    ForeignKey,
+    Index,
+    Insert,
+    Integer,
+    String,
+    Table,
+    Text,
+    case,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection
-from storage.models import Response
+from storage.metadata import GROUPS, metadata
 from storage.onehop import run_read
-from storage.schema import answers, draft_answers, responses
-from storage.tap_rows import draft_value
 
-__all__ = ["get_answers", "get_drafts", "get_response", "write_draft"]
+__all__ = [
+    "SEPARATOR",
+    "Response",
+    "answers",
+    "draft_answers",
+    "draft_value",
+    "get_answers",
+    "get_drafts",
+    "get_response",
+    "responses",
+    "write_draft",
+]
+
+
+# Bytes that never occur in question ids and are replaced in answer values on write.
+SEPARATOR: Final = "\x1f"
+
+
+def draft_value(question_id: str, value: str | None) -> str | None:
+    """Return an answer as a draft row stores it; refuse a question id no frame could hold."""
+    if SEPARATOR in question_id:
+        raise ValueError("question ids must not contain control characters")
+    # answers_frame packs answers with this separator; nobody types it on purpose.
+    return None if value is None else value.replace(SEPARATOR, " ")
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A submitted response: never a pseudonym, a completion date without time of day, and
+    its duration and pace as bands (scoring.paradata), never seconds."""
+
+    id: str
+    wave_id: int
+    grp: str
+    unit_id: int
+    questionnaire_id: int
+    language: str
+    completed_on: date
+    duration_band: int | None
+    pace_band: int | None
+
+
+# The answers of a survey in progress, and what the person did on each item (paradata). A
+# NULL value is an item shown and passed without an answer (skipped, or every option of a
+# multiple choice taken off again). `seconds` adds up the time spent on the item (from the
+# session's previous move to each answer), `changes` counts answers changed on coming back,
+# `partial` marks a multiple choice being ticked (its ticks are not changes). Folded into
+# `item_paradata` as counts when the survey ends, then deleted with the session.
+draft_answers = Table(
+    "draft_answers",
+    metadata,
+    Column(
+        "pseudonym",
+        ForeignKey("survey_sessions.pseudonym", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("question_id", String(60), primary_key=True),
+    Column("value", Text, nullable=True),
+    Column("seconds", Integer, nullable=False, server_default="0"),
+    Column("changes", Integer, nullable=False, server_default="0"),
+    Column("partial", Boolean, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,  # see the note in storage.metadata
+)
+
+
+# Submitted responses only: a random id made at submission, no pseudonym, the completion date
+# (never a time of day) and the survey's duration and pace as coarse bands
+# (scoring.paradata), never seconds.
+responses = Table(
+    "responses",
+    metadata,
+    Column("id", String(32), primary_key=True),  # random hex, drawn at submission
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("grp", String(10), nullable=False),
+    Column("unit_id", ForeignKey("units.id"), nullable=False),
+    Column("questionnaire_id", ForeignKey("questionnaires.id"), nullable=False),
+    Column("language", String(5), nullable=False),
+    Column("completed_on", Date, nullable=False),
+    Column("duration_band", Integer, nullable=True),
+    Column("pace_band", Integer, nullable=True),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+    sqlite_with_rowid=False,  # see the note in storage.metadata
+)
+
+Index("ix_responses_wave_id", responses.c.wave_id)
+
+
+answers = Table(
+    "answers",
+    metadata,
+    Column("response_id", ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
+    Column("question_id", String(60), primary_key=True),
+    Column("value", Text, nullable=False),  # option value(s), a number, or free text
+    sqlite_with_rowid=False,  # see the note in storage.metadata
+)
 
 
 @functools.cache

@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Row,
+    String,
+    Table,
+    Text,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.contacts import ReminderStatus
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.dialects import insert_ignore
-from storage.models import Broadcast, ReminderStatus
-from storage.schema import broadcast_claims, broadcasts
+from storage.metadata import metadata
 
 __all__ = [
+    "Broadcast",
+    "broadcast_claims",
+    "broadcasts",
     "claim_broadcast",
     "claim_broadcasts",
     "confirm_broadcast",
@@ -26,6 +45,58 @@ __all__ = [
     "latest_draft",
     "remember_photo_file_id",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """An outreach message; `unit_codes` empty means every unit's opted-in people.
+
+    A picture is `photo` (uploaded bytes) and/or `photo_file_id` (Telegram's id for it).
+    """
+
+    id: int
+    text: str
+    unit_codes: tuple[str, ...]
+    created_at: datetime
+    confirmed: bool
+    author: str | None = None
+    photo: bytes | None = None
+    photo_file_id: str | None = None
+
+    @property
+    def has_photo(self) -> bool:
+        """Tell whether the broadcast carries a picture."""
+        return self.photo is not None or self.photo_file_id is not None
+
+
+# Outreach broadcasts (sosialisasi): the text an admin confirmed, and to which units (NULL: all).
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("unit_codes", String(400), nullable=True),  # comma-separated; NULL = every unit
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed", Boolean, nullable=False, server_default="0"),
+    # The admin who drafted it in chat (a photo sent next attaches to their draft); NULL: CLI.
+    Column("author", String(64), nullable=True),
+    # An optional picture: the uploaded bytes (CLI) and/or Telegram's file id for it (a photo
+    # sent in chat, or learned from the first upload so later sends do not upload again).
+    Column("photo", LargeBinary, nullable=True),
+    Column("photo_file_id", String(255), nullable=True),
+)
+
+
+# One row per (broadcast, person): the claim that sends each broadcast to each person once.
+broadcast_claims = Table(
+    "broadcast_claims",
+    metadata,
+    Column("broadcast_id", ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True),
+    Column("pseudonym", String(64), primary_key=True),
+    Column("status", String(10), nullable=False),
+    CheckConstraint("status IN ('claimed', 'sent', 'gone', 'failed')", name="status"),
+    sqlite_with_rowid=False,  # see the note in storage.metadata
+)
 
 
 async def create_broadcast(

@@ -6,29 +6,54 @@ a unit head's due-date reminders ('official'). Survey contacts live in `survey_c
 beside the session they belong to: they are deleted with it (the transaction that submits,
 cancels or expires it; see `storage.sessions`) and backups leave them out. The others live
 in `contacts`. Listing is paged by pseudonym (keyset), so a reminder round over many
-thousands of people never holds them all in memory.
+thousands of people never holds them all in memory. Tables `contacts` and `reminder_claims`;
+`survey_contacts` is defined with the session in `storage.respondents`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import Connection, Table, and_, delete, exists, func, literal, select, update
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Connection,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection, utc, write_transaction
 from storage.dialects import insert_ignore, prepared_upsert
-from storage.models import Contact, ContactPurpose, DueReminder, ReminderStatus
+from storage.metadata import metadata
 from storage.onehop import run_write
-from storage.schema import contacts, reminder_claims, survey_contacts, survey_sessions
+from storage.respondents import survey_contacts, survey_sessions
 
 __all__ = [
+    "Contact",
+    "ContactPurpose",
+    "DueReminder",
+    "ReminderStatus",
     "claim_reminder",
     "claim_reminders",
     "contact_count",
+    "contacts",
     "contacts_page",
     "delete_contact",
     "due_reminders",
@@ -36,8 +61,80 @@ __all__ = [
     "finish_reminders",
     "get_contact",
     "prune_survey_contacts",
+    "reminder_claims",
     "save_contact",
 ]
+
+
+class ContactPurpose(StrEnum):
+    """Why the bot keeps someone's (encrypted) chat id."""
+
+    SURVEY = "survey"  # an unfinished survey: reminders
+    OUTREACH = "outreach"  # opted in to outreach messages after completing
+    OFFICIAL = "official"  # a unit head: due-date reminders of the unit's follow-up actions
+
+
+class ReminderStatus(StrEnum):
+    """What became of a claimed reminder."""
+
+    CLAIMED = "claimed"
+    SENT = "sent"
+    GONE = "gone"  # Telegram refused the chat (blocked): the contact was deleted
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A stored contact; `chat` is the encrypted chat id (see services/contacts.py)."""
+
+    pseudonym: str
+    purpose: ContactPurpose
+    chat: bytes
+    language: str | None
+    unit_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    """A person owed a reminder: pseudonym, encrypted chat id and the session's language."""
+
+    pseudonym: str
+    chat: bytes
+    language: str
+
+
+# Contacts (issue 10): the chat id of a person the bot may message first, ENCRYPTED (AES-GCM,
+# key derived from the server secret, see services/contacts.py), only while it is needed: an
+# opt-in to outreach ('outreach'), a unit head's role for due-date reminders ('official').
+# Keyed by pseudonym, never joined to responses or answers. The contact of an unfinished
+# survey lives with its session (`survey_contacts` in storage.respondents, issue 20).
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("purpose", String(10), primary_key=True),
+    Column("chat", LargeBinary, nullable=False),  # 12-byte nonce + ciphertext + tag
+    Column("language", String(5), nullable=True),
+    # Outreach may go to some units only; NULL for reminders (the session knows the unit).
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
+    CheckConstraint("purpose IN ('outreach', 'official')", name="purpose"),
+    sqlite_with_rowid=False,  # see the note in storage.metadata
+)
+
+
+# One row per (person, wave, reminder round): the claim that makes each reminder exactly-once
+# across bot processes (only one INSERT wins the primary key), and what became of it.
+reminder_claims = Table(
+    "reminder_claims",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("status", String(10), nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('claimed', 'sent', 'gone', 'failed')", name="status"),
+    sqlite_with_rowid=False,  # see the note in storage.metadata
+)
 
 DEFAULT_PAGE: Final = 500
 

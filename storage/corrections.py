@@ -2,19 +2,62 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    Table,
+    Text,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scoring.config import check_correction  # the one rule for a usable correction
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.errors import NotFound
-from storage.models import Correction
-from storage.schema import corrections, waves
+from storage.metadata import metadata
+from storage.waves import waves
 
-__all__ = ["add_correction", "correction_history", "current_correction"]
+__all__ = [
+    "Correction",
+    "add_correction",
+    "correction_history",
+    "corrections",
+    "current_correction",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """Deductions from a wave's index (non-negative points); the newest is in force."""
+
+    id: int
+    wave_id: int
+    integrity: float
+    prevalence: float
+    note: str
+    created_at: datetime
+
+
+# Corrections per wave, with history: the newest row is in force.
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("integrity", Float, nullable=False),
+    Column("prevalence", Float, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("integrity >= 0 AND prevalence >= 0", name="non_negative"),
+)
 
 
 def _correction(row: Any) -> Correction:

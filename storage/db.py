@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PRIVATE_FILE_MODE",
     "WRITE_OPTION",
+    "AsyncEngine",  # for callers above storage, which do not import sqlalchemy
     "Database",
     "alembic_config",
     "create_engine",

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.answers import responses
 from storage.db import read_connection
-from storage.schema import responses, units
+from storage.units import units
 
 if TYPE_CHECKING:  # pandas loads with the first export, not when the bot starts
     import pandas as pd

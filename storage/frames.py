@@ -8,25 +8,38 @@ per-row Result processing, and builds the frame column by column.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import (
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scoring.columns import ANSWER_COLUMNS  # the contract scoring reads, in a leaf module
+from storage.answers import SEPARATOR, responses
 from storage.db import read_connection
 from storage.errors import StorageError
-from storage.models import ResponseCount
-from storage.schema import responses, survey_sessions, units
+from storage.respondents import survey_sessions
+from storage.units import units
 
 if TYPE_CHECKING:  # numpy and pandas load with the first frame, not when the bot starts
     import pandas as pd
 
-__all__ = ["ANSWER_COLUMNS", "SEPARATOR", "answers_frame", "response_counts"]
+__all__ = ["ANSWER_COLUMNS", "ResponseCount", "answers_frame", "response_counts"]
 
 
-# Bytes that never occur in question ids and are replaced in answer values on write.
-SEPARATOR: Final = "\x1f"
+@dataclass(frozen=True, slots=True)
+class ResponseCount:
+    """Responses per unit and group in a wave: submitted, and surveys still in progress."""
+
+    unit_code: str
+    grp: str
+    submitted: int
+    in_progress: int
+
 
 # One row per submitted response (the table holds nothing else), its answers packed into one string
 # of alternating question ids and values. Decoding a million separate (response, question, value)

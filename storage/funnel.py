@@ -2,23 +2,74 @@
 completed (the `/progres` funnel). Counts only: no pseudonym and no time leaves here.
 
 A survey that ends without a submission (cancelled, or expired unfinished) is deleted with
-its drafts; `tally_dropouts` counts it first, in the same transaction, into `dropouts`.
+its drafts; `tally_dropouts` counts it first, in the same transaction, into `dropouts`
+(defined here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, case, func, literal, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    case,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.answers import responses
 from storage.db import read_connection, utc
 from storage.dialects import upsert_add
-from storage.models_reach import UnitFunnel
-from storage.schema import dropouts, responses, survey_sessions, units
+from storage.metadata import metadata
+from storage.respondents import survey_sessions
+from storage.units import units
 
-__all__ = ["tally_dropouts", "unit_funnel"]
+__all__ = ["UnitFunnel", "dropouts", "tally_dropouts", "unit_funnel"]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFunnel:
+    """A unit's surveys of one group in a wave, by where they are.
+
+    `in_progress`: moved recently; `stopped`: idle for a while (still resumable, reminded);
+    `abandoned`: ended without a submission (cancelled, or expired); `completed`: submitted.
+    Counts surveys begun, not people: someone who cancels and starts again counts twice.
+    """
+
+    unit_code: str
+    unit_name: str
+    grp: str
+    in_progress: int
+    stopped: int
+    abandoned: int
+    completed: int
+
+    @property
+    def started(self) -> int:
+        """Every survey begun, however it is going."""
+        return self.in_progress + self.stopped + self.abandoned + self.completed
+
+
+# Surveys begun and ended without a submission (cancelled, or expired), counted per wave, unit
+# and group when their partial response is deleted: /progres shows them as abandoned. Only a
+# count: no pseudonym, no time.
+dropouts = Table(
+    "dropouts",
+    metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+    Column("grp", String(10), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
 
 
 def tally_dropouts(conn: Connection, ended: Mapping[tuple[int, int, str], int]) -> None:

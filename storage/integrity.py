@@ -16,13 +16,28 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.answers import responses
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.errors import NotFound, StorageError
+from storage.metadata import GROUPS, metadata
 from storage.report_revisions import RevisionDraft, StoredRevision, insert_revision
-from storage.schema import excluded_responses, integrity_exclusions, responses, units
+from storage.units import units
 
 __all__ = [
     "ActiveExclusion",
@@ -33,12 +48,62 @@ __all__ = [
     "active_exclusions",
     "discard",
     "draft_exclusion",
+    "excluded_responses",
     "get_exclusion",
+    "integrity_exclusions",
     "list_exclusions",
     "pending_for",
     "restore",
     "set_reason",
 ]
+
+
+# Responses the inspectorate left out of a wave's index after a survey-integrity signal
+# (issue 24), with who decided, when and why, and whether they were restored. `created_by`
+# is the decider ("admin:" and their 12-character pseudonym code, or "cli:" and the shell
+# user), never a respondent. A 'pending' row is a chat dialogue waiting for its reason or
+# its confirmation: its responses are found again when it is confirmed, and must still match
+# `fingerprint` (a hash of the set the officer was shown).
+integrity_exclusions = Table(
+    "integrity_exclusions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("grp", String(10), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("fingerprint", String(16), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("count", Integer, nullable=False, server_default="0"),
+    Column("created_by", String(80), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("restored_by", String(80), nullable=True),
+    Column("restored_at", DateTime(timezone=True), nullable=True),
+    Column("restore_reason", Text, nullable=True),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+    CheckConstraint("kind IN ('burst', 'uniform', 'rushing', 'contradiction')", name="kind"),
+    CheckConstraint("status IN ('pending', 'active', 'restored')", name="status"),
+)
+
+Index("ix_integrity_exclusions_wave_id", integrity_exclusions.c.wave_id)
+
+
+# Which responses an exclusion leaves out: random response ids only (no time, no person),
+# stored in key order (WITHOUT ROWID; see the note in storage.metadata), kept after a restore as the
+# trail of what was excluded.
+excluded_responses = Table(
+    "excluded_responses",
+    metadata,
+    Column(
+        "exclusion_id",
+        ForeignKey("integrity_exclusions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("response_id", ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
+    sqlite_with_rowid=False,
+)
 
 _MAX_BY = 80
 

@@ -3,23 +3,106 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Row, and_, case, exists, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Row,
+    String,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.answers import responses
 from storage.db import from_db, read_connection, utc, write_transaction
-from storage.models import (
-    ClaimStatus,
-    Invitation,
-    InvitationClaim,
-    InvitationUptake,
-    NewInvitation,
-)
-from storage.schema import invitations, responses, survey_sessions, units
+from storage.metadata import metadata
+from storage.respondents import survey_sessions
+from storage.units import units
+from storage.values import ClaimStatus
 
-__all__ = ["claim_invitation", "create_invitations", "get_invitation", "invitation_uptake"]
+__all__ = [
+    "Invitation",
+    "InvitationClaim",
+    "InvitationUptake",
+    "NewInvitation",
+    "claim_invitation",
+    "create_invitations",
+    "get_invitation",
+    "invitation_uptake",
+    "invitations",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvitation:
+    """One personal invitation to create: only the token's hash is stored."""
+
+    token_hash: str
+    wave_id: int
+    grp: str
+    unit_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A personal one-time invitation (internal or expert group)."""
+
+    id: int
+    wave_id: int
+    grp: str
+    unit_id: int
+    used: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationClaim:
+    """Result of `claim_invitation`: the invitation when claimed or already used."""
+
+    status: ClaimStatus
+    invitation: Invitation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationUptake:
+    """Personal links of one unit and group in a wave: issued, opened (in use), completed."""
+
+    unit_code: str
+    unit_name: str
+    grp: str
+    issued: int
+    opened: int
+    completed: int
+
+
+# Personal one-time invitations (internal, expert). Only the token's hash is kept, and no name.
+# `used`: a survey was submitted on the link (a survey in progress on it is its session).
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("grp", String(10), nullable=False),
+    Column("unit_id", ForeignKey("units.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used", Boolean, nullable=False, server_default="0"),
+    CheckConstraint("grp IN ('internal', 'expert')", name="grp"),
+)
 
 # Rows per INSERT statement for bulk invitations: well under SQLite's variable limit.
 _BATCH: Final = 1000

@@ -17,4 +17,12 @@ metadata = MetaData(
     }
 )
 
+# SQLite keeps a rowid table in insertion order. For the tables keyed by pseudonym or
+# response id (respondents: first contact; responses: survey start) that order would tell
+# who started when and so let someone with the database file rank-match pseudonyms to
+# responses. Those tables are WITHOUT ROWID (`sqlite_with_rowid=False`): stored in primary
+# key order instead, and those keys are random (HMAC pseudonyms, random response ids).
+# PostgreSQL's heap has the same weakness: storage.anonymity rewrites it in key order.
+
+# The SQL list of respondent groups, for CHECK constraints.
 GROUPS = "('internal', 'external', 'expert')"

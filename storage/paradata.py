@@ -15,24 +15,79 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from scoring.paradata import item_seconds_band
+from scoring.paradata import ITEM_SECONDS_EDGES, item_seconds_band
 from storage.db import from_db, utc
 from storage.dialects import upsert_add
+from storage.metadata import metadata
 from storage.onehop import run_read
-from storage.schema import ITEM_TIME_BANDS, arrivals, item_paradata, units
+from storage.units import units
 
 __all__ = [
+    "ITEM_TIME_BANDS",
     "Arrival",
     "DraftRow",
     "ItemParadata",
     "ItemTally",
     "add_arrival",
+    "arrivals",
+    "item_paradata",
     "list_arrivals",
     "list_item_paradata",
 ]
+
+
+# Bands of seconds per item in item_paradata (one column each).
+ITEM_TIME_BANDS = len(ITEM_SECONDS_EDGES) + 1
+
+
+# Submissions counted per wave, unit, group and clock hour (UTC): when answers arrived, for
+# the survey-integrity rules (issue 24), as counts only. Incremented in the submitting
+# transaction; nothing ties a count to a response.
+arrivals = Table(
+    "arrivals",
+    metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+    Column("grp", String(10), primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),  # the start of the hour
+    Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,  # see the note in storage.metadata
+)
+
+
+# Per questionnaire item and wave, what everyone did there, summed when each survey ended
+# (submitted, cancelled or expired): shown, answered, changed on coming back, skipped, and
+# abandoned there (the survey ended unsubmitted on that item), and a histogram of seconds on
+# the item (bands of scoring.paradata.ITEM_SECONDS_EDGES: time_band_0 is the fastest).
+item_paradata = Table(
+    "item_paradata",
+    metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("questionnaire_id", ForeignKey("questionnaires.id"), primary_key=True),
+    Column("question_id", String(60), primary_key=True),
+    Column("shown", Integer, nullable=False, server_default="0"),
+    Column("answered", Integer, nullable=False, server_default="0"),
+    Column("changed", Integer, nullable=False, server_default="0"),
+    Column("skipped", Integer, nullable=False, server_default="0"),
+    Column("abandoned", Integer, nullable=False, server_default="0"),
+    *(
+        Column(f"time_band_{band}", Integer, nullable=False, server_default="0")
+        for band in range(ITEM_TIME_BANDS)
+    ),
+    sqlite_with_rowid=False,  # see the note in storage.metadata
+)
 
 _COUNTS: Final = ("shown", "answered", "changed", "skipped", "abandoned")
 _BANDS: Final = tuple(f"time_band_{band}" for band in range(ITEM_TIME_BANDS))

@@ -1,26 +1,74 @@
-"""Questionnaire versions: each (key, version) stored once, with its YAML source."""
+"""Questionnaire versions: each (key, version) stored once, with its YAML source.
+
+Which waves use each version is `storage.waves.questionnaire_waves`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.errors import QuestionnaireConflict
-from storage.models import StoredQuestionnaire
-from storage.schema import questionnaires, wave_questionnaires, waves
+from storage.metadata import GROUPS, metadata
 
 __all__ = [
+    "StoredQuestionnaire",
     "get_questionnaire",
     "latest_questionnaires",
     "list_questionnaires",
-    "questionnaire_waves",
+    "questionnaires",
     "save_questionnaire",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuestionnaire:
+    """A saved questionnaire version; `surveys.load_questionnaire_text` reloads its YAML."""
+
+    id: int
+    key: str
+    version: int
+    grp: str
+    source_yaml: str
+    loaded_at: datetime
+    # Where it came from: "bundled", "yaml: FILE", "xlsform: FILE"; None when stored before
+    # this was recorded (issue 22).
+    origin: str | None = None
+
+
+questionnaires = Table(
+    "questionnaires",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(60), nullable=False),  # e.g. "internal"
+    Column("version", Integer, nullable=False),
+    Column("grp", String(10), nullable=False),
+    # The validated YAML, reloaded with surveys.load_questionnaire_text.
+    Column("source_yaml", Text, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+    # Where it came from (issue 22): "bundled", "yaml: FILE" or "xlsform: FILE"; NULL before.
+    Column("origin", String(200), nullable=True),
+    UniqueConstraint("key", "version", name="key_version"),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+)
 
 
 def _questionnaire(row: Row[Any]) -> StoredQuestionnaire:
@@ -140,17 +188,3 @@ async def list_questionnaires(engine: AsyncEngine) -> list[StoredQuestionnaire]:
     )
     async with read_connection(engine) as conn:
         return [_questionnaire(row) for row in await conn.execute(stmt)]
-
-
-async def questionnaire_waves(engine: AsyncEngine) -> dict[int, list[str]]:
-    """Return, per questionnaire id, the names of the waves that used it (oldest first)."""
-    stmt = (
-        select(wave_questionnaires.c.questionnaire_id, waves.c.name)
-        .join(waves, waves.c.id == wave_questionnaires.c.wave_id)
-        .order_by(waves.c.opened_at, waves.c.id)
-    )
-    used: dict[int, list[str]] = {}
-    async with read_connection(engine) as conn:
-        for questionnaire_id, name in await conn.execute(stmt):
-            used.setdefault(questionnaire_id, []).append(name)
-    return used

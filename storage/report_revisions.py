@@ -12,15 +12,28 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from scoring.config import check_correction
+from storage.corrections import Correction, corrections
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.errors import NotFound, StorageError
-from storage.models import Correction
-from storage.schema import corrections, report_revisions, waves
+from storage.metadata import metadata
+from storage.waves import waves
 
 __all__ = [
     "RevisionConflict",
@@ -33,8 +46,33 @@ __all__ = [
     "latest_revision",
     "latest_revision_date",
     "list_revisions",
+    "report_revisions",
     "revisions_after",
 ]
+
+
+# A closed wave's published report, frozen (issue 22): number 1 is the final report as it was
+# when the wave closed; each later row is a dated revision (a correction, or the wave closed
+# again after a reopening), and the newest is in force. `report_json` is the whole `Report`
+# (scoring/frozen.py): the numbers as shown, counts per unit and group, no answers and no
+# person; `changes_json` lists what this revision changed from the one before.
+report_revisions = Table(
+    "report_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("report_json", Text, nullable=False),
+    Column("changes_json", Text, nullable=False, server_default="[]"),
+    Column("correction_id", ForeignKey("corrections.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("wave_id", "number"),
+    CheckConstraint(
+        "kind IN ('final', 'correction', 'reclosed', 'exclusion', 'restored')", name="kind"
+    ),
+)
 
 
 class RevisionKind(StrEnum):

@@ -10,25 +10,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.actions import action_drafts
+from storage.contacts import ContactPurpose, contacts
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.dialects import upsert
-from storage.models import (
-    ClaimStatus,
-    ContactPurpose,
-    GrantClaim,
-    Role,
-    RoleAssignment,
-    RoleGrant,
-)
-from storage.schema import action_drafts, contacts, role_grants, roles, subscriptions
+from storage.metadata import metadata
+from storage.subscriptions import subscriptions
+from storage.values import ClaimStatus
 
 __all__ = [
+    "GrantClaim",
+    "Role",
+    "RoleAssignment",
     "RoleEnd",
+    "RoleGrant",
     "claim_role_grant",
     "create_role_grant",
     "end_role",
@@ -38,7 +52,78 @@ __all__ = [
     "list_roles",
     "revoke_role",
     "revoke_role_grant",
+    "role_grants",
+    "roles",
 ]
+
+
+class Role(StrEnum):
+    """Roles granted by one-time links (admins come from configuration, not the database)."""
+
+    LEADERSHIP = "leadership"
+    UNIT_HEAD = "unit_head"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """A one-time link that grants `role` (for `unit_id` when the role is unit_head)."""
+
+    id: int
+    role: Role
+    unit_id: int | None
+    created_at: datetime
+    used: bool
+    label: str | None = None  # who it is for, as the admin wrote it ("Bupati")
+
+
+@dataclass(frozen=True, slots=True)
+class GrantClaim:
+    """Result of `claim_role_grant`: the grant when claimed or already used."""
+
+    status: ClaimStatus
+    grant: RoleGrant | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    """A role held by a pseudonym."""
+
+    pseudonym: str
+    role: Role
+    unit_id: int | None
+    granted_at: datetime
+    label: str | None = None  # the label of the link that gave it
+    grant_id: int | None = None  # that link (None for roles from before issue 20)
+
+
+roles = Table(
+    "roles",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("role", String(20), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    # Officials are not anonymous: the label the admin gave the link ("Bupati"), and the link.
+    Column("label", String(80), nullable=True),
+    Column("grant_id", Integer, nullable=True),
+    CheckConstraint("role IN ('leadership', 'unit_head')", name="role"),
+)
+
+
+# One-time links that grant a role to whoever opens them.
+role_grants = Table(
+    "role_grants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used", Boolean, nullable=False, server_default="0"),
+    # Who the link is for, as the admin wrote it ("Kadis Kesehatan"); shown by /akses.
+    Column("label", String(80), nullable=True),
+    CheckConstraint("role IN ('leadership', 'unit_head')", name="role"),
+)
 
 
 def _grant(row: Any) -> RoleGrant:

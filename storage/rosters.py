@@ -10,13 +10,42 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection, utc, write_transaction
-from storage.schema import roster_uploads
+from storage.metadata import metadata
 
-__all__ = ["RosterUpload", "roster_upload_taken", "save_roster_upload", "take_roster_upload"]
+__all__ = [
+    "RosterUpload",
+    "roster_upload_taken",
+    "roster_uploads",
+    "save_roster_upload",
+    "take_roster_upload",
+]
+
+
+# A roster CSV an admin sent to the bot, waiting for "internal or expert?" (issue 10). Only
+# Telegram's file id is kept (the names stay in Telegram); `grp` is set by the one tap that
+# uses it, so a double tap cannot create the links twice. Old rows are pruned.
+roster_uploads = Table(
+    "roster_uploads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_id", String(255), nullable=False),
+    Column("file_name", String(255), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("grp", String(10), nullable=True),
+)
 
 # An upload nobody answered for is forgotten after this long.
 KEEP: Final = timedelta(days=1)

@@ -8,29 +8,148 @@ alike. The same rows are the log of what became of each push (sent, skipped, ...
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.dialects import insert_ignore, upsert
 from storage.errors import NotFound
-from storage.models import ChatSchedule, PushClaim, PushStatus, Schedule, ScheduleKind
-from storage.schema import scheduled_pushes, schedules, subscriptions
+from storage.metadata import metadata
+from storage.subscriptions import subscriptions
 
 __all__ = [
     "DEFAULT_TIMEZONE",
+    "ChatSchedule",
+    "PushClaim",
+    "PushStatus",
+    "Schedule",
+    "ScheduleKind",
     "active_schedules",
     "claim_push",
     "delete_schedule",
     "finish_push",
     "last_fingerprint",
     "list_pushes",
+    "scheduled_pushes",
+    "schedules",
     "schedules_for_chat",
     "set_schedule",
 ]
+
+
+class ScheduleKind(StrEnum):
+    """What a schedule sends."""
+
+    DIGEST = "digest"  # a one-message progress digest while a wave is open
+    REPORT = "report"  # the full chart pack while a wave is open
+    FINAL = "final"  # the full pack once, when a wave closes (no crontab)
+
+
+class PushStatus(StrEnum):
+    """What became of a claimed fire time."""
+
+    CLAIMED = "claimed"  # being sent (or the process died while sending: never retried)
+    SENT = "sent"
+    UNCHANGED = "unchanged"  # a digest with nothing new (one line sent, or nothing)
+    SKIPPED = "skipped"  # missed while the bot was down, and too late to send
+    IDLE = "idle"  # nothing to send (no open wave, no report yet)
+    PAUSED = "paused"  # Telegram refused (403): the subscription was paused
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """One kind of push for one subscribed chat."""
+
+    id: int
+    subscription_id: int
+    kind: ScheduleKind
+    cron: str | None
+    timezone: str
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSchedule:
+    """A schedule of an active subscription, with where and how to send it."""
+
+    schedule: Schedule
+    chat_id: int
+    language: str
+    # The newest fire time already claimed (by any process), if any.
+    last_fire_at: datetime | None
+
+    @property
+    def after(self) -> datetime:
+        """Return the moment after which fire times are still to be acted on."""
+        since = self.schedule.since
+        return since if self.last_fire_at is None else max(since, self.last_fire_at)
+
+
+@dataclass(frozen=True, slots=True)
+class PushClaim:
+    """A won lease on one fire time of one schedule."""
+
+    id: int
+    schedule_id: int
+    fire_at: datetime
+
+
+# What a subscribed chat receives and when: rows, turned into timers at start-up (never pickled).
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscription_id", ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),  # digest, report, final
+    # A standard five-field crontab; NULL for the final report, which follows a wave's closing.
+    Column("cron", String(100), nullable=True),
+    Column("timezone", String(60), nullable=False, server_default="Asia/Jakarta"),
+    # Fire times at or before this moment (creation or last change) are never sent.
+    Column("since", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subscription_id", "kind"),
+    CheckConstraint("kind IN ('digest', 'report', 'final')", name="kind"),
+    CheckConstraint("(kind = 'final') = (cron IS NULL)", name="cron"),
+)
+
+
+# One row per (schedule, fire time): the lease that makes a push exactly-once across bot
+# processes (only one INSERT wins the unique constraint), and the log of what became of it.
+scheduled_pushes = Table(
+    "scheduled_pushes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("schedule_id", ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
+    Column("fire_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(10), nullable=False),
+    # What a digest reported (wave and submitted count), to tell "nothing new" next time.
+    Column("fingerprint", String(64), nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("schedule_id", "fire_at"),
+    CheckConstraint(
+        "status IN ('claimed', 'sent', 'unchanged', 'skipped', 'idle', 'paused', 'failed')",
+        name="status",
+    ),
+)
 
 DEFAULT_TIMEZONE: Final = "Asia/Jakarta"
 

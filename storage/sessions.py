@@ -12,6 +12,9 @@ the database files (`storage.anonymity`).
 Starting and submitting run at driver level on a SQLite file and on PostgreSQL
 (`storage.tap_sqlite`, `storage.tap_postgres`, chosen by `driver`); the SQLAlchemy Core
 transactions here are the reference they are tested against (`core=True`).
+
+The session tables and `SurveySession` are defined in `storage.respondents`, below this module
+and the drivers, which all read them.
 """
 
 from __future__ import annotations
@@ -29,25 +32,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import tap_postgres, tap_sqlite
 from storage.anonymity import survey_state_deleted
+from storage.answers import answers, draft_answers, responses
 from storage.db import from_db, sqlite_file, utc
 from storage.errors import AlreadyCompleted, InvitationTaken, NotFound, SessionExists
 from storage.funnel import tally_dropouts
-from storage.models import SurveySession, WaveStatus
+from storage.invitations import invitations
 from storage.onehop import run_read, run_write
 from storage.paradata import DraftRow, ItemTally, add_arrival
-from storage.respondents import add_respondent_now
-from storage.schema import (
-    answers,
+from storage.respondents import (
+    SurveySession,
+    add_respondent_now,
     completions,
-    draft_answers,
-    invitations,
-    responses,
     survey_contacts,
     survey_sessions,
-    wave_questionnaires,
-    waves,
 )
 from storage.tap_rows import EXTERNAL, Start, TapDriver, completion_scope, filing
+from storage.waves import WaveStatus, wave_questionnaires, waves
 
 __all__ = [
     "EXTERNAL",

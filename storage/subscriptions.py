@@ -2,24 +2,66 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import from_db, read_connection, utc, write_transaction
 from storage.dialects import upsert
-from storage.models import Subscription
-from storage.schema import subscriptions
+from storage.metadata import metadata
 
 __all__ = [
+    "Subscription",
     "get_subscription",
     "list_subscriptions",
     "pause_subscription",
     "subscribe",
+    "subscriptions",
     "unsubscribe",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A chat that receives scheduled reports; paused chats keep their row and reason."""
+
+    id: int
+    chat_id: int
+    language: str
+    active: bool
+    paused_reason: str | None
+    created_at: datetime
+    created_by: str | None = None  # the pseudonym of the official who set it up
+
+
+# Leadership chats that receive scheduled reports. Chat ids of groups/officials, not respondents.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False, unique=True),
+    Column("language", String(5), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("paused_reason", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # The official who subscribed it (or resumed it last): their pseudonym, so revoking
+    # their role pauses what they set up. NULL for rows from before issue 20.
+    Column("created_by", String(64), nullable=True),
+)
 
 
 def _subscription(row: Any) -> Subscription:

@@ -26,10 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import from_db, utc
 from storage.errors import AlreadyCompleted, InvitationTaken, NotFound, SessionExists
-from storage.models import SurveySession, WaveStatus
 from storage.onehop import on_driver
 from storage.paradata import DraftRow
+from storage.respondents import SurveySession
 from storage.tap_rows import EXTERNAL, Filing, Move, Start, Turn, completion_scope, filing
+from storage.waves import WaveStatus
 
 __all__ = ["completed", "load_turn", "move", "set_message", "start", "submit"]
 

@@ -19,10 +19,11 @@ from typing import Any, Final, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scoring.paradata import duration_band, pace_band
+from storage.answers import draft_value
 from storage.db import from_db, utc
-from storage.frames import SEPARATOR
-from storage.models import SurveySession, Unchanged
 from storage.paradata import DraftRow, ItemTally
+from storage.respondents import SurveySession
+from storage.values import Unchanged
 
 __all__ = [
     "EXTERNAL",
@@ -33,7 +34,6 @@ __all__ = [
     "TapDriver",
     "Turn",
     "completion_scope",
-    "draft_value",
     "filing",
     "plan_move",
 ]
@@ -61,14 +61,6 @@ def completion_scope(grp: str, unit_id: int) -> int:
     """Return what one completion covers: a unit for citizens (they may rate every service
     they used, once each per wave; issue 22.6), the whole wave (0) for the other groups."""
     return unit_id if grp == EXTERNAL else 0
-
-
-def draft_value(question_id: str, value: str | None) -> str | None:
-    """Return an answer as a draft row stores it; refuse a question id no frame could hold."""
-    if SEPARATOR in question_id:
-        raise ValueError("question ids must not contain control characters")
-    # answers_frame packs answers with this separator; nobody types it on purpose.
-    return None if value is None else value.replace(SEPARATOR, " ")
 
 
 @dataclass(frozen=True, slots=True)

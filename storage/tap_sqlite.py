@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import from_db, utc
 from storage.errors import AlreadyCompleted, InvitationTaken, NotFound, SessionExists
-from storage.models import SurveySession, WaveStatus
 from storage.onehop import run_read_driver, run_write_driver
 from storage.paradata import DraftRow
+from storage.respondents import SurveySession
 from storage.tap_rows import EXTERNAL, Filing, Move, Start, Turn, completion_scope, filing
+from storage.waves import WaveStatus
 
 __all__ = ["completed", "load_turn", "move", "set_message", "start", "submit"]
 

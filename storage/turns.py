@@ -27,12 +27,13 @@ from typing import Final
 from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.answers import write_draft
-from storage.models import UNCHANGED, SurveySession, Unchanged, WaveStatus
+from storage.answers import draft_answers, write_draft
 from storage.onehop import run_read, run_write
-from storage.schema import draft_answers, respondents, survey_sessions, waves
+from storage.respondents import SurveySession, respondents, survey_sessions
 from storage.sessions import driver, session_from_row
 from storage.tap_rows import Move, Turn, plan_move
+from storage.values import UNCHANGED, Unchanged
+from storage.waves import WaveStatus, waves
 
 __all__ = ["Turn", "load_turn", "move_session", "set_session_message"]
 

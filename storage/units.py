@@ -3,29 +3,107 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Row, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    Row,
+    String,
+    Table,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
 from storage.db import read_connection, write_transaction
 from storage.errors import UnitImportError
-from storage.models import Institution, Unit, UnitImport
+from storage.metadata import metadata
 from storage.onehop import run_read
-from storage.schema import institution, units
 
 __all__ = [
     "POPULATION_COLUMNS",
     "UNIT_KINDS",
+    "Institution",
+    "Unit",
+    "UnitImport",
     "get_institution",
     "get_unit",
     "get_unit_by_id",
     "import_units",
+    "institution",
     "list_units",
     "search_units",
     "set_institution",
+    "units",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Institution:
+    """The institution the bot serves; `level` picks the benchmark average."""
+
+    name: str
+    level: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """An agency (OPD), service counter or kecamatan; `parent_code` is None at the top."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None
+    serves_public: bool
+    staff_count: int | None  # population of the internal group, when known
+    expert_count: int | None = None  # of the expert group
+    service_user_count: int | None = None  # of the external group (service users per year)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitImport:
+    """How many units an import created and updated."""
+
+    created: int
+    updated: int
+
+
+institution = Table(
+    "institution",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    # kabupaten, kota, provinsi, kementerian, lembaga: picks the benchmark average.
+    Column("level", String(20), nullable=False, server_default="kabupaten"),
+)
+
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),  # opd, service, kecamatan
+    Column("parent_id", Integer, ForeignKey("units.id", ondelete="SET NULL"), nullable=True),
+    Column("serves_public", Boolean, nullable=False, server_default="0"),
+    # Population sizes per group, when known: the finite-population correction of targets and
+    # margins. Staff roster (internal), expert list (expert), yearly service users (external).
+    Column("staff_count", Integer, nullable=True),
+    Column("expert_count", Integer, nullable=True),
+    Column("service_user_count", Integer, nullable=True),
+    CheckConstraint("kind IN ('opd', 'service', 'kecamatan')", name="kind"),
+)
 
 UNIT_KINDS: Final = ("opd", "service", "kecamatan")
 _TRUE: Final = frozenset({"1", "true", "yes", "y", "ya"})

@@ -41,8 +41,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
 from storage.db import read_connection, utc, write_transaction
+from storage.metadata import metadata
 from storage.onehop import run_write
-from storage.schema import metadata
 
 __all__ = [
     "DEFAULT_CLAIM_LEASE",
@@ -54,7 +54,6 @@ __all__ = [
     "update_state",
 ]
 
-# Defined here rather than in storage.schema (which is at its size limit); same metadata.
 # One row per Telegram update a process took on: the ledger that makes a redelivered webhook
 # update (Telegram retries until it gets a 200; two processes may both receive it) a no-op.
 # Only the update id and when it was claimed and finished: no chat, no person, no content.

@@ -8,14 +8,36 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import read_connection, write_transaction
 from storage.dialects import insert_ignore
-from storage.schema import wave_targets
+from storage.metadata import GROUPS, metadata
 
-__all__ = ["INSTITUTION", "fix_targets", "targets_of"]
+__all__ = ["INSTITUTION", "fix_targets", "targets_of", "wave_targets"]
+
+
+# The responses each unit × group needs (`needed`), fixed when the wave opens so targets do
+# not move overnight. unit_code '' is the institution.
+wave_targets = Table(
+    "wave_targets",
+    metadata,
+    Column("wave_id", ForeignKey("waves.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_code", String(40), primary_key=True),
+    Column("grp", String(10), primary_key=True),
+    Column("needed", Integer, nullable=False),
+    CheckConstraint(f"grp IN {GROUPS}", name="grp"),
+    CheckConstraint("needed >= 0", name="needed"),
+)
 
 INSTITUTION = ""  # the unit_code of the institution's own targets
 
