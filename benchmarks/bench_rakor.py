@@ -20,13 +20,13 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-import storage
+import storage.actions
 from scoring import Corrections, ScoringConfig, UnitInfo, WaveResult, build_report
 from scoring.paradata import duration_band, pace_band
 from services.actions import ActionStatus
 from services.rakor.pdf import build_pdf
 from services.reports import ReportBundle
-from storage.models import Wave, WaveStatus
+from storage.waves import Wave, WaveStatus
 from surveys.model import Dimension, Group
 from tests.test_scoring_support import DAY, likert, questionnaire
 
@@ -106,7 +106,7 @@ def _bundle(seed: int = 7) -> ReportBundle:
     return ReportBundle(report=report, wave=wave, history=HISTORY, as_of=date(2026, 4, 1))
 
 
-def _actions(bundle: ReportBundle) -> list[storage.Action]:
+def _actions(bundle: ReportBundle) -> list[storage.actions.Action]:
     """Three follow-up actions for every other unit."""
     now = datetime(2026, 4, 1, tzinfo=UTC)
     statuses = list(ActionStatus)
@@ -114,7 +114,7 @@ def _actions(bundle: ReportBundle) -> list[storage.Action]:
     for ui, unit in enumerate(bundle.report.units[::2]):
         for i in range(3):
             out.append(
-                storage.Action(
+                storage.actions.Action(
                     id=len(out) + 1,
                     unit_id=ui,
                     unit_code=unit.code or "",

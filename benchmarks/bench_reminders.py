@@ -34,7 +34,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final
 
-import storage
+import storage.contacts
+import storage.sessions
+import storage.units
+import storage.waves
 from bot.app import build_application
 from bot.runner import running
 from sandbox import SandboxServer
@@ -42,7 +45,7 @@ from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
 from services.context import Services
 from services.reach import cipher_for
 from services.settings import load_settings
-from storage.models import ContactPurpose
+from storage.contacts import ContactPurpose
 
 SECTION_TITLE: Final = "## Reminder round (issue 10)"
 TARGET_RATIO: Final = 0.95
@@ -99,18 +102,18 @@ async def _serve_sandbox(conn: Connection, chats: list[int], flooded: list[int])
 # -- the bot -----------------------------------------------------------------------------------
 
 
-async def _people(services: Services, wave: storage.Wave, chats: list[int]) -> None:
+async def _people(services: Services, wave: storage.waves.Wave, chats: list[int]) -> None:
     """Give each person an unfinished external survey and a (survey) contact."""
     engine = services.db.engine
-    unit = next(u for u in await storage.list_units(engine) if u.serves_public)
+    unit = next(u for u in await storage.units.list_units(engine) if u.serves_public)
     cipher = cipher_for(services)
     for chat_id in chats:
         pseudonym = services.pseudonym(chat_id)
-        await storage.start_session(
+        await storage.sessions.start_session(
             engine, pseudonym, wave.id, "external", unit.id, None, "id", "consent", STARTED
         )
         blob = cipher.encrypt(pseudonym, ContactPurpose.SURVEY, chat_id)
-        await storage.save_contact(engine, pseudonym, ContactPurpose.SURVEY, blob)
+        await storage.contacts.save_contact(engine, pseudonym, ContactPurpose.SURVEY, blob)
 
 
 async def _sample_rss(samples: list[float]) -> None:

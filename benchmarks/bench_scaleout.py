@@ -40,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-import storage
+import storage.db
 from benchmarks.bench_botapi import DOC, write_section
 from benchmarks.botapi_procs import cpu_seconds
 from benchmarks.botapi_survey import SurveyBot, SurveyFactory, run_survey
@@ -184,7 +184,7 @@ def webhook_bots(
         sandbox.webhook_policy.max_attempts = 30
         secret = secrets.token_urlsafe(32)
         async with throwaway_database(server) as url:
-            async with storage.Database(url) as db:
+            async with storage.db.Database(url) as db:
                 await open_sample_wave(db.engine, "Bench", utc_now())
             env = bot_environment(sandbox, url, secret, "wh_" + secrets.token_urlsafe(24))
             env["HEAP_RESHUFFLE"] = "false"  # an hourly job; not part of a 40 s run

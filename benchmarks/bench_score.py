@@ -43,11 +43,14 @@ async def _prepare_schema(
     path: Path,
 ) -> tuple[int, dict[str, int], dict[str, int], dict[str, list[tuple[str, list[str]]]]]:
     """Migrate an empty file, add 40 units and open a wave; return ids and answer choices."""
-    import storage
+    import storage.db
+    import storage.frames
+    import storage.units
+    import storage.waves
     from services.admin import open_wave
     from surveys import bundled_questionnaires
 
-    await storage.upgrade(_url(path))
+    await storage.db.upgrade(_url(path))
     rows = [
         {
             "code": f"U{i:02d}",
@@ -58,10 +61,10 @@ async def _prepare_schema(
         }
         for i in range(UNITS)
     ]
-    async with storage.Database(_url(path)) as db:
-        await storage.import_units(db.engine, rows)
+    async with storage.db.Database(_url(path)) as db:
+        await storage.units.import_units(db.engine, rows)
         wave = await open_wave(db.engine, "2026-S1", NOW)
-        units = {u.code: u.id for u in await storage.list_units(db.engine)}
+        units = {u.code: u.id for u in await storage.units.list_units(db.engine)}
     choices: dict[str, list[tuple[str, list[str]]]] = {}
     for group, questionnaire in bundled_questionnaires().items():
         # Every question a respondent can answer: scored items, "tidak tahu", unscored ones.
@@ -122,9 +125,12 @@ def _schema_head() -> str:
     """The Alembic head revision of this code's migrations."""
     from alembic.script import ScriptDirectory
 
-    import storage
+    import storage.db
+    import storage.frames
+    import storage.units
+    import storage.waves
 
-    return str(ScriptDirectory.from_config(storage.alembic_config()).get_current_head())
+    return str(ScriptDirectory.from_config(storage.db.alembic_config()).get_current_head())
 
 
 def database(answers: int) -> tuple[Path, int, int]:
@@ -146,25 +152,28 @@ def database(answers: int) -> tuple[Path, int, int]:
 
 async def _time_steps(path: Path, repeats: int) -> dict[str, float]:
     """Time answers_frame and build_report (as `load_report` calls them), best of `repeats`."""
-    import storage
+    import storage.db
+    import storage.frames
+    import storage.units
+    import storage.waves
     from scoring import ScoringConfig, UnitInfo, build_report
     from services.reports import questionnaires_of as _questionnaires
 
-    async with storage.Database(_url(path)) as db:
+    async with storage.db.Database(_url(path)) as db:
         engine = db.engine
-        wave = await storage.current_wave(engine)
+        wave = await storage.waves.current_wave(engine)
         assert wave is not None
         questionnaires = await _questionnaires(engine, wave)
         units = [
             UnitInfo(
                 u.code, u.name, u.kind, serves_public=u.serves_public, roster_size=u.staff_count
             )
-            for u in await storage.list_units(engine)
+            for u in await storage.units.list_units(engine)
         ]
         read, score = [], []
         for _ in range(repeats):
             start = time.perf_counter()
-            frame = await storage.answers_frame(engine, wave.id)
+            frame = await storage.frames.answers_frame(engine, wave.id)
             read.append(time.perf_counter() - start)
             start = time.perf_counter()
             build_report(

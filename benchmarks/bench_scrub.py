@@ -28,7 +28,12 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-import storage
+import storage.db
+import storage.questionnaires
+import storage.sessions
+import storage.turns
+import storage.units
+import storage.waves
 from storage.anonymity import scrub_deleted_rows
 
 NOW: Final = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
@@ -37,26 +42,30 @@ ITEMS: Final = 12
 DEFAULT_POSTGRES: Final = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
-async def _setup(engine: storage.AsyncEngine) -> tuple[int, int]:
+async def _setup(engine: storage.db.AsyncEngine) -> tuple[int, int]:
     """A unit and an open wave with an external questionnaire; return (wave id, unit id)."""
-    await storage.import_units(
+    await storage.units.import_units(
         engine, [{"code": "U", "name": "Unit", "kind": "service", "serves_public": "yes"}]
     )
-    stored = await storage.save_questionnaire(engine, "external", 1, "external", "key: x\n", NOW)
-    wave = await storage.open_wave(engine, "bench", {"external": stored.id}, NOW)
-    unit = await storage.get_unit(engine, "U")
+    stored = await storage.questionnaires.save_questionnaire(
+        engine, "external", 1, "external", "key: x\n", NOW
+    )
+    wave = await storage.waves.open_wave(engine, "bench", {"external": stored.id}, NOW)
+    unit = await storage.units.get_unit(engine, "U")
     assert unit is not None
     return wave.id, unit.id
 
 
-async def _answering(engine: storage.AsyncEngine, wave: int, unit: int, people: int) -> list[str]:
+async def _answering(
+    engine: storage.db.AsyncEngine, wave: int, unit: int, people: int
+) -> list[str]:
     pseudonyms = [secrets.token_hex(32) for _ in range(people)]
     for pseudonym in pseudonyms:
-        session = await storage.start_session(
+        session = await storage.sessions.start_session(
             engine, pseudonym, wave, "external", unit, None, "id", "question", NOW
         )
         for item in range(ITEMS):
-            moved = await storage.move_session(
+            moved = await storage.turns.move_session(
                 engine, session, now=NOW + timedelta(seconds=item), answer=(f"q{item}", "3")
             )
             assert moved is not None
@@ -65,16 +74,18 @@ async def _answering(engine: storage.AsyncEngine, wave: int, unit: int, people: 
     return pseudonyms
 
 
-async def _tap_microseconds(engine: storage.AsyncEngine, wave: int, unit: int) -> float:
+async def _tap_microseconds(engine: storage.db.AsyncEngine, wave: int, unit: int) -> float:
     best = float("inf")
     for person in range(5):
         pseudonym = f"{person:064d}"
-        await storage.start_session(engine, pseudonym, wave, "external", unit, None, "id", "x", NOW)
+        await storage.sessions.start_session(
+            engine, pseudonym, wave, "external", unit, None, "id", "x", NOW
+        )
         started = time.perf_counter()
         for tap in range(400):
-            turn = await storage.load_turn(engine, pseudonym)
+            turn = await storage.turns.load_turn(engine, pseudonym)
             assert turn.session is not None
-            await storage.move_session(
+            await storage.turns.move_session(
                 engine,
                 turn.session,
                 now=NOW + timedelta(seconds=tap),
@@ -89,12 +100,12 @@ async def _tap_microseconds(engine: storage.AsyncEngine, wave: int, unit: int) -
 async def sqlite_figures() -> dict[str, Any]:
     """Time a tap and a scrub on a SQLite file."""
     folder = Path(tempfile.mkdtemp(prefix="spibot-bench-scrub-"))
-    async with storage.Database(f"sqlite+aiosqlite:///{folder / 'bench.db'}") as db:
+    async with storage.db.Database(f"sqlite+aiosqlite:///{folder / 'bench.db'}") as db:
         wave, unit = await _setup(db.engine)
         tap = await _tap_microseconds(db.engine, wave, unit)
         people = await _answering(db.engine, wave, unit, SURVEYS)
         for pseudonym in people[::2]:
-            assert await storage.submit(
+            assert await storage.sessions.submit(
                 db.engine, pseudonym, NOW + timedelta(minutes=9), NOW.date()
             )
         wal = (folder / "bench.db-wal").stat().st_size
@@ -123,7 +134,7 @@ async def postgres_figures(url: str) -> dict[str, Any]:
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
         target = server.set(database=name).render_as_string(hide_password=False)
-        async with storage.Database(target) as db:
+        async with storage.db.Database(target) as db:
             wave, unit = await _setup(db.engine)
             people = [secrets.token_hex(32) for _ in range(1000)]
             async with db.engine.begin() as conn:

@@ -150,13 +150,13 @@ class _Database:
 @asynccontextmanager
 async def _database(setup: Setup, folder: Path, seed: Path | None) -> AsyncIterator[_Database]:
     """A fresh database with the sample units and an open wave (or a copy of `seed`)."""
-    import storage
+    import storage.db
     from sandbox.demo import open_sample_wave
     from services.context import utc_now
 
     if setup.database == "postgresql":
         async with throwaway_postgres(_postgres_server()) as url:
-            async with storage.Database(url) as db:
+            async with storage.db.Database(url) as db:
                 await open_sample_wave(db.engine, "Bench", utc_now())
             yield _Database(url)
         return
@@ -165,7 +165,7 @@ async def _database(setup: Setup, folder: Path, seed: Path | None) -> AsyncItera
         shutil.copyfile(seed, path)
     url = f"sqlite+aiosqlite:///{path}"
     if seed is None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             await open_sample_wave(db.engine, "Bench", utc_now())
     yield _Database(url)
 

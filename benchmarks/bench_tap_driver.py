@@ -81,14 +81,15 @@ def _bot(kind: str, core: bool, folder: Path) -> SurveyFactory:
 
     @asynccontextmanager
     async def start(sandbox: Any) -> AsyncIterator[SurveyBot]:
-        import storage
+        import storage.db
+        import storage.units
         from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
         from services.context import utc_now
         from services.links import unit_payload
 
         secret = secrets.token_urlsafe(32)
         async with _database(kind, folder) as url:
-            async with storage.Database(url) as db:
+            async with storage.db.Database(url) as db:
                 await open_sample_wave(db.engine, "Bench", utc_now())
             env = {
                 "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
@@ -177,19 +178,21 @@ def _spread(values: list[float]) -> dict[str, float]:
 
 
 async def _sample_wave(url: str) -> tuple[Any, int, int]:
-    import storage
+    import storage.db
+    import storage.units
     from sandbox.demo import open_sample_wave
 
-    db = storage.Database(url)
+    db = storage.db.Database(url)
     await db.initialize()
     wave = await open_sample_wave(db.engine, "Bench", NOW)
-    unit = next(u for u in await storage.list_units(db.engine) if u.serves_public)
+    unit = next(u for u in await storage.units.list_units(db.engine) if u.serves_public)
     return db, wave.id, unit.id
 
 
 async def storage_calls(kind: str, batches: int = BATCHES) -> dict[str, Any]:
     """Microseconds of CPU per tap and per survey's start and submit, Core and driver."""
-    from storage import load_turn, move_session, start_session, submit
+    from storage.sessions import start_session, submit
+    from storage.turns import load_turn, move_session
 
     taken: dict[str, dict[bool, list[float]]] = {"tap": {}, "survey": {}}
     with tempfile.TemporaryDirectory(prefix="spibot-tapdriver-") as folder:

@@ -63,14 +63,14 @@ def spibot_survey(folder: Path, **settings: str) -> SurveyFactory:
     @asynccontextmanager
     async def start(sandbox: SandboxServer) -> AsyncIterator[SurveyBot]:
         # Imported here: the echo benchmark needs none of the bot.
-        import storage
+        import storage.db
         from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
         from services.context import utc_now
         from services.links import unit_payload
 
         secret = secrets.token_urlsafe(32)
         url = f"sqlite+aiosqlite:///{folder / f'bench-{secrets.token_hex(4)}.db'}"
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             await open_sample_wave(db.engine, "Bench", utc_now())
         env = {
             "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
-import storage
+import storage.sessions
 from bot.http import BotApiRequest
 from bot.processor import ChatOrderedProcessor
 from bot.transport import ResilientLimiter, TolerantBot
@@ -25,7 +25,7 @@ from services.i18n import pick_language
 from services.pushes.scheduler import PushScheduler
 from services.respondent import RespondentFlow
 from services.settings import Settings
-from storage import Database
+from storage.db import Database
 
 __all__ = ["SpiApplication", "build_application"]
 
@@ -125,7 +125,7 @@ async def _post_init(app: SpiApplication) -> None:
     services.bot_username = app.bot.username
     # Unfinished surveys past their expiry never count; clear them out at every start.
     today = services.clock().astimezone(services.settings.zone).date()
-    expired = await storage.expire_sessions(services.db.engine, today)
+    expired = await storage.sessions.expire_sessions(services.db.engine, today)
     if expired:
         logger.info("discarded %d expired unfinished surveys", expired)
     # Hold the database (a restore refuses meanwhile) and wipe deleted surveys from its files.

@@ -27,7 +27,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
 
-import storage
+import storage.updates
 from bot.app import SpiApplication
 from bot.runner import running, tune_gc
 from bot.web import bind_socket, dashboard_mount, wait_started
@@ -81,16 +81,16 @@ class _Endpoints:
         services = self._app.bot_data.services
         engine = services.db.engine
         try:
-            claimed = await storage.claim_update(
+            claimed = await storage.updates.claim_update(
                 engine, update.update_id, services.clock(), lease=self._lease
             )
             if not claimed:
-                state = await storage.update_state(engine, update.update_id)
+                state = await storage.updates.update_state(engine, update.update_id)
         except Exception as exc:  # the database is away: Telegram will try again later
             logger.error("cannot claim update %d: %s", update.update_id, type(exc).__name__)
             return PlainTextResponse("database unavailable", status_code=503)
         if not claimed:
-            if state is storage.UpdateState.FINISHED:
+            if state is storage.updates.UpdateState.FINISHED:
                 metrics.DUPLICATE_UPDATES.inc()
                 return PlainTextResponse("ok (already handled)")
             # Another process holds it: if that process dies, the retry after its lease wins.
@@ -102,7 +102,7 @@ class _Endpoints:
             await self._app.update_processor.process_update(
                 update, self._app.process_update(update)
             )
-            await storage.finish_update(engine, update.update_id, services.clock())
+            await storage.updates.finish_update(engine, update.update_id, services.clock())
         except Exception:
             logger.exception("update %d was not handled", update.update_id)
             return PlainTextResponse("not handled", status_code=500)
@@ -143,7 +143,7 @@ class _Endpoints:
 
 
 def create_webhook_app(
-    app: SpiApplication, secret: str, *, lease: timedelta = storage.DEFAULT_CLAIM_LEASE
+    app: SpiApplication, secret: str, *, lease: timedelta = storage.updates.DEFAULT_CLAIM_LEASE
 ) -> Starlette:
     """Return the ASGI app for a running `app` (see `serving` for the whole lifecycle)."""
     endpoints = _Endpoints(app, secret, lease)
@@ -188,7 +188,7 @@ async def _maintain_forever(app: SpiApplication) -> None:
     services = app.bot_data.services
     while True:
         try:
-            pruned = await storage.prune_updates(services.db.engine, services.clock())
+            pruned = await storage.updates.prune_updates(services.db.engine, services.clock())
             if pruned:
                 logger.info("pruned %d processed-update rows older than a day", pruned)
             if services.settings.heap_reshuffle:

@@ -24,7 +24,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-import storage
+import storage.db
+import storage.frames
+import storage.waves
 from sandbox import SandboxServer, SandboxUser
 from sandbox.demo_result import leadership_result, result_lines
 from sandbox.simulation import Outcome, Persona, simulate_respondent
@@ -35,7 +37,7 @@ from services.context import utc_now
 from services.links import unit_payload
 from services.reports import load_report
 from services.settings import Settings, load_settings
-from storage.models import Role
+from storage.roles import Role
 from surveys import Group
 
 __all__ = [
@@ -118,7 +120,9 @@ def sandbox_settings(
     )
 
 
-async def open_sample_wave(engine: storage.AsyncEngine, name: str, now: datetime) -> storage.Wave:
+async def open_sample_wave(
+    engine: storage.db.AsyncEngine, name: str, now: datetime
+) -> storage.waves.Wave:
     """Import the 49 sample units of Kabupaten Mojokerto and open a wave."""
     units_csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
     with resources.as_file(units_csv) as path:
@@ -158,14 +162,14 @@ async def run_demo(options: DemoOptions, start_bot: StartBot) -> int:
             **web,
         )
         now = utc_now()
-        async with storage.Database(settings.database_url) as db:
+        async with storage.db.Database(settings.database_url) as db:
             engine = db.engine
             wave = await open_sample_wave(engine, f"Demo {now.date().isoformat()}", now)
             async with start_bot(settings) as bot:
                 bupati = await _bupati(sandbox, engine)
                 plan = await _plan(engine, settings, wave, options.respondents, rng)
                 visits = await _simulate(sandbox, plan)
-                counts = await storage.response_counts(engine, wave.id)
+                counts = await storage.frames.response_counts(engine, wave.id)
                 charts = await _leadership_report(
                     sandbox, bot, engine, settings, wave, options.out / "charts"
                 )
@@ -199,7 +203,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _bupati(sandbox: SandboxServer, engine: storage.AsyncEngine) -> SandboxUser:
+async def _bupati(sandbox: SandboxServer, engine: storage.db.AsyncEngine) -> SandboxUser:
     """Have the simulated Bupati open a leadership role link, as `spibot grant` prints it."""
     payload, _ = await create_grant(engine, Role.LEADERSHIP, None, utc_now())
     bupati = sandbox.user(DEMO_BUPATI_ID, "Bupati", language_code="id")
@@ -223,9 +227,9 @@ async def _serve_until_stopped() -> None:
 
 
 async def _plan(
-    engine: storage.AsyncEngine,
+    engine: storage.db.AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     count: int,
     rng: random.Random,
 ) -> list[tuple[Group, str, str, Persona]]:
@@ -288,9 +292,9 @@ async def _simulate(
 async def _leadership_report(
     sandbox: SandboxServer,
     bot: DemoBot,
-    engine: storage.AsyncEngine,
+    engine: storage.db.AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     folder: Path,
 ) -> list[Path]:
     """Close the wave and let the scheduler push the final report to a subscribed group.
@@ -328,7 +332,10 @@ def _save_charts(folder: Path, photos: list[tuple[str, bytes]]) -> list[Path]:
 
 
 def _summary(
-    visits: list[_Visit], counts: list[storage.ResponseCount], wave: str, options: DemoOptions
+    visits: list[_Visit],
+    counts: list[storage.frames.ResponseCount],
+    wave: str,
+    options: DemoOptions,
 ) -> dict[str, Any]:
     by_group: dict[str, Counter[str]] = {g.value: Counter() for g in Group}
     by_unit: dict[str, Counter[str]] = {u: Counter() for u in DEMO_UNITS}

@@ -25,7 +25,11 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-import storage
+import storage.db
+import storage.sessions
+import storage.turns
+import storage.units
+import storage.waves
 from scoring.columns import ANSWER_COLUMNS
 from scoring.config import IntegrityConfig
 from scoring.integrity import find_signals
@@ -249,13 +253,13 @@ def wave_frames(responses: Sequence[SimulatedResponse]) -> tuple[pd.DataFrame, p
 
 
 async def play_wave(
-    engine: storage.AsyncEngine, wave: storage.Wave, responses: Sequence[SimulatedResponse]
+    engine: storage.db.AsyncEngine, wave: storage.waves.Wave, responses: Sequence[SimulatedResponse]
 ) -> None:
     """Submit every response through the storage API at its own times, as the bot does."""
-    unit_ids = {u.code: u.id for u in await storage.list_units(engine)}
+    unit_ids = {u.code: u.id for u in await storage.units.list_units(engine)}
     for response in sorted(responses, key=lambda r: r.finished):
         pseudonym = secrets.token_hex(16)
-        session = await storage.start_session(
+        session = await storage.sessions.start_session(
             engine,
             pseudonym,
             wave.id,
@@ -270,12 +274,12 @@ async def play_wave(
         moment = response.started
         for question_id, value in response.answers.items():
             moment += step
-            moved = await storage.move_session(
+            moved = await storage.turns.move_session(
                 engine, session, now=moment, answer=(question_id, value)
             )
             assert moved is not None
             session = moved
-        assert await storage.submit(engine, pseudonym, response.finished, response.day)
+        assert await storage.sessions.submit(engine, pseudonym, response.finished, response.day)
 
 
 def honest_units(count: int, seed: int) -> list[UnitPlan]:

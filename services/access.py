@@ -15,13 +15,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-import storage
+import storage.roles
+import storage.units
 from services.context import Services
 from services.links import GrantLink, grant_payload, parse_payload
 from services.people import Person, person_for
 from services.security import new_token, token_hash
-from storage import AsyncEngine
-from storage.models import ClaimStatus, Role
+from storage.db import AsyncEngine
+from storage.roles import Role
+from storage.values import ClaimStatus
 
 __all__ = [
     "DEFAULT_LINK_TTL",
@@ -87,11 +89,11 @@ async def viewer_for(engine: AsyncEngine, pseudonym: str, *, admin: bool) -> Vie
     """Return what the person behind `pseudonym` may see (`admin` comes from settings)."""
     leadership = False
     unit_code = unit_name = None
-    for assignment in await storage.get_roles(engine, pseudonym):
+    for assignment in await storage.roles.get_roles(engine, pseudonym):
         if assignment.role is Role.LEADERSHIP:
             leadership = True
         elif assignment.role is Role.UNIT_HEAD and assignment.unit_id is not None:
-            unit = await storage.get_unit_by_id(engine, assignment.unit_id)
+            unit = await storage.units.get_unit_by_id(engine, assignment.unit_id)
             if unit is not None:
                 unit_code, unit_name = unit.code, unit.name
     return Viewer(admin=admin, leadership=leadership, unit_code=unit_code, unit_name=unit_name)
@@ -104,7 +106,7 @@ async def create_grant(
     now: datetime,
     *,
     label: str | None = None,
-) -> tuple[str, storage.RoleGrant]:
+) -> tuple[str, storage.roles.RoleGrant]:
     """Create a one-time role link; return its /start payload (shown once) and the grant.
 
     `label` says who it is for ("Bupati"; cleaned by `services.admin.roles.clean_label` first).
@@ -113,12 +115,12 @@ async def create_grant(
     """
     unit_id = None
     if unit_code is not None:
-        unit = await storage.get_unit(engine, unit_code)
+        unit = await storage.units.get_unit(engine, unit_code)
         if unit is None:
             raise ValueError(f"unknown unit code {unit_code!r}")
         unit_id = unit.id
     token = new_token()
-    grant = await storage.create_role_grant(
+    grant = await storage.roles.create_role_grant(
         engine, token_hash(token), role, unit_id, now, label=label
     )
     return grant_payload(token), grant
@@ -148,7 +150,7 @@ async def claim_grant(
     if not isinstance(link, GrantLink):
         return GrantOutcome(ClaimStatus.UNKNOWN)
     token = link.token
-    claim = await storage.claim_role_grant(
+    claim = await storage.roles.claim_role_grant(
         engine, token_hash(token), pseudonym, now, created_after=now - ttl
     )
     if claim.status is not ClaimStatus.CLAIMED or claim.grant is None:
@@ -156,7 +158,7 @@ async def claim_grant(
         return GrantOutcome(claim.status)
     unit_name = None
     if claim.grant.unit_id is not None:
-        unit = await storage.get_unit_by_id(engine, claim.grant.unit_id)
+        unit = await storage.units.get_unit_by_id(engine, claim.grant.unit_id)
         unit_name = unit.name if unit else None
     logger.info("role link claimed: %s", claim.grant.role.value)
     return GrantOutcome(ClaimStatus.CLAIMED, claim.grant.role, unit_name, claim.grant.label)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from services.i18n import Catalog, catalog
 from services.security import pseudonym_for
 from services.settings import Settings
-from storage import Database
+from storage.db import Database
 
 __all__ = ["Services", "utc_now"]
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from services.i18n import LANGUAGES, catalog
-from storage import ActionStatus
+from storage.actions import ActionStatus
 from surveys.model import Dimension, Group
 
 __all__ = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import storage
+import storage.respondents
 from services.context import Services
 from services.i18n import pick_language
 
@@ -31,7 +31,7 @@ def choose_language(chosen: str | None, telegram_code: str | None, default: str)
 async def person_for(services: Services, user_id: int, telegram_code: str | None) -> Person:
     """Return the person behind a Telegram user, with the language to answer them in."""
     pseudonym = services.pseudonym(user_id)
-    chosen = await storage.get_respondent_language(services.db.engine, pseudonym)
+    chosen = await storage.respondents.get_respondent_language(services.db.engine, pseudonym)
     return Person(
         pseudonym, choose_language(chosen, telegram_code, services.settings.default_language)
     )

@@ -18,9 +18,11 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-import storage
+import storage.exports
+import storage.frames
+import storage.waves
 from services.context import Services
-from storage import AsyncEngine
+from storage.db import AsyncEngine
 from surveys import Group
 
 if TYPE_CHECKING:  # pandas loads with the first frame, not when the bot starts
@@ -39,7 +41,7 @@ class Release:
     submitted today: counts of arrivals only, which `/progres` may show, never their answers.
     """
 
-    wave: storage.Wave
+    wave: storage.waves.Wave
     as_of: date
     answers: pd.DataFrame
     responses: pd.DataFrame | None = None
@@ -66,7 +68,12 @@ class Release:
 
 
 async def released(
-    engine: AsyncEngine, wave: storage.Wave, *, k: int, today: date, with_responses: bool = False
+    engine: AsyncEngine,
+    wave: storage.waves.Wave,
+    *,
+    k: int,
+    today: date,
+    with_responses: bool = False,
 ) -> Release:
     """Read a wave's answers as its official outputs may show them (see the module docstring).
 
@@ -75,7 +82,7 @@ async def released(
     """
     from scoring.provisional import shown_responses, today_counts, waiting_counts
 
-    answers = await storage.answers_frame(engine, wave.id)
+    answers = await storage.frames.answers_frame(engine, wave.id)
     waiting: dict[tuple[str, Group], int] = {}
     waiting_today: dict[tuple[str, Group], int] = {}
     if wave.is_open:
@@ -85,7 +92,7 @@ async def released(
         answers = shown
     responses = None
     if with_responses:
-        every = await storage.responses_frame(engine, wave.id)
+        every = await storage.exports.responses_frame(engine, wave.id)
         # The rule is decided on the answers; the response rows follow the same ids. A
         # response submitted without any answer has nothing to show and is never released.
         ids = answers["response_id"].astype(str).unique()
@@ -106,7 +113,7 @@ def today_for(services: Services) -> date:
 
 
 async def released_now(
-    services: Services, wave: storage.Wave, *, with_responses: bool = False
+    services: Services, wave: storage.waves.Wave, *, with_responses: bool = False
 ) -> Release:
     """Read a wave as released today (the bot's clock, zone and k)."""
     return await released(

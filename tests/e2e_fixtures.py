@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.db
 from bot.app import SpiApplication, build_application
 from bot.runner import running
 from sandbox import SandboxServer, SandboxUser
@@ -21,7 +21,7 @@ from sandbox.models import SentMessage
 from services.admin import create_invitations
 from services.links import unit_payload
 from services.settings import Settings
-from storage.models import Wave
+from storage.waves import Wave
 from surveys import Group
 
 __all__ = ["Clock", "Harness", "database_url_for", "harness"]
@@ -54,7 +54,7 @@ class Harness:
     _next_user: int = 50_000
 
     @property
-    def engine(self) -> storage.AsyncEngine:
+    def engine(self) -> storage.db.AsyncEngine:
         assert self.app is not None
         return self.app.bot_data.services.db.engine
 
@@ -152,7 +152,7 @@ async def harness(
             sandbox, database_url_for(tmp_path), secrets.token_urlsafe(32), admin_user_ids="999"
         )
         clock = Clock()
-        async with storage.Database(settings.database_url) as db:
+        async with storage.db.Database(settings.database_url) as db:
             wave = await open_sample_wave(db.engine, "2026-S1", clock())
         h = Harness(sandbox=sandbox, settings=settings, clock=clock, wave=wave)
         await h.start()

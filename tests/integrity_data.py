@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 
-import storage
+import storage.db
+import storage.waves
 from sandbox.integrity_sim import Behaviour, UnitPlan, play_wave, simulate_wave
 from services.admin import import_units_csv, open_wave
 from surveys import Group
@@ -35,7 +36,7 @@ def after_wave() -> datetime:
     return OPENS + timedelta(days=11)
 
 
-async def simulated_wave(engine: storage.AsyncEngine, seed: int = 7) -> storage.Wave:
+async def simulated_wave(engine: storage.db.AsyncEngine, seed: int = 7) -> storage.waves.Wave:
     """Import the Mojokerto units, open a wave and play the simulated people into it."""
     csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
     with resources.as_file(csv) as path:

@@ -17,13 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-import storage
+import storage.db
 from sandbox import SandboxServer, SandboxUser
 from sandbox.demo import SANDBOX_TOKEN, open_sample_wave, sandbox_settings
 from services.access import create_grant
 from services.admin import import_units_csv
 from services.miniapp.auth import launch_key, sign_launch
-from storage.models import Role
+from storage.roles import Role
 from surveys import Group
 from tests.e2e_fixtures import Clock, Harness, reply
 from tests.score_data import add_responses
@@ -120,7 +120,7 @@ async def _dash(tmp_path: Path, *, with_wave: bool = True, **overrides: Any) -> 
             **{"web_public_url": PUBLIC_URL, **overrides},
         )
         clock = Clock()
-        async with storage.Database(settings.database_url) as db:
+        async with storage.db.Database(settings.database_url) as db:
             if with_wave:
                 wave = await open_sample_wave(db.engine, "2026-S1", clock())
             else:  # the units only: no wave was ever opened

@@ -10,15 +10,18 @@ import random
 import secrets
 from datetime import date, datetime, timedelta
 
-import storage
-from storage.models import Wave
+import storage.db
+import storage.sessions
+import storage.turns
+import storage.units
+from storage.waves import Wave
 from surveys import Group, bundled_questionnaires
 
 __all__ = ["add_profile", "add_responses"]
 
 
 async def add_responses(
-    engine: storage.AsyncEngine,
+    engine: storage.db.AsyncEngine,
     wave: Wave,
     unit_code: str,
     group: Group,
@@ -35,12 +38,12 @@ async def add_responses(
     are similar (no speeders), so every response counts as valid.
     """
     rng = random.Random(f"{seed}-{unit_code}-{group.value}")
-    unit = await storage.get_unit(engine, unit_code)
+    unit = await storage.units.get_unit(engine, unit_code)
     assert unit is not None, unit_code
     questionnaire = bundled_questionnaires()[group]
     for _ in range(count):
         pseudonym = secrets.token_hex(16)
-        session = await storage.start_session(
+        session = await storage.sessions.start_session(
             engine, pseudonym, wave.id, group.value, unit.id, None, "id", "question", now
         )
         for question in questionnaire.questions:
@@ -49,18 +52,18 @@ async def add_responses(
                 continue
             # Pick an option near `level` on the option order, with noise so vectors differ.
             target = min(len(scored) - 1, max(0, round(rng.gauss(level, 0.3) * (len(scored) - 1))))
-            moved = await storage.move_session(
+            moved = await storage.turns.move_session(
                 engine, session, now=now, answer=(question.id, scored[target].value)
             )
             assert moved is not None
             session = moved
         day = completed_on or now.date()
         finished = now + timedelta(seconds=500 + rng.randint(0, 200))
-        assert await storage.submit(engine, pseudonym, finished, day)
+        assert await storage.sessions.submit(engine, pseudonym, finished, day)
 
 
 async def add_profile(
-    engine: storage.AsyncEngine,
+    engine: storage.db.AsyncEngine,
     wave: Wave,
     unit_code: str,
     group: Group,
@@ -75,12 +78,12 @@ async def add_profile(
     `default` for the others), reverse-scored items included: a profile with one weak
     dimension, as a what-if needs."""
     rng = random.Random(f"{seed}-{unit_code}-{group.value}-profile")
-    unit = await storage.get_unit(engine, unit_code)
+    unit = await storage.units.get_unit(engine, unit_code)
     assert unit is not None, unit_code
     questionnaire = bundled_questionnaires()[group]
     for _ in range(count):
         pseudonym = secrets.token_hex(16)
-        session = await storage.start_session(
+        session = await storage.sessions.start_session(
             engine, pseudonym, wave.id, group.value, unit.id, None, "id", "question", now
         )
         for question in questionnaire.questions:
@@ -89,10 +92,10 @@ async def add_profile(
             aim = scores.get(question.dimension.value, default) + rng.gauss(0, 12)
             options = [o for o in question.options if question.item_score(o.value) is not None]
             best = min(options, key=lambda o: abs((question.item_score(o.value) or 0) - aim))
-            moved = await storage.move_session(
+            moved = await storage.turns.move_session(
                 engine, session, now=now, answer=(question.id, best.value)
             )
             assert moved is not None
             session = moved
         finished = now + timedelta(seconds=500 + rng.randint(0, 200))
-        assert await storage.submit(engine, pseudonym, finished, now.date())
+        assert await storage.sessions.submit(engine, pseudonym, finished, now.date())

@@ -21,18 +21,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from storage import (
-    Database,
-    SurveySession,
-    Unit,
-    Wave,
-    import_units,
-    list_units,
-    move_session,
-    open_wave,
-    save_questionnaire,
-)
+from storage.db import Database
+from storage.questionnaires import save_questionnaire
+from storage.respondents import SurveySession
 from storage.schema import metadata
+from storage.turns import move_session
+from storage.units import Unit, import_units, list_units
+from storage.waves import Wave, open_wave
 
 __all__ = [
     "SurveySetup",

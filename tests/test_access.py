@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.db
 from services.access import (
     Decision,
     Viewer,
@@ -18,14 +18,15 @@ from services.access import (
     viewer_for,
 )
 from services.admin import import_units_csv
-from storage.models import ClaimStatus, Role
+from storage.roles import Role
+from storage.values import ClaimStatus
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[storage.AsyncEngine]:
-    async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}") as db:
+async def engine(tmp_path: Path) -> AsyncIterator[storage.db.AsyncEngine]:
+    async with storage.db.Database(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}") as db:
         csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
         with resources.as_file(csv) as path:
             await import_units_csv(db.engine, path)
@@ -46,7 +47,7 @@ def test_decisions() -> None:
     assert not nobody.has_role
 
 
-async def test_unit_head_link_grants_own_unit_once(engine: storage.AsyncEngine) -> None:
+async def test_unit_head_link_grants_own_unit_once(engine: storage.db.AsyncEngine) -> None:
     payload, grant = await create_grant(engine, Role.UNIT_HEAD, "DINKES", NOW)
     assert payload.startswith("g")
     assert len(payload) <= 64
@@ -65,7 +66,7 @@ async def test_unit_head_link_grants_own_unit_once(engine: storage.AsyncEngine) 
     assert not (await viewer_for(engine, "p2", admin=False)).has_role
 
 
-async def test_unknown_links_and_bad_grants(engine: storage.AsyncEngine) -> None:
+async def test_unknown_links_and_bad_grants(engine: storage.db.AsyncEngine) -> None:
     assert (await claim_grant(engine, "p", "gnope", NOW)).status is ClaimStatus.UNKNOWN
     assert (await claim_grant(engine, "p", "g", NOW)).status is ClaimStatus.UNKNOWN
     with pytest.raises(ValueError, match="unknown unit"):

@@ -14,7 +14,7 @@ from scoring import ScoringConfig, build_report
 from scoring.changes import unit_dimension_changes
 from services.actions import outcomes_text
 from services.actions.texts import TEXT_LIMIT
-from storage import Action, ActionStatus
+from storage.actions import Action, ActionStatus
 from surveys.model import Dimension
 from tests.test_scoring_report import CONFIG, HAND, hand_report
 from tests.test_scoring_support import answers_frame, two_dimension_questionnaires, units

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-import storage
+import storage.db
 from bot.cli import main
 from services.access import Viewer
 from services.actions import ActionProblem, Outcome, read_matrix, set_status_for
 from services.actions.matrix import MATRIX_COLUMNS
 from services.actions.plans import add_for, new_action, parse_due
 from services.admin import import_units_csv
-from storage import ActionStatus
+from storage.actions import ActionStatus
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 HEAD_DINKES = Viewer(unit_code="DINKES", unit_name="Dinas Kesehatan")
@@ -162,7 +162,7 @@ def env_file(tmp_path: Path) -> Path:
     url = f"sqlite+aiosqlite:///{tmp_path / 'actions.db'}"
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             await _with_units(db)
 
     asyncio.run(prepare())

@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import storage
+import storage.answers
+import storage.contacts
+import storage.db
+import storage.errors
+import storage.frames
+import storage.sessions
+import storage.turns
+import storage.units
+import storage.waves
 from bot.cli import main
 from services.admin import NightlyBackup, import_units_csv, open_wave
 from services.settings import ConfigError, load_settings
@@ -38,15 +46,18 @@ def units_csv_path() -> Path:
 
 
 async def begin(
-    engine: storage.AsyncEngine, wave: storage.Wave, unit_id: int, answered: int = len(ITEMS)
+    engine: storage.db.AsyncEngine,
+    wave: storage.waves.Wave,
+    unit_id: int,
+    answered: int = len(ITEMS),
 ) -> str:
     """Start a survey and answer `answered` questions one write at a time, as the bot does."""
     pseudonym = secrets.token_hex(16)
-    session = await storage.start_session(
+    session = await storage.sessions.start_session(
         engine, pseudonym, wave.id, "external", unit_id, None, "id", "question", NOW
     )
     for question in ITEMS[:answered]:
-        moved = await storage.move_session(
+        moved = await storage.turns.move_session(
             engine, session, now=NOW, answer=(question.id, question.options[0].value)
         )
         assert moved is not None
@@ -55,10 +66,10 @@ async def begin(
     return pseudonym
 
 
-async def respondent(engine: storage.AsyncEngine, wave: storage.Wave, unit_id: int) -> str:
+async def respondent(engine: storage.db.AsyncEngine, wave: storage.waves.Wave, unit_id: int) -> str:
     """Answer eight questions, then submit; return the pseudonym."""
     pseudonym = await begin(engine, wave, unit_id)
-    assert await storage.submit(engine, pseudonym, NOW + timedelta(minutes=5), NOW.date())
+    assert await storage.sessions.submit(engine, pseudonym, NOW + timedelta(minutes=5), NOW.date())
     return pseudonym
 
 
@@ -84,10 +95,10 @@ def in_progress_in(path: Path) -> tuple[int, int, int]:
 
 async def test_backup_while_twenty_respondents_answer(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
-    async with storage.Database(url) as db:
+    async with storage.db.Database(url) as db:
         await import_units_csv(db.engine, units_csv_path())
         wave = await open_wave(db.engine, "2026-S1", NOW)
-        unit = await storage.get_unit(db.engine, "DPMPTSP")
+        unit = await storage.units.get_unit(db.engine, "DPMPTSP")
         assert unit is not None
         tasks = [asyncio.create_task(respondent(db.engine, wave, unit.id)) for _ in range(20)]
         # Let some finish first (they start together, so wait for the first submissions).
@@ -117,10 +128,10 @@ def env_file(tmp_path: Path) -> Path:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             await import_units_csv(db.engine, units_csv_path())
             wave = await open_wave(db.engine, "2026-S1", NOW)
-            unit = await storage.get_unit(db.engine, "DINKES")
+            unit = await storage.units.get_unit(db.engine, "DINKES")
             assert unit is not None
             for _ in range(3):
                 await respondent(db.engine, wave, unit.id)
@@ -211,10 +222,10 @@ async def test_postgres_backup_and_restore_with_pg_dump(tmp_path: Path) -> None:
         pytest.skip("pg_dump is not installed")
     database = _ThrowawayDatabase.create()
     try:
-        async with storage.Database(database.url) as db:
+        async with storage.db.Database(database.url) as db:
             await import_units_csv(db.engine, units_csv_path())
             wave = await open_wave(db.engine, "2026-S1", NOW)
-            unit = await storage.get_unit(db.engine, "DINKES")
+            unit = await storage.units.get_unit(db.engine, "DINKES")
             assert unit is not None
             await respondent(db.engine, wave, unit.id)
             dump = tmp_path / "pg.dump"
@@ -226,8 +237,8 @@ async def test_postgres_backup_and_restore_with_pg_dump(tmp_path: Path) -> None:
                 await conn.exec_driver_sql("DELETE FROM responses")
         restored = await asyncio.to_thread(restore_database, database.url, dump)
         assert restored.done
-        async with storage.Database(database.url) as db:
-            counts = await storage.response_counts(db.engine, wave.id)
+        async with storage.db.Database(database.url) as db:
+            counts = await storage.frames.response_counts(db.engine, wave.id)
         assert [c.submitted for c in counts] == [1]
     finally:
         database.drop()
@@ -301,7 +312,7 @@ async def test_the_scheduler_tick_takes_the_nightly_backup(tmp_path: Path) -> No
             backup_dir=tmp_path / "nightly",
         )
         clock = Clock()
-        async with storage.Database(settings.database_url) as db:
+        async with storage.db.Database(settings.database_url) as db:
             wave = await open_sample_wave(db.engine, "2026-S1", clock())
         h = Harness(sandbox=sandbox, settings=settings, clock=clock, wave=wave)
         await h.start()
@@ -325,23 +336,23 @@ async def test_a_backup_taken_mid_survey_holds_submitted_data_only_and_is_privat
     previous = os.umask(0o022)
     try:
         url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             await import_units_csv(db.engine, units_csv_path())
             wave = await open_wave(db.engine, "2026-S1", NOW)
-            unit = await storage.get_unit(db.engine, "DPMPTSP")
+            unit = await storage.units.get_unit(db.engine, "DPMPTSP")
             assert unit is not None
             await respondent(db.engine, wave, unit.id)
             answering = [await begin(db.engine, wave, unit.id, answered=3) for _ in range(4)]
             for pseudonym in answering:
-                assert await storage.save_contact(
-                    db.engine, pseudonym, storage.ContactPurpose.SURVEY, b"sealed-chat-id"
+                assert await storage.contacts.save_contact(
+                    db.engine, pseudonym, storage.contacts.ContactPurpose.SURVEY, b"sealed-chat-id"
                 )
             for suffix in ("", "-wal", "-shm"):
                 assert _mode(tmp_path / f"live.db{suffix}") == 0o600, suffix
             backup = tmp_path / "mid-survey.db"
             result = await asyncio.to_thread(backup_database, url, backup)
             # The live database still has them: only the copy leaves them out.
-            assert len(await storage.get_drafts(db.engine, answering[0])) == 3
+            assert len(await storage.answers.get_drafts(db.engine, answering[0])) == 3
     finally:
         os.umask(previous)
     assert result.done
@@ -393,7 +404,7 @@ def test_restore_refuses_while_the_bot_holds_the_database(
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
 
     async def while_held() -> int:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             hold = await DatabaseHold.take(db.engine)
             try:
                 return await asyncio.to_thread(spibot, env_file, "db", "restore", str(out), "--yes")
@@ -408,8 +419,8 @@ def test_restore_refuses_while_the_bot_holds_the_database(
     assert spibot(env_file, "db", "restore", str(out), "--yes") == 0  # stopped: it works
 
     async def start_during_a_restore() -> None:
-        async with exclusive_hold(url), storage.Database(url) as db:
-            with pytest.raises(storage.StorageError, match="a restore is replacing"):
+        async with exclusive_hold(url), storage.db.Database(url) as db:
+            with pytest.raises(storage.errors.StorageError, match="a restore is replacing"):
                 await DatabaseHold.take(db.engine)
 
     asyncio.run(start_during_a_restore())  # a bot started meanwhile refuses to start
@@ -423,14 +434,16 @@ async def test_postgres_backups_leave_surveys_in_progress_out_and_restore_waits_
         pytest.skip("pg_dump is not installed")
     database = _ThrowawayDatabase.create()
     try:
-        async with storage.Database(database.url) as db:
+        async with storage.db.Database(database.url) as db:
             await import_units_csv(db.engine, units_csv_path())
             wave = await open_wave(db.engine, "2026-S1", NOW)
-            unit = await storage.get_unit(db.engine, "DINKES")
+            unit = await storage.units.get_unit(db.engine, "DINKES")
             assert unit is not None
             await respondent(db.engine, wave, unit.id)
             answering = await begin(db.engine, wave, unit.id, answered=2)
-            await storage.save_contact(db.engine, answering, storage.ContactPurpose.SURVEY, b"c")
+            await storage.contacts.save_contact(
+                db.engine, answering, storage.contacts.ContactPurpose.SURVEY, b"c"
+            )
             dump = tmp_path / "pg.dump"
             previous = os.umask(0o022)
             try:
@@ -445,13 +458,13 @@ async def test_postgres_backups_leave_surveys_in_progress_out_and_restore_waits_
             assert answering.encode() not in dump.read_bytes()
             hold = await DatabaseHold.take(db.engine)
             try:
-                with pytest.raises(storage.StorageError, match="the bot is running"):
+                with pytest.raises(storage.errors.StorageError, match="the bot is running"):
                     async with exclusive_hold(database.url):
                         pass
             finally:
                 await hold.release()
             async with exclusive_hold(database.url):
-                with pytest.raises(storage.StorageError, match="a restore is replacing"):
+                with pytest.raises(storage.errors.StorageError, match="a restore is replacing"):
                     await DatabaseHold.take(db.engine)
     finally:
         database.drop()
@@ -465,7 +478,7 @@ async def test_postgres_a_hold_lost_with_its_connection_is_taken_again(tmp_path:
 
     database = _ThrowawayDatabase.create()
     try:
-        async with storage.Database(database.url) as db:
+        async with storage.db.Database(database.url) as db:
             hold = await DatabaseHold.take(db.engine)
             try:
                 assert not await hold.keep(db.engine)  # alive: nothing to do
@@ -479,7 +492,7 @@ async def test_postgres_a_hold_lost_with_its_connection_is_taken_again(tmp_path:
                 async with exclusive_hold(database.url):
                     pass  # the lock went with its connection: this is the gap
                 assert await hold.keep(db.engine)  # taken again on a new connection
-                with pytest.raises(storage.StorageError, match="the bot is running"):
+                with pytest.raises(storage.errors.StorageError, match="the bot is running"):
                     async with exclusive_hold(database.url):
                         pass
             finally:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import storage
+import storage.db
+import storage.units
 from bot.cli import main
 from services.admin import import_units_csv, open_wave
 from surveys import Group
@@ -24,12 +25,12 @@ def _env(tmp_path: Path, name: str, institution: tuple[str, str] | None = None) 
     url = f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
             with resources.as_file(csv) as path:
                 await import_units_csv(db.engine, path)
             if institution is not None:
-                await storage.set_institution(db.engine, *institution)
+                await storage.units.set_institution(db.engine, *institution)
             wave = await open_wave(db.engine, "2026-S1", NOW)
             for group in Group:
                 await add_responses(db.engine, wave, "DINKES", group, 5, NOW)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.db
 from bot.cli import main
 from services.reports import revisions
 from services.settings import load_settings
@@ -24,7 +24,7 @@ def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             wave = await simulated_wave(db.engine)
             settings = load_settings(None, spibot_secret="s" * 24, database_url=url)
             assert await revisions.close_wave(db.engine, settings, wave, after_wave())

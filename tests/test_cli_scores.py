@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.db
 from bot.cli import main
 from services.admin import import_units_csv, open_wave
 from surveys import Group
@@ -26,7 +26,7 @@ def env_file(tmp_path: Path) -> Path:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
             with resources.as_file(csv) as path:
                 await import_units_csv(db.engine, path)
@@ -215,7 +215,7 @@ def test_no_pdf_for_a_wave_without_responses(
     url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             await open_wave(db.engine, "2026-S2", NOW)
 
     asyncio.run(prepare())

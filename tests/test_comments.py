@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import storage
+import storage.db
+import storage.waves
 from bot.cli import main
 from services.admin import import_units_csv, open_wave
 from services.reports import load_comments
@@ -28,7 +29,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('comments') / 'bot.db'}"
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
             with resources.as_file(csv) as path:
                 await import_units_csv(db.engine, path)
@@ -40,14 +41,14 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> str:
             await add_suggestions(db.engine, wave, "DISPENDUKCAPIL", ["Antrean KTP lama"] * 2, NOW)
             await add_suggestions(db.engine, wave, "KEC-SOOKO", ["Biaya tidak jelas"] * 3, NOW)
             await add_suggestions(db.engine, wave, "DINKES", ["Nama saya Budi, kasir"], NOW)
-            await storage.close_wave(db.engine, wave.id, NOW + timedelta(days=1))
+            await storage.waves.close_wave(db.engine, wave.id, NOW + timedelta(days=1))
 
     asyncio.run(prepare())
     return url
 
 
 async def review(url: str, unit: str | None = None, k: int = 5):
-    async with storage.Database(url) as db:
+    async with storage.db.Database(url) as db:
         return await load_comments(db.engine, None, k=k, today=NOW.date(), unit=unit)
 
 
@@ -112,7 +113,7 @@ def test_no_suggestions_yet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
             with resources.as_file(csv) as path:
                 await import_units_csv(db.engine, path)
@@ -131,7 +132,7 @@ def _found(comments, counts=(("antrean", 2), ("calo", 0)), unit=None, empty=None
 
     from scoring.comments import CommentReview
     from services.reports import WaveComments
-    from storage.models import Wave, WaveStatus
+    from storage.waves import Wave, WaveStatus
 
     wave = Wave(1, "2026-S1", WaveStatus.OPEN, NOW, None, {})
     del date

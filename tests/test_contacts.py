@@ -9,25 +9,22 @@ from datetime import timedelta
 import pytest
 
 from services.reach.contacts import ContactCipher
-from storage import (
+from storage.contacts import (
     ContactPurpose,
     ReminderStatus,
-    cancel_session,
     claim_reminder,
     claim_reminders,
     contact_count,
     contacts_page,
     delete_contact,
     due_reminders,
-    expire_sessions,
     finish_reminder,
     finish_reminders,
-    move_session,
     prune_survey_contacts,
     save_contact,
-    start_session,
-    submit,
 )
+from storage.sessions import cancel_session, expire_sessions, start_session, submit
+from storage.turns import move_session
 from tests.storage_fixtures import NOW
 
 SECRET = b"s" * 32
@@ -157,7 +154,7 @@ async def test_concurrent_claims_admit_one(survey_setup) -> None:
 async def test_claims_in_one_statement_return_only_those_won(survey_setup) -> None:
     from sqlalchemy import select
 
-    from storage.schema import reminder_claims
+    from storage.contacts import reminder_claims
 
     engine = survey_setup.db.engine
     wave = survey_setup.wave.id

@@ -19,7 +19,8 @@ from telegram.constants import ParseMode
 from telegram.error import RetryAfter
 from telegram.ext import Defaults, ExtBot
 
-import storage
+import storage.db
+import storage.subscriptions
 from sandbox import SandboxServer
 from sandbox.demo import sandbox_settings
 from services.context import Services
@@ -54,7 +55,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
             secrets.token_urlsafe(32),
             admin_user_ids=",".join(str(a) for a in ADMINS),
         )
-        async with storage.Database(settings.database_url) as db:
+        async with storage.db.Database(settings.database_url) as db:
             services = Services(settings=settings, db=db, secret=settings.secret_bytes())
             # As the Application builds it: HTML is the default parse mode.
             bot = ExtBot(
@@ -65,7 +66,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
             async with bot:
                 sandbox.user(ADMINS[0], "Admin")
                 sandbox.group(GROUP, "Pimpinan")
-                await storage.subscribe(db.engine, GROUP, "id", NOW)
+                await storage.subscriptions.subscribe(db.engine, GROUP, "id", NOW)
                 yield Setup(sandbox, services, bot, [])
 
 
@@ -107,7 +108,7 @@ async def test_403_pauses_the_subscription_and_tells_admins_once(setup: Setup) -
     delivery = setup.delivery()
     items = [Outgoing(text="one"), Outgoing(text="two")]
     assert await delivery.send_all(GROUP, items) is DeliveryOutcome.GONE
-    subscription = await storage.get_subscription(setup.services.db.engine, GROUP)
+    subscription = await storage.subscriptions.get_subscription(setup.services.db.engine, GROUP)
     assert subscription is not None
     assert not subscription.active
     assert subscription.paused_reason == "Forbidden: bot was kicked from the group chat"
@@ -122,10 +123,10 @@ async def test_403_pauses_the_subscription_and_tells_admins_once(setup: Setup) -
 
 
 async def test_a_chat_that_no_longer_exists_is_gone(setup: Setup) -> None:
-    await storage.subscribe(setup.services.db.engine, -100_999, "id", NOW)
+    await storage.subscriptions.subscribe(setup.services.db.engine, -100_999, "id", NOW)
     outcome = await setup.delivery().send(-100_999, Outgoing(text="x"))
     assert outcome is DeliveryOutcome.GONE
-    subscription = await storage.get_subscription(setup.services.db.engine, -100_999)
+    subscription = await storage.subscriptions.get_subscription(setup.services.db.engine, -100_999)
     assert subscription is not None
     assert subscription.paused_reason == "Chat not found"
 
@@ -141,7 +142,7 @@ async def test_other_errors_are_logged_and_reported_as_failed(
     assert outcome is DeliveryOutcome.FAILED
     assert "scheduled message failed" in caplog.text
     assert [m.plain_text for m in setup.sandbox.chat(GROUP).messages] == ["after"]
-    subscription = await storage.get_subscription(setup.services.db.engine, GROUP)
+    subscription = await storage.subscriptions.get_subscription(setup.services.db.engine, GROUP)
     assert subscription is not None
     assert subscription.active
 

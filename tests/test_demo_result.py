@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-import storage
+import storage.db
+import storage.waves
 from sandbox.demo_result import leadership_result, result_lines
 from services.admin import import_units_csv, open_wave
 from services.reports import load_report
@@ -19,7 +20,7 @@ NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 async def test_the_demo_prints_index_groups_weakest_dimension_and_units(tmp_path: Path) -> None:
     settings = load_settings(None, spibot_secret="s" * 20)
-    async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}") as db:
+    async with storage.db.Database(f"sqlite+aiosqlite:///{tmp_path / 'd.db'}") as db:
         with resources.as_file(
             resources.files("sandbox.data").joinpath("mojokerto-units.csv")
         ) as p:
@@ -28,7 +29,7 @@ async def test_the_demo_prints_index_groups_weakest_dimension_and_units(tmp_path
         for code, level in (("DINKES", 0.9), ("DISPENDUKCAPIL", 0.6), ("DPMPTSP", 0.3)):
             for group in Group:
                 await add_responses(db.engine, wave, code, group, 6, NOW, level=level)
-        await storage.close_wave(db.engine, wave.id, NOW)
+        await storage.waves.close_wave(db.engine, wave.id, NOW)
         bundle = await load_report(db.engine, settings, wave_name="Demo")
     assert bundle is not None
     inst = bundle.report.institution

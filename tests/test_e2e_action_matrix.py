@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-import storage
+import storage.actions
 from bot.cli import main
 from sandbox import SandboxUser
 from services import callbacks
 from services.access import create_grant
 from services.security import pseudonym_for
 from services.settings import Settings
-from storage.models import Role
+from storage.roles import Role
 from tests.e2e_fixtures import Harness, reply
 
 pytestmark = pytest.mark.e2e
@@ -161,8 +161,8 @@ async def test_a_matrix_with_unknown_labels_names_every_line_and_imports_nothing
     assert "line 4: there is no action No 99" in err
     assert "line 5: No 1 (2) appears twice" in err
     assert "line 6: unknown unit code “DINASX”" in err
-    assert (await storage.get_action(harness.engine, 1)) is not None
-    assert len(await storage.list_actions(harness.engine)) == 1  # nothing was imported
+    assert (await storage.actions.get_action(harness.engine, 1)) is not None
+    assert len(await storage.actions.list_actions(harness.engine)) == 1  # nothing was imported
 
 
 async def test_due_date_person_and_photo_evidence_change_in_chat(harness: Harness) -> None:
@@ -196,7 +196,7 @@ async def test_due_date_person_and_photo_evidence_change_in_chat(harness: Harnes
     detail = await _detail(head)
     assert "📷 Foto bukti terlampir" in detail.plain_text
     assert "Target: 2031-12-31" in detail.plain_text
-    action = await storage.get_action(harness.engine, 1)
+    action = await storage.actions.get_action(harness.engine, 1)
     assert action is not None
     assert action.evidence_kind == "photo"
     assert action.document_file_id
@@ -222,7 +222,7 @@ async def test_forged_and_foreign_edit_buttons_change_nothing(harness: Harness) 
     answers = harness.sandbox.callback_answers
     await harness.sandbox.wait_for(lambda: "bukan untuk Anda" in (answers[-1].text or ""), 5)
     assert "tanggal" not in (await _say(other, "31/12/2031"))  # no dialogue was started
-    action = await storage.get_action(harness.engine, 1)
+    action = await storage.actions.get_action(harness.engine, 1)
     assert action is not None
     assert action.due_on == date(2031, 1, 31)
     assert action.version == 1

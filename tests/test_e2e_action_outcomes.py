@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-import storage
+import storage.actions
+import storage.waves
 from sandbox import SandboxChat
 from scoring import Report
 from services.numbers import format_delta, format_number
 from services.reports import load_report
-from storage import ActionStatus, NewAction
+from storage.actions import ActionStatus, NewAction
 from surveys import Dimension, Group
 from tests.e2e_fixtures import Harness
 from tests.score_data import add_responses
@@ -43,7 +44,7 @@ async def _tick(h: Harness, at: datetime) -> None:
     await h.app.bot_data.scheduler.tick()
 
 
-async def _wave_data(h: Harness, wave: storage.Wave, level: float, seed: int) -> None:
+async def _wave_data(h: Harness, wave: storage.waves.Wave, level: float, seed: int) -> None:
     now = h.clock()
     for group in Group:
         for unit in ("DINKES", "BAPPEDA"):
@@ -56,7 +57,7 @@ async def _done(h: Harness, unit: str, what: str, dimension: str | None, at: dat
     new = NewAction(
         unit, what, "Kepala Bidang", date(2026, 3, 20), dimension, status=ActionStatus.DONE
     )
-    await storage.add_actions(h.engine, [new], at)
+    await storage.actions.add_actions(h.engine, [new], at)
 
 
 def _change(before: float, after: float) -> str:
@@ -70,7 +71,7 @@ async def test_the_final_report_shows_dimension_changes_beside_actions_done(
     harness: Harness,
 ) -> None:
     await _wave_data(harness, harness.wave, 0.45, seed=1)
-    await storage.close_wave(harness.engine, harness.wave.id, S1_CLOSED)
+    await storage.waves.close_wave(harness.engine, harness.wave.id, S1_CLOSED)
     harness.clock.now = S1_CLOSED + timedelta(hours=1)
     admin = harness.user("id", user_id=ADMIN)
     group = harness.sandbox.group(GROUP, "Pimpinan")
@@ -88,11 +89,11 @@ async def test_the_final_report_shows_dimension_changes_beside_actions_done(
     planned = NewAction(
         "DINKES", "Belum selesai", "Kepala Bidang", date(2026, 4, 1), "hr_management"
     )
-    await storage.add_actions(harness.engine, [planned], S1_CLOSED + day)
+    await storage.actions.add_actions(harness.engine, [planned], S1_CLOSED + day)
 
-    await storage.plan_wave(harness.engine, "2026-S2", S2_OPENS, S2_CLOSES)
+    await storage.waves.plan_wave(harness.engine, "2026-S2", S2_OPENS, S2_CLOSES)
     await _tick(harness, S2_OPENS)
-    s2 = await storage.current_wave(harness.engine)
+    s2 = await storage.waves.current_wave(harness.engine)
     assert s2 is not None
     assert s2.name == "2026-S2"
     await _wave_data(harness, s2, 0.8, seed=2)

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-import storage
+import storage.actions
+import storage.waves
 from sandbox import SandboxChat
-from storage import ActionStatus, NewAction
+from storage.actions import ActionStatus, NewAction
 from surveys import Group
 from tests.e2e_fixtures import Harness
 from tests.score_data import add_responses
@@ -36,7 +37,7 @@ def _action(unit: str, what: str, due: date, status: ActionStatus) -> NewAction:
 async def test_weekly_report_lists_overdue_actions(harness: Harness) -> None:
     for respondents in Group:
         await add_responses(harness.engine, harness.wave, "DINKES", respondents, 5, harness.clock())
-    await storage.add_actions(
+    await storage.actions.add_actions(
         harness.engine,
         [
             _action("DINKES", "Publikasikan RUP", date(2026, 3, 5), ActionStatus.PLANNED),
@@ -73,7 +74,7 @@ async def test_between_waves_the_weekly_report_is_the_overdue_list(harness: Harn
     group = harness.sandbox.group(GROUP, "Pimpinan")
     await admin.command("langganan", chat=group)
     await admin.wait_for_reply(chat=group)
-    await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
+    await storage.waves.close_wave(harness.engine, harness.wave.id, harness.clock())
     harness.clock.advance(minutes=1)
     assert harness.app is not None
     await harness.app.bot_data.scheduler.tick()  # the final report of the closed wave
@@ -86,7 +87,7 @@ async def test_between_waves_the_weekly_report_is_the_overdue_list(harness: Harn
     assert len(group.messages) == before  # nothing overdue: nothing to say
     assert {r.status.value for r in results} == {"idle"}
 
-    await storage.add_actions(
+    await storage.actions.add_actions(
         harness.engine,
         [_action("DPUPR", "Audit paket tender", date(2026, 3, 1), ActionStatus.IN_PROGRESS)],
         harness.clock(),

@@ -10,15 +10,18 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-import storage
+import storage.actions
+import storage.contacts
+import storage.roles
 from bot.app import build_application
 from bot.runner import running
 from sandbox import SandboxUser
 from services.access import create_grant
 from services.actions.reminders import occasion_for
-from storage import ActionStatus, NewAction, Occasion
-from storage.action_reminders import action_reminder_claims
-from storage.models import ContactPurpose, Role
+from storage.action_reminders import Occasion, action_reminder_claims
+from storage.actions import ActionStatus, NewAction
+from storage.contacts import ContactPurpose
+from storage.roles import Role
 from tests.e2e_fixtures import Harness, reply
 
 pytestmark = pytest.mark.e2e
@@ -57,9 +60,9 @@ async def unit_head(h: Harness, unit: str = "DINKES") -> SandboxUser:
 
 async def add(
     h: Harness, what: str, status: ActionStatus = ActionStatus.PLANNED, unit: str = "DINKES"
-) -> storage.Action:
+) -> storage.actions.Action:
     new = NewAction(unit, what, "Kepala Bidang Pengadaan", DUE, "procurement", status=status)
-    return await storage.add_action(h.engine, new, h.clock())
+    return await storage.actions.add_action(h.engine, new, h.clock())
 
 
 async def claim_statuses(h: Harness) -> list[str]:
@@ -118,7 +121,7 @@ async def test_only_the_units_own_head_and_only_reachable_ones(harness: Harness)
     await add(harness, "Audit paket tender")
     # A head from before reminders existed: no contact until they use /tindaklanjut.
     pseudonym = head_pseudonym(harness, head)
-    assert await storage.delete_contact(harness.engine, pseudonym, ContactPurpose.OFFICIAL)
+    assert await storage.contacts.delete_contact(harness.engine, pseudonym, ContactPurpose.OFFICIAL)
     await tick(harness, wib(9, 9))
     assert reminders(head) == []
     await head.command("tindaklanjut")
@@ -168,7 +171,7 @@ async def test_a_blocked_bot_removes_the_heads_contact(harness: Harness) -> None
     head.block_bot()
     await tick(harness, wib(9, 9))
     assert await claim_statuses(harness) == ["gone"]
-    left = await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL)
+    left = await storage.contacts.contact_count(harness.engine, ContactPurpose.OFFICIAL)
     assert left == 0
     head.unblock_bot()
     await tick(harness, wib(12, 9))  # nobody to reach until they come back
@@ -235,9 +238,11 @@ async def test_an_old_reminder_button_after_the_role_is_revoked(harness: Harness
     await harness.sandbox.wait_for(lambda: len(answers) > before, 5)
     assert "bukan untuk Anda" in (answers[-1].text or "")
     pseudonym = head_pseudonym(harness, head)
-    assert await storage.revoke_role(harness.engine, pseudonym, Role.UNIT_HEAD)
+    assert await storage.roles.revoke_role(harness.engine, pseudonym, Role.UNIT_HEAD)
     await head.tap(message, text=f"✏️ Perbarui aksi #{action.id}")
     assert "hanya dapat dilihat oleh pimpinan" in (await reply(head)).plain_text
     await tick(harness, wib(12, 9))  # no role, no reminders (and no chat kept)
     assert len(reminders(head)) == 1
-    assert await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 1  # BAPPEDA's
+    assert (
+        await storage.contacts.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 1
+    )  # BAPPEDA's

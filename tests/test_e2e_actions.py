@@ -6,7 +6,7 @@ from sandbox import SandboxUser
 from services import callbacks
 from services.access import create_grant
 from services.security import pseudonym_for
-from storage.models import Role
+from storage.roles import Role
 from tests.e2e_fixtures import Harness, reply
 
 

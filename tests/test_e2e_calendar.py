@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import storage
+import storage.errors
+import storage.waves
 from surveys import Group
 from tests.e2e_fixtures import Harness, action_buttons, reply
 from tests.score_data import add_responses
@@ -36,42 +37,44 @@ async def test_planned_wave_opens_and_closes_and_posters_follow(harness: Harness
     engine = harness.engine
     old_poster = harness.unit_payload(bound=True)  # printed for 2026-S1
     new_poster = harness.unit_payload()  # every wave
-    await storage.plan_wave(engine, "2026-S2", TUESDAY_7_WIB, TUESDAY_7_WIB + timedelta(days=1))
+    await storage.waves.plan_wave(
+        engine, "2026-S2", TUESDAY_7_WIB, TUESDAY_7_WIB + timedelta(days=1)
+    )
     await tick(harness, TUESDAY_7_WIB)  # 2026-S1 is still open: the plan waits
-    wave = await storage.current_wave(engine)
+    wave = await storage.waves.current_wave(engine)
     assert wave is not None
     assert wave.name == "2026-S1"
     assert await opens_survey(harness, old_poster) == "survey"
     assert await opens_survey(harness, new_poster) == "survey"
 
-    await storage.close_wave(engine, harness.wave.id, TUESDAY_7_WIB)
+    await storage.waves.close_wave(engine, harness.wave.id, TUESDAY_7_WIB)
     await tick(harness, TUESDAY_7_WIB + timedelta(minutes=1))
-    wave = await storage.current_wave(engine)
+    wave = await storage.waves.current_wave(engine)
     assert wave is not None
     assert wave.name == "2026-S2"
     assert await opens_survey(harness, new_poster) == "survey"  # the same print, a new wave
     assert await opens_survey(harness, old_poster) != "survey"  # 2026-S1 is over
 
     await tick(harness, TUESDAY_7_WIB + timedelta(days=1))
-    assert await storage.current_wave(engine) is None
+    assert await storage.waves.current_wave(engine) is None
     assert "belum ada survei yang dibuka" in await opens_survey(harness, new_poster)
-    (plan,) = await storage.list_wave_plans(engine)
+    (plan,) = await storage.waves.list_wave_plans(engine)
     assert plan.wave_id == wave.id
     # Later ticks do nothing more; a closed wave can be reopened by hand.
     await tick(harness, TUESDAY_7_WIB + timedelta(days=2))
-    assert await storage.current_wave(engine) is None
-    assert await storage.reopen_wave(engine, wave.id)
-    with pytest.raises(storage.WaveConflict):
-        await storage.reopen_wave(engine, harness.wave.id)
+    assert await storage.waves.current_wave(engine) is None
+    assert await storage.waves.reopen_wave(engine, wave.id)
+    with pytest.raises(storage.errors.WaveConflict):
+        await storage.waves.reopen_wave(engine, harness.wave.id)
 
 
 async def test_a_planned_close_posts_the_final_report_on_the_same_tick(harness: Harness) -> None:
     engine = harness.engine
-    await storage.close_wave(engine, harness.wave.id, harness.clock())
+    await storage.waves.close_wave(engine, harness.wave.id, harness.clock())
     closes = TUESDAY_7_WIB + timedelta(days=1)
-    await storage.plan_wave(engine, "2026-S2", TUESDAY_7_WIB, closes)
+    await storage.waves.plan_wave(engine, "2026-S2", TUESDAY_7_WIB, closes)
     await tick(harness, TUESDAY_7_WIB)
-    wave = await storage.current_wave(engine)
+    wave = await storage.waves.current_wave(engine)
     assert wave is not None
     assert wave.name == "2026-S2"
     for group in Group:
@@ -83,7 +86,7 @@ async def test_a_planned_close_posts_the_final_report_on_the_same_tick(harness: 
     assert not any("Laporan akhir" in m.plain_text for m in chat.messages[before:])
     await tick(harness, closes)
     await _settle(chat)
-    assert await storage.current_wave(engine) is None
+    assert await storage.waves.current_wave(engine) is None
     sent = chat.messages[before:]
     assert any("Laporan akhir gelombang 2026-S2" in m.plain_text for m in sent)
     assert any("Gelombang 2026-S2 · final" in m.plain_text for m in sent)

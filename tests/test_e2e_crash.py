@@ -21,12 +21,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-import storage
+import storage.db
+import storage.waves
 from sandbox import SandboxServer, SandboxUser
 from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from services.admin import create_invitations
-from storage.schema import answers, draft_answers, responses, survey_sessions
+from storage.answers import answers, draft_answers, responses
+from storage.respondents import survey_sessions
 from surveys import Group
 from tests.e2e_fixtures import Clock, action_buttons, live, reply
 
@@ -88,7 +90,7 @@ class BotProcess:
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[SandboxServer, BotProcess, str]]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     async with SandboxServer() as sandbox:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             await open_sample_wave(db.engine, "2026-S1", Clock()())
         bot = BotProcess(sandbox, url, secrets.token_urlsafe(32))
         try:
@@ -98,8 +100,8 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[SandboxServer, BotProcess
 
 
 async def _invitations(url: str, count: int) -> list[str]:
-    async with storage.Database(url) as db:
-        wave = await storage.current_wave(db.engine)
+    async with storage.db.Database(url) as db:
+        wave = await storage.waves.current_wave(db.engine)
         assert wave is not None
         rows = await create_invitations(
             db.engine,
@@ -129,7 +131,7 @@ async def _to_question(user: SandboxUser, payload: str, answered: int) -> int:
 
 async def _stored(url: str) -> list[int]:
     """Answers stored per survey in progress (draft answers with a value), sorted."""
-    async with storage.Database(url) as db, db.engine.connect() as conn:
+    async with storage.db.Database(url) as db, db.engine.connect() as conn:
         rows = await conn.execute(
             select(func.count(draft_answers.c.question_id))
             .select_from(
@@ -175,7 +177,7 @@ async def test_sigkill_mid_survey_loses_nothing_acknowledged(
         )
     )
     assert [outcome for outcome, _ in outcomes] == [Outcome.COMPLETED] * 3
-    async with storage.Database(url) as db, db.engine.connect() as conn:
+    async with storage.db.Database(url) as db, db.engine.connect() as conn:
         submitted = (await conn.execute(select(func.count()).select_from(responses))).scalar_one()
         duplicates = (
             await conn.execute(

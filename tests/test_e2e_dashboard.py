@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-import storage
+import storage.db
 from bot.app import build_application
 from bot.webhook import serving
 from sandbox import SandboxChat, SandboxServer
@@ -22,7 +22,7 @@ from sandbox.demo import SANDBOX_TOKEN, open_sample_wave, sandbox_settings
 from services.access import claim_grant, create_grant
 from services.i18n import catalog
 from services.miniapp.auth import launch_key, sign_launch
-from storage.models import Role
+from storage.roles import Role
 from tests.e2e_fixtures import Harness, reply
 from tests.miniapp_fixtures import ADMIN_ID, PUBLIC_URL, Dash, seed_scores
 
@@ -194,7 +194,7 @@ async def test_webhook_mode_serves_the_dashboard_beside_the_webhook(tmp_path: Pa
             web_listen="127.0.0.1:0",  # not used in webhook mode: one server for both
             web_public_url=PUBLIC_URL,
         )
-        async with storage.Database(settings.database_url) as db:
+        async with storage.db.Database(settings.database_url) as db:
             await open_sample_wave(db.engine, "2026-S1", datetime.now(UTC))
         app = build_application(settings, webhook=True)
         assert app.bot_data.web is None

@@ -10,7 +10,7 @@ import pytest
 
 from sandbox import SandboxUser
 from services.access import create_grant
-from storage.models import Role
+from storage.roles import Role
 from tests.comment_data import add_suggestions
 from tests.e2e_fixtures import Harness, reply
 

@@ -15,14 +15,19 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-import storage
+import storage.actions
+import storage.answers
+import storage.contacts
+import storage.units
+import storage.waves
 from bot.cli import main
 from sandbox import SandboxUser
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from services import callbacks
 from services.access import create_grant
 from services.reach import outreach
-from storage.models import ContactPurpose, Role
+from storage.contacts import ContactPurpose
+from storage.roles import Role
 from surveys import Group
 from tests.comment_data import add_suggestions
 from tests.e2e_fixtures import Harness, reply
@@ -63,14 +68,14 @@ async def test_a_hostile_suggestion_is_cleaned_and_stays_text(
     assert "\u202e" not in review.text
     await tap_action(citizen, "sb")
     async with harness.engine.connect() as conn:
-        stored = {row.value for row in await conn.execute(storage.schema.answers.select())}
+        stored = {row.value for row in await conn.execute(storage.answers.answers.select())}
     assert STORED in stored
     assert not any(ch in value for value in stored for ch in "\u202e\x07\x1b")
 
     # Four more service users of the unit, so the cell reaches k and its comments show.
     others = ["Antrean panjang", "Petugas ramah", "Parkir sempit", "Ruang tunggu panas"]
     await add_suggestions(harness.engine, harness.wave, "DISPENDUKCAPIL", others, harness.clock())
-    assert await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
+    assert await storage.waves.close_wave(harness.engine, harness.wave.id, harness.clock())
     env = _env(harness, tmp_path)
     out = tmp_path / "csv"
     args = ["export", "--wave", "2026-S1", "--free-text"]
@@ -105,7 +110,7 @@ async def test_a_formula_as_an_action_text_stays_text(
         await head.send(text)
         await reply(head)
     assert "Aksi #1 tersimpan" in head.chat.messages[-1].plain_text
-    (action,) = await storage.list_actions(harness.engine)
+    (action,) = await storage.actions.list_actions(harness.engine)
     assert (action.what, action.who) == (FORMULA, "@Kabid Pengadaan")
 
     env = _env(harness, tmp_path)
@@ -144,7 +149,7 @@ async def _tap(h: Harness, user: SandboxUser, data: str) -> str:
 async def test_forged_outreach_opt_ins_are_refused(harness: Harness) -> None:
     sari, sari_data = await _employee(harness, 3)
     budi, _ = await _employee(harness, 4)
-    dinkes = await storage.get_unit(harness.engine, "DINKES")
+    dinkes = await storage.units.get_unit(harness.engine, "DINKES")
     assert dinkes is not None
     secret = harness.settings.secret_bytes()
     forged = [
@@ -155,7 +160,7 @@ async def test_forged_outreach_opt_ins_are_refused(harness: Harness) -> None:
     ]
     for data in forged:
         assert "Tombol ini tidak dikenali" in await _tap(harness, budi, data)
-    assert await storage.contact_count(harness.engine, ContactPurpose.OUTREACH) == 0
+    assert await storage.contacts.contact_count(harness.engine, ContactPurpose.OUTREACH) == 0
     # Sari's own signed button works.
     assert "info sosialisasi" in await _tap(harness, sari, sari_data)
-    assert await storage.contact_count(harness.engine, ContactPurpose.OUTREACH) == 1
+    assert await storage.contacts.contact_count(harness.engine, ContactPurpose.OUTREACH) == 1

@@ -6,7 +6,7 @@ import re
 
 from sandbox import SandboxUser
 from services.access import create_grant
-from storage.models import Role
+from storage.roles import Role
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
 from tests.score_data import add_responses

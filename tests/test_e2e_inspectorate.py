@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-import storage
+import storage.contacts
+import storage.roles
+import storage.waves
 from sandbox import SandboxUser
 from sandbox.models import SentMessage
-from storage.models import ContactPurpose
+from storage.contacts import ContactPurpose
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
 
@@ -40,7 +42,7 @@ async def test_every_admin_command_is_refused_to_others(harness: Harness, comman
     stranger = harness.user()
     assert "hanya untuk admin" in (await say(stranger, command)).plain_text
     assert "hanya untuk admin" in (await say(stranger, command, "tutup")).plain_text
-    assert (await storage.current_wave(harness.engine)) is not None
+    assert (await storage.waves.current_wave(harness.engine)) is not None
 
 
 async def test_admin_buttons_are_refused_to_others_and_forged_ones_explained(
@@ -57,7 +59,7 @@ async def test_admin_buttons_are_refused_to_others_and_forged_ones_explained(
     answer = harness.sandbox.callback_answers[before]
     assert answer.text is not None
     assert "hanya untuk admin" in answer.text
-    assert (await storage.current_wave(harness.engine)) is not None
+    assert (await storage.waves.current_wave(harness.engine)) is not None
     # The admin's own forged data is explained, and changes nothing.
     before = len(harness.sandbox.callback_answers)
     await admin.tap_raw(confirm.message_id, "adm.wc.notanumber")
@@ -74,17 +76,17 @@ async def test_wave_status_close_and_open_with_confirmation(harness: Harness) ->
     confirm = await say(admin, "gelombang", "tutup")
     assert "Tutup gelombang 2026-S1?" in confirm.plain_text
     assert "Dibatalkan" in await tap(harness, admin, confirm, 1)
-    assert (await storage.current_wave(harness.engine)) is not None
+    assert (await storage.waves.current_wave(harness.engine)) is not None
     confirm = await say(admin, "gelombang", "tutup")
     assert "ditutup" in await tap(harness, admin, confirm, 0)
-    assert (await storage.current_wave(harness.engine)) is None
+    assert (await storage.waves.current_wave(harness.engine)) is None
     assert "Tidak ada gelombang" in (await say(admin, "gelombang", "tutup")).plain_text
     assert "sudah dipakai" in (await say(admin, "gelombang", "buka 2026-S1")).plain_text
     assert "Nama gelombang" in (await say(admin, "gelombang", "buka bad/name")).plain_text
     assert "Perintah:" in (await say(admin, "gelombang", "hapus semua")).plain_text
     confirm = await say(admin, "gelombang", "buka 2026-S2")
     assert "dibuka" in await tap(harness, admin, confirm, 0)
-    wave = await storage.current_wave(harness.engine)
+    wave = await storage.waves.current_wave(harness.engine)
     assert wave is not None
     assert wave.name == "2026-S2"
     # One wave open at a time.
@@ -102,19 +104,19 @@ async def test_access_link_holders_and_revoke(harness: Harness) -> None:
     head = harness.user()
     await head.open_deep_link(link.split("start=", 1)[1])
     await reply(head)
-    (holder,) = await storage.list_roles(harness.engine)
+    (holder,) = await storage.roles.list_roles(harness.engine)
     holders = await say(admin, "akses")
     assert holder.pseudonym[:12] in holders.plain_text
     assert str(head.id) not in holders.plain_text
     # The unit head's chat is kept (encrypted) for due-date reminders while the role lasts.
-    assert await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 1
+    assert await storage.contacts.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 1
     # The unit head's chat had the officials' menu since the link was claimed.
     head_scope = {"type": "chat", "chat_id": head.id}
     assert "progres" in {c["command"] for c in harness.sandbox.commands(scope=head_scope)}
     revoked = await tap(harness, admin, holders, 0)
     assert "dicabut" in revoked
-    assert await storage.list_roles(harness.engine) == []
-    assert await storage.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 0
+    assert await storage.roles.list_roles(harness.engine) == []
+    assert await storage.contacts.contact_count(harness.engine, ContactPurpose.OFFICIAL) == 0
     # Their chat is known (the due-date contact): the menu goes at the revoke, not later.
     assert "sudah dikembalikan ke menu responden" in revoked
     await harness.sandbox.wait_for(lambda: not harness.sandbox.commands(scope=head_scope))

@@ -12,7 +12,7 @@ from sandbox import SandboxUser
 from sandbox.models import SentMessage
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from services.reach.outreach import OPT_OUT_DATA
-from storage.schema import contacts
+from storage.contacts import contacts
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
 from tests.test_e2e_inspectorate import ADMIN, say, tap

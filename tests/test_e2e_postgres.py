@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.frames
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
@@ -44,7 +44,7 @@ async def test_survey_and_score_on_postgresql(harness: Harness) -> None:
         assert outcome is Outcome.COMPLETED
     counts = {
         (c.unit_code, c.grp): c.submitted
-        for c in await storage.response_counts(harness.engine, harness.wave.id)
+        for c in await storage.frames.response_counts(harness.engine, harness.wave.id)
     }
     assert counts == {("DINKES", "internal"): 1, ("DINKES", "expert"): 1, ("DINKES", "external"): 1}
 

@@ -10,7 +10,7 @@ import pytest
 from sandbox import SandboxUser
 from sandbox.models import SentMessage
 from sandbox.simulation import Outcome, Persona, simulate_respondent
-from storage.models import Role
+from storage.roles import Role
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
 from tests.test_e2e_scores import _with_role

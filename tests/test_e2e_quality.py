@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-import storage
+import storage.waves
 from sandbox import SandboxUser
 from sandbox.integrity_sim import play_wave, simulate_wave
 from sandbox.models import SentMessage
 from services.access import create_grant
 from storage import integrity as stored
-from storage.models import Role
+from storage.roles import Role
 from tests.e2e_fixtures import Harness, reply
 from tests.integrity_data import PLANS
 
@@ -171,4 +171,4 @@ async def test_kualitas_is_refused_to_others_in_groups_and_with_bad_arguments(
     # A reason typed with no dialogue open is not taken for one: the survey answers it.
     await admin.send("alasan tanpa dialog")
     assert "alasan" not in (await reply(admin)).plain_text.lower()
-    assert await storage.list_waves(h.engine)
+    assert await storage.waves.list_waves(h.engine)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.db
+import storage.waves
 from bot.cli import main
 from sandbox import SandboxServer
 from sandbox.demo import sandbox_settings
@@ -217,15 +218,15 @@ async def test_a_resident_sees_the_hint_and_the_strict_bound(
         monkeypatch.chdir(tmp_path)
         units = Path(__file__).parents[1] / "sandbox" / "data" / "mojokerto-units.csv"
         clock = Clock()
-        async with storage.Database(settings.database_url) as db:
+        async with storage.db.Database(settings.database_url) as db:
             await import_units_csv(db.engine, units)
         assert await asyncio.to_thread(main, ["survey", "import", str(form)]) == 0
         code = await asyncio.to_thread(
             main, ["wave", "open", "2026-S1", "--questionnaire", "external=layanan"]
         )
         assert code == 0
-        async with storage.Database(settings.database_url) as db:
-            wave = await storage.current_wave(db.engine)
+        async with storage.db.Database(settings.database_url) as db:
+            wave = await storage.waves.current_wave(db.engine)
         assert wave is not None
         h = Harness(sandbox=sandbox, settings=settings, clock=clock, wave=wave)
         await h.start()

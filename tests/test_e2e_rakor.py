@@ -16,7 +16,7 @@ import pytest
 
 from sandbox import SandboxUser, SentMessage
 from services.access import create_grant
-from storage.models import Role
+from storage.roles import Role
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
 from tests.score_data import add_responses

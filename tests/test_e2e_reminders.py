@@ -24,7 +24,7 @@ from sandbox.simulation import Outcome, Persona, simulate_respondent
 from services.reach import ReminderPolicy
 from services.reach.reminders import CONTINUE_DATA, OPT_OUT_DATA
 from services.settings import Settings
-from storage.schema import contacts, reminder_claims
+from storage.contacts import contacts, reminder_claims
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
 from tests.test_e2e_survey import answer, open_survey, position

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sandbox.simulation import Outcome, Persona, simulate_respondent
-from storage.schema import answers, responses
+from storage.answers import answers, responses
 from surveys import Group
 from tests.e2e_fixtures import Harness, action_buttons, live, reply
 

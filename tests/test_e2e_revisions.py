@@ -15,7 +15,7 @@ from sandbox import SandboxChat, SandboxUser
 from scoring import Corrections
 from services.access import create_grant
 from services.reports import revisions
-from storage.models import Role
+from storage.roles import Role
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
 from tests.score_data import add_responses

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.actions
+import storage.roles
+import storage.subscriptions
+import storage.units
 from bot.cli import main
 from sandbox import SandboxUser, SentMessage
 from sandbox.demo import SANDBOX_TOKEN
 from services.access import create_grant
-from storage.models import Role
+from storage.roles import Role
 from surveys import Group
 from tests.e2e_fixtures import Harness, reply
 from tests.score_data import add_responses
@@ -74,7 +77,7 @@ async def test_akses_shows_labels_holders_and_unopened_links(harness: Harness) -
     assert "Tip: beri label" in unlabelled.plain_text
     listing = await _say(admin, "akses")
     text = listing.plain_text
-    (holder,) = await storage.list_roles(harness.engine)
+    (holder,) = await storage.roles.list_roles(harness.engine)
     assert f"• Bupati Mojokerto — pimpinan · {holder.pseudonym[:12]}" in text
     assert "Tautan yang belum dibuka" in text
     assert "• #2 Kadis Kesehatan — kepala unit Dinas Kesehatan · berlaku s.d. 2026-03-09" in text
@@ -96,7 +99,7 @@ async def test_akses_shows_labels_holders_and_unopened_links(harness: Harness) -
     # Bad labels: too long is refused, nothing is created.
     too_long = await _say(admin, "akses", "pimpinan " + "x" * 81)
     assert "Label terlalu panjang" in too_long.plain_text
-    assert len(await storage.list_role_grants(harness.engine, include_used=True)) == 2
+    assert len(await storage.roles.list_role_grants(harness.engine, include_used=True)) == 2
 
 
 async def test_an_expired_or_forged_role_link_gets_a_clear_answer(harness: Harness) -> None:
@@ -107,7 +110,7 @@ async def test_an_expired_or_forged_role_link_gets_a_clear_answer(harness: Harne
     answer = (await reply(late)).plain_text
     assert "sudah kedaluwarsa" in answer
     assert "berlaku 7 hari" in answer
-    assert await storage.list_roles(harness.engine) == []
+    assert await storage.roles.list_roles(harness.engine) == []
     assert "hanya dapat dilihat" in (await _say(late, "skor")).plain_text
     admin = harness.user(user_id=ADMIN)
     assert "kedaluwarsa (2026-03-09)" in (await _say(admin, "akses")).plain_text
@@ -144,7 +147,8 @@ async def test_revoking_the_bupati_ends_everything_the_role_set_up(harness: Harn
     assert "sudah dikembalikan ke menu responden" in revoked
     # At once: both subscriptions paused, and the private chat's menu reset.
     subscriptions = {
-        s.chat_id: s for s in await storage.list_subscriptions(harness.engine, active_only=False)
+        s.chat_id: s
+        for s in await storage.subscriptions.list_subscriptions(harness.engine, active_only=False)
     }
     assert not subscriptions[bupati.id].active
     assert not subscriptions[GROUP].active
@@ -172,7 +176,7 @@ async def test_revoking_the_bupati_ends_everything_the_role_set_up(harness: Harn
     assert "peran orang yang mendaftarkan langganan ini sudah dicabut" in view
     await admin.command("langganan", chat=group)
     assert "aktif kembali" in (await admin.wait_for_reply(chat=group)).plain_text
-    resumed = await storage.get_subscription(harness.engine, GROUP)
+    resumed = await storage.subscriptions.get_subscription(harness.engine, GROUP)
     assert resumed is not None
     assert resumed.active
     assert resumed.created_by == harness.app.bot_data.services.pseudonym(ADMIN)
@@ -196,7 +200,7 @@ async def test_revoking_a_unit_head_drops_their_draft(harness: Harness) -> None:
     await head.send('=HYPERLINK("http://x";"klik")')
     answer = (await reply(head)).plain_text
     assert "Aksi" not in answer
-    assert not await storage.list_actions(harness.engine)
+    assert not await storage.actions.list_actions(harness.engine)
 
 
 async def test_the_cli_lists_and_revokes_and_resets_the_menu(
@@ -230,7 +234,7 @@ async def test_the_cli_lists_and_revokes_and_resets_the_menu(
     await asyncio.to_thread(spibot, "grant", "--role", "unit_head", "--unit", "DINKES")
     code, out, _ = await asyncio.to_thread(spibot, "grant", "--list")
     assert code == 0
-    (holder,) = await storage.list_roles(harness.engine)
+    (holder,) = await storage.roles.list_roles(harness.engine)
     assert f"#1     {holder.pseudonym[:12]}  leadership" in out
     assert '"Bupati"' in out
     assert "links not opened yet: 1" in out
@@ -254,7 +258,7 @@ async def test_the_cli_lists_and_revokes_and_resets_the_menu(
     assert "subscriptions paused: 1" in out
     assert "their command menu is back to the respondents' one" in out
     await harness.sandbox.wait_for(lambda: not _menu(harness, bupati))
-    assert await storage.list_roles(harness.engine) == []
+    assert await storage.roles.list_roles(harness.engine) == []
     code, _, err = await asyncio.to_thread(spibot, "grant", "--revoke", holder.pseudonym[:8])
     assert code == 2
     assert "matches no holder" in err
@@ -262,7 +266,7 @@ async def test_the_cli_lists_and_revokes_and_resets_the_menu(
 
 async def test_akses_fits_one_message_with_many_holders(harness: Harness) -> None:
     """49 unit heads with long labels and a dozen unopened links: one message, the rest named."""
-    for number, unit in enumerate(await storage.list_units(harness.engine)):
+    for number, unit in enumerate(await storage.units.list_units(harness.engine)):
         label = f"Kepala {unit.name} (Plt.) — nomor {number}"[:80]
         await create_grant(harness.engine, Role.UNIT_HEAD, unit.code, harness.clock(), label=label)
     # 37 of the 49 links are opened (claimed by their stored hash, as opening them would).
@@ -270,11 +274,11 @@ async def test_akses_fits_one_message_with_many_holders(harness: Harness) -> Non
         hashes = [
             row.token_hash
             for row in await conn.execute(
-                storage.schema.role_grants.select().order_by(storage.schema.role_grants.c.id)
+                storage.roles.role_grants.select().order_by(storage.roles.role_grants.c.id)
             )
         ]
     for number, token_hash in enumerate(hashes[:37]):
-        await storage.claim_role_grant(
+        await storage.roles.claim_role_grant(
             harness.engine, token_hash, f"{number:064x}", harness.clock()
         )
     admin = harness.user(user_id=ADMIN)

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.db
+import storage.waves
 from bot.cli import main
 from sandbox import SandboxServer, SandboxUser
 from sandbox.demo import sandbox_settings
 from services.access import create_grant
 from services.admin import import_units_csv, open_wave, store_questionnaire
 from services.settings import Settings
-from storage.models import Role
+from storage.roles import Role
 from surveys import Group, bundled_questionnaires, load_questionnaire_text
 from surveys.writer import questionnaire_data, questionnaire_yaml
 from tests.comment_data import add_suggestions
@@ -39,12 +40,12 @@ async def _with_role(h: Harness, role: Role, unit: str | None = None) -> Sandbox
     return user
 
 
-async def _two_waves(h: Harness) -> storage.Wave:
+async def _two_waves(h: Harness) -> storage.waves.Wave:
     """2026-S1 closed with DINKES and BAPPEDA scored; 2026-S2 open with a day of answers."""
     for unit, level in (("DINKES", 0.55), ("BAPPEDA", 0.8)):
         for group in Group:
             await add_responses(h.engine, h.wave, unit, group, 6, h.clock(), level=level)
-    await storage.close_wave(h.engine, h.wave.id, h.clock())
+    await storage.waves.close_wave(h.engine, h.wave.id, h.clock())
     h.clock.advance(days=30)
     second = await open_wave(h.engine, "2026-S2", h.clock())
     for unit, level in (("DINKES", 0.6), ("BAPPEDA", 0.85)):
@@ -189,7 +190,7 @@ async def test_empty_suggestions_say_the_true_reason(harness: Harness) -> None:
 
     # A closed wave shows small units only pooled: their head is told so.
     await add_suggestions(harness.engine, harness.wave, "DINKES", ["Kasir kasar"], harness.clock())
-    await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
+    await storage.waves.close_wave(harness.engine, harness.wave.id, harness.clock())
     head = await _with_role(harness, Role.UNIT_HEAD, "DINKES")
     pooled = await _saran(harness, head)
     assert "hanya ditampilkan bergabung" in pooled
@@ -216,7 +217,7 @@ async def no_wave(
     """A running bot with the units and no wave at all yet."""
     async with SandboxServer() as sandbox:
         settings = sandbox_settings(sandbox, database_url_for(tmp_path), "s" * 32)
-        async with storage.Database(settings.database_url) as db:
+        async with storage.db.Database(settings.database_url) as db:
             await import_units_csv(db.engine, UNITS)
         h = Harness(sandbox=sandbox, settings=settings, clock=Clock(), wave=None)  # type: ignore[arg-type]
         await h.start()
@@ -243,12 +244,12 @@ def test_whatif_takes_the_names_the_bot_accepts(
     clock = Clock()
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             await import_units_csv(db.engine, UNITS)
             wave = await open_wave(db.engine, "2026-S1", clock())
             for group in Group:
                 await add_profile(db.engine, wave, "DINKES", group, 6, clock(), WEAK_INTEGRITY)
-            await storage.close_wave(db.engine, wave.id, clock())
+            await storage.waves.close_wave(db.engine, wave.id, clock())
 
     asyncio.run(prepare())
     outputs = []

@@ -12,10 +12,10 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-import storage
+import storage.waves
 from sandbox import SandboxUser
 from sandbox.models import SentMessage
-from storage.schema import invitations
+from storage.invitations import invitations
 from tests.e2e_fixtures import Harness, reply
 from tests.test_e2e_inspectorate import ADMIN
 
@@ -142,7 +142,7 @@ async def test_odd_documents_get_a_clear_answer(harness: Harness) -> None:
     # A CSV sent as "text/plain" by a phone is still a CSV by its name.
     answer = await send(admin, ROSTER, name="pegawai.csv", mime="text/plain")
     assert answer.filename == "undangan-2026-S1-pegawai.csv"
-    await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
+    await storage.waves.close_wave(harness.engine, harness.wave.id, harness.clock())
     assert "Belum ada gelombang" in (await send(admin, ROSTER, name="pegawai.csv")).plain_text
 
 

@@ -127,7 +127,7 @@ async def test_long_and_odd_messages_outside_a_survey(harness: Harness) -> None:
 async def test_officials_get_the_score_commands_in_their_menu(harness: Harness) -> None:
     from handlers.commands import COMMANDS, Audience
     from services.access import create_grant
-    from storage.models import Role
+    from storage.roles import Role
 
     respondent_menu = {c["command"] for c in harness.sandbox.commands()}
     assert "skor" not in respondent_menu  # citizens never see commands they cannot use

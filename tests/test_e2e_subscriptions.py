@@ -15,21 +15,23 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.db
+import storage.subscriptions
+import storage.waves
 from bot.app import build_application
 from bot.runner import running, sandbox_bot
 from sandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
 from sandbox.demo import DemoOptions, open_sample_wave, run_demo, sandbox_settings
 from scoring.charts import CHART_NAMES
 from services.access import create_grant
-from storage import (
+from storage.roles import Role
+from storage.schedules import (
     PushStatus,
     ScheduleKind,
     list_pushes,
     schedules_for_chat,
     set_schedule,
 )
-from storage.models import Role
 from surveys import Group
 from tests.e2e_fixtures import Clock, Harness, reply
 from tests.score_data import add_responses
@@ -99,7 +101,7 @@ async def test_leadership_subscribes_a_private_chat_in_english(harness: Harness)
     assert "This chat is now subscribed" in (await reply(boss)).plain_text
     await boss.command("subscribe")
     assert "already subscribed" in (await reply(boss)).plain_text
-    subscription = await storage.get_subscription(harness.engine, boss.id)
+    subscription = await storage.subscriptions.get_subscription(harness.engine, boss.id)
     assert subscription is not None
     assert subscription.language == "en"
 
@@ -113,7 +115,7 @@ async def test_unauthorised_people_are_refused_politely(harness: Harness) -> Non
         assert "hanya admin dan pimpinan" in refused.plain_text
     await citizen.command("langganan")
     assert "hanya admin dan pimpinan" in (await reply(citizen)).plain_text
-    assert await storage.list_subscriptions(harness.engine) == []
+    assert await storage.subscriptions.list_subscriptions(harness.engine) == []
 
 
 async def test_schedule_presets_cron_and_bad_input(harness: Harness) -> None:
@@ -245,7 +247,7 @@ async def test_403_pauses_the_subscription_and_tells_the_admins(harness: Harness
     admin, group = await _subscribed_group(harness)
     group.kick_bot()
     await _tick(harness, TUESDAY_7_WIB)
-    subscription = await storage.get_subscription(harness.engine, GROUP)
+    subscription = await storage.subscriptions.get_subscription(harness.engine, GROUP)
     assert subscription is not None
     assert not subscription.active
     assert "kicked" in (subscription.paused_reason or "")
@@ -261,7 +263,7 @@ async def test_403_pauses_the_subscription_and_tells_the_admins(harness: Harness
     group.add_bot()
     await admin.command("langganan", chat=group)
     assert "aktif kembali" in (await admin.wait_for_reply(chat=group)).plain_text
-    subscription = await storage.get_subscription(harness.engine, GROUP)
+    subscription = await storage.subscriptions.get_subscription(harness.engine, GROUP)
     assert subscription is not None
     assert subscription.active
 
@@ -306,7 +308,7 @@ async def test_final_report_when_the_wave_closes(harness: Harness) -> None:
     before = len(group.messages)
     harness.clock.advance(hours=2)
     # What `spibot wave close` does: it only sets the status; the scheduler notices.
-    assert await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
+    assert await storage.waves.close_wave(harness.engine, harness.wave.id, harness.clock())
     harness.clock.advance(minutes=1)
     assert harness.app is not None
     await harness.app.bot_data.scheduler.tick()
@@ -343,7 +345,7 @@ async def test_stop_ends_the_subscription(harness: Harness) -> None:
 # -- two bot processes on one database -------------------------------------------------------
 
 
-async def test_two_processes_on_one_database_send_each_push_once(db: storage.Database) -> None:
+async def test_two_processes_on_one_database_send_each_push_once(db: storage.db.Database) -> None:
     """Exactly-once: two Applications, each with its own engine and scheduler, same rows."""
     clock = Clock()
     async with SandboxServer() as sandbox:
@@ -354,7 +356,7 @@ async def test_two_processes_on_one_database_send_each_push_once(db: storage.Dat
         for group_name in Group:
             await add_responses(db.engine, wave, "DINKES", group_name, 5, clock())
         group = sandbox.group(GROUP, "Pimpinan")
-        await storage.subscribe(db.engine, GROUP, "id", clock())
+        await storage.subscriptions.subscribe(db.engine, GROUP, "id", clock())
         await set_schedule(db.engine, GROUP, ScheduleKind.DIGEST, "* * * * *", clock())
 
         async with AsyncExitStack() as stack:

@@ -15,21 +15,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-import storage
+import storage.broadcasts
+import storage.frames
+import storage.waves
 from sandbox import SandboxUser
 from sandbox.demo import open_sample_wave
 from sandbox.models import SentMessage
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from services.reach import outreach
 from services.security import sign_payload
-from storage.schema import (
-    answers,
-    completions,
-    draft_answers,
-    invitations,
-    responses,
-    survey_sessions,
-)
+from storage.answers import answers, draft_answers, responses
+from storage.invitations import invitations
+from storage.respondents import completions, survey_sessions
 from surveys import Group
 from tests.e2e_fixtures import Harness, action_buttons, live
 from tests.e2e_fixtures import reply as settle
@@ -145,7 +142,7 @@ async def test_personal_invitation_full_conversation(
     assert answered >= 15
     counts = {
         (c.unit_code, c.grp): c.submitted
-        for c in await storage.response_counts(harness.engine, harness.wave.id)
+        for c in await storage.frames.response_counts(harness.engine, harness.wave.id)
     }
     assert counts[(unit, group.value)] == 1
     assert await count(harness, survey_sessions) == 0
@@ -243,7 +240,7 @@ async def test_a_citizen_may_rate_every_service_they_used(harness: Harness) -> N
         assert "sudah menilai layanan" in told
     counts = {
         (c.unit_code, c.grp): c.submitted
-        for c in await storage.response_counts(harness.engine, harness.wave.id)
+        for c in await storage.frames.response_counts(harness.engine, harness.wave.id)
     }
     assert counts == {("DISPENDUKCAPIL", "external"): 1, ("DPMPTSP", "external"): 1}
     assert await count(harness, completions) == 2
@@ -325,7 +322,7 @@ async def test_closed_wave(harness: Harness) -> None:
     payload = await harness.invitation(Group.INTERNAL)
     user = harness.user()
     message = await open_survey(harness, user, payload)
-    await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
+    await storage.waves.close_wave(harness.engine, harness.wave.id, harness.clock())
     await user.tap(message, data=action_buttons(message, "a")[0])
     assert "sudah ditutup" in (await reply(user)).plain_text
     # Partial answers of a closed wave are dropped.
@@ -343,7 +340,7 @@ async def test_closed_wave(harness: Harness) -> None:
 async def test_a_poster_keeps_working_for_the_next_wave(harness: Harness) -> None:
     poster = harness.unit_payload()
     old_poster = harness.unit_payload(bound=True)
-    await storage.close_wave(harness.engine, harness.wave.id, harness.clock())
+    await storage.waves.close_wave(harness.engine, harness.wave.id, harness.clock())
     harness.clock.advance(days=1)
     await open_sample_wave(harness.engine, "2026-S2", harness.clock())
     citizen = harness.user()
@@ -715,8 +712,8 @@ async def test_anonymity_in_the_database(harness: Harness, tmp_path: Path) -> No
     assert harness.app is not None
     services = harness.app.bot_data.services
     draft = await outreach.draft_broadcast(services, "Sosialisasi")
-    await storage.confirm_broadcast(harness.engine, draft.id)
-    confirmed = await storage.get_broadcast(harness.engine, draft.id)
+    await storage.broadcasts.confirm_broadcast(harness.engine, draft.id)
+    confirmed = await storage.broadcasts.get_broadcast(harness.engine, draft.id)
     assert confirmed is not None
     delivery = harness.app.bot_data.scheduler.delivery
     assert (await outreach.send_broadcast(services, delivery, confirmed)).sent == 1

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.db
+import storage.waves
 from bot.cli import main
 from sandbox import SandboxServer
 from sandbox.demo import sandbox_settings
@@ -175,8 +176,8 @@ async def test_a_year_of_waves_plans_and_renewed_links(
 
         # -- the employees' side ------------------------------------------------------------
         clock = Clock()
-        async with storage.Database(settings.database_url) as db:
-            s1 = await storage.get_wave(db.engine, "2026-S1")
+        async with storage.db.Database(settings.database_url) as db:
+            s1 = await storage.waves.get_wave(db.engine, "2026-S1")
         assert s1 is not None
         h = Harness(sandbox=sandbox, settings=settings, clock=clock, wave=s1)
         await h.start()
@@ -195,7 +196,7 @@ async def test_a_year_of_waves_plans_and_renewed_links(
             clock.now = S2_OPENS
             assert h.app is not None
             await h.app.bot_data.scheduler.tick()
-            current = await storage.current_wave(h.engine)
+            current = await storage.waves.current_wave(h.engine)
             assert current is not None
             assert current.name == "2026-S2"
             await employee.open_deep_link(s2_link)

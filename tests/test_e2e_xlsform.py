@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import storage
+import storage.db
 from bot.cli import main
 from sandbox import SandboxServer
 from sandbox.demo import open_sample_wave, sandbox_settings
-from storage.schema import answers, responses
+from storage.answers import answers, responses
 from tests.e2e_fixtures import Clock, Harness, action_buttons, reply
 from tests.test_e2e_survey import PROGRESS, open_survey, tap_action
 from tests.xlsform_fixtures import KOBO_SETTINGS, write_xlsform
@@ -43,7 +43,7 @@ async def kobo(
         # The admin's way in: `spibot survey import`, then the next wave uses it.
         assert await asyncio.to_thread(main, ["survey", "import", str(form)]) == 0
         clock = Clock()
-        async with storage.Database(settings.database_url) as db:
+        async with storage.db.Database(settings.database_url) as db:
             wave = await open_sample_wave(db.engine, "2026-S1", clock())
         h = Harness(sandbox=sandbox, settings=settings, clock=clock, wave=wave)
         await h.start()

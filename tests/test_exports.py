@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-import storage
+import storage.db
+import storage.waves
 from bot.cli import main
 from services.admin import import_units_csv, open_wave
-from storage.schema import answers, responses
+from storage.answers import answers, responses
 from surveys import Group
 from tests.comment_data import add_suggestions
 from tests.score_data import add_responses
@@ -33,7 +34,7 @@ def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
             with resources.as_file(csv) as path:
                 await import_units_csv(db.engine, path)
@@ -44,7 +45,7 @@ def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
             await add_responses(db.engine, wave, "BAPPEDA", Group.INTERNAL, 3, NOW, seed=3)
             await add_suggestions(db.engine, wave, "DPMPTSP", [SUGGESTION] * 6, NOW)
             await add_responses(db.engine, wave, "DISHUB", Group.EXPERT, 1, NOW, seed=4)
-            await storage.close_wave(db.engine, wave.id, NOW)
+            await storage.waves.close_wave(db.engine, wave.id, NOW)
 
     asyncio.run(prepare())
     env = tmp_path / ".env"
@@ -58,7 +59,7 @@ def spibot(env: Path, *args: str) -> int:
 
 async def database_answers(env: Path) -> tuple[int, int]:
     url = env.read_text(encoding="utf-8").split("\n")[0].split("=", 1)[1]
-    async with storage.Database(url) as db, db.engine.connect() as conn:
+    async with storage.db.Database(url) as db, db.engine.connect() as conn:
         n_responses = (await conn.execute(select(func.count()).select_from(responses))).scalar_one()
         n_answers = (await conn.execute(select(func.count()).select_from(answers))).scalar_one()
     return int(n_responses), int(n_answers)

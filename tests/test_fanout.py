@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from services.pushes.fanout import Outcomes, claim_in_chunks, fan_out
-from storage.models import ReminderStatus
+from storage.contacts import ReminderStatus
 
 
 async def pages_of(*pages: list[str]) -> AsyncIterator[list[str]]:

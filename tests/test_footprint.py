@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.db
 from sandbox import SandboxServer
 from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
 from sandbox.simulation import Outcome, Persona, simulate_respondent
@@ -74,7 +74,7 @@ async def running(tmp_path: Path) -> AsyncIterator[tuple[SandboxServer, _Bot, by
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     secret = secrets.token_urlsafe(32)
     async with SandboxServer() as sandbox:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             await open_sample_wave(db.engine, "2026-S1", Clock()())
         env = {
             **os.environ,

@@ -18,7 +18,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import storage
+import storage.db
+import storage.waves
 from bot.cli import main
 from scoring.exports import ExportOptions
 from services.actions import Action, ActionStatus, export_matrix, read_matrix
@@ -87,13 +88,13 @@ def closed_wave(tmp_path_factory: pytest.TempPathFactory) -> Path:
     url = f"sqlite+aiosqlite:///{tmp / 'h.db'}"
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             units = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
             with resources.as_file(units) as path:
                 await import_units_csv(db.engine, path)
             wave = await open_wave(db.engine, "2026-S1", NOW)
             await add_suggestions(db.engine, wave, "DPMPTSP", HOSTILE, NOW)
-            assert await storage.close_wave(db.engine, wave.id, NOW)
+            assert await storage.waves.close_wave(db.engine, wave.id, NOW)
 
     asyncio.run(prepare())
     env = tmp / ".env"
@@ -109,7 +110,7 @@ async def test_every_export_format_keeps_formulas_as_text(
     closed_wave: Path, tmp_path: Path
 ) -> None:
     options = ExportOptions(k=5, free_text=True)
-    async with storage.Database(_url(closed_wave)) as db:
+    async with storage.db.Database(_url(closed_wave)) as db:
         for fmt in (ExportFormat.CSV, ExportFormat.XLSX, ExportFormat.STATA):
             await export_wave(db.engine, "2026-S1", tmp_path / fmt, fmt, options, today=NOW.date())
     with (tmp_path / "csv" / "data.csv").open(encoding="utf-8", newline="") as source:

@@ -15,7 +15,8 @@ import pypdf
 import pytest
 from sqlalchemy import text
 
-import storage
+import storage.db
+import storage.waves
 from scoring.exports import ExportOptions
 from scoring.integrity import BurstEvidence, SignalKind
 from services.integrity import quality
@@ -33,7 +34,7 @@ def settings(database_url: str) -> Settings:
     return load_settings(None, spibot_secret="s" * 20, database_url=database_url)
 
 
-async def _report(db: storage.Database, settings: Settings, wave: storage.Wave):  # type: ignore[no-untyped-def]
+async def _report(db: storage.db.Database, settings: Settings, wave: storage.waves.Wave):  # type: ignore[no-untyped-def]
     now = after_wave()
     return await quality.quality_report(
         db.engine, settings, wave, today=now.astimezone(settings.zone).date(), now=now
@@ -41,7 +42,7 @@ async def _report(db: storage.Database, settings: Settings, wave: storage.Wave):
 
 
 async def test_signals_exclusion_and_restore_on_an_open_wave(
-    db: storage.Database, settings: Settings, caplog: pytest.LogCaptureFixture
+    db: storage.db.Database, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wave = await simulated_wave(db.engine)
@@ -138,12 +139,12 @@ async def test_signals_exclusion_and_restore_on_an_open_wave(
 
 
 async def test_a_closed_wave_gets_a_dated_revision_and_the_stale_set_is_refused(
-    db: storage.Database, settings: Settings
+    db: storage.db.Database, settings: Settings
 ) -> None:
     wave = await simulated_wave(db.engine)
     closing = after_wave()
     assert await revisions.close_wave(db.engine, settings, wave, closing)
-    closed = await storage.get_wave(db.engine, wave.name)
+    closed = await storage.waves.get_wave(db.engine, wave.name)
     assert closed is not None
     later = closing + timedelta(days=4)
     today = later.astimezone(settings.zone).date()
@@ -223,12 +224,12 @@ async def test_exports_leave_excluded_responses_out_and_list_the_exclusion(
     """Exports are not storage code: SQLite only."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'export.db'}"
     settings = load_settings(None, spibot_secret="s" * 20, database_url=url)
-    async with storage.Database(url) as db:
+    async with storage.db.Database(url) as db:
         await _exports(db, settings, tmp_path, ExportOptions(k=5))
 
 
 async def _exports(
-    db: storage.Database, settings: Settings, tmp_path: Path, options: ExportOptions
+    db: storage.db.Database, settings: Settings, tmp_path: Path, options: ExportOptions
 ) -> None:
     wave = await simulated_wave(db.engine)
     now = after_wave()

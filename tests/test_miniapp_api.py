@@ -24,8 +24,8 @@ from services.i18n import catalog
 from services.miniapp.auth import launch_key
 from services.numbers import format_number
 from services.reports import load_report
-from storage import add_action
-from storage.models import Role
+from storage.actions import add_action
+from storage.roles import Role
 from surveys import Group
 from surveys.model import Dimension
 from tests.e2e_fixtures import reply
@@ -231,13 +231,13 @@ async def test_a_person_without_a_role_is_refused_politely_everywhere(dash: Dash
 
 
 async def test_a_revoked_role_no_longer_opens_the_dashboard(dash: Dash) -> None:
-    import storage
+    import storage.roles
 
     boss = await dash.official(Role.LEADERSHIP)
     launch = dash.launch(boss.id)
     assert (await dash.get("/app/api/overview", launch)).status_code == 200
     services = dash.h.app.bot_data.services
-    await storage.revoke_role(dash.h.engine, services.pseudonym(boss.id), Role.LEADERSHIP)
+    await storage.roles.revoke_role(dash.h.engine, services.pseudonym(boss.id), Role.LEADERSHIP)
 
     assert (await dash.get("/app/api/overview", launch)).status_code == 403
 

@@ -19,7 +19,7 @@ import pytest
 
 from sandbox.webapps import DARK_THEME, LIGHT_THEME
 from services.i18n import catalog
-from storage.models import Role
+from storage.roles import Role
 from tests.miniapp_fixtures import Dash, seed_scores
 
 pytestmark = pytest.mark.e2e

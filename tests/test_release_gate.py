@@ -21,7 +21,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import storage
+import storage.db
+import storage.waves
 from bot.cli import main
 from scoring.exports import ExportOptions
 from services.admin import import_units_csv, open_wave
@@ -93,7 +94,7 @@ def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     now = datetime.now(UTC)
 
     async def prepare() -> None:
-        async with storage.Database(url) as db:
+        async with storage.db.Database(url) as db:
             csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
             with resources.as_file(csv) as path:
                 await import_units_csv(db.engine, path)
@@ -114,14 +115,14 @@ def _url(env: Path) -> str:
     return env.read_text(encoding="utf-8").split("\n")[0].split("=", 1)[1]
 
 
-async def _wave(db: storage.Database) -> storage.Wave:
-    wave = await storage.current_wave(db.engine)
+async def _wave(db: storage.db.Database) -> storage.waves.Wave:
+    wave = await storage.waves.current_wave(db.engine)
     assert wave is not None
     return wave
 
 
 async def test_the_gate_holds_back_todays_lone_response(env_file: Path) -> None:
-    async with storage.Database(_url(env_file)) as db:
+    async with storage.db.Database(_url(env_file)) as db:
         wave = await _wave(db)
         release = await released(db.engine, wave, k=5, today=TODAY, with_responses=True)
         assert release.provisional
@@ -140,7 +141,7 @@ async def test_the_gate_holds_back_todays_lone_response(env_file: Path) -> None:
 
 
 async def test_scores_and_suggestions_leave_it_out(env_file: Path) -> None:
-    async with storage.Database(_url(env_file)) as db:
+    async with storage.db.Database(_url(env_file)) as db:
         bundle = await load_report(db.engine, Settings(), today=TODAY)
         assert bundle is not None
         unit = next(u for u in bundle.report.units if u.code == "DPMPTSP")
@@ -156,7 +157,7 @@ async def test_scores_and_suggestions_leave_it_out(env_file: Path) -> None:
 
 async def test_exports_leave_it_out(env_file: Path, tmp_path: Path) -> None:
     options = ExportOptions(k=5, free_text=True)
-    async with storage.Database(_url(env_file)) as db:
+    async with storage.db.Database(_url(env_file)) as db:
         result = await export_wave(
             db.engine, "2026-S1", tmp_path, ExportFormat.CSV, options, today=TODAY
         )
@@ -197,16 +198,16 @@ def test_cli_outputs_leave_it_out(
 
 async def test_a_closed_wave_is_released_whole(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'closed.db'}"
-    async with storage.Database(url) as db:
+    async with storage.db.Database(url) as db:
         csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
         with resources.as_file(csv) as path:
             await import_units_csv(db.engine, path)
         now = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
         wave = await open_wave(db.engine, "2026-S1", now)
         await add_suggestions(db.engine, wave, "DPMPTSP", [*BACKGROUND, LONE], now)
-        assert await storage.close_wave(db.engine, wave.id, now)
+        assert await storage.waves.close_wave(db.engine, wave.id, now)
         found = await load_comments(db.engine, None, k=5, today=now.date())
-        closed = await storage.get_wave(db.engine, "2026-S1")
+        closed = await storage.waves.get_wave(db.engine, "2026-S1")
         assert closed is not None
         release = await released(db.engine, closed, k=5, today=now.date())
     assert LONE in [c.text for c in found.review.comments]

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.corrections
+import storage.db
+import storage.units
+import storage.waves
 from scoring import ScopeResult, find_institution
 from services.admin import import_units_csv, open_wave
 from services.reports import bundle as reporting
@@ -22,9 +25,9 @@ NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[storage.AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[storage.db.AsyncEngine]:
     """A migrated database with the Mojokerto units and no wave."""
-    async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
+    async with storage.db.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
         csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
         with resources.as_file(csv) as path:
             await import_units_csv(db.engine, path)
@@ -36,7 +39,7 @@ def settings() -> Settings:
     return load_settings(None, spibot_secret="s" * 20)
 
 
-async def _full_wave(engine: storage.AsyncEngine, name: str, level: float) -> storage.Wave:
+async def _full_wave(engine: storage.db.AsyncEngine, name: str, level: float) -> storage.waves.Wave:
     wave = await open_wave(engine, name, NOW)
     for unit in ("DINKES", "DISPENDUKCAPIL"):
         for group in Group:
@@ -44,17 +47,17 @@ async def _full_wave(engine: storage.AsyncEngine, name: str, level: float) -> st
     return wave
 
 
-async def test_no_wave_gives_none(engine: storage.AsyncEngine, settings: Settings) -> None:
+async def test_no_wave_gives_none(engine: storage.db.AsyncEngine, settings: Settings) -> None:
     assert await reporting.load_report(engine, settings) is None
 
 
 async def test_bundle_has_history_and_corrections(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     first = await _full_wave(engine, "2025-S2", 0.4)
-    await storage.close_wave(engine, first.id, NOW)
+    await storage.waves.close_wave(engine, first.id, NOW)
     second = await _full_wave(engine, "2026-S1", 0.8)
-    await storage.add_correction(engine, second.id, 1.5, 0.5, "kasus", NOW)
+    await storage.corrections.add_correction(engine, second.id, 1.5, 0.5, "kasus", NOW)
 
     bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 3))
 
@@ -82,7 +85,7 @@ async def test_bundle_has_history_and_corrections(
 
 
 async def test_texts_never_show_a_suppressed_number(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     wave = await open_wave(engine, "2026-S1", NOW)
     await add_responses(engine, wave, "BAPPEDA", Group.INTERNAL, 3, NOW)
@@ -99,7 +102,7 @@ async def test_texts_never_show_a_suppressed_number(
     assert "<b>" not in dims.split("\n", 2)[2]  # no dimension number at all
 
     # Closed, the three are published as a suppressed cell, and it says why in plain words.
-    await storage.close_wave(engine, wave.id, NOW)
+    await storage.waves.close_wave(engine, wave.id, NOW)
     closed = await reporting.load_report(engine, settings)
     assert closed is not None
     unit = texts.score_text(closed, "id", "BAPPEDA")
@@ -113,7 +116,7 @@ async def test_texts_never_show_a_suppressed_number(
 
 
 async def test_partial_composite_is_labelled(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     wave = await open_wave(engine, "2026-S1", NOW)
     for group in (Group.INTERNAL, Group.EXPERT):
@@ -129,7 +132,7 @@ async def test_partial_composite_is_labelled(
     assert "Partial (not ranked" in ranking
 
 
-async def test_pack_digest_and_captions(engine: storage.AsyncEngine, settings: Settings) -> None:
+async def test_pack_digest_and_captions(engine: storage.db.AsyncEngine, settings: Settings) -> None:
     await _full_wave(engine, "2026-S1", 0.7)
     bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 3))
     assert bundle is not None
@@ -162,8 +165,8 @@ def test_numbers_use_a_decimal_comma_in_indonesian() -> None:
     assert texts.format_number(74.0, "en") == "74.00"
 
 
-def _unit(code: str, name: str, uid: int = 1) -> storage.Unit:
-    return storage.Unit(uid, code, name, "opd", None, False, None)
+def _unit(code: str, name: str, uid: int = 1) -> storage.units.Unit:
+    return storage.units.Unit(uid, code, name, "opd", None, False, None)
 
 
 @pytest.mark.parametrize(
@@ -204,14 +207,14 @@ async def test_a_closed_wave_is_scored_once_and_a_correction_revises_it(
 
     monkeypatch.setattr(revisions, "build_live", counting_build)
     monkeypatch.setattr(reporting, "build_live", counting_build)
-    async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
+    async with storage.db.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
         with resources.as_file(
             resources.files("sandbox.data").joinpath("mojokerto-units.csv")
         ) as p:
             await import_units_csv(db.engine, p)
         now = datetime(2026, 1, 5, tzinfo=UTC)
         first = await open_wave(db.engine, "2025-S2", now)
-        await storage.close_wave(db.engine, first.id, now)  # closed without freezing
+        await storage.waves.close_wave(db.engine, first.id, now)  # closed without freezing
         await open_wave(db.engine, "2026-S1", now)
 
         await reporting.load_report(db.engine, settings)
@@ -219,7 +222,7 @@ async def test_a_closed_wave_is_scored_once_and_a_correction_revises_it(
         assert calls.count("2025-S2") == 1  # frozen at the first read, then read back
         assert calls.count("2026-S1") == 2  # the open wave is always scored afresh
 
-        closed = await storage.get_wave(db.engine, "2025-S2")
+        closed = await storage.waves.get_wave(db.engine, "2025-S2")
         assert closed is not None
         _, revision = await revisions.set_correction(
             db.engine, settings, closed, Corrections(3.0, 0.5, "kasus"), now
@@ -234,15 +237,15 @@ async def test_a_closed_wave_is_scored_once_and_a_correction_revises_it(
 
 
 async def test_a_stored_bad_correction_is_skipped_with_a_warning(
-    engine: storage.AsyncEngine, settings: Settings, caplog: pytest.LogCaptureFixture
+    engine: storage.db.AsyncEngine, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A value stored before corrections were checked must not take scoring down."""
     from sqlalchemy import insert
 
-    from storage.schema import corrections
+    from storage.corrections import corrections
 
     first = await _full_wave(engine, "2025-S2", 0.4)
-    await storage.close_wave(engine, first.id, NOW)
+    await storage.waves.close_wave(engine, first.id, NOW)
     await _full_wave(engine, "2026-S1", 0.8)
     async with engine.begin() as conn:  # the old CLI let this through
         await conn.execute(
@@ -265,7 +268,7 @@ async def test_a_stored_bad_correction_is_skipped_with_a_warning(
 
 
 async def test_unit_targets_use_the_imported_populations(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     """The sample units list 8 experts per OPD: the target is 8 there, not the prior's 62."""
     await _full_wave(engine, "2026-S1", 0.7)
@@ -285,7 +288,7 @@ async def test_unit_targets_use_the_imported_populations(
 
 
 async def test_two_step_attack_on_a_unit_result(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     """A unit head reads /unit, a known colleague submits, the head reads again: same text.
 
@@ -330,13 +333,13 @@ def _lines(text: str, without: str = "") -> list[str]:
 
 
 async def test_trend_lists_partial_composites_labelled(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     """/tren: a wave with only some groups shows its partial composite, marked as not SPI."""
     first = await open_wave(engine, "2025-S2", NOW)
     for group in (Group.INTERNAL, Group.EXPERT):
         await add_responses(engine, first, "DINKES", group, 6, NOW)
-    await storage.close_wave(engine, first.id, NOW)
+    await storage.waves.close_wave(engine, first.id, NOW)
     await _full_wave(engine, "2026-S1", 0.7)
     bundle = await reporting.load_report(engine, settings, today=date(2026, 3, 3))
     assert bundle is not None

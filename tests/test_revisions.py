@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-import storage
+import storage.corrections
+import storage.db
+import storage.units
+import storage.waves
 from scoring import Corrections
 from services.admin import import_units_csv, open_wave, resolve_wave
 from services.errors import AdminError
@@ -25,9 +28,9 @@ NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[storage.AsyncEngine]:
+async def engine(tmp_path: Path) -> AsyncIterator[storage.db.AsyncEngine]:
     """A migrated database with the Mojokerto units and no wave."""
-    async with storage.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
+    async with storage.db.Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}") as db:
         csv = resources.files("sandbox.data").joinpath("mojokerto-units.csv")
         with resources.as_file(csv) as path:
             await import_units_csv(db.engine, path)
@@ -39,20 +42,20 @@ def settings() -> Settings:
     return load_settings(None, spibot_secret="s" * 20)
 
 
-async def _closed_wave(engine: storage.AsyncEngine, settings: Settings) -> storage.Wave:
+async def _closed_wave(engine: storage.db.AsyncEngine, settings: Settings) -> storage.waves.Wave:
     wave = await open_wave(engine, "2026-S1", NOW)
     for unit in ("DINKES", "DISPENDUKCAPIL", "DPUPR"):
         for group in Group:
             await add_responses(engine, wave, unit, group, 6, NOW, level=0.8)
-    await storage.add_correction(engine, wave.id, 1.0, 0.2, "kasus 2025", NOW)
+    await storage.corrections.add_correction(engine, wave.id, 1.0, 0.2, "kasus 2025", NOW)
     assert await revisions.close_wave(engine, settings, wave, NOW + timedelta(days=3))
-    closed = await storage.get_wave(engine, "2026-S1")
+    closed = await storage.waves.get_wave(engine, "2026-S1")
     assert closed is not None
     return closed
 
 
 async def test_closing_freezes_the_final_report_against_later_changes(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     wave = await _closed_wave(engine, settings)
     (final,) = await revisions.revisions_of(engine, settings, wave)
@@ -64,7 +67,7 @@ async def test_closing_freezes_the_final_report_against_later_changes(
 
     # What could move a re-scored report: the units are renamed and re-counted, k changes,
     # and responses appear for the wave (a restored backup, a bug).
-    await storage.import_units(
+    await storage.units.import_units(
         engine,
         [{"code": "DINKES", "name": "Dinas Kesehatan Baru", "kind": "opd", "staff_count": "9"}],
     )
@@ -78,7 +81,7 @@ async def test_closing_freezes_the_final_report_against_later_changes(
 
 
 async def test_a_correction_after_closing_makes_a_dated_revision(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     wave = await _closed_wave(engine, settings)
     first = await reporting.load_report(engine, settings, wave_name="2026-S1")
@@ -119,7 +122,7 @@ async def test_a_correction_after_closing_makes_a_dated_revision(
 
 
 async def test_a_correction_of_an_open_wave_is_no_revision(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     wave = await open_wave(engine, "2026-S1", NOW)
     correction, revision = await revisions.set_correction(
@@ -131,7 +134,7 @@ async def test_a_correction_of_an_open_wave_is_no_revision(
 
 
 async def test_bad_corrections_are_refused_and_store_nothing(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     wave = await _closed_wave(engine, settings)
     with pytest.raises(AdminError, match="no wave named 'nope'"):
@@ -147,16 +150,16 @@ async def test_bad_corrections_are_refused_and_store_nothing(
     await report_revisions.add_revision(engine, wave.id, draft, 2, NOW)
     with pytest.raises(report_revisions.RevisionConflict):
         await report_revisions.correct_wave(engine, wave.id, 2.0, 0.0, "second", NOW, (draft, 2))
-    history = await storage.correction_history(engine, wave.id)
+    history = await storage.corrections.correction_history(engine, wave.id)
     assert [c.note for c in history] == ["kasus 2025"]
 
 
 async def test_reopening_and_closing_again_is_a_revision(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     wave = await _closed_wave(engine, settings)
-    assert await storage.reopen_wave(engine, wave.id)
-    reopened = await storage.get_wave(engine, "2026-S1")
+    assert await storage.waves.reopen_wave(engine, wave.id)
+    reopened = await storage.waves.get_wave(engine, "2026-S1")
     assert reopened is not None
     await add_responses(engine, reopened, "BAPPEDA", Group.INTERNAL, 6, NOW, seed=3)
     assert await revisions.close_wave(engine, settings, reopened, NOW + timedelta(days=20))
@@ -166,7 +169,7 @@ async def test_reopening_and_closing_again_is_a_revision(
 
 
 async def test_targets_are_fixed_when_the_wave_opens(
-    engine: storage.AsyncEngine, settings: Settings
+    engine: storage.db.AsyncEngine, settings: Settings
 ) -> None:
     wave = await open_wave(engine, "2026-S1", NOW)
     await build.fix_opening_targets(engine, settings, wave)
@@ -177,7 +180,7 @@ async def test_targets_are_fixed_when_the_wave_opens(
     # Alike answers (a small spread) would shrink a computed target; a roster changes too.
     for group in Group:
         await add_responses(engine, wave, "DINKES", group, 12, NOW, level=0.9)
-    await storage.import_units(
+    await storage.units.import_units(
         engine, [{"code": "BAPPEDA", "name": "Bappeda", "kind": "opd", "expert_count": "40"}]
     )
     later = await reporting.load_report(engine, settings, today=date(2026, 3, 5))
@@ -187,7 +190,7 @@ async def test_targets_are_fixed_when_the_wave_opens(
     assert (dinkes.needed, dinkes.remaining) == (targets[("DINKES", Group.INTERNAL)], 62 - 12)
 
     # A unit added during the wave gets its target the first time a report sees it.
-    await storage.import_units(
+    await storage.units.import_units(
         engine, [{"code": "BARU", "name": "Unit Baru", "kind": "opd", "expert_count": "4"}]
     )
     newest = await reporting.load_report(engine, settings, today=date(2026, 3, 5))

@@ -7,7 +7,7 @@ import pytest
 
 from services.admin import guess_group, looks_like_csv
 from services.admin.survey import RosterError, parse_roster
-from storage.models import Unit
+from storage.units import Unit
 from surveys import Group
 
 UNITS = {

@@ -11,7 +11,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from storage import Database, StorageError, alembic_config, create_engine, upgrade
+from storage.db import Database, alembic_config, create_engine, upgrade
+from storage.errors import StorageError
 from storage.schema import metadata
 
 

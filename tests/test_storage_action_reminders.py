@@ -11,25 +11,23 @@ from alembic import command
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-import storage
-from storage import (
-    ActionStatus,
-    NewAction,
-    Occasion,
-    ReminderKey,
-    add_actions,
-    alembic_config,
-    create_engine,
-    import_units,
-)
-from storage.models import ContactPurpose, ReminderStatus, Role
-from storage.schema import contacts
+import storage.action_reminders
+import storage.actions
+import storage.contacts
+import storage.roles
+import storage.units
+from storage.action_reminders import Occasion, ReminderKey
+from storage.actions import ActionStatus, NewAction, add_actions
+from storage.contacts import ContactPurpose, ReminderStatus, contacts
+from storage.db import alembic_config, create_engine
+from storage.roles import Role
+from storage.units import import_units
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 HEAD, OTHER_HEAD, BOSS = "a" * 64, "b" * 64, "c" * 64
 
 
-async def _setup(db) -> list[storage.Action]:
+async def _setup(db) -> list[storage.actions.Action]:
     await import_units(
         db.engine,
         [
@@ -42,13 +40,15 @@ async def _setup(db) -> list[storage.Action]:
         (OTHER_HEAD, Role.UNIT_HEAD, "BAPPEDA"),
         (BOSS, Role.LEADERSHIP, None),
     ):
-        unit_row = None if unit is None else await storage.get_unit(db.engine, unit)
+        unit_row = None if unit is None else await storage.units.get_unit(db.engine, unit)
         token = pseudonym[:8] + role.value
-        await storage.create_role_grant(
+        await storage.roles.create_role_grant(
             db.engine, token, role, None if unit_row is None else unit_row.id, NOW
         )
-        await storage.claim_role_grant(db.engine, token, pseudonym, NOW)
-        await storage.save_contact(db.engine, pseudonym, ContactPurpose.OFFICIAL, b"x" * 20, "id")
+        await storage.roles.claim_role_grant(db.engine, token, pseudonym, NOW)
+        await storage.contacts.save_contact(
+            db.engine, pseudonym, ContactPurpose.OFFICIAL, b"x" * 20, "id"
+        )
 
     def new(unit: str, what: str, due: date, status: ActionStatus) -> NewAction:
         return NewAction(unit, what, "Kepala Bidang", due, status=status)
@@ -71,7 +71,9 @@ async def _setup(db) -> list[storage.Action]:
 
 async def test_open_actions_with_their_own_units_reachable_heads(db):
     await _setup(db)
-    found = await storage.action_reminder_recipients(db.engine, due_until=date(2026, 3, 5))
+    found = await storage.action_reminders.action_reminder_recipients(
+        db.engine, due_until=date(2026, 3, 5)
+    )
     assert [(r.action.what, r.pseudonym) for r in found] == [
         ("late", HEAD),
         ("theirs", OTHER_HEAD),
@@ -80,8 +82,10 @@ async def test_open_actions_with_their_own_units_reachable_heads(db):
     assert found[0].chat == b"x" * 20
     assert found[0].language == "id"
     # A head without an official contact cannot be reached: nothing for their unit.
-    await storage.delete_contact(db.engine, OTHER_HEAD, ContactPurpose.OFFICIAL)
-    found = await storage.action_reminder_recipients(db.engine, due_until=date(2026, 3, 5))
+    await storage.contacts.delete_contact(db.engine, OTHER_HEAD, ContactPurpose.OFFICIAL)
+    found = await storage.action_reminders.action_reminder_recipients(
+        db.engine, due_until=date(2026, 3, 5)
+    )
     assert {r.action.unit_code for r in found} == {"DINKES"}
 
 
@@ -89,24 +93,28 @@ async def test_each_reminder_is_claimed_once(db):
     actions = await _setup(db)
     key = ReminderKey(actions[0].id, Occasion.SOON, date(2026, 3, 2), HEAD)
     won = await asyncio.gather(
-        *(storage.claim_action_reminder(db.engine, key, NOW) for _ in range(4))
+        *(storage.action_reminders.claim_action_reminder(db.engine, key, NOW) for _ in range(4))
     )
     assert sorted(won) == [False, False, False, True]
-    await storage.finish_action_reminder(db.engine, key, ReminderStatus.SENT)
+    await storage.action_reminders.finish_action_reminder(db.engine, key, ReminderStatus.SENT)
     # The next occasion of the same action, or another head, is a reminder of its own.
     due = ReminderKey(actions[0].id, Occasion.DUE, date(2026, 3, 5), HEAD)
-    assert await storage.claim_action_reminder(db.engine, due, NOW)
-    claimed = await storage.claimed_action_reminders(db.engine, [actions[0].id, actions[1].id])
+    assert await storage.action_reminders.claim_action_reminder(db.engine, due, NOW)
+    claimed = await storage.action_reminders.claimed_action_reminders(
+        db.engine, [actions[0].id, actions[1].id]
+    )
     assert claimed == {key, due}
-    assert await storage.claimed_action_reminders(db.engine, []) == set()
+    assert await storage.action_reminders.claimed_action_reminders(db.engine, []) == set()
 
 
 async def test_official_contacts_go_with_the_role(db):
     await _setup(db)
-    assert await storage.prune_official_contacts(db.engine) == 1  # leadership heads no unit
-    assert await storage.revoke_role(db.engine, HEAD, Role.UNIT_HEAD)
-    assert await storage.prune_official_contacts(db.engine) == 1
-    left = await storage.contacts_page(db.engine, ContactPurpose.OFFICIAL)
+    assert (
+        await storage.action_reminders.prune_official_contacts(db.engine) == 1
+    )  # leadership heads no unit
+    assert await storage.roles.revoke_role(db.engine, HEAD, Role.UNIT_HEAD)
+    assert await storage.action_reminders.prune_official_contacts(db.engine) == 1
+    left = await storage.contacts.contacts_page(db.engine, ContactPurpose.OFFICIAL)
     assert [c.pseudonym for c in left] == [OTHER_HEAD]
 
 

@@ -6,18 +6,18 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from storage import (
-    UNCHANGED,
+from storage.actions import (
     ActionStatus,
     NewAction,
-    NotFound,
     add_action,
     add_actions,
     get_action,
-    import_units,
     list_actions,
     update_action,
 )
+from storage.errors import NotFound
+from storage.units import import_units
+from storage.values import UNCHANGED
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 3, 3, 0, tzinfo=UTC)

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from storage import ensure_respondent, start_session, submit
 from storage.anonymity import reshuffle_heaps
+from storage.respondents import ensure_respondent
+from storage.sessions import start_session, submit
 from tests.storage_fixtures import NOW, SurveySetup, record_answers
 
 COUNT = 40

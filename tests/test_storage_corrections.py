@@ -7,12 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from storage import (
-    NotFound,
-    add_correction,
-    correction_history,
-    current_correction,
-)
+from storage.corrections import add_correction, correction_history, current_correction
+from storage.errors import NotFound
 from tests.storage_fixtures import NOW
 
 ALICE = "a" * 64

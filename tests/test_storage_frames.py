@@ -7,14 +7,8 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from storage import (
-    ANSWER_COLUMNS,
-    ResponseCount,
-    answers_frame,
-    response_counts,
-    start_session,
-    submit,
-)
+from storage.frames import ANSWER_COLUMNS, ResponseCount, answers_frame, response_counts
+from storage.sessions import start_session, submit
 from tests.storage_fixtures import NOW, record_answers
 
 

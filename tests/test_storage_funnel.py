@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage import (
-    cancel_session,
-    expire_sessions,
-    move_session,
-    start_session,
-    submit,
-    unit_funnel,
-)
+from storage.funnel import unit_funnel
+from storage.sessions import cancel_session, expire_sessions, start_session, submit
+from storage.turns import move_session
 from tests.storage_fixtures import NOW, SurveySetup
 
 

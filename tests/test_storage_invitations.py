@@ -7,13 +7,8 @@ import time
 
 import pytest
 
-from storage import (
-    ClaimStatus,
-    NewInvitation,
-    claim_invitation,
-    create_invitations,
-    get_invitation,
-)
+from storage.invitations import NewInvitation, claim_invitation, create_invitations, get_invitation
+from storage.values import ClaimStatus
 from tests.storage_fixtures import NOW
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from alembic import command
 from sqlalchemy import text
 
-from storage import alembic_config, create_engine, upgrade
+from storage.db import alembic_config, create_engine, upgrade
 
 BEFORE = "10_reach_extras"
 STARTED = datetime(2025, 5, 1, 9, 30, tzinfo=UTC)

@@ -11,7 +11,7 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from storage import alembic_config, create_engine, upgrade
+from storage.db import alembic_config, create_engine, upgrade
 
 BEFORE = "20_anonymity"
 AT = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)

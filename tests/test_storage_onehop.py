@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from storage import Database, get_session, load_turn, move_session, start_session
+from storage.answers import draft_answers
+from storage.db import Database
 from storage.errors import SessionExists
 from storage.onehop import on_driver, run_read
-from storage.schema import draft_answers
+from storage.sessions import get_session, start_session
+from storage.turns import load_turn, move_session
 from tests.storage_fixtures import NOW, SurveySetup, make_survey_setup
 
 ALICE = "alice-pseudonym"

@@ -7,12 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from storage import (
-    QuestionnaireConflict,
-    get_questionnaire,
-    latest_questionnaires,
-    save_questionnaire,
-)
+from storage.errors import QuestionnaireConflict
+from storage.questionnaires import get_questionnaire, latest_questionnaires, save_questionnaire
 from tests.storage_fixtures import NOW
 
 

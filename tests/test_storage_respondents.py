@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import ensure_respondent, get_respondent_language, set_respondent_language
+from storage.respondents import ensure_respondent, get_respondent_language, set_respondent_language
 
 ALICE = "a" * 64
 BOB = "b" * 64

@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from storage import (
-    ClaimStatus,
+from storage.roles import (
     Role,
     claim_role_grant,
     create_role_grant,
@@ -18,6 +17,7 @@ from storage import (
     revoke_role,
     revoke_role_grant,
 )
+from storage.values import ClaimStatus
 from tests.storage_fixtures import NOW
 
 ALICE = "a" * 64

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage import (
-    Database,
-    NotFound,
+from storage.db import Database
+from storage.errors import NotFound
+from storage.schedules import (
     PushStatus,
     ScheduleKind,
     active_schedules,
@@ -19,12 +19,10 @@ from storage import (
     finish_push,
     last_fingerprint,
     list_pushes,
-    pause_subscription,
     schedules_for_chat,
     set_schedule,
-    subscribe,
-    unsubscribe,
 )
+from storage.subscriptions import pause_subscription, subscribe, unsubscribe
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 CHAT = -100_777

@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from storage import anonymity, move_session, start_session, submit
+from storage import anonymity
 from storage.anonymity import SCRUBBED_TABLES, Scrubber, scrub_deleted_rows
+from storage.sessions import start_session, submit
+from storage.turns import move_session
 from tests.privacy_bytes import draft_rows, pg_data_files, pg_raw_pages, session_rows, sqlite_files
 from tests.storage_fixtures import NOW, SurveySetup
 

@@ -10,40 +10,28 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import inspect, select, text
 
-from storage import (
-    AlreadyCompleted,
-    Database,
-    InvitationTaken,
-    NewInvitation,
-    NotFound,
-    SessionExists,
-    cancel_session,
-    close_wave,
-    create_invitations,
-    expire_sessions,
-    get_answers,
-    get_drafts,
-    get_invitation,
-    get_response,
-    get_session,
-    has_completed,
-    move_session,
-    open_wave,
-    set_respondent_language,
-    set_session_message,
-    start_session,
-    submit,
-)
+from storage.answers import answers, draft_answers, get_answers, get_drafts, get_response, responses
+from storage.db import Database
+from storage.errors import AlreadyCompleted, InvitationTaken, NotFound, SessionExists
+from storage.funnel import dropouts
+from storage.invitations import NewInvitation, create_invitations, get_invitation
 from storage.paradata import list_arrivals, list_item_paradata
-from storage.schema import (
-    answers,
+from storage.respondents import (
     completions,
-    draft_answers,
-    dropouts,
-    responses,
+    set_respondent_language,
     survey_contacts,
     survey_sessions,
 )
+from storage.sessions import (
+    cancel_session,
+    expire_sessions,
+    get_session,
+    has_completed,
+    start_session,
+    submit,
+)
+from storage.turns import move_session, set_session_message
+from storage.waves import close_wave, open_wave
 from tests.storage_fixtures import NOW, record_answers
 
 ALICE = "a" * 64

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage import (
+from storage.subscriptions import (
     get_subscription,
     list_subscriptions,
     pause_subscription,

@@ -20,24 +20,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import (
-    ContactPurpose,
-    Database,
-    NewInvitation,
-    SurveySession,
-    create_invitations,
-    has_completed,
-    load_turn,
-    move_session,
-    save_contact,
-    set_respondent_language,
-    set_session_message,
-    start_session,
-    submit,
-)
+from storage.contacts import ContactPurpose, save_contact
+from storage.db import Database
+from storage.invitations import NewInvitation, create_invitations
+from storage.respondents import SurveySession, set_respondent_language
 from storage.schema import metadata
-from storage.sessions import driver
+from storage.sessions import driver, has_completed, start_session, submit
 from storage.tap_rows import Turn
+from storage.turns import load_turn, move_session, set_session_message
 from tests.storage_fixtures import NOW, SurveySetup, empty_database, make_survey_setup
 
 ALICE, BOB, CAROL, DAVE, ERIN = (letter * 64 for letter in "abcde")

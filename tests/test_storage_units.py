@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from storage import (
+from storage.errors import UnitImportError
+from storage.units import (
     Institution,
     UnitImport,
-    UnitImportError,
     get_institution,
     get_unit,
     get_unit_by_id,

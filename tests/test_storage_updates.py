@@ -11,16 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from storage import (
-    Database,
-    UpdateState,
-    claim_update,
-    create_engine,
-    finish_update,
-    prune_updates,
-    update_state,
-)
+from storage.db import Database, create_engine
 from storage.db import create_engine as create_engine_with
+from storage.updates import UpdateState, claim_update, finish_update, prune_updates, update_state
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 

@@ -9,25 +9,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from storage import (
-    ActionEdit,
-    ActionStatus,
-    NewAction,
-    NotFound,
-    WaveConflict,
-    apply_actions,
-    close_wave,
-    get_invitation,
-    import_units,
-    list_actions,
-    list_questionnaires,
-    list_units,
-    open_wave,
-    plan_wave,
-    questionnaire_waves,
-    save_questionnaire,
-)
-from storage import wave_plans as plans
+from storage import waves as plans
+from storage.actions import ActionEdit, ActionStatus, NewAction, apply_actions, list_actions
+from storage.errors import NotFound, WaveConflict
+from storage.invitations import get_invitation
+from storage.questionnaires import list_questionnaires, save_questionnaire
+from storage.units import import_units, list_units
+from storage.waves import close_wave, open_wave, plan_wave, questionnaire_waves
 from tests.storage_fixtures import NOW
 
 DAY = timedelta(days=1)

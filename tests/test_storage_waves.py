@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from storage import (
-    NotFound,
-    WaveConflict,
+from storage.errors import NotFound, WaveConflict
+from storage.questionnaires import save_questionnaire
+from storage.waves import (
     WaveStatus,
     close_wave,
     current_wave,
@@ -17,7 +17,6 @@ from storage import (
     get_wave_by_id,
     list_waves,
     open_wave,
-    save_questionnaire,
 )
 from tests.storage_fixtures import NOW
 

@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-import storage
+import storage.db
+import storage.frames
+import storage.updates
 from bot.app import SpiApplication, build_application
 from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, WebhookServer, serving
 from sandbox import SandboxServer, SandboxUser
@@ -48,7 +50,7 @@ class WebhookBot:
     clock: Clock
 
     @property
-    def engine(self) -> storage.AsyncEngine:
+    def engine(self) -> storage.db.AsyncEngine:
         return self.app.bot_data.services.db.engine
 
     async def post(self, update: Any, secret: str | None = WEBHOOK_SECRET) -> httpx.Response:
@@ -74,7 +76,7 @@ async def _webhook_bot(
             **overrides,
         )
         clock = Clock()
-        async with storage.Database(settings.database_url) as db:
+        async with storage.db.Database(settings.database_url) as db:
             await open_sample_wave(db.engine, "2026-S1", clock())
         app = build_application(settings, clock=clock, webhook=True)
         async with (
@@ -142,8 +144,8 @@ async def test_an_update_is_answered_only_after_it_is_handled(bot: WebhookBot) -
     assert answer.status_code == 200
     # No waiting: the replies were sent before the webhook answered.
     assert user.chat.messages
-    assert await storage.update_state(bot.engine, update["update_id"]) is (
-        storage.UpdateState.FINISHED
+    assert await storage.updates.update_state(bot.engine, update["update_id"]) is (
+        storage.updates.UpdateState.FINISHED
     )
 
 
@@ -180,7 +182,7 @@ async def test_an_update_a_dead_process_claimed_is_handled_after_its_lease(
     user = bot.sandbox.user(user_id=50_004, first_name="Dewi", language_code="id")
     update = _update(await user.command("start"))
     # Another process claimed it and died before answering Telegram.
-    assert await storage.claim_update(bot.engine, update["update_id"], bot.clock())
+    assert await storage.updates.claim_update(bot.engine, update["update_id"], bot.clock())
     refused = await bot.post(update)
     assert refused.status_code == 503  # Telegram will redeliver it
     assert user.chat.messages == []
@@ -230,8 +232,8 @@ async def test_a_tap_handled_by_a_process_that_died_before_finishing_counts_once
     assert len(user.chat.messages) == 1
     assert now.edit_count in (edits, edits + 1)
     assert (await bot.post(tap)).status_code == 200  # finished now: never again
-    assert await storage.update_state(bot.engine, tap["update_id"]) is (
-        storage.UpdateState.FINISHED
+    assert await storage.updates.update_state(bot.engine, tap["update_id"]) is (
+        storage.updates.UpdateState.FINISHED
     )
 
 
@@ -255,8 +257,8 @@ async def test_the_next_update_is_handled_after_postgresql_cut_every_connection(
             assert (answer.status_code, answer.text) == (200, "ok")
             after = user.chat.message(before.message_id)
             assert after.plain_text != before.plain_text  # the survey moved on
-            assert await storage.update_state(bot.engine, tap["update_id"]) is (
-                storage.UpdateState.FINISHED
+            assert await storage.updates.update_state(bot.engine, tap["update_id"]) is (
+                storage.updates.UpdateState.FINISHED
             )
     finally:
         database.drop()
@@ -273,8 +275,8 @@ async def test_a_wrong_secret_is_refused(bot: WebhookBot, secret: str | None) ->
     refused = await bot.post(update, secret=secret)
     assert refused.status_code == 403
     assert user.chat.messages == []
-    assert await storage.update_state(bot.engine, update["update_id"]) is (
-        storage.UpdateState.UNKNOWN
+    assert await storage.updates.update_state(bot.engine, update["update_id"]) is (
+        storage.updates.UpdateState.UNKNOWN
     )
 
 
@@ -301,7 +303,7 @@ async def test_the_sandbox_delivers_a_survey_through_the_webhook(
     outcome, answered = await simulate_respondent(user, payload, Persona(0.6, random.Random(1)))
     assert outcome is Outcome.COMPLETED
     assert answered > 0
-    counts = await storage.response_counts(bot.engine, 1)
+    counts = await storage.frames.response_counts(bot.engine, 1)
     assert [(c.unit_code, c.grp, c.submitted) for c in counts] == [("DINKES", "external", 1)]
     # The last reply went out before its update was answered: wait for that 200 too.
     await bot.sandbox.wait_for(lambda: bot.sandbox.pending_updates == 0, 5)
@@ -315,7 +317,7 @@ async def test_the_sandbox_retries_until_the_bot_can_take_the_update(
     bot = delivered_bot
     # Every coming update id is held by a claim of a process that died: refused with 503.
     for update_id in range(1, 50):
-        await storage.claim_update(bot.engine, update_id, bot.clock())
+        await storage.updates.claim_update(bot.engine, update_id, bot.clock())
     user = bot.sandbox.user(user_id=50_011, first_name="Gita", language_code="id")
     await user.command("start")
     for _ in range(200):

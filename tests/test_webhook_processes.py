@@ -22,14 +22,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-import storage
+import storage.db
+import storage.schedules
+import storage.subscriptions
 from sandbox import SandboxChat, SandboxServer
 from sandbox.cluster import WebhookCluster, bot_environment, webhook_cluster
 from sandbox.demo import open_sample_wave
 from sandbox.simulation import Outcome, Persona, simulate_respondent
 from sandbox.webhook import DeliveryPolicy
 from services.links import unit_payload
-from storage.schema import answers, responses
+from storage.answers import answers, responses
 from storage.updates import processed_updates
 from surveys import Group, bundled_questionnaires
 from tests.storage_fixtures import _ThrowawayDatabase
@@ -61,13 +63,15 @@ async def _prepare(database_url: str) -> None:
     """Open a wave, and subscribe the leadership group to a daily digest due a minute ago."""
     now = datetime.now(UTC)
     due = (now - timedelta(minutes=1)).astimezone(ZONE)
-    async with storage.Database(database_url) as db:
+    async with storage.db.Database(database_url) as db:
         await open_sample_wave(db.engine, "2026-S1", now - timedelta(minutes=10))
-        await storage.subscribe(db.engine, LEADERSHIP, "id", now - timedelta(minutes=10))
-        await storage.set_schedule(
+        await storage.subscriptions.subscribe(
+            db.engine, LEADERSHIP, "id", now - timedelta(minutes=10)
+        )
+        await storage.schedules.set_schedule(
             db.engine,
             LEADERSHIP,
-            storage.ScheduleKind.DIGEST,
+            storage.schedules.ScheduleKind.DIGEST,
             f"{due.minute} {due.hour} * * *",
             now - timedelta(minutes=10),
         )
@@ -121,7 +125,7 @@ async def _respondents(
 
 async def _stored(database_url: str) -> tuple[int, dict[str, dict[str, str]], int, int]:
     """Return submitted responses, their answers, ledger rows and unfinished ledger rows."""
-    engine = storage.create_engine(database_url)
+    engine = storage.db.create_engine(database_url)
     try:
         async with engine.connect() as conn:
             submitted = (

@@ -40,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import run_polling, tune_malloc
     from services.errors import AdminError
     from services.settings import ConfigError
-    from storage import upgrade
+    from storage.db import upgrade
 
     tune_malloc()  # before any thread runs (docs/benchmarks.md: memory)
     settings = settings_from(args)
@@ -99,7 +99,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Apply database migrations."""
-    from storage import upgrade
+    from storage.db import upgrade
 
     settings = settings_from(args)
     asyncio.run(upgrade(settings.database_url))
@@ -109,8 +109,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_db_reshuffle(args: argparse.Namespace) -> int:
     """Rewrite the answer tables in random-key order (PostgreSQL)."""
-    from storage import Database
     from storage.anonymity import reshuffle_heaps
+    from storage.db import Database
 
     settings = settings_from(args)
 
@@ -165,7 +165,7 @@ def cmd_survey_load(args: argparse.Namespace) -> int:
     async def store() -> int:
         from services.admin import store_questionnaire
         from services.context import utc_now
-        from storage import Database
+        from storage.db import Database
 
         async with Database(settings.database_url) as db:
             origin = f"yaml: {Path(args.file).name}"

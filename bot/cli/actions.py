@@ -15,7 +15,7 @@ from bot.cli.common import now, run_with_db
 if TYPE_CHECKING:
     from services.actions import MatrixResult
     from services.settings import Settings
-    from storage import AsyncEngine
+    from storage.db import AsyncEngine
 
 __all__ = ["add_action_commands"]
 
@@ -54,16 +54,17 @@ def cmd_actions_import(args: argparse.Namespace) -> int:
 
 def cmd_actions_export(args: argparse.Namespace) -> int:
     """Write the follow-up matrix (every unit, or one) as .csv or .xlsx."""
-    import storage
+    import storage.actions
+    import storage.units
     from services.actions import ActionProblem, export_matrix
     from services.errors import AdminError
 
     path = Path(args.file)
 
-    async def work(engine: AsyncEngine, settings: Settings) -> tuple[storage.Action, ...]:
-        if args.unit is not None and await storage.get_unit(engine, args.unit) is None:
+    async def work(engine: AsyncEngine, settings: Settings) -> tuple[storage.actions.Action, ...]:
+        if args.unit is not None and await storage.units.get_unit(engine, args.unit) is None:
             raise AdminError(f"unknown unit code {args.unit!r}; see `spibot units list`")
-        return await storage.list_actions(engine, unit_code=args.unit)
+        return await storage.actions.list_actions(engine, unit_code=args.unit)
 
     actions = run_with_db(args, work)
     try:

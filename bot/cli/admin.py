@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from services.settings import Settings
-    from storage import AsyncEngine
+    from storage.db import AsyncEngine
 
 from bot.cli.common import now, run_with_db
 from bot.cli.reach import cmd_invites_status
@@ -35,14 +35,17 @@ def cmd_units_import(args: argparse.Namespace) -> int:
 
 def cmd_units_list(args: argparse.Namespace) -> int:
     """List units."""
-    import storage
+    import storage.errors
+    import storage.questionnaires
+    import storage.units
+    import storage.waves
 
-    def counts(unit: storage.Unit) -> str:
+    def counts(unit: storage.units.Unit) -> str:
         known = (unit.staff_count, unit.expert_count, unit.service_user_count)
         return "/".join("-" if c is None else str(c) for c in known)
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
-        units = await storage.list_units(engine)
+        units = await storage.units.list_units(engine)
         header = f"{'code':<24} {'kind':<10} {'public':<7} {'staff/expert/users':<18} name"
         return [header] + [
             f"{u.code:<24} {u.kind:<10} {'publik' if u.serves_public else '-':<7} "
@@ -76,14 +79,17 @@ def cmd_wave_open(args: argparse.Namespace) -> int:
 
 async def _questionnaire_lines(engine: AsyncEngine, ids: Mapping[str, int]) -> list[str]:
     """Say which questionnaire each group answers, and what is stored but left unused."""
-    import storage
+    import storage.errors
+    import storage.questionnaires
+    import storage.units
+    import storage.waves
     from services.admin import catalogue, origin_of
     from surveys import Group
 
     lines: list[str] = []
     chosen: dict[str, str] = {}
     for group in Group:
-        stored = await storage.get_questionnaire(engine, ids[group.value])
+        stored = await storage.questionnaires.get_questionnaire(engine, ids[group.value])
         if stored is None:
             continue
         chosen[group.value] = stored.key
@@ -148,19 +154,24 @@ def cmd_wave_plan(args: argparse.Namespace) -> int:
     if args.name is None or args.opens is None:
         raise AdminError("wave plan: give NAME and --opens (or --list, or --cancel NAME)")
     from services.admin import check_choices, choice_text, parse_choices
-    from storage.wave_plans import PlanOverlap
+    from storage.waves import PlanOverlap
 
     choices = parse_choices(args.questionnaire or [])
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
-        import storage
+        import storage.errors
+        import storage.questionnaires
+        import storage.units
+        import storage.waves
 
         zone = settings.timezone
         opens = _moment(args.opens, zone)
         closes = None if args.closes is None else _moment(args.closes, zone)
         await check_choices(engine, choices)
         try:
-            plan = await storage.plan_wave(engine, args.name, opens, closes, choice_text(choices))
+            plan = await storage.waves.plan_wave(
+                engine, args.name, opens, closes, choice_text(choices)
+            )
         except PlanOverlap as exc:
             span = f"{_local(exc.opens_at, zone)} to {_local(exc.closes_at, zone)}"
             if exc.closes_at is None:
@@ -169,13 +180,13 @@ def cmd_wave_plan(args: argparse.Namespace) -> int:
                 f"{args.name!r} overlaps wave {exc.other!r} ({span}); plan it after that wave "
                 f"closes, or re-plan {exc.other!r} with an earlier --closes"
             ) from exc
-        except (ValueError, storage.WaveConflict) as exc:
+        except (ValueError, storage.errors.WaveConflict) as exc:
             raise AdminError(str(exc)) from exc
         until = "" if plan.closes_at is None else f", closes {_local(plan.closes_at, zone)}"
         chosen = "; questionnaires: " + (choice_text(choices) or "the defaults")
         lines = [f"wave {plan.name!r} planned: opens {_local(plan.opens_at, zone)}{until}{chosen}"]
-        current = await storage.current_wave(engine)
-        plans = await storage.list_wave_plans(engine)
+        current = await storage.waves.current_wave(engine)
+        plans = await storage.waves.list_wave_plans(engine)
         if current is not None and not any(
             p.wave_id == current.id and p.closes_at is not None for p in plans
         ):
@@ -194,14 +205,17 @@ def _print_plans(args: argparse.Namespace) -> int:
     """Print every plan: when, which questionnaires, invitations issued, and what became of it."""
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
-        import storage
+        import storage.errors
+        import storage.questionnaires
+        import storage.units
+        import storage.waves
 
-        plans = await storage.list_wave_plans(engine)
+        plans = await storage.waves.list_wave_plans(engine)
         if not plans:
             return ["no planned waves; plan one with `spibot wave plan NAME --opens ...`"]
-        waves = {w.id: w for w in await storage.list_waves(engine)}
-        issued = await storage.wave_plans.planned_invitation_counts(engine)
-        current = await storage.current_wave(engine)
+        waves = {w.id: w for w in await storage.waves.list_waves(engine)}
+        issued = await storage.waves.planned_invitation_counts(engine)
+        current = await storage.waves.current_wave(engine)
         zone, moment = settings.timezone, now()
         lines = [
             f"{'name':<16} {'opens':<16} {'closes':<16} {'status':<26} {'links':>5}  questionnaires"
@@ -232,17 +246,20 @@ def _cancel_plan(args: argparse.Namespace) -> int:
     from services.errors import AdminError
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
-        import storage
+        import storage.errors
+        import storage.questionnaires
+        import storage.units
+        import storage.waves
 
-        issued = (await storage.wave_plans.planned_invitation_counts(engine)).get(args.cancel, 0)
+        issued = (await storage.waves.planned_invitation_counts(engine)).get(args.cancel, 0)
         if issued and not args.yes:
             raise AdminError(
                 f"{issued} personal links were issued for {args.cancel!r}; they stop working "
                 "if the plan is cancelled. Add --yes to cancel it anyway"
             )
         try:
-            dropped = await storage.wave_plans.cancel_plan(engine, args.cancel)
-        except storage.StorageError as exc:
+            dropped = await storage.waves.cancel_plan(engine, args.cancel)
+        except storage.errors.StorageError as exc:
             raise AdminError(str(exc)) from exc
         gone = f"; its {dropped} personal links no longer work" if dropped else ""
         return f"planned wave {args.cancel!r} cancelled{gone}"
@@ -253,15 +270,18 @@ def _cancel_plan(args: argparse.Namespace) -> int:
 
 def cmd_wave_reopen(args: argparse.Namespace) -> int:
     """Open a closed wave again."""
-    import storage
+    import storage.errors
+    import storage.questionnaires
+    import storage.units
+    import storage.waves
     from services.admin import resolve_wave
     from services.errors import AdminError
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await resolve_wave(engine, args.name)
         try:
-            reopened = await storage.reopen_wave(engine, wave.id)
-        except storage.WaveConflict as exc:
+            reopened = await storage.waves.reopen_wave(engine, wave.id)
+        except storage.errors.WaveConflict as exc:
             raise AdminError(str(exc)) from exc
         return f"wave {wave.name!r} is open again" if reopened else f"wave {wave.name!r} is open"
 
@@ -271,11 +291,14 @@ def cmd_wave_reopen(args: argparse.Namespace) -> int:
 
 def cmd_wave_list(args: argparse.Namespace) -> int:
     """List waves."""
-    import storage
+    import storage.errors
+    import storage.questionnaires
+    import storage.units
+    import storage.waves
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         lines = []
-        for wave in await storage.list_waves(engine):
+        for wave in await storage.waves.list_waves(engine):
             opened = wave.opened_at.astimezone(settings.zone).date().isoformat()
             closed = (
                 wave.closed_at.astimezone(settings.zone).date().isoformat()
@@ -292,7 +315,10 @@ def cmd_wave_list(args: argparse.Namespace) -> int:
 
 def cmd_invites_create(args: argparse.Namespace) -> int:
     """Create personal invitation links for a roster (the open wave, a named or planned one)."""
-    import storage
+    import storage.errors
+    import storage.questionnaires
+    import storage.units
+    import storage.waves
     from services.admin import (
         create_invitations,
         invitation_target,
@@ -303,7 +329,7 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
 
     async def work(engine: AsyncEngine, settings: Settings) -> str:
         wave = await invitation_target(engine, args.wave)
-        units = {u.code: u for u in await storage.list_units(engine)}
+        units = {u.code: u for u in await storage.units.list_units(engine)}
         roster = read_roster(Path(args.roster), units)
         rows = await create_invitations(
             engine,
@@ -315,7 +341,7 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
         )
         count = write_invitations_csv(Path(args.out), rows)
         when = ""
-        if isinstance(wave, storage.WavePlan):
+        if isinstance(wave, storage.waves.WavePlan):
             when = f" (planned: they work from {_local(wave.opens_at, settings.timezone)})"
         return (
             f"{count} personal links for wave {wave.name!r}{when} written to {args.out}; "
@@ -328,7 +354,10 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
 
 def cmd_invites_renew(args: argparse.Namespace) -> int:
     """Issue the next wave's links for the roster of an earlier wave, in one step."""
-    import storage
+    import storage.errors
+    import storage.questionnaires
+    import storage.units
+    import storage.waves
     from services.admin import (
         invitation_target,
         next_target,
@@ -367,7 +396,7 @@ def cmd_invites_renew(args: argparse.Namespace) -> int:
         groups = ", ".join(f"{n} {g}" for g, n in sorted(renewal.by_group.items()))
         issued = ", ".join(f"{n} {g}" for g, n in sorted(renewal.source_issued.items()))
         when = ""
-        if isinstance(target, storage.WavePlan):
+        if isinstance(target, storage.waves.WavePlan):
             when = f", working from {_local(target.opens_at, settings.timezone)}"
         lines = [
             f"{count} personal links for wave {renewal.target!r} ({groups}{when}) written to "
@@ -383,7 +412,10 @@ def cmd_invites_renew(args: argparse.Namespace) -> int:
 
 def cmd_link(args: argparse.Namespace) -> int:
     """Print a unit's open service-user link and optionally write its QR poster."""
-    import storage
+    import storage.errors
+    import storage.questionnaires
+    import storage.units
+    import storage.waves
     from services.admin import resolve_wave
     from services.errors import AdminError
     from services.links import deep_link, unit_payload
@@ -394,12 +426,12 @@ def cmd_link(args: argparse.Namespace) -> int:
         wave = await resolve_wave(engine, args.wave) if args.wave else None
         if wave is not None and not wave.is_open:
             raise AdminError(f"--wave: {wave.name} is closed; a link bound to it never works")
-        if wave is None and await storage.current_wave(engine) is None:
+        if wave is None and await storage.waves.current_wave(engine) is None:
             print(
                 "warning: no wave is open now; the link works as soon as one opens",
                 file=sys.stderr,
             )
-        unit = await storage.get_unit(engine, args.unit.upper())
+        unit = await storage.units.get_unit(engine, args.unit.upper())
         if unit is None:
             raise AdminError(f"--unit: no unit with code {args.unit!r} (see `spibot units list`)")
         if not unit.serves_public:

@@ -49,8 +49,8 @@ def _listed(backup: ListedBackup) -> str:
 
 def _list_backups(args: argparse.Namespace) -> int:
     """Print the dated backups in a folder with what each holds."""
-    from storage import StorageError
     from storage.backup import list_backups
+    from storage.errors import StorageError
 
     settings = settings_from(args)
     folder = Path(args.out) if args.out else settings.backup_dir
@@ -74,8 +74,8 @@ def _list_backups(args: argparse.Namespace) -> int:
 def cmd_db_backup(args: argparse.Namespace) -> int:
     """Back up the submitted data, consistently, while the bot may be writing."""
     from bot.cli.common import now
-    from storage import StorageError
     from storage.backup import backup_database, backup_name, prune_backups
+    from storage.errors import StorageError
 
     if args.list:
         return _list_backups(args)
@@ -123,8 +123,9 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     The database it replaces is backed up first (spibot-before-restore-….db/.dump, in
     BACKUP_DIR or beside the database).
     """
-    from storage import StorageError, upgrade
     from storage.backup import copy_folder
+    from storage.db import upgrade
+    from storage.errors import StorageError
 
     if not args.yes:
         print(

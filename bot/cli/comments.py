@@ -12,7 +12,7 @@ from bot.cli.common import now, run_with_db
 if TYPE_CHECKING:
     from services.reports import WaveComments
     from services.settings import Settings
-    from storage import AsyncEngine
+    from storage.db import AsyncEngine
 
 __all__ = ["add_comment_commands", "comments_text"]
 

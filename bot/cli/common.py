@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 if TYPE_CHECKING:
     from services.settings import Settings
-    from storage import AsyncEngine
+    from storage.db import AsyncEngine
 
 __all__ = [
     "LIBRARIES_WITH_CONTENT_IN_DEBUG",
@@ -200,7 +200,7 @@ def run_with_db(
     args: argparse.Namespace, work: Callable[[AsyncEngine, Settings], Awaitable[T]]
 ) -> T:
     """Run `work` with a migrated database; admin errors become one line on stderr."""
-    from storage import Database
+    from storage.db import Database
 
     settings = settings_from(args)
 

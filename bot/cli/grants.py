@@ -12,7 +12,7 @@ from bot.cli.common import now, run_with_db, settings_from
 if TYPE_CHECKING:
     from services.admin import Holder, PendingLink, Revocation
     from services.settings import Settings
-    from storage import AsyncEngine
+    from storage.db import AsyncEngine
 
 __all__ = ["add_grant_commands"]
 
@@ -31,7 +31,7 @@ def _create(args: argparse.Namespace) -> int:
     from services.admin import LabelError, clean_label
     from services.errors import AdminError
     from services.links import deep_link
-    from storage.models import Role
+    from storage.roles import Role
 
     role = Role(args.role)
     if (role is Role.UNIT_HEAD) != (args.unit is not None):
@@ -123,7 +123,7 @@ def _revoke(args: argparse.Namespace) -> int:
     from services import admin
     from services.context import Services
     from services.errors import AdminError
-    from storage import Database
+    from storage.db import Database
 
     settings = settings_from(args)
     secret = settings.secret_bytes()

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from scoring.whatif import TargetPlan, WhatIf
     from services.reports import OurInstitution, ReportBundle
     from services.settings import Settings
-    from storage import AsyncEngine
+    from storage.db import AsyncEngine
 
 __all__ = ["add_insight_commands"]
 

@@ -16,7 +16,7 @@ from bot.cli.common import now, run_with_db
 if TYPE_CHECKING:
     from services.integrity import QualityReport
     from services.settings import Settings
-    from storage import AsyncEngine
+    from storage.db import AsyncEngine
 
 __all__ = ["add_quality_commands"]
 

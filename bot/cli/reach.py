@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from services.reach import PhotoInfo
     from services.settings import Settings
-    from storage import AsyncEngine
+    from storage.db import AsyncEngine
 
 from bot.cli.common import configure_logging, run_with_db, settings_from
 
@@ -24,7 +24,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
     from services.context import Services
     from services.pushes.delivery import Delivery
     from services.reach import Reminders
-    from storage import Database
+    from storage.db import Database
 
     settings = settings_from(args)
     # Our own summary is printed; library chatter at INFO would only bury it.
@@ -87,7 +87,8 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
     from services.context import Services
     from services.errors import AdminError
     from services.pushes.delivery import Delivery
-    from storage import Database, confirm_broadcast, get_broadcast
+    from storage.broadcasts import confirm_broadcast, get_broadcast
+    from storage.db import Database
 
     settings = settings_from(args)
     # Our own summary is printed; library chatter at INFO would only bury it.

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from scoring import GroupResult, ScopeResult
     from services.reports import ReportBundle, Revision
     from services.settings import Settings
-    from storage import AsyncEngine
+    from storage.db import AsyncEngine
 
 from bot.cli.common import now, run_with_db
 
@@ -188,13 +188,14 @@ def revision_lines(revision: Revision) -> list[str]:
 
 def cmd_correction_list(args: argparse.Namespace) -> int:
     """List a wave's corrections, newest (in force) first, and its report's revisions."""
-    import storage
+    import storage.corrections
+    import storage.units
     from services import reports
     from services.admin import resolve_wave
 
     async def work(engine: AsyncEngine, settings: Settings) -> list[str]:
         wave = await resolve_wave(engine, args.wave)
-        history = await storage.correction_history(engine, wave.id)
+        history = await storage.corrections.correction_history(engine, wave.id)
         lines = (
             [f"wave {wave.name!r} corrections, newest first:"]
             if history
@@ -285,9 +286,10 @@ def _write_pdf(args: argparse.Namespace) -> None:
         raise AdminError(f"{target}: is a folder; give a file name, e.g. laporan.pdf")
 
     async def work(engine: AsyncEngine, settings: Settings) -> RakorPdf:
-        import storage
+        import storage.corrections
+        import storage.units
 
-        if args.unit is not None and await storage.get_unit(engine, args.unit) is None:
+        if args.unit is not None and await storage.units.get_unit(engine, args.unit) is None:
             raise AdminError(f"unknown unit code {args.unit!r}; see `spibot units list`")
         made = await load_pdf(
             engine,

@@ -12,7 +12,7 @@ from bot.cli.common import now, run_with_db
 
 if TYPE_CHECKING:
     from services.settings import Settings
-    from storage import AsyncEngine
+    from storage.db import AsyncEngine
     from surveys import Questionnaire
 
 __all__ = ["add_survey_commands", "print_warnings"]

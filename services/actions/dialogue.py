@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-import storage
+import storage.actions
 from services.access import Viewer
 from services.actions.plans import (
     ActionProblem,
@@ -28,7 +28,8 @@ from services.actions.plans import (
 )
 from services.dates import format_day
 from services.untrusted import clean_typed
-from storage import Action, ActionDraft, AsyncEngine
+from storage.actions import Action, ActionDraft
+from storage.db import AsyncEngine
 from surveys.model import Dimension
 
 __all__ = [
@@ -80,7 +81,7 @@ async def start_add(
         return Reply("actions_add_unit_heads_only")
     if dimension is not None and dimension not in {d.value for d in Dimension}:
         return Reply("actions_button_stale")
-    await storage.put_action_draft(
+    await storage.actions.put_action_draft(
         engine,
         ActionDraft(pseudonym, viewer.unit_code, Step.WHAT, language, now, dimension=dimension),
     )
@@ -107,7 +108,7 @@ async def start_note(
         action_id=action.id,
         action_version=action.version,
     )
-    await storage.put_action_draft(engine, draft)
+    await storage.actions.put_action_draft(engine, draft)
     return Reply("actions_ask_note", {"number": str(action.id)}, asking=True)
 
 
@@ -132,7 +133,7 @@ async def start_edit(
         action_id=action.id,
         action_version=action.version,
     )
-    await storage.put_action_draft(engine, draft)
+    await storage.actions.put_action_draft(engine, draft)
     if step is Step.DUE:
         current = format_day(action.due_on, language)
         return Reply(
@@ -150,13 +151,13 @@ async def in_progress(engine: AsyncEngine, pseudonym: str, now: datetime) -> boo
 
 async def cancel(engine: AsyncEngine, pseudonym: str) -> bool:
     """End the official's dialogue; False when there was none."""
-    return await storage.delete_action_draft(engine, pseudonym)
+    return await storage.actions.delete_action_draft(engine, pseudonym)
 
 
 async def _live_draft(engine: AsyncEngine, pseudonym: str, now: datetime) -> ActionDraft | None:
-    draft = await storage.get_action_draft(engine, pseudonym)
+    draft = await storage.actions.get_action_draft(engine, pseudonym)
     if draft is not None and now - draft.updated_at > DRAFT_TTL:
-        await storage.delete_action_draft(engine, pseudonym)
+        await storage.actions.delete_action_draft(engine, pseudonym)
         return None
     return draft
 
@@ -189,18 +190,22 @@ async def answer(
         if step is Step.NOTE:
             assert draft.action_id is not None
             assert draft.action_version is not None
-            await storage.delete_action_draft(engine, pseudonym)
+            await storage.actions.delete_action_draft(engine, pseudonym)
             change = await set_status_for(
                 engine, viewer, draft.action_id, draft.action_version, now, note=text
             )
             return _changed(change.outcome, change.action)
         if step is Step.WHAT:
             checked = new_action(draft.unit_code, text, "-", today)
-            await storage.put_action_draft(engine, _next(draft, Step.WHO, now, what=checked.what))
+            await storage.actions.put_action_draft(
+                engine, _next(draft, Step.WHO, now, what=checked.what)
+            )
             return Reply("actions_ask_who", asking=True)
         if step is Step.WHO:
             checked = new_action(draft.unit_code, draft.what or "-", text, today)
-            await storage.put_action_draft(engine, _next(draft, Step.DUE, now, who=checked.who))
+            await storage.actions.put_action_draft(
+                engine, _next(draft, Step.DUE, now, who=checked.who)
+            )
             return Reply("actions_ask_due", asking=True)
         due = parse_due(text)
         if due < today:
@@ -210,7 +215,7 @@ async def answer(
         )
     except ActionProblem as problem:
         return Reply(problem.key, {"detail": problem.detail}, asking=True)
-    await storage.delete_action_draft(engine, pseudonym)
+    await storage.actions.delete_action_draft(engine, pseudonym)
     added = await add_for(engine, viewer, new, now)
     if added.outcome is not Outcome.DONE or added.action is None:
         return Reply("actions_refused")
@@ -240,7 +245,7 @@ async def _edit(
             who = check_who(text)
     except ActionProblem as problem:
         return Reply(problem.key, {"detail": problem.detail}, asking=True)
-    await storage.delete_action_draft(engine, draft.pseudonym)
+    await storage.actions.delete_action_draft(engine, draft.pseudonym)
     change = await set_status_for(
         engine, viewer, draft.action_id, draft.action_version, now, due_on=due, who=who
     )
@@ -283,7 +288,7 @@ async def attach_document(
         return None
     assert draft.action_id is not None
     assert draft.action_version is not None
-    await storage.delete_action_draft(engine, pseudonym)
+    await storage.actions.delete_action_draft(engine, pseudonym)
     change = await set_status_for(
         engine,
         viewer,

@@ -16,7 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Final
 
-import storage
+import storage.actions
+import storage.units
 from services.actions.plans import (
     NOTE_MAX,
     WHAT_MAX,
@@ -30,7 +31,8 @@ from services.actions.plans import (
 )
 from services.names import dimension_labels, status_labels
 from services.untrusted import defuse_xlsx, restore_cell, spreadsheet_cell
-from storage import Action, ActionEdit, AsyncEngine, NewAction
+from storage.actions import Action, ActionEdit, NewAction
+from storage.db import AsyncEngine
 from surveys.model import Dimension
 
 __all__ = [
@@ -316,8 +318,8 @@ async def apply_matrix(
     ActionProblems names every line whose number does not exist, belongs to another unit,
     or appears twice, and every unknown unit code.
     """
-    existing = {a.id: a for a in await storage.list_actions(engine)}
-    units = {u.code for u in await storage.list_units(engine)}
+    existing = {a.id: a for a in await storage.actions.list_actions(engine)}
+    units = {u.code for u in await storage.units.list_units(engine)}
     problems: list[ActionProblem] = []
     first_line: dict[int, int] = {}
     new: list[NewAction] = []
@@ -350,5 +352,5 @@ async def apply_matrix(
         first_line.setdefault(row.number, row.line)
     if problems:
         raise ActionProblems(problems)
-    added, updated = await storage.apply_actions(engine, new, edits, now)
+    added, updated = await storage.actions.apply_actions(engine, new, edits, now)
     return MatrixResult(added, updated, unchanged)

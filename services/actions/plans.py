@@ -14,12 +14,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Final
 
-import storage
+import storage.actions
+import storage.errors
+import storage.values
 from services.access import Decision, Viewer
 from services.dates import BadDate, parse_date
 from services.i18n import catalog
 from services.names import dimension_named, status_named
-from storage import Action, ActionStatus, AsyncEngine, NewAction
+from storage.actions import Action, ActionStatus, NewAction
+from storage.db import AsyncEngine
 
 __all__ = [
     "SHOW_BUTTON",
@@ -169,19 +172,19 @@ async def add_for(engine: AsyncEngine, viewer: Viewer, new: NewAction, now: date
     if not (viewer.admin or viewer.unit_code == new.unit_code):
         return Change(Outcome.REFUSED, None)
     try:
-        return Change(Outcome.DONE, await storage.add_action(engine, new, now))
-    except storage.NotFound:
+        return Change(Outcome.DONE, await storage.actions.add_action(engine, new, now))
+    except storage.errors.NotFound:
         return Change(Outcome.NOT_FOUND, None)
 
 
 async def find_action(engine: AsyncEngine, action_id: int) -> Action | None:
     """Return one action, or None."""
-    return await storage.get_action(engine, action_id)
+    return await storage.actions.get_action(engine, action_id)
 
 
 async def list_for(engine: AsyncEngine, unit_code: str | None) -> tuple[Action, ...]:
     """Return one unit's actions (None: every unit's), soonest due first."""
-    return await storage.list_actions(engine, unit_code=unit_code)
+    return await storage.actions.list_actions(engine, unit_code=unit_code)
 
 
 def may_manage(viewer: Viewer, action: Action) -> bool:
@@ -210,14 +213,14 @@ async def set_status_for(
 ) -> Change:
     """Change an action's status, note, evidence, person in charge or due date, if the
     viewer may (only what is given changes)."""
-    action = await storage.get_action(engine, action_id)
+    action = await storage.actions.get_action(engine, action_id)
     if action is None:
         return Change(Outcome.NOT_FOUND, None)
     if not may_manage(viewer, action):
         return Change(Outcome.REFUSED, None)
-    keep = storage.UNCHANGED
+    keep = storage.values.UNCHANGED
     try:
-        changed = await storage.update_action(
+        changed = await storage.actions.update_action(
             engine,
             action_id,
             version=version,
@@ -229,8 +232,8 @@ async def set_status_for(
             who=keep if who is None else who,
             due_on=keep if due_on is None else due_on,
         )
-    except storage.NotFound:
+    except storage.errors.NotFound:
         return Change(Outcome.NOT_FOUND, None)
     if changed is None:
-        return Change(Outcome.STALE, await storage.get_action(engine, action_id))
+        return Change(Outcome.STALE, await storage.actions.get_action(engine, action_id))
     return Change(Outcome.DONE, changed)

@@ -24,15 +24,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
-import storage
+import storage.action_reminders
+import storage.contacts
 from services import callbacks
 from services.actions.plans import SHOW_BUTTON
 from services.actions.texts import status_word
 from services.context import Services
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.reach import ReminderPolicy, cipher_for, remember
-from storage import ActionRecipient, Occasion, ReminderKey
-from storage.models import ContactPurpose, ReminderStatus
+from storage.action_reminders import ActionRecipient, Occasion, ReminderKey
+from storage.contacts import ContactPurpose, ReminderStatus
 
 __all__ = [
     "LEAD_DAYS",
@@ -126,11 +127,13 @@ class ActionReminders:
         engine = services.db.engine
         zone = services.settings.zone
         today = moment.astimezone(zone).date()
-        await storage.prune_official_contacts(engine)
-        candidates = await storage.action_reminder_recipients(
+        await storage.action_reminders.prune_official_contacts(engine)
+        candidates = await storage.action_reminders.action_reminder_recipients(
             engine, due_until=today + timedelta(days=LEAD_DAYS)
         )
-        claimed = await storage.claimed_action_reminders(engine, [c.action.id for c in candidates])
+        claimed = await storage.action_reminders.claimed_action_reminders(
+            engine, [c.action.id for c in candidates]
+        )
         owed: list[tuple[ReminderKey, ActionRecipient]] = []
         for candidate in candidates:
             created_on = candidate.action.created_at.astimezone(zone).date()
@@ -163,7 +166,7 @@ class ActionReminders:
     ) -> ReminderStatus | None:
         """Claim one reminder and send it; None when another process claimed it."""
         engine = self._services.db.engine
-        if not await storage.claim_action_reminder(engine, key, now):
+        if not await storage.action_reminders.claim_action_reminder(engine, key, now):
             return None
         chat_id = cipher_for(self._services).decrypt(
             recipient.pseudonym, ContactPurpose.OFFICIAL, recipient.chat
@@ -175,8 +178,10 @@ class ActionReminders:
             status = _STATUS[outcome]
         if status is ReminderStatus.GONE:
             # Blocked or gone: the bot can never reach them, so it keeps nothing.
-            await storage.delete_contact(engine, recipient.pseudonym, ContactPurpose.OFFICIAL)
-        await storage.finish_action_reminder(engine, key, status)
+            await storage.contacts.delete_contact(
+                engine, recipient.pseudonym, ContactPurpose.OFFICIAL
+            )
+        await storage.action_reminders.finish_action_reminder(engine, key, status)
         return status
 
     def message(self, recipient: ActionRecipient, today: date) -> Outgoing:

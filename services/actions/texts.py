@@ -12,7 +12,7 @@ from scoring import Report
 from scoring.changes import DimensionChange, unit_dimension_changes
 from services.i18n import catalog
 from services.numbers import format_delta, format_number
-from storage import Action, ActionStatus
+from storage.actions import Action, ActionStatus
 from surveys.model import Dimension
 
 __all__ = [

@@ -14,8 +14,8 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from services.settings import Settings
-from storage import StorageError
 from storage.backup import backup_database, backup_moment, backup_name, prune_backups
+from storage.errors import StorageError
 
 __all__ = ["NightlyBackup"]
 

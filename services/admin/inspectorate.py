@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-import storage
+import storage.broadcasts
+import storage.db
+import storage.frames
+import storage.waves
 from services import access, reach, reports
 from services.admin import roles, survey
 from services.context import Services
@@ -21,7 +24,8 @@ from services.errors import AdminError
 from services.links import deep_link
 from services.pushes.delivery import Outgoing
 from services.reach import uptake_for, uptake_text
-from storage.models import Broadcast, Role
+from storage.broadcasts import Broadcast
+from storage.roles import Role
 
 __all__ = ["BUTTON_PATTERN", "Inspectorate", "Reply"]
 
@@ -67,7 +71,7 @@ class Inspectorate:
         self._services = services
 
     @property
-    def _engine(self) -> storage.AsyncEngine:
+    def _engine(self) -> storage.db.AsyncEngine:
         return self._services.db.engine
 
     def _t(self, language: str, key: str, /, **values: object) -> str:
@@ -84,13 +88,13 @@ class Inspectorate:
             name = args[1]
             if not _NAME_RE.match(name):
                 return Reply(self._t(language, "adm_wave_bad_name"))
-            if await storage.current_wave(self._engine) is not None:
+            if await storage.waves.current_wave(self._engine) is not None:
                 return Reply(self._t(language, "adm_wave_already_open"))
-            if await storage.get_wave(self._engine, name) is not None:
+            if await storage.waves.get_wave(self._engine, name) is not None:
                 return Reply(self._t(language, "adm_wave_name_taken", wave=html.escape(name)))
             return self._confirm(language, "adm_wave_confirm_open", f"adm.wo.{name}", name)
         if word in _CLOSE_WORDS and len(args) == 1:
-            wave = await storage.current_wave(self._engine)
+            wave = await storage.waves.current_wave(self._engine)
             if wave is None:
                 return Reply(self._t(language, "adm_wave_none_open"))
             return self._confirm(language, "adm_wave_confirm_close", f"adm.wc.{wave.id}", wave.name)
@@ -102,7 +106,7 @@ class Inspectorate:
         )
 
     async def _wave_status(self, language: str) -> Reply:
-        waves = await storage.list_waves(self._engine)
+        waves = await storage.waves.list_waves(self._engine)
         if not waves:
             return Reply(self._t(language, "adm_wave_none"))
         lines = [self._t(language, "adm_wave_title")]
@@ -111,7 +115,7 @@ class Inspectorate:
             lines.append(self._t(language, key, wave=html.escape(wave.name)))
         open_wave = next((w for w in waves if w.is_open), None)
         if open_wave is not None:
-            counts = await storage.response_counts(self._engine, open_wave.id)
+            counts = await storage.frames.response_counts(self._engine, open_wave.id)
             lines += [
                 "",
                 self._t(language, "adm_wave_submitted", n=sum(c.submitted for c in counts)),
@@ -147,7 +151,7 @@ class Inspectorate:
         return Reply(self._t(language, "adm_wave_opened", wave=html.escape(wave.name)))
 
     async def _close(self, language: str, wave_id: int) -> Reply:
-        wave = await storage.get_wave_by_id(self._engine, wave_id)
+        wave = await storage.waves.get_wave_by_id(self._engine, wave_id)
         if wave is None or not await reports.close_wave(
             self._engine, self._services.settings, wave, self._services.clock()
         ):
@@ -337,7 +341,7 @@ class Inspectorate:
         """A photo sent after /siaran: the draft gets the picture (a caption replaces its text)
         and a new preview; without a recent draft, say how to send a picture."""
         since = self._services.clock() - DRAFT_LIFETIME
-        draft = await storage.latest_draft(self._engine, author, since)
+        draft = await storage.broadcasts.latest_draft(self._engine, author, since)
         if draft is None:
             return Reply(self._t(language, "adm_broadcast_photo_hint"))
         text = caption.strip() if caption and caption.strip() else draft.text
@@ -348,7 +352,7 @@ class Inspectorate:
         except AdminError as exc:
             return Reply(self._t(language, "adm_broadcast_problem", problem=html.escape(str(exc))))
         # The old preview's buttons now find no draft: only the newest preview can be sent.
-        await storage.delete_draft(self._engine, draft.id)
+        await storage.broadcasts.delete_draft(self._engine, draft.id)
         return await self._broadcast_preview(language, new)
 
     async def _broadcast_preview(self, language: str, draft: Broadcast) -> Reply:
@@ -383,21 +387,21 @@ class Inspectorate:
         return Reply(text, (((self._t(language, "btn_adm_yes"), data), no),))
 
     async def _confirm_broadcast(self, language: str, broadcast_id: int) -> Reply:
-        draft = await storage.get_broadcast(self._engine, broadcast_id)
+        draft = await storage.broadcasts.get_broadcast(self._engine, broadcast_id)
         if draft is None:  # replaced by a newer preview, cancelled, or forged
             return Reply(self._t(language, "adm_stale"))
-        if not await storage.confirm_broadcast(self._engine, broadcast_id):
+        if not await storage.broadcasts.confirm_broadcast(self._engine, broadcast_id):
             return Reply(self._t(language, "adm_broadcast_already"))
-        confirmed = await storage.get_broadcast(self._engine, broadcast_id)
+        confirmed = await storage.broadcasts.get_broadcast(self._engine, broadcast_id)
         if confirmed is None:  # pragma: no cover - deleted between the two statements
             return Reply(self._t(language, "adm_stale"))
         count = await reach.recipients_count(self._services, confirmed)
         return Reply(self._t(language, "adm_broadcast_sending", n=count), start_broadcast=confirmed)
 
     async def _cancel_broadcast(self, language: str, broadcast_id: int) -> Reply:
-        if await storage.delete_draft(self._engine, broadcast_id):
+        if await storage.broadcasts.delete_draft(self._engine, broadcast_id):
             return Reply(self._t(language, "adm_cancelled"))
-        draft = await storage.get_broadcast(self._engine, broadcast_id)
+        draft = await storage.broadcasts.get_broadcast(self._engine, broadcast_id)
         key = "adm_broadcast_already" if draft is not None else "adm_stale"
         return Reply(self._t(language, key))
 

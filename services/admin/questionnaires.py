@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-import storage
+import storage.errors
+import storage.questionnaires
+import storage.waves
 from services.errors import AdminError
-from storage import AsyncEngine
-from storage.models import StoredQuestionnaire
+from storage.db import AsyncEngine
+from storage.questionnaires import StoredQuestionnaire
 from surveys import (
     Group,
     Questionnaire,
@@ -51,7 +53,7 @@ async def store_questionnaire(
     `origin` says where it came from ("xlsform: kecamatan.xlsx"), for `spibot survey list`.
     """
     try:
-        return await storage.save_questionnaire(
+        return await storage.questionnaires.save_questionnaire(
             engine,
             questionnaire.id,
             questionnaire.version,
@@ -60,10 +62,10 @@ async def store_questionnaire(
             now,
             origin,
         )
-    except storage.QuestionnaireConflict as exc:
+    except storage.errors.QuestionnaireConflict as exc:
         # The same questions written differently (e.g. exported and imported again) are
         # the same version, not a conflict.
-        stored = (await storage.latest_questionnaires(engine)).get(questionnaire.id)
+        stored = (await storage.questionnaires.latest_questionnaires(engine)).get(questionnaire.id)
         if stored is not None and stored.version == questionnaire.version:
             try:
                 same = load_questionnaire_text(stored.source_yaml) == questionnaire
@@ -96,7 +98,7 @@ def _loaded(stored: StoredQuestionnaire) -> Questionnaire:
 
 
 async def _known_names(engine: AsyncEngine, group: Group | None = None) -> str:
-    stored = await storage.list_questionnaires(engine)
+    stored = await storage.questionnaires.list_questionnaires(engine)
     names = {s.key for s in stored if group is None or s.grp == group.value}
     names |= {q.id for g, q in bundled_questionnaires().items() if group is None or g is group}
     return ", ".join(sorted(names))
@@ -106,7 +108,9 @@ async def _find(engine: AsyncEngine, spec: str) -> StoredQuestionnaire | Questio
     """Return the stored version a spec names (newest without @VERSION), else the bundled
     questionnaire of that name when nothing is stored under it; None when there is none."""
     name, version = _split_name(spec)
-    versions = [s for s in await storage.list_questionnaires(engine) if s.key == name]
+    versions = [
+        s for s in await storage.questionnaires.list_questionnaires(engine) if s.key == name
+    ]
     if version is not None:
         found = next((s for s in versions if s.version == version), None)
         if found is None and not versions:
@@ -229,9 +233,9 @@ def origin_of(stored: StoredQuestionnaire) -> str:
 
 async def catalogue(engine: AsyncEngine) -> list[CatalogueEntry]:
     """Return every stored questionnaire version and the bundled ones not stored yet."""
-    stored = await storage.list_questionnaires(engine)
-    used = await storage.questionnaire_waves(engine)
-    plans = [p for p in await storage.list_wave_plans(engine) if p.wave_id is None]
+    stored = await storage.questionnaires.list_questionnaires(engine)
+    used = await storage.waves.questionnaire_waves(engine)
+    plans = [p for p in await storage.waves.list_wave_plans(engine) if p.wave_id is None]
     newest: dict[str, int] = {}
     for s in stored:
         newest[s.key] = max(newest.get(s.key, 0), s.version)

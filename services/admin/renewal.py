@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-import storage
+import storage.invitations
+import storage.units
+import storage.waves
 from services import links
 from services.admin.survey import (
     InvitationRow,
@@ -28,8 +30,8 @@ from services.admin.survey import (
 )
 from services.errors import AdminError
 from services.security import token_hash
-from storage import AsyncEngine
-from storage.models import Wave, WavePlan
+from storage.db import AsyncEngine
+from storage.waves import Wave, WavePlan
 from surveys import Group
 
 __all__ = ["LINK_COLUMN", "Renewal", "next_target", "renew_invitations"]
@@ -51,10 +53,10 @@ class Renewal:
 async def next_target(engine: AsyncEngine, source: Wave) -> Wave | WavePlan:
     """Return the wave to renew for when none is named: the open wave if it is not the
     source, else the soonest plan that has not opened."""
-    current = await storage.current_wave(engine)
+    current = await storage.waves.current_wave(engine)
     if current is not None and current.id != source.id:
         return current
-    plans = [p for p in await storage.list_wave_plans(engine) if p.wave_id is None]
+    plans = [p for p in await storage.waves.list_wave_plans(engine) if p.wave_id is None]
     if plans:
         return plans[0]
     raise AdminError(
@@ -94,11 +96,11 @@ async def _old_groups(
         if hashed in seen:
             problems.append(RosterProblem(line, "renew_duplicate", str(seen[hashed])))
         seen.setdefault(hashed, line)
-        invitation = await storage.get_invitation(engine, hashed)
+        invitation = await storage.invitations.get_invitation(engine, hashed)
         if invitation is None or invitation.wave_id != source.id:
             other = None
             if invitation is not None:
-                wave = await storage.get_wave_by_id(engine, invitation.wave_id)
+                wave = await storage.waves.get_wave_by_id(engine, invitation.wave_id)
                 other = wave.name if wave else None
             problems.append(RosterProblem(line, "renew_other_wave", other or ""))
             groups.append(Group.INTERNAL)
@@ -125,7 +127,7 @@ async def renew_invitations(
         raise AdminError(f"--to: renewing {source.name!r} for itself issues nothing new")
     if group is Group.EXTERNAL:
         raise AdminError("--group: service users get the open unit link, not invitations")
-    units = {u.code: u for u in await storage.list_units(engine)}
+    units = {u.code: u for u in await storage.units.list_units(engine)}
     rows = parse_roster(data, units, file_name)  # every unit checked, lines named
     lines = parse_csv(decode_csv(data, file_name), file_name)
     groups, problems, without = await _old_groups(engine, secret, source, lines, group)
@@ -141,7 +143,7 @@ async def renew_invitations(
         now=now,
     )
     source_issued: Counter[str] = Counter()
-    for uptake in await storage.invitation_uptake(engine, source.id):
+    for uptake in await storage.invitations.invitation_uptake(engine, source.id):
         source_issued[uptake.grp] += uptake.issued
     return Renewal(
         rows=issued,

@@ -18,12 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-import storage
+import storage.contacts
+import storage.roles
+import storage.subscriptions
+import storage.units
 from services.context import Services
 from services.reach import cipher_for
 from services.untrusted import clean_typed
-from storage import AsyncEngine
-from storage.models import ContactPurpose, Role
+from storage.contacts import ContactPurpose
+from storage.db import AsyncEngine
+from storage.roles import Role
 
 __all__ = [
     "CODE_LENGTH",
@@ -105,15 +109,15 @@ class PendingLink:
         return now >= self.expires_at
 
 
-async def _units(engine: AsyncEngine) -> dict[int, storage.Unit]:
-    return {u.id: u for u in await storage.list_units(engine)}
+async def _units(engine: AsyncEngine) -> dict[int, storage.units.Unit]:
+    return {u.id: u for u in await storage.units.list_units(engine)}
 
 
 async def holders(engine: AsyncEngine) -> list[Holder]:
     """Return every role held, oldest first."""
     units = await _units(engine)
     found = []
-    for row in await storage.list_roles(engine):
+    for row in await storage.roles.list_roles(engine):
         unit = units.get(row.unit_id) if row.unit_id is not None else None
         found.append(
             Holder(
@@ -133,7 +137,7 @@ async def pending_links(engine: AsyncEngine, ttl: timedelta) -> list[PendingLink
     """Return the role links nobody opened yet, newest first, with when each expires."""
     units = await _units(engine)
     found = []
-    for grant in await storage.list_role_grants(engine):
+    for grant in await storage.roles.list_role_grants(engine):
         unit = units.get(grant.unit_id) if grant.unit_id is not None else None
         found.append(
             PendingLink(
@@ -167,7 +171,7 @@ async def find(engine: AsyncEngine, key: str) -> tuple[list[Holder], int | None]
 
 async def withdraw_link(engine: AsyncEngine, grant_id: int) -> bool:
     """Withdraw a link nobody opened; False when it is unknown or already used."""
-    return await storage.revoke_role_grant(engine, grant_id)
+    return await storage.roles.revoke_role_grant(engine, grant_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,10 +194,10 @@ async def _private_chats(services: Services, pseudonym: str) -> tuple[list[int],
     # A private chat's id is its person's Telegram id, so its pseudonym tells whose it is.
     subscribed = [
         s.chat_id
-        for s in await storage.list_subscriptions(engine, active_only=False)
+        for s in await storage.subscriptions.list_subscriptions(engine, active_only=False)
         if s.chat_id > 0 and services.pseudonym(s.chat_id) == pseudonym
     ]
-    contact = await storage.get_contact(engine, pseudonym, ContactPurpose.OFFICIAL)
+    contact = await storage.contacts.get_contact(engine, pseudonym, ContactPurpose.OFFICIAL)
     contact_chat = None
     if contact is not None:
         contact_chat = cipher_for(services).decrypt(
@@ -207,11 +211,13 @@ async def revoke(services: Services, holder: Holder) -> Revocation:
     engine = services.db.engine
     admins = {services.pseudonym(user_id) for user_id in services.settings.admin_user_ids}
     admin = holder.pseudonym in admins
-    remaining = {r.role for r in await storage.get_roles(engine, holder.pseudonym)} - {holder.role}
+    remaining = {r.role for r in await storage.roles.get_roles(engine, holder.pseudonym)} - {
+        holder.role
+    }
     still_manages = admin or Role.LEADERSHIP in remaining  # may keep subscriptions
     still_official = admin or bool(remaining)
     subscribed, contact_chat = await _private_chats(services, holder.pseudonym)
-    end = await storage.end_role(
+    end = await storage.roles.end_role(
         engine,
         holder.pseudonym,
         holder.role,

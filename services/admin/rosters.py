@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-import storage
+import storage.rosters
+import storage.units
+import storage.waves
 from services.admin.survey import RosterError, create_invitations, invitations_csv, parse_roster
 from services.context import Services
 from services.errors import AdminError
@@ -106,14 +108,14 @@ class Rosters:
 
     async def open_wave_name(self) -> str | None:
         """Return the open wave's name (personal links belong to it), or None."""
-        wave = await storage.current_wave(self._services.db.engine)
+        wave = await storage.waves.current_wave(self._services.db.engine)
         return wave.name if wave is not None else None
 
     async def check(self, language: str, data: bytes, file_name: str | None) -> str | int:
         """Check every line of a roster; return the problems as a message, or the row count."""
         if not data.strip():
             return self._t(language, "roster_empty")
-        units = {u.code: u for u in await storage.list_units(self._services.db.engine)}
+        units = {u.code: u for u in await storage.units.list_units(self._services.db.engine)}
         try:
             rows = parse_roster(data, units, file_name or "roster.csv")
         except RosterError as exc:
@@ -139,10 +141,10 @@ class Rosters:
     async def create(self, data: bytes, file_name: str | None, group: Group) -> Roster:
         """Create one personal link per roster line (RosterError/AdminError when it cannot)."""
         engine = self._services.db.engine
-        wave = await storage.current_wave(engine)
+        wave = await storage.waves.current_wave(engine)
         if wave is None:
             raise AdminError("no wave is open")
-        units = {u.code: u for u in await storage.list_units(engine)}
+        units = {u.code: u for u in await storage.units.list_units(engine)}
         roster = parse_roster(data, units, file_name or "roster.csv")
         settings = self._services.settings
         rows = await create_invitations(
@@ -160,11 +162,13 @@ class Rosters:
 
     async def remember(self, file_id: str, file_name: str | None) -> int:
         """Keep a roster's file id while the admin picks its group; return the upload id."""
-        return await storage.save_roster_upload(
+        return await storage.rosters.save_roster_upload(
             self._services.db.engine, file_id, file_name, self._services.clock()
         )
 
-    async def take(self, data: str) -> tuple[storage.RosterUpload | None, Group | None, bool]:
+    async def take(
+        self, data: str
+    ) -> tuple[storage.rosters.RosterUpload | None, Group | None, bool]:
         """Take the upload a group button names: (upload, group, cancelled).
 
         (None, None, False) for a stale, double or forged tap.
@@ -174,7 +178,7 @@ class Rosters:
             return None, None, False
         group = _GROUP_CODES.get(action)
         engine = self._services.db.engine
-        upload = await storage.take_roster_upload(
+        upload = await storage.rosters.take_roster_upload(
             engine, int(number), group.value if group is not None else "cancelled"
         )
         if upload is None:

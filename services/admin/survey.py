@@ -11,14 +11,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-import storage
+import storage.errors
+import storage.invitations
+import storage.units
+import storage.waves
 from services.admin import questionnaires
 from services.errors import AdminError
 from services.links import UNIT_CODE_RE, deep_link, invitation_payload
 from services.security import new_token, token_hash
 from services.untrusted import spreadsheet_cell
-from storage import AsyncEngine
-from storage.models import NewInvitation, Unit, Wave, WavePlan
+from storage.db import AsyncEngine
+from storage.invitations import NewInvitation
+from storage.units import Unit
+from storage.waves import Wave, WavePlan
 from surveys import Group
 
 __all__ = [
@@ -117,7 +122,7 @@ def _bad_codes(rows: Sequence[tuple[int, Mapping[str, str]]]) -> list[str]:
     return bad
 
 
-async def import_units_csv(engine: AsyncEngine, path: Path) -> storage.UnitImport:
+async def import_units_csv(engine: AsyncEngine, path: Path) -> storage.units.UnitImport:
     """Import units from a CSV with columns code, name, kind, parent, serves_public.
 
     Optional columns give each group's population in the unit (`storage.POPULATION_COLUMNS`).
@@ -138,8 +143,8 @@ async def import_units_csv(engine: AsyncEngine, path: Path) -> storage.UnitImpor
             f"that their poster links work: {'; '.join(bad)}"
         )
     try:
-        return await storage.import_units(engine, rows)
-    except storage.StorageError as exc:
+        return await storage.units.import_units(engine, rows)
+    except storage.errors.StorageError as exc:
         raise AdminError(f"{path}: {exc}") from exc
 
 
@@ -154,20 +159,22 @@ async def open_wave(
     lends its stored choice for the groups `choices` does not name."""
     if not name.strip() or len(name) > 80:
         raise AdminError("wave name: give 1 to 80 characters, e.g. 2026-S1")
-    plan = await storage.wave_plans.get_wave_plan(engine, name.strip())
+    plan = await storage.waves.get_wave_plan(engine, name.strip())
     chosen = questionnaires.choices_from_text(plan.questionnaire_choice if plan else None)
     chosen.update(choices or {})
     stored = await questionnaires.choose_questionnaires(engine, chosen, now)
     questionnaire_ids = {group.value: s.id for group, s in stored.items()}
     try:
-        return await storage.open_wave(engine, name.strip(), questionnaire_ids, now)
-    except storage.StorageError as exc:
+        return await storage.waves.open_wave(engine, name.strip(), questionnaire_ids, now)
+    except storage.errors.StorageError as exc:
         raise AdminError(str(exc)) from exc
 
 
 async def resolve_wave(engine: AsyncEngine, name: str | None) -> Wave:
     """Return the named wave, or the open one when no name is given."""
-    wave = await (storage.get_wave(engine, name) if name else storage.current_wave(engine))
+    wave = await (
+        storage.waves.get_wave(engine, name) if name else storage.waves.current_wave(engine)
+    )
     if wave is None:
         raise AdminError(
             f"no wave named {name!r}" if name else "no wave is open; use `spibot wave open NAME`"
@@ -275,10 +282,10 @@ async def invitation_target(engine: AsyncEngine, name: str | None) -> Wave | Wav
     """Return the wave invitations are for: the named wave, the named plan that has not
     opened yet, or (no name) the open wave."""
     if name:
-        wave = await storage.get_wave(engine, name)
+        wave = await storage.waves.get_wave(engine, name)
         if wave is not None:
             return wave
-        plan = await storage.wave_plans.get_wave_plan(engine, name)
+        plan = await storage.waves.get_wave_plan(engine, name)
         if plan is not None and plan.wave_id is None:
             return plan
         raise AdminError(f"no wave or planned wave named {name!r} (see `spibot wave list`)")
@@ -323,10 +330,10 @@ async def issue_invitations(
         )
     if isinstance(wave, Wave) and not wave.is_open:
         raise AdminError(f"wave {wave.name!r} is closed")
-    units_by_code = {u.code: u for u in await storage.list_units(engine)}
+    units_by_code = {u.code: u for u in await storage.units.list_units(engine)}
     out: list[InvitationRow] = []
     new: list[NewInvitation] = []
-    planned: list[storage.wave_plans.NewPlannedInvitation] = []
+    planned: list[storage.waves.NewPlannedInvitation] = []
     for group, row in rows:
         token = new_token()
         unit = units_by_code[row["unit"]]
@@ -334,15 +341,15 @@ async def issue_invitations(
             new.append(NewInvitation(token_hash(token), wave.id, group.value, unit.id))
         else:
             planned.append(
-                storage.wave_plans.NewPlannedInvitation(token_hash(token), group.value, unit.id)
+                storage.waves.NewPlannedInvitation(token_hash(token), group.value, unit.id)
             )
         out.append(InvitationRow(row, deep_link(bot_username, invitation_payload(token))))
     if isinstance(wave, Wave):
-        await storage.create_invitations(engine, new, now)
+        await storage.invitations.create_invitations(engine, new, now)
     else:
         try:
-            await storage.wave_plans.create_planned_invitations(engine, wave.name, planned, now)
-        except storage.StorageError as exc:  # the plan opened (or was cancelled) meanwhile
+            await storage.waves.create_planned_invitations(engine, wave.name, planned, now)
+        except storage.errors.StorageError as exc:  # the plan opened (or was cancelled) meanwhile
             raise AdminError(f"{exc}; issue the links for the wave again") from exc
     return out
 

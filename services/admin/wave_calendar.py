@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import storage
+import storage.waves
 from services import reports
 from services.admin import survey
 from services.context import Services
@@ -27,8 +27,8 @@ async def run_calendar(services: Services, now: datetime) -> list[str]:
     """Open and close the planned waves that are due at `now`; return what was done."""
     engine = services.db.engine
     done: list[str] = []
-    current = await storage.current_wave(engine)
-    for plan in await storage.list_wave_plans(engine):
+    current = await storage.waves.current_wave(engine)
+    for plan in await storage.waves.list_wave_plans(engine):
         if plan.wave_id is None and plan.opens_at <= now:
             if current is not None:
                 logger.warning(
@@ -39,7 +39,7 @@ async def run_calendar(services: Services, now: datetime) -> list[str]:
                 current = await survey.open_wave(engine, plan.name, now)
             except AdminError:  # another process opened it (or a wave) first
                 continue
-            await storage.mark_plan_opened(engine, plan.name, current.id)
+            await storage.waves.mark_plan_opened(engine, plan.name, current.id)
             await reports.fix_opening_targets(engine, services.settings, current)
             logger.info("planned wave %s opened", plan.name)
             done.append(f"opened {plan.name}")

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-import storage
+import storage.db
+import storage.units
+import storage.waves
 from services.access import Viewer
 from services.context import Services
 from services.integrity import quality
@@ -78,7 +80,7 @@ class Kualitas:
         self._lang = language
 
     @property
-    def _engine(self) -> storage.AsyncEngine:
+    def _engine(self) -> storage.db.AsyncEngine:
         return self._services.db.engine
 
     def _t(self, key: str, /, **values: object) -> str:
@@ -89,7 +91,7 @@ class Kualitas:
         """Tell whether the asker may read the findings (admins and leadership)."""
         return self._viewer.admin or self._viewer.leadership
 
-    async def _report(self, wave: storage.Wave, *, effects: bool) -> QualityReport:
+    async def _report(self, wave: storage.waves.Wave, *, effects: bool) -> QualityReport:
         now = self._services.clock()
         return await quality.quality_report(
             self._engine,
@@ -110,7 +112,7 @@ class Kualitas:
         rest = args[1:] if items else args
         if len(rest) > 1 or (rest and not _NAME_RE.match(rest[0])):
             return [ChatReply(self._t("kua_usage"))]
-        waves = await storage.list_waves(self._engine)  # newest first
+        waves = await storage.waves.list_waves(self._engine)  # newest first
         if not waves:
             return [ChatReply(self._t("kua_no_wave"))]
         if rest:
@@ -124,7 +126,7 @@ class Kualitas:
             wave = next((w for w in waves if w.is_open), waves[0])
         return [await self._items(wave)] if items else await self._findings(wave)
 
-    async def _items(self, wave: storage.Wave) -> ChatReply:
+    async def _items(self, wave: storage.waves.Wave) -> ChatReply:
         found = await quality.items(self._engine, wave)
         title = texts.items_title(wave.name, self._lang)
         if found is None:
@@ -144,7 +146,7 @@ class Kualitas:
             shown.append(line)
         return ChatReply("\n".join(shown))
 
-    async def _findings(self, wave: storage.Wave) -> list[ChatReply]:
+    async def _findings(self, wave: storage.waves.Wave) -> list[ChatReply]:
         report = await self._report(wave, effects=True)
         zone = self._services.settings.zone
         # The newest decisions (the ones most likely to be restored); the CLI lists them all.
@@ -158,7 +160,7 @@ class Kualitas:
         elif report.findings.flagged:
             lines += ["", self._t("kua_admin_only_decides")]
         replies = [ChatReply(_fit(lines), tuple(restore_buttons), edit=False)]
-        unit_ids = {u.code: u.id for u in await storage.list_units(self._engine)}
+        unit_ids = {u.code: u.id for u in await storage.units.list_units(self._engine)}
         flagged = report.findings.flagged
         for cell in flagged[:_MAX_CELLS]:
             body = texts.cell_lines(report, cell.unit_code, cell.group, self._lang)
@@ -188,7 +190,7 @@ class Kualitas:
         )
 
     @staticmethod
-    def _exclude_data(wave: storage.Wave, unit_id: int, flagged: FlaggedSet) -> str:
+    def _exclude_data(wave: storage.waves.Wave, unit_id: int, flagged: FlaggedSet) -> str:
         group = _GROUP_CODES[flagged.cell.group]
         kind = _KIND_CODES[flagged.signal.kind.value]
         return f"kua.x.{wave.id}.{unit_id}.{group}.{kind}.{flagged.fingerprint}"
@@ -221,8 +223,8 @@ class Kualitas:
         kind = next((k for k, c in _KIND_CODES.items() if c == kind_code), None)
         if not (wave_arg.isdigit() and unit_arg.isdigit()) or group is None or kind is None:
             return ChatReply(self._t("kua_stale"), edit=False)
-        wave = await storage.get_wave_by_id(self._engine, int(wave_arg))
-        unit = await storage.get_unit_by_id(self._engine, int(unit_arg))
+        wave = await storage.waves.get_wave_by_id(self._engine, int(wave_arg))
+        unit = await storage.units.get_unit_by_id(self._engine, int(unit_arg))
         if wave is None or unit is None:
             return ChatReply(self._t("kua_stale"), edit=False)
         report = await self._report(wave, effects=False)
@@ -263,7 +265,7 @@ class Kualitas:
                 self._t("kua_reason_too_long", length=len(reason), limit=quality.REASON_LIMIT),
                 ((self._no(pending.id),),),
             )
-        wave = await storage.get_wave_by_id(self._engine, pending.wave_id)
+        wave = await storage.waves.get_wave_by_id(self._engine, pending.wave_id)
         if wave is None:
             await stored.discard(self._engine, pending.id)
             return ChatReply(self._t("kua_stale"))

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Final, cast
 
-import storage
+import storage.units
+import storage.waves
 from scoring import GROUP_ORDER, Report, ScopeResult, WaveResult
 from scoring.frozen import report_to_json
 from scoring.report import Exclusion
@@ -44,8 +45,8 @@ from services.reports import (
 )
 from services.settings import Settings
 from services.untrusted import clean_typed
-from storage import AsyncEngine
 from storage import integrity as stored
+from storage.db import AsyncEngine
 from storage.integrity import ExclusionConflict, ExclusionStatus, StoredExclusion
 from storage.paradata import Arrival, ItemParadata, list_arrivals, list_item_paradata
 from storage.report_revisions import RevisionConflict, RevisionDraft, RevisionKind
@@ -127,7 +128,7 @@ class FlaggedSet:
 class QualityReport:
     """A wave's survey-integrity findings, as of a day, with the decisions taken so far."""
 
-    wave: storage.Wave
+    wave: storage.waves.Wave
     as_of: date
     k: int
     findings: Findings
@@ -208,7 +209,7 @@ class _Scorer:
 
     engine: AsyncEngine
     settings: Settings
-    wave: storage.Wave
+    wave: storage.waves.Wave
     ctx: ScoringContext
     history: tuple[WaveResult, ...]
     day: date
@@ -223,7 +224,7 @@ class _Scorer:
 async def _scorer(
     engine: AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     report: Report,
     *,
     today: date,
@@ -254,7 +255,7 @@ def _exclusion_for(flagged: FlaggedSet, reason: str, on: date, number: int = 0) 
 async def quality_report(
     engine: AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     *,
     today: date,
     now: datetime,
@@ -285,7 +286,7 @@ async def quality_report(
     ]
     if with_effects and sets:
         sets = await _with_effects(engine, settings, wave, sets, today=today, now=now)
-    names = {u.code: u.name for u in await storage.list_units(engine)}
+    names = {u.code: u.name for u in await storage.units.list_units(engine)}
     decisions = await stored.list_exclusions(engine, wave.id)
     return QualityReport(
         wave, today, k, findings, tuple(sets), tuple(decisions), names, questionnaires
@@ -293,7 +294,7 @@ async def quality_report(
 
 
 async def items(
-    engine: AsyncEngine, wave: storage.Wave
+    engine: AsyncEngine, wave: storage.waves.Wave
 ) -> tuple[list[ItemParadata], dict[int, tuple[Group, Questionnaire]]] | None:
     """Return a closed wave's paradata per item, with the questionnaire (and its group) of
     each questionnaire id; None for an open wave: the counts grow as each person finishes,
@@ -310,7 +311,7 @@ async def items(
 
 
 async def _in_force(
-    engine: AsyncEngine, settings: Settings, wave: storage.Wave, *, today: date, now: datetime
+    engine: AsyncEngine, settings: Settings, wave: storage.waves.Wave, *, today: date, now: datetime
 ) -> Report:
     bundle = await load_report(engine, settings, wave_name=wave.name, today=today, now=now)
     assert bundle is not None
@@ -320,7 +321,7 @@ async def _in_force(
 async def _with_effects(
     engine: AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     sets: list[FlaggedSet],
     *,
     today: date,
@@ -347,7 +348,7 @@ async def _with_effects(
 async def set_effect(
     engine: AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     flagged: FlaggedSet,
     *,
     today: date,
@@ -368,7 +369,7 @@ async def restore_effect(
     now: datetime,
 ) -> Effect:
     """Return what restoring an exclusion in force does to the report in force."""
-    wave = await storage.get_wave_by_id(engine, exclusion.wave_id)
+    wave = await storage.waves.get_wave_by_id(engine, exclusion.wave_id)
     if wave is None:
         raise SetChanged(f"exclusion #{exclusion.id}: its wave is gone")
     before = await _in_force(engine, settings, wave, today=today, now=now)
@@ -397,7 +398,7 @@ def clean_reason(text: str) -> str:
 
 async def draft(
     engine: AsyncEngine,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     flagged: FlaggedSet,
     *,
     by: str,
@@ -422,14 +423,14 @@ async def draft(
 async def _revision(
     engine: AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     kind: RevisionKind,
     note: str,
     change: ExclusionChange,
     now: datetime,
 ) -> tuple[RevisionDraft, int] | None:
     """For a closed wave: the next revision of its frozen report, scored with `change`."""
-    wave = await storage.get_wave_by_id(engine, wave.id) or wave
+    wave = await storage.waves.get_wave_by_id(engine, wave.id) or wave
     if wave.is_open or wave.closed_at is None:
         return None
     before = await reports.freeze(engine, settings, wave, now=now)
@@ -459,7 +460,7 @@ async def confirm(
         raise DecisionTaken(f"exclusion #{exclusion_id} is not waiting to be confirmed")
     if not pending.reason:
         raise AdminError(f"exclusion #{exclusion_id} has no reason yet")
-    wave = await storage.get_wave_by_id(engine, pending.wave_id)
+    wave = await storage.waves.get_wave_by_id(engine, pending.wave_id)
     if wave is None:
         raise AdminError(f"exclusion #{exclusion_id}: its wave is gone")
     report = await quality_report(engine, settings, wave, today=today, now=now, with_effects=False)
@@ -491,7 +492,7 @@ async def confirm(
 async def exclude(
     engine: AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     flagged: FlaggedSet,
     reason: str,
     *,
@@ -522,7 +523,7 @@ async def restore(
     current = await stored.get_exclusion(engine, exclusion_id)
     if current is None or current.status is not ExclusionStatus.ACTIVE:
         raise DecisionTaken(f"no exclusion #{exclusion_id} in force")
-    wave = await storage.get_wave_by_id(engine, current.wave_id)
+    wave = await storage.waves.get_wave_by_id(engine, current.wave_id)
     if wave is None:
         raise AdminError(f"exclusion #{exclusion_id}: its wave is gone")
     note = clean_typed(reason).strip()[:REASON_LIMIT]

@@ -16,7 +16,7 @@ from services.actions import Action, ActionStatus
 from services.miniapp import charts
 from services.miniapp.views import JSON, Words, wave_json
 from services.reports import ReportBundle
-from storage.models import InvitationUptake
+from storage.invitations import InvitationUptake
 
 __all__ = ["actions_board", "progress", "uptake"]
 

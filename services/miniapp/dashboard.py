@@ -25,7 +25,7 @@ from services.miniapp.auth import Launch, LaunchRefused, check_launch, launch_ke
 from services.miniapp.auth import unverified_language as claimed_language
 from services.miniapp.views import JSON, Words
 from services.reach import uptake_for
-from storage import AsyncEngine
+from storage.db import AsyncEngine
 
 __all__ = ["AUTH_SCHEME", "Answer", "Dashboard", "Kind", "Visitor"]
 

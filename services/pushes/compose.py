@@ -15,7 +15,10 @@ import dataclasses
 import html
 from datetime import date, datetime
 
-import storage
+import storage.actions
+import storage.db
+import storage.frames
+import storage.waves
 from scoring import Report
 from services import reports
 from services.actions import ActionStatus, outcomes_text, overdue_text
@@ -55,30 +58,30 @@ class TickData:
     def __init__(self, services: Services, now: datetime) -> None:
         self.services = services
         self._now = now
-        self._waves: list[storage.Wave] | None = None
+        self._waves: list[storage.waves.Wave] | None = None
         self._bundles: dict[str, ReportBundle | None] = {}
         self._packs: dict[tuple[str, str], list[tuple[str, bytes, str]]] = {}
-        self._overdue: tuple[storage.Action, ...] | None = None
-        self._outcomes: dict[str, tuple[Report | None, tuple[storage.Action, ...]]] = {}
-        self._revisions: dict[datetime, list[tuple[storage.Wave, Revision, datetime]]] = {}
+        self._overdue: tuple[storage.actions.Action, ...] | None = None
+        self._outcomes: dict[str, tuple[Report | None, tuple[storage.actions.Action, ...]]] = {}
+        self._revisions: dict[datetime, list[tuple[storage.waves.Wave, Revision, datetime]]] = {}
 
     @property
-    def _engine(self) -> storage.AsyncEngine:
+    def _engine(self) -> storage.db.AsyncEngine:
         return self.services.db.engine
 
-    async def waves(self) -> list[storage.Wave]:
+    async def waves(self) -> list[storage.waves.Wave]:
         if self._waves is None:
-            self._waves = await storage.list_waves(self._engine)
+            self._waves = await storage.waves.list_waves(self._engine)
         return self._waves
 
-    async def open_wave(self) -> storage.Wave | None:
+    async def open_wave(self) -> storage.waves.Wave | None:
         return next((w for w in await self.waves() if w.is_open), None)
 
-    async def newest_closed_wave(self) -> storage.Wave | None:
+    async def newest_closed_wave(self) -> storage.waves.Wave | None:
         closed = [w for w in await self.waves() if w.closed_at is not None and not w.is_open]
         return max(closed, key=lambda w: w.closed_at or w.opened_at, default=None)
 
-    async def bundle(self, wave: storage.Wave) -> ReportBundle | None:
+    async def bundle(self, wave: storage.waves.Wave) -> ReportBundle | None:
         if wave.name not in self._bundles:
             today = self._now.astimezone(self.services.settings.zone).date()
             self._bundles[wave.name] = await load_report(
@@ -97,18 +100,18 @@ class TickData:
             self._packs[key] = await asyncio.to_thread(report_pack, bundle, language)
         return self._packs[key]
 
-    async def overdue_actions(self) -> tuple[storage.Action, ...]:
+    async def overdue_actions(self) -> tuple[storage.actions.Action, ...]:
         """Return the open follow-up actions due before today (read once per tick)."""
         if self._overdue is None:
             open_ones = [ActionStatus.PLANNED, ActionStatus.IN_PROGRESS]
-            self._overdue = await storage.list_actions(
+            self._overdue = await storage.actions.list_actions(
                 self._engine, statuses=open_ones, due_before=self.today
             )
         return self._overdue
 
     async def outcomes(
-        self, wave: storage.Wave
-    ) -> tuple[Report | None, tuple[storage.Action, ...]]:
+        self, wave: storage.waves.Wave
+    ) -> tuple[Report | None, tuple[storage.actions.Action, ...]]:
         """Return the previous closed wave's report (None without one) and the actions done
         between its closing and `wave`'s (last changed in that time, status done)."""
         if wave.name not in self._outcomes:
@@ -125,7 +128,7 @@ class TickData:
                     now=self._now,
                 )
                 report = None if found is None else found.report
-            done = await storage.list_actions(self._engine, statuses=[ActionStatus.DONE])
+            done = await storage.actions.list_actions(self._engine, statuses=[ActionStatus.DONE])
             since = None if previous is None else previous.closed_at
             until = wave.closed_at or self._now
             between = tuple(
@@ -149,7 +152,7 @@ class TickData:
 
     async def revisions_after(
         self, moment: datetime
-    ) -> list[tuple[storage.Wave, Revision, datetime]]:
+    ) -> list[tuple[storage.waves.Wave, Revision, datetime]]:
         """Return the final reports' revisions written after `moment` (read once per moment)."""
         if moment not in self._revisions:
             self._revisions[moment] = await reports.revisions_after(
@@ -157,8 +160,8 @@ class TickData:
             )
         return self._revisions[moment]
 
-    async def fingerprint(self, wave: storage.Wave) -> str:
-        counts = await storage.response_counts(self._engine, wave.id)
+    async def fingerprint(self, wave: storage.waves.Wave) -> str:
+        counts = await storage.frames.response_counts(self._engine, wave.id)
         return f"{wave.id}:{sum(count.submitted for count in counts)}"
 
 

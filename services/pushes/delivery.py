@@ -22,7 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-import storage
+import storage.subscriptions
 from services.context import Services
 
 __all__ = [
@@ -218,10 +218,10 @@ class Delivery:
     async def _chat_gone(self, chat_id: int, reason: str) -> None:
         """Pause the chat's subscription and tell the admins (once, while it was active)."""
         engine = self._services.db.engine
-        subscription = await storage.get_subscription(engine, chat_id)
+        subscription = await storage.subscriptions.get_subscription(engine, chat_id)
         if subscription is None or not subscription.active:
             return
-        await storage.pause_subscription(engine, chat_id, reason)
+        await storage.subscriptions.pause_subscription(engine, chat_id, reason)
         logger.warning("subscription paused: Telegram refused the chat (%s)", reason)
         settings = self._services.settings
         text = self._services.messages.t(

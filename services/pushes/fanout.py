@@ -28,7 +28,7 @@ from collections.abc import (
 )
 from typing import Any, Final, TypeVar
 
-from storage.models import ReminderStatus
+from storage.contacts import ReminderStatus
 
 __all__ = ["CLAIM_CHUNK", "OUTCOME_BATCH", "Outcomes", "claim_in_chunks", "fan_out"]
 

@@ -26,7 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from telegram.ext import ExtBot
 
-import storage
+import storage.waves
 from services.actions import ActionReminders
 from services.admin import NightlyBackup, run_calendar
 from services.context import Services
@@ -43,7 +43,7 @@ from services.pushes.cron import CronError, latest_fire, parse_cron
 from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.reach import Reminders
 from services.reports import Revision
-from storage import (
+from storage.schedules import (
     ChatSchedule,
     PushStatus,
     ScheduleKind,
@@ -186,14 +186,14 @@ class PushScheduler:
 
     async def _due(
         self, chat_schedule: ChatSchedule, now: datetime, data: TickData
-    ) -> tuple[datetime, storage.Wave | None, Revision | None] | None:
+    ) -> tuple[datetime, storage.waves.Wave | None, Revision | None] | None:
         """Return the fire time to act on (and the closed wave, for a final report or a
         revision of one), or None."""
         schedule = chat_schedule.schedule
         if schedule.kind is ScheduleKind.FINAL:
             # The final report when a wave closes, then each later revision of a final report
             # (a correction), oldest first: one per tick, each claimed at its own moment.
-            due: list[tuple[datetime, storage.Wave | None, Revision | None]] = []
+            due: list[tuple[datetime, storage.waves.Wave | None, Revision | None]] = []
             wave = await data.newest_closed_wave()
             closed_at = None if wave is None else wave.closed_at
             if closed_at is not None and chat_schedule.after < closed_at <= now:
@@ -251,7 +251,7 @@ class PushScheduler:
     async def _push(
         self,
         chat_schedule: ChatSchedule,
-        closed_wave: storage.Wave | None,
+        closed_wave: storage.waves.Wave | None,
         revision: Revision | None,
         data: TickData,
     ) -> tuple[PushStatus, str | None]:
@@ -282,7 +282,7 @@ class PushScheduler:
         return await self._send_digest(chat_schedule, wave, data)
 
     async def _send_digest(
-        self, chat_schedule: ChatSchedule, wave: storage.Wave, data: TickData
+        self, chat_schedule: ChatSchedule, wave: storage.waves.Wave, data: TickData
     ) -> tuple[PushStatus, str | None]:
         """Send the progress digest, or one "nothing new" line (or nothing) when unchanged."""
         fingerprint = await data.fingerprint(wave)
@@ -306,7 +306,7 @@ class PushScheduler:
         return status, fingerprint if status is PushStatus.SENT else None
 
     async def _send_pack(
-        self, chat_schedule: ChatSchedule, wave: storage.Wave, data: TickData, *, final: bool
+        self, chat_schedule: ChatSchedule, wave: storage.waves.Wave, data: TickData, *, final: bool
     ) -> PushStatus:
         """Send the full chart pack (after a heading for a wave's final report)."""
         bundle = await data.bundle(wave)

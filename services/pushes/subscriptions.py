@@ -13,7 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
-import storage
+import storage.subscriptions
 from services.access import viewer_for
 from services.context import Services
 from services.pushes.cron import (
@@ -24,7 +24,7 @@ from services.pushes.cron import (
     parse_zone,
     shortest_gap,
 )
-from storage import (
+from storage.schedules import (
     Schedule,
     ScheduleKind,
     delete_schedule,
@@ -132,7 +132,7 @@ def timing_of(schedule: Schedule | None) -> tuple[Timing, str | None]:
 async def schedules_of(services: Services, chat_id: int) -> ChatSchedules:
     """Return a chat's subscription state and schedules."""
     engine = services.db.engine
-    subscription = await storage.get_subscription(engine, chat_id)
+    subscription = await storage.subscriptions.get_subscription(engine, chat_id)
     by_kind = {s.kind: s for s in await schedules_for_chat(engine, chat_id)}
     return ChatSchedules(
         subscribed=subscription is not None,
@@ -192,11 +192,13 @@ async def subscribe(
     revoking their role pauses it (`services.admin.roles.revoke`).
     """
     engine = services.db.engine
-    existing = await storage.get_subscription(engine, chat_id)
+    existing = await storage.subscriptions.get_subscription(engine, chat_id)
     if existing is not None and existing.active:
         return SubscribeOutcome.ALREADY
     by = services.pseudonym(by_user) if by_user is not None else None
-    await storage.subscribe(engine, chat_id, language, services.clock(), created_by=by)
+    await storage.subscriptions.subscribe(
+        engine, chat_id, language, services.clock(), created_by=by
+    )
     if not await schedules_for_chat(engine, chat_id):
         for kind in ScheduleKind:
             await set_kind(services, chat_id, kind, True)
@@ -205,4 +207,4 @@ async def subscribe(
 
 async def unsubscribe(services: Services, chat_id: int) -> bool:
     """End a chat's subscription; False when it had none."""
-    return await storage.unsubscribe(services.db.engine, chat_id)
+    return await storage.subscriptions.unsubscribe(services.db.engine, chat_id)

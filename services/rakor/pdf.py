@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 
-import storage
+import storage.actions
 from services.rakor.content import Writer
 from services.rakor.document import PageFrame, write_pdf
 from services.rakor.method import method_page
@@ -20,7 +20,7 @@ from services.rakor.overview import cover, groups_page, units_pages
 from services.rakor.unit_page import unit_page
 from services.reports import ReportBundle, load_report
 from services.settings import Settings
-from storage import AsyncEngine
+from storage.db import AsyncEngine
 
 __all__ = ["RakorPdf", "build_pdf", "has_responses", "load_pdf"]
 
@@ -44,7 +44,7 @@ def has_responses(bundle: ReportBundle) -> bool:
 
 def build_pdf(
     bundle: ReportBundle,
-    actions: Sequence[storage.Action],
+    actions: Sequence[storage.actions.Action],
     language: str,
     made_on: date,
     *,
@@ -58,7 +58,7 @@ def build_pdf(
     """
     w = Writer(bundle, language, made_on, zone)
     report = bundle.report
-    by_unit: dict[str, list[storage.Action]] = {}
+    by_unit: dict[str, list[storage.actions.Action]] = {}
     for action in actions:
         by_unit.setdefault(action.unit_code, []).append(action)
     story: list[object] = []
@@ -111,6 +111,6 @@ async def load_pdf(
         return None
     if not has_responses(bundle):
         return bundle, None
-    actions = await storage.list_actions(engine, unit_code=unit_code)
+    actions = await storage.actions.list_actions(engine, unit_code=unit_code)
     made = await asyncio.to_thread(build_pdf, bundle, actions, language, today, unit_code=unit_code)
     return bundle, made

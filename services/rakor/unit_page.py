@@ -12,7 +12,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Table, TableStyle
 
-import storage
+import storage.actions
 from scoring import ScopeResult
 from scoring.report import CellStatus, DimensionScore
 from services.actions import ActionStatus, status_word
@@ -101,7 +101,9 @@ def _dimensions(w: Writer, unit: ScopeResult) -> Flowable:
     return table(rows, [f * CONTENT_W * 0.55 for f in widths], extra=extra)
 
 
-def _actions(w: Writer, unit: ScopeResult, actions: Sequence[storage.Action]) -> list[Flowable]:
+def _actions(
+    w: Writer, unit: ScopeResult, actions: Sequence[storage.actions.Action]
+) -> list[Flowable]:
     """The unit's follow-up actions with their status. The heading is the table's first row
     (a heading never ends a page alone, yet a long list may split), and names the unit: the
     rest of a long list is read on the next page, away from the unit's name."""
@@ -203,7 +205,9 @@ def _groups(w: Writer, unit: ScopeResult) -> list[Flowable]:
     return out
 
 
-def unit_page(w: Writer, unit: ScopeResult, actions: Sequence[storage.Action]) -> list[Flowable]:
+def unit_page(
+    w: Writer, unit: ScopeResult, actions: Sequence[storage.actions.Action]
+) -> list[Flowable]:
     """Return one unit's page (it runs onto the next only when many actions do not fit)."""
     s = styles()
     kind = w.t(f"pdf_unit_kind_{unit.kind if unit.kind in _KINDS else 'unknown'}")

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-import storage
+import storage.contacts
 from services.context import Services
-from storage.models import ContactPurpose
+from storage.contacts import ContactPurpose
 
 __all__ = [
     "ContactCipher",
@@ -92,7 +92,9 @@ async def remember(
     """
     pseudonym = services.pseudonym(user_id)
     blob = cipher_for(services).encrypt(pseudonym, purpose, user_id)
-    await storage.save_contact(services.db.engine, pseudonym, purpose, blob, language, unit_id)
+    await storage.contacts.save_contact(
+        services.db.engine, pseudonym, purpose, blob, language, unit_id
+    )
 
 
 async def remember_survey(services: Services, user_id: int) -> bool:
@@ -103,14 +105,16 @@ async def remember_survey(services: Services, user_id: int) -> bool:
     """
     pseudonym = services.pseudonym(user_id)
     blob = cipher_for(services).encrypt(pseudonym, ContactPurpose.SURVEY, user_id)
-    return await storage.save_contact(
+    return await storage.contacts.save_contact(
         services.db.engine, pseudonym, ContactPurpose.SURVEY, blob, with_session_only=True
     )
 
 
 async def forget(services: Services, user_id: int, purpose: ContactPurpose | None = None) -> bool:
     """Delete a person's contact for one purpose (all when None); True if one was stored."""
-    return await storage.delete_contact(services.db.engine, services.pseudonym(user_id), purpose)
+    return await storage.contacts.delete_contact(
+        services.db.engine, services.pseudonym(user_id), purpose
+    )
 
 
 async def opt_out(services: Services, user_id: int) -> bool:

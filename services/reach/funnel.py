@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
-import storage
+import storage.funnel
+import storage.invitations
 from services.context import Services
 from services.reach.uptake import pages
 from services.reports import TEXT_LIMIT
-from storage.models import InvitationUptake, UnitFunnel, Wave
+from storage.funnel import UnitFunnel
+from storage.invitations import InvitationUptake
+from storage.waves import Wave
 
 __all__ = ["Funnel", "FunnelLine", "funnel_text", "load_funnel"]
 
@@ -85,9 +88,13 @@ async def load_funnel(services: Services, wave: Wave) -> Funnel:
     hours = services.settings.reminder_delays_hours[0]
     idle_before = services.clock() - timedelta(hours=hours)
     surveys = {
-        (f.unit_code, f.grp): f for f in await storage.unit_funnel(engine, wave.id, idle_before)
+        (f.unit_code, f.grp): f
+        for f in await storage.funnel.unit_funnel(engine, wave.id, idle_before)
     }
-    links = {(u.unit_code, u.grp): u for u in await storage.invitation_uptake(engine, wave.id)}
+    links = {
+        (u.unit_code, u.grp): u
+        for u in await storage.invitations.invitation_uptake(engine, wave.id)
+    }
     names = {f.unit_code: f.unit_name for f in surveys.values()}
     names.update({u.unit_code: u.unit_name for u in links.values()})
     unit_groups = {key: _line(surveys.get(key), links.get(key)) for key in {*surveys, *links}}

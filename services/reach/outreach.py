@@ -17,7 +17,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-import storage
+import storage.broadcasts
+import storage.contacts
+import storage.units
 from services import callbacks
 from services.context import Services
 from services.errors import AdminError
@@ -26,7 +28,8 @@ from services.pushes.fanout import Outcomes, claim_in_chunks, fan_out
 from services.reach import contacts
 from services.reach.contacts import cipher_for
 from services.reports import TEXT_LIMIT
-from storage.models import Broadcast, Contact, ContactPurpose, ReminderStatus
+from storage.broadcasts import Broadcast
+from storage.contacts import Contact, ContactPurpose, ReminderStatus
 
 __all__ = [
     "BUTTON_PATTERN",
@@ -80,7 +83,7 @@ async def opt_in(services: Services, user_id: int, data: str, language: str) -> 
     pressed = callbacks.decode(services.secret, services.pseudonym(user_id), data)
     if pressed is None or pressed.action != OPT_IN_ACTION or not pressed.arg.isdigit():
         return False
-    unit = await storage.get_unit_by_id(services.db.engine, int(pressed.arg))
+    unit = await storage.units.get_unit_by_id(services.db.engine, int(pressed.arg))
     if unit is None:
         return False
     await contacts.remember(
@@ -118,11 +121,11 @@ async def draft_broadcast(
             f"the broadcast text is {len(body)} characters; at most {TEXT_LIMIT - 200}"
         )
     codes = [code.strip().upper() for code in unit_codes if code.strip()]
-    known = {unit.code for unit in await storage.list_units(services.db.engine)}
+    known = {unit.code for unit in await storage.units.list_units(services.db.engine)}
     unknown = [code for code in codes if code not in known]
     if unknown:
         raise AdminError(f"unknown unit code(s): {', '.join(unknown)}")
-    return await storage.create_broadcast(
+    return await storage.broadcasts.create_broadcast(
         services.db.engine,
         body,
         codes,
@@ -234,10 +237,10 @@ async def _pages(services: Services, broadcast: Broadcast) -> AsyncIterator[list
     engine = services.db.engine
     unit_ids: list[int] | None = None
     if broadcast.unit_codes:
-        units = {unit.code: unit.id for unit in await storage.list_units(engine)}
+        units = {unit.code: unit.id for unit in await storage.units.list_units(engine)}
         unit_ids = [units[code] for code in broadcast.unit_codes if code in units]
     after = ""
-    while page := await storage.contacts_page(
+    while page := await storage.contacts.contacts_page(
         engine, ContactPurpose.OUTREACH, after=after, limit=PAGE, unit_ids=unit_ids
     ):
         yield page
@@ -254,10 +257,10 @@ async def send_broadcast(
     report = BroadcastReport()
 
     async def claim(pseudonyms: list[str]) -> set[str]:
-        return await storage.claim_broadcasts(engine, broadcast.id, pseudonyms)
+        return await storage.broadcasts.claim_broadcasts(engine, broadcast.id, pseudonyms)
 
     async def write(batch: dict[str, ReminderStatus]) -> None:
-        await storage.finish_broadcasts(engine, broadcast.id, batch)
+        await storage.broadcasts.finish_broadcasts(engine, broadcast.id, batch)
 
     def taken(count: int) -> None:
         report.taken += count
@@ -275,7 +278,7 @@ async def send_broadcast(
         outcome, sent = await delivery.send_returning(chat_id, items[0])
         if isinstance(photo, bytes) and sent is not None and sent.photo:
             photo = sent.photo[-1].file_id
-            await storage.remember_photo_file_id(engine, broadcast.id, photo)
+            await storage.broadcasts.remember_photo_file_id(engine, broadcast.id, photo)
         if outcome is DeliveryOutcome.SENT and len(items) > 1:
             outcome = await delivery.send_all(chat_id, items[1:])
         return _STATUS[outcome]
@@ -293,7 +296,7 @@ async def send_broadcast(
             else:
                 status = await deliver(chat_id, language)
         if status is ReminderStatus.GONE:
-            await storage.delete_contact(engine, contact.pseudonym)
+            await storage.contacts.delete_contact(engine, contact.pseudonym)
         report.add(status)
         await outcomes.add(contact.pseudonym, status)
 

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-import storage
+import storage.contacts
+import storage.waves
 from services.context import Services
 from services.errors import AdminError
 from services.metrics import REMINDER_OUTCOMES
@@ -27,7 +28,8 @@ from services.pushes.delivery import Delivery, DeliveryOutcome, Outgoing
 from services.pushes.fanout import Outcomes, claim_in_chunks, fan_out
 from services.reach.contacts import cipher_for
 from services.settings import Settings
-from storage.models import ContactPurpose, DueReminder, ReminderStatus, Wave
+from storage.contacts import ContactPurpose, DueReminder, ReminderStatus
+from storage.waves import Wave
 
 __all__ = [
     "BUTTON_PATTERN",
@@ -136,8 +138,8 @@ class Reminders:
     async def _wave(self, wave_name: str | None) -> Wave | None:
         engine = self._services.db.engine
         if wave_name is None:
-            return await storage.current_wave(engine)
-        wave = await storage.get_wave(engine, wave_name)
+            return await storage.waves.current_wave(engine)
+        wave = await storage.waves.get_wave(engine, wave_name)
         if wave is None:
             raise AdminError(f"no wave named {wave_name!r}")
         if not wave.is_open:
@@ -160,7 +162,7 @@ class Reminders:
             return report
         engine = self._services.db.engine
         if not dry_run:
-            await storage.prune_survey_contacts(engine)
+            await storage.contacts.prune_survey_contacts(engine)
         for index, delay in enumerate(policy.delays):
             number = index + 1
             previous_before = None if index == 0 else moment - (delay - policy.delays[index - 1])
@@ -192,7 +194,7 @@ class Reminders:
     ) -> AsyncIterator[list[DueReminder]]:
         """Yield the people owed round `number`, a page at a time, counting them as due."""
         after = ""
-        while page := await storage.due_reminders(
+        while page := await storage.contacts.due_reminders(
             self._services.db.engine,
             wave.id,
             number,
@@ -217,10 +219,10 @@ class Reminders:
         engine = self._services.db.engine
 
         async def claim(pseudonyms: list[str]) -> set[str]:
-            return await storage.claim_reminders(engine, wave.id, number, pseudonyms, now)
+            return await storage.contacts.claim_reminders(engine, wave.id, number, pseudonyms, now)
 
         async def write(batch: dict[str, ReminderStatus]) -> None:
-            await storage.finish_reminders(engine, wave.id, number, batch)
+            await storage.contacts.finish_reminders(engine, wave.id, number, batch)
 
         def taken(count: int) -> None:
             report.taken += count
@@ -251,7 +253,7 @@ class Reminders:
         status = _STATUS[outcome]
         if status is ReminderStatus.GONE:
             # Blocked or deleted: the bot can never reach them, so it keeps nothing.
-            await storage.delete_contact(self._services.db.engine, person.pseudonym)
+            await storage.contacts.delete_contact(self._services.db.engine, person.pseudonym)
         return status
 
     def message(self, language: str, number: int) -> Outgoing:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import html
 
-import storage
+import storage.invitations
+import storage.waves
 from services.errors import AdminError
 from services.i18n import Catalog
 from services.reports import TEXT_LIMIT
-from storage import AsyncEngine
-from storage.models import InvitationUptake, Wave
+from storage.db import AsyncEngine
+from storage.invitations import InvitationUptake
+from storage.waves import Wave
 
 __all__ = ["pages", "uptake_for", "uptake_lines", "uptake_text"]
 
@@ -23,17 +25,17 @@ async def uptake_for(
 ) -> tuple[Wave, list[InvitationUptake]]:
     """Return the wave (named, else the open one, else the newest) and its uptake rows."""
     if wave_name is not None:
-        wave = await storage.get_wave(engine, wave_name)
+        wave = await storage.waves.get_wave(engine, wave_name)
         if wave is None:
             raise AdminError(f"no wave named {wave_name!r}")
     else:
-        wave = await storage.current_wave(engine)
+        wave = await storage.waves.current_wave(engine)
         if wave is None:
-            waves = await storage.list_waves(engine)
+            waves = await storage.waves.list_waves(engine)
             if not waves:
                 raise AdminError("no wave yet: open one with `spibot wave open NAME`")
             wave = waves[0]
-    return wave, await storage.invitation_uptake(engine, wave.id)
+    return wave, await storage.invitations.invitation_uptake(engine, wave.id)
 
 
 def _percent(part: int, whole: int) -> str:

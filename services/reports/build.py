@@ -15,7 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
 
-import storage
+import storage.corrections
+import storage.questionnaires
+import storage.units
+import storage.waves
 from scoring import (
     Corrections,
     Report,
@@ -26,9 +29,9 @@ from scoring import (
 from scoring.report import Exclusion
 from services.release import released
 from services.settings import Settings
-from storage import AsyncEngine
 from storage import integrity as stored_exclusions
 from storage import wave_targets as stored_targets
+from storage.db import AsyncEngine
 from surveys import Group, Questionnaire, load_questionnaire_text
 
 __all__ = [
@@ -58,7 +61,7 @@ class ScoringContext:
 
 async def load_context(engine: AsyncEngine, settings: Settings) -> ScoringContext:
     """Read the institution and the units (every report of a request shares them)."""
-    institution = await storage.get_institution(engine)
+    institution = await storage.units.get_institution(engine)
     name = institution.name if institution else settings.institution_name
     level = institution.level if institution else settings.institution_level
     units = tuple(
@@ -72,13 +75,13 @@ async def load_context(engine: AsyncEngine, settings: Settings) -> ScoringContex
             expert_count=u.expert_count,
             service_user_count=u.service_user_count,
         )
-        for u in await storage.list_units(engine)
+        for u in await storage.units.list_units(engine)
     )
     config = ScoringConfig(min_cell_size=settings.small_cell_k, level=level)
     return ScoringContext(config, units, name, level)
 
 
-def wave_year(wave: storage.Wave, settings: Settings) -> int:
+def wave_year(wave: storage.waves.Wave, settings: Settings) -> int:
     """Return the year a wave belongs to: the year it opened, in the bot's time zone."""
     return wave.opened_at.astimezone(settings.zone).year
 
@@ -89,11 +92,13 @@ def _parse_questionnaire(questionnaire_id: int, source_yaml: str) -> Questionnai
     return load_questionnaire_text(source_yaml, source=f"questionnaire #{questionnaire_id}")
 
 
-async def questionnaires_of(engine: AsyncEngine, wave: storage.Wave) -> dict[Group, Questionnaire]:
+async def questionnaires_of(
+    engine: AsyncEngine, wave: storage.waves.Wave
+) -> dict[Group, Questionnaire]:
     """Return the questionnaire each group of the wave answered."""
     out: dict[Group, Questionnaire] = {}
     for grp, questionnaire_id in wave.questionnaire_ids.items():
-        stored = await storage.get_questionnaire(engine, questionnaire_id)
+        stored = await storage.questionnaires.get_questionnaire(engine, questionnaire_id)
         if stored is None:
             logger.warning("wave %s links a missing questionnaire", wave.name)
             continue
@@ -101,7 +106,9 @@ async def questionnaires_of(engine: AsyncEngine, wave: storage.Wave) -> dict[Gro
     return out
 
 
-def corrections_of(wave: storage.Wave, correction: storage.Correction | None) -> Corrections | None:
+def corrections_of(
+    wave: storage.waves.Wave, correction: storage.corrections.Correction | None
+) -> Corrections | None:
     """Return the correction in force as scoring takes it; a stored bad one is skipped.
 
     New corrections are checked where they are recorded, but a value stored before that check
@@ -151,7 +158,7 @@ def _opening_targets(
 
 
 async def fix_targets(
-    engine: AsyncEngine, ctx: ScoringContext, wave: storage.Wave
+    engine: AsyncEngine, ctx: ScoringContext, wave: storage.waves.Wave
 ) -> dict[tuple[str | None, Group], int]:
     """Return the wave's targets, first fixing those not stored yet (at opening: all of them;
     later: a unit added since). Stored targets never change."""
@@ -167,7 +174,9 @@ async def fix_targets(
     }
 
 
-async def fix_opening_targets(engine: AsyncEngine, settings: Settings, wave: storage.Wave) -> None:
+async def fix_opening_targets(
+    engine: AsyncEngine, settings: Settings, wave: storage.waves.Wave
+) -> None:
     """Fix a just-opened wave's targets (every path that opens a wave calls this)."""
     await fix_targets(engine, await load_context(engine, settings), wave)
 
@@ -186,7 +195,7 @@ class ExclusionChange:
 
 async def exclusions_in_force(
     engine: AsyncEngine,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     zone: tzinfo,
     change: ExclusionChange | None = None,
 ) -> tuple[tuple[Exclusion, ...], frozenset[str]]:
@@ -225,7 +234,7 @@ async def build_live(
     engine: AsyncEngine,
     settings: Settings,
     ctx: ScoringContext,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     history: Sequence[WaveResult],
     today: date,
     *,
@@ -244,7 +253,9 @@ async def build_live(
     release = await released(engine, wave, k=ctx.config.min_cell_size, today=today)
     exclusions, excluded = await exclusions_in_force(engine, wave, settings.zone, change)
     questionnaires = await questionnaires_of(engine, wave)
-    corrections = corrections_of(wave, await storage.current_correction(engine, wave.id))
+    corrections = corrections_of(
+        wave, await storage.corrections.current_correction(engine, wave.id)
+    )
     targets = await fix_targets(engine, ctx, wave)
     # Scoring a large wave takes a noticeable fraction of a second: keep the event loop free.
     return await asyncio.to_thread(

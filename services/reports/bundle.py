@@ -18,7 +18,8 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Final
 
-import storage
+import storage.units
+import storage.waves
 from scoring import Report, WaveResult
 from services.context import Services
 from services.release import today_for
@@ -26,7 +27,7 @@ from services.reports import revisions
 from services.reports.build import build_live, load_context
 from services.reports.revisions import Revision
 from services.settings import Settings
-from storage import AsyncEngine
+from storage.db import AsyncEngine
 
 __all__ = [
     "ReportBundle",
@@ -47,7 +48,7 @@ class ReportBundle:
     """A wave's report with the wave row and the earlier waves' results (oldest first)."""
 
     report: Report
-    wave: storage.Wave
+    wave: storage.waves.Wave
     history: tuple[WaveResult, ...]
     as_of: date | None = None  # the day the report was built, in the bot's time zone
     # Our institution's index in KPK's published results, per year (drawn on the trend).
@@ -89,7 +90,7 @@ async def load_report(
     the comparison with the previous wave taken from that wave's report in force. Earlier
     waves give their institution results for the comparison and the trend.
     """
-    waves = await storage.list_waves(engine)  # newest first
+    waves = await storage.waves.list_waves(engine)  # newest first
     if wave_name is not None:
         chosen = next((w for w in waves if w.name == wave_name), None)
     else:
@@ -149,12 +150,12 @@ async def current_bundle(services: Services, wave_name: str | None = None) -> Re
 
 async def wave_names(services: Services) -> list[str]:
     """Return every wave's name, newest first (to answer a wave name that does not exist)."""
-    return [w.name for w in await storage.list_waves(services.db.engine)]
+    return [w.name for w in await storage.waves.list_waves(services.db.engine)]
 
 
-async def unit_by_id(engine: AsyncEngine, unit_id: int) -> storage.Unit | None:
+async def unit_by_id(engine: AsyncEngine, unit_id: int) -> storage.units.Unit | None:
     """Return a unit by its id (from a /unit choice button)."""
-    return await storage.get_unit_by_id(engine, unit_id)
+    return await storage.units.get_unit_by_id(engine, unit_id)
 
 
 # -- unit lookup --------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def _words(text: str) -> list[str]:
     return _WORD_RE.findall(text.lower())
 
 
-def find_units(units: Sequence[storage.Unit], query: str) -> list[storage.Unit]:
+def find_units(units: Sequence[storage.units.Unit], query: str) -> list[storage.units.Unit]:
     """Return the units a typed name or code means, best first (at most 8).
 
     An exact code or name wins outright; then units containing every typed word; then, for
@@ -184,7 +185,7 @@ def find_units(units: Sequence[storage.Unit], query: str) -> list[storage.Unit]:
     if containing:
         return containing[:_MAX_MATCHES]
 
-    def closeness(unit: storage.Unit) -> float:
+    def closeness(unit: storage.units.Unit) -> float:
         words = _words(f"{unit.code} {unit.name}")
         return min(max(difflib.SequenceMatcher(None, t, w).ratio() for w in words) for t in typed)
 
@@ -192,6 +193,6 @@ def find_units(units: Sequence[storage.Unit], query: str) -> list[storage.Unit]:
     return [u for score, _, u in scored if score >= 0.8][:_MAX_MATCHES]
 
 
-async def units_matching(engine: AsyncEngine, query: str) -> list[storage.Unit]:
+async def units_matching(engine: AsyncEngine, query: str) -> list[storage.units.Unit]:
     """Return the units a typed name or code means, best first (see `find_units`)."""
-    return find_units(await storage.list_units(engine), query)
+    return find_units(await storage.units.list_units(engine), query)

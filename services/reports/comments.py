@@ -17,12 +17,12 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-import storage
+import storage.waves
 from services.i18n import Catalog
 from services.release import released
 from services.reports.exports import chosen_wave, wave_questionnaires
 from services.untrusted import clean_typed
-from storage import AsyncEngine
+from storage.db import AsyncEngine
 from surveys import Group, Questionnaire, QuestionType
 
 if TYPE_CHECKING:  # scoring.comments and pandas: loaded when comments are reviewed
@@ -53,7 +53,7 @@ class WaveComments:
     """A wave's comment review and the wave it belongs to; `empty` says why there is none
     (None when there are comments), `waiting` how many responses the release holds back."""
 
-    wave: storage.Wave
+    wave: storage.waves.Wave
     review: CommentReview
     unit: str | None
     empty: Empty | None = None

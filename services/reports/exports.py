@@ -22,12 +22,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-import storage
+import storage.questionnaires
+import storage.waves
 from services.errors import AdminError
 from services.release import released
 from services.reports.build import exclusions_in_force
 from services.untrusted import defuse_frame, defuse_xlsx
-from storage import AsyncEngine
+from storage.db import AsyncEngine
 from surveys import Group, Questionnaire, load_questionnaire_text
 
 if TYPE_CHECKING:  # pandas, openpyxl and the export builder load when an export is made
@@ -81,12 +82,12 @@ class ExportResult:
 
 
 async def wave_questionnaires(
-    engine: AsyncEngine, wave: storage.Wave
+    engine: AsyncEngine, wave: storage.waves.Wave
 ) -> dict[Group, Questionnaire]:
     """Return the questionnaire each group answers in a wave."""
     found: dict[Group, Questionnaire] = {}
     for grp, questionnaire_id in wave.questionnaire_ids.items():
-        stored = await storage.get_questionnaire(engine, questionnaire_id)
+        stored = await storage.questionnaires.get_questionnaire(engine, questionnaire_id)
         if stored is not None:
             found[Group(grp)] = load_questionnaire_text(stored.source_yaml, stored.key)
     return found
@@ -268,12 +269,12 @@ def describe(result: ExportResult, options: ExportOptions) -> list[str]:
 
 async def wave_names(engine: AsyncEngine) -> list[str]:
     """Return every wave's name, newest first."""
-    return [w.name for w in await storage.list_waves(engine)]
+    return [w.name for w in await storage.waves.list_waves(engine)]
 
 
-async def chosen_wave(engine: AsyncEngine, wave_name: str | None) -> storage.Wave:
+async def chosen_wave(engine: AsyncEngine, wave_name: str | None) -> storage.waves.Wave:
     """Return the named wave, or the open one, else the newest; AdminError when there is none."""
-    waves = await storage.list_waves(engine)  # newest first
+    waves = await storage.waves.list_waves(engine)  # newest first
     if wave_name is not None:
         chosen = next((w for w in waves if w.name == wave_name), None)
         if chosen is None:

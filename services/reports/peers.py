@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-import storage
+import storage.units
 from services.i18n import catalog
 from services.numbers import format_number
 from services.settings import Settings
-from storage import AsyncEngine
+from storage.db import AsyncEngine
 
 if TYPE_CHECKING:  # scoring.peers reads the published results with pandas: loaded on use
     from scoring.peers import PublishedResult, YearStanding
@@ -56,7 +56,7 @@ class OurInstitution:
 
 async def our_institution(engine: AsyncEngine, settings: Settings) -> OurInstitution:
     """Return the stored institution, or the settings' name and level."""
-    stored = await storage.get_institution(engine)
+    stored = await storage.units.get_institution(engine)
     if stored is not None:
         return OurInstitution(stored.name, stored.level)
     return OurInstitution(settings.institution_name, settings.institution_level)

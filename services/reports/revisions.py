@@ -18,15 +18,16 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import storage
+import storage.corrections
+import storage.waves
 from scoring import Corrections, Report, WaveResult
 from scoring.frozen import FrozenReportError, report_from_json, report_to_json
 from scoring.revisions import Change, report_changes, with_corrections
 from services.errors import AdminError
 from services.reports.build import ScoringContext, build_live, load_context
 from services.settings import Settings
-from storage import AsyncEngine
 from storage import report_revisions as stored
+from storage.db import AsyncEngine
 from storage.report_revisions import RevisionConflict, RevisionDraft, RevisionKind
 
 __all__ = [
@@ -77,12 +78,14 @@ def changes_json(changes: tuple[Change, ...]) -> str:
     return _changes_json(changes)
 
 
-def stored_revision(wave: storage.Wave, row: stored.StoredRevision, settings: Settings) -> Revision:
+def stored_revision(
+    wave: storage.waves.Wave, row: stored.StoredRevision, settings: Settings
+) -> Revision:
     """Return a stored revision as texts show it."""
     return _revision(wave, row, settings)
 
 
-async def latest_number(engine: AsyncEngine, wave: storage.Wave) -> int | None:
+async def latest_number(engine: AsyncEngine, wave: storage.waves.Wave) -> int | None:
     """Return the number of the revision in force, or None when the wave was never frozen."""
     latest = await stored.latest_revision(engine, wave.id)
     return None if latest is None else latest.number
@@ -97,7 +100,7 @@ def _changes(text: str) -> tuple[Change, ...]:
         return ()
 
 
-def _revision(wave: storage.Wave, row: stored.StoredRevision, settings: Settings) -> Revision:
+def _revision(wave: storage.waves.Wave, row: stored.StoredRevision, settings: Settings) -> Revision:
     return Revision(
         wave=wave.name,
         number=row.number,
@@ -110,37 +113,37 @@ def _revision(wave: storage.Wave, row: stored.StoredRevision, settings: Settings
 
 async def revisions_after(
     engine: AsyncEngine, settings: Settings, moment: datetime
-) -> list[tuple[storage.Wave, Revision, datetime]]:
+) -> list[tuple[storage.waves.Wave, Revision, datetime]]:
     """Return the revisions written after `moment` by corrections and by the inspectorate's
     exclusions and restores, oldest first, with their wave and exact time: what a
     subscribed chat must still be told. (A wave closed again
     after a reopening gets its final report again instead, which carries the note.)"""
-    out: list[tuple[storage.Wave, Revision, datetime]] = []
+    out: list[tuple[storage.waves.Wave, Revision, datetime]] = []
     for row in await stored.revisions_after(engine, moment):
         if row.kind not in _PUSHED:
             continue
-        wave = await storage.get_wave_by_id(engine, row.wave_id)
+        wave = await storage.waves.get_wave_by_id(engine, row.wave_id)
         if wave is not None:
             out.append((wave, _revision(wave, row, settings), row.created_at))
     return out
 
 
 async def revisions_of(
-    engine: AsyncEngine, settings: Settings, wave: storage.Wave
+    engine: AsyncEngine, settings: Settings, wave: storage.waves.Wave
 ) -> tuple[Revision, ...]:
     """Return a wave's published versions, oldest first (empty while it was never closed)."""
     rows = await stored.list_revisions(engine, wave.id)
     return tuple(_revision(wave, row, settings) for row in rows)
 
 
-def _is_closed(wave: storage.Wave) -> bool:
+def _is_closed(wave: storage.waves.Wave) -> bool:
     return not wave.is_open and wave.closed_at is not None
 
 
 async def freeze(
     engine: AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     *,
     ctx: ScoringContext | None = None,
     history: tuple[WaveResult, ...] = (),
@@ -188,14 +191,14 @@ def _read(row: stored.StoredRevision) -> Report:
 async def earlier_scopes(
     engine: AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     ctx: ScoringContext,
     now: datetime,
 ) -> dict[str | None, tuple[WaveResult, ...]]:
     """Return the results of the waves opened before `wave`, oldest first, per scope: the
     institution under None and each unit under its code (a unit head's /tren). Each closed
     wave's report in force (frozen if it was not yet); the institution's marked when revised."""
-    waves = await storage.list_waves(engine)  # newest first (opening time, then id)
+    waves = await storage.waves.list_waves(engine)  # newest first (opening time, then id)
     ids = [w.id for w in waves]
     earlier = list(reversed(waves[ids.index(wave.id) + 1 :])) if wave.id in ids else []
     today = now.astimezone(settings.zone).date()
@@ -223,7 +226,7 @@ async def earlier_scopes(
 async def earlier_results(
     engine: AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     ctx: ScoringContext,
     now: datetime,
 ) -> tuple[WaveResult, ...]:
@@ -232,15 +235,15 @@ async def earlier_results(
 
 
 async def close_wave(
-    engine: AsyncEngine, settings: Settings, wave: storage.Wave, now: datetime
+    engine: AsyncEngine, settings: Settings, wave: storage.waves.Wave, now: datetime
 ) -> bool:
     """Close an open wave and freeze its final report; False if it was not open.
 
     The comparison with the previous wave is frozen as a reader would have seen it then.
     """
-    if not await storage.close_wave(engine, wave.id, now):
+    if not await storage.waves.close_wave(engine, wave.id, now):
         return False
-    closed = await storage.get_wave_by_id(engine, wave.id)
+    closed = await storage.waves.get_wave_by_id(engine, wave.id)
     assert closed is not None
     ctx = await load_context(engine, settings)
     history = await earlier_results(engine, settings, closed, ctx, now)
@@ -251,17 +254,17 @@ async def close_wave(
 async def set_correction(
     engine: AsyncEngine,
     settings: Settings,
-    wave: storage.Wave,
+    wave: storage.waves.Wave,
     corrections: Corrections,
     now: datetime,
-) -> tuple[storage.Correction, Revision | None]:
+) -> tuple[storage.corrections.Correction, Revision | None]:
     """Record a wave's corrections; for a closed wave also the revision they make.
 
     AdminError for a deduction outside 0-20 points, or when another revision was written at
     the same moment (nothing is stored then: run the command again).
     """
     revision: tuple[RevisionDraft, int] | None = None
-    wave = await storage.get_wave_by_id(engine, wave.id) or wave  # closed since it was read?
+    wave = await storage.waves.get_wave_by_id(engine, wave.id) or wave  # closed since it was read?
     if _is_closed(wave):
         await freeze(engine, settings, wave, now=now)
         latest = await stored.latest_revision(engine, wave.id)

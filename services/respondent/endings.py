@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from typing import Final
 
-import storage
+import storage.sessions
 from services import callbacks, reach
 from services.respondent.screens import Action, Button, Screen, TapResult
 from services.respondent.session import Actor, Turns
@@ -54,7 +54,7 @@ async def again(turns: Turns, actor: Actor, press: callbacks.Callback) -> TapRes
             wave.isdigit()
             and unit.isdigit()
             and grp in tuple(Group)
-            and await storage.has_completed(
+            and await storage.sessions.has_completed(
                 turns.engine, actor.pseudonym, int(wave), grp, int(unit)
             )
         ):

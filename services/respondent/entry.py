@@ -11,7 +11,13 @@ import logging
 import re
 from typing import Final
 
-import storage
+import storage.errors
+import storage.invitations
+import storage.respondents
+import storage.sessions
+import storage.turns
+import storage.units
+import storage.waves
 from services import links
 from services.dates import format_moment
 from services.respondent.screens import Button, Screen, TapResult
@@ -44,7 +50,7 @@ class Entry:
     async def start(self, live: Live, payload: str | None) -> list[Screen]:
         """Handle /start with or without a deep-link payload."""
         actor = live.actor
-        await storage.ensure_respondent(self.turns.engine, actor.pseudonym)
+        await storage.respondents.ensure_respondent(self.turns.engine, actor.pseudonym)
         if payload is None:
             if live.session is not None:
                 return await self._resume_or_refuse(live, same=True)
@@ -60,7 +66,7 @@ class Entry:
 
     async def plain_start(self, actor: Actor) -> list[Screen]:
         """Welcome someone without a link and list the open wave's public units."""
-        wave = await storage.current_wave(self.turns.engine)
+        wave = await storage.waves.current_wave(self.turns.engine)
         welcome = self.turns.t(
             actor.language,
             "welcome",
@@ -72,7 +78,7 @@ class Entry:
 
     async def unit_page(self, actor: Actor, wave_id: int, page: int) -> Screen:
         """Return one page of the open wave's public units as buttons (a phone-sized list)."""
-        units = [u for u in await storage.list_units(self.turns.engine) if u.serves_public]
+        units = [u for u in await storage.units.list_units(self.turns.engine) if u.serves_public]
         text = self.turns.t(actor.language, "how_to_take_part")
         if not units:
             return Screen(text)
@@ -99,8 +105,8 @@ class Entry:
         wave_part, _, unit_part = arg.partition("-")
         if not (wave_part.isdigit() and unit_part.isdigit()):
             return TapResult(toast=self.turns.t(actor.language, "forged_button"))
-        wave = await storage.get_wave_by_id(self.turns.engine, int(wave_part))
-        unit = await storage.get_unit_by_id(self.turns.engine, int(unit_part))
+        wave = await storage.waves.get_wave_by_id(self.turns.engine, int(wave_part))
+        unit = await storage.units.get_unit_by_id(self.turns.engine, int(unit_part))
         if wave is None or unit is None:
             return TapResult(toast=self.turns.t(actor.language, "stale_button"))
         screens = await self._open_unit(live, wave, unit)
@@ -113,15 +119,15 @@ class Entry:
     async def _open_unit_link(self, live: Live, link: links.UnitLink) -> list[Screen]:
         """Open a unit's link: the wave it names, or whichever wave is open now."""
         engine, lang = self.turns.engine, live.actor.language
-        unit = await storage.get_unit(engine, link.unit_code)
+        unit = await storage.units.get_unit(engine, link.unit_code)
         if unit is None:
             return [Screen(self.turns.t(lang, "link_invalid"))]
         if link.wave_id is None:
-            wave = await storage.current_wave(engine)
+            wave = await storage.waves.current_wave(engine)
             if wave is None:  # a poster between waves: nothing is wrong with it
                 return [Screen(self.turns.t(lang, "no_open_wave"))]
         else:
-            wave = await storage.get_wave_by_id(engine, link.wave_id)
+            wave = await storage.waves.get_wave_by_id(engine, link.wave_id)
             if wave is None:
                 return [Screen(self.turns.t(lang, "link_invalid"))]
         return await self._open_unit(live, wave, unit)
@@ -134,10 +140,10 @@ class Entry:
 
     async def _open_invitation(self, live: Live, token: str) -> list[Screen]:
         engine, actor, lang = self.turns.engine, live.actor, live.actor.language
-        invitation = await storage.get_invitation(engine, token_hash(token))
+        invitation = await storage.invitations.get_invitation(engine, token_hash(token))
         if invitation is None:
             # Issued for a planned wave: it works from the opening, and says when.
-            opens = await storage.wave_plans.plan_opening_for_token(engine, token_hash(token))
+            opens = await storage.waves.plan_opening_for_token(engine, token_hash(token))
             if opens is not None:
                 local = opens.astimezone(self.turns.services.settings.zone)
                 when = format_moment(local, lang)
@@ -148,11 +154,11 @@ class Entry:
             return await self._resume_or_refuse(live, live.session.invitation_id == invitation.id)
         if invitation.used:
             return [Screen(self.turns.t(lang, "link_used"))]
-        wave = await storage.get_wave_by_id(engine, invitation.wave_id)
+        wave = await storage.waves.get_wave_by_id(engine, invitation.wave_id)
         if wave is None or wave.status != "open":
             return [Screen(self.turns.t(lang, "wave_closed"))]
         group = Group(invitation.grp)
-        if await storage.has_completed(engine, actor.pseudonym, wave.id, group):
+        if await storage.sessions.has_completed(engine, actor.pseudonym, wave.id, group):
             return [Screen(self.turns.t(lang, "already_done"))]
         try:
             # The survey in progress is the link's claim: a second person opening the same
@@ -160,10 +166,12 @@ class Entry:
             return await self._begin(
                 actor, wave.id, group, invitation.unit_id, invitation.id, CONSENT
             )
-        except storage.InvitationTaken:
+        except storage.errors.InvitationTaken:
             return [Screen(self.turns.t(lang, "link_used"))]
 
-    async def _open_unit(self, live: Live, wave: storage.Wave, unit: storage.Unit) -> list[Screen]:
+    async def _open_unit(
+        self, live: Live, wave: storage.waves.Wave, unit: storage.units.Unit
+    ) -> list[Screen]:
         actor, lang, session = live.actor, live.actor.language, live.session
         if session is not None:
             same = (
@@ -178,7 +186,9 @@ class Entry:
             return [Screen(self.turns.t(lang, "unit_not_public"))]
         engine = self.turns.engine
         # One survey per unit and wave: a citizen may rate every service they used (22.6).
-        if await storage.has_completed(engine, actor.pseudonym, wave.id, Group.EXTERNAL, unit.id):
+        if await storage.sessions.has_completed(
+            engine, actor.pseudonym, wave.id, Group.EXTERNAL, unit.id
+        ):
             return [Screen(self.turns.t(lang, "already_done_unit", unit=html.escape(unit.name)))]
         return await self._begin(actor, wave.id, Group.EXTERNAL, unit.id, None, ELIGIBILITY_RECENT)
 
@@ -191,7 +201,7 @@ class Entry:
         invitation_id: int | None,
         step: str,
     ) -> list[Screen]:
-        await storage.start_session(
+        await storage.sessions.start_session(
             self.turns.engine,
             pseudonym=actor.pseudonym,
             wave_id=wave_id,
@@ -203,7 +213,7 @@ class Entry:
             now=self.turns.now(),
             expires_after_days=self.turns.services.settings.session_expiry_days,
         )
-        turn = await storage.load_turn(self.turns.engine, actor.pseudonym)
+        turn = await storage.turns.load_turn(self.turns.engine, actor.pseudonym)
         questionnaire = (
             await self.turns.questionnaire(turn.session.questionnaire_id)
             if turn.session is not None

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-import storage
+import storage.respondents
+import storage.sessions
+import storage.turns
 from services import callbacks, reach
 from services.context import Services
 from services.respondent import endings
@@ -145,7 +147,7 @@ class RespondentFlow:
 
     async def bind_message(self, user_id: int, message_id: int) -> None:
         """Remember which message carries the live buttons (so it can be retired later)."""
-        await storage.set_session_message(
+        await storage.turns.set_session_message(
             self.turns.engine, self.services.pseudonym(user_id), message_id
         )
 
@@ -165,7 +167,9 @@ class RespondentFlow:
             await self._keep_contact(user_id, live)
             if message_id is not None and picked.screen is not None and picked.screen.keyboard:
                 # The survey that just began lives in the tapped message.
-                await storage.set_session_message(self.turns.engine, actor.pseudonym, message_id)
+                await storage.turns.set_session_message(
+                    self.turns.engine, actor.pseudonym, message_id
+                )
             return picked
         if press.action == PAGE_ACTION:
             wave_part, _, page_part = press.arg.partition("-")
@@ -178,7 +182,9 @@ class RespondentFlow:
         if press.action == Action.LANGUAGE and press.version == 0 and session is None:
             if press.arg not in ("id", "en"):
                 return TapResult(toast=self._t(actor.language, "forged_button"))
-            await storage.set_respondent_language(self.turns.engine, actor.pseudonym, press.arg)
+            await storage.respondents.set_respondent_language(
+                self.turns.engine, actor.pseudonym, press.arg
+            )
             return TapResult(screen=Screen(self._t(press.arg, "language_set")))
         step = self._steps.get(press.action)
         if session is None:  # a survey that is over, or its ending tapped again
@@ -225,7 +231,7 @@ class RespondentFlow:
             return await self._reshow(live, message_id)
         following, declined = gate
         if arg == "n":
-            await storage.cancel_session(self.turns.engine, live.actor.pseudonym)
+            await storage.sessions.cancel_session(self.turns.engine, live.actor.pseudonym)
             return TapResult(screen=Screen(self._t(session.language, declined)))
         return await self._move(live, message_id, step=following)
 
@@ -235,7 +241,9 @@ class RespondentFlow:
         assert live.questionnaire is not None
         if arg not in ("id", "en"):
             return TapResult(toast=self._t(live.actor.language, "forged_button"))
-        await storage.set_respondent_language(self.turns.engine, live.actor.pseudonym, arg)
+        await storage.respondents.set_respondent_language(
+            self.turns.engine, live.actor.pseudonym, arg
+        )
         if session.step != LANGUAGE:  # /bahasa in the middle of the survey: stay where we are
             return await self._move(
                 live, message_id, step=session.step, question_id=session.question_id, language=arg
@@ -344,7 +352,7 @@ class RespondentFlow:
             return await self._move(live, message_id, step=QUESTION, question_id=missing[0].id)
         now = self.turns.now()
         today = now.astimezone(self.services.settings.zone).date()
-        submitted = await storage.submit(
+        submitted = await storage.sessions.submit(
             self.turns.engine,
             live.actor.pseudonym,
             now,
@@ -361,7 +369,7 @@ class RespondentFlow:
     async def _tap_cancel(self, live: Live, arg: str, message_id: int | None) -> TapResult:
         assert live.session is not None
         if arg == "y":
-            await storage.cancel_session(self.turns.engine, live.actor.pseudonym)
+            await storage.sessions.cancel_session(self.turns.engine, live.actor.pseudonym)
             return TapResult(screen=Screen(self._t(live.session.language, "cancelled")))
         return await self._reshow(live, message_id)
 

@@ -14,13 +14,18 @@ import html
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-import storage
+import storage.db
+import storage.questionnaires
+import storage.sessions
+import storage.tap_rows
+import storage.turns
+import storage.units
 from services import callbacks
 from services.context import Services
 from services.people import Person, choose_language
 from services.respondent.screens import Action, Renderer, Screen, TapResult, submit_arg
-from storage.models import UNCHANGED
-from storage.models import SurveySession as Session
+from storage.respondents import SurveySession as Session
+from storage.values import UNCHANGED
 from surveys import Questionnaire, load_questionnaire_text
 
 __all__ = [
@@ -77,7 +82,7 @@ class Turns:
         self._questionnaires: dict[int, asyncio.Future[Questionnaire]] = {}
 
     @property
-    def engine(self) -> storage.AsyncEngine:
+    def engine(self) -> storage.db.AsyncEngine:
         """Return the database engine."""
         return self.services.db.engine
 
@@ -115,7 +120,7 @@ class Turns:
             raise
 
     async def _parse(self, questionnaire_id: int) -> Questionnaire:
-        stored = await storage.get_questionnaire(self.engine, questionnaire_id)
+        stored = await storage.questionnaires.get_questionnaire(self.engine, questionnaire_id)
         if stored is None:
             raise LookupError(f"questionnaire #{questionnaire_id} is missing")
         return load_questionnaire_text(stored.source_yaml, source=f"db:{questionnaire_id}")
@@ -123,7 +128,7 @@ class Turns:
     async def load(self, user_id: int, telegram_language: str | None) -> Live:
         """Read the respondent in one transaction; end (raising SessionEnded) a dead session."""
         pseudonym = self.services.pseudonym(user_id)
-        turn = await storage.load_turn(self.engine, pseudonym)
+        turn = await storage.turns.load_turn(self.engine, pseudonym)
         default = self.services.settings.default_language
         actor = Person(pseudonym, choose_language(turn.chosen_language, telegram_language, default))
         return await self._live(actor, turn)
@@ -131,21 +136,21 @@ class Turns:
     async def reload(self, live: Live) -> Live:
         """Read the respondent again (after another update moved their session first)."""
         return await self._live(
-            live.actor, await storage.load_turn(self.engine, live.actor.pseudonym)
+            live.actor, await storage.turns.load_turn(self.engine, live.actor.pseudonym)
         )
 
-    async def _live(self, actor: Actor, turn: storage.Turn) -> Live:
+    async def _live(self, actor: Actor, turn: storage.tap_rows.Turn) -> Live:
         pseudonym = actor.pseudonym
         session = turn.session
         if session is None:
             return Live(actor, None)
         age = self.now() - session.started_at
         if age.days >= self.services.settings.session_expiry_days:
-            await storage.cancel_session(self.engine, pseudonym)
+            await storage.sessions.cancel_session(self.engine, pseudonym)
             raise SessionEnded("expired", session.language)
         if not turn.wave_open:
             # Answers to a closed wave never count: drop them and say why.
-            await storage.cancel_session(self.engine, pseudonym)
+            await storage.sessions.cancel_session(self.engine, pseudonym)
             raise SessionEnded("wave_closed", session.language)
         questionnaire = await self.questionnaire(session.questionnaire_id)
         return Live(actor, session, questionnaire, turn.answers)
@@ -169,7 +174,7 @@ class Turns:
         new step (None: unchanged).
         """
         assert live.session is not None
-        moved = await storage.move_session(
+        moved = await storage.turns.move_session(
             self.engine,
             live.session,
             step=step,
@@ -195,11 +200,11 @@ class Turns:
     async def bind(self, live: Live, message_id: int) -> None:
         """Remember which message carries the live buttons (so it can be retired later)."""
         if live.session is not None and live.session.message_id != message_id:
-            await storage.set_session_message(self.engine, live.actor.pseudonym, message_id)
+            await storage.turns.set_session_message(self.engine, live.actor.pseudonym, message_id)
 
     async def no_session_tap(self, actor: Actor) -> TapResult:
         """A survey button with no survey behind it: already sent, or over some other way."""
-        if await storage.completed_in_open_wave(self.engine, actor.pseudonym):
+        if await storage.sessions.completed_in_open_wave(self.engine, actor.pseudonym):
             # A second tap on "Kirim": the message keeps its thank-you; a toast says so.
             return TapResult(toast=self.t(actor.language, "already_sent"))
         # Ended otherwise (cancelled, expired): say so in that message, so it is not dead.
@@ -213,7 +218,7 @@ class Turns:
         render = self.renderer(actor, session.version, session.language)
         if session.step in (ELIGIBILITY_RECENT, ELIGIBILITY_DIRECT):
             if session.step == ELIGIBILITY_RECENT:
-                unit = await storage.get_unit_by_id(self.engine, session.unit_id)
+                unit = await storage.units.get_unit_by_id(self.engine, session.unit_id)
                 text = render.t("eligibility_recent", unit=html.escape(unit.name) if unit else "")
             else:
                 text = render.t("eligibility_direct")
