@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, PoolProxiedConnection, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -41,6 +41,7 @@ __all__ = [
     "on_sqlite_connect",
     "private_file",
     "read_connection",
+    "renew_after_disconnect",
     "sqlite_file",
     "sqlite_write_lock",
     "upgrade",
@@ -226,6 +227,22 @@ class _Liveness:
 
 
 _IDLE_SINCE: Final = "spibot_idle_since"
+
+
+def renew_after_disconnect(
+    engine: AsyncEngine, pooled: PoolProxiedConnection, exc: BaseException | None = None
+) -> None:
+    """Throw away a connection found cut, and every connection opened before it (synchronous:
+    run it with `greenlet_spawn`).
+
+    What SQLAlchemy does after a disconnect on one of its own statements, for our driver-level
+    paths: a restart cut the whole pool, and the other connections' sockets may not have told
+    the driver yet (a busy event loop has not read their end), so `_Liveness` cannot see it at
+    checkout. They are reconnected on their next checkout instead of failing one by one.
+    """
+    # Pool._invalidate is how SQLAlchemy's Connection does it (invalidate_pool_on_disconnect);
+    # there is no public call that marks the generation without replacing the pool.
+    engine.sync_engine.pool._invalidate(pooled, exc)
 
 
 def create_engine(

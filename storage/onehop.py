@@ -49,6 +49,7 @@ from storage.db import (
     on_sqlite_begin,
     on_sqlite_connect,
     read_connection,
+    renew_after_disconnect,
     sqlite_file,
     sqlite_write_lock,
     write_transaction,
@@ -294,7 +295,9 @@ async def on_driver(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) ->
         done = True
         return result
     finally:
-        if not done and (driver.is_closed() or driver.is_in_transaction()):
+        if not done and driver.is_closed():  # cut: so may every connection as old as it be
+            await greenlet_spawn(renew_after_disconnect, engine, pooled)
+        elif not done and driver.is_in_transaction():
             await greenlet_spawn(pooled.invalidate)
         # In a greenlet: SQLAlchemy's reset on return may await the driver.
         await greenlet_spawn(pooled.close)

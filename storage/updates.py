@@ -40,7 +40,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
-from storage.db import read_connection, utc, write_transaction
+from storage.db import read_connection, renew_after_disconnect, utc, write_transaction
 from storage.metadata import metadata
 from storage.onehop import run_write
 
@@ -129,8 +129,8 @@ async def _on_driver(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) -
         try:
             return await work(pooled.driver_connection)
         except _disconnects() as exc:
-            # Out of the pool for good (its record reconnects on its next checkout).
-            await greenlet_spawn(pooled.invalidate, exc)
+            # Out of the pool, with every connection as old as it (a restart cut them all).
+            await greenlet_spawn(renew_after_disconnect, engine, pooled, exc)
             if attempt == 2:
                 raise
         finally:

@@ -240,7 +240,7 @@ def test_the_checks_see_real_imports() -> None:
     graph = _graph()
     assert "services.links" in graph["services.respondent.entry"]
     assert "handlers.context" in graph["handlers.reports.scores"]
-    planted = ast.parse("import storage\nfrom storage.models import Role\n")
+    planted = ast.parse("import storage\nfrom storage.roles import Role\n")
     found = {
         alias.name
         for node in ast.walk(planted)
@@ -248,3 +248,30 @@ def test_the_checks_see_real_imports() -> None:
         for alias in node.names
     }
     assert ("handlers", _top(next(iter(found)))) in FORBIDDEN
+
+
+def test_storage_is_entered_by_its_modules() -> None:
+    """No front door: `from storage import X` names a module, so a reader can follow a call.
+
+    Issue 25: the package once re-exported 167 names, and a call could not be traced to the
+    module (and table family) that runs it.
+    """
+    storage_modules = {
+        name.removeprefix("storage.") for name in _modules() if name.startswith("storage.")
+    }
+    assert not [
+        line
+        for line in (ROOT / "storage" / "__init__.py").read_text(encoding="utf-8").splitlines()
+        if line.startswith(("import ", "from ", "__all__"))
+    ], "storage/__init__.py re-exports again"
+    roots = [ROOT / package for package in (*PACKAGES, "tests", "benchmarks")]
+    bad = sorted(
+        f"{path.relative_to(ROOT)}: {alias.name}"
+        for root in roots
+        for path in root.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module == "storage" and not node.level
+        for alias in node.names
+        if alias.name not in storage_modules
+    )
+    assert not bad, f"names imported from the storage package itself: {bad}"

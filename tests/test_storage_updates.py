@@ -195,3 +195,21 @@ async def test_a_connection_its_server_closed_is_replaced_without_a_ping(db: Dat
         assert second != first
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_cut_the_driver_has_not_noticed_yet_costs_no_claim(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a busy event loop the pool's dead connections may not know yet that their server
+    ended them: the first one to fail renews all of them, not just itself (seen as a 503 of
+    the webhook at load 7, when the retry drew a second dead connection)."""
+    await _fill_pool(db.engine, connections=4)
+    assert await _terminate_backends(db.url) >= 4
+    # The failure injected: no socket has told asyncpg of its end yet.
+    monkeypatch.setattr(asyncpg.Connection, "is_closed", lambda _self: False)
+    assert await claim_update(db.engine, 41, NOW)
+    await finish_update(db.engine, 41, NOW)
+    monkeypatch.undo()
+    assert await update_state(db.engine, 41) is UpdateState.FINISHED

@@ -125,7 +125,7 @@ def _bad_codes(rows: Sequence[tuple[int, Mapping[str, str]]]) -> list[str]:
 async def import_units_csv(engine: AsyncEngine, path: Path) -> storage.units.UnitImport:
     """Import units from a CSV with columns code, name, kind, parent, serves_public.
 
-    Optional columns give each group's population in the unit (`storage.POPULATION_COLUMNS`).
+    Optional columns give each group's population in the unit (`storage.units.POPULATION_COLUMNS`).
     Every unit code must fit in a deep link (A-Z, 0-9 and "-", at most 40 characters), so
     each printed poster works; AdminError names every line that does not.
     """
