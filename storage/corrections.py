@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from scoring.config import check_correction  # the one rule for a usable correction
 from storage.db import from_db, read_connection, utc, write_transaction
@@ -31,6 +31,7 @@ __all__ = [
     "correction_history",
     "corrections",
     "current_correction",
+    "insert_correction",
 ]
 
 
@@ -84,24 +85,39 @@ async def add_correction(
 
     ValueError unless both are finite deductions of 0-20 points (`check_correction`).
     """
+    async with write_transaction(engine) as conn:
+        return await insert_correction(conn, wave_id, integrity, prevalence, note, now)
+
+
+async def insert_correction(
+    conn: AsyncConnection,
+    wave_id: int,
+    integrity: float,
+    prevalence: float,
+    note: str,
+    now: datetime,
+) -> Correction:
+    """Check and insert a correction inside the caller's write transaction.
+
+    ValueError for a deduction outside 0-20 points; NotFound for an unknown wave.
+    """
     integrity = check_correction("integrity", integrity)
     prevalence = check_correction("prevalence", prevalence)
-    async with write_transaction(engine) as conn:
-        if (await conn.execute(select(waves.c.id).where(waves.c.id == wave_id))).first() is None:
-            raise NotFound(f"unknown wave id {wave_id}")
-        correction_id = (
-            await conn.execute(
-                corrections.insert()
-                .values(
-                    wave_id=wave_id,
-                    integrity=integrity,
-                    prevalence=prevalence,
-                    note=note,
-                    created_at=utc(now),
-                )
-                .returning(corrections.c.id)
+    if (await conn.execute(select(waves.c.id).where(waves.c.id == wave_id))).first() is None:
+        raise NotFound(f"unknown wave id {wave_id}")
+    correction_id = (
+        await conn.execute(
+            corrections.insert()
+            .values(
+                wave_id=wave_id,
+                integrity=integrity,
+                prevalence=prevalence,
+                note=note,
+                created_at=utc(now),
             )
-        ).scalar_one()
+            .returning(corrections.c.id)
+        )
+    ).scalar_one()
     return Correction(correction_id, wave_id, integrity, prevalence, note, utc(now))
 
 

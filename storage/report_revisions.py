@@ -28,12 +28,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from scoring.config import check_correction
-from storage.corrections import Correction, corrections
+from storage.corrections import Correction, insert_correction
 from storage.db import from_db, read_connection, utc, write_transaction
-from storage.errors import NotFound, StorageError
+from storage.errors import StorageError
 from storage.metadata import metadata
-from storage.waves import waves
 
 __all__ = [
     "RevisionConflict",
@@ -206,29 +204,12 @@ async def correct_wave(
     ValueError for a deduction outside 0-20 points; NotFound for an unknown wave;
     RevisionConflict when the revision number was taken meanwhile (nothing is written).
     """
-    integrity = check_correction("integrity", integrity)
-    prevalence = check_correction("prevalence", prevalence)
     async with write_transaction(engine) as conn:
-        if (await conn.execute(select(waves.c.id).where(waves.c.id == wave_id))).first() is None:
-            raise NotFound(f"unknown wave id {wave_id}")
-        correction_id = (
-            await conn.execute(
-                corrections.insert()
-                .values(
-                    wave_id=wave_id,
-                    integrity=integrity,
-                    prevalence=prevalence,
-                    note=note,
-                    created_at=utc(now),
-                )
-                .returning(corrections.c.id)
-            )
-        ).scalar_one()
+        correction = await insert_correction(conn, wave_id, integrity, prevalence, note, now)
         stored = None
         if revision is not None:
             draft, number = revision
-            stored = await _insert(conn, wave_id, draft, number, now, correction_id)
-    correction = Correction(correction_id, wave_id, integrity, prevalence, note, utc(now))
+            stored = await _insert(conn, wave_id, draft, number, now, correction.id)
     return correction, stored
 
 
