@@ -128,7 +128,7 @@ TAP_BUCKETS: Final[Sequence[tuple[str, tuple[str | tuple[str, ...], ...]]]] = (
     ),
     ("webhook endpoint (bot/webhook.py, with the handling)", ("bot/webhook.py:",)),
     ("respondent logic (services/respondent)", ("services/respondent/",)),
-    ("survey handlers (handlers/survey.py)", ("handlers/survey.py:",)),
+    ("survey handlers (handlers/respondent.py)", ("handlers/respondent.py:",)),
 )
 
 

@@ -27,7 +27,7 @@ from handlers import (
     pushes,
     reach,
     reports,
-    survey,
+    respondent,
 )
 from handlers.context import BotContext
 from handlers.menus import MenuEntry, Menus
@@ -75,9 +75,11 @@ class Command:
 
 RESPONDENT, OFFICIAL = Audience.RESPONDENT, Audience.OFFICIAL
 COMMANDS: Final = (
-    Command("start", "start", "start", survey.on_start, RESPONDENT, private_only=True),
-    Command("language", "bahasa", "language", survey.on_language, RESPONDENT, private_only=True),
-    Command("cancel", "batal", "cancel", survey.on_cancel, RESPONDENT, private_only=True),
+    Command("start", "start", "start", respondent.on_start, RESPONDENT, private_only=True),
+    Command(
+        "language", "bahasa", "language", respondent.on_language, RESPONDENT, private_only=True
+    ),
+    Command("cancel", "batal", "cancel", respondent.on_cancel, RESPONDENT, private_only=True),
     Command("help", "bantuan", "help", common.help_command, RESPONDENT),
     # Score queries work in private and group chats: the asker's own role decides.
     Command("score", "skor", "score", reports.on_score, OFFICIAL),
@@ -147,7 +149,7 @@ _FAMILIES: Final = (
 # forged button, answered as such), so it is defined by the others, not by coming last.
 SURVEY_BUTTONS: Final = "^(?!" + "|".join(f"(?:{family.pattern})" for family in _FAMILIES) + ")"
 # The one registry of button data (tests/test_buttons.py: disjoint, one handler each).
-BUTTONS: Final = (*_FAMILIES, Buttons("survey", SURVEY_BUTTONS, survey.on_button))
+BUTTONS: Final = (*_FAMILIES, Buttons("survey", SURVEY_BUTTONS, respondent.on_button))
 
 
 def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
@@ -181,9 +183,9 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(MessageHandler(admin.CSV_DOCUMENT & groups, admin.on_group_document))
     # Last in the group: anything not handled above.
     app.add_handler(MessageHandler(filters.COMMAND & private, common.unknown_command))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, survey.on_text))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, respondent.on_text))
     app.add_handler(
-        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, survey.on_non_text)
+        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, respondent.on_non_text)
     )
     # An official's answer in a follow-up dialogue: group -1 runs before the survey's text
     # handler and stops the update only when a dialogue took it (one lookup otherwise).
