@@ -280,6 +280,14 @@ async def run_write_driver(engine: AsyncEngine, work: Callable[[sqlite3.Connecti
         return await workers._write(workers.write_driver, work)
 
 
+def _half_read_cut() -> type[BaseException]:
+    """What asyncpg raises when the server's goodbye reached an idle connection before its
+    socket closed (see `storage.updates`); imported on first use, as asyncpg is."""
+    import asyncpg
+
+    return asyncpg.InternalClientError
+
+
 async def on_driver(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run `work` on asyncpg's connection from the engine's pool (checked out as any other:
     its liveness check applies), in autocommit; `work` opens a transaction if it needs one.
@@ -289,15 +297,15 @@ async def on_driver(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) ->
     """
     pooled = await engine.raw_connection()
     driver: Any = pooled.driver_connection  # asyncpg.Connection
-    done = False
     try:
-        result = await work(driver)
-        done = True
-        return result
-    finally:
-        if not done and driver.is_closed():  # cut: so may every connection as old as it be
-            await greenlet_spawn(renew_after_disconnect, engine, pooled)
-        elif not done and driver.is_in_transaction():
+        return await work(driver)
+    except BaseException as exc:
+        if driver.is_closed() or isinstance(exc, _half_read_cut()):
+            # Cut: so may every connection as old as it be.
+            await greenlet_spawn(renew_after_disconnect, engine, pooled, exc)
+        elif driver.is_in_transaction():  # a cancel left it inside a transaction
             await greenlet_spawn(pooled.invalidate)
+        raise
+    finally:
         # In a greenlet: SQLAlchemy's reset on return may await the driver.
         await greenlet_spawn(pooled.close)

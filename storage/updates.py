@@ -118,6 +118,10 @@ def _disconnects() -> tuple[type[BaseException], ...]:
         asyncpg.InterfaceError,  # "connection is closed", closed mid-operation
         asyncpg.PostgresConnectionError,  # SQLSTATE class 08
         asyncpg.exceptions.OperatorInterventionError,  # 57P01 terminated, 57P03 starting up
+        # The server's "terminating connection" arrived on an idle connection before its socket
+        # closed: the protocol is left consuming that error ("cannot switch to state 11; another
+        # operation (2) is in progress"). A checkout is never shared, so this is the cut too.
+        asyncpg.InternalClientError,
     )
 
 

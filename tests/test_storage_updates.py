@@ -213,3 +213,32 @@ async def test_a_cut_the_driver_has_not_noticed_yet_costs_no_claim(
     await finish_update(db.engine, 41, NOW)
     monkeypatch.undo()
     assert await update_state(db.engine, 41) is UpdateState.FINISHED
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_cut_caught_half_read_by_the_driver_costs_no_claim(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's goodbye can reach an idle connection before its socket closes: asyncpg
+    then refuses the next statement with an InternalClientError (seen once in five suites).
+    That connection and its generation are renewed and the claim goes through."""
+    await _fill_pool(db.engine, connections=2)
+    assert await _terminate_backends(db.url) >= 2
+    original = asyncpg.Connection.fetchval
+    calls: list[int] = []
+
+    async def half_read(self: asyncpg.Connection, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:  # the failure injected, as asyncpg raised it
+            raise asyncpg.InternalClientError(
+                "cannot switch to state 11; another operation (2) is in progress"
+            )
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "is_closed", lambda _self: False)
+    monkeypatch.setattr(asyncpg.Connection, "fetchval", half_read)
+    assert await claim_update(db.engine, 51, NOW)
+    monkeypatch.undo()
+    assert len(calls) == 2
+    assert await update_state(db.engine, 51) is UpdateState.IN_PROGRESS
