@@ -474,7 +474,7 @@ async def test_postgres_backups_leave_surveys_in_progress_out_and_restore_waits_
 async def test_postgres_a_hold_lost_with_its_connection_is_taken_again(tmp_path: Path) -> None:
     """A server restart drops the bot's session lock with its connection: the bot notices on
     its next check and holds the database again, so a restore still refuses."""
-    from sqlalchemy import text
+    from tests.test_storage_updates import _terminate_backends
 
     database = _ThrowawayDatabase.create()
     try:
@@ -482,13 +482,9 @@ async def test_postgres_a_hold_lost_with_its_connection_is_taken_again(tmp_path:
             hold = await DatabaseHold.take(db.engine)
             try:
                 assert not await hold.keep(db.engine)  # alive: nothing to do
-                async with db.engine.connect() as conn:
-                    await conn.execute(
-                        text(
-                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                        )
-                    )
+                # Every backend ended, and gone: a terminated backend keeps its session lock
+                # until it has exited, which pg_terminate_backend does not wait for.
+                assert await _terminate_backends(database.url) >= 1
                 async with exclusive_hold(database.url):
                     pass  # the lock went with its connection: this is the gap
                 assert await hold.keep(db.engine)  # taken again on a new connection
