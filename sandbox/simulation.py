@@ -108,13 +108,19 @@ def _pick(persona: Persona, options: list[Button], question: Question | None) ->
     return ranked[round(position * (len(ranked) - 1))]
 
 
-async def _settled(user: SandboxUser, timeout: float) -> SentMessage:
+async def _settled(
+    user: SandboxUser, timeout: float, orphans: set[int] | None = None
+) -> SentMessage:
     """Wait for the bot's reply to the last action and for it to finish replying.
 
     Finished means quiet for a moment and, as the bot promises, at most one message with
     live buttons: after a new question message the old one loses its keyboard, and that
-    edit must not be mistaken for the reply to the person's next action.
+    edit must not be mistaken for the reply to the person's next action. A keyboard still
+    live when `timeout` runs out is an orphan (a process killed after sending a screen but
+    before recording it leaves one nobody knows of): it goes into `orphans` and is not
+    waited for again, so one orphan costs one wait, not one per step.
     """
+    ignored = orphans if orphans is not None else set()
     reply = await user.wait_for_reply(timeout=timeout)
     chat = user.chat
     loop = asyncio.get_running_loop()
@@ -124,19 +130,26 @@ async def _settled(user: SandboxUser, timeout: float) -> SentMessage:
         await asyncio.sleep(0.02)
         if chat.last_bot_activity != stamp:
             continue
-        live = [message for message in chat.messages if message.flat_buttons]
-        if len(live) <= 1 or loop.time() > deadline:
-            return _looked_at(user) or reply
+        live = [m for m in chat.messages if m.flat_buttons and m.message_id not in ignored]
+        if len(live) <= 1:
+            return _looked_at(user, ignored) or reply
+        if loop.time() > deadline:
+            ignored.update(m.message_id for m in live[:-1])
+            return _looked_at(user, ignored) or reply
 
 
-def _looked_at(user: SandboxUser) -> SentMessage | None:
-    """The message a person answers: the one with live buttons, else the newest one.
+def _looked_at(user: SandboxUser, orphans: set[int] | None = None) -> SentMessage | None:
+    """The message a person answers: the newest one with live buttons, else the newest one.
 
     After a restart a tap on an older message can make that message the live one again
     (the bot answers in the message that was tapped); the newest message is then bare.
+    Known orphans (see `_settled`) are looked at only when nothing else has buttons.
     """
     live = [message for message in user.chat.messages if message.flat_buttons]
-    return live[-1] if len(live) == 1 else user.chat.last_message
+    current = [m for m in live if orphans is None or m.message_id not in orphans]
+    if current or live:
+        return (current or live)[-1]
+    return user.chat.last_message
 
 
 async def simulate_respondent(
@@ -148,14 +161,15 @@ async def simulate_respondent(
     else:
         await user.open_deep_link(payload)
     answered = 0
+    orphans: set[int] = set()  # keyboards a killed process left behind (see `_settled`)
     went_back = False
     looks = 0  # second looks at a screen without buttons
     look_again = False
     for _ in range(200):  # a bound: no questionnaire needs this many moves
-        if look_again and (seen := _looked_at(user)) is not None:
+        if look_again and (seen := _looked_at(user, orphans)) is not None:
             message, look_again = seen, False
         else:
-            message = await _settled(user, timeout)
+            message = await _settled(user, timeout, orphans)
         text = message.plain_text
         buttons = message.flat_buttons
         actions = {_action(b): b for b in buttons}
@@ -166,7 +180,7 @@ async def simulate_respondent(
             # A choice question without buttons: a copy whose keyboard was just removed.
             # A person looks at the message that has the buttons instead.
             await asyncio.sleep(0.1)
-            look_again = _looked_at(user) is not message
+            look_again = _looked_at(user, orphans) is not message
             continue
         if not ({"a", "m"} & actions.keys()) and is_question:  # typed answer expected
             if persona.abandon_at is not None and answered >= persona.abandon_at:
@@ -213,7 +227,7 @@ async def simulate_respondent(
             options = [b for b in buttons if _action(b) in ("a", "m")]
             await user.tap(message, data=_pick(persona, options, _question_in(text)).data)
             if "m" in actions:  # multiple choice: one pick, then Done
-                await _settled(user, timeout)
+                await _settled(user, timeout, orphans)
                 try:
                     done = user.chat.message(message.message_id).flat_buttons
                 except SandboxError:  # the message was deleted (a newer screen replaced it)
