@@ -38,8 +38,7 @@ from typing import Any, Final
 
 from benchmarks.bench_scaleout import DEFAULT_POSTGRES, POSTGRES_ENV, throwaway_database
 from benchmarks.botapi_load import echo_bot_aiohttp, run_echo
-from benchmarks.botapi_procs import BotProcess
-from benchmarks.botapi_survey import SurveyBot, SurveyFactory, run_survey
+from benchmarks.botapi_survey import SurveyBot, SurveyFactory, run_survey, running_survey_bot
 
 __all__ = ["main", "render"]
 
@@ -81,43 +80,9 @@ def _bot(kind: str, core: bool, folder: Path) -> SurveyFactory:
 
     @asynccontextmanager
     async def start(sandbox: Any) -> AsyncIterator[SurveyBot]:
-        import storage.db
-        import storage.units
-        from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
-        from services.context import utc_now
-        from services.links import unit_payload
-
-        secret = secrets.token_urlsafe(32)
-        async with _database(kind, folder) as url:
-            async with storage.db.Database(url) as db:
-                await open_sample_wave(db.engine, "Bench", utc_now())
-            env = {
-                "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
-                "TELEGRAM_API_BASE_URL": sandbox.base_url,
-                "TELEGRAM_API_BASE_FILE_URL": sandbox.base_file_url,
-                "DATABASE_URL": url,
-                "SPIBOT_SECRET": secret,
-                "BOT_USERNAME": "spi_sandbox_bot",
-                "LOG_LEVEL": "WARNING",
-            }
-            entry = "benchmarks.tap_core" if core else "bot"
-            bot = BotProcess(["-m", entry, "--env-file", os.devnull, "run"], env)
-
-            async def ready() -> None:
-                probe = sandbox.user(999_998, "Probe")
-                await probe.command("bantuan")
-                await probe.wait_for_reply(timeout=60)
-
-            await bot.start(ready)
-            payload = unit_payload(secret.encode(), "DISPENDUKCAPIL")
-
-            async def payload_for(index: int) -> str:
-                return payload
-
-            try:
-                yield SurveyBot(payload_for, bot)
-            finally:
-                await bot.stop()
+        entry = "benchmarks.tap_core" if core else "bot"
+        async with _database(kind, folder) as url, running_survey_bot(sandbox, url, entry) as bot:
+            yield bot
 
     return start
 

@@ -38,6 +38,7 @@ __all__ = [
     "SurveyFactory",
     "run_survey",
     "run_wave_morning",
+    "running_survey_bot",
     "spibot_survey",
 ]
 
@@ -53,6 +54,51 @@ class SurveyBot:
     process: BotProcess | None = None
 
 
+@asynccontextmanager
+async def running_survey_bot(
+    sandbox: SandboxServer, url: str, entry: str = "bot", **settings: str
+) -> AsyncIterator[SurveyBot]:
+    """Open a wave on the database at `url`, run `python -m entry run` in its own process
+    against the sandbox, and yield it once it answers; every respondent uses the open link of
+    one unit. `settings` are extra environment settings."""
+    # Imported here: the echo benchmark needs none of the bot.
+    import storage.db
+    from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
+    from services.context import utc_now
+    from services.links import unit_payload
+
+    secret = secrets.token_urlsafe(32)
+    async with storage.db.Database(url) as db:
+        await open_sample_wave(db.engine, "Bench", utc_now())
+    env = {
+        "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
+        "TELEGRAM_API_BASE_URL": sandbox.base_url,
+        "TELEGRAM_API_BASE_FILE_URL": sandbox.base_file_url,
+        "DATABASE_URL": url,
+        "SPIBOT_SECRET": secret,
+        "BOT_USERNAME": "spi_sandbox_bot",
+        "LOG_LEVEL": "WARNING",
+        **settings,
+    }
+    bot = BotProcess(["-m", entry, "--env-file", os.devnull, "run"], env)
+
+    async def ready() -> None:
+        probe = sandbox.user(999_998, "Probe")
+        await probe.command("bantuan")
+        await probe.wait_for_reply(timeout=60)
+
+    await bot.start(ready)
+    payload = unit_payload(secret.encode(), "DISPENDUKCAPIL")
+
+    async def payload_for(index: int) -> str:
+        return payload
+
+    try:
+        yield SurveyBot(payload_for, bot)
+    finally:
+        await bot.stop()
+
+
 def spibot_survey(folder: Path, **settings: str) -> SurveyFactory:
     """Return a factory running `spibot run` in its own process on a fresh SQLite file.
 
@@ -62,43 +108,9 @@ def spibot_survey(folder: Path, **settings: str) -> SurveyFactory:
 
     @asynccontextmanager
     async def start(sandbox: SandboxServer) -> AsyncIterator[SurveyBot]:
-        # Imported here: the echo benchmark needs none of the bot.
-        import storage.db
-        from sandbox.demo import SANDBOX_TOKEN, open_sample_wave
-        from services.context import utc_now
-        from services.links import unit_payload
-
-        secret = secrets.token_urlsafe(32)
         url = f"sqlite+aiosqlite:///{folder / f'bench-{secrets.token_hex(4)}.db'}"
-        async with storage.db.Database(url) as db:
-            await open_sample_wave(db.engine, "Bench", utc_now())
-        env = {
-            "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN,
-            "TELEGRAM_API_BASE_URL": sandbox.base_url,
-            "TELEGRAM_API_BASE_FILE_URL": sandbox.base_file_url,
-            "DATABASE_URL": url,
-            "SPIBOT_SECRET": secret,
-            "BOT_USERNAME": "spi_sandbox_bot",
-            "LOG_LEVEL": "WARNING",
-            **settings,
-        }
-        bot = BotProcess(["-m", "bot", "--env-file", os.devnull, "run"], env)
-
-        async def ready() -> None:
-            probe = sandbox.user(999_998, "Probe")
-            await probe.command("bantuan")
-            await probe.wait_for_reply(timeout=60)
-
-        await bot.start(ready)
-        payload = unit_payload(secret.encode(), "DISPENDUKCAPIL")
-
-        async def payload_for(index: int) -> str:
-            return payload
-
-        try:
-            yield SurveyBot(payload_for, bot)
-        finally:
-            await bot.stop()
+        async with running_survey_bot(sandbox, url, **settings) as bot:
+            yield bot
 
     return start
 
